@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs everything latchkey needs to build, run, test and benchmark, from
+# Debian 12 packages only. Idempotent: packages already present are skipped,
+# and apt-get update runs only when something is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
+  libboost1.74-dev libssl-dev libsodium-dev libsqlite3-dev sqlite3
+  nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+  libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  clang-format wrk nginx-light python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  echo "install-deps: installing ${missing[*]}"
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,75 @@
+#include "core/secret.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <boost/crc.hpp>
+
+#include "core/encoding.h"
+
+namespace latchkey {
+namespace {
+
+std::uint32_t crc32_of(std::string_view text) {
+  boost::crc_32_type crc;
+  crc.process_bytes(text.data(), text.size());
+  return crc.checksum();
+}
+
+}  // namespace
+
+std::string_view secret_prefix(SecretKind kind) {
+  switch (kind) {
+    case SecretKind::kClientSecret:
+      return "lk_sec_";
+    case SecretKind::kApiKey:
+      return "lk_key_";
+    case SecretKind::kAccessToken:
+      return "lk_at_";
+  }
+  return "";
+}
+
+std::string generate_secret(SecretKind kind, Random& random) {
+  std::string secret(secret_prefix(kind));
+  secret += random_base62(random, kSecretBodyChars);
+  secret += base62_encode_u64(crc32_of(secret), kSecretChecksumChars);
+  return secret;
+}
+
+bool is_well_formed_secret(std::string_view text, SecretKind kind) {
+  const std::string_view prefix = secret_prefix(kind);
+  if (text.size() != prefix.size() + kSecretBodyChars + kSecretChecksumChars) return false;
+  if (!text.starts_with(prefix)) return false;
+  const std::string_view rest = text.substr(prefix.size());
+  if (!is_base62(rest)) return false;
+  const std::string_view signed_part = text.substr(0, text.size() - kSecretChecksumChars);
+  const std::string_view checksum = text.substr(text.size() - kSecretChecksumChars);
+  return base62_encode_u64(crc32_of(signed_part), kSecretChecksumChars) == checksum;
+}
+
+std::optional<SecretKind> classify_secret(std::string_view text) {
+  for (SecretKind kind :
+       {SecretKind::kClientSecret, SecretKind::kApiKey, SecretKind::kAccessToken}) {
+    if (is_well_formed_secret(text, kind)) return kind;
+  }
+  return std::nullopt;
+}
+
+Digest digest_secret(std::string_view secret) {
+  Digest d{};
+  SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), d.data());
+  return d;
+}
+
+bool digests_equal(const Digest& a, const Digest& b) {
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string mask_secret(std::string_view secret) {
+  std::string masked = "\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2";  // ••••
+  masked += secret.size() >= 4 ? secret.substr(secret.size() - 4) : std::string_view{};
+  return masked;
+}
+
+}  // namespace latchkey

@@ -1,0 +1,61 @@
+// latchkeyd's HTTP/1.1 server on Boost.Beast/Asio (the shape of Beast's
+// advanced server example): one listener, one session per connection,
+// keep-alive, a worker thread per core, explicit limits and timeouts, optional
+// TLS, and a graceful drain on stop().
+//
+// Every response carries X-Request-Id; every 4xx/5xx the server produces
+// itself (bad HTTP, too large, timeouts, no route) has a JSON error body via
+// error_response(). Handlers marked Dispatch::kBlocking run on a separate
+// pool so that a durable write never stalls an I/O thread.
+//
+// Heavy Beast headers stay in server.cc: this header is cheap to include.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/error.h"
+#include "http/router.h"
+
+namespace latchkey {
+class Random;
+}
+
+namespace latchkey::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0: any free port (see Server::port())
+  int io_threads = 0;         // 0: one per core
+  int blocking_threads = 64;  // pool for Dispatch::kBlocking handlers
+  std::size_t max_header_bytes = 8 * 1024;
+  std::size_t max_body_bytes = 64 * 1024;
+  std::chrono::milliseconds read_timeout{10'000};  // a whole request must arrive within this
+  std::chrono::milliseconds idle_timeout{60'000};  // keep-alive connection with no request
+  std::chrono::milliseconds drain_timeout{10'000};  // in-flight requests allowed to finish on stop
+  std::string tls_cert_file;  // both set: serve HTTPS only
+  std::string tls_key_file;
+  bool access_log = true;
+};
+
+class Server {
+ public:
+  // Binds and listens. kUnavailable when the address cannot be bound,
+  // kInvalidRequest when the TLS files cannot be loaded.
+  static Result<std::unique_ptr<Server>> start(const ServerOptions& options, const Router& router,
+                                               Random& random);
+  virtual ~Server() = default;
+
+  virtual std::uint16_t port() const = 0;
+  virtual std::string url() const = 0;  // "http://127.0.0.1:8080"
+  // Runs the I/O threads until stop() has drained; returns then.
+  virtual void run() = 0;
+  // Stops accepting, lets in-flight requests finish within drain_timeout,
+  // closes idle connections. Safe from any thread and from a signal watcher.
+  virtual void stop() = 0;
+};
+
+}  // namespace latchkey::http

@@ -1,0 +1,93 @@
+// The records latchkey keeps. Plain values: no I/O, no behaviour beyond
+// naming. Secrets never appear here, only their digests.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/secret.h"
+#include "core/time.h"
+
+namespace latchkey {
+
+enum class UserType { kHuman, kService };
+std::string_view to_string(UserType type);
+std::optional<UserType> parse_user_type(std::string_view text);
+
+// Module entitlements (seed 001). ADMIN administers latchkey itself.
+inline constexpr std::string_view kModuleAdmin = "ADMIN";
+
+struct User {
+  std::string id;
+  std::string name;
+  UserType type = UserType::kHuman;
+  bool disabled = false;
+  bool api_access = false;  // seed 001: without it every call answers 401
+  std::vector<std::string> modules;
+  Instant created_at;
+  Instant updated_at;
+};
+
+struct NewUser {
+  std::string id;
+  std::string name;
+  UserType type = UserType::kHuman;
+  bool api_access = false;
+  std::vector<std::string> modules;
+  Instant created_at;
+};
+
+struct UserUpdate {
+  std::optional<bool> disabled;
+  std::optional<bool> api_access;
+};
+
+// A user's Client ID + Secret (seed 000). One per user; the client id is
+// public, the secret is kept only as its digest.
+struct ClientCredential {
+  std::string client_id;
+  std::string user_id;
+  Digest secret_digest{};
+  Instant created_at;
+};
+
+// A live opaque account token (seed 000), keyed by the digest of the token.
+struct AccountToken {
+  Digest digest{};
+  std::string user_id;
+  std::string client_id;  // the client that issued it
+  Instant issued_at;
+  Instant expires_at;
+  std::string issuer_ip;
+  std::string issuer_user_agent;
+};
+
+// Why a token stopped being valid before or at its expiry.
+enum class TokenEndReason { kSuperseded, kRevoked, kExpired, kUserDisabled };
+std::string_view to_string(TokenEndReason reason);
+std::optional<TokenEndReason> parse_token_end_reason(std::string_view text);
+
+// What remains of a deleted token so that a later 401 can say why. For
+// kSuperseded, `by_*` describe the issuance that replaced it (seed 000: the
+// cause is "hard to trace"; this makes it easy). Kept until the token would
+// have expired anyway.
+struct TokenTombstone {
+  Digest digest{};
+  std::string user_id;
+  TokenEndReason reason = TokenEndReason::kRevoked;
+  Instant ended_at;
+  Instant expires_at;
+  std::string by_client_id;
+  std::string by_ip;
+  std::string by_user_agent;
+};
+
+// Result of looking a token digest up: live, ended, or neither (unknown).
+struct AccountTokenLookup {
+  std::optional<AccountToken> live;
+  std::optional<TokenTombstone> ended;
+};
+
+}  // namespace latchkey

@@ -1,0 +1,90 @@
+// Store: everything latchkey persists, as domain operations.
+//
+// Each operation that must keep an invariant does so atomically inside the
+// backend (e.g. issue_account_token deletes every earlier token of the user
+// and inserts the new one in one transaction), so callers never compose
+// reads and writes to enforce a rule.
+//
+// Durability: a write returns only after it is durable (survives kill -9 and
+// power loss as far as fsync allows). Backends may group concurrent writes
+// into one commit; callers just block.
+//
+// Thread-safety: every method may be called from any thread concurrently.
+// Errors: kNotFound / kConflict for the caller's mistakes as documented per
+// method; kUnavailable when the backend cannot answer (busy, disk full);
+// kInternal otherwise.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "store/records.h"
+
+namespace latchkey {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- users ---------------------------------------------------------------
+  // kConflict when the name or id is taken.
+  virtual Result<User> create_user(const NewUser& user) = 0;
+  // kNotFound when there is no such user.
+  virtual Result<User> get_user(std::string_view id) = 0;
+  virtual Result<std::optional<User>> find_user_by_name(std::string_view name) = 0;
+  // Ordered by creation time.
+  virtual Result<std::vector<User>> list_users() = 0;
+  // Applies the update. When it disables the user, every account token of the
+  // user is deleted in the same transaction, tombstoned as kUserDisabled.
+  // kNotFound when there is no such user.
+  virtual Result<User> update_user(std::string_view id, const UserUpdate& update, Instant now) = 0;
+
+  // Creates the first user with its credential, atomically, only if the store
+  // has no user at all. Returns false (and writes nothing) otherwise.
+  virtual Result<bool> bootstrap_first_user(const NewUser& user,
+                                            const ClientCredential& credential) = 0;
+
+  // --- client credentials (seed 000) --------------------------------------
+  // Stores the user's credential, replacing any earlier one atomically: the
+  // old secret (and old client id, if it changed) stops working on return.
+  // kNotFound when the user does not exist.
+  virtual Status put_client_credential(const ClientCredential& credential) = 0;
+  virtual Result<std::optional<ClientCredential>> find_client_credential(
+      std::string_view client_id) = 0;
+  virtual Result<std::optional<ClientCredential>> client_credential_of_user(
+      std::string_view user_id) = 0;
+
+  // --- account tokens (seed 000) -------------------------------------------
+  // The only token of the user: deletes every earlier token of the user
+  // (tombstoned as kSuperseded with the new token's issuer as `by_*`) and
+  // stores `token`, in one transaction. Under any concurrency, at most one
+  // token per user exists at any instant.
+  virtual Status issue_account_token(const AccountToken& token) = 0;
+  virtual Result<AccountTokenLookup> find_account_token(const Digest& digest) = 0;
+  // Deletes one live token, tombstoned with `reason` (kRevoked or kExpired).
+  // Returns false when the token was not live.
+  virtual Result<bool> end_account_token(const Digest& digest, TokenEndReason reason,
+                                         Instant at) = 0;
+  // Deletes every live token of the user, tombstoned with `reason`. Returns
+  // how many were deleted.
+  virtual Result<int> end_account_tokens_of_user(std::string_view user_id, TokenEndReason reason,
+                                                 Instant at) = 0;
+  // Forgets tombstones of tokens that would have expired before `now`.
+  virtual Result<int> prune_tombstones(Instant now) = 0;
+};
+
+struct StoreOptions {
+  std::string data_dir;  // SQLite: the database is <data_dir>/latchkey.db
+  int read_connections = 4;
+  int max_batch = 256;  // most writes grouped into one commit
+};
+
+// Opens (creating and migrating as needed) the embedded SQLite store.
+Result<std::unique_ptr<Store>> open_sqlite_store(const StoreOptions& options);
+
+}  // namespace latchkey

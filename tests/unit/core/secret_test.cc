@@ -1,0 +1,70 @@
+#include "core/secret.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "support/counter_random.h"
+
+namespace latchkey {
+namespace {
+
+// Test that generated secrets carry their prefix, fixed length and a valid checksum.
+TEST(Secret, GeneratedSecretsAreWellFormed) {
+  testing::CounterRandom random;
+  for (auto kind : {SecretKind::kClientSecret, SecretKind::kApiKey, SecretKind::kAccessToken}) {
+    const std::string s = generate_secret(kind, random);
+    EXPECT_TRUE(s.starts_with(secret_prefix(kind)));
+    EXPECT_EQ(s.size(), secret_prefix(kind).size() + kSecretBodyChars + kSecretChecksumChars);
+    EXPECT_TRUE(is_well_formed_secret(s, kind));
+    EXPECT_EQ(classify_secret(s), kind);
+  }
+}
+
+// Test that a one-character typo anywhere is rejected by the checksum.
+TEST(Secret, ChecksumCatchesEverySingleCharacterTypo) {
+  testing::CounterRandom random;
+  const std::string s = generate_secret(SecretKind::kAccessToken, random);
+  for (std::size_t i = secret_prefix(SecretKind::kAccessToken).size(); i < s.size(); ++i) {
+    std::string typo = s;
+    typo[i] = typo[i] == 'a' ? 'b' : 'a';
+    EXPECT_FALSE(is_well_formed_secret(typo, SecretKind::kAccessToken)) << i;
+  }
+}
+
+// Test that strings of the right shape but no valid checksum are not secrets.
+TEST(Secret, RandomStringsOfTheSameShapeAreNotSecrets) {
+  testing::CounterRandom random(99);
+  int accepted = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string fake = "lk_key_" + random_base62(random, kSecretBodyChars + kSecretChecksumChars);
+    accepted += classify_secret(fake).has_value();
+  }
+  EXPECT_EQ(accepted, 0);
+  EXPECT_FALSE(is_well_formed_secret("lk_at_short", SecretKind::kAccessToken));
+  EXPECT_FALSE(classify_secret("").has_value());
+}
+
+// Test that the same secret always digests the same and different ones differ.
+TEST(Secret, DigestAndConstantTimeCompare) {
+  const Digest a = digest_secret("lk_sec_a");
+  EXPECT_TRUE(digests_equal(a, digest_secret("lk_sec_a")));
+  EXPECT_FALSE(digests_equal(a, digest_secret("lk_sec_b")));
+}
+
+// Test that masking keeps only the last four characters.
+TEST(Secret, MaskShowsLastFourOnly) {
+  EXPECT_EQ(mask_secret("lk_key_abcdefa1B9"), "\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2" "a1B9");
+  EXPECT_EQ(mask_secret("ab"), "\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2");
+}
+
+// Test that secrets are unique across many draws.
+TEST(Secret, UniqueAcrossDraws) {
+  OsRandom random;
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) seen.insert(generate_secret(SecretKind::kApiKey, random));
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+}  // namespace
+}  // namespace latchkey
