@@ -31,6 +31,13 @@ class Store {
  public:
   virtual ~Store() = default;
 
+  // A cheap round trip to the backend, for readiness checks.
+  virtual Status ping() {
+    auto probe = find_user_by_name("");
+    if (!probe) return fail(probe.error());
+    return {};
+  }
+
   // --- users ---------------------------------------------------------------
   // kConflict when the name or id is taken.
   virtual Result<User> create_user(const NewUser& user) = 0;
@@ -63,7 +70,10 @@ class Store {
   // The only token of the user: deletes every earlier token of the user
   // (tombstoned as kSuperseded with the new token's issuer as `by_*`) and
   // stores `token`, in one transaction. Under any concurrency, at most one
-  // token per user exists at any instant.
+  // token per user exists at any instant. kNotFound when the user does not
+  // exist; kConflict with reason "user_disabled" when the user is disabled
+  // (checked in the same transaction, so an issuance racing a disable cannot
+  // leave a live token behind it).
   virtual Status issue_account_token(const AccountToken& token) = 0;
   virtual Result<AccountTokenLookup> find_account_token(const Digest& digest) = 0;
   // Deletes one live token, tombstoned with `reason` (kRevoked or kExpired).

@@ -1,0 +1,129 @@
+#include "accounts/user_service.h"
+
+#include "core/ids.h"
+
+namespace latchkey {
+namespace {
+
+constexpr std::string_view kUserIdPrefix = "usr_";
+constexpr std::string_view kClientIdPrefix = "cli_";
+
+}  // namespace
+
+Status validate_user_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxUserNameBytes) {
+    return fail(Error::invalid_request("name must be 1 to 128 bytes long"));
+  }
+  bool blank = true;
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) return fail(Error::invalid_request("name must not contain control characters"));
+    if (c != ' ') blank = false;
+  }
+  if (blank) return fail(Error::invalid_request("name must not be blank"));
+  return {};
+}
+
+Status require_admin(const Principal& actor) {
+  if (!actor.is_admin()) {
+    return fail(Error::forbidden("this operation requires the ADMIN module entitlement"));
+  }
+  return {};
+}
+
+std::string UserService::resolve(const Principal& actor, std::string_view id) const {
+  return id == "me" ? actor.user_id : std::string(id);
+}
+
+Result<User> UserService::create(const Principal& actor, const CreateUserRequest& request) {
+  if (auto s = require_admin(actor); !s) return fail(s.error());
+  if (auto s = validate_user_name(request.name); !s) return fail(s.error());
+  NewUser user;
+  user.id = new_id(kUserIdPrefix, random_);
+  user.name = request.name;
+  user.type = request.type;
+  user.api_access = request.api_access;
+  user.created_at = clock_.now();
+  return store_.create_user(user);
+}
+
+Result<User> UserService::get(const Principal& actor, std::string_view id) {
+  const std::string target = resolve(actor, id);
+  if (target != actor.user_id) {
+    if (auto s = require_admin(actor); !s) return fail(s.error());
+  }
+  return store_.get_user(target);
+}
+
+Result<std::vector<User>> UserService::list(const Principal& actor) {
+  if (auto s = require_admin(actor); !s) return fail(s.error());
+  return store_.list_users();
+}
+
+Result<User> UserService::update(const Principal& actor, std::string_view id,
+                                 const UserUpdate& update) {
+  if (auto s = require_admin(actor); !s) return fail(s.error());
+  const std::string target = resolve(actor, id);
+  if (target == actor.user_id && (update.disabled == true || update.api_access == false)) {
+    return fail(Error::forbidden(
+        "an admin cannot disable themselves or turn off their own API access; ask another admin"));
+  }
+  auto user = store_.update_user(target, update, clock_.now());
+  if (!user) return fail(user.error());
+  on_user_changed_(target);
+  return user;
+}
+
+Result<IssuedClientCredential> UserService::reset_access_key(const Principal& actor,
+                                                             std::string_view id) {
+  const std::string target = resolve(actor, id);
+  auto user = store_.get_user(target);
+  if (!user) return fail(user.error());
+  auto existing = store_.client_credential_of_user(target);
+  if (!existing) return fail(existing.error());
+
+  if (target != actor.user_id) {
+    if (auto s = require_admin(actor); !s) return fail(s.error());
+    if (user->type == UserType::kHuman && existing->has_value()) {
+      return fail(Error::forbidden(
+          "an admin cannot reset a human user's secret; the user resets it from their own account"));
+    }
+  }
+
+  IssuedClientCredential issued;
+  issued.user_id = target;
+  // The client id stays the same across resets (seed 000: "the client should stay visible").
+  issued.client_id = existing->has_value() ? (*existing)->client_id : new_id(kClientIdPrefix, random_);
+  issued.client_secret = generate_secret(SecretKind::kClientSecret, random_);
+  ClientCredential credential{issued.client_id, target, digest_secret(issued.client_secret),
+                              clock_.now()};
+  if (auto s = store_.put_client_credential(credential); !s) return fail(s.error());
+  return issued;
+}
+
+Result<std::optional<std::string>> UserService::client_id_of(std::string_view user_id) {
+  auto credential = store_.client_credential_of_user(user_id);
+  if (!credential) return fail(credential.error());
+  if (!credential->has_value()) return std::optional<std::string>{};
+  return std::optional<std::string>((*credential)->client_id);
+}
+
+Result<std::optional<IssuedClientCredential>> UserService::bootstrap_admin(std::string_view name) {
+  NewUser admin;
+  admin.id = new_id(kUserIdPrefix, random_);
+  admin.name = std::string(name);
+  admin.type = UserType::kHuman;
+  admin.api_access = true;
+  admin.modules = {std::string(kModuleAdmin)};
+  admin.created_at = clock_.now();
+
+  IssuedClientCredential issued{admin.id, new_id(kClientIdPrefix, random_),
+                                generate_secret(SecretKind::kClientSecret, random_)};
+  ClientCredential credential{issued.client_id, admin.id, digest_secret(issued.client_secret),
+                              admin.created_at};
+  auto created = store_.bootstrap_first_user(admin, credential);
+  if (!created) return fail(created.error());
+  if (!*created) return std::optional<IssuedClientCredential>{};
+  return std::optional<IssuedClientCredential>(std::move(issued));
+}
+
+}  // namespace latchkey

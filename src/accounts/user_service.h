@@ -1,0 +1,79 @@
+// UserService: users and their client credentials, as the admin API and the
+// bootstrap see them. Who may do what is decided here:
+//   - create/list/update users and revoke their tokens: ADMIN only;
+//   - read a user: ADMIN, or the user themselves;
+//   - reset a Client Secret: the user themselves; an admin for a service
+//     account; an admin for a human only as first enrolment (the human has
+//     never had credentials) -- an admin never resets a human's secret.
+// Every change to a user calls `on_user_changed(user_id)` after its commit so
+// that cached principals are dropped before the caller is answered.
+//
+// Thread-safety: safe from any thread.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "accounts/principal.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/random.h"
+#include "store/store.h"
+
+namespace latchkey {
+
+struct CreateUserRequest {
+  std::string name;
+  UserType type = UserType::kHuman;
+  bool api_access = false;
+};
+
+// Shown once, in the response that created it.
+struct IssuedClientCredential {
+  std::string user_id;
+  std::string client_id;
+  std::string client_secret;
+};
+
+inline constexpr std::size_t kMaxUserNameBytes = 128;
+
+// kInvalidRequest unless 1..128 bytes with no control characters and not blank.
+Status validate_user_name(std::string_view name);
+
+class UserService {
+ public:
+  UserService(Store& store, const Clock& clock, Random& random,
+              std::function<void(std::string_view)> on_user_changed)
+      : store_(store), clock_(clock), random_(random), on_user_changed_(std::move(on_user_changed)) {}
+
+  Result<User> create(const Principal& actor, const CreateUserRequest& request);
+  // `id` may be "me".
+  Result<User> get(const Principal& actor, std::string_view id);
+  Result<std::vector<User>> list(const Principal& actor);
+  Result<User> update(const Principal& actor, std::string_view id, const UserUpdate& update);
+  // `id` may be "me".
+  Result<IssuedClientCredential> reset_access_key(const Principal& actor, std::string_view id);
+
+  // The client id of a user, if they have credentials.
+  Result<std::optional<std::string>> client_id_of(std::string_view user_id);
+
+  // On an empty store: creates `name` as a human with API access and ADMIN,
+  // with credentials, atomically. nullopt when the store already has users.
+  Result<std::optional<IssuedClientCredential>> bootstrap_admin(std::string_view name);
+
+ private:
+  std::string resolve(const Principal& actor, std::string_view id) const;
+
+  Store& store_;
+  const Clock& clock_;
+  Random& random_;
+  std::function<void(std::string_view)> on_user_changed_;
+};
+
+// kForbidden unless the actor holds ADMIN.
+Status require_admin(const Principal& actor);
+
+}  // namespace latchkey

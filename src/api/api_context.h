@@ -1,0 +1,27 @@
+// ApiContext: the services the HTTP handlers call. Wired once in
+// server/main.cc; handlers never touch SQL or construct services.
+#pragma once
+
+#include "accounts/client_authenticator.h"
+#include "accounts/user_service.h"
+#include "core/clock.h"
+#include "store/store.h"
+#include "tokens/account_token_service.h"
+
+namespace latchkey {
+class AdjustableClock;
+}
+
+namespace latchkey::api {
+
+struct ApiContext {
+  Store& store;
+  const Clock& clock;
+  ClientAuthenticator& client_authenticator;
+  AccountTokenService& account_tokens;
+  UserService& users;
+  // Set only with --insecure-test-clock: exposes POST /_test/clock/advance.
+  AdjustableClock* test_clock = nullptr;
+};
+
+}  // namespace latchkey::api

@@ -1,0 +1,33 @@
+#include "api/ops_handlers.h"
+
+#include "api/json_io.h"
+#include "core/clock.h"
+
+namespace latchkey::api {
+
+http::Response healthz(const ApiContext&, const http::Request&) {
+  return json_response(200, Json{{"status", "ok"}});
+}
+
+http::Response readyz(const ApiContext& ctx, const http::Request&) {
+  return respond([&]() -> Result<http::Response> {
+    if (auto s = ctx.store.ping(); !s) return fail(s.error());
+    return json_response(200, Json{{"status", "ready"}});
+  }());
+}
+
+http::Response advance_test_clock(const ApiContext& ctx, const http::Request& request) {
+  return respond([&]() -> Result<http::Response> {
+    auto body = parse_object_body(request);
+    if (!body) return fail(body.error());
+    auto seconds = optional_int(*body, "seconds");
+    if (!seconds) return fail(seconds.error());
+    if (!*seconds || **seconds < 0) {
+      return fail(Error::invalid_request("field \"seconds\" must be a non-negative integer"));
+    }
+    ctx.test_clock->advance(std::chrono::seconds(**seconds));
+    return json_response(200, Json{{"now", format_rfc3339(ctx.clock.now())}});
+  }());
+}
+
+}  // namespace latchkey::api

@@ -1,0 +1,134 @@
+#include "api/user_handlers.h"
+
+#include "api/json_io.h"
+#include "api/request_auth.h"
+#include "api/user_json.h"
+
+namespace latchkey::api {
+namespace {
+
+Result<http::Response> user_response(const ApiContext& ctx, int status, const User& user,
+                                     const Principal& actor) {
+  auto client_id = ctx.users.client_id_of(user.id);
+  if (!client_id) return fail(client_id.error());
+  http::Response r = json_response(status, user_to_json(user, *client_id));
+  r.principal_for_log = actor.user_id;
+  return r;
+}
+
+}  // namespace
+
+http::Response create_user(const ApiContext& ctx, const http::Request& request) {
+  return respond([&]() -> Result<http::Response> {
+    auto actor = authenticate_bearer(ctx, request);
+    if (!actor) return fail(actor.error());
+    if (auto s = require_admin(**actor); !s) return fail(s.error());
+    auto body = parse_object_body(request);
+    if (!body) return fail(body.error());
+    if (auto s = reject_unknown_fields(*body, {"name", "type", "api_access"}); !s) {
+      return fail(s.error());
+    }
+    auto name = optional_string(*body, "name");
+    if (!name) return fail(name.error());
+    if (!*name) return fail(Error::invalid_request("field \"name\" is required"));
+    auto type_text = optional_string(*body, "type");
+    if (!type_text) return fail(type_text.error());
+    if (!*type_text) return fail(Error::invalid_request("field \"type\" is required: human or service"));
+    const auto type = parse_user_type(**type_text);
+    if (!type) return fail(Error::invalid_request("field \"type\" must be \"human\" or \"service\""));
+    auto api_access = optional_bool(*body, "api_access");
+    if (!api_access) return fail(api_access.error());
+
+    auto user = ctx.users.create(**actor, {**name, *type, api_access->value_or(false)});
+    if (!user) return fail(user.error());
+    return user_response(ctx, 201, *user, **actor);
+  }());
+}
+
+http::Response list_users(const ApiContext& ctx, const http::Request& request) {
+  return respond([&]() -> Result<http::Response> {
+    auto actor = authenticate_bearer(ctx, request);
+    if (!actor) return fail(actor.error());
+    auto users = ctx.users.list(**actor);
+    if (!users) return fail(users.error());
+    Json list = Json::array();
+    for (const User& u : *users) {
+      auto client_id = ctx.users.client_id_of(u.id);
+      if (!client_id) return fail(client_id.error());
+      list.push_back(user_to_json(u, *client_id));
+    }
+    http::Response r = json_response(200, Json{{"users", std::move(list)}});
+    r.principal_for_log = (*actor)->user_id;
+    return r;
+  }());
+}
+
+http::Response get_user(const ApiContext& ctx, const http::Request& request,
+                        const http::PathParams& params) {
+  return respond([&]() -> Result<http::Response> {
+    auto actor = authenticate_bearer(ctx, request);
+    if (!actor) return fail(actor.error());
+    auto user = ctx.users.get(**actor, params.get("id"));
+    if (!user) return fail(user.error());
+    return user_response(ctx, 200, *user, **actor);
+  }());
+}
+
+http::Response update_user(const ApiContext& ctx, const http::Request& request,
+                           const http::PathParams& params) {
+  return respond([&]() -> Result<http::Response> {
+    auto actor = authenticate_bearer(ctx, request);
+    if (!actor) return fail(actor.error());
+    if (auto s = require_admin(**actor); !s) return fail(s.error());
+    auto body = parse_object_body(request);
+    if (!body) return fail(body.error());
+    if (auto s = reject_unknown_fields(*body, {"disabled", "api_access"}); !s) return fail(s.error());
+    UserUpdate update;
+    auto disabled = optional_bool(*body, "disabled");
+    if (!disabled) return fail(disabled.error());
+    auto api_access = optional_bool(*body, "api_access");
+    if (!api_access) return fail(api_access.error());
+    update.disabled = *disabled;
+    update.api_access = *api_access;
+    if (!update.disabled && !update.api_access) {
+      return fail(Error::invalid_request("nothing to change: send \"disabled\" and/or \"api_access\""));
+    }
+    auto user = ctx.users.update(**actor, params.get("id"), update);
+    if (!user) return fail(user.error());
+    return user_response(ctx, 200, *user, **actor);
+  }());
+}
+
+http::Response reset_access_key(const ApiContext& ctx, const http::Request& request,
+                                const http::PathParams& params) {
+  return respond([&]() -> Result<http::Response> {
+    auto actor = authenticate_bearer(ctx, request);
+    if (!actor) return fail(actor.error());
+    auto issued = ctx.users.reset_access_key(**actor, params.get("id"));
+    if (!issued) return fail(issued.error());
+    http::Response r = json_response(200, Json{{"user_id", issued->user_id},
+                                               {"client_id", issued->client_id},
+                                               {"client_secret", issued->client_secret}});
+    r.set_header("Cache-Control", "no-store");
+    r.principal_for_log = (*actor)->user_id;
+    return r;
+  }());
+}
+
+http::Response revoke_user_tokens(const ApiContext& ctx, const http::Request& request,
+                                  const http::PathParams& params) {
+  return respond([&]() -> Result<http::Response> {
+    auto actor = authenticate_bearer(ctx, request);
+    if (!actor) return fail(actor.error());
+    if (auto s = require_admin(**actor); !s) return fail(s.error());
+    auto user = ctx.users.get(**actor, params.get("id"));
+    if (!user) return fail(user.error());
+    auto revoked = ctx.account_tokens.revoke_all_of_user(user->id);
+    if (!revoked) return fail(revoked.error());
+    http::Response r = json_response(200, Json{{"revoked", *revoked}});
+    r.principal_for_log = (*actor)->user_id;
+    return r;
+  }());
+}
+
+}  // namespace latchkey::api

@@ -1,0 +1,161 @@
+// latchkeyd: wires the real clock, randomness, store and services together,
+// serves HTTP until SIGINT/SIGTERM, then drains and exits 0.
+#include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "accounts/client_authenticator.h"
+#include "accounts/user_service.h"
+#include "api/routes.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "http/server.h"
+#include "server/bootstrap.h"
+#include "server/config.h"
+#include "store/store.h"
+#include "tokens/account_token_cache.h"
+#include "tokens/account_token_service.h"
+
+namespace latchkey::server {
+namespace {
+
+int fatal(const std::string& message) {
+  std::fprintf(stderr, "latchkeyd: %s\n", message.c_str());
+  return 1;
+}
+
+// Forgets tombstones once an hour until stopped.
+class Maintenance {
+ public:
+  explicit Maintenance(AccountTokenService& tokens)
+      : thread_([this, &tokens] {
+          std::unique_lock lock(mu_);
+          while (!cv_.wait_for(lock, std::chrono::hours(1), [this] { return stop_; })) {
+            lock.unlock();
+            if (auto n = tokens.prune(); !n) spdlog::warn("tombstone pruning failed: {}", n.error().description);
+            lock.lock();
+          }
+        }) {}
+  ~Maintenance() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+int run(int argc, char** argv) {
+  auto parsed = load_config(argc, argv);
+  if (!parsed) return fatal(parsed.error().description) + 1;
+  if (parsed->exit_now) return parsed->exit_code;
+  const Config& config = parsed->config;
+
+  auto logger = spdlog::stderr_logger_mt("latchkeyd");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+
+  // Signals are taken by a dedicated thread (sigwait), so block them everywhere first.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  SystemClock system_clock;
+  AdjustableClock test_clock;
+  const Clock& clock = config.insecure_test_clock ? static_cast<const Clock&>(test_clock)
+                                                  : static_cast<const Clock&>(system_clock);
+  if (config.insecure_test_clock) {
+    spdlog::warn("--insecure-test-clock is on: anyone can move this server's clock. Tests only.");
+  }
+  OsRandom random;
+
+  auto store = open_sqlite_store({.data_dir = config.data_dir});
+  if (!store) return fatal("cannot open the store: " + store.error().description);
+
+  AccountTokenCache token_cache;
+  AccountTokenOptions token_options;
+  token_options.lifetime = std::chrono::seconds(config.account_token_ttl_seconds);
+  AccountTokenService account_tokens(**store, token_cache, clock, random, token_options);
+  ClientAuthenticator client_authenticator(**store);
+  UserService users(**store, clock, random,
+                    [&account_tokens](std::string_view id) { account_tokens.forget_user(id); });
+
+  api::ApiContext ctx{**store, clock, client_authenticator, account_tokens, users,
+                      config.insecure_test_clock ? &test_clock : nullptr};
+  const http::Router router = api::build_router(ctx);
+
+  http::ServerOptions options;
+  options.host = config.host();
+  options.port = config.port();
+  options.io_threads = config.io_threads;
+  options.tls_cert_file = config.tls_cert;
+  options.tls_key_file = config.tls_key;
+  options.max_body_bytes = static_cast<std::size_t>(config.max_body_bytes);
+  options.max_header_bytes = static_cast<std::size_t>(config.max_header_bytes);
+  options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
+  options.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
+  options.access_log = config.access_log;
+  auto server = http::Server::start(options, router, random);
+  if (!server) return fatal(server.error().description);
+  const std::string url = (*server)->url();
+
+  auto admin = users.bootstrap_admin("admin");
+  if (!admin) return fatal("bootstrap failed: " + admin.error().description);
+  if (admin->has_value()) {
+    // Shown once, on stdout only: never through the logger.
+    std::fputs(bootstrap_banner(url, **admin).c_str(), stdout);
+    std::fflush(stdout);
+    if (!config.bootstrap_file.empty()) {
+      if (auto s = write_bootstrap_file(config.bootstrap_file, url, **admin); !s) {
+        return fatal(s.error().description);
+      }
+    }
+  }
+  if (auto pruned = account_tokens.prune(); !pruned) {
+    spdlog::warn("tombstone pruning failed: {}", pruned.error().description);
+  }
+  Maintenance maintenance(account_tokens);
+
+  spdlog::info("latchkeyd listening on {} (data: {})", url, config.data_dir);
+  if (!config.ready_file.empty()) {
+    std::ofstream(config.ready_file + ".tmp") << url << "\n";
+    std::rename((config.ready_file + ".tmp").c_str(), config.ready_file.c_str());
+  }
+
+  std::thread signal_watcher([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig != 0) {
+      spdlog::info("signal {}: draining", sig);
+      (*server)->stop();
+    }
+  });
+  (*server)->run();
+  // If run() returned for another reason, release the watcher.
+  pthread_kill(signal_watcher.native_handle(), SIGTERM);
+  signal_watcher.join();
+  spdlog::info("latchkeyd stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace latchkey::server
+
+int main(int argc, char** argv) { return latchkey::server::run(argc, argv); }

@@ -1,0 +1,52 @@
+#include "tokens/account_token_cache.h"
+
+#include <algorithm>
+#include <mutex>
+
+namespace latchkey {
+
+std::shared_ptr<const Principal> AccountTokenCache::find(const Digest& digest) const {
+  std::shared_lock lock(mu_);
+  const auto it = by_digest_.find(digest);
+  return it == by_digest_.end() ? nullptr : it->second;
+}
+
+void AccountTokenCache::insert_if_current(std::uint64_t epoch, const Digest& digest,
+                                          std::shared_ptr<const Principal> principal) {
+  std::unique_lock lock(mu_);
+  // Checked under the lock: evictions bump the epoch under the same lock.
+  if (epoch_.load(std::memory_order_relaxed) != epoch) return;
+  if (by_digest_.size() >= max_entries_) return;  // full: serve from the store instead
+  auto& digests = by_user_[principal->user_id];
+  if (std::find(digests.begin(), digests.end(), digest) == digests.end()) digests.push_back(digest);
+  by_digest_[digest] = std::move(principal);
+}
+
+void AccountTokenCache::evict(const Digest& digest) {
+  std::unique_lock lock(mu_);
+  epoch_.fetch_add(1, std::memory_order_acq_rel);
+  const auto it = by_digest_.find(digest);
+  if (it == by_digest_.end()) return;
+  const auto user = by_user_.find(it->second->user_id);
+  if (user != by_user_.end()) {
+    std::erase(user->second, digest);
+    if (user->second.empty()) by_user_.erase(user);
+  }
+  by_digest_.erase(it);
+}
+
+void AccountTokenCache::evict_user(std::string_view user_id) {
+  std::unique_lock lock(mu_);
+  epoch_.fetch_add(1, std::memory_order_acq_rel);
+  const auto user = by_user_.find(std::string(user_id));
+  if (user == by_user_.end()) return;
+  for (const Digest& d : user->second) by_digest_.erase(d);
+  by_user_.erase(user);
+}
+
+std::size_t AccountTokenCache::size() const {
+  std::shared_lock lock(mu_);
+  return by_digest_.size();
+}
+
+}  // namespace latchkey

@@ -1,0 +1,90 @@
+// AccountTokenService: the lifecycle of seed 000's opaque account tokens.
+//
+//   issue()        one valid token per user: every call deletes all earlier
+//                  tokens of the user (from any client), then issues a new one.
+//   authenticate() bearer token -> Principal, from memory when cached; an
+//                  expired token answers `expired` and is deleted on this
+//                  first use; a deleted one says why (revoked, superseded by
+//                  whom, user disabled).
+//   revoke()       ends a token without replacement.
+//
+// The token itself is returned once by issue() and never kept: the store and
+// the cache hold its SHA-256 digest only.
+//
+// Thread-safety: safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "accounts/principal.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/random.h"
+#include "store/store.h"
+#include "tokens/account_token_cache.h"
+
+namespace latchkey {
+
+struct AccountTokenOptions {
+  Duration lifetime = std::chrono::hours(24 * 365);  // seed 000: one year
+  // Tombstones (why a token ended) are kept this long after the token
+  // would have expired, then the token reads as `unknown`.
+  Duration tombstone_grace = std::chrono::hours(24 * 30);
+};
+
+// Where an issuing request came from; recorded so that a superseded token's
+// 401 can name the issuance that replaced it.
+struct RequestOrigin {
+  std::string ip;
+  std::string user_agent;
+};
+
+struct IssuedAccountToken {
+  std::string access_token;  // shown once
+  Instant expires_at;
+  std::int64_t expires_in = 0;  // seconds
+};
+
+class AccountTokenService {
+ public:
+  AccountTokenService(Store& store, AccountTokenCache& cache, const Clock& clock, Random& random,
+                      AccountTokenOptions options)
+      : store_(store), cache_(cache), clock_(clock), random_(random), options_(options) {}
+
+  // Issues the only valid token of `user` (already authenticated).
+  Result<IssuedAccountToken> issue(const User& user, std::string_view client_id,
+                                   const RequestOrigin& origin);
+
+  // kInvalidToken with reason malformed | unknown | expired | revoked |
+  // superseded | user_disabled | api_access_disabled.
+  Result<std::shared_ptr<const Principal>> authenticate(std::string_view token);
+
+  // Ends the presented token (which must authenticate) without replacement.
+  Status revoke(std::string_view token);
+
+  // Ends every token of the user; returns how many.
+  Result<int> revoke_all_of_user(std::string_view user_id);
+
+  // Drops cached state of the user after a change to it (flags, modules).
+  void forget_user(std::string_view user_id) { cache_.evict_user(user_id); }
+
+  // Forgets tombstones older than the grace period.
+  Result<int> prune();
+
+  Duration lifetime() const { return options_.lifetime; }
+
+ private:
+  Result<std::shared_ptr<const Principal>> authenticate_from_store(const Digest& digest);
+  Error ended_token_error(const TokenTombstone& tombstone) const;
+
+  Store& store_;
+  AccountTokenCache& cache_;
+  const Clock& clock_;
+  Random& random_;
+  const AccountTokenOptions options_;
+};
+
+}  // namespace latchkey

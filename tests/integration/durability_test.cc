@@ -1,0 +1,61 @@
+// Invariant 5 (DESIGN.md): an acknowledged write survives kill -9. Also
+// bootstrap happens once and later starts show no secret.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "integration/server_fixture.h"
+
+namespace latchkey::testing {
+namespace {
+
+class Durability : public ServerTest {};
+
+// Test that a token returned with 200 still works after kill -9 and restart.
+TEST_F(Durability, IssuedTokenSurvivesKill9) {
+  const std::string token = issue_token(admin());
+  server_->kill_hard();  // right after the 200: no drain, no clean close
+  server_->restart();
+  HttpResult r = me(token);
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+// Test that a reset secret and a revocation survive kill -9.
+TEST_F(Durability, SecretResetAndRevocationSurviveKill9) {
+  const Credentials svc = create_user_with_credentials("durable", "service", true);
+  const std::string token = issue_token(svc);
+  HttpResult reset = post("/api/v1/users/" + svc.user_id + "/access-key", {bearer_header(admin_token())});
+  ASSERT_EQ(reset.status, 200);
+  ASSERT_EQ(send("DELETE", "/api/v1/account/token", {bearer_header(token)}).status, 204);
+  server_->kill_hard();
+  server_->restart();
+  EXPECT_EQ(issue(svc.client_id, svc.client_secret).status, 401);
+  EXPECT_EQ(issue(svc.client_id, json_of(reset)["client_secret"]).status, 200);
+  EXPECT_EQ(json_of(me(token))["reason"], "revoked");
+}
+
+// Test that the admin is bootstrapped once, the file is private, and a
+// restart prints no secret.
+TEST_F(Durability, BootstrapHappensOnceAndTheFileIsPrivate) {
+  struct stat st{};
+  ASSERT_EQ(stat((server_->data_dir() + "/bootstrap.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  const std::string secret = admin().client_secret;
+  std::string out = server_->output();
+  ASSERT_NE(out.find(secret), std::string::npos);  // the one-time banner
+  const auto first = out.size();
+
+  EXPECT_EQ(server_->stop_gracefully(), 0);
+  server_->restart();
+  const std::string after = server_->output().substr(first);
+  EXPECT_EQ(after.find("lk_sec_"), std::string::npos) << after;
+  EXPECT_EQ(issue(admin().client_id, secret).status, 200);
+}
+
+// Test that SIGTERM drains and exits 0.
+TEST_F(Durability, GracefulStopExitsZero) {
+  ASSERT_EQ(get("/healthz").status, 200);
+  EXPECT_EQ(server_->stop_gracefully(), 0);
+}
+
+}  // namespace
+}  // namespace latchkey::testing

@@ -1,0 +1,55 @@
+#include "api/credentials.h"
+
+#include <gtest/gtest.h>
+
+#include "core/encoding.h"
+
+namespace latchkey::api {
+namespace {
+
+// Test that a well-formed Basic header yields the id and the secret.
+TEST(ParseBasic, AcceptsSeedFormat) {
+  auto c = parse_basic_authorization("Basic " + base64_encode("cli_abc:lk_sec_xyz"));
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->client_id, "cli_abc");
+  EXPECT_EQ(c->client_secret, "lk_sec_xyz");
+  // The scheme is case-insensitive (RFC 7235); a colon inside the secret is kept.
+  auto lower = parse_basic_authorization("basic " + base64_encode("a:b:c"));
+  ASSERT_TRUE(lower.has_value());
+  EXPECT_EQ(lower->client_secret, "b:c");
+}
+
+// Test that each malformed Basic header is invalid_client, never a crash.
+TEST(ParseBasic, RejectsMalformedHeaders) {
+  const std::optional<std::string> cases[] = {
+      std::nullopt,
+      "",
+      "Basic",
+      "Basic ",
+      "Bearer " + base64_encode("a:b"),
+      "Basic not*base64",
+      "Basic " + base64_encode("nocolon"),
+      "Basic " + base64_encode(":secret"),
+      "Basic " + base64_encode("id:"),
+      "Basic " + std::string(2000, 'A'),
+      "Basicx " + base64_encode("a:b"),
+  };
+  for (const auto& header : cases) {
+    auto r = parse_basic_authorization(header ? std::optional<std::string_view>(*header) : std::nullopt);
+    ASSERT_FALSE(r.has_value()) << header.value_or("<none>");
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidClient);
+    EXPECT_FALSE(r.error().description.empty());
+  }
+}
+
+// Test that bearer parsing separates a missing header from a malformed one.
+TEST(ParseBearer, MissingVersusMalformed) {
+  EXPECT_EQ(parse_bearer_authorization(std::nullopt).error().code, ErrorCode::kMissingCredentials);
+  EXPECT_EQ(parse_bearer_authorization("Basic abc").error().reason, "malformed");
+  EXPECT_EQ(parse_bearer_authorization("Bearer").error().reason, "malformed");
+  EXPECT_EQ(parse_bearer_authorization("Bearer   ").error().reason, "malformed");
+  EXPECT_EQ(*parse_bearer_authorization("bearer  tok  "), "tok");
+}
+
+}  // namespace
+}  // namespace latchkey::api

@@ -1,0 +1,136 @@
+// AccountTokenService over the real SQLite store, with a FakeClock: the
+// seed-000 lifecycle rules without HTTP and without sleeping.
+#include "tokens/account_token_service.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "support/counter_random.h"
+#include "support/fake_clock.h"
+
+namespace latchkey {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::seconds;
+
+class AccountTokenServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/latchkey-tokens-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    auto store = open_sqlite_store({.data_dir = dir_});
+    ASSERT_TRUE(store.has_value()) << store.error().description;
+    store_ = std::move(*store);
+    service_ = std::make_unique<AccountTokenService>(*store_, cache_, clock_, random_,
+                                                     AccountTokenOptions{});
+    NewUser u{.id = "usr_1", .name = "svc", .type = UserType::kService, .api_access = true,
+              .created_at = clock_.now()};
+    user_ = *store_->create_user(u);
+  }
+  void TearDown() override {
+    service_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::string issue(const std::string& ua = "ua") {
+    auto t = service_->issue(user_, "cli_1", {"10.0.0.1", ua});
+    EXPECT_TRUE(t.has_value());
+    return t ? t->access_token : "";
+  }
+  std::string reason_of(const std::string& token) {
+    auto r = service_->authenticate(token);
+    return r ? "ok" : r.error().reason;
+  }
+
+  std::string dir_;
+  testing::FakeClock clock_;
+  testing::CounterRandom random_;
+  AccountTokenCache cache_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<AccountTokenService> service_;
+  User user_;
+};
+
+// Test that an issued token authenticates as its user for one year.
+TEST_F(AccountTokenServiceTest, IssuedTokenAuthenticates) {
+  auto issued = service_->issue(user_, "cli_1", {"10.0.0.1", "ua"});
+  ASSERT_TRUE(issued.has_value());
+  EXPECT_EQ(issued->expires_in, 365 * 24 * 3600);
+  auto p = service_->authenticate(issued->access_token);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ((*p)->user_id, "usr_1");
+  EXPECT_EQ((*p)->client_id, "cli_1");
+}
+
+// Test that a new issuance supersedes the previous token, served from cache or not.
+TEST_F(AccountTokenServiceTest, IssuanceSupersedes) {
+  const std::string first = issue("a");
+  EXPECT_EQ(reason_of(first), "ok");  // cached now
+  const std::string second = issue("b");
+  EXPECT_EQ(reason_of(first), "superseded");
+  EXPECT_EQ(reason_of(second), "ok");
+}
+
+// Test that expiry is checked on cached tokens and the token is removed on first use.
+TEST_F(AccountTokenServiceTest, ExpiryWithFakeClock) {
+  const std::string token = issue();
+  EXPECT_EQ(reason_of(token), "ok");
+  clock_.advance(hours(24 * 365) - seconds(1));
+  EXPECT_EQ(reason_of(token), "ok");
+  clock_.advance(seconds(1));
+  EXPECT_EQ(reason_of(token), "expired");
+  auto lookup = store_->find_account_token(digest_secret(token));
+  ASSERT_TRUE(lookup.has_value());
+  EXPECT_FALSE(lookup->live.has_value()) << "expired token must be removed on first use";
+  EXPECT_EQ(reason_of(token), "expired");
+}
+
+// Test that tombstones are forgotten after the grace period, then tokens read as unknown.
+TEST_F(AccountTokenServiceTest, TombstonesArePruned) {
+  const std::string first = issue();
+  issue();
+  EXPECT_EQ(reason_of(first), "superseded");
+  clock_.advance(hours(24 * 365) + hours(24 * 31));
+  ASSERT_TRUE(service_->prune().has_value());
+  EXPECT_EQ(reason_of(first), "unknown");
+}
+
+// Test that revocation ends the token at once even when it is cached.
+TEST_F(AccountTokenServiceTest, RevokeEndsCachedToken) {
+  const std::string token = issue();
+  EXPECT_EQ(reason_of(token), "ok");
+  ASSERT_TRUE(service_->revoke(token).has_value());
+  EXPECT_EQ(reason_of(token), "revoked");
+}
+
+// Test that disabling in the store plus forget_user refuses the cached token.
+TEST_F(AccountTokenServiceTest, DisabledUserIsRefused) {
+  const std::string token = issue();
+  EXPECT_EQ(reason_of(token), "ok");
+  ASSERT_TRUE(store_->update_user("usr_1", {.disabled = true}, clock_.now()).has_value());
+  service_->forget_user("usr_1");
+  EXPECT_EQ(reason_of(token), "user_disabled");
+}
+
+// Test that API access off refuses a token that stays in the store.
+TEST_F(AccountTokenServiceTest, ApiAccessOff) {
+  const std::string token = issue();
+  ASSERT_TRUE(store_->update_user("usr_1", {.api_access = false}, clock_.now()).has_value());
+  service_->forget_user("usr_1");
+  EXPECT_EQ(reason_of(token), "api_access_disabled");
+}
+
+// Test that garbage never reaches the store.
+TEST_F(AccountTokenServiceTest, MalformedTokens) {
+  EXPECT_EQ(reason_of(""), "malformed");
+  EXPECT_EQ(reason_of("lk_at_abc"), "malformed");
+  std::string token = issue();
+  token.back() = token.back() == 'a' ? 'b' : 'a';
+  EXPECT_EQ(reason_of(token), "malformed");
+}
+
+}  // namespace
+}  // namespace latchkey
