@@ -1,0 +1,56 @@
+// The latchkey C++ client library. Include this one header.
+//
+//   auto transport = std::shared_ptr(make_curl_transport());
+//   auto tokens = std::make_shared<AccountTokenSource>(AccountTokenSourceOptions{
+//       .base_url = url, .credentials = {id, secret}, .transport = transport,
+//       .cache = std::make_shared<FileTokenCache>(path)});
+//   Client client(url, transport, tokens);
+//   auto me = client.call("GET", "/api/v1/account/me");
+//   if (!me) std::cerr << me.error().message() << "\n";
+//
+// Client::call adds `Authorization: Bearer <token>` to every request. On a
+// 401 it obtains a fresh token once and replays the request once; if the
+// replay is refused with 401 again it fails loudly with
+// ErrorKind::kTokenRejectedAfterRefresh, never looping (seed 000: "Handle
+// 401 with one retry, then fail loud"). A persistent 401 after a successful
+// regeneration usually means another process is regenerating the token with
+// the same credentials.
+//
+// Thread-safe when its Transport and TokenSource are (all the library's are).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "latchkey/client/error.h"
+#include "latchkey/client/token.h"
+#include "latchkey/client/token_cache.h"
+#include "latchkey/client/token_source.h"
+#include "latchkey/client/transport.h"
+
+namespace latchkey::client {
+
+class Client {
+ public:
+  Client(std::string base_url, std::shared_ptr<Transport> transport,
+         std::shared_ptr<TokenSource> tokens);
+
+  // Sends `method` `path` (e.g. "/api/v1/users") with an optional JSON
+  // `body`. Returns the response when its status is 2xx; otherwise an error
+  // carrying the server's status, error code, description and reason.
+  Result<HttpResponse> call(std::string_view method, std::string_view path,
+                            std::string_view body = {});
+
+  const std::string& base_url() const { return base_url_; }
+
+ private:
+  Result<HttpResponse> send_with(std::string_view method, std::string_view path,
+                                 std::string_view body, const std::string& token);
+
+  const std::string base_url_;
+  const std::shared_ptr<Transport> transport_;
+  const std::shared_ptr<TokenSource> tokens_;
+};
+
+}  // namespace latchkey::client
