@@ -48,7 +48,13 @@ Result<IssuedAccountToken> AccountTokenService::issue(const User& user, std::str
   record.issuer_ip = origin.ip;
   record.issuer_user_agent = origin.user_agent.substr(0, kMaxUserAgentChars);
   // seed 000: issuing deletes every earlier token of the user, atomically in the store.
-  if (auto s = store_.issue_account_token(record); !s) return fail(s.error());
+  if (auto s = store_.issue_account_token(record); !s) {
+    // A disable that committed after the caller authenticated wins.
+    if (s.error().reason == "user_disabled") {
+      return fail(Error::invalid_client("the user of this client is disabled").with_reason("user_disabled"));
+    }
+    return fail(s.error());
+  }
   // After the commit and before answering: no cached copy of an older token survives.
   cache_.evict_user(user.id);
   return issued;

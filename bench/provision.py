@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Provisioning for bench/run.sh, through latchkeyd's admin API only.
+
+    provision.py BOOTSTRAP_JSON USERS OUT_DIR
+
+Reads the admin credentials latchkeyd wrote with --bootstrap-file, then creates
+ - one service account "bench-me-<run>" with credentials and an access token,
+   written to OUT_DIR/me.token (the token of the GET /api/v1/account/me scenario);
+ - USERS service accounts "bench-svc-<run>-NNNN" with credentials, written to
+   OUT_DIR/credentials.txt as one base64(client_id:client_secret) per line
+   (the users of the token issuance scenario).
+A few keep-alive connections work in parallel; every call must succeed.
+"""
+import base64
+import http.client
+import json
+import os
+import sys
+import threading
+import urllib.parse
+
+WORKERS = 8
+
+
+class Api:
+    def __init__(self, url):
+        u = urllib.parse.urlsplit(url)
+        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+
+    def call(self, method, path, auth, body=None, expect=(200, 201)):
+        headers = {"Authorization": auth}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        self.conn.request(method, path, body=data, headers=headers)
+        resp = self.conn.getresponse()
+        raw = resp.read()
+        if resp.status not in expect:
+            raise SystemExit(f"provision: {method} {path} -> {resp.status} {raw[:300]!r}")
+        return json.loads(raw) if raw else {}
+
+
+def basic(client_id, secret):
+    return base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+def main():
+    if len(sys.argv) != 4:
+        raise SystemExit(__doc__)
+    boot_path, users, out_dir = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    with open(boot_path) as f:
+        boot = json.load(f)
+    url = boot["url"]
+    run = os.urandom(3).hex()
+
+    api = Api(url)
+    admin = api.call("POST", "/api/v1/account/token",
+                     "Basic " + basic(boot["client_id"], boot["client_secret"]))
+    admin_auth = "Bearer " + admin["access_token"]
+
+    def service_account(conn, name):
+        user = conn.call("POST", "/api/v1/users", admin_auth,
+                         {"name": name, "type": "service", "api_access": True})
+        key = conn.call("POST", f"/api/v1/users/{user['id']}/access-key", admin_auth)
+        return basic(key["client_id"], key["client_secret"])
+
+    me_basic = service_account(api, f"bench-me-{run}")
+    me = api.call("POST", "/api/v1/account/token", "Basic " + me_basic)
+    api.call("GET", "/api/v1/account/me", "Bearer " + me["access_token"], expect=(200,))
+    with open(os.path.join(out_dir, "me.token"), "w") as f:
+        f.write(me["access_token"] + "\n")
+
+    creds = [None] * users
+    errors = []
+
+    def worker(k):
+        try:
+            conn = Api(url)
+            for i in range(k, users, WORKERS):
+                creds[i] = service_account(conn, f"bench-svc-{run}-{i:04d}")
+        except BaseException as e:  # noqa: BLE001 (reported below)
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(WORKERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise SystemExit(f"provision: {errors[0]}")
+    with open(os.path.join(out_dir, "credentials.txt"), "w") as f:
+        f.write("\n".join(creds) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,293 @@
+#!/usr/bin/env bash
+# Load benchmark of latchkeyd, side by side with nginx on the same machine.
+#
+#   bench/run.sh [--markdown] [--duration SECS] [--warmup SECS] [--users N]
+#                [--latchkeyd PATH] [--keep] [--check]
+#
+# Everything runs on loopback in one invocation and stops by itself (about one
+# minute with the defaults; a watchdog kills the run after 240 s):
+#   1. nginx (Debian nginx-light) with worker_processes 1 and 2, each answering
+#      `return 200 '{"ok":true}'`: the reference is the faster of the two;
+#   2. latchkeyd on a fresh temporary data directory (--access-log false,
+#      default threads);
+#   3. wrk -t2 -c32 --latency against nginx;
+#   4. wrk -t2 -c32 --latency: GET /api/v1/account/me with one bearer token;
+#   5. wrk -t2 -c64 --latency: POST /api/v1/account/token, rotating the HTTP
+#      Basic header over N service accounts provisioned through the admin API;
+#   6. a table (--markdown: a markdown table ready to paste).
+# wrk, nginx and latchkeyd share the machine's cores; see bench/README.md.
+# --check: exit 1 when a target is missed. --keep: keep the temporary directory
+# (configs, logs, raw wrk output). Requires wrk, nginx, curl, python3
+# (scripts/install-deps.sh) and a built latchkeyd (ninja -C build latchkeyd).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+MARKDOWN=0 DURATION=10 WARMUP=2 USERS=200 KEEP=0 CHECK=0
+LATCHKEYD="$ROOT/build/src/server/latchkeyd"
+WRK_THREADS=2 READ_CONNS=32 TOKEN_CONNS=64
+# targets (issue): /me >= 0.5 x nginx with p99 < 5 ms; >= 5,000 durable issuances/s
+ME_RATIO_TARGET=0.5 ME_P99_TARGET_MS=5 TOKEN_RPS_TARGET=5000
+WATCHDOG_SECS=240
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+while (($#)); do
+  case "$1" in
+    --markdown) MARKDOWN=1 ;;
+    --duration) DURATION=$2; shift ;;
+    --warmup) WARMUP=$2; shift ;;
+    --users) USERS=$2; shift ;;
+    --latchkeyd) LATCHKEYD=$2; shift ;;
+    --keep) KEEP=1 ;;
+    --check) CHECK=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+for tool in wrk nginx curl python3; do
+  command -v "$tool" >/dev/null || { echo "run.sh: $tool not found: run scripts/install-deps.sh" >&2; exit 1; }
+done
+[ -x "$LATCHKEYD" ] || { echo "run.sh: $LATCHKEYD not built: ninja -C build latchkeyd" >&2; exit 1; }
+
+log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/latchkey-bench.XXXXXX")
+PIDS=()
+cleanup() {
+  local rc=$? pid
+  trap - EXIT INT TERM
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if ((KEEP)); then log "kept $WORK"; else rm -rf "$WORK"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The watchdog bounds the whole run; the trap above then stops every process.
+(
+  trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+  sleep "$WATCHDOG_SECS" & sleeper=$!
+  wait "$sleeper"
+  echo "run.sh: watchdog: over ${WATCHDOG_SECS}s, aborting" >&2
+  kill -TERM $$
+) &
+PIDS+=($!)
+
+free_port() {  # a random port nothing listens on (nginx fails loudly if it races)
+  local port
+  for _ in $(seq 50); do
+    port=$((20000 + RANDOM % 30000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
+  done
+  echo "run.sh: no free port found" >&2; return 1
+}
+
+wait_http() {  # URL [extra curl args]: until it answers 200, for up to 10 s
+  local url=$1; shift
+  for _ in $(seq 100); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$@" "$url" || true)" = 200 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# ---------------------------------------------------------------- nginx
+declare -A NGINX_URL NGINX_PID
+start_nginx() {  # WORKERS
+  local workers=$1 dir="$WORK/nginx-$1" port user_line=""
+  mkdir -p "$dir/logs"
+  port=$(free_port)
+  # Run as the current user. As root, keep the workers as root too instead of
+  # nginx's default "nobody" (the directive is ignored for other users).
+  [ "$(id -u)" -eq 0 ] && user_line="user $(id -un) $(id -gn);"
+  cat >"$dir/nginx.conf" <<EOF
+$user_line
+worker_processes $workers;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 1000000;   # default 1000 would close wrk's connections
+  client_body_temp_path $dir/client_body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
+  server {
+    listen 127.0.0.1:$port;
+    location / {
+      default_type application/json;
+      return 200 '{"ok":true}';
+    }
+  }
+}
+EOF
+  nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/logs/error.log" -g 'daemon off;' \
+    >"$dir/logs/stdout.log" 2>&1 &
+  NGINX_PID[$workers]=$!
+  PIDS+=($!)
+  NGINX_URL[$workers]="http://127.0.0.1:$port/"
+  wait_http "${NGINX_URL[$workers]}" || { echo "run.sh: nginx ($workers workers) did not start:" >&2; cat "$dir/logs/"* >&2; exit 1; }
+}
+
+# ---------------------------------------------------------------- CPU time
+CLK_TCK=$(getconf CLK_TCK)
+proc_ticks() {  # PID...: utime+stime of these processes (all their threads)
+  local pid total=0 stat rest
+  for pid in "$@"; do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    rest=${stat##*) }           # fields from 3 on (the name may hold spaces)
+    read -r -a f <<<"$rest"
+    total=$((total + f[11] + f[12]))  # fields 14 and 15
+  done
+  echo "$total"
+}
+server_pids() {  # MASTER_PID: it and its children (nginx workers)
+  echo "$1"
+  ps -o pid= --ppid "$1" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- wrk
+# run_wrk NAME CONNS SERVER_PID URL [wrk args...]: a warm-up run, then the
+# measured run. Sets R_<field> from the BENCH line, R_srv_cpu / R_wrk_cpu (%
+# of one core over the run) and R_load (1-minute load average before it).
+run_wrk() {
+  local name=$1 conns=$2 spid=$3 url=$4; shift 4
+  local out="$WORK/wrk-$name.txt" t0 t1 pids line kv
+  # wrk wants the URL before the script's own arguments ("-- ARGS...")
+  local opts=() tail=()
+  while (($#)) && [ "$1" != -- ]; do opts+=("$1"); shift; done
+  tail=("$@")
+  set -- "${opts[@]}" "$url" "${tail[@]}"
+  if ((WARMUP > 0)); then
+    timeout $((WARMUP + 30)) wrk -t"$WRK_THREADS" -c"$conns" -d"${WARMUP}s" "$@" >"$WORK/wrk-$name-warmup.txt" 2>&1 || true
+  fi
+  R_load=$(cut -d' ' -f1 /proc/loadavg)
+  pids=$(server_pids "$spid")
+  # shellcheck disable=SC2086
+  t0=$(proc_ticks $pids)
+  local TIMEFORMAT='%U %S'
+  { time timeout $((DURATION + 30)) wrk -t"$WRK_THREADS" -c"$conns" -d"${DURATION}s" --latency "$@" >"$out" 2>&1; } 2>"$WORK/time-$name.txt" \
+    || { echo "run.sh: wrk failed for $name:" >&2; cat "$out" >&2; exit 1; }
+  # shellcheck disable=SC2086
+  t1=$(proc_ticks $pids)
+  line=$(grep '^BENCH ' "$out") || { echo "run.sh: no summary from wrk for $name:" >&2; cat "$out" >&2; exit 1; }
+  for kv in ${line#BENCH }; do printf -v "R_${kv%%=*}" '%s' "${kv#*=}"; done
+  R_srv_cpu=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v us="$R_duration_us" 'BEGIN{printf "%.0f", d / hz / (us / 1e6) * 100}')
+  R_wrk_cpu=$(awk -v us="$R_duration_us" '{printf "%.0f", ($1 + $2) / (us / 1e6) * 100}' "$WORK/time-$name.txt")
+  R_errors=$((R_connect_errors + R_read_errors + R_write_errors + R_timeouts))
+  log "$(printf '%-22s %10.0f req/s  p50 %6.2f ms  p99 %6.2f ms  status>=400 %s  socket errors %s  server CPU %s%%  wrk CPU %s%%' \
+    "$name" "$R_rps" "$(ms "$R_p50_us")" "$(ms "$R_p99_us")" "$R_status_errors" "$R_errors" "$R_srv_cpu" "$R_wrk_cpu")"
+}
+ms() { awk -v u="$1" 'BEGIN{printf "%.2f", u / 1000}'; }
+
+# Table rows: name|conns|rps|p50_us|p99_us|ratio|status_errors|socket_errors|srv_cpu|wrk_cpu|target|verdict
+ROWS=()
+add_row() {  # NAME CONNS RATIO TARGET VERDICT (uses R_*)
+  ROWS+=("$1|$2|$R_rps|$R_p50_us|$R_p99_us|$3|$R_status_errors|$R_errors|$R_srv_cpu|$R_wrk_cpu|$4|$5")
+}
+
+# ---------------------------------------------------------------- run
+CPU_MODEL=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+log "machine: $(nproc) cores, $CPU_MODEL; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+awk -v n="$(nproc)" '{ if ($1 > 0.5 * n) exit 0; exit 1 }' /proc/loadavg \
+  && log "WARNING: the machine is busy (load average above half the cores): figures will be low and noisy"
+log "wrk -t$WRK_THREADS, ${DURATION}s per scenario after a ${WARMUP}s warm-up; work dir $WORK"
+# Durable issuance is bounded by the disk's flush latency: measure it where the
+# store lives (100 synchronous 4 KiB writes).
+DATA_FS=$(findmnt -n -o FSTYPE -T "$WORK" 2>/dev/null || echo "?")
+FSYNC_MS=$(dd if=/dev/zero of="$WORK/dsync-probe" bs=4k count=100 oflag=dsync 2>&1 \
+  | awk '/copied/ { for (i = 1; i <= NF; i++) if ($i ~ /^s,?$/) { printf "%.2f", $(i-1) * 10; exit } }')
+rm -f "$WORK/dsync-probe"
+log "store filesystem: $DATA_FS; one synchronous 4 KiB write takes ${FSYNC_MS:-?} ms (dd oflag=dsync)"
+[ "$DATA_FS" = tmpfs ] && log "WARNING: $WORK is on tmpfs: fsync is free and the issuance figure is not durable; set TMPDIR to a disk"
+
+start_nginx 1
+start_nginx 2
+
+mkdir -p "$WORK/latchkeyd"
+"$LATCHKEYD" --listen 127.0.0.1:0 --data "$WORK/latchkeyd/data" \
+  --ready-file "$WORK/latchkeyd/ready" --bootstrap-file "$WORK/latchkeyd/bootstrap.json" \
+  --access-log false >"$WORK/latchkeyd/latchkeyd.log" 2>&1 &
+LK_PID=$!
+PIDS+=($LK_PID)
+for _ in $(seq 100); do [ -s "$WORK/latchkeyd/ready" ] && break; sleep 0.1; done
+[ -s "$WORK/latchkeyd/ready" ] || { echo "run.sh: latchkeyd did not start:" >&2; cat "$WORK/latchkeyd/latchkeyd.log" >&2; exit 1; }
+LK_URL=$(cat "$WORK/latchkeyd/ready")
+wait_http "$LK_URL/readyz" || { echo "run.sh: latchkeyd not ready" >&2; exit 1; }
+log "latchkeyd $LK_URL (pid $LK_PID, $("$LATCHKEYD" --version 2>/dev/null | head -1)); nginx $(nginx -v 2>&1 | cut -d/ -f2)"
+
+log "provisioning 1 + $USERS service accounts through the admin API"
+timeout 120 python3 "$ROOT/bench/provision.py" "$WORK/latchkeyd/bootstrap.json" "$USERS" "$WORK"
+ME_TOKEN=$(cat "$WORK/me.token")
+
+# 3. the reference: nginx with 1 and 2 workers; the faster one is the reference.
+run_wrk nginx-1-worker "$READ_CONNS" "${NGINX_PID[1]}" "${NGINX_URL[1]}" -s "$ROOT/bench/wrk/summary.lua"
+add_row "nginx return 200, 1 worker" "$READ_CONNS" nginx "" ""
+NGINX1_RPS=$R_rps
+run_wrk nginx-2-workers "$READ_CONNS" "${NGINX_PID[2]}" "${NGINX_URL[2]}" -s "$ROOT/bench/wrk/summary.lua"
+add_row "nginx return 200, 2 workers" "$READ_CONNS" nginx "" ""
+NGINX2_RPS=$R_rps
+if awk -v a="$NGINX1_RPS" -v b="$NGINX2_RPS" 'BEGIN{exit !(a > b)}'; then
+  REF_RPS=$NGINX1_RPS REF_NAME="1 worker" REF_ROW=0
+else
+  REF_RPS=$NGINX2_RPS REF_NAME="2 workers" REF_ROW=1
+fi
+ROWS[REF_ROW]="${ROWS[REF_ROW]/, 1 worker|/, 1 worker (reference)|}"
+ROWS[REF_ROW]="${ROWS[REF_ROW]/, 2 workers|/, 2 workers (reference)|}"
+log "reference: nginx with $REF_NAME ($(printf '%.0f' "$REF_RPS") req/s)"
+
+# 4. the hot path
+run_wrk me "$READ_CONNS" "$LK_PID" "$LK_URL/api/v1/account/me" \
+  -H "Authorization: Bearer $ME_TOKEN" -s "$ROOT/bench/wrk/summary.lua"
+ME_RATIO=$(awk -v a="$R_rps" -v b="$REF_RPS" 'BEGIN{printf "%.2f", a / b}')
+ME_OK=$(awk -v r="$ME_RATIO" -v rt="$ME_RATIO_TARGET" -v p="$R_p99_us" -v pt="$ME_P99_TARGET_MS" -v e=$((R_status_errors + R_errors)) \
+  'BEGIN{print (r >= rt && p < pt * 1000 && e == 0) ? "met" : "MISSED"}')
+add_row "latchkeyd GET /account/me" "$READ_CONNS" "$ME_RATIO" ">= ${ME_RATIO_TARGET} x nginx, p99 < ${ME_P99_TARGET_MS} ms" "$ME_OK"
+
+# 5. durable issuance across many users
+run_wrk token "$TOKEN_CONNS" "$LK_PID" "$LK_URL" -s "$ROOT/bench/wrk/token.lua" -- "$WORK/credentials.txt" "$WRK_THREADS"
+TOKEN_OK=$(awk -v r="$R_rps" -v t="$TOKEN_RPS_TARGET" -v e=$((R_status_errors + R_errors)) \
+  'BEGIN{print (r >= t && e == 0) ? "met" : "MISSED"}')
+add_row "latchkeyd POST /account/token, $USERS users" "$TOKEN_CONNS" "" ">= ${TOKEN_RPS_TARGET}/s durable, 0 errors" "$TOKEN_OK"
+
+# Sanity: the server still serves, and the last issued tokens are valid.
+wait_http "$LK_URL/readyz" || { echo "run.sh: latchkeyd stopped answering" >&2; exit 1; }
+kill -0 "$LK_PID" || { echo "run.sh: latchkeyd exited" >&2; exit 1; }
+
+# ---------------------------------------------------------------- table
+echo
+if ((MARKDOWN)); then
+  echo "Machine: $(nproc) cores, $CPU_MODEL; store on $DATA_FS (synchronous 4 KiB write: ${FSYNC_MS:-?} ms); $(date -u '+%Y-%m-%d %H:%M UTC'); wrk -t$WRK_THREADS -d${DURATION}s --latency, loopback; wrk shares the cores with the server."
+  echo
+  echo "| scenario | conns | req/s | p50 | p99 | × nginx | status ≥400 | socket errors | server CPU | wrk CPU | target | result |"
+  echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|"
+  for row in "${ROWS[@]}"; do
+    IFS='|' read -r n c r p50 p99 ratio se ne sc wc tg v <<<"$row"
+    [ "$ratio" = nginx ] && ratio=$(awk -v a="$r" -v b="$REF_RPS" 'BEGIN{printf "%.2f", a / b}')
+    printf '| %s | %s | %.0f | %s ms | %s ms | %s | %s | %s | %s%% | %s%% | %s | %s |\n' \
+      "$n" "$c" "$r" "$(ms "$p50")" "$(ms "$p99")" "${ratio:-}" "$se" "$ne" "$sc" "$wc" "${tg:-}" "${v:-}"
+  done
+else
+  printf '%-40s %5s %9s %8s %8s %7s %7s %7s %6s %6s  %s\n' \
+    scenario conns req/s p50_ms p99_ms x_nginx 'st>=400' sockerr srvCPU wrkCPU "target: result"
+  for row in "${ROWS[@]}"; do
+    IFS='|' read -r n c r p50 p99 ratio se ne sc wc tg v <<<"$row"
+    [ "$ratio" = nginx ] && ratio=$(awk -v a="$r" -v b="$REF_RPS" 'BEGIN{printf "%.2f", a / b}')
+    printf '%-40s %5s %9.0f %8s %8s %7s %7s %7s %5s%% %5s%%  %s\n' \
+      "$n" "$c" "$r" "$(ms "$p50")" "$(ms "$p99")" "${ratio:--}" "$se" "$ne" "$sc" "$wc" "${tg:+$tg: $v}"
+  done
+  echo "(server/wrk CPU: % of one core over the measured run; the machine has $(nproc) cores in all."
+  echo " Store on $DATA_FS, synchronous 4 KiB write ${FSYNC_MS:-?} ms.)"
+fi
+
+if ((CHECK)) && [[ "$ME_OK" != met || "$TOKEN_OK" != met ]]; then exit 1; fi
+exit 0

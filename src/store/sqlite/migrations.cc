@@ -1,0 +1,147 @@
+#include "store/sqlite/migrations.h"
+
+#include <array>
+#include <string>
+
+namespace latchkey::sqlite {
+namespace {
+
+// Times are INTEGER unix milliseconds; digests are 32-byte SHA-256 BLOBs.
+constexpr std::string_view kMigration1 = R"sql(
+CREATE TABLE users (
+  id          TEXT    NOT NULL PRIMARY KEY,
+  name        TEXT    NOT NULL UNIQUE,
+  type        TEXT    NOT NULL CHECK (type IN ('human', 'service')),
+  disabled    INTEGER NOT NULL DEFAULT 0,
+  api_access  INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+);
+
+CREATE TABLE user_modules (
+  user_id  TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  module   TEXT NOT NULL,
+  PRIMARY KEY (user_id, module)
+);
+
+-- seed 000: one Client ID + Secret per user; the secret only as its digest.
+CREATE TABLE client_credentials (
+  user_id        TEXT    NOT NULL PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  client_id      TEXT    NOT NULL UNIQUE,
+  secret_digest  BLOB    NOT NULL CHECK (length(secret_digest) = 32),
+  created_at     INTEGER NOT NULL
+);
+
+-- seed 000 / DESIGN invariant 1: UNIQUE (user_id) makes a second live token
+-- of a user impossible, whatever the code above the schema does.
+CREATE TABLE account_tokens (
+  digest             BLOB    NOT NULL PRIMARY KEY CHECK (length(digest) = 32),
+  user_id            TEXT    NOT NULL UNIQUE REFERENCES users (id) ON DELETE CASCADE,
+  client_id          TEXT    NOT NULL,
+  issued_at          INTEGER NOT NULL,
+  expires_at         INTEGER NOT NULL,
+  issuer_ip          TEXT    NOT NULL,
+  issuer_user_agent  TEXT    NOT NULL
+);
+
+-- What remains of an ended token so that a later 401 can say why; kept until
+-- the token would have expired anyway.
+CREATE TABLE token_tombstones (
+  digest         BLOB    NOT NULL PRIMARY KEY CHECK (length(digest) = 32),
+  user_id        TEXT    NOT NULL,
+  reason         TEXT    NOT NULL,
+  ended_at       INTEGER NOT NULL,
+  expires_at     INTEGER NOT NULL,
+  by_client_id   TEXT    NOT NULL DEFAULT '',
+  by_ip          TEXT    NOT NULL DEFAULT '',
+  by_user_agent  TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX token_tombstones_by_expiry ON token_tombstones (expires_at);
+)sql";
+
+constexpr std::array kMigrations = {
+    Migration{1, "users, modules, client credentials, account tokens, tombstones", kMigration1},
+};
+
+constexpr std::string_view kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)";
+
+// applied_at is bookkeeping for humans, so it comes from SQLite's clock
+// rather than an injected one (the store takes no Clock).
+constexpr std::string_view kRecordMigration =
+    "INSERT INTO schema_migrations (version, applied_at) "
+    "VALUES (?, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))";
+
+Result<std::int64_t> newest_applied_version(Connection& connection) {
+  auto statement = connection.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (!statement) return fail(statement.error());
+  auto row = statement->step();
+  if (!row) return fail(row.error());
+  return statement->int_at(0);
+}
+
+Result<bool> is_applied(Connection& connection, int version) {
+  auto statement = connection.prepare("SELECT 1 FROM schema_migrations WHERE version = ?");
+  if (!statement) return fail(statement.error());
+  statement->bind_int(1, version);
+  return statement->step();
+}
+
+// Applies one migration in its own transaction unless another process did it
+// first. Returns whether it was applied here.
+Result<bool> apply(Connection& connection, const Migration& migration) {
+  if (auto s = connection.execute("BEGIN IMMEDIATE"); !s) return fail(s.error());
+  auto applied = [&]() -> Result<bool> {
+    auto done = is_applied(connection, migration.version);
+    if (!done) return fail(done.error());
+    if (*done) return false;
+    if (auto s = connection.execute_script(migration.sql); !s) return fail(s.error());
+    auto record = connection.prepare(kRecordMigration);
+    if (!record) return fail(record.error());
+    record->bind_int(1, migration.version);
+    if (auto s = record->run(); !s) return fail(s.error());
+    return true;
+  }();
+  if (applied) {
+    if (auto s = connection.execute("COMMIT"); !s) applied = fail(s.error());
+  }
+  if (!applied) {
+    if (connection.in_transaction()) (void)connection.execute("ROLLBACK");
+    Error error = applied.error();
+    error.description = "store: migration " + std::to_string(migration.version) + " (" +
+                        std::string(migration.description) + ") failed: " + error.description;
+    if (error.code != ErrorCode::kUnavailable) error.code = ErrorCode::kInternal;
+    return fail(std::move(error));
+  }
+  return applied;
+}
+
+}  // namespace
+
+std::span<const Migration> all_migrations() { return kMigrations; }
+
+Result<int> migrate(Connection& connection, std::span<const Migration> migrations) {
+  if (auto s = connection.execute(kCreateMigrationsTable); !s) return fail(s.error());
+  auto newest = newest_applied_version(connection);
+  if (!newest) return fail(newest.error());
+  const int known = migrations.empty() ? 0 : migrations.back().version;
+  if (*newest > known) {
+    return fail(Error::unavailable(
+        "store: the database has schema version " + std::to_string(*newest) +
+        " but this latchkey knows only up to version " + std::to_string(known) +
+        "; it was written by a newer latchkey, so run that version (or restore a backup)"));
+  }
+  int count = 0;
+  for (const Migration& migration : migrations) {
+    auto done = is_applied(connection, migration.version);
+    if (!done) return fail(done.error());
+    if (*done) continue;
+    auto applied = apply(connection, migration);
+    if (!applied) return fail(applied.error());
+    if (*applied) ++count;
+  }
+  return count;
+}
+
+}  // namespace latchkey::sqlite

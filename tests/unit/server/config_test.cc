@@ -1,0 +1,78 @@
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <fstream>
+#include <vector>
+
+namespace latchkey::server {
+namespace {
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    for (const char* v : {"LATCHKEY_LISTEN", "LATCHKEY_DATA", "LATCHKEY_CONFIG",
+                          "LATCHKEY_ACCOUNT_TOKEN_TTL"}) {
+      unsetenv(v);
+    }
+  }
+  Result<ParsedCommandLine> load(std::vector<std::string> args) {
+    args.insert(args.begin(), "latchkeyd");
+    std::vector<const char*> argv;
+    for (auto& a : args) argv.push_back(a.c_str());
+    return load_config(static_cast<int>(argv.size()), argv.data());
+  }
+  std::string write_toml(const std::string& text) {
+    const std::string path = ::testing::TempDir() + "/latchkeyd-test.toml";
+    std::ofstream(path) << text;
+    return path;
+  }
+};
+
+// Test that defaults are sane: loopback, one-year tokens.
+TEST_F(ConfigTest, Defaults) {
+  auto c = load({});
+  ASSERT_TRUE(c.has_value()) << c.error().description;
+  EXPECT_EQ(c->config.host(), "127.0.0.1");
+  EXPECT_EQ(c->config.port(), 8080);
+  EXPECT_EQ(c->config.account_token_ttl_seconds, 31536000);
+  EXPECT_FALSE(c->config.insecure_test_clock);
+}
+
+// Test that flags override the environment, which overrides the file.
+TEST_F(ConfigTest, PrecedenceFileEnvFlags) {
+  const std::string path = write_toml(
+      "listen = \"127.0.0.1:1111\"\ndata = \"/tmp/from-file\"\naccount_token_ttl = 100\n");
+  setenv("LATCHKEY_DATA", "/tmp/from-env", 1);
+  setenv("LATCHKEY_ACCOUNT_TOKEN_TTL", "200", 1);
+  auto c = load({"--config", path, "--account-token-ttl", "300"});
+  ASSERT_TRUE(c.has_value()) << c.error().description;
+  EXPECT_EQ(c->config.port(), 1111);                  // file
+  EXPECT_EQ(c->config.data_dir, "/tmp/from-env");     // env over file
+  EXPECT_EQ(c->config.account_token_ttl_seconds, 300);  // flag over env
+}
+
+// Test that mistakes are refused with a message instead of being ignored.
+TEST_F(ConfigTest, RejectsBadValues) {
+  EXPECT_FALSE(load({"--listen", "nohostport"}).has_value());
+  EXPECT_FALSE(load({"--listen", "127.0.0.1:99999"}).has_value());
+  EXPECT_FALSE(load({"--account-token-ttl", "0"}).has_value());
+  EXPECT_FALSE(load({"--tls-cert", "/x.pem"}).has_value());
+  EXPECT_FALSE(load({"--log-level", "loud"}).has_value());
+  auto typo = load({"--config", write_toml("listn = \"127.0.0.1:1\"\n")});
+  ASSERT_FALSE(typo.has_value());
+  EXPECT_NE(typo.error().description.find("listn"), std::string::npos);
+  EXPECT_FALSE(load({"--config", write_toml("listen = \n")}).has_value());
+}
+
+// Test that IPv6 listen addresses parse.
+TEST_F(ConfigTest, Ipv6Listen) {
+  auto c = load({"--listen", "[::1]:9000"});
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->config.host(), "::1");
+  EXPECT_EQ(c->config.port(), 9000);
+}
+
+}  // namespace
+}  // namespace latchkey::server
