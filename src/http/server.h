@@ -8,7 +8,13 @@
 // error_response(). Handlers marked Dispatch::kBlocking run on a separate
 // pool so that a durable write never stalls an I/O thread.
 //
-// Heavy Beast headers stay in server.cc: this header is cheap to include.
+// Thread-safety: stop() is safe from any thread; port() and url() from any
+// thread after start(); run() is called once. The router and the Random must
+// outlive the server; destroy the server only after run() has returned (or if
+// it was never called). Destruction waits for kBlocking handlers still running.
+//
+// Heavy Beast headers stay in server.cc and http/internal/: this header is
+// cheap to include.
 #pragma once
 
 #include <chrono>
@@ -21,8 +27,9 @@
 #include "http/router.h"
 
 namespace latchkey {
+class Clock;
 class Random;
-}
+}  // namespace latchkey
 
 namespace latchkey::http {
 
@@ -33,12 +40,17 @@ struct ServerOptions {
   int blocking_threads = 64;  // pool for Dispatch::kBlocking handlers
   std::size_t max_header_bytes = 8 * 1024;
   std::size_t max_body_bytes = 64 * 1024;
-  std::chrono::milliseconds read_timeout{10'000};  // a whole request must arrive within this
-  std::chrono::milliseconds idle_timeout{60'000};  // keep-alive connection with no request
+  // A whole request must arrive within read_timeout of its first byte (else
+  // 408 and close); a new connection must also send its first byte (and
+  // finish the TLS handshake) within it.
+  std::chrono::milliseconds read_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};   // keep-alive connection with no request
   std::chrono::milliseconds drain_timeout{10'000};  // in-flight requests allowed to finish on stop
-  std::string tls_cert_file;  // both set: serve HTTPS only
+  std::chrono::milliseconds write_timeout{10'000};  // a whole response must be sent within this
+  std::string tls_cert_file;                        // both set: serve HTTPS only
   std::string tls_key_file;
-  bool access_log = true;
+  bool access_log = true;        // one JSON line per request at info level (path only, no query)
+  const Clock* clock = nullptr;  // access-log timestamps; null: the system clock
 };
 
 class Server {
@@ -51,7 +63,8 @@ class Server {
 
   virtual std::uint16_t port() const = 0;
   virtual std::string url() const = 0;  // "http://127.0.0.1:8080"
-  // Runs the I/O threads until stop() has drained; returns then.
+  // Runs io_threads I/O threads (the caller's being one of them) until stop()
+  // has drained; returns then.
   virtual void run() = 0;
   // Stops accepting, lets in-flight requests finish within drain_timeout,
   // closes idle connections. Safe from any thread and from a signal watcher.

@@ -112,6 +112,7 @@ int run(int argc, char** argv) {
   options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
   options.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
   options.access_log = config.access_log;
+  options.clock = &clock;
   auto server = http::Server::start(options, router, random);
   if (!server) return fatal(server.error().description);
   const std::string url = (*server)->url();

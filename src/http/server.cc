@@ -1,0 +1,275 @@
+// The listener half of the HTTP server: binds, accepts connections onto
+// per-connection strands (internal/session.cc), runs the I/O threads and
+// drains on stop().
+//
+// Drain: stop() posts begin_drain() to the server strand, which closes the
+// acceptor (new connections are refused), tells every live session to drain
+// (idle ones close at once, busy ones after their response, which says
+// Connection: close) and arms drain_timer_ while any session remains. The
+// timer is cancelled when the last session ends; if it fires first, the
+// sessions left are closed by force. Either way the io_context runs out of
+// work and run() returns.
+#include "http/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "http/internal/session.h"
+
+namespace latchkey::http {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+// After a failed accept (typically out of file descriptors) wait a little
+// rather than spin on the error.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
+
+int io_thread_count(int configured) {
+  if (configured > 0) return configured;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+class ServerImpl final : public Server, private internal::SessionTracker {
+ public:
+  ServerImpl(const ServerOptions& options, const Router& router, Random& random)
+      : options_(options),
+        router_(router),
+        random_(random),
+        clock_(options.clock != nullptr ? *options.clock : system_clock_),
+        ioc_(io_thread_count(options.io_threads)),
+        strand_(asio::make_strand(ioc_)),
+        acceptor_(strand_),
+        accept_retry_timer_(strand_),
+        drain_timer_(strand_),
+        blocking_pool_(static_cast<std::size_t>(std::max(1, options.blocking_threads))) {}
+
+  ~ServerImpl() override {
+    // Handlers still running on the pool hold sessions; let them finish
+    // before the io_context (and the sessions in its queues) goes away.
+    blocking_pool_.join();
+    std::lock_guard lock(sessions_mu_);
+    destroying_ = true;
+  }
+
+  Status listen() {
+    if (options_.tls_cert_file.empty() != options_.tls_key_file.empty()) {
+      return fail(Error::invalid_request("TLS needs both tls_cert_file and tls_key_file"));
+    }
+    if (!options_.tls_cert_file.empty()) {
+      if (auto loaded = load_tls(); !loaded) return loaded;
+    }
+
+    auto endpoint = resolve();
+    if (!endpoint) return fail(endpoint.error());
+    error_code ec;
+    const auto where = [&] { return options_.host + ":" + std::to_string(options_.port); };
+    if (acceptor_.open(endpoint->protocol(), ec); ec) {
+      return fail(Error::unavailable("cannot open a socket for " + where() + ": " + ec.message()));
+    }
+    if (acceptor_.set_option(asio::socket_base::reuse_address(true), ec); ec) {
+      return fail(Error::unavailable("cannot set SO_REUSEADDR: " + ec.message()));
+    }
+    if (acceptor_.bind(*endpoint, ec); ec) {
+      return fail(Error::unavailable("cannot bind " + where() + ": " + ec.message()));
+    }
+    if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) {
+      return fail(Error::unavailable("cannot listen on " + where() + ": " + ec.message()));
+    }
+    port_ = acceptor_.local_endpoint(ec).port();
+    if (ec) return fail(Error::unavailable("cannot read the bound port: " + ec.message()));
+
+    state_.emplace(internal::ServerState{options_, router_, random_, clock_, blocking_pool_,
+                                         tls_ ? &*tls_ : nullptr, *this});
+    asio::post(strand_, [this] { do_accept(); });
+    return {};
+  }
+
+  std::uint16_t port() const override { return port_; }
+
+  std::string url() const override {
+    const bool ipv6_literal = options_.host.find(':') != std::string::npos;
+    return std::string(tls_ ? "https://" : "http://") +
+           (ipv6_literal ? "[" + options_.host + "]" : options_.host) + ":" + std::to_string(port_);
+  }
+
+  void run() override {
+    const int n = io_thread_count(options_.io_threads);
+    std::vector<std::thread> extra;
+    extra.reserve(static_cast<std::size_t>(n - 1));
+    for (int i = 1; i < n; ++i) extra.emplace_back([this] { run_io(); });
+    run_io();
+    for (auto& t : extra) t.join();
+  }
+
+  void stop() override {
+    if (stop_requested_.exchange(true)) return;
+    asio::post(strand_, [this] { begin_drain(); });
+  }
+
+ private:
+  Status load_tls() {
+    tls_.emplace(asio::ssl::context::tls_server);
+    tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                      asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    error_code ec;
+    if (tls_->use_certificate_chain_file(options_.tls_cert_file, ec); ec) {
+      return fail(Error::invalid_request("cannot load the TLS certificate chain from " +
+                                         options_.tls_cert_file + ": " + ec.message()));
+    }
+    // Also checks that the key matches the certificate.
+    if (tls_->use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, ec); ec) {
+      return fail(Error::invalid_request("cannot load the TLS private key from " +
+                                         options_.tls_key_file + ": " + ec.message()));
+    }
+    return {};
+  }
+
+  Result<tcp::endpoint> resolve() {
+    error_code ec;
+    const auto address = asio::ip::make_address(options_.host, ec);
+    if (!ec) return tcp::endpoint(address, options_.port);
+    // A host name ("localhost"): start-up may block on the resolver.
+    tcp::resolver resolver(ioc_);
+    const auto results =
+        resolver.resolve(options_.host, std::to_string(options_.port), tcp::resolver::passive, ec);
+    if (ec || results.empty()) {
+      return fail(Error::unavailable("cannot resolve " + options_.host + ": " +
+                                     (ec ? ec.message() : "no addresses")));
+    }
+    return results.begin()->endpoint();
+  }
+
+  void run_io() {
+    // Handlers do not throw; should one anyway, log it and keep serving.
+    for (;;) {
+      try {
+        ioc_.run();
+        return;
+      } catch (const std::exception& e) {
+        spdlog::error("unexpected exception on an HTTP I/O thread: {}", e.what());
+      }
+    }
+  }
+
+  // On strand_, as are on_accept() and begin_drain(), so that no connection
+  // is accepted after the drain began.
+  void do_accept() {
+    if (draining_on_strand_) return;
+    acceptor_.async_accept(asio::make_strand(ioc_), [this](error_code ec, tcp::socket socket) {
+      on_accept(ec, std::move(socket));
+    });
+  }
+
+  void on_accept(error_code ec, tcp::socket socket) {
+    if (draining_on_strand_) return;  // the socket closes as it goes out of scope
+    if (ec) {
+      if (ec == asio::error::operation_aborted) return;
+      spdlog::warn("accept failed: {}", ec.message());
+      accept_retry_timer_.expires_after(kAcceptRetryDelay);
+      accept_retry_timer_.async_wait([this](error_code wait_ec) {
+        if (!wait_ec) do_accept();
+      });
+      return;
+    }
+    internal::start_session(std::move(socket), *state_);
+    do_accept();
+  }
+
+  void begin_drain() {
+    draining_on_strand_ = true;
+    error_code ignored;
+    acceptor_.close(ignored);
+    accept_retry_timer_.cancel();
+    const auto live = live_sessions(/*start_draining=*/true);
+    if (live.empty()) return;
+    spdlog::info("draining {} HTTP connection(s)", live.size());
+    drain_timer_.expires_after(options_.drain_timeout);
+    drain_timer_.async_wait([this](error_code ec) {
+      if (ec) return;  // every session ended in time
+      const auto left = live_sessions(/*start_draining=*/false);
+      spdlog::warn("drain timeout: closing {} HTTP connection(s)", left.size());
+      for (const auto& session : left) session->force_close();
+    });
+    for (const auto& session : live) session->drain();
+  }
+
+  std::vector<std::shared_ptr<internal::Session>> live_sessions(bool start_draining) {
+    std::vector<std::shared_ptr<internal::Session>> live;
+    std::lock_guard lock(sessions_mu_);
+    if (start_draining) draining_ = true;
+    live.reserve(sessions_.size());
+    for (const auto& [raw, weak] : sessions_) {
+      if (auto session = weak.lock()) live.push_back(std::move(session));
+    }
+    return live;
+  }
+
+  void on_session_start(const std::shared_ptr<internal::Session>& session) override {
+    std::lock_guard lock(sessions_mu_);
+    sessions_.emplace(session.get(), session);
+  }
+
+  void on_session_end(internal::Session* session) override {
+    std::lock_guard lock(sessions_mu_);
+    sessions_.erase(session);
+    if (draining_ && sessions_.empty() && !destroying_) {
+      asio::post(strand_, [this] { drain_timer_.cancel(); });
+    }
+  }
+
+  const ServerOptions options_;
+  const Router& router_;
+  Random& random_;
+  SystemClock system_clock_;
+  const Clock& clock_;
+  std::optional<asio::ssl::context> tls_;
+
+  // Declared before ioc_: sessions destroyed with the io_context's queues
+  // still report their end here.
+  std::mutex sessions_mu_;
+  std::unordered_map<internal::Session*, std::weak_ptr<internal::Session>>
+      sessions_;             // guarded by sessions_mu_
+  bool draining_ = false;    // guarded by sessions_mu_
+  bool destroying_ = false;  // guarded by sessions_mu_
+  std::optional<internal::ServerState> state_;
+
+  asio::io_context ioc_;
+  asio::strand<asio::io_context::executor_type> strand_;
+  tcp::acceptor acceptor_;                 // on strand_
+  asio::steady_timer accept_retry_timer_;  // on strand_
+  asio::steady_timer drain_timer_;         // on strand_
+  bool draining_on_strand_ = false;        // on strand_
+  asio::thread_pool blocking_pool_;
+  std::atomic<bool> stop_requested_{false};
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, const Router& router,
+                                              Random& random) {
+  auto server = std::make_unique<ServerImpl>(options, router, random);
+  if (auto listening = server->listen(); !listening) return fail(listening.error());
+  return std::unique_ptr<Server>(std::move(server));
+}
+
+}  // namespace latchkey::http
