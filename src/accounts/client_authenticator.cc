@@ -29,7 +29,8 @@ Result<AuthenticatedClient> ClientAuthenticator::authenticate(std::string_view c
   auto user = store_.get_user((*credential)->user_id);
   if (!user) return fail(user.error());
   if (user->disabled) {
-    return fail(Error::invalid_client("the user of this client is disabled").with_reason("user_disabled"));
+    return fail(
+        Error::invalid_client("the user of this client is disabled").with_reason("user_disabled"));
   }
   if (!user->api_access) {
     return fail(Error::invalid_client("API access is not enabled for the user of this client")

@@ -16,7 +16,8 @@ Status validate_user_name(std::string_view name) {
   }
   bool blank = true;
   for (unsigned char c : name) {
-    if (c < 0x20 || c == 0x7f) return fail(Error::invalid_request("name must not contain control characters"));
+    if (c < 0x20 || c == 0x7f)
+      return fail(Error::invalid_request("name must not contain control characters"));
     if (c != ' ') blank = false;
   }
   if (blank) return fail(Error::invalid_request("name must not be blank"));
@@ -84,15 +85,17 @@ Result<IssuedClientCredential> UserService::reset_access_key(const Principal& ac
   if (target != actor.user_id) {
     if (auto s = require_admin(actor); !s) return fail(s.error());
     if (user->type == UserType::kHuman && existing->has_value()) {
-      return fail(Error::forbidden(
-          "an admin cannot reset a human user's secret; the user resets it from their own account"));
+      return fail(
+          Error::forbidden("an admin cannot reset a human user's secret; the user resets it from "
+                           "their own account"));
     }
   }
 
   IssuedClientCredential issued;
   issued.user_id = target;
   // The client id stays the same across resets (seed 000: "the client should stay visible").
-  issued.client_id = existing->has_value() ? (*existing)->client_id : new_id(kClientIdPrefix, random_);
+  issued.client_id =
+      existing->has_value() ? (*existing)->client_id : new_id(kClientIdPrefix, random_);
   issued.client_secret = generate_secret(SecretKind::kClientSecret, random_);
   ClientCredential credential{issued.client_id, target, digest_secret(issued.client_secret),
                               clock_.now()};

@@ -47,7 +47,10 @@ class UserService {
  public:
   UserService(Store& store, const Clock& clock, Random& random,
               std::function<void(std::string_view)> on_user_changed)
-      : store_(store), clock_(clock), random_(random), on_user_changed_(std::move(on_user_changed)) {}
+      : store_(store),
+        clock_(clock),
+        random_(random),
+        on_user_changed_(std::move(on_user_changed)) {}
 
   Result<User> create(const Principal& actor, const CreateUserRequest& request);
   // `id` may be "me".

@@ -42,18 +42,18 @@ http::Response account_me(const ApiContext& ctx, const http::Request& request) {
     if (!principal) return fail(principal.error());
     const Principal& p = **principal;
     const Instant now = ctx.clock.now();
-    http::Response r = json_response(
-        200, Json{{"id", p.user_id},
-                  {"name", p.name},
-                  {"type", to_string(p.type)},
-                  {"api_access", p.api_access},
-                  {"disabled", p.disabled},
-                  {"modules", p.modules},
-                  {"client_id", p.client_id},
-                  {"token",
-                   {{"issued_at", format_rfc3339(p.token_issued_at)},
-                    {"expires_at", format_rfc3339(p.token_expires_at)},
-                    {"expires_in", seconds_until(now, p.token_expires_at)}}}});
+    http::Response r =
+        json_response(200, Json{{"id", p.user_id},
+                                {"name", p.name},
+                                {"type", to_string(p.type)},
+                                {"api_access", p.api_access},
+                                {"disabled", p.disabled},
+                                {"modules", p.modules},
+                                {"client_id", p.client_id},
+                                {"token",
+                                 {{"issued_at", format_rfc3339(p.token_issued_at)},
+                                  {"expires_at", format_rfc3339(p.token_expires_at)},
+                                  {"expires_in", seconds_until(now, p.token_expires_at)}}}});
     r.principal_for_log = p.user_id;
     return r;
   }());

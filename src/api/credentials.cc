@@ -21,8 +21,9 @@ std::optional<std::string_view> credentials_of_scheme(std::string_view header,
 
 Result<BasicCredentials> parse_basic_authorization(std::optional<std::string_view> header) {
   if (!header) {
-    return fail(Error::invalid_client(
-        "client authentication required: send Authorization: Basic base64(client_id:client_secret)"));
+    return fail(
+        Error::invalid_client("client authentication required: send Authorization: Basic "
+                              "base64(client_id:client_secret)"));
   }
   if (header->size() > kMaxAuthorizationBytes) {
     return fail(Error::invalid_client("the Authorization header is too long"));
@@ -41,7 +42,8 @@ Result<BasicCredentials> parse_basic_authorization(std::optional<std::string_vie
   }
   BasicCredentials out{decoded->substr(0, colon), decoded->substr(colon + 1)};
   if (out.client_id.empty() || out.client_secret.empty()) {
-    return fail(Error::invalid_client("the client id and the client secret must both be non-empty"));
+    return fail(
+        Error::invalid_client("the client id and the client secret must both be non-empty"));
   }
   return out;
 }

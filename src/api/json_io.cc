@@ -33,12 +33,13 @@ Result<std::optional<T>> optional_field(const Json& object, std::string_view key
 }  // namespace
 
 Result<std::optional<bool>> optional_bool(const Json& object, std::string_view key) {
-  return optional_field<bool>(object, key, [](const Json& j) { return j.is_boolean(); }, "a boolean");
+  return optional_field<bool>(
+      object, key, [](const Json& j) { return j.is_boolean(); }, "a boolean");
 }
 
 Result<std::optional<std::string>> optional_string(const Json& object, std::string_view key) {
-  return optional_field<std::string>(object, key, [](const Json& j) { return j.is_string(); },
-                                     "a string");
+  return optional_field<std::string>(
+      object, key, [](const Json& j) { return j.is_string(); }, "a string");
 }
 
 Result<std::optional<std::int64_t>> optional_int(const Json& object, std::string_view key) {

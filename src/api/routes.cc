@@ -16,10 +16,10 @@ http::Router build_router(const ApiContext& ctx) {
   auto plain = [&ctx](http::Response (*fn)(const ApiContext&, const Request&)) {
     return [&ctx, fn](const Request& req, const PathParams&) { return fn(ctx, req); };
   };
-  auto with_params = [&ctx](http::Response (*fn)(const ApiContext&, const Request&,
-                                                 const PathParams&)) {
-    return [&ctx, fn](const Request& req, const PathParams& p) { return fn(ctx, req, p); };
-  };
+  auto with_params =
+      [&ctx](http::Response (*fn)(const ApiContext&, const Request&, const PathParams&)) {
+        return [&ctx, fn](const Request& req, const PathParams& p) { return fn(ctx, req, p); };
+      };
 
   // seed 000: account tokens. Writes wait for a durable commit: kBlocking.
   r.add("POST", "/api/v1/account/token", Dispatch::kBlocking, plain(issue_account_token));
@@ -32,8 +32,10 @@ http::Router build_router(const ApiContext& ctx) {
   r.add("GET", "/api/v1/users", Dispatch::kBlocking, plain(list_users));
   r.add("GET", "/api/v1/users/{id}", Dispatch::kBlocking, with_params(get_user));
   r.add("PATCH", "/api/v1/users/{id}", Dispatch::kBlocking, with_params(update_user));
-  r.add("POST", "/api/v1/users/{id}/access-key", Dispatch::kBlocking, with_params(reset_access_key));
-  r.add("DELETE", "/api/v1/users/{id}/tokens", Dispatch::kBlocking, with_params(revoke_user_tokens));
+  r.add("POST", "/api/v1/users/{id}/access-key", Dispatch::kBlocking,
+        with_params(reset_access_key));
+  r.add("DELETE", "/api/v1/users/{id}/tokens", Dispatch::kBlocking,
+        with_params(revoke_user_tokens));
 
   // Operations.
   r.add("GET", "/healthz", Dispatch::kInline, plain(healthz));

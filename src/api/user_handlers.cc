@@ -33,9 +33,11 @@ http::Response create_user(const ApiContext& ctx, const http::Request& request) 
     if (!*name) return fail(Error::invalid_request("field \"name\" is required"));
     auto type_text = optional_string(*body, "type");
     if (!type_text) return fail(type_text.error());
-    if (!*type_text) return fail(Error::invalid_request("field \"type\" is required: human or service"));
+    if (!*type_text)
+      return fail(Error::invalid_request("field \"type\" is required: human or service"));
     const auto type = parse_user_type(**type_text);
-    if (!type) return fail(Error::invalid_request("field \"type\" must be \"human\" or \"service\""));
+    if (!type)
+      return fail(Error::invalid_request("field \"type\" must be \"human\" or \"service\""));
     auto api_access = optional_bool(*body, "api_access");
     if (!api_access) return fail(api_access.error());
 
@@ -82,7 +84,8 @@ http::Response update_user(const ApiContext& ctx, const http::Request& request,
     if (auto s = require_admin(**actor); !s) return fail(s.error());
     auto body = parse_object_body(request);
     if (!body) return fail(body.error());
-    if (auto s = reject_unknown_fields(*body, {"disabled", "api_access"}); !s) return fail(s.error());
+    if (auto s = reject_unknown_fields(*body, {"disabled", "api_access"}); !s)
+      return fail(s.error());
     UserUpdate update;
     auto disabled = optional_bool(*body, "disabled");
     if (!disabled) return fail(disabled.error());
@@ -91,7 +94,8 @@ http::Response update_user(const ApiContext& ctx, const http::Request& request,
     update.disabled = *disabled;
     update.api_access = *api_access;
     if (!update.disabled && !update.api_access) {
-      return fail(Error::invalid_request("nothing to change: send \"disabled\" and/or \"api_access\""));
+      return fail(
+          Error::invalid_request("nothing to change: send \"disabled\" and/or \"api_access\""));
     }
     auto user = ctx.users.update(**actor, params.get("id"), update);
     if (!user) return fail(user.error());

@@ -33,7 +33,7 @@ enum class ErrorCode {
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string description;
-  std::string reason;  // machine-readable, optional
+  std::string reason;                                        // machine-readable, optional
   std::vector<std::pair<std::string, std::string>> details;  // extra JSON string fields
 
   Error& with_reason(std::string r) {

@@ -19,40 +19,68 @@ std::string quote_safe(std::string_view text) {
 
 int status_of(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidRequest: return 400;
-    case ErrorCode::kMissingCredentials: return 401;
-    case ErrorCode::kInvalidClient: return 401;
-    case ErrorCode::kInvalidToken: return 401;
-    case ErrorCode::kForbidden: return 403;
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kMethodNotAllowed: return 405;
-    case ErrorCode::kConflict: return 409;
-    case ErrorCode::kPayloadTooLarge: return 413;
-    case ErrorCode::kUnsupportedMediaType: return 415;
-    case ErrorCode::kHeadersTooLarge: return 431;
-    case ErrorCode::kTooManyRequests: return 429;
-    case ErrorCode::kInternal: return 500;
-    case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kInvalidRequest:
+      return 400;
+    case ErrorCode::kMissingCredentials:
+      return 401;
+    case ErrorCode::kInvalidClient:
+      return 401;
+    case ErrorCode::kInvalidToken:
+      return 401;
+    case ErrorCode::kForbidden:
+      return 403;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kMethodNotAllowed:
+      return 405;
+    case ErrorCode::kConflict:
+      return 409;
+    case ErrorCode::kPayloadTooLarge:
+      return 413;
+    case ErrorCode::kUnsupportedMediaType:
+      return 415;
+    case ErrorCode::kHeadersTooLarge:
+      return 431;
+    case ErrorCode::kTooManyRequests:
+      return 429;
+    case ErrorCode::kInternal:
+      return 500;
+    case ErrorCode::kUnavailable:
+      return 503;
   }
   return 500;
 }
 
 std::string_view error_name(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidRequest: return "invalid_request";
-    case ErrorCode::kMissingCredentials: return "unauthorized";
-    case ErrorCode::kInvalidClient: return "invalid_client";
-    case ErrorCode::kInvalidToken: return "invalid_token";
-    case ErrorCode::kForbidden: return "forbidden";
-    case ErrorCode::kNotFound: return "not_found";
-    case ErrorCode::kMethodNotAllowed: return "method_not_allowed";
-    case ErrorCode::kConflict: return "conflict";
-    case ErrorCode::kPayloadTooLarge: return "payload_too_large";
-    case ErrorCode::kUnsupportedMediaType: return "unsupported_media_type";
-    case ErrorCode::kHeadersTooLarge: return "headers_too_large";
-    case ErrorCode::kTooManyRequests: return "too_many_requests";
-    case ErrorCode::kInternal: return "server_error";
-    case ErrorCode::kUnavailable: return "temporarily_unavailable";
+    case ErrorCode::kInvalidRequest:
+      return "invalid_request";
+    case ErrorCode::kMissingCredentials:
+      return "unauthorized";
+    case ErrorCode::kInvalidClient:
+      return "invalid_client";
+    case ErrorCode::kInvalidToken:
+      return "invalid_token";
+    case ErrorCode::kForbidden:
+      return "forbidden";
+    case ErrorCode::kNotFound:
+      return "not_found";
+    case ErrorCode::kMethodNotAllowed:
+      return "method_not_allowed";
+    case ErrorCode::kConflict:
+      return "conflict";
+    case ErrorCode::kPayloadTooLarge:
+      return "payload_too_large";
+    case ErrorCode::kUnsupportedMediaType:
+      return "unsupported_media_type";
+    case ErrorCode::kHeadersTooLarge:
+      return "headers_too_large";
+    case ErrorCode::kTooManyRequests:
+      return "too_many_requests";
+    case ErrorCode::kInternal:
+      return "server_error";
+    case ErrorCode::kUnavailable:
+      return "temporarily_unavailable";
   }
   return "server_error";
 }
@@ -75,8 +103,7 @@ Response error_response(const Error& error) {
     case ErrorCode::kInvalidToken:
       r.set_header("WWW-Authenticate",
                    "Bearer realm=\"latchkey\", error=\"invalid_token\", error_description=\"" +
-                       quote_safe(error.reason.empty() ? error.description : error.reason) +
-                       "\"");
+                       quote_safe(error.reason.empty() ? error.description : error.reason) + "\"");
       break;
     default:
       break;

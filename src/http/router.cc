@@ -49,8 +49,10 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     for (std::size_t i = 0; i < parts.size() && ok; ++i) {
       const std::string& seg = route.segments[i];
       if (is_param(seg)) {
-        if (parts[i].empty()) ok = false;
-        else params.add(seg.substr(1, seg.size() - 2), std::string(parts[i]));
+        if (parts[i].empty())
+          ok = false;
+        else
+          params.add(seg.substr(1, seg.size() - 2), std::string(parts[i]));
       } else {
         ok = seg == parts[i];
       }

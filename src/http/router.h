@@ -18,7 +18,9 @@ namespace latchkey::http {
 
 class PathParams {
  public:
-  void add(std::string name, std::string value) { items_.emplace_back(std::move(name), std::move(value)); }
+  void add(std::string name, std::string value) {
+    items_.emplace_back(std::move(name), std::move(value));
+  }
   // The value of a named parameter, or empty when absent.
   std::string_view get(std::string_view name) const;
 

@@ -1,10 +1,11 @@
 #include "server/config.h"
 
+#include <toml++/toml.h>
+
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <cstdlib>
 #include <set>
-#include <toml++/toml.h>
 
 namespace latchkey::server {
 namespace {
@@ -29,12 +30,16 @@ Status apply_toml_file(const std::string& path, Config& c) {
   try {
     table = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    return fail(Error::invalid_request("config file " + path + ": " + std::string(e.description())));
+    return fail(
+        Error::invalid_request("config file " + path + ": " + std::string(e.description())));
   }
-  static const std::set<std::string, std::less<>> kKnown = {
-      "listen", "data", "threads", "tls_cert", "tls_key", "account_token_ttl", "bootstrap_file",
-      "log_level", "access_log", "max_body_bytes", "max_header_bytes", "read_timeout_ms",
-      "idle_timeout_ms"};
+  static const std::set<std::string, std::less<>> kKnown = {"listen",           "data",
+                                                            "threads",          "tls_cert",
+                                                            "tls_key",          "account_token_ttl",
+                                                            "bootstrap_file",   "log_level",
+                                                            "access_log",       "max_body_bytes",
+                                                            "max_header_bytes", "read_timeout_ms",
+                                                            "idle_timeout_ms"};
   for (const auto& [key, value] : table) {
     if (!kKnown.contains(key.str())) {
       return fail(Error::invalid_request("config file " + path + ": unknown key \"" +
@@ -80,10 +85,11 @@ Status validate(const Config& c) {
       c.read_timeout_ms <= 0 || c.idle_timeout_ms <= 0) {
     return fail(Error::invalid_request("threads, sizes and timeouts must be positive"));
   }
-  static const std::set<std::string, std::less<>> kLevels = {"trace", "debug", "info", "warn",
-                                                             "error", "off"};
+  static const std::set<std::string, std::less<>> kLevels = {"trace", "debug", "info",
+                                                             "warn",  "error", "off"};
   if (!kLevels.contains(c.log_level)) {
-    return fail(Error::invalid_request("log_level must be one of trace, debug, info, warn, error, off"));
+    return fail(
+        Error::invalid_request("log_level must be one of trace, debug, info, warn, error, off"));
   }
   return {};
 }
@@ -122,9 +128,11 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
   CLI::App app{"latchkeyd: the latchkey API access server"};
   app.set_version_flag("--version", "latchkeyd 0.1.0");
   app.add_option("--config", config_path, "TOML configuration file")->envname("LATCHKEY_CONFIG");
-  app.add_option("--listen", c.listen, "HOST:PORT to listen on")->envname("LATCHKEY_LISTEN")
+  app.add_option("--listen", c.listen, "HOST:PORT to listen on")
+      ->envname("LATCHKEY_LISTEN")
       ->capture_default_str();
-  app.add_option("--data", c.data_dir, "data directory (SQLite store)")->envname("LATCHKEY_DATA")
+  app.add_option("--data", c.data_dir, "data directory (SQLite store)")
+      ->envname("LATCHKEY_DATA")
       ->capture_default_str();
   app.add_option("--threads", c.io_threads, "I/O threads, 0 = one per core")
       ->envname("LATCHKEY_THREADS");

@@ -38,7 +38,8 @@ class Maintenance {
           std::unique_lock lock(mu_);
           while (!cv_.wait_for(lock, std::chrono::hours(1), [this] { return stop_; })) {
             lock.unlock();
-            if (auto n = tokens.prune(); !n) spdlog::warn("tombstone pruning failed: {}", n.error().description);
+            if (auto n = tokens.prune(); !n)
+              spdlog::warn("tombstone pruning failed: {}", n.error().description);
             lock.lock();
           }
         }) {}
@@ -97,8 +98,8 @@ int run(int argc, char** argv) {
   UserService users(**store, clock, random,
                     [&account_tokens](std::string_view id) { account_tokens.forget_user(id); });
 
-  api::ApiContext ctx{**store, clock, client_authenticator, account_tokens, users,
-                      config.insecure_test_clock ? &test_clock : nullptr};
+  api::ApiContext ctx{**store,        clock, client_authenticator,
+                      account_tokens, users, config.insecure_test_clock ? &test_clock : nullptr};
   const http::Router router = api::build_router(ctx);
 
   http::ServerOptions options;

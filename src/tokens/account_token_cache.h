@@ -58,7 +58,8 @@ class AccountTokenCache {
   const std::size_t max_entries_;
   std::atomic<std::uint64_t> epoch_{0};
   mutable std::shared_mutex mu_;
-  std::unordered_map<Digest, std::shared_ptr<const Principal>, DigestHash> by_digest_;  // GUARDED_BY(mu_)
+  std::unordered_map<Digest, std::shared_ptr<const Principal>, DigestHash>
+      by_digest_;                                                 // GUARDED_BY(mu_)
   std::unordered_map<std::string, std::vector<Digest>> by_user_;  // GUARDED_BY(mu_)
 };
 

@@ -6,8 +6,8 @@ namespace {
 constexpr std::size_t kMaxUserAgentChars = 256;
 
 Error expired_error(Instant expired_at) {
-  return Error::invalid_token("expired", "the access token expired at " + format_rfc3339(expired_at) +
-                                             "; generate a new one")
+  return Error::invalid_token("expired", "the access token expired at " +
+                                             format_rfc3339(expired_at) + "; generate a new one")
       .with_detail("expired_at", format_rfc3339(expired_at));
 }
 
@@ -51,7 +51,8 @@ Result<IssuedAccountToken> AccountTokenService::issue(const User& user, std::str
   if (auto s = store_.issue_account_token(record); !s) {
     // A disable that committed after the caller authenticated wins.
     if (s.error().reason == "user_disabled") {
-      return fail(Error::invalid_client("the user of this client is disabled").with_reason("user_disabled"));
+      return fail(Error::invalid_client("the user of this client is disabled")
+                      .with_reason("user_disabled"));
     }
     return fail(s.error());
   }
@@ -63,7 +64,8 @@ Result<IssuedAccountToken> AccountTokenService::issue(const User& user, std::str
 Result<std::shared_ptr<const Principal>> AccountTokenService::authenticate(std::string_view token) {
   if (!is_well_formed_secret(token, SecretKind::kAccessToken)) {
     return fail(Error::invalid_token(
-        "malformed", "the bearer token is not a latchkey access token (bad prefix, length or checksum)"));
+        "malformed",
+        "the bearer token is not a latchkey access token (bad prefix, length or checksum)"));
   }
   const Digest digest = digest_secret(token);
   std::shared_ptr<const Principal> principal = cache_.find(digest);
@@ -129,9 +131,8 @@ Error AccountTokenService::ended_token_error(const TokenTombstone& t) const {
     case TokenEndReason::kExpired:
       return expired_error(t.expires_at);
     case TokenEndReason::kUserDisabled:
-      return Error::invalid_token("user_disabled",
-                                  "the user of this token was disabled at " + at +
-                                      " and their tokens were deleted")
+      return Error::invalid_token("user_disabled", "the user of this token was disabled at " + at +
+                                                       " and their tokens were deleted")
           .with_detail("disabled_at", at);
   }
   return Error::invalid_token("revoked", "the access token is no longer valid");

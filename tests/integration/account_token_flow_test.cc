@@ -130,8 +130,8 @@ TEST_F(AccountTokenFlow, RevokeWithoutReplacement) {
 TEST_F(AccountTokenFlow, AdminRevokesAUsersTokens) {
   const Credentials svc = create_user_with_credentials("leaked", "service", true);
   const std::string token = issue_token(svc);
-  HttpResult r = send("DELETE", "/api/v1/users/" + svc.user_id + "/tokens",
-                      {bearer_header(admin_token())});
+  HttpResult r =
+      send("DELETE", "/api/v1/users/" + svc.user_id + "/tokens", {bearer_header(admin_token())});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json_of(r)["revoked"], 1);
   EXPECT_EQ(json_of(me(token))["reason"], "revoked");

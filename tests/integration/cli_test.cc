@@ -24,13 +24,12 @@ class CliAgainstServer : public ServerTest {
   // only [A-Za-z0-9_], so they need no shell quoting).
   CliRun cli(const std::string& args, const Credentials& creds) {
     const std::string err_path = server_->data_dir() + "/cli.err";
-    const std::string cmd = "env -i HOME=" + server_->data_dir() +
-                            " LATCHKEY_URL=" + server_->url() +
-                            " LATCHKEY_CLIENT_ID=" + creds.client_id +
-                            " LATCHKEY_CLIENT_SECRET=" + creds.client_secret +
-                            " LATCHKEY_TOKEN_CACHE=" + server_->data_dir() + "/cache-" +
-                            creds.client_id + ".json " + LATCHKEY_CLI_PATH + " " + args + " 2>" +
-                            err_path;
+    const std::string cmd =
+        "env -i HOME=" + server_->data_dir() + " LATCHKEY_URL=" + server_->url() +
+        " LATCHKEY_CLIENT_ID=" + creds.client_id +
+        " LATCHKEY_CLIENT_SECRET=" + creds.client_secret +
+        " LATCHKEY_TOKEN_CACHE=" + server_->data_dir() + "/cache-" + creds.client_id + ".json " +
+        LATCHKEY_CLI_PATH + " " + args + " 2>" + err_path;
     CliRun run;
     FILE* pipe = popen(cmd.c_str(), "r");
     std::array<char, 4096> buf;
@@ -54,7 +53,9 @@ TEST_F(CliAgainstServer, TokenIsCachedAndReused) {
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_EQ(second.out, first.out) << "a cached token must be reused, not regenerated";
   EXPECT_EQ(me(first.out).status, 200);
-  const auto perms = std::filesystem::status(server_->data_dir() + "/cache-" + admin().client_id + ".json").permissions();
+  const auto perms =
+      std::filesystem::status(server_->data_dir() + "/cache-" + admin().client_id + ".json")
+          .permissions();
   EXPECT_EQ(perms & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }

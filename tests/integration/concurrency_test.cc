@@ -35,7 +35,8 @@ TEST_F(ConcurrentIssuers, ExactlyOneTokenSurvives) {
               SQLITE_OK);
     sqlite3_busy_timeout(db, 1000);
     sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM account_tokens WHERE user_id = ?", -1, &stmt, nullptr);
+    sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM account_tokens WHERE user_id = ?", -1, &stmt,
+                       nullptr);
     sqlite3_bind_text(stmt, 1, svc.user_id.c_str(), -1, SQLITE_TRANSIENT);
     while (!storm_over) {
       if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_int(stmt, 0) > 1) ++store_violations;
@@ -56,7 +57,8 @@ TEST_F(ConcurrentIssuers, ExactlyOneTokenSurvives) {
         snapshot = issued;
       }
       for (const auto& t : snapshot) {
-        HttpResult r = client.send("GET", server_->url() + "/api/v1/account/me", {bearer_header(t)});
+        HttpResult r =
+            client.send("GET", server_->url() + "/api/v1/account/me", {bearer_header(t)});
         if (r.status == 401) dead.insert(t);
         if (r.status == 200 && dead.contains(t)) ++resurrections;
       }

@@ -23,7 +23,8 @@ TEST_F(Durability, IssuedTokenSurvivesKill9) {
 TEST_F(Durability, SecretResetAndRevocationSurviveKill9) {
   const Credentials svc = create_user_with_credentials("durable", "service", true);
   const std::string token = issue_token(svc);
-  HttpResult reset = post("/api/v1/users/" + svc.user_id + "/access-key", {bearer_header(admin_token())});
+  HttpResult reset =
+      post("/api/v1/users/" + svc.user_id + "/access-key", {bearer_header(admin_token())});
   ASSERT_EQ(reset.status, 200);
   ASSERT_EQ(send("DELETE", "/api/v1/account/token", {bearer_header(token)}).status, 204);
   server_->kill_hard();
@@ -36,7 +37,7 @@ TEST_F(Durability, SecretResetAndRevocationSurviveKill9) {
 // Test that the admin is bootstrapped once, the file is private, and a
 // restart prints no secret.
 TEST_F(Durability, BootstrapHappensOnceAndTheFileIsPrivate) {
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat((server_->data_dir() + "/bootstrap.json").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600);
   const std::string secret = admin().client_secret;

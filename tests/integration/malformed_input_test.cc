@@ -109,7 +109,8 @@ TEST_F(MalformedInput, BadJsonBodiesAre400) {
       "{\"name\": \"\\xff\\xfe\", \"type\": \"service\"}",
   };
   for (const auto& body : bodies) {
-    HttpResult r = post("/api/v1/users", {bearer_header(admin_token()), "Content-Type: application/json"}, body);
+    HttpResult r = post("/api/v1/users",
+                        {bearer_header(admin_token()), "Content-Type: application/json"}, body);
     EXPECT_EQ(r.status, 400) << body.substr(0, 80) << " -> " << r.body;
     EXPECT_EQ(json_of(r)["error"], "invalid_request") << body.substr(0, 80);
   }

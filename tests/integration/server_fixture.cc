@@ -22,7 +22,8 @@ HttpResult ServerTest::post(const std::string& path, const std::vector<std::stri
 
 HttpResult ServerTest::issue(const std::string& client_id, const std::string& secret,
                              const std::string& user_agent) {
-  return post("/api/v1/account/token", {basic_header(client_id, secret), "User-Agent: " + user_agent});
+  return post("/api/v1/account/token",
+              {basic_header(client_id, secret), "User-Agent: " + user_agent});
 }
 
 std::string ServerTest::issue_token(const Credentials& c, const std::string& user_agent) {
@@ -48,8 +49,9 @@ const std::string& ServerTest::admin_token() {
 std::string ServerTest::create_user(const std::string& name, const std::string& type,
                                     bool api_access) {
   Json body = {{"name", name}, {"type", type}, {"api_access", api_access}};
-  HttpResult r = post("/api/v1/users",
-                      {bearer_header(admin_token()), "Content-Type: application/json"}, body.dump());
+  HttpResult r =
+      post("/api/v1/users", {bearer_header(admin_token()), "Content-Type: application/json"},
+           body.dump());
   EXPECT_EQ(r.status, 201) << r.body;
   return json_of(r).value("id", "");
 }

@@ -10,8 +10,9 @@ class UsersAdmin : public ServerTest {};
 
 // Test that an admin creates users of both types and reads them back.
 TEST_F(UsersAdmin, CreateListAndGet) {
-  HttpResult r = post("/api/v1/users", {bearer_header(admin_token())},
-                      R"({"name": "Integration: Risk Sync", "type": "service", "api_access": true})");
+  HttpResult r =
+      post("/api/v1/users", {bearer_header(admin_token())},
+           R"({"name": "Integration: Risk Sync", "type": "service", "api_access": true})");
   ASSERT_EQ(r.status, 201) << r.body;
   Json u = json_of(r);
   EXPECT_TRUE(u["id"].get<std::string>().starts_with("usr_"));
@@ -47,7 +48,8 @@ TEST_F(UsersAdmin, NonAdminsAreForbidden) {
       {"DELETE", "/api/v1/users/" + admin().user_id + "/tokens"},
   };
   for (const auto& [method, path] : forbidden) {
-    HttpResult r = send(method, path, {bearer_header(token)}, R"({"name":"x","type":"human","disabled":true})");
+    HttpResult r = send(method, path, {bearer_header(token)},
+                        R"({"name":"x","type":"human","disabled":true})");
     EXPECT_EQ(r.status, 403) << method << " " << path << " " << r.body;
     EXPECT_EQ(json_of(r)["error"], "forbidden");
   }
@@ -76,8 +78,9 @@ TEST_F(UsersAdmin, AdminNeverResetsAHumansSecret) {
 
   // Service accounts are the admin's to rotate, any number of times.
   const Credentials svc = create_user_with_credentials("svc", "service", true);
-  EXPECT_EQ(post("/api/v1/users/" + svc.user_id + "/access-key", {bearer_header(admin_token())}).status,
-            200);
+  EXPECT_EQ(
+      post("/api/v1/users/" + svc.user_id + "/access-key", {bearer_header(admin_token())}).status,
+      200);
 }
 
 // Test that an admin cannot lock themselves out.

@@ -9,7 +9,8 @@ namespace latchkey::testing {
 
 class FakeClock final : public Clock {
  public:
-  explicit FakeClock(Instant start = from_unix_millis(1'795'000'000'000)) : ms_(to_unix_millis(start)) {}
+  explicit FakeClock(Instant start = from_unix_millis(1'795'000'000'000))
+      : ms_(to_unix_millis(start)) {}
   Instant now() const override { return from_unix_millis(ms_.load()); }
   void advance(Duration d) { ms_.fetch_add(d.count()); }
   void set(Instant t) { ms_.store(to_unix_millis(t)); }

@@ -8,7 +8,7 @@
 namespace latchkey::testing {
 
 struct HttpResult {
-  long status = 0;  // 0: transport error
+  long status = 0;                             // 0: transport error
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::string error;  // transport error text

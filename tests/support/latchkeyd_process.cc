@@ -1,9 +1,9 @@
 #include "support/latchkeyd_process.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -59,12 +59,17 @@ void LatchkeydProcess::start() {
   const std::string ready = data_dir_ + "/ready";
   std::filesystem::remove(ready);
   std::vector<std::string> args = {LATCHKEYD_PATH,
-                                   "--listen", "127.0.0.1:0",
-                                   "--data", data_dir_ + "/db",
-                                   "--ready-file", ready,
-                                   "--bootstrap-file", data_dir_ + "/bootstrap.json",
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--data",
+                                   data_dir_ + "/db",
+                                   "--ready-file",
+                                   ready,
+                                   "--bootstrap-file",
+                                   data_dir_ + "/bootstrap.json",
                                    "--insecure-test-clock",
-                                   "--log-level", "info"};
+                                   "--log-level",
+                                   "info"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   pid_ = fork();
   if (pid_ == 0) {

@@ -30,9 +30,9 @@ class LatchkeydProcess {
   // Everything the server wrote to stdout and stderr so far.
   std::string output() const;
 
-  void kill_hard();           // SIGKILL, no drain
-  int stop_gracefully();      // SIGTERM; returns the exit status
-  void restart();             // start again on the same data directory
+  void kill_hard();       // SIGKILL, no drain
+  int stop_gracefully();  // SIGTERM; returns the exit status
+  void restart();         // start again on the same data directory
   void advance_clock_seconds(long long seconds);
 
  private:

@@ -35,7 +35,8 @@ TEST(ParseBasic, RejectsMalformedHeaders) {
       "Basicx " + base64_encode("a:b"),
   };
   for (const auto& header : cases) {
-    auto r = parse_basic_authorization(header ? std::optional<std::string_view>(*header) : std::nullopt);
+    auto r =
+        parse_basic_authorization(header ? std::optional<std::string_view>(*header) : std::nullopt);
     ASSERT_FALSE(r.has_value()) << header.value_or("<none>");
     EXPECT_EQ(r.error().code, ErrorCode::kInvalidClient);
     EXPECT_FALSE(r.error().description.empty());

@@ -37,7 +37,8 @@ TEST(Secret, RandomStringsOfTheSameShapeAreNotSecrets) {
   testing::CounterRandom random(99);
   int accepted = 0;
   for (int i = 0; i < 2000; ++i) {
-    const std::string fake = "lk_key_" + random_base62(random, kSecretBodyChars + kSecretChecksumChars);
+    const std::string fake =
+        "lk_key_" + random_base62(random, kSecretBodyChars + kSecretChecksumChars);
     accepted += classify_secret(fake).has_value();
   }
   EXPECT_EQ(accepted, 0);
@@ -54,7 +55,9 @@ TEST(Secret, DigestAndConstantTimeCompare) {
 
 // Test that masking keeps only the last four characters.
 TEST(Secret, MaskShowsLastFourOnly) {
-  EXPECT_EQ(mask_secret("lk_key_abcdefa1B9"), "\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2" "a1B9");
+  EXPECT_EQ(mask_secret("lk_key_abcdefa1B9"),
+            "\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2"
+            "a1B9");
   EXPECT_EQ(mask_secret("ab"), "\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2");
 }
 

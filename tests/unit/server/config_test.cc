@@ -12,8 +12,8 @@ namespace {
 class ConfigTest : public ::testing::Test {
  protected:
   void TearDown() override {
-    for (const char* v : {"LATCHKEY_LISTEN", "LATCHKEY_DATA", "LATCHKEY_CONFIG",
-                          "LATCHKEY_ACCOUNT_TOKEN_TTL"}) {
+    for (const char* v :
+         {"LATCHKEY_LISTEN", "LATCHKEY_DATA", "LATCHKEY_CONFIG", "LATCHKEY_ACCOUNT_TOKEN_TTL"}) {
       unsetenv(v);
     }
   }
@@ -48,8 +48,8 @@ TEST_F(ConfigTest, PrecedenceFileEnvFlags) {
   setenv("LATCHKEY_ACCOUNT_TOKEN_TTL", "200", 1);
   auto c = load({"--config", path, "--account-token-ttl", "300"});
   ASSERT_TRUE(c.has_value()) << c.error().description;
-  EXPECT_EQ(c->config.port(), 1111);                  // file
-  EXPECT_EQ(c->config.data_dir, "/tmp/from-env");     // env over file
+  EXPECT_EQ(c->config.port(), 1111);                    // file
+  EXPECT_EQ(c->config.data_dir, "/tmp/from-env");       // env over file
   EXPECT_EQ(c->config.account_token_ttl_seconds, 300);  // flag over env
 }
 

@@ -35,8 +35,8 @@ TEST(AccountTokenCache, FindAndEvict) {
 // race between a reader filling the cache and a writer revoking).
 TEST(AccountTokenCache, StaleFillIsRefused) {
   AccountTokenCache cache;
-  const auto epoch = cache.epoch();       // reader starts
-  cache.evict_user("u1");                 // writer commits and evicts
+  const auto epoch = cache.epoch();                                  // reader starts
+  cache.evict_user("u1");                                            // writer commits and evicts
   cache.insert_if_current(epoch, digest_of(1), principal_of("u1"));  // reader's stale fill
   EXPECT_EQ(cache.find(digest_of(1)), nullptr);
 }
@@ -44,7 +44,8 @@ TEST(AccountTokenCache, StaleFillIsRefused) {
 // Test that a full cache stops inserting instead of growing without bound.
 TEST(AccountTokenCache, BoundedSize) {
   AccountTokenCache cache(2);
-  for (std::uint8_t i = 1; i <= 5; ++i) cache.insert_if_current(cache.epoch(), digest_of(i), principal_of("u"));
+  for (std::uint8_t i = 1; i <= 5; ++i)
+    cache.insert_if_current(cache.epoch(), digest_of(i), principal_of("u"));
   EXPECT_EQ(cache.size(), 2u);
 }
 

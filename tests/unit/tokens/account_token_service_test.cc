@@ -25,7 +25,10 @@ class AccountTokenServiceTest : public ::testing::Test {
     store_ = std::move(*store);
     service_ = std::make_unique<AccountTokenService>(*store_, cache_, clock_, random_,
                                                      AccountTokenOptions{});
-    NewUser u{.id = "usr_1", .name = "svc", .type = UserType::kService, .api_access = true,
+    NewUser u{.id = "usr_1",
+              .name = "svc",
+              .type = UserType::kService,
+              .api_access = true,
               .created_at = clock_.now()};
     user_ = *store_->create_user(u);
   }
