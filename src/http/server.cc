@@ -1,6 +1,10 @@
-// The listener half of the HTTP server: binds, accepts connections onto
-// per-connection strands (internal/session.cc), runs the I/O threads and
-// drains on stop().
+// The listener half of the HTTP server: binds, accepts connections, runs the
+// I/O threads and drains on stop().
+//
+// Threads: one single-threaded io_context per I/O thread; each accepted
+// connection is placed on the next context in turn and stays there, so a
+// session's handlers are serialised without a strand and no lock is taken
+// between the threads on the request path.
 //
 // Drain: stop() posts begin_drain() to the server strand, which closes the
 // acceptor (new connections are refused), tells every live session to drain
@@ -15,6 +19,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -54,12 +59,16 @@ class ServerImpl final : public Server, private internal::SessionTracker {
         router_(router),
         random_(random),
         clock_(options.clock != nullptr ? *options.clock : system_clock_),
-        ioc_(io_thread_count(options.io_threads)),
+        contexts_(make_contexts(io_thread_count(options.io_threads))),
+        ioc_(*contexts_.front()),
         strand_(asio::make_strand(ioc_)),
         acceptor_(strand_),
         accept_retry_timer_(strand_),
         drain_timer_(strand_),
-        blocking_pool_(static_cast<std::size_t>(std::max(1, options.blocking_threads))) {}
+        blocking_pool_(static_cast<std::size_t>(std::max(1, options.blocking_threads))) {
+    // Contexts without connections must keep running until the drain.
+    for (auto& context : contexts_) work_.push_back(asio::make_work_guard(*context));
+  }
 
   ~ServerImpl() override {
     // Handlers still running on the pool hold sessions; let them finish
@@ -111,11 +120,12 @@ class ServerImpl final : public Server, private internal::SessionTracker {
   }
 
   void run() override {
-    const int n = io_thread_count(options_.io_threads);
     std::vector<std::thread> extra;
-    extra.reserve(static_cast<std::size_t>(n - 1));
-    for (int i = 1; i < n; ++i) extra.emplace_back([this] { run_io(); });
-    run_io();
+    extra.reserve(contexts_.size() - 1);
+    for (std::size_t i = 1; i < contexts_.size(); ++i) {
+      extra.emplace_back([this, i] { run_io(*contexts_[i]); });
+    }
+    run_io(*contexts_.front());
     for (auto& t : extra) t.join();
   }
 
@@ -158,11 +168,17 @@ class ServerImpl final : public Server, private internal::SessionTracker {
     return results.begin()->endpoint();
   }
 
-  void run_io() {
+  static std::vector<std::unique_ptr<asio::io_context>> make_contexts(int n) {
+    std::vector<std::unique_ptr<asio::io_context>> contexts;
+    for (int i = 0; i < n; ++i) contexts.push_back(std::make_unique<asio::io_context>(1));
+    return contexts;
+  }
+
+  void run_io(asio::io_context& context) {
     // Handlers do not throw; should one anyway, log it and keep serving.
     for (;;) {
       try {
-        ioc_.run();
+        context.run();
         return;
       } catch (const std::exception& e) {
         spdlog::error("unexpected exception on an HTTP I/O thread: {}", e.what());
@@ -174,7 +190,8 @@ class ServerImpl final : public Server, private internal::SessionTracker {
   // is accepted after the drain began.
   void do_accept() {
     if (draining_on_strand_) return;
-    acceptor_.async_accept(asio::make_strand(ioc_), [this](error_code ec, tcp::socket socket) {
+    asio::io_context& next = *contexts_[next_context_++ % contexts_.size()];
+    acceptor_.async_accept(next.get_executor(), [this](error_code ec, tcp::socket socket) {
       on_accept(ec, std::move(socket));
     });
   }
@@ -200,7 +217,7 @@ class ServerImpl final : public Server, private internal::SessionTracker {
     acceptor_.close(ignored);
     accept_retry_timer_.cancel();
     const auto live = live_sessions(/*start_draining=*/true);
-    if (live.empty()) return;
+    if (live.empty()) return release_contexts();
     spdlog::info("draining {} HTTP connection(s)", live.size());
     drain_timer_.expires_after(options_.drain_timeout);
     drain_timer_.async_wait([this](error_code ec) {
@@ -208,8 +225,16 @@ class ServerImpl final : public Server, private internal::SessionTracker {
       const auto left = live_sessions(/*start_draining=*/false);
       spdlog::warn("drain timeout: closing {} HTTP connection(s)", left.size());
       for (const auto& session : left) session->force_close();
+      release_contexts();
     });
     for (const auto& session : live) session->drain();
+  }
+
+  // On strand_, once the drain is over: every context may now run out of
+  // work. Until then the guards keep a context alive even while its only
+  // session waits for a handler on the blocking pool.
+  void release_contexts() {
+    for (auto& guard : work_) guard.reset();
   }
 
   std::vector<std::shared_ptr<internal::Session>> live_sessions(bool start_draining) {
@@ -232,7 +257,10 @@ class ServerImpl final : public Server, private internal::SessionTracker {
     std::lock_guard lock(sessions_mu_);
     sessions_.erase(session);
     if (draining_ && sessions_.empty() && !destroying_) {
-      asio::post(strand_, [this] { drain_timer_.cancel(); });
+      asio::post(strand_, [this] {
+        drain_timer_.cancel();
+        release_contexts();
+      });
     }
   }
 
@@ -252,7 +280,10 @@ class ServerImpl final : public Server, private internal::SessionTracker {
   bool destroying_ = false;  // guarded by sessions_mu_
   std::optional<internal::ServerState> state_;
 
-  asio::io_context ioc_;
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  asio::io_context& ioc_;  // contexts_[0]: the acceptor and the drain live here
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::size_t next_context_ = 0;  // on strand_
   asio::strand<asio::io_context::executor_type> strand_;
   tcp::acceptor acceptor_;                 // on strand_
   asio::steady_timer accept_retry_timer_;  // on strand_

@@ -15,6 +15,7 @@
 #include <exception>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <type_traits>
 #include <utility>
 
@@ -310,9 +311,10 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
       Response response = invoke_handler(*match.handler, request, match.params);
       return send_response(std::move(request), std::move(response));
     }
-    // kBlocking: off the I/O threads; the answer comes back on our strand.
-    // The session stays registered meanwhile, which keeps run() alive during
-    // a drain until the handler returns or drain_timeout passes.
+    // kBlocking: off the I/O threads; the answer comes back on our executor.
+    // The session stays registered meanwhile, so the server keeps every
+    // context running during a drain until the handler returns or
+    // drain_timeout passes.
     asio::post(state_.blocking_pool, [self = self(), handler = match.handler,
                                       params = std::move(match.params),
                                       request = std::move(request)]() mutable {
@@ -424,7 +426,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   bool closed() const { return phase_ == Phase::kClosed; }
 
   ServerState& state_;
-  asio::any_io_executor executor_;  // the connection's strand
+  asio::any_io_executor executor_;  // the connection's single-threaded io_context
   Stream stream_;
   beast::flat_buffer buffer_;
   asio::steady_timer read_timer_;
@@ -449,6 +451,25 @@ bool is_request_id_char(char c) {
          c == '_' || c == '-';
 }
 
+// Request ids must be unique, not secret: a per-thread splitmix64 seeded once
+// from the CSPRNG spares every request the CSPRNG's getpid() fork check.
+std::string fresh_request_id(Random& random) {
+  thread_local std::uint64_t state = 0;
+  if (state == 0) {
+    random.fill(std::span(reinterpret_cast<std::uint8_t*>(&state), sizeof state));
+    state |= 1;
+  }
+  state += 0x9E3779B97F4A7C15ULL;
+  std::uint64_t z = state;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(16, '0');
+  for (int i = 15; i >= 0; --i, z >>= 4) id[static_cast<std::size_t>(i)] = kHex[z & 15];
+  return id;
+}
+
 }  // namespace
 
 std::string choose_request_id(std::string_view client_value, Random& random) {
@@ -456,7 +477,7 @@ std::string choose_request_id(std::string_view client_value, Random& random) {
       std::all_of(client_value.begin(), client_value.end(), is_request_id_char)) {
     return std::string(client_value);
   }
-  return random_hex(random, 8);
+  return fresh_request_id(random);
 }
 
 void start_session(asio::ip::tcp::socket socket, ServerState& state) {
