@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
+# SC2154: the R_* variables are assigned with printf -v; SC2317: cleanup runs from a trap.
+# shellcheck disable=SC2154,SC2317
 # Load benchmark of latchkeyd, side by side with nginx on the same machine.
 #
 #   bench/run.sh [--markdown] [--duration SECS] [--warmup SECS] [--users N]
-#                [--latchkeyd PATH] [--keep] [--check]
+#                [--latchkeyd PATH] [--threads N] [--keep] [--check]
 #
 # Everything runs on loopback in one invocation and stops by itself (about one
-# minute with the defaults; a watchdog kills the run after 240 s):
+# minute with the defaults; a watchdog aborts the run after 240 s, or
+# $LATCHKEY_BENCH_WATCHDOG_SECS):
 #   1. nginx (Debian nginx-light) with worker_processes 1 and 2, each answering
 #      `return 200 '{"ok":true}'`: the reference is the faster of the two;
 #   2. latchkeyd on a fresh temporary data directory (--access-log false,
@@ -16,20 +19,21 @@
 #      Basic header over N service accounts provisioned through the admin API;
 #   6. a table (--markdown: a markdown table ready to paste).
 # wrk, nginx and latchkeyd share the machine's cores; see bench/README.md.
+# --threads N: latchkeyd --threads (default: its own, one per core).
 # --check: exit 1 when a target is missed. --keep: keep the temporary directory
 # (configs, logs, raw wrk output). Requires wrk, nginx, curl, python3
 # (scripts/install-deps.sh) and a built latchkeyd (ninja -C build latchkeyd).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-MARKDOWN=0 DURATION=10 WARMUP=2 USERS=200 KEEP=0 CHECK=0
+MARKDOWN=0 DURATION=10 WARMUP=2 USERS=200 KEEP=0 CHECK=0 LK_THREADS=""
 LATCHKEYD="$ROOT/build/src/server/latchkeyd"
 WRK_THREADS=2 READ_CONNS=32 TOKEN_CONNS=64
 # targets (issue): /me >= 0.5 x nginx with p99 < 5 ms; >= 5,000 durable issuances/s
 ME_RATIO_TARGET=0.5 ME_P99_TARGET_MS=5 TOKEN_RPS_TARGET=5000
-WATCHDOG_SECS=240
+WATCHDOG_SECS=${LATCHKEY_BENCH_WATCHDOG_SECS:-240}
 
-usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+usage() { sed -n '/^# Load benchmark/,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
     --markdown) MARKDOWN=1 ;;
@@ -37,6 +41,7 @@ while (($#)); do
     --warmup) WARMUP=$2; shift ;;
     --users) USERS=$2; shift ;;
     --latchkeyd) LATCHKEYD=$2; shift ;;
+    --threads) LK_THREADS=$2; shift ;;
     --keep) KEEP=1 ;;
     --check) CHECK=1 ;;
     -h|--help) usage; exit 0 ;;
@@ -122,7 +127,10 @@ http {
   uwsgi_temp_path $dir/uwsgi;
   scgi_temp_path $dir/scgi;
   server {
-    listen 127.0.0.1:$port;
+    # reuseport: the kernel spreads wrk's 32 connections evenly over the
+    # workers; without it one worker often takes most of them and the
+    # 2-worker figure swings between the 1-worker figure and its best.
+    listen 127.0.0.1:$port reuseport;
     location / {
       default_type application/json;
       return 200 '{"ok":true}';
@@ -158,7 +166,7 @@ server_pids() {  # MASTER_PID: it and its children (nginx workers)
 # ---------------------------------------------------------------- wrk
 # run_wrk NAME CONNS SERVER_PID URL [wrk args...]: a warm-up run, then the
 # measured run. Sets R_<field> from the BENCH line, R_srv_cpu / R_wrk_cpu (%
-# of one core over the run) and R_load (1-minute load average before it).
+# of one core over the run), R_errors (socket errors).
 run_wrk() {
   local name=$1 conns=$2 spid=$3 url=$4; shift 4
   local out="$WORK/wrk-$name.txt" t0 t1 pids line kv
@@ -170,7 +178,6 @@ run_wrk() {
   if ((WARMUP > 0)); then
     timeout $((WARMUP + 30)) wrk -t"$WRK_THREADS" -c"$conns" -d"${WARMUP}s" "$@" >"$WORK/wrk-$name-warmup.txt" 2>&1 || true
   fi
-  R_load=$(cut -d' ' -f1 /proc/loadavg)
   pids=$(server_pids "$spid")
   # shellcheck disable=SC2086
   t0=$(proc_ticks $pids)
@@ -197,9 +204,16 @@ add_row() {  # NAME CONNS RATIO TARGET VERDICT (uses R_*)
 
 # ---------------------------------------------------------------- run
 CPU_MODEL=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
-log "machine: $(nproc) cores, $CPU_MODEL; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-awk -v n="$(nproc)" '{ if ($1 > 0.5 * n) exit 0; exit 1 }' /proc/loadavg \
-  && log "WARNING: the machine is busy (load average above half the cores): figures will be low and noisy"
+cpu_idle_percent() {  # over the next 2 s, from /proc/stat (idle + iowait)
+  local a b c d e f g h t1 i1
+  read -r _ a b c d e f g h _ </proc/stat; t1=$((a + b + c + d + e + f + g + h)); i1=$((d + e))
+  sleep 2
+  read -r _ a b c d e f g h _ </proc/stat
+  echo $(((d + e - i1) * 100 / (a + b + c + d + e + f + g + h - t1)))
+}
+IDLE_PCT=$(cpu_idle_percent)
+log "machine: $(nproc) cores, $CPU_MODEL; CPU idle ${IDLE_PCT}% over 2 s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+((IDLE_PCT >= 90)) || log "WARNING: the machine is busy (only ${IDLE_PCT}% idle before the run): figures will be low and noisy"
 log "wrk -t$WRK_THREADS, ${DURATION}s per scenario after a ${WARMUP}s warm-up; work dir $WORK"
 # Durable issuance is bounded by the disk's flush latency: measure it where the
 # store lives (100 synchronous 4 KiB writes).
@@ -216,18 +230,19 @@ start_nginx 2
 mkdir -p "$WORK/latchkeyd"
 "$LATCHKEYD" --listen 127.0.0.1:0 --data "$WORK/latchkeyd/data" \
   --ready-file "$WORK/latchkeyd/ready" --bootstrap-file "$WORK/latchkeyd/bootstrap.json" \
-  --access-log false >"$WORK/latchkeyd/latchkeyd.log" 2>&1 &
+  --access-log false ${LK_THREADS:+--threads "$LK_THREADS"} >"$WORK/latchkeyd/latchkeyd.log" 2>&1 &
 LK_PID=$!
-PIDS+=($LK_PID)
+PIDS+=("$LK_PID")
 for _ in $(seq 100); do [ -s "$WORK/latchkeyd/ready" ] && break; sleep 0.1; done
 [ -s "$WORK/latchkeyd/ready" ] || { echo "run.sh: latchkeyd did not start:" >&2; cat "$WORK/latchkeyd/latchkeyd.log" >&2; exit 1; }
 LK_URL=$(cat "$WORK/latchkeyd/ready")
 wait_http "$LK_URL/readyz" || { echo "run.sh: latchkeyd not ready" >&2; exit 1; }
-log "latchkeyd $LK_URL (pid $LK_PID, $("$LATCHKEYD" --version 2>/dev/null | head -1)); nginx $(nginx -v 2>&1 | cut -d/ -f2)"
+log "latchkeyd $LK_URL (pid $LK_PID, $("$LATCHKEYD" --version 2>/dev/null | head -1), ${LK_THREADS:-default} I/O threads); nginx $(nginx -v 2>&1 | cut -d/ -f2)"
 
 log "provisioning 1 + $USERS service accounts through the admin API"
 timeout 120 python3 "$ROOT/bench/provision.py" "$WORK/latchkeyd/bootstrap.json" "$USERS" "$WORK"
 ME_TOKEN=$(cat "$WORK/me.token")
+THREADS_NOTE=${LK_THREADS:+ (--threads $LK_THREADS)}
 
 # 3. the reference: nginx with 1 and 2 workers; the faster one is the reference.
 run_wrk nginx-1-worker "$READ_CONNS" "${NGINX_PID[1]}" "${NGINX_URL[1]}" -s "$ROOT/bench/wrk/summary.lua"
@@ -251,17 +266,21 @@ run_wrk me "$READ_CONNS" "$LK_PID" "$LK_URL/api/v1/account/me" \
 ME_RATIO=$(awk -v a="$R_rps" -v b="$REF_RPS" 'BEGIN{printf "%.2f", a / b}')
 ME_OK=$(awk -v r="$ME_RATIO" -v rt="$ME_RATIO_TARGET" -v p="$R_p99_us" -v pt="$ME_P99_TARGET_MS" -v e=$((R_status_errors + R_errors)) \
   'BEGIN{print (r >= rt && p < pt * 1000 && e == 0) ? "met" : "MISSED"}')
-add_row "latchkeyd GET /account/me" "$READ_CONNS" "$ME_RATIO" ">= ${ME_RATIO_TARGET} x nginx, p99 < ${ME_P99_TARGET_MS} ms" "$ME_OK"
+add_row "latchkeyd GET /account/me$THREADS_NOTE" "$READ_CONNS" "$ME_RATIO" ">= ${ME_RATIO_TARGET} x nginx, p99 < ${ME_P99_TARGET_MS} ms" "$ME_OK"
 
 # 5. durable issuance across many users
 run_wrk token "$TOKEN_CONNS" "$LK_PID" "$LK_URL" -s "$ROOT/bench/wrk/token.lua" -- "$WORK/credentials.txt" "$WRK_THREADS"
 TOKEN_OK=$(awk -v r="$R_rps" -v t="$TOKEN_RPS_TARGET" -v e=$((R_status_errors + R_errors)) \
   'BEGIN{print (r >= t && e == 0) ? "met" : "MISSED"}')
-add_row "latchkeyd POST /account/token, $USERS users" "$TOKEN_CONNS" "" ">= ${TOKEN_RPS_TARGET}/s durable, 0 errors" "$TOKEN_OK"
+add_row "latchkeyd POST /account/token, $USERS users$THREADS_NOTE" "$TOKEN_CONNS" "" ">= ${TOKEN_RPS_TARGET}/s durable, 0 errors" "$TOKEN_OK"
 
-# Sanity: the server still serves, and the last issued tokens are valid.
-wait_http "$LK_URL/readyz" || { echo "run.sh: latchkeyd stopped answering" >&2; exit 1; }
-kill -0 "$LK_PID" || { echo "run.sh: latchkeyd exited" >&2; exit 1; }
+# Sanity after the load: latchkeyd still runs, issues a token to one of the
+# rotated users, and accepts that token.
+kill -0 "$LK_PID" 2>/dev/null || { echo "run.sh: latchkeyd exited during the run" >&2; exit 1; }
+CHECK_TOKEN=$(curl -s -X POST "$LK_URL/api/v1/account/token" -H "Authorization: Basic $(head -1 "$WORK/credentials.txt")" \
+  | grep -o '"access_token": *"[^"]*"' | sed 's/.*"\(lk_at_[^"]*\)"$/\1/') || true
+wait_http "$LK_URL/api/v1/account/me" -H "Authorization: Bearer ${CHECK_TOKEN:-none}" \
+  || { echo "run.sh: after the run, a freshly issued token was not accepted" >&2; exit 1; }
 
 # ---------------------------------------------------------------- table
 echo
