@@ -69,7 +69,8 @@ Result<User> UserService::update(const Principal& actor, std::string_view id,
         "an admin cannot disable themselves or turn off their own API access; ask another admin"));
   }
   auto user = store_.update_user(target, update, clock_.now());
-  if (!user) return fail(user.error());
+  // Even after an error: the write may have committed, and dropping cached
+  // state is always safe.
   on_user_changed_(target);
   return user;
 }
@@ -77,29 +78,31 @@ Result<User> UserService::update(const Principal& actor, std::string_view id,
 Result<IssuedClientCredential> UserService::reset_access_key(const Principal& actor,
                                                              std::string_view id) {
   const std::string target = resolve(actor, id);
-  auto user = store_.get_user(target);
-  if (!user) return fail(user.error());
-  auto existing = store_.client_credential_of_user(target);
-  if (!existing) return fail(existing.error());
-
+  // Admin first: a non-admin must not learn which user ids exist (404 vs 403).
   if (target != actor.user_id) {
     if (auto s = require_admin(actor); !s) return fail(s.error());
-    if (user->type == UserType::kHuman && existing->has_value()) {
+  }
+  auto user = store_.get_user(target);
+  if (!user) return fail(user.error());
+  // An admin enrols a human once and never resets their secret; the store
+  // checks "no credential yet" in the same transaction as the write.
+  const bool only_if_none = target != actor.user_id && user->type == UserType::kHuman;
+
+  IssuedClientCredential issued;
+  issued.client_secret = generate_secret(SecretKind::kClientSecret, random_);
+  auto stored =
+      store_.set_client_secret(target, new_id(kClientIdPrefix, random_),
+                               digest_secret(issued.client_secret), clock_.now(), only_if_none);
+  if (!stored) {
+    if (stored.error().code == ErrorCode::kForbidden) {
       return fail(
           Error::forbidden("an admin cannot reset a human user's secret; the user resets it from "
                            "their own account"));
     }
+    return fail(stored.error());
   }
-
-  IssuedClientCredential issued;
   issued.user_id = target;
-  // The client id stays the same across resets (seed 000: "the client should stay visible").
-  issued.client_id =
-      existing->has_value() ? (*existing)->client_id : new_id(kClientIdPrefix, random_);
-  issued.client_secret = generate_secret(SecretKind::kClientSecret, random_);
-  ClientCredential credential{issued.client_id, target, digest_secret(issued.client_secret),
-                              clock_.now()};
-  if (auto s = store_.put_client_credential(credential); !s) return fail(s.error());
+  issued.client_id = stored->client_id;
   return issued;
 }
 

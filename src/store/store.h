@@ -61,6 +61,17 @@ class Store {
   // old secret (and old client id, if it changed) stops working on return.
   // kNotFound when the user does not exist.
   virtual Status put_client_credential(const ClientCredential& credential) = 0;
+  // Sets the user's Client Secret in one transaction and returns the
+  // credential as stored. The user's client id never changes once it exists
+  // (seed 000: "the client should stay visible"); a user without credentials
+  // gets `client_id_if_new`. With `only_if_none`, a user who already has
+  // credentials is refused with kForbidden and nothing is written (an admin
+  // enrols a human once, never resets them). kNotFound when the user does
+  // not exist.
+  virtual Result<ClientCredential> set_client_secret(std::string_view user_id,
+                                                     std::string_view client_id_if_new,
+                                                     const Digest& secret_digest, Instant at,
+                                                     bool only_if_none) = 0;
   virtual Result<std::optional<ClientCredential>> find_client_credential(
       std::string_view client_id) = 0;
   virtual Result<std::optional<ClientCredential>> client_credential_of_user(

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
+
 #include "integration/server_fixture.h"
 
 namespace latchkey::testing {
@@ -32,6 +34,28 @@ TEST_F(Durability, SecretResetAndRevocationSurviveKill9) {
   EXPECT_EQ(issue(svc.client_id, svc.client_secret).status, 401);
   EXPECT_EQ(issue(svc.client_id, json_of(reset)["client_secret"]).status, 200);
   EXPECT_EQ(json_of(me(token))["reason"], "revoked");
+}
+
+// Test that a disable survives kill -9: the user stays disabled and the
+// tokens deleted with it stay deleted.
+TEST_F(Durability, DisableSurvivesKill9) {
+  const Credentials svc = create_user_with_credentials("to-disable", "service", true);
+  const std::string token = issue_token(svc);
+  ASSERT_EQ(patch_user(svc.user_id, R"({"disabled": true})").status, 200);
+  server_->kill_hard();
+  server_->restart();
+  EXPECT_EQ(json_of(me(token))["reason"], "user_disabled");
+  EXPECT_EQ(json_of(issue(svc.client_id, svc.client_secret))["reason"], "user_disabled");
+}
+
+// Test that a second latchkeyd on the same data directory refuses to start
+// (it would cache tokens that the first one revokes).
+TEST_F(Durability, SecondServerOnTheSameDataDirIsRefused) {
+  const std::string data = server_->data_dir() + "/db";
+  const std::string cmd = std::string(LATCHKEYD_PATH) + " --listen 127.0.0.1:0 --data " + data +
+                          " > " + server_->data_dir() + "/second.log 2>&1";
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+  EXPECT_EQ(get("/healthz").status, 200);
 }
 
 // Test that the admin is bootstrapped once, the file is private, and a

@@ -134,6 +134,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
     return fail(Error::invalid_request("store: read_connections and max_batch must be at least 1"));
   }
   if (auto s = ensure_data_dir(options.data_dir); !s) return fail(s.error());
+  auto lock = sqlite::DirectoryLock::acquire(options.data_dir);
+  if (!lock) return fail(lock.error());
   const std::string path =
       (std::filesystem::path(options.data_dir) / std::string(kDatabaseFile)).string();
 
@@ -146,7 +148,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
   if (!readers) return fail(readers.error());
 
   auto batcher = std::make_unique<sqlite::WriteBatcher>(std::move(*writer), options.max_batch);
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*readers), std::move(batcher)));
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(std::move(*lock), std::move(*readers), std::move(batcher)));
 }
 
 Result<std::unique_ptr<Store>> open_sqlite_store(const StoreOptions& options) {
@@ -155,9 +158,9 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const StoreOptions& options) {
   return std::unique_ptr<Store>(std::move(*store));
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<sqlite::ReadPool> readers,
+SqliteStore::SqliteStore(sqlite::DirectoryLock lock, std::unique_ptr<sqlite::ReadPool> readers,
                          std::unique_ptr<sqlite::WriteBatcher> writer)
-    : readers_(std::move(readers)), writer_(std::move(writer)) {}
+    : lock_(std::move(lock)), readers_(std::move(readers)), writer_(std::move(writer)) {}
 
 SqliteStore::~SqliteStore() {
   // Readers first, so that the writer's connection is the last one to close:
@@ -246,6 +249,27 @@ Result<std::optional<ClientCredential>> SqliteStore::client_credential_of_user(
     std::string_view user_id) {
   return read([&](Connection& connection) {
     return sqlite::select_credential_of_user(connection, user_id);
+  });
+}
+
+Result<ClientCredential> SqliteStore::set_client_secret(std::string_view user_id,
+                                                        std::string_view client_id_if_new,
+                                                        const Digest& secret_digest, Instant at,
+                                                        bool only_if_none) {
+  return write([&](Connection& connection) -> Result<ClientCredential> {
+    // Read and write in one job: two concurrent enrolments or resets cannot
+    // both see "no credential", and the client id is never replaced.
+    auto existing = sqlite::select_credential_of_user(connection, user_id);
+    if (!existing) return fail(existing.error());
+    if (*existing && only_if_none) {
+      return fail(Error::forbidden("the user already has credentials"));
+    }
+    ClientCredential credential{*existing ? (*existing)->client_id : std::string(client_id_if_new),
+                                std::string(user_id), secret_digest, at};
+    if (auto s = sqlite::upsert_client_credential(connection, credential); !s) {
+      return fail(s.error());
+    }
+    return credential;
   });
 }
 

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/sqlite/directory_lock.h"
 #include "store/sqlite/read_pool.h"
 #include "store/sqlite/write_batcher.h"
 #include "store/store.h"
@@ -42,6 +43,10 @@ class SqliteStore final : public Store {
                                     const ClientCredential& credential) override;
 
   Status put_client_credential(const ClientCredential& credential) override;
+  Result<ClientCredential> set_client_secret(std::string_view user_id,
+                                             std::string_view client_id_if_new,
+                                             const Digest& secret_digest, Instant at,
+                                             bool only_if_none) override;
   Result<std::optional<ClientCredential>> find_client_credential(
       std::string_view client_id) override;
   Result<std::optional<ClientCredential>> client_credential_of_user(
@@ -58,7 +63,7 @@ class SqliteStore final : public Store {
   sqlite::WriteStats write_stats() const { return writer_->stats(); }
 
  private:
-  SqliteStore(std::unique_ptr<sqlite::ReadPool> readers,
+  SqliteStore(sqlite::DirectoryLock lock, std::unique_ptr<sqlite::ReadPool> readers,
               std::unique_ptr<sqlite::WriteBatcher> writer);
 
   // Runs `job` (Connection& -> Result<T> or Status) as one write job.
@@ -69,6 +74,7 @@ class SqliteStore final : public Store {
   template <class Query>
   auto read(Query&& query);
 
+  sqlite::DirectoryLock lock_;  // declared first: released after the connections close
   std::unique_ptr<sqlite::ReadPool> readers_;
   std::unique_ptr<sqlite::WriteBatcher> writer_;
 };

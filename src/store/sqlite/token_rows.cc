@@ -6,18 +6,21 @@ namespace latchkey::sqlite {
 namespace {
 
 // Tombstoning copies the selected live rows, keeping their expires_at; the
-// ending fills parameters 1-5, the key parameter 6. OR REPLACE: a digest
+// ending fills parameters 1-5, the key parameter 6. A token that had already
+// expired when it ended is remembered as expired, whatever ended it. OR REPLACE: a digest
 // that ended before, was issued again and ends again keeps its latest end.
 constexpr std::string_view kTombstoneTokensOfUser =
     "INSERT OR REPLACE INTO token_tombstones "
     "(digest, user_id, reason, ended_at, expires_at, by_client_id, by_ip, by_user_agent) "
-    "SELECT digest, user_id, ?, ?, expires_at, ?, ?, ? FROM account_tokens WHERE user_id = ?";
+    "SELECT digest, user_id, CASE WHEN expires_at <= ?2 THEN 'expired' ELSE ?1 END, ?2, "
+    "expires_at, ?3, ?4, ?5 FROM account_tokens WHERE user_id = ?6";
 constexpr std::string_view kDeleteTokensOfUser = "DELETE FROM account_tokens WHERE user_id = ?";
 
 constexpr std::string_view kTombstoneToken =
     "INSERT OR REPLACE INTO token_tombstones "
     "(digest, user_id, reason, ended_at, expires_at, by_client_id, by_ip, by_user_agent) "
-    "SELECT digest, user_id, ?, ?, expires_at, ?, ?, ? FROM account_tokens WHERE digest = ?";
+    "SELECT digest, user_id, CASE WHEN expires_at <= ?2 THEN 'expired' ELSE ?1 END, ?2, "
+    "expires_at, ?3, ?4, ?5 FROM account_tokens WHERE digest = ?6";
 constexpr std::string_view kDeleteToken = "DELETE FROM account_tokens WHERE digest = ?";
 
 Status copy_to_tombstones(Statement& statement, const TokenEnding& ending) {

@@ -368,3 +368,25 @@ TEST(SqliteStore, AcknowledgedWritesSurviveKill9) {
 
 }  // namespace
 }  // namespace latchkey::sqlite
+
+namespace latchkey {
+namespace {
+
+using latchkey::testing::TempDir;
+
+// Test that a second store on the same data directory is refused while the
+// first is open (two processes would each cache stale tokens), and allowed after.
+TEST(SqliteStore, DataDirectoryIsLockedWhileOpen) {
+  TempDir tmp;
+  auto first = open_sqlite_store({.data_dir = tmp.path()});
+  ASSERT_TRUE(first);
+  auto second = open_sqlite_store({.data_dir = tmp.path()});
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(second.error().description.find("in use"), std::string::npos);
+  first->reset();
+  EXPECT_TRUE(open_sqlite_store({.data_dir = tmp.path()}));
+}
+
+}  // namespace
+}  // namespace latchkey

@@ -947,3 +947,77 @@ TEST_P(StoreConformanceTest, ReadsSeeEveryAcknowledgedWrite) {
 
 }  // namespace
 }  // namespace latchkey::testing
+
+namespace latchkey::testing {
+
+// Test that setting a secret keeps the client id once there is one and
+// replaces the digest (seed 000: the client stays visible, the old secret dies).
+TEST_P(StoreConformanceTest, SetClientSecretKeepsTheClientId) {
+  const User alice = make_user("alice");
+  const Digest first = random_digest();
+  auto created = store_->set_client_secret(alice.id, "cli_first", first, clock_.now(), false);
+  ASSERT_TRUE(created) << created.error().description;
+  EXPECT_EQ(created->client_id, "cli_first");
+
+  const Digest second = random_digest();
+  auto reset = store_->set_client_secret(alice.id, "cli_other", second, clock_.now(), false);
+  ASSERT_TRUE(reset);
+  EXPECT_EQ(reset->client_id, "cli_first");
+  auto found = store_->find_client_credential("cli_first");
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_TRUE(digests_equal((*found)->secret_digest, second));
+  EXPECT_FALSE(store_->find_client_credential("cli_other")->has_value());
+  EXPECT_EQ(
+      store_->set_client_secret("usr_nobody", "cli_x", second, clock_.now(), false).error().code,
+      ErrorCode::kNotFound);
+}
+
+// Test that "only if none" enrols once and then refuses without writing.
+TEST_P(StoreConformanceTest, EnrolmentHappensOnce) {
+  const User alice = make_user("alice");
+  const Digest first = random_digest();
+  ASSERT_TRUE(store_->set_client_secret(alice.id, "cli_a", first, clock_.now(), true));
+  auto again = store_->set_client_secret(alice.id, "cli_b", random_digest(), clock_.now(), true);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kForbidden);
+  EXPECT_TRUE(digests_equal((*store_->find_client_credential("cli_a"))->secret_digest, first));
+}
+
+// Test that concurrent enrolments of one user leave exactly one credential:
+// the check and the write are one transaction.
+TEST_P(StoreConformanceTest, ConcurrentEnrolmentsLeaveOneCredential) {
+  const User alice = make_user("alice");
+  constexpr int kThreads = 16;
+  std::atomic<int> enrolled{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      Digest d{};
+      d.fill(static_cast<std::uint8_t>(i + 1));
+      auto r =
+          store_->set_client_secret(alice.id, "cli_" + std::to_string(i), d, clock_.now(), true);
+      if (r)
+        ++enrolled;
+      else if (r.error().code == ErrorCode::kForbidden)
+        ++refused;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(enrolled, 1);
+  EXPECT_EQ(refused, kThreads - 1);
+}
+
+// Test that a token which had already expired when it was superseded is
+// remembered as expired, not superseded.
+TEST_P(StoreConformanceTest, EndingAnExpiredTokenRecordsExpired) {
+  const User alice = make_user("alice");
+  const AccountToken old = new_token(alice.id);
+  ASSERT_TRUE(store_->issue_account_token(old));
+  clock_.advance(std::chrono::days(366));
+  ASSERT_TRUE(store_->issue_account_token(new_token(alice.id)));
+  auto lookup = store_->find_account_token(old.digest);
+  ASSERT_TRUE(lookup && lookup->ended);
+  EXPECT_EQ(lookup->ended->reason, TokenEndReason::kExpired);
+}
+
+}  // namespace latchkey::testing
