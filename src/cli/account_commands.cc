@@ -36,12 +36,13 @@ int print_token(CommandContext& context, bool force_new) {
   });
 }
 
-// Revokes the current token without a replacement and forgets it.
+// Revokes the current token without a replacement and forgets it. Never
+// regenerates: a fresh token would supersede another process's, only to be
+// revoked. A 401 means the token had already ended, which is the goal.
 int revoke_token(CommandContext& context) {
   return context.with_session([&](Session& session) {
-    if (auto revoked = session.client().call("DELETE", kTokenPath); !revoked) {
-      return report(revoked.error(), *context.err);
-    }
+    auto revoked = session.client().call_once("DELETE", kTokenPath);
+    if (!revoked && revoked.error().status != 401) return report(revoked.error(), *context.err);
     if (session.account() != nullptr) {
       if (auto forgotten = session.account()->forget(); !forgotten) {
         *context.err << "latchkey: warning: " << forgotten.error().message() << "\n";

@@ -42,6 +42,24 @@ Result<HttpResponse> Client::send_with(std::string_view method, std::string_view
   return response;
 }
 
+Result<HttpResponse> Client::call_once(std::string_view method, std::string_view path,
+                                       std::string_view body) {
+  if (!transport_ || !tokens_) {
+    return std::unexpected(ClientError{.kind = ErrorKind::kUsage,
+                                       .description = "the client has no transport or tokens"});
+  }
+  auto token = tokens_->get();
+  if (!token) return std::unexpected(std::move(token.error()));
+  auto response = send_with(method, path, body, token->access_token);
+  if (!response) return response;
+  if (response->status < 200 || response->status > 299) {
+    ClientError error = internal::error_from_response(*response);
+    internal::scrub(error, {token->access_token});
+    return std::unexpected(std::move(error));
+  }
+  return response;
+}
+
 Result<HttpResponse> Client::call(std::string_view method, std::string_view path,
                                   std::string_view body) {
   if (!transport_ || !tokens_) {

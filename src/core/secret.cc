@@ -66,6 +66,45 @@ bool digests_equal(const Digest& a, const Digest& b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+namespace {
+
+// Length of the secret-like run starting at `pos`, or 0.
+std::size_t secret_like_run(std::string_view text, std::size_t pos) {
+  for (SecretKind kind :
+       {SecretKind::kClientSecret, SecretKind::kApiKey, SecretKind::kAccessToken}) {
+    const std::string_view prefix = secret_prefix(kind);
+    if (text.substr(pos, prefix.size()) != prefix) continue;
+    std::size_t end = pos + prefix.size();
+    while (end < text.size() && is_base62(text.substr(end, 1))) ++end;
+    if (end - pos - prefix.size() >= 8) return end - pos;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string redact_secrets(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t run = text[i] == 'l' ? secret_like_run(text, i) : 0;
+    if (run > 0) {
+      out += mask_secret(text.substr(i, run));
+      i += run;
+    } else {
+      out.push_back(text[i++]);
+    }
+  }
+  return out;
+}
+
+bool contains_secret_like(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == 'l' && secret_like_run(text, i) > 0) return true;
+  }
+  return false;
+}
+
 std::string mask_secret(std::string_view secret) {
   std::string masked = "\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2";  // ••••
   masked += secret.size() >= 4 ? secret.substr(secret.size() - 4) : std::string_view{};

@@ -49,4 +49,12 @@ bool digests_equal(const Digest& a, const Digest& b);
 // ever listed, logged or exported after its one-time reveal.
 std::string mask_secret(std::string_view secret);
 
+// `text` with every run that starts like a latchkey secret (a known prefix
+// and at least 8 base62 characters) masked with mask_secret(), checksum or
+// not: for log lines built from client input (paths, request ids).
+std::string redact_secrets(std::string_view text);
+
+// True when `text` holds anything redact_secrets() would mask.
+bool contains_secret_like(std::string_view text);
+
 }  // namespace latchkey

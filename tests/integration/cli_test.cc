@@ -115,5 +115,16 @@ TEST_F(CliAgainstServer, RevokeClearsTheToken) {
   EXPECT_EQ(json_of(me(token.out))["reason"], "revoked");
 }
 
+// Test that revoking a cached token that was already superseded does not
+// regenerate one, which would knock out the other process's token.
+TEST_F(CliAgainstServer, RevokeNeverRegenerates) {
+  CliRun token = cli("token", admin());
+  ASSERT_EQ(token.exit_code, 0);
+  const std::string others = issue_token(admin(), "another-process");
+  CliRun revoked = cli("token revoke", admin());
+  EXPECT_EQ(revoked.exit_code, 0) << revoked.err;
+  EXPECT_EQ(me(others).status, 200) << "the other process's token must survive";
+}
+
 }  // namespace
 }  // namespace latchkey::testing

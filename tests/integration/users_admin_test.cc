@@ -97,10 +97,16 @@ TEST_F(UsersAdmin, SecretsNeverReachTheLog) {
   me(token);
   me(token + "x");
   issue(svc.client_id, svc.client_secret + "x");
+  // A token misplaced into a request id or a path is neither echoed nor logged.
+  HttpResult echoed = get("/healthz", {"X-Request-Id: " + token});
+  EXPECT_NE(echoed.header("x-request-id"), token);
+  get("/api/v1/" + token);
+  get("/api/v1/users/" + svc.client_secret, {bearer_header(admin_token())});
   const std::string log = server_->output();
   EXPECT_EQ(log.find(svc.client_secret), std::string::npos);
   EXPECT_EQ(log.find(token), std::string::npos);
   EXPECT_EQ(log.find("lk_at_"), std::string::npos);
+  EXPECT_EQ(log.find("lk_sec_"), log.rfind("lk_sec_")) << "only the first start's banner";
   EXPECT_NE(log.find("\"path\":\"/api/v1/account/me\""), std::string::npos) << "access log missing";
 }
 

@@ -42,6 +42,12 @@ class Client {
   Result<HttpResponse> call(std::string_view method, std::string_view path,
                             std::string_view body = {});
 
+  // Like call(), but never regenerates the token on 401: for requests that
+  // must act on the current token only (revoking it, say), where a fresh
+  // token would supersede whatever another process holds.
+  Result<HttpResponse> call_once(std::string_view method, std::string_view path,
+                                 std::string_view body = {});
+
   const std::string& base_url() const { return base_url_; }
 
  private:

@@ -21,6 +21,7 @@
 
 #include "core/clock.h"
 #include "core/random.h"
+#include "core/secret.h"
 #include "http/error_response.h"
 
 namespace latchkey::http::internal {
@@ -79,10 +80,10 @@ Response invoke_handler(const Handler& handler, const Request& request, const Pa
     return handler(request, params);
   } catch (const std::exception& e) {
     spdlog::error("handler threw: request_id={} method={} path={} what={}", request.request_id,
-                  request.method, request.path(), e.what());
+                  request.method, redact_secrets(request.path()), e.what());
   } catch (...) {
     spdlog::error("handler threw a non-exception: request_id={} method={} path={}",
-                  request.request_id, request.method, request.path());
+                  request.request_id, request.method, redact_secrets(request.path()));
   }
   return error_response(Error::internal("internal server error"));
 }
@@ -96,7 +97,7 @@ void write_access_log(const Request& request, int status, SteadyClock::time_poin
                                {"request_id", request.request_id},
                                {"remote", request.remote_ip},
                                {"method", request.method},
-                               {"path", request.path()},
+                               {"path", redact_secrets(request.path())},
                                {"status", status},
                                {"duration_ms", static_cast<double>(micros) / 1000.0},
                                {"principal", principal}};
@@ -333,7 +334,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
 
     if (response.status < 200 || response.status > 599) {
       spdlog::error("handler returned status {} for {} {}; answering 500", response.status,
-                    request.method, request.path());
+                    request.method, redact_secrets(request.path()));
       response = error_response(Error::internal("internal server error"));
     }
     res_.emplace();
@@ -343,7 +344,8 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     for (const auto& header : response.headers) {
       if (is_framing_header(header.name)) continue;
       if (!is_safe_header(header)) {
-        spdlog::error("dropping a response header with unsafe characters for {}", request.path());
+        spdlog::error("dropping a response header with unsafe characters for {}",
+                      redact_secrets(request.path()));
         continue;
       }
       res_->insert(header.name, header.value);
@@ -432,7 +434,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   asio::steady_timer read_timer_;
   std::string remote_ip_;
 
-  // All below: touched only on the strand.
+  // All below: touched only on the session's io_context thread.
   Phase phase_ = Phase::kIdle;
   bool draining_ = false;
   bool keep_alive_ = true;
@@ -474,7 +476,8 @@ std::string fresh_request_id(Random& random) {
 
 std::string choose_request_id(std::string_view client_value, Random& random) {
   if (!client_value.empty() && client_value.size() <= kMaxRequestIdChars &&
-      std::all_of(client_value.begin(), client_value.end(), is_request_id_char)) {
+      std::all_of(client_value.begin(), client_value.end(), is_request_id_char) &&
+      !contains_secret_like(client_value)) {  // a misplaced token is not echoed or logged
     return std::string(client_value);
   }
   return fresh_request_id(random);

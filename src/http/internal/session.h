@@ -2,8 +2,8 @@
 // or TLS, and the state it shares with the server. Beast and Asio live here
 // and in session.cc so that server.h stays cheap to include.
 //
-// Thread-safety: a session runs on its own strand; drain() and force_close()
-// are safe from any thread (they post to that strand). ServerState is built
+// Thread-safety: a session runs on its connection's single-threaded io_context;
+// drain() and force_close() are safe from any thread (they post to it). ServerState is built
 // once by the server and read concurrently by every session.
 #pragma once
 

@@ -69,5 +69,18 @@ TEST(Secret, UniqueAcrossDraws) {
   EXPECT_EQ(seen.size(), 1000u);
 }
 
+// Test that secret-like runs in free text are masked, with or without a valid checksum.
+TEST(Secret, RedactsSecretLikeRunsInText) {
+  OsRandom random;
+  const std::string token = generate_secret(SecretKind::kAccessToken, random);
+  const std::string redacted = redact_secrets("/api/" + token + "/x?lk_sec_abcdefgh12");
+  EXPECT_EQ(redacted.find(token), std::string::npos);
+  EXPECT_NE(redacted.find(mask_secret(token)), std::string::npos);
+  EXPECT_EQ(redacted.find("lk_sec_abcdefgh12"), std::string::npos);
+  EXPECT_EQ(redact_secrets("/api/v1/lk_at_short/look"), "/api/v1/lk_at_short/look");
+  EXPECT_TRUE(contains_secret_like("trace-" + token));
+  EXPECT_FALSE(contains_secret_like("trace-123"));
+}
+
 }  // namespace
 }  // namespace latchkey
