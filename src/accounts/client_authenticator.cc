@@ -27,7 +27,10 @@ Result<AuthenticatedClient> ClientAuthenticator::authenticate(std::string_view c
   if (!digests_equal(presented, (*credential)->secret_digest)) return fail(bad_credentials());
 
   auto user = store_.get_user((*credential)->user_id);
-  if (!user) return fail(user.error());
+  if (!user) {
+    if (user.error().code == ErrorCode::kNotFound) return fail(bad_credentials());
+    return fail(user.error());
+  }
   if (user->disabled) {
     return fail(
         Error::invalid_client("the user of this client is disabled").with_reason("user_disabled"));

@@ -18,7 +18,6 @@ struct Principal {
   std::string name;
   UserType type = UserType::kHuman;
   bool api_access = false;
-  bool disabled = false;
   std::vector<std::string> modules;
   std::string client_id;  // the client whose credentials produced the token
   Instant token_issued_at;

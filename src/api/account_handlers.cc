@@ -47,7 +47,6 @@ http::Response account_me(const ApiContext& ctx, const http::Request& request) {
                                 {"name", p.name},
                                 {"type", to_string(p.type)},
                                 {"api_access", p.api_access},
-                                {"disabled", p.disabled},
                                 {"modules", p.modules},
                                 {"client_id", p.client_id},
                                 {"token",

@@ -22,8 +22,11 @@ http::Response advance_test_clock(const ApiContext& ctx, const http::Request& re
     if (!body) return fail(body.error());
     auto seconds = optional_int(*body, "seconds");
     if (!seconds) return fail(seconds.error());
-    if (!*seconds || **seconds < 0) {
-      return fail(Error::invalid_request("field \"seconds\" must be a non-negative integer"));
+    // Bounded so that the conversion to milliseconds cannot overflow.
+    constexpr std::int64_t kMaxAdvance = 100LL * 365 * 24 * 3600;
+    if (!*seconds || **seconds < 0 || **seconds > kMaxAdvance) {
+      return fail(
+          Error::invalid_request("field \"seconds\" must be an integer from 0 to 100 years"));
     }
     ctx.test_clock->advance(std::chrono::seconds(**seconds));
     return json_response(200, Json{{"now", format_rfc3339(ctx.clock.now())}});

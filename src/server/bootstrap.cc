@@ -9,23 +9,41 @@
 
 namespace latchkey::server {
 
-Status write_bootstrap_file(const std::string& path, const std::string& url,
-                            const IssuedClientCredential& admin) {
+Result<BootstrapFile> BootstrapFile::reserve(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) return BootstrapFile(path, fd);
+  if (errno == EEXIST) {
+    return fail(
+        Error::conflict("the bootstrap file " + path + " already exists; not overwriting it"));
+  }
+  return fail(
+      Error::unavailable("cannot create the bootstrap file " + path + ": " + std::strerror(errno)));
+}
+
+BootstrapFile::BootstrapFile(BootstrapFile&& other) noexcept
+    : path_(std::move(other.path_)), fd_(other.fd_), written_(other.written_) {
+  other.fd_ = -1;
+}
+
+BootstrapFile::~BootstrapFile() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  if (!written_) ::unlink(path_.c_str());
+}
+
+Status BootstrapFile::write(const std::string& url, const IssuedClientCredential& admin) {
   const std::string body = nlohmann::json{{"url", url},
                                           {"user_id", admin.user_id},
                                           {"client_id", admin.client_id},
                                           {"client_secret", admin.client_secret}}
                                .dump(2) +
                            "\n";
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return fail(
-        Error::unavailable("cannot create bootstrap file " + path + ": " + std::strerror(errno)));
+  if (::write(fd_, body.data(), body.size()) != static_cast<ssize_t>(body.size()) ||
+      ::fsync(fd_) != 0) {
+    return fail(Error::unavailable("cannot write the bootstrap file " + path_ + ": " +
+                                   std::strerror(errno)));
   }
-  const bool ok = ::write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size()) &&
-                  ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return fail(Error::unavailable("cannot write bootstrap file " + path));
+  written_ = true;
   return {};
 }
 

@@ -11,10 +11,28 @@
 
 namespace latchkey::server {
 
-// Writes {"url","user_id","client_id","client_secret"} to `path` with mode
-// 0600 (created exclusively: an existing file is refused, not overwritten).
-Status write_bootstrap_file(const std::string& path, const std::string& url,
-                            const IssuedClientCredential& admin);
+// The --bootstrap-file: reserved (created empty, mode 0600, exclusively)
+// *before* the admin is created, so that a path that cannot be written is
+// known while nothing has been committed yet; then filled with
+// {"url","user_id","client_id","client_secret"} or, when the store already
+// had users, removed again.
+class BootstrapFile {
+ public:
+  // kConflict when the file exists (it is never overwritten); kUnavailable
+  // when it cannot be created.
+  static Result<BootstrapFile> reserve(const std::string& path);
+  BootstrapFile(BootstrapFile&& other) noexcept;
+  BootstrapFile& operator=(BootstrapFile&&) = delete;
+  ~BootstrapFile();  // abandons the file unless write() succeeded
+
+  Status write(const std::string& url, const IssuedClientCredential& admin);
+
+ private:
+  BootstrapFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  std::string path_;
+  int fd_;
+  bool written_ = false;
+};
 
 // The banner printed to stdout on first start.
 std::string bootstrap_banner(const std::string& url, const IssuedClientCredential& admin);

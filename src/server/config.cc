@@ -5,10 +5,14 @@
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <cstdlib>
+#include <limits>
 #include <set>
 
 namespace latchkey::server {
 namespace {
+
+// Ten years: far beyond any sane token, far below overflow in milliseconds.
+constexpr std::int64_t kMaxTokenTtlSeconds = 10LL * 365 * 24 * 3600;
 
 // HOST:PORT or [IPv6]:PORT.
 bool split_listen(std::string_view listen, std::string* host, std::uint16_t* port) {
@@ -46,11 +50,21 @@ Status apply_toml_file(const std::string& path, Config& c) {
                                          std::string(key.str()) + "\""));
     }
   }
+  // A key of the wrong type is an error, never silently ignored.
+  std::string wrong_type;
   auto str = [&](const char* key, std::string& out) {
-    if (auto v = table[key].value<std::string>()) out = *v;
+    if (!table.contains(key)) return;
+    if (auto v = table[key].value_exact<std::string>())
+      out = *v;
+    else
+      wrong_type = std::string(key) + " must be a string";
   };
   auto num = [&](const char* key, std::int64_t& out) {
-    if (auto v = table[key].value<std::int64_t>()) out = *v;
+    if (!table.contains(key)) return;
+    if (auto v = table[key].value_exact<std::int64_t>())
+      out = *v;
+    else
+      wrong_type = std::string(key) + " must be an integer";
   };
   str("listen", c.listen);
   str("data", c.data_dir);
@@ -66,7 +80,16 @@ Status apply_toml_file(const std::string& path, Config& c) {
   num("max_header_bytes", c.max_header_bytes);
   num("read_timeout_ms", c.read_timeout_ms);
   num("idle_timeout_ms", c.idle_timeout_ms);
-  if (auto v = table["access_log"].value<bool>()) c.access_log = *v;
+  if (table.contains("access_log")) {
+    if (auto v = table["access_log"].value_exact<bool>())
+      c.access_log = *v;
+    else
+      wrong_type = "access_log must be true or false";
+  }
+  if (threads > std::numeric_limits<int>::max()) wrong_type = "threads is too large";
+  if (!wrong_type.empty()) {
+    return fail(Error::invalid_request("config file " + path + ": " + wrong_type));
+  }
   return {};
 }
 
@@ -78,8 +101,9 @@ Status validate(const Config& c) {
   if (c.tls_cert.empty() != c.tls_key.empty()) {
     return fail(Error::invalid_request("TLS needs both tls_cert and tls_key"));
   }
-  if (c.account_token_ttl_seconds <= 0) {
-    return fail(Error::invalid_request("account_token_ttl must be a positive number of seconds"));
+  if (c.account_token_ttl_seconds <= 0 || c.account_token_ttl_seconds > kMaxTokenTtlSeconds) {
+    return fail(Error::invalid_request(
+        "account_token_ttl must be between 1 second and 10 years (315360000 seconds)"));
   }
   if (c.io_threads < 0 || c.max_body_bytes <= 0 || c.max_header_bytes <= 0 ||
       c.read_timeout_ms <= 0 || c.idle_timeout_ms <= 0) {

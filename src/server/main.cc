@@ -3,11 +3,13 @@
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "accounts/client_authenticator.h"
@@ -60,6 +62,9 @@ class Maintenance {
 };
 
 int run(int argc, char** argv) {
+  // Everything latchkeyd creates (database, WAL, lock, bootstrap file) is
+  // private to its user, even in a data directory created by someone else.
+  ::umask(077);
   auto parsed = load_config(argc, argv);
   if (!parsed) return fatal(parsed.error().description) + 1;
   if (parsed->exit_now) return parsed->exit_code;
@@ -118,16 +123,30 @@ int run(int argc, char** argv) {
   if (!server) return fatal(server.error().description);
   const std::string url = (*server)->url();
 
+  // Reserve the bootstrap file before creating the admin: a path that cannot
+  // be written must not cost the one and only showing of the secret.
+  std::optional<BootstrapFile> bootstrap_file;
+  std::string bootstrap_file_problem;
+  if (!config.bootstrap_file.empty()) {
+    auto reserved = BootstrapFile::reserve(config.bootstrap_file);
+    if (reserved) {
+      bootstrap_file.emplace(std::move(*reserved));
+    } else {
+      bootstrap_file_problem = reserved.error().description;
+    }
+  }
   auto admin = users.bootstrap_admin("admin");
   if (!admin) return fatal("bootstrap failed: " + admin.error().description);
   if (admin->has_value()) {
     // Shown once, on stdout only: never through the logger.
     std::fputs(bootstrap_banner(url, **admin).c_str(), stdout);
     std::fflush(stdout);
-    if (!config.bootstrap_file.empty()) {
-      if (auto s = write_bootstrap_file(config.bootstrap_file, url, **admin); !s) {
-        return fatal(s.error().description);
+    if (bootstrap_file) {
+      if (auto s = bootstrap_file->write(url, **admin); !s) {
+        spdlog::error("{}; the credentials were printed above", s.error().description);
       }
+    } else if (!bootstrap_file_problem.empty()) {
+      spdlog::error("{}; the credentials were printed above", bootstrap_file_problem);
     }
   }
   if (auto pruned = account_tokens.prune(); !pruned) {

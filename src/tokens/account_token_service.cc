@@ -21,7 +21,6 @@ Result<std::shared_ptr<const Principal>> principal_of(const User& user, const Ac
   p->name = user.name;
   p->type = user.type;
   p->api_access = user.api_access;
-  p->disabled = user.disabled;
   p->modules = user.modules;
   p->client_id = token.client_id;
   p->token_issued_at = token.issued_at;
@@ -48,16 +47,18 @@ Result<IssuedAccountToken> AccountTokenService::issue(const User& user, std::str
   record.issuer_ip = origin.ip;
   record.issuer_user_agent = origin.user_agent.substr(0, kMaxUserAgentChars);
   // seed 000: issuing deletes every earlier token of the user, atomically in the store.
-  if (auto s = store_.issue_account_token(record); !s) {
+  auto stored = store_.issue_account_token(record);
+  // After the commit and before answering (and even after an error, which
+  // may hide a commit): no cached copy of an older token survives.
+  cache_.evict_user(user.id);
+  if (!stored) {
     // A disable that committed after the caller authenticated wins.
-    if (s.error().reason == "user_disabled") {
+    if (stored.error().reason == "user_disabled") {
       return fail(Error::invalid_client("the user of this client is disabled")
                       .with_reason("user_disabled"));
     }
-    return fail(s.error());
+    return fail(stored.error());
   }
-  // After the commit and before answering: no cached copy of an older token survives.
-  cache_.evict_user(user.id);
   return issued;
 }
 
@@ -102,7 +103,12 @@ Result<std::shared_ptr<const Principal>> AccountTokenService::authenticate_from_
     return fail(expired_error(token.expires_at));
   }
   auto user = store_.get_user(token.user_id);
-  if (!user) return fail(user.error());
+  if (!user) {
+    if (user.error().code == ErrorCode::kNotFound) {
+      return fail(Error::invalid_token("unknown", "the user of this token no longer exists"));
+    }
+    return fail(user.error());
+  }
   auto principal = principal_of(*user, token);
   if (!principal) return fail(principal.error());
   cache_.insert_if_current(epoch, digest, *principal);
@@ -143,15 +149,15 @@ Status AccountTokenService::revoke(std::string_view token) {
   if (!principal) return fail(principal.error());
   const Digest digest = digest_secret(token);
   auto ended = store_.end_account_token(digest, TokenEndReason::kRevoked, clock_.now());
-  if (!ended) return fail(ended.error());
   cache_.evict(digest);
+  if (!ended) return fail(ended.error());
   return {};
 }
 
 Result<int> AccountTokenService::revoke_all_of_user(std::string_view user_id) {
   auto n = store_.end_account_tokens_of_user(user_id, TokenEndReason::kRevoked, clock_.now());
-  if (!n) return fail(n.error());
   cache_.evict_user(user_id);
+  if (!n) return fail(n.error());
   return *n;
 }
 

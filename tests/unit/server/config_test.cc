@@ -64,6 +64,17 @@ TEST_F(ConfigTest, RejectsBadValues) {
   ASSERT_FALSE(typo.has_value());
   EXPECT_NE(typo.error().description.find("listn"), std::string::npos);
   EXPECT_FALSE(load({"--config", write_toml("listen = \n")}).has_value());
+  EXPECT_FALSE(load({"--account-token-ttl", "999999999999"}).has_value());
+}
+
+// Test that a TOML value of the wrong type is refused, not ignored.
+TEST_F(ConfigTest, RejectsWrongTypesInToml) {
+  for (const char* text : {"listen = 8080\n", "account_token_ttl = \"1y\"\n",
+                           "access_log = \"yes\"\n", "threads = 1.5\n"}) {
+    auto c = load({"--config", write_toml(text)});
+    ASSERT_FALSE(c.has_value()) << text;
+    EXPECT_NE(c.error().description.find("must be"), std::string::npos) << text;
+  }
 }
 
 // Test that IPv6 listen addresses parse.
