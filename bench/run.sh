@@ -11,8 +11,8 @@
 # $LATCHKEY_BENCH_WATCHDOG_SECS):
 #   1. nginx (Debian nginx-light) with worker_processes 1 and 2, each answering
 #      `return 200 '{"ok":true}'`: the reference is the faster of the two;
-#   2. latchkeyd on a fresh temporary data directory (--access-log false,
-#      default threads);
+#   2. latchkeyd on a fresh temporary data directory (its defaults, access log
+#      on and written to a file; default threads);
 #   3. wrk -t2 -c32 --latency against nginx;
 #   4. wrk -t2 -c32 --latency: GET /api/v1/account/me with one bearer token;
 #   5. wrk -t2 -c64 --latency: POST /api/v1/account/token, rotating the HTTP
@@ -230,7 +230,7 @@ start_nginx 2
 mkdir -p "$WORK/latchkeyd"
 "$LATCHKEYD" --listen 127.0.0.1:0 --data "$WORK/latchkeyd/data" \
   --ready-file "$WORK/latchkeyd/ready" --bootstrap-file "$WORK/latchkeyd/bootstrap.json" \
-  --access-log false ${LK_THREADS:+--threads "$LK_THREADS"} >"$WORK/latchkeyd/latchkeyd.log" 2>&1 &
+  ${LK_THREADS:+--threads "$LK_THREADS"} >"$WORK/latchkeyd/latchkeyd.log" 2>&1 &
 LK_PID=$!
 PIDS+=("$LK_PID")
 for _ in $(seq 100); do [ -s "$WORK/latchkeyd/ready" ] && break; sleep 0.1; done

@@ -26,6 +26,10 @@
 #include "core/error.h"
 #include "http/router.h"
 
+namespace spdlog {
+class logger;
+}
+
 namespace latchkey {
 class Clock;
 class Random;
@@ -49,6 +53,9 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{10'000};  // a whole response must be sent within this
   std::string tls_cert_file;                        // both set: serve HTTPS only
   std::string tls_key_file;
+  // Where access-log lines go (an asynchronous logger in latchkeyd, so that
+  // no I/O thread waits for a write); null: spdlog's default logger.
+  std::shared_ptr<spdlog::logger> access_logger;
   bool access_log = true;        // one JSON line per request at info level (path only, no query)
   const Clock* clock = nullptr;  // access-log timestamps; null: the system clock
 };

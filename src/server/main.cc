@@ -19,6 +19,7 @@
 #include "core/random.h"
 #include "http/server.h"
 #include "server/bootstrap.h"
+#include "server/buffered_stderr_sink.h"
 #include "server/config.h"
 #include "store/store.h"
 #include "tokens/account_token_cache.h"
@@ -70,18 +71,29 @@ int run(int argc, char** argv) {
   if (parsed->exit_now) return parsed->exit_code;
   const Config& config = parsed->config;
 
-  auto logger = spdlog::stderr_logger_mt("latchkeyd");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(config.log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
-
-  // Signals are taken by a dedicated thread (sigwait), so block them everywhere first.
+  // Signals are taken by a dedicated thread (sigwait), so block them before any
+  // thread exists (spdlog's included): every later thread inherits the mask.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  auto logger = spdlog::stderr_logger_mt("latchkeyd");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  // The access log: pure JSON lines, buffered and written to stderr in large
+  // chunks, at least once a second and at exit: one write(2) per 64 KiB
+  // rather than one per request (an asynchronous logger measured slower,
+  // its queue wakes a thread per line).
+  auto access_logger =
+      std::make_shared<spdlog::logger>("access", std::make_shared<BufferedStderrSink>());
+  spdlog::register_logger(access_logger);
+  spdlog::flush_every(std::chrono::seconds(1));
+  access_logger->set_pattern("%v");
+  access_logger->set_level(spdlog::level::from_str(config.log_level));
 
   SystemClock system_clock;
   AdjustableClock test_clock;
@@ -118,6 +130,7 @@ int run(int argc, char** argv) {
   options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
   options.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
   options.access_log = config.access_log;
+  options.access_logger = access_logger;
   options.clock = &clock;
   auto server = http::Server::start(options, router, random);
   if (!server) return fatal(server.error().description);
@@ -173,6 +186,8 @@ int run(int argc, char** argv) {
   pthread_kill(signal_watcher.native_handle(), SIGTERM);
   signal_watcher.join();
   spdlog::info("latchkeyd stopped");
+  spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->flush(); });
+  spdlog::shutdown();
   return 0;
 }
 

@@ -102,6 +102,7 @@ TEST_F(UsersAdmin, SecretsNeverReachTheLog) {
   EXPECT_NE(echoed.header("x-request-id"), token);
   get("/api/v1/" + token);
   get("/api/v1/users/" + svc.client_secret, {bearer_header(admin_token())});
+  ASSERT_EQ(server_->stop_gracefully(), 0);  // flushes the asynchronous access log
   const std::string log = server_->output();
   EXPECT_EQ(log.find(svc.client_secret), std::string::npos);
   EXPECT_EQ(log.find(token), std::string::npos);

@@ -1,5 +1,6 @@
 #include "http/internal/session.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
@@ -88,20 +90,50 @@ Response invoke_handler(const Handler& handler, const Request& request, const Pa
   return error_response(Error::internal("internal server error"));
 }
 
-void write_access_log(const Request& request, int status, SteadyClock::time_point started,
-                      const std::string& principal, const Clock& clock) {
+// Appends `text` as a JSON string. Bytes outside printable ASCII are escaped
+// (\u00XX), so a hostile path can neither break the line nor smuggle bytes.
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x20 || c >= 0x7f) {
+      out += "\\u00";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  out.push_back('"');
+}
+
+void write_access_log(spdlog::logger& logger, const Request& request, int status,
+                      SteadyClock::time_point started, const std::string& principal,
+                      const Clock& clock) {
   const auto micros =
       std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started).count();
   // Path only: query strings, headers and bodies may carry secrets.
-  const nlohmann::json line = {{"ts", format_rfc3339(clock.now())},
-                               {"request_id", request.request_id},
-                               {"remote", request.remote_ip},
-                               {"method", request.method},
-                               {"path", redact_secrets(request.path())},
-                               {"status", status},
-                               {"duration_ms", static_cast<double>(micros) / 1000.0},
-                               {"principal", principal}};
-  spdlog::info("{}", line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  std::string line;
+  line.reserve(256);
+  line += "{\"ts\":\"";
+  line += format_rfc3339(clock.now());
+  line += "\",\"request_id\":";
+  append_json_string(line, request.request_id);
+  line += ",\"remote\":";
+  append_json_string(line, request.remote_ip);
+  line += ",\"method\":";
+  append_json_string(line, request.method);
+  line += ",\"path\":";
+  append_json_string(line, redact_secrets(request.path()));
+  fmt::format_to(std::back_inserter(line),
+                 ",\"status\":{},\"duration_ms\":{:.3f},\"principal\":", status,
+                 static_cast<double>(micros) / 1000.0);
+  append_json_string(line, principal);
+  line.push_back('}');
+  logger.info(line);
 }
 
 // One connection. Stream is beast::tcp_stream or beast::ssl_stream of one;
@@ -362,8 +394,9 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     }
 
     if (options().access_log) {
-      write_access_log(request, response.status, started_, response.principal_for_log,
-                       state_.clock);
+      write_access_log(
+          options().access_logger ? *options().access_logger : *spdlog::default_logger_raw(),
+          request, response.status, started_, response.principal_for_log, state_.clock);
     }
 
     keep_alive_ = keep_alive;
