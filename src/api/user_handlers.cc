@@ -16,34 +16,48 @@ Result<http::Response> user_response(const ApiContext& ctx, int status, const Us
   return r;
 }
 
+// An admin's JSON request: the caller authenticated and holding ADMIN (so
+// that a non-admin learns nothing from body validation), then the body
+// parsed with only `fields` allowed.
+struct AdminRequest {
+  std::shared_ptr<const Principal> actor;
+  Json body;
+};
+
+Result<AdminRequest> admin_json_request(const ApiContext& ctx, const http::Request& request,
+                                        std::initializer_list<std::string_view> fields) {
+  auto actor = authenticate_bearer(ctx, request);
+  if (!actor) return fail(actor.error());
+  if (auto s = require_admin(**actor); !s) return fail(s.error());
+  auto body = parse_object_body(request);
+  if (!body) return fail(body.error());
+  if (auto s = reject_unknown_fields(*body, fields); !s) return fail(s.error());
+  return AdminRequest{std::move(*actor), std::move(*body)};
+}
+
 }  // namespace
 
 http::Response create_user(const ApiContext& ctx, const http::Request& request) {
   return respond([&]() -> Result<http::Response> {
-    auto actor = authenticate_bearer(ctx, request);
-    if (!actor) return fail(actor.error());
-    if (auto s = require_admin(**actor); !s) return fail(s.error());
-    auto body = parse_object_body(request);
-    if (!body) return fail(body.error());
-    if (auto s = reject_unknown_fields(*body, {"name", "type", "api_access"}); !s) {
-      return fail(s.error());
-    }
-    auto name = optional_string(*body, "name");
+    auto admin = admin_json_request(ctx, request, {"name", "type", "api_access"});
+    if (!admin) return fail(admin.error());
+    const auto& [actor, body] = *admin;
+    auto name = optional_string(body, "name");
     if (!name) return fail(name.error());
     if (!*name) return fail(Error::invalid_request("field \"name\" is required"));
-    auto type_text = optional_string(*body, "type");
+    auto type_text = optional_string(body, "type");
     if (!type_text) return fail(type_text.error());
     if (!*type_text)
       return fail(Error::invalid_request("field \"type\" is required: human or service"));
     const auto type = parse_user_type(**type_text);
     if (!type)
       return fail(Error::invalid_request("field \"type\" must be \"human\" or \"service\""));
-    auto api_access = optional_bool(*body, "api_access");
+    auto api_access = optional_bool(body, "api_access");
     if (!api_access) return fail(api_access.error());
 
-    auto user = ctx.users.create(**actor, {**name, *type, api_access->value_or(false)});
+    auto user = ctx.users.create(*actor, {**name, *type, api_access->value_or(false)});
     if (!user) return fail(user.error());
-    return user_response(ctx, 201, *user, **actor);
+    return user_response(ctx, 201, *user, *actor);
   }());
 }
 
@@ -79,17 +93,13 @@ http::Response get_user(const ApiContext& ctx, const http::Request& request,
 http::Response update_user(const ApiContext& ctx, const http::Request& request,
                            const http::PathParams& params) {
   return respond([&]() -> Result<http::Response> {
-    auto actor = authenticate_bearer(ctx, request);
-    if (!actor) return fail(actor.error());
-    if (auto s = require_admin(**actor); !s) return fail(s.error());
-    auto body = parse_object_body(request);
-    if (!body) return fail(body.error());
-    if (auto s = reject_unknown_fields(*body, {"disabled", "api_access"}); !s)
-      return fail(s.error());
+    auto admin = admin_json_request(ctx, request, {"disabled", "api_access"});
+    if (!admin) return fail(admin.error());
+    const auto& [actor, body] = *admin;
     UserUpdate update;
-    auto disabled = optional_bool(*body, "disabled");
+    auto disabled = optional_bool(body, "disabled");
     if (!disabled) return fail(disabled.error());
-    auto api_access = optional_bool(*body, "api_access");
+    auto api_access = optional_bool(body, "api_access");
     if (!api_access) return fail(api_access.error());
     update.disabled = *disabled;
     update.api_access = *api_access;
@@ -97,9 +107,9 @@ http::Response update_user(const ApiContext& ctx, const http::Request& request,
       return fail(
           Error::invalid_request("nothing to change: send \"disabled\" and/or \"api_access\""));
     }
-    auto user = ctx.users.update(**actor, params.get("id"), update);
+    auto user = ctx.users.update(*actor, params.get("id"), update);
     if (!user) return fail(user.error());
-    return user_response(ctx, 200, *user, **actor);
+    return user_response(ctx, 200, *user, *actor);
   }());
 }
 

@@ -44,24 +44,16 @@ Result<HttpResponse> Client::send_with(std::string_view method, std::string_view
 
 Result<HttpResponse> Client::call_once(std::string_view method, std::string_view path,
                                        std::string_view body) {
-  if (!transport_ || !tokens_) {
-    return std::unexpected(ClientError{.kind = ErrorKind::kUsage,
-                                       .description = "the client has no transport or tokens"});
-  }
-  auto token = tokens_->get();
-  if (!token) return std::unexpected(std::move(token.error()));
-  auto response = send_with(method, path, body, token->access_token);
-  if (!response) return response;
-  if (response->status < 200 || response->status > 299) {
-    ClientError error = internal::error_from_response(*response);
-    internal::scrub(error, {token->access_token});
-    return std::unexpected(std::move(error));
-  }
-  return response;
+  return perform(method, path, body, /*replay_once_on_401=*/false);
 }
 
 Result<HttpResponse> Client::call(std::string_view method, std::string_view path,
                                   std::string_view body) {
+  return perform(method, path, body, /*replay_once_on_401=*/true);
+}
+
+Result<HttpResponse> Client::perform(std::string_view method, std::string_view path,
+                                     std::string_view body, bool replay_once_on_401) {
   if (!transport_ || !tokens_) {
     return std::unexpected(ClientError{.kind = ErrorKind::kUsage,
                                        .description = "the client has no transport or tokens"});
@@ -71,7 +63,7 @@ Result<HttpResponse> Client::call(std::string_view method, std::string_view path
   auto response = send_with(method, path, body, token->access_token);
   if (!response) return response;
 
-  if (response->status == 401 && tokens_->can_refresh()) {
+  if (response->status == 401 && replay_once_on_401 && tokens_->can_refresh()) {
     // Once: regenerate (or pick up a token someone else regenerated), replay.
     auto fresh = tokens_->refresh_after_rejection(token->access_token);
     if (!fresh) return std::unexpected(std::move(fresh.error()));

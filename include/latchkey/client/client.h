@@ -51,6 +51,8 @@ class Client {
   const std::string& base_url() const { return base_url_; }
 
  private:
+  Result<HttpResponse> perform(std::string_view method, std::string_view path,
+                               std::string_view body, bool replay_once_on_401);
   Result<HttpResponse> send_with(std::string_view method, std::string_view path,
                                  std::string_view body, const std::string& token);
 
