@@ -106,7 +106,7 @@ class ServerImpl final : public Server, private internal::SessionTracker {
     if (ec) return fail(Error::unavailable("cannot read the bound port: " + ec.message()));
 
     state_.emplace(internal::ServerState{options_, router_, random_, clock_, blocking_pool_,
-                                         tls_ ? &*tls_ : nullptr, *this});
+                                         blocking_in_flight_, tls_ ? &*tls_ : nullptr, *this});
     asio::post(strand_, [this] { do_accept(); });
     return {};
   }
@@ -291,6 +291,7 @@ class ServerImpl final : public Server, private internal::SessionTracker {
   bool draining_on_strand_ = false;        // on strand_
   asio::thread_pool blocking_pool_;
   std::atomic<bool> stop_requested_{false};
+  std::atomic<int> blocking_in_flight_{0};
   std::uint16_t port_ = 0;
 };
 

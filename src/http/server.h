@@ -42,6 +42,10 @@ struct ServerOptions {
   std::uint16_t port = 8080;  // 0: any free port (see Server::port())
   int io_threads = 0;         // 0: one per core
   int blocking_threads = 64;  // pool for Dispatch::kBlocking handlers
+  // Most kBlocking requests admitted at once (running or queued for the
+  // pool); beyond it the server sheds load with 503 and Retry-After rather
+  // than queue without bound.
+  int max_blocking_in_flight = 4096;
   std::size_t max_header_bytes = 8 * 1024;
   std::size_t max_body_bytes = 64 * 1024;
   // A whole request must arrive within read_timeout of its first byte (else

@@ -344,6 +344,15 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
       Response response = invoke_handler(*match.handler, request, match.params);
       return send_response(std::move(request), std::move(response));
     }
+    // Load shedding: a bounded number of blocking requests, never an
+    // unbounded queue in front of the pool.
+    if (state_.blocking_in_flight.fetch_add(1, std::memory_order_relaxed) >=
+        options().max_blocking_in_flight) {
+      state_.blocking_in_flight.fetch_sub(1, std::memory_order_relaxed);
+      Response busy = error_response(Error::unavailable("the server is overloaded; retry shortly"));
+      busy.set_header("Retry-After", "1");
+      return send_response(std::move(request), std::move(busy));
+    }
     // kBlocking: off the I/O threads; the answer comes back on our executor.
     // The session stays registered meanwhile, so the server keeps every
     // context running during a drain until the handler returns or
@@ -352,6 +361,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
                                       params = std::move(match.params),
                                       request = std::move(request)]() mutable {
       Response response = invoke_handler(*handler, request, params);
+      self->state_.blocking_in_flight.fetch_sub(1, std::memory_order_relaxed);
       asio::post(self->executor_,
                  [self, request = std::move(request), response = std::move(response)]() mutable {
                    self->send_response(std::move(request), std::move(response));

@@ -7,6 +7,7 @@
 // once by the server and read concurrently by every session.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -49,7 +50,8 @@ struct ServerState {
   Random& random;
   const Clock& clock;
   boost::asio::thread_pool& blocking_pool;
-  boost::asio::ssl::context* tls;  // null: plain HTTP
+  std::atomic<int>& blocking_in_flight;  // admitted kBlocking requests
+  boost::asio::ssl::context* tls;        // null: plain HTTP
   SessionTracker& tracker;
 };
 

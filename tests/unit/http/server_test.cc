@@ -771,3 +771,37 @@ TEST_F(ServerTest, ServesHttps) {
 
 }  // namespace
 }  // namespace latchkey::http
+
+namespace latchkey::http {
+namespace {
+
+// Test that blocking requests beyond max_blocking_in_flight are shed with
+// 503 and Retry-After instead of queueing without bound, and that the slot
+// comes back when the held request finishes.
+TEST_F(ServerTest, ShedsLoadBeyondMaxBlockingInFlight) {
+  auto options = test_options();
+  options.max_blocking_in_flight = 1;
+  start(options);
+  RawConnection held(port());
+  ASSERT_TRUE(held.send(get("/gate")));
+  ASSERT_TRUE(gate_.wait_entered());
+
+  RawConnection extra(port());
+  ASSERT_TRUE(extra.send(post("/blocking-echo", "{}")));
+  const auto shed = extra.read_response(2s);
+  ASSERT_TRUE(shed);
+  EXPECT_EQ(shed->status, 503);
+  EXPECT_EQ(shed->header("Retry-After"), "1");
+  EXPECT_NE(shed->body.find("temporarily_unavailable"), std::string::npos);
+
+  gate_.open();
+  ASSERT_TRUE(held.read_response());
+  RawConnection after(port());
+  ASSERT_TRUE(after.send(post("/blocking-echo", "{}")));
+  const auto ok = after.read_response(2s);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 201);
+}
+
+}  // namespace
+}  // namespace latchkey::http
