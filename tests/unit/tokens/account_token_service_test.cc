@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "support/counter_random.h"
 #include "support/fake_clock.h"
@@ -133,6 +136,52 @@ TEST_F(AccountTokenServiceTest, MalformedTokens) {
   std::string token = issue();
   token.back() = token.back() == 'a' ? 'b' : 'a';
   EXPECT_EQ(reason_of(token), "malformed");
+}
+
+// Test invariant 2 under concurrency: while readers hammer authenticate()
+// (served from the warm cache), a revoke, a disable or API access turned off
+// takes effect the moment it returns: no call that starts afterwards succeeds.
+TEST_F(AccountTokenServiceTest, NothingAuthenticatesAfterTheWriteReturns) {
+  enum class Write { kRevoke, kDisable, kApiAccessOff };
+  for (Write write : {Write::kRevoke, Write::kDisable, Write::kApiAccessOff}) {
+    ASSERT_TRUE(
+        store_->update_user("usr_1", {.disabled = false, .api_access = true}, clock_.now()));
+    service_->forget_user("usr_1");
+    const std::string token = issue();
+    ASSERT_EQ(reason_of(token), "ok");  // warm the cache
+
+    std::atomic<bool> written{false};
+    std::atomic<int> violations{0}, calls_after{0};
+    std::vector<std::thread> readers;
+    for (int r = 0; r < 4; ++r) {
+      readers.emplace_back([&] {
+        while (calls_after.load() < 2000) {
+          const bool after = written.load();
+          const bool ok = service_->authenticate(token).has_value();
+          if (after) {
+            ++calls_after;
+            if (ok) ++violations;
+          }
+        }
+      });
+    }
+    switch (write) {
+      case Write::kRevoke:
+        ASSERT_TRUE(service_->revoke(token));
+        break;
+      case Write::kDisable:
+        ASSERT_TRUE(store_->update_user("usr_1", {.disabled = true}, clock_.now()));
+        service_->forget_user("usr_1");  // what UserService does after the commit
+        break;
+      case Write::kApiAccessOff:
+        ASSERT_TRUE(store_->update_user("usr_1", {.api_access = false}, clock_.now()));
+        service_->forget_user("usr_1");
+        break;
+    }
+    written = true;
+    for (auto& t : readers) t.join();
+    EXPECT_EQ(violations, 0) << "write kind " << static_cast<int>(write);
+  }
 }
 
 }  // namespace
