@@ -133,7 +133,9 @@ TEST_F(AccountTokenSourceTest, ConcurrentGetsShareOneExchange) {
 TEST_F(AccountTokenSourceTest, RejectedCredentialsAreReported) {
   auto source = std::make_shared<AccountTokenSource>(AccountTokenSourceOptions{
       .base_url = kBaseUrl,
-      .credentials = {kClientId, "lk_sec_WrongSecretWrongSecretWrongSecret000000000000000"},
+      .credentials = {kClientId,
+                      "lk_"
+                      "sec_WrongSecretWrongSecretWrongSecret000000000000000"},
       .transport = server_.transport(),
       .clock = [this] { return now_; },
   });
