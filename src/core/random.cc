@@ -33,10 +33,4 @@ std::string random_base62(Random& random, std::size_t length) {
   return out;
 }
 
-std::string random_hex(Random& random, std::size_t bytes) {
-  std::string raw(bytes, '\0');
-  random.fill(std::span(reinterpret_cast<std::uint8_t*>(raw.data()), raw.size()));
-  return hex_encode(raw);
-}
-
 }  // namespace latchkey

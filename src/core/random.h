@@ -26,7 +26,4 @@ class OsRandom final : public Random {
 // `length` characters drawn uniformly from [0-9A-Za-z] (rejection sampling).
 std::string random_base62(Random& random, std::size_t length);
 
-// `bytes` random bytes as lowercase hex.
-std::string random_hex(Random& random, std::size_t bytes);
-
 }  // namespace latchkey

@@ -74,8 +74,6 @@ class AccountTokenService {
   // Forgets tombstones older than the grace period.
   Result<int> prune();
 
-  Duration lifetime() const { return options_.lifetime; }
-
  private:
   Result<std::shared_ptr<const Principal>> authenticate_from_store(const Digest& digest);
   Error ended_token_error(const TokenTombstone& tombstone) const;
