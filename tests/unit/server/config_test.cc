@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <vector>
 
@@ -16,6 +18,7 @@ class ConfigTest : public ::testing::Test {
          {"LATCHKEY_LISTEN", "LATCHKEY_DATA", "LATCHKEY_CONFIG", "LATCHKEY_ACCOUNT_TOKEN_TTL"}) {
       unsetenv(v);
     }
+    for (const auto& p : paths_) std::remove(p.c_str());
   }
   Result<ParsedCommandLine> load(std::vector<std::string> args) {
     args.insert(args.begin(), "latchkeyd");
@@ -23,11 +26,19 @@ class ConfigTest : public ::testing::Test {
     for (auto& a : args) argv.push_back(a.c_str());
     return load_config(static_cast<int>(argv.size()), argv.data());
   }
+  // One file per process and test: ctest runs the tests of this suite in
+  // parallel processes, and a shared path let one test read another's TOML.
   std::string write_toml(const std::string& text) {
-    const std::string path = ::testing::TempDir() + "/latchkeyd-test.toml";
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    const std::string path = ::testing::TempDir() + "/latchkeyd-" + std::to_string(getpid()) + "-" +
+                             info->name() + ".toml";
+    paths_.push_back(path);
     std::ofstream(path) << text;
     return path;
   }
+
+ private:
+  std::vector<std::string> paths_;
 };
 
 // Test that defaults are sane: loopback, one-year tokens.
