@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,18 @@
 #include "store/records.h"
 
 namespace latchkey {
+
+// Set when the caller authenticated with a token obtained from an API key
+// (seeds 003/004). The key narrows what its owner may do (DESIGN invariant
+// 4): only the key's role, if it names one, and never a write when the key
+// is read-only.
+struct KeyGrant {
+  std::string key_id;
+  std::string masked_key;  // "••••" + last 4, for audit records
+  std::string role_id;     // empty: every permission of the owner
+  bool read_only = false;
+  std::string session_id;  // seed 003 session, when the token came from /auth/login
+};
 
 struct Principal {
   std::string user_id;
@@ -22,6 +35,7 @@ struct Principal {
   std::string client_id;  // the client whose credentials produced the token
   Instant token_issued_at;
   Instant token_expires_at;
+  std::optional<KeyGrant> key;  // empty for account tokens (seed 000)
 
   bool has_module(std::string_view module) const {
     return std::find(modules.begin(), modules.end(), module) != modules.end();

@@ -10,7 +10,15 @@
 
 namespace latchkey {
 class AdjustableClock;
+class AuditLog;
+namespace authz {
+class PermissionService;
 }
+namespace keys {
+class KeyService;
+}
+class JwtService;
+}  // namespace latchkey
 
 namespace latchkey::api {
 
@@ -22,6 +30,11 @@ struct ApiContext {
   UserService& users;
   // Set only with --insecure-test-clock: exposes POST /_test/clock/advance.
   AdjustableClock* test_clock = nullptr;
+  // Areas wired in server/main.cc; null where a test leaves them out.
+  authz::PermissionService* permissions = nullptr;  // seed 001 (authz/)
+  AuditLog* audit = nullptr;                        // audit/
+  keys::KeyService* keys = nullptr;                 // seeds 002-004 (keys/)
+  JwtService* jwts = nullptr;                       // tokens/jwt_service.h
 };
 
 }  // namespace latchkey::api

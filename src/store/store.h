@@ -27,6 +27,10 @@
 
 namespace latchkey {
 
+class AuditStore;
+class KeyStore;
+class PolicyStore;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -37,6 +41,12 @@ class Store {
     if (!probe) return fail(probe.error());
     return {};
   }
+
+  // The other areas of the same backend, sharing its transactions' rules
+  // (policy_store.h, audit_store.h, key_store.h).
+  virtual PolicyStore& policy() = 0;
+  virtual AuditStore& audit() = 0;
+  virtual KeyStore& keys() = 0;
 
   // --- users ---------------------------------------------------------------
   // kConflict when the name or id is taken.

@@ -1,13 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <optional>
-#include <type_traits>
 #include <utility>
 
 #include "store/sqlite/credential_rows.h"
@@ -20,42 +14,6 @@ namespace latchkey {
 using sqlite::Connection;
 
 namespace {
-
-constexpr int kBusyTimeoutMs = 5000;
-constexpr std::string_view kDatabaseFile = "latchkey.db";
-
-// Creates `dir` (and its parents) when missing; the directory itself is made
-// mode 0700 since it holds the whole database.
-Status ensure_data_dir(const std::string& dir) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (fs::is_directory(dir, ec)) return {};
-  const fs::path path(dir);
-  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
-  if (ec) {
-    return fail(
-        Error::unavailable("store: cannot create the data directory " + dir + ": " + ec.message()));
-  }
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return fail(Error::unavailable("store: cannot create the data directory " + dir + ": " +
-                                   std::strerror(errno)));
-  }
-  return {};
-}
-
-// The write connection: WAL so that readers never block the writer, FULL
-// sync so that a commit is durable when it returns (invariant 5), foreign
-// keys on.
-Status configure_writer(Connection& connection) {
-  auto mode = connection.prepare("PRAGMA journal_mode = WAL");
-  if (!mode) return fail(mode.error());
-  auto row = mode->step();
-  if (!row) return fail(row.error());
-  if (!*row || mode->text_at(0) != "wal") {
-    return fail(Error::unavailable("store: the database cannot be switched to WAL mode"));
-  }
-  return connection.execute_script("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
-}
 
 Error user_not_found(std::string_view id) {
   return Error::not_found("no user with id \"" + std::string(id) + "\"");
@@ -92,64 +50,10 @@ Status insert_new_user(Connection& connection, const NewUser& user) {
 
 }  // namespace
 
-template <class Job>
-auto SqliteStore::write(Job&& job) {
-  using R = std::invoke_result_t<Job&, Connection&>;
-  using T = typename R::value_type;
-  if constexpr (std::is_void_v<T>) {
-    return writer_->run([&](Connection& connection) -> Status { return job(connection); });
-  } else {
-    std::optional<T> out;
-    Status done = writer_->run([&](Connection& connection) -> Status {
-      R result = job(connection);
-      if (!result) return fail(std::move(result.error()));
-      out.emplace(std::move(*result));
-      return {};
-    });
-    if (!done) return R(std::unexpected(std::move(done.error())));
-    return R(std::move(*out));
-  }
-}
-
-template <class Query>
-auto SqliteStore::read(Query&& query) {
-  using R = std::invoke_result_t<Query&, Connection&>;
-  auto lease = readers_->borrow();
-  Connection& connection = lease.connection();
-  // One snapshot for the whole query, taken now: it holds every write
-  // acknowledged before this call.
-  if (auto begun = connection.execute("BEGIN"); !begun) {
-    return R(std::unexpected(std::move(begun.error())));
-  }
-  R result = query(connection);
-  if (!connection.execute("COMMIT")) (void)connection.execute("ROLLBACK");
-  return result;
-}
-
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& options) {
-  if (options.data_dir.empty()) {
-    return fail(Error::invalid_request("store: data_dir must be set"));
-  }
-  if (options.read_connections < 1 || options.max_batch < 1) {
-    return fail(Error::invalid_request("store: read_connections and max_batch must be at least 1"));
-  }
-  if (auto s = ensure_data_dir(options.data_dir); !s) return fail(s.error());
-  auto lock = sqlite::DirectoryLock::acquire(options.data_dir);
-  if (!lock) return fail(lock.error());
-  const std::string path =
-      (std::filesystem::path(options.data_dir) / std::string(kDatabaseFile)).string();
-
-  auto writer = Connection::open(path, Connection::Access::kReadWrite, kBusyTimeoutMs);
-  if (!writer) return fail(writer.error());
-  if (auto s = configure_writer(**writer); !s) return fail(s.error());
-  if (auto applied = sqlite::migrate(**writer); !applied) return fail(applied.error());
-
-  auto readers = sqlite::ReadPool::open(path, options.read_connections, kBusyTimeoutMs);
-  if (!readers) return fail(readers.error());
-
-  auto batcher = std::make_unique<sqlite::WriteBatcher>(std::move(*writer), options.max_batch);
-  return std::unique_ptr<SqliteStore>(
-      new SqliteStore(std::move(*lock), std::move(*readers), std::move(batcher)));
+  auto db = sqlite::Database::open(options);
+  if (!db) return fail(db.error());
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*db)));
 }
 
 Result<std::unique_ptr<Store>> open_sqlite_store(const StoreOptions& options) {
@@ -158,45 +62,40 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const StoreOptions& options) {
   return std::unique_ptr<Store>(std::move(*store));
 }
 
-SqliteStore::SqliteStore(sqlite::DirectoryLock lock, std::unique_ptr<sqlite::ReadPool> readers,
-                         std::unique_ptr<sqlite::WriteBatcher> writer)
-    : lock_(std::move(lock)), readers_(std::move(readers)), writer_(std::move(writer)) {}
+SqliteStore::SqliteStore(std::unique_ptr<sqlite::Database> db)
+    : db_(std::move(db)), policy_(*db_), audit_(*db_), keys_(*db_) {}
 
-SqliteStore::~SqliteStore() {
-  // Readers first, so that the writer's connection is the last one to close:
-  // it checkpoints the WAL into the database and removes it.
-  readers_.reset();
-  writer_.reset();  // runs every queued write, then joins the writer thread
-}
+SqliteStore::~SqliteStore() = default;
 
 // --- users -----------------------------------------------------------------
 
 Result<User> SqliteStore::create_user(const NewUser& user) {
   const NewUser clean = normalized(user);
-  return write([&](Connection& connection) -> Result<User> {
+  return db_->write([&](Connection& connection) -> Result<User> {
     if (auto s = insert_new_user(connection, clean); !s) return fail(s.error());
     return user_of(clean);
   });
 }
 
 Result<User> SqliteStore::get_user(std::string_view id) {
-  auto user = read([&](Connection& connection) { return sqlite::select_user(connection, id); });
+  auto user =
+      db_->read([&](Connection& connection) { return sqlite::select_user(connection, id); });
   if (!user) return fail(user.error());
   if (!*user) return fail(user_not_found(id));
   return std::move(**user);
 }
 
 Result<std::optional<User>> SqliteStore::find_user_by_name(std::string_view name) {
-  return read(
+  return db_->read(
       [&](Connection& connection) { return sqlite::select_user_by_name(connection, name); });
 }
 
 Result<std::vector<User>> SqliteStore::list_users() {
-  return read([&](Connection& connection) { return sqlite::select_users(connection); });
+  return db_->read([&](Connection& connection) { return sqlite::select_users(connection); });
 }
 
 Result<User> SqliteStore::update_user(std::string_view id, const UserUpdate& update, Instant now) {
-  return write([&](Connection& connection) -> Result<User> {
+  return db_->write([&](Connection& connection) -> Result<User> {
     if (update.disabled.value_or(false)) {
       // seed 000: disabling the owning user deletes their tokens, atomically
       // with the update.
@@ -218,7 +117,7 @@ Result<User> SqliteStore::update_user(std::string_view id, const UserUpdate& upd
 Result<bool> SqliteStore::bootstrap_first_user(const NewUser& user,
                                                const ClientCredential& credential) {
   const NewUser clean = normalized(user);
-  return write([&](Connection& connection) -> Result<bool> {
+  return db_->write([&](Connection& connection) -> Result<bool> {
     auto count = sqlite::count_users(connection);
     if (!count) return fail(count.error());
     if (*count > 0) return false;
@@ -233,21 +132,21 @@ Result<bool> SqliteStore::bootstrap_first_user(const NewUser& user,
 // --- client credentials ------------------------------------------------------
 
 Status SqliteStore::put_client_credential(const ClientCredential& credential) {
-  return write([&](Connection& connection) -> Status {
+  return db_->write([&](Connection& connection) -> Status {
     return sqlite::upsert_client_credential(connection, credential);
   });
 }
 
 Result<std::optional<ClientCredential>> SqliteStore::find_client_credential(
     std::string_view client_id) {
-  return read([&](Connection& connection) {
+  return db_->read([&](Connection& connection) {
     return sqlite::select_credential_by_client_id(connection, client_id);
   });
 }
 
 Result<std::optional<ClientCredential>> SqliteStore::client_credential_of_user(
     std::string_view user_id) {
-  return read([&](Connection& connection) {
+  return db_->read([&](Connection& connection) {
     return sqlite::select_credential_of_user(connection, user_id);
   });
 }
@@ -256,7 +155,7 @@ Result<ClientCredential> SqliteStore::set_client_secret(std::string_view user_id
                                                         std::string_view client_id_if_new,
                                                         const Digest& secret_digest, Instant at,
                                                         bool only_if_none) {
-  return write([&](Connection& connection) -> Result<ClientCredential> {
+  return db_->write([&](Connection& connection) -> Result<ClientCredential> {
     // Read and write in one job: two concurrent enrolments or resets cannot
     // both see "no credential", and the client id is never replaced.
     auto existing = sqlite::select_credential_of_user(connection, user_id);
@@ -276,7 +175,7 @@ Result<ClientCredential> SqliteStore::set_client_secret(std::string_view user_id
 // --- account tokens ------------------------------------------------------------
 
 Status SqliteStore::issue_account_token(const AccountToken& token) {
-  return write([&](Connection& connection) -> Status {
+  return db_->write([&](Connection& connection) -> Status {
     // Checked inside the transaction, so an issuance racing a disable cannot
     // leave a live token behind a disabled user.
     auto disabled = sqlite::select_user_disabled(connection, token.user_id);
@@ -301,7 +200,7 @@ Status SqliteStore::issue_account_token(const AccountToken& token) {
 }
 
 Result<AccountTokenLookup> SqliteStore::find_account_token(const Digest& digest) {
-  return read([&](Connection& connection) -> Result<AccountTokenLookup> {
+  return db_->read([&](Connection& connection) -> Result<AccountTokenLookup> {
     AccountTokenLookup lookup;
     auto live = sqlite::select_account_token(connection, digest);
     if (!live) return fail(live.error());
@@ -316,21 +215,21 @@ Result<AccountTokenLookup> SqliteStore::find_account_token(const Digest& digest)
 
 Result<bool> SqliteStore::end_account_token(const Digest& digest, TokenEndReason reason,
                                             Instant at) {
-  return write([&](Connection& connection) {
+  return db_->write([&](Connection& connection) {
     return sqlite::end_token(connection, digest, sqlite::TokenEnding{reason, at, {}, {}, {}});
   });
 }
 
 Result<int> SqliteStore::end_account_tokens_of_user(std::string_view user_id, TokenEndReason reason,
                                                     Instant at) {
-  return write([&](Connection& connection) {
+  return db_->write([&](Connection& connection) {
     return sqlite::end_tokens_of_user(connection, user_id,
                                       sqlite::TokenEnding{reason, at, {}, {}, {}});
   });
 }
 
 Result<int> SqliteStore::prune_tombstones(Instant now) {
-  return write([&](Connection& connection) {
+  return db_->write([&](Connection& connection) {
     return sqlite::delete_tombstones_expired_before(connection, now);
   });
 }

@@ -1,11 +1,5 @@
-// SqliteStore: the embedded Store, one SQLite database in WAL mode at
-// <data_dir>/latchkey.db.
-//
-// Writes go through one WriteBatcher (a single writer thread with group
-// commit, synchronous=FULL: a write returns only once it is on disk); reads
-// borrow a connection from a ReadPool and run concurrently with the writer.
-// Every operation that keeps an invariant runs as one write job, so it is
-// one transaction (see store.h).
+// SqliteStore: the embedded Store, one SQLite database (see database.h)
+// shared by the area stores of the backend.
 //
 // Thread-safety: every method may be called from any thread concurrently
 // (as store.h promises). Destruction waits for queued writes to finish; no
@@ -18,21 +12,23 @@
 #include <string_view>
 #include <vector>
 
-#include "store/sqlite/directory_lock.h"
-#include "store/sqlite/read_pool.h"
-#include "store/sqlite/write_batcher.h"
+#include "store/sqlite/database.h"
+#include "store/sqlite/sqlite_audit_store.h"
+#include "store/sqlite/sqlite_key_store.h"
+#include "store/sqlite/sqlite_policy_store.h"
 #include "store/store.h"
 
 namespace latchkey {
 
 class SqliteStore final : public Store {
  public:
-  // Creates data_dir (mode 0700) and the database as needed, applies missing
-  // migrations and starts the writer. kUnavailable when the database cannot
-  // be opened or was written by a newer latchkey; kInvalidRequest for bad
-  // options.
+  // See sqlite::Database::open.
   static Result<std::unique_ptr<SqliteStore>> open(const StoreOptions& options);
   ~SqliteStore() override;
+
+  PolicyStore& policy() override { return policy_; }
+  AuditStore& audit() override { return audit_; }
+  KeyStore& keys() override { return keys_; }
 
   Result<User> create_user(const NewUser& user) override;
   Result<User> get_user(std::string_view id) override;
@@ -60,23 +56,15 @@ class SqliteStore final : public Store {
   Result<int> prune_tombstones(Instant now) override;
 
   // Group-commit counters, for benchmarks and metrics.
-  sqlite::WriteStats write_stats() const { return writer_->stats(); }
+  sqlite::WriteStats write_stats() const { return db_->write_stats(); }
 
  private:
-  SqliteStore(sqlite::DirectoryLock lock, std::unique_ptr<sqlite::ReadPool> readers,
-              std::unique_ptr<sqlite::WriteBatcher> writer);
+  explicit SqliteStore(std::unique_ptr<sqlite::Database> db);
 
-  // Runs `job` (Connection& -> Result<T> or Status) as one write job.
-  template <class Job>
-  auto write(Job&& job);
-  // Runs `query` (Connection& -> Result<T>) in one read transaction on a
-  // borrowed read connection.
-  template <class Query>
-  auto read(Query&& query);
-
-  sqlite::DirectoryLock lock_;  // declared first: released after the connections close
-  std::unique_ptr<sqlite::ReadPool> readers_;
-  std::unique_ptr<sqlite::WriteBatcher> writer_;
+  std::unique_ptr<sqlite::Database> db_;  // first: outlives the area stores
+  sqlite::SqlitePolicyStore policy_;
+  sqlite::SqliteAuditStore audit_;
+  sqlite::SqliteKeyStore keys_;
 };
 
 }  // namespace latchkey

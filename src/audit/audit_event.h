@@ -1,0 +1,30 @@
+// AuditEvent: one entry of the audit trail (seed 001: "audit logs attribute
+// each API call to a single integration"). Plain value; never holds a full
+// secret, only masked credentials.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/time.h"
+
+namespace latchkey {
+
+enum class AuditDecision { kAllow, kDeny };
+std::string_view to_string(AuditDecision decision);
+
+struct AuditEvent {
+  Instant at;
+  std::string principal_id;  // user id; empty when the caller is unknown
+  std::string principal_name;
+  std::string credential;  // masked, e.g. "client cli_…", "key ••••a1B9"
+  std::string action;      // e.g. "account.token.issue", "authorize.create_record"
+  std::string resource;    // e.g. "user/usr_…", "application/app_…"
+  AuditDecision decision = AuditDecision::kAllow;
+  std::string reason;  // machine-readable, on deny
+  std::string client_ip;
+  std::string user_agent;
+  std::string integration;  // the optional X-Integration request header
+};
+
+}  // namespace latchkey
