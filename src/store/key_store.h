@@ -1,4 +1,4 @@
-// KeyStore: API keys (seeds 002-004), login sessions (seed 003) and JWT signing keys.
+// KeyStore: API keys (seeds 002-004) and login sessions (seed 003).
 //
 // Same contract as store.h: domain operations, each atomic in the backend;
 // a write returns once durable; every method may be called from any thread.

@@ -16,6 +16,7 @@
 #include "store/sqlite/sqlite_audit_store.h"
 #include "store/sqlite/sqlite_key_store.h"
 #include "store/sqlite/sqlite_policy_store.h"
+#include "store/sqlite/sqlite_signing_key_store.h"
 #include "store/store.h"
 
 namespace latchkey {
@@ -29,6 +30,7 @@ class SqliteStore final : public Store {
   PolicyStore& policy() override { return policy_; }
   AuditStore& audit() override { return audit_; }
   KeyStore& keys() override { return keys_; }
+  SigningKeyStore& signing_keys() override { return signing_keys_; }
 
   Result<User> create_user(const NewUser& user) override;
   Result<User> get_user(std::string_view id) override;
@@ -65,6 +67,7 @@ class SqliteStore final : public Store {
   sqlite::SqlitePolicyStore policy_;
   sqlite::SqliteAuditStore audit_;
   sqlite::SqliteKeyStore keys_;
+  sqlite::SqliteSigningKeyStore signing_keys_;
 };
 
 }  // namespace latchkey
