@@ -1,5 +1,6 @@
-// SigningKeyStore: The permission model of seed 001: roles, applications and steps, step permission
-// sets, application entitlements, build access, role membership.
+// SigningKeyStore: the ES256 keys that sign JWTs (seeds 003, 004): the
+// current key and earlier ones, kept through rotation until no token they
+// signed can still be valid.
 //
 // Same contract as store.h: domain operations, each atomic in the backend;
 // a write returns once durable; every method may be called from any thread.
