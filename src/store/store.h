@@ -30,6 +30,7 @@ namespace latchkey {
 class AuditStore;
 class KeyStore;
 class PolicyStore;
+class SessionStore;
 class SigningKeyStore;
 
 class Store {
@@ -44,10 +45,12 @@ class Store {
   }
 
   // The other areas of the same backend, sharing its transactions' rules
-  // (policy_store.h, audit_store.h, key_store.h, signing_key_store.h).
+  // (policy_store.h, audit_store.h, key_store.h, session_store.h,
+  // signing_key_store.h).
   virtual PolicyStore& policy() = 0;
   virtual AuditStore& audit() = 0;
   virtual KeyStore& keys() = 0;
+  virtual SessionStore& sessions() = 0;
   virtual SigningKeyStore& signing_keys() = 0;
 
   // --- users ---------------------------------------------------------------

@@ -63,7 +63,12 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const StoreOptions& options) {
 }
 
 SqliteStore::SqliteStore(std::unique_ptr<sqlite::Database> db)
-    : db_(std::move(db)), policy_(*db_), audit_(*db_), keys_(*db_), signing_keys_(*db_) {}
+    : db_(std::move(db)),
+      policy_(*db_),
+      audit_(*db_),
+      keys_(*db_),
+      sessions_(*db_),
+      signing_keys_(*db_) {}
 
 SqliteStore::~SqliteStore() = default;
 

@@ -16,6 +16,7 @@
 #include "store/sqlite/sqlite_audit_store.h"
 #include "store/sqlite/sqlite_key_store.h"
 #include "store/sqlite/sqlite_policy_store.h"
+#include "store/sqlite/sqlite_session_store.h"
 #include "store/sqlite/sqlite_signing_key_store.h"
 #include "store/store.h"
 
@@ -30,6 +31,7 @@ class SqliteStore final : public Store {
   PolicyStore& policy() override { return policy_; }
   AuditStore& audit() override { return audit_; }
   KeyStore& keys() override { return keys_; }
+  SessionStore& sessions() override { return sessions_; }
   SigningKeyStore& signing_keys() override { return signing_keys_; }
 
   Result<User> create_user(const NewUser& user) override;
@@ -67,6 +69,7 @@ class SqliteStore final : public Store {
   sqlite::SqlitePolicyStore policy_;
   sqlite::SqliteAuditStore audit_;
   sqlite::SqliteKeyStore keys_;
+  sqlite::SqliteSessionStore sessions_;
   sqlite::SqliteSigningKeyStore signing_keys_;
 };
 
