@@ -22,6 +22,8 @@ class JwtService;
 
 namespace latchkey::api {
 
+class RouteRules;  // route_rules.h
+
 struct ApiContext {
   Store& store;
   const Clock& clock;
@@ -35,6 +37,7 @@ struct ApiContext {
   AuditLog* audit = nullptr;                        // audit/
   keys::KeyService* keys = nullptr;                 // seeds 002-004 (keys/)
   JwtService* jwts = nullptr;                       // tokens/jwt_service.h
+  const RouteRules* route_rules = nullptr;          // nginx auth_request (auth_request_handlers.h)
 };
 
 }  // namespace latchkey::api

@@ -1,6 +1,7 @@
 #include "api/request_auth.h"
 
 #include "api/credentials.h"
+#include "tokens/jwt_service.h"
 
 namespace latchkey::api {
 
@@ -8,6 +9,11 @@ Result<std::shared_ptr<const Principal>> authenticate_bearer(const ApiContext& c
                                                              const http::Request& request) {
   auto token = parse_bearer_authorization(request.header("Authorization"));
   if (!token) return fail(token.error());
+  // A JWT from an API-key exchange (seeds 003/004) works wherever an account
+  // token does; the two never look alike (lk_at_… has no dots).
+  if (ctx.jwts != nullptr && JwtService::looks_like_jwt(*token)) {
+    return ctx.jwts->authenticate(*token);
+  }
   return ctx.account_tokens.authenticate(*token);
 }
 

@@ -1,7 +1,14 @@
 #include "api/routes.h"
 
 #include "api/account_handlers.h"
+#include "api/audit_handlers.h"
+#include "api/auth_request_handlers.h"
+#include "api/authorize_handlers.h"
+#include "api/exchange_handlers.h"
+#include "api/jwks_handlers.h"
+#include "api/key_handlers.h"
 #include "api/ops_handlers.h"
+#include "api/policy_handlers.h"
 #include "api/user_handlers.h"
 
 namespace latchkey::api {
@@ -36,6 +43,38 @@ http::Router build_router(const ApiContext& ctx) {
         with_params(reset_access_key));
   r.add("DELETE", "/api/v1/users/{id}/tokens", Dispatch::kBlocking,
         with_params(revoke_user_tokens));
+
+  // API keys (seeds 002-004, docs/api-keys.md).
+  r.add("POST", "/api/v1/keys", Dispatch::kBlocking, plain(create_api_key));
+  r.add("GET", "/api/v1/keys", Dispatch::kBlocking, plain(list_api_keys));
+  r.add("POST", "/api/v1/keys/{id}/deactivate", Dispatch::kBlocking,
+        with_params(deactivate_api_key));
+  r.add("GET", "/api/v1/reports/api-keys", Dispatch::kBlocking, plain(api_key_report));
+
+  // Audit trail and the reports built on it (docs/audit.md): ADMIN only.
+  r.add("GET", "/api/v1/audit", Dispatch::kBlocking, plain(list_audit_events));
+  r.add("GET", "/api/v1/audit/export", Dispatch::kBlocking, plain(export_audit_events));
+  r.add("GET", "/api/v1/users/{id}/dependents", Dispatch::kBlocking, with_params(user_dependents));
+  r.add("GET", "/api/v1/reports/least-privilege", Dispatch::kBlocking,
+        plain(least_privilege_report));
+  // nginx auth_request (docs/nginx.md): cache-served like /me, but a
+  // permission-cache miss reads the store, so it runs on the blocking pool.
+  r.add("GET", "/v1/auth-request", Dispatch::kBlocking, plain(auth_request));
+
+  // API-key exchanges for JWTs, seed-003 sessions, signing keys (docs/jwt.md).
+  r.add("POST", "/v2/auth/token/access", Dispatch::kBlocking, plain(exchange_access_token));
+  r.add("POST", "/auth/login", Dispatch::kBlocking, plain(login_with_api_key));
+  r.add("GET", "/api/v1/keys/{id}/sessions", Dispatch::kBlocking, with_params(list_key_sessions));
+  r.add("DELETE", "/api/v1/keys/{id}/sessions/{session_id}", Dispatch::kBlocking,
+        with_params(revoke_key_session));
+  r.add("GET", "/.well-known/jwks.json", Dispatch::kInline, plain(jwks));
+  r.add("GET", "/api/v1/signing-keys", Dispatch::kBlocking, plain(list_signing_keys));
+  r.add("POST", "/api/v1/signing-keys/rotate", Dispatch::kBlocking, plain(rotate_signing_keys));
+
+  // Permission model admin API and the decision API (seed 001,
+  // docs/permissions.md).
+  add_policy_routes(r, ctx);
+  add_authorize_routes(r, ctx);
 
   // Operations.
   r.add("GET", "/healthz", Dispatch::kInline, plain(healthz));

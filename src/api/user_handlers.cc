@@ -1,5 +1,6 @@
 #include "api/user_handlers.h"
 
+#include "api/audit_hooks.h"
 #include "api/json_io.h"
 #include "api/request_auth.h"
 #include "api/user_json.h"
@@ -35,6 +36,23 @@ Result<AdminRequest> admin_json_request(const ApiContext& ctx, const http::Reque
   return AdminRequest{std::move(*actor), std::move(*body)};
 }
 
+// The admin change `action` on `resource`, stored durably before it is
+// applied (audit_hooks.h).
+Status audit_change(const ApiContext& ctx, const http::Request& request, const Principal& actor,
+                    std::string action, std::string resource) {
+  return audit_admin_change(
+      ctx, audit_event(ctx, request, &actor, std::move(action), std::move(resource)));
+}
+
+// A change recorded by audit_change() that was then refused or failed.
+void audit_failed(const ApiContext& ctx, const http::Request& request, const Principal& actor,
+                  std::string action, std::string resource, const Error& error) {
+  AuditEvent event = audit_event(ctx, request, &actor, std::move(action), std::move(resource));
+  event.decision = AuditDecision::kDeny;
+  event.reason = error.reason.empty() ? "failed" : error.reason;
+  audit(ctx, std::move(event));
+}
+
 }  // namespace
 
 http::Response create_user(const ApiContext& ctx, const http::Request& request) {
@@ -55,8 +73,15 @@ http::Response create_user(const ApiContext& ctx, const http::Request& request) 
     auto api_access = optional_bool(body, "api_access");
     if (!api_access) return fail(api_access.error());
 
+    const std::string resource = "user_name/" + **name;  // the id does not exist yet
+    if (auto s = audit_change(ctx, request, *actor, "user.create", resource); !s) {
+      return fail(s.error());
+    }
     auto user = ctx.users.create(*actor, {**name, *type, api_access->value_or(false)});
-    if (!user) return fail(user.error());
+    if (!user) {
+      audit_failed(ctx, request, *actor, "user.create", resource, user.error());
+      return fail(user.error());
+    }
     return user_response(ctx, 201, *user, *actor);
   }());
 }
@@ -67,6 +92,7 @@ http::Response list_users(const ApiContext& ctx, const http::Request& request) {
     if (!actor) return fail(actor.error());
     auto users = ctx.users.list(**actor);
     if (!users) return fail(users.error());
+    audit(ctx, audit_event(ctx, request, actor->get(), "user.list", "users"));
     Json list = Json::array();
     for (const User& u : *users) {
       auto client_id = ctx.users.client_id_of(u.id);
@@ -86,6 +112,7 @@ http::Response get_user(const ApiContext& ctx, const http::Request& request,
     if (!actor) return fail(actor.error());
     auto user = ctx.users.get(**actor, params.get("id"));
     if (!user) return fail(user.error());
+    audit(ctx, audit_event(ctx, request, actor->get(), "user.get", "user/" + user->id));
     return user_response(ctx, 200, *user, **actor);
   }());
 }
@@ -107,8 +134,16 @@ http::Response update_user(const ApiContext& ctx, const http::Request& request,
       return fail(
           Error::invalid_request("nothing to change: send \"disabled\" and/or \"api_access\""));
     }
+    const std::string resource = "user/" + std::string(params.get("id"));
+    std::string action = "user.update";
+    if (update.disabled) action += *update.disabled ? ".disable" : ".enable";
+    if (update.api_access) action += *update.api_access ? ".api_access_on" : ".api_access_off";
+    if (auto s = audit_change(ctx, request, *actor, action, resource); !s) return fail(s.error());
     auto user = ctx.users.update(*actor, params.get("id"), update);
-    if (!user) return fail(user.error());
+    if (!user) {
+      audit_failed(ctx, request, *actor, action, resource, user.error());
+      return fail(user.error());
+    }
     return user_response(ctx, 200, *user, *actor);
   }());
 }
@@ -118,8 +153,16 @@ http::Response reset_access_key(const ApiContext& ctx, const http::Request& requ
   return respond([&]() -> Result<http::Response> {
     auto actor = authenticate_bearer(ctx, request);
     if (!actor) return fail(actor.error());
+    const std::string resource =
+        "user/" + std::string(params.get("id") == "me" ? (*actor)->user_id : params.get("id"));
+    if (auto s = audit_change(ctx, request, **actor, "user.access_key.reset", resource); !s) {
+      return fail(s.error());
+    }
     auto issued = ctx.users.reset_access_key(**actor, params.get("id"));
-    if (!issued) return fail(issued.error());
+    if (!issued) {
+      audit_failed(ctx, request, **actor, "user.access_key.reset", resource, issued.error());
+      return fail(issued.error());
+    }
     http::Response r = json_response(200, Json{{"user_id", issued->user_id},
                                                {"client_id", issued->client_id},
                                                {"client_secret", issued->client_secret}});
@@ -137,8 +180,16 @@ http::Response revoke_user_tokens(const ApiContext& ctx, const http::Request& re
     if (auto s = require_admin(**actor); !s) return fail(s.error());
     auto user = ctx.users.get(**actor, params.get("id"));
     if (!user) return fail(user.error());
+    if (auto s = audit_change(ctx, request, **actor, "user.tokens.revoke", "user/" + user->id);
+        !s) {
+      return fail(s.error());
+    }
     auto revoked = ctx.account_tokens.revoke_all_of_user(user->id);
-    if (!revoked) return fail(revoked.error());
+    if (!revoked) {
+      audit_failed(ctx, request, **actor, "user.tokens.revoke", "user/" + user->id,
+                   revoked.error());
+      return fail(revoked.error());
+    }
     http::Response r = json_response(200, Json{{"revoked", *revoked}});
     r.principal_for_log = (*actor)->user_id;
     return r;

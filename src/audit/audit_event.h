@@ -1,8 +1,13 @@
 // AuditEvent: one entry of the audit trail (seed 001: "audit logs attribute
 // each API call to a single integration"). Plain value; never holds a full
-// secret, only masked credentials.
+// secret, only masked credentials (DESIGN invariant 6).
+//
+// Header-only so that the store (store/audit_store.h) can hold events
+// without linking the audit library.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,9 +16,20 @@
 namespace latchkey {
 
 enum class AuditDecision { kAllow, kDeny };
-std::string_view to_string(AuditDecision decision);
+
+inline std::string_view to_string(AuditDecision decision) {
+  return decision == AuditDecision::kAllow ? "allow" : "deny";
+}
+
+// "allow" | "deny"; nullopt otherwise.
+inline std::optional<AuditDecision> parse_audit_decision(std::string_view text) {
+  if (text == "allow") return AuditDecision::kAllow;
+  if (text == "deny") return AuditDecision::kDeny;
+  return std::nullopt;
+}
 
 struct AuditEvent {
+  std::int64_t id = 0;  // assigned by the store on append (increasing); 0 before
   Instant at;
   std::string principal_id;  // user id; empty when the caller is unknown
   std::string principal_name;

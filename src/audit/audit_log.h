@@ -7,7 +7,7 @@
 // change without its record (at worst a record of a change that did not
 // complete).
 //
-// Thread-safety: both may be called from any thread.
+// Thread-safety: every method may be called from any thread.
 #pragma once
 
 #include "audit/audit_event.h"
@@ -20,6 +20,10 @@ class AuditLog {
   virtual ~AuditLog() = default;
   virtual void record(AuditEvent event) = 0;
   virtual Status record_durably(AuditEvent event) = 0;
+  // Stores every event recorded before the call; returns once they are
+  // durable (or the error that lost them). Readers of the trail call it
+  // first so that they see their own calls.
+  virtual Status flush() { return {}; }
 };
 
 }  // namespace latchkey

@@ -38,6 +38,10 @@ int run_cli(const std::vector<std::string>& args, const CliEnvironment& env, std
   add_account_commands(app, context);
   add_user_commands(app, context);
   add_access_key_commands(app, context);
+  add_audit_commands(app, context);
+  add_key_commands(app, context);
+  add_scan_command(app, context);
+  add_policy_commands(app, context);
 
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 wants them reversed

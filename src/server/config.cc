@@ -29,6 +29,57 @@ bool split_listen(std::string_view listen, std::string* host, std::uint16_t* por
   return true;
 }
 
+// [[route_rules]] tables (api/route_rules.h); compiled later by validate().
+Status parse_route_rules(const toml::node& node, std::vector<api::RouteRuleSpec>& out) {
+  const toml::array* rules = node.as_array();
+  if (rules == nullptr) {
+    return fail(Error::invalid_request("route_rules must be an array of tables ([[route_rules]])"));
+  }
+  for (std::size_t i = 0; i < rules->size(); ++i) {
+    const std::string where = "route_rules[" + std::to_string(i) + "]: ";
+    const toml::table* rule = (*rules)[i].as_table();
+    if (rule == nullptr) return fail(Error::invalid_request(where + "must be a table"));
+    api::RouteRuleSpec spec;
+    for (const auto& [key, value] : *rule) {
+      const std::string_view k = key.str();
+      if (k == "method" || k == "path" || k == "action" || k == "application") {
+        const auto text = value.value_exact<std::string>();
+        if (!text)
+          return fail(Error::invalid_request(where + std::string(k) + " must be a string"));
+        (k == "method"   ? spec.method
+         : k == "path"   ? spec.path
+         : k == "action" ? spec.action
+                         : spec.application) = *text;
+      } else if (k == "steps") {
+        const toml::array* steps = value.as_array();
+        if (steps == nullptr) {
+          return fail(Error::invalid_request(where + "steps must be an array of strings"));
+        }
+        for (const toml::node& step : *steps) {
+          const auto text = step.value_exact<std::string>();
+          if (!text)
+            return fail(Error::invalid_request(where + "steps must be an array of strings"));
+          spec.steps.push_back(*text);
+        }
+      } else if (k == "admin_data") {
+        const auto flag = value.value_exact<bool>();
+        if (!flag) return fail(Error::invalid_request(where + "admin_data must be true or false"));
+        spec.admin_data = *flag;
+      } else {
+        return fail(Error::invalid_request(
+            where + "unknown key \"" + std::string(k) +
+            "\" (known: method, path, action, application, steps, admin_data)"));
+      }
+    }
+    for (const auto& [name, value] :
+         {std::pair{"method", &spec.method}, {"path", &spec.path}, {"action", &spec.action}}) {
+      if (value->empty()) return fail(Error::invalid_request(where + name + " is required"));
+    }
+    out.push_back(std::move(spec));
+  }
+  return {};
+}
+
 Status apply_toml_file(const std::string& path, Config& c) {
   toml::table table;
   try {
@@ -37,13 +88,30 @@ Status apply_toml_file(const std::string& path, Config& c) {
     return fail(
         Error::invalid_request("config file " + path + ": " + std::string(e.description())));
   }
-  static const std::set<std::string, std::less<>> kKnown = {"listen",           "data",
-                                                            "threads",          "tls_cert",
-                                                            "tls_key",          "account_token_ttl",
-                                                            "bootstrap_file",   "log_level",
-                                                            "access_log",       "max_body_bytes",
-                                                            "max_header_bytes", "read_timeout_ms",
-                                                            "idle_timeout_ms"};
+  static const std::set<std::string, std::less<>> kKnown = {"listen",
+                                                            "data",
+                                                            "threads",
+                                                            "tls_cert",
+                                                            "tls_key",
+                                                            "account_token_ttl",
+                                                            "bootstrap_file",
+                                                            "log_level",
+                                                            "access_log",
+                                                            "max_body_bytes",
+                                                            "max_header_bytes",
+                                                            "read_timeout_ms",
+                                                            "idle_timeout_ms",
+                                                            "audit_flush_interval_ms",
+                                                            "audit_buffer_size",
+                                                            "key_max_validity_days",
+                                                            "key_last_used_flush_ms",
+                                                            "key_login_token_ttl",
+                                                            "key_access_token_ttl",
+                                                            "jwt_issuer",
+                                                            "jwt_audience",
+                                                            "signing_key_rotation_days",
+                                                            "route_rules",
+                                                            "extra_modules"};
   for (const auto& [key, value] : table) {
     if (!kKnown.contains(key.str())) {
       return fail(Error::invalid_request("config file " + path + ": unknown key \"" +
@@ -80,6 +148,36 @@ Status apply_toml_file(const std::string& path, Config& c) {
   num("max_header_bytes", c.max_header_bytes);
   num("read_timeout_ms", c.read_timeout_ms);
   num("idle_timeout_ms", c.idle_timeout_ms);
+  num("audit_flush_interval_ms", c.audit_flush_interval_ms);
+  num("audit_buffer_size", c.audit_buffer_size);
+  num("key_max_validity_days", c.key_max_validity_days);
+  num("key_last_used_flush_ms", c.key_last_used_flush_ms);
+  num("key_login_token_ttl", c.key_login_token_ttl_seconds);
+  num("key_access_token_ttl", c.key_access_token_ttl_seconds);
+  str("jwt_issuer", c.jwt_issuer);
+  str("jwt_audience", c.jwt_audience);
+  num("signing_key_rotation_days", c.signing_key_rotation_days);
+  if (const toml::node* rules = table.get("route_rules")) {
+    c.route_rules.clear();
+    if (auto s = parse_route_rules(*rules, c.route_rules); !s) {
+      return fail(Error::invalid_request("config file " + path + ": " + s.error().description));
+    }
+  }
+  if (const toml::node* modules = table.get("extra_modules")) {
+    const toml::array* list = modules->as_array();
+    if (list == nullptr) {
+      wrong_type = "extra_modules must be an array of strings";
+    } else {
+      c.extra_modules.clear();
+      for (const toml::node& module : *list) {
+        if (auto v = module.value_exact<std::string>()) {
+          c.extra_modules.push_back(*v);
+        } else {
+          wrong_type = "extra_modules must be an array of strings";
+        }
+      }
+    }
+  }
   if (table.contains("access_log")) {
     if (auto v = table["access_log"].value_exact<bool>())
       c.access_log = *v;
@@ -108,6 +206,47 @@ Status validate(const Config& c) {
   if (c.io_threads < 0 || c.max_body_bytes <= 0 || c.max_header_bytes <= 0 ||
       c.read_timeout_ms <= 0 || c.idle_timeout_ms <= 0) {
     return fail(Error::invalid_request("threads, sizes and timeouts must be positive"));
+  }
+  if (c.audit_flush_interval_ms <= 0 || c.audit_flush_interval_ms > 3'600'000) {
+    return fail(
+        Error::invalid_request("audit_flush_interval_ms must be between 1 and 3600000 (one hour)"));
+  }
+  if (c.audit_buffer_size <= 0 || c.audit_buffer_size > 10'000'000) {
+    return fail(Error::invalid_request("audit_buffer_size must be between 1 and 10000000"));
+  }
+  if (c.key_max_validity_days < 1 || c.key_max_validity_days > 365) {
+    return fail(Error::invalid_request(
+        "key_max_validity_days must be between 1 and 365 (an API key is valid at most one year)"));
+  }
+  if (c.key_last_used_flush_ms <= 0 || c.key_last_used_flush_ms > 3'600'000) {
+    return fail(
+        Error::invalid_request("key_last_used_flush_ms must be between 1 and 3600000 (one hour)"));
+  }
+  if (c.key_login_token_ttl_seconds < 1 || c.key_login_token_ttl_seconds > 86'400 ||
+      c.key_access_token_ttl_seconds < 1 || c.key_access_token_ttl_seconds > 86'400) {
+    return fail(Error::invalid_request(
+        "key_login_token_ttl and key_access_token_ttl must be between 1 and 86400 seconds"));
+  }
+  if (c.jwt_issuer.empty() || c.jwt_audience.empty()) {
+    return fail(Error::invalid_request("jwt_issuer and jwt_audience must not be empty"));
+  }
+  if (c.signing_key_rotation_days < 0 || c.signing_key_rotation_days > 3650) {
+    return fail(
+        Error::invalid_request("signing_key_rotation_days must be between 0 (never) and 3650"));
+  }
+  for (const std::string& module : c.extra_modules) {
+    // Module names as the permission model spells them: A-Z, 0-9, '_'.
+    const bool ok =
+        !module.empty() && module.size() <= 64 && module[0] >= 'A' && module[0] <= 'Z' &&
+        module.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == std::string::npos;
+    if (!ok) {
+      return fail(Error::invalid_request("extra_modules: \"" + module +
+                                         "\" is not a module name (A-Z, 0-9 and _, "
+                                         "starting with a letter, at most 64)"));
+    }
+  }
+  if (auto rules = api::RouteRules::compile(c.route_rules); !rules) {
+    return fail(Error::invalid_request("bad nginx route rule: " + rules.error().description));
   }
   static const std::set<std::string, std::less<>> kLevels = {"trace", "debug", "info",
                                                              "warn",  "error", "off"};
@@ -183,6 +322,29 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
       ->envname("LATCHKEY_READ_TIMEOUT_MS");
   app.add_option("--idle-timeout-ms", c.idle_timeout_ms, "keep-alive idle time before closing")
       ->envname("LATCHKEY_IDLE_TIMEOUT_MS");
+  app.add_option("--key-max-validity-days", c.key_max_validity_days,
+                 "longest validity of a new API key, 1..365 days")
+      ->envname("LATCHKEY_KEY_MAX_VALIDITY_DAYS");
+  app.add_option("--key-last-used-flush-ms", c.key_last_used_flush_ms,
+                 "how often API keys' last-used times are written (one batch)")
+      ->envname("LATCHKEY_KEY_LAST_USED_FLUSH_MS");
+  app.add_option("--key-login-token-ttl", c.key_login_token_ttl_seconds,
+                 "lifetime of POST /auth/login tokens in seconds (default 7200)")
+      ->envname("LATCHKEY_KEY_LOGIN_TOKEN_TTL");
+  app.add_option("--key-access-token-ttl", c.key_access_token_ttl_seconds,
+                 "lifetime of POST /v2/auth/token/access tokens in seconds (default 900)")
+      ->envname("LATCHKEY_KEY_ACCESS_TOKEN_TTL");
+  app.add_option("--jwt-issuer", c.jwt_issuer, "iss claim of issued JWTs")
+      ->envname("LATCHKEY_JWT_ISSUER");
+  app.add_option("--jwt-audience", c.jwt_audience, "aud claim of issued JWTs")
+      ->envname("LATCHKEY_JWT_AUDIENCE");
+  app.add_option("--signing-key-rotation-days", c.signing_key_rotation_days,
+                 "rotate the JWT signing key every this many days (0: never)")
+      ->envname("LATCHKEY_SIGNING_KEY_ROTATION_DAYS");
+  app.add_option("--extra-modules", c.extra_modules,
+                 "extra permission modules, comma-separated (docs/permissions.md)")
+      ->delimiter(',')
+      ->envname("LATCHKEY_EXTRA_MODULES");
   app.add_flag("--insecure-test-clock", c.insecure_test_clock,
                "TESTS ONLY: expose POST /_test/clock/advance");
   try {

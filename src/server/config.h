@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "api/route_rules.h"
 #include "core/error.h"
 
 namespace latchkey::server {
@@ -26,6 +28,29 @@ struct Config {
   std::int64_t read_timeout_ms = 10'000;
   std::int64_t idle_timeout_ms = 60'000;
   bool insecure_test_clock = false;  // tests only: POST /_test/clock/advance
+  // Audit log (docs/audit.md): how often buffered events are stored, and
+  // how many may wait before new ones are dropped (and counted).
+  std::int64_t audit_flush_interval_ms = 1'000;
+  std::int64_t audit_buffer_size = 65'536;
+  // API keys (docs/api-keys.md): the longest validity a new key may ask
+  // for (seed 004: at most one year), and how often coalesced last-used
+  // times are written (one batch per interval, and at shutdown).
+  std::int64_t key_max_validity_days = 365;
+  std::int64_t key_last_used_flush_ms = 10'000;
+  // JWTs from API keys (docs/jwt.md): lifetimes of the seed-003 login token
+  // and the seed-004 access token (seconds), the iss/aud claims, and how
+  // often the signing key rotates automatically (0: never).
+  std::int64_t key_login_token_ttl_seconds = 7200;
+  std::int64_t key_access_token_ttl_seconds = 900;
+  std::string jwt_issuer = "latchkey";
+  std::string jwt_audience = "latchkey";
+  std::int64_t signing_key_rotation_days = 30;
+  // nginx auth_request (docs/nginx.md): [[route_rules]] tables, validated
+  // (compiled) by load_config; first match wins, no match denies.
+  std::vector<api::RouteRuleSpec> route_rules;
+  // Permission model (docs/permissions.md): module names added to the
+  // built-in RECORDS, IMPORT, TABLE_REPORTS_READ, STATUS, ADMIN, BUILD.
+  std::vector<std::string> extra_modules;
 
   // Derived from `listen`.
   std::string host() const;

@@ -5,25 +5,35 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include "accounts/client_authenticator.h"
 #include "accounts/user_service.h"
+#include "api/key_authority.h"
+#include "api/route_rules.h"
 #include "api/routes.h"
+#include "audit/buffered_audit_log.h"
+#include "authz/permission_service.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "http/server.h"
+#include "keys/key_service.h"
+#include "keys/last_used_flusher.h"
 #include "server/bootstrap.h"
 #include "server/buffered_stderr_sink.h"
 #include "server/config.h"
+#include "store/audit_store.h"
 #include "store/store.h"
 #include "tokens/account_token_cache.h"
 #include "tokens/account_token_service.h"
+#include "tokens/jwt_service.h"
 
 namespace latchkey::server {
 namespace {
@@ -33,16 +43,18 @@ int fatal(const std::string& message) {
   return 1;
 }
 
-// Forgets tombstones once an hour until stopped.
+// Forgets tombstones once an hour until stopped; also runs `more` (JWT
+// signing-key rotation and pruning) each time.
 class Maintenance {
  public:
-  explicit Maintenance(AccountTokenService& tokens)
-      : thread_([this, &tokens] {
+  explicit Maintenance(AccountTokenService& tokens, std::function<void()> more = {})
+      : thread_([this, &tokens, more = std::move(more)] {
           std::unique_lock lock(mu_);
           while (!cv_.wait_for(lock, std::chrono::hours(1), [this] { return stop_; })) {
             lock.unlock();
             if (auto n = tokens.prune(); !n)
               spdlog::warn("tombstone pruning failed: {}", n.error().description);
+            if (more) more();
             lock.lock();
           }
         }) {}
@@ -112,11 +124,64 @@ int run(int argc, char** argv) {
   token_options.lifetime = std::chrono::seconds(config.account_token_ttl_seconds);
   AccountTokenService account_tokens(**store, token_cache, clock, random, token_options);
   ClientAuthenticator client_authenticator(**store);
+  // Set once the JWT service exists (below), before the server starts.
+  std::atomic<JwtService*> jwt_user_hook{nullptr};
+  // The permission model (seed 001, docs/permissions.md): effective
+  // permissions cached in memory, dropped on every change to a user.
+  authz::PermissionService permissions(**store, clock, random, config.extra_modules);
   UserService users(**store, clock, random,
-                    [&account_tokens](std::string_view id) { account_tokens.forget_user(id); });
+                    [&account_tokens, &jwt_user_hook, &permissions](std::string_view id) {
+                      account_tokens.forget_user(id);
+                      permissions.on_user_changed(id);
+                      if (JwtService* jwts = jwt_user_hook.load()) jwts->forget_user(id);
+                    });
+
+  // The audit trail (docs/audit.md): buffered, stored in batches by a
+  // background flusher; flushed after the HTTP server has drained.
+  BufferedAuditLogOptions audit_options;
+  audit_options.capacity = static_cast<std::size_t>(config.audit_buffer_size);
+  audit_options.flush_interval = std::chrono::milliseconds(config.audit_flush_interval_ms);
+  audit_options.warn = [](std::string_view message) { spdlog::warn("{}", message); };
+  BufferedAuditLog audit_log((*store)->audit(), clock, audit_options);
+  // API keys (docs/api-keys.md): every key in memory, so that key checks
+  // do not read the store; last-used times are written in batches.
+  keys::KeyServiceOptions key_options;
+  key_options.max_validity_days = static_cast<int>(config.key_max_validity_days);
+  keys::KeyService key_service((*store)->keys(), clock, random, key_options);
+  if (auto loaded = key_service.load(); !loaded) {
+    return fatal("cannot load API keys: " + loaded.error().description);
+  }
+  // JWTs from API keys (docs/jwt.md): seeds 003/004 exchanges, sessions,
+  // signing keys (loaded from the store, rotated periodically).
+  api::KeyServiceAuthority key_authority(key_service, **store, clock);
+  JwtOptions jwt_options;
+  jwt_options.issuer = config.jwt_issuer;
+  jwt_options.audience = config.jwt_audience;
+  jwt_options.login_token_ttl = std::chrono::seconds(config.key_login_token_ttl_seconds);
+  jwt_options.access_token_ttl = std::chrono::seconds(config.key_access_token_ttl_seconds);
+  jwt_options.rotation_period = std::chrono::hours(24 * config.signing_key_rotation_days);
+  auto jwt_service = JwtService::create(**store, key_authority, clock, random, jwt_options);
+  if (!jwt_service)
+    return fatal("cannot load JWT signing keys: " + jwt_service.error().description);
+  jwt_user_hook.store(jwt_service->get());
+  key_service.add_deactivation_listener(
+      [jwts = jwt_service->get()](const ApiKey& key) { jwts->forget_key(key.id); });
+  auto route_rules = api::RouteRules::compile(config.route_rules);
+  if (!route_rules) return fatal("bad nginx route rule: " + route_rules.error().description);
 
   api::ApiContext ctx{**store,        clock, client_authenticator,
                       account_tokens, users, config.insecure_test_clock ? &test_clock : nullptr};
+  ctx.audit = &audit_log;
+  ctx.keys = &key_service;
+  ctx.jwts = jwt_service->get();
+  ctx.permissions = &permissions;
+  // seed 004: a key's role must be one its owner holds.
+  key_service.set_role_membership(
+      [&ctx](std::string_view user_id, std::string_view role_id) -> Result<bool> {
+        if (ctx.permissions == nullptr) return true;  // no permission model: shape check only
+        return ctx.permissions->is_member(user_id, role_id);
+      });
+  ctx.route_rules = &*route_rules;
   const http::Router router = api::build_router(ctx);
 
   http::ServerOptions options;
@@ -165,7 +230,14 @@ int run(int argc, char** argv) {
   if (auto pruned = account_tokens.prune(); !pruned) {
     spdlog::warn("tombstone pruning failed: {}", pruned.error().description);
   }
-  Maintenance maintenance(account_tokens);
+  Maintenance maintenance(account_tokens, [jwts = jwt_service->get()] {
+    if (auto s = jwts->maintain(); !s) {
+      spdlog::warn("JWT maintenance failed: {}", s.error().description);
+    }
+  });
+  keys::LastUsedFlusher key_last_used(
+      key_service, std::chrono::milliseconds(config.key_last_used_flush_ms),
+      [](std::string_view message) { spdlog::warn("{}", message); });
 
   spdlog::info("latchkeyd listening on {} (data: {})", url, config.data_dir);
   if (!config.ready_file.empty()) {
@@ -185,6 +257,14 @@ int run(int argc, char** argv) {
   // If run() returned for another reason, release the watcher.
   pthread_kill(signal_watcher.native_handle(), SIGTERM);
   signal_watcher.join();
+  // Every request has been answered: store what they recorded.
+  key_last_used.stop();  // the last batch of API key last-used times
+  audit_log.shutdown();
+  if (const AuditLogStats audit_stats = audit_log.stats();
+      audit_stats.dropped + audit_stats.failed > 0) {
+    spdlog::warn("audit: {} events dropped (buffer full) and {} lost (store errors) in this run",
+                 audit_stats.dropped, audit_stats.failed);
+  }
   spdlog::info("latchkeyd stopped");
   spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->flush(); });
   spdlog::shutdown();

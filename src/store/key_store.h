@@ -1,17 +1,83 @@
-// KeyStore: API keys (seeds 002-004) and login sessions (seed 003).
+// KeyStore: API keys (seeds 002-004).
+//
+// A key is kept only as the SHA-256 digest of the full key plus its masked
+// form ("••••" + last 4); the full key exists only in the response that
+// created it (seed 002: one-time reveal).
 //
 // Same contract as store.h: domain operations, each atomic in the backend;
 // a write returns once durable; every method may be called from any thread.
+// Errors: kConflict when an id or digest is taken, kNotFound when a key or
+// its owner does not exist, kUnavailable / kInternal as in store.h.
 #pragma once
 
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "core/error.h"
+#include "core/secret.h"
+#include "core/time.h"
 #include "store/records.h"
 
 namespace latchkey {
 
+// seed 002: active or inactive (deactivated); expired is computed from
+// expires_at with the injected clock (keys/key_service.h status_of).
+enum class KeyStatus { kActive, kInactive, kExpired };
+std::string_view to_string(KeyStatus status);
+
+// One API key. `status` as stored is kActive or kInactive; KeyService fills
+// in kExpired from its clock before handing a key out.
+struct ApiKey {
+  std::string id;          // "key_..."
+  std::string user_id;     // the owner; seed 002: always the creator
+  std::string name;        // seed 004: a descriptive name
+  std::string role_id;     // seed 004: a role the owner holds; empty = every role of the owner
+  bool read_only = false;  // seed 003: scope "read" (true) or "write" (false)
+  Digest digest{};         // SHA-256 of the full key
+  std::string masked;      // "••••" + last 4
+  KeyStatus status = KeyStatus::kActive;
+  Instant created_at;
+  Instant expires_at;  // seed 004: at most one year after created_at
+  std::optional<Instant> deactivated_at;
+  std::string deactivated_by;  // user id of whoever deactivated it
+  std::optional<Instant> last_used_at;
+};
+
+// A coalesced "last used" observation (see KeyService::note_used).
+struct KeyUsage {
+  std::string key_id;
+  Instant used_at;
+};
+
 class KeyStore {
  public:
   virtual ~KeyStore() = default;
+
+  // Inserts `key` (status kActive, no deactivation, no last use).
+  // kConflict when the id or digest is taken; kNotFound when the owner does
+  // not exist.
+  virtual Status insert_key(const ApiKey& key) = 0;
+
+  virtual Result<std::optional<ApiKey>> find_key(std::string_view id) = 0;
+  virtual Result<std::optional<ApiKey>> find_key_by_digest(const Digest& digest) = 0;
+
+  // Keys of one user, oldest first.
+  virtual Result<std::vector<ApiKey>> list_keys_of_user(std::string_view user_id) = 0;
+  // Every key, oldest first.
+  virtual Result<std::vector<ApiKey>> list_keys() = 0;
+
+  // Marks the key inactive at `at` by `by_user_id`. Idempotent: a key that
+  // is already inactive keeps its first deactivation. Returns the key as it
+  // is after the call, or nullopt when there is no such key.
+  virtual Result<std::optional<ApiKey>> deactivate_key(std::string_view id, Instant at,
+                                                       std::string_view by_user_id) = 0;
+
+  // Records every usage in one write (one transaction); a usage never moves
+  // last_used_at backwards; unknown key ids are ignored. Returns the number
+  // of keys whose last_used_at changed.
+  virtual Result<int> record_key_usage(const std::vector<KeyUsage>& usages) = 0;
 };
 
 }  // namespace latchkey

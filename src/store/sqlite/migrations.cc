@@ -59,8 +59,146 @@ CREATE TABLE token_tombstones (
 CREATE INDEX token_tombstones_by_expiry ON token_tombstones (expires_at);
 )sql";
 
+// seed 001: the permission model (policy_store.h). Every link references its
+// rows with ON DELETE CASCADE; one origin step per application is enforced by
+// a partial unique index.
+constexpr std::string_view kMigration2 = R"sql(
+CREATE TABLE applications (
+  id          TEXT    NOT NULL PRIMARY KEY,
+  name        TEXT    NOT NULL UNIQUE,
+  created_at  INTEGER NOT NULL
+);
+CREATE TABLE steps (
+  id              TEXT    NOT NULL PRIMARY KEY,
+  application_id  TEXT    NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+  name            TEXT    NOT NULL,
+  origin          INTEGER NOT NULL CHECK (origin IN (0, 1)),
+  created_at      INTEGER NOT NULL,
+  UNIQUE (application_id, name)
+);
+CREATE UNIQUE INDEX steps_one_origin ON steps (application_id) WHERE origin = 1;
+CREATE TABLE permission_sets (
+  id          TEXT    NOT NULL PRIMARY KEY,
+  name        TEXT    NOT NULL UNIQUE,
+  created_at  INTEGER NOT NULL
+);
+CREATE TABLE permission_set_steps (
+  set_id   TEXT NOT NULL REFERENCES permission_sets (id) ON DELETE CASCADE,
+  step_id  TEXT NOT NULL REFERENCES steps (id) ON DELETE CASCADE,
+  access   TEXT NOT NULL CHECK (access IN ('read', 'edit')),
+  PRIMARY KEY (set_id, step_id)
+);
+CREATE TABLE roles (
+  id          TEXT    NOT NULL PRIMARY KEY,
+  name        TEXT    NOT NULL UNIQUE,
+  created_at  INTEGER NOT NULL
+);
+CREATE TABLE role_modules (
+  role_id  TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+  module   TEXT NOT NULL,
+  PRIMARY KEY (role_id, module)
+);
+CREATE TABLE role_permission_sets (
+  role_id  TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+  set_id   TEXT NOT NULL REFERENCES permission_sets (id) ON DELETE CASCADE,
+  PRIMARY KEY (role_id, set_id)
+);
+CREATE INDEX role_permission_sets_by_set ON role_permission_sets (set_id);
+CREATE TABLE role_members (
+  role_id  TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+  user_id  TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  PRIMARY KEY (role_id, user_id)
+);
+CREATE INDEX role_members_by_user ON role_members (user_id);
+CREATE TABLE application_entitlements (
+  user_id         TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  application_id  TEXT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+  access          TEXT NOT NULL CHECK (access IN ('read', 'edit')),
+  PRIMARY KEY (user_id, application_id)
+);
+CREATE TABLE build_access (
+  user_id         TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  application_id  TEXT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+  PRIMARY KEY (user_id, application_id)
+);
+)sql";
+
+// The audit trail (audit_store.h): appended in batches, never updated. id is
+// the rowid (insertion order); both indexes end in it implicitly, so the
+// newest-first keyset (at DESC, id DESC) reads straight off an index. No
+// foreign key: the trail outlives the users it names.
+constexpr std::string_view kMigration3 = R"sql(
+CREATE TABLE audit_events (
+  id              INTEGER PRIMARY KEY,
+  at              INTEGER NOT NULL,
+  principal_id    TEXT    NOT NULL DEFAULT '',
+  principal_name  TEXT    NOT NULL DEFAULT '',
+  credential      TEXT    NOT NULL DEFAULT '',
+  action          TEXT    NOT NULL,
+  resource        TEXT    NOT NULL DEFAULT '',
+  decision        TEXT    NOT NULL CHECK (decision IN ('allow', 'deny')),
+  reason          TEXT    NOT NULL DEFAULT '',
+  client_ip       TEXT    NOT NULL DEFAULT '',
+  user_agent      TEXT    NOT NULL DEFAULT '',
+  integration     TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_events_by_time ON audit_events (at);
+CREATE INDEX audit_events_by_principal_time ON audit_events (principal_id, at);
+)sql";
+
+// seeds 002-004: API keys, stored only as a digest and a masked form.
+// deactivated_at NULL: active (expiry is computed from expires_at).
+constexpr std::string_view kMigration4 = R"sql(
+CREATE TABLE api_keys (
+  id              TEXT    NOT NULL PRIMARY KEY,
+  user_id         TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  name            TEXT    NOT NULL,
+  role_id         TEXT    NOT NULL DEFAULT '',
+  read_only       INTEGER NOT NULL,
+  digest          BLOB    NOT NULL UNIQUE CHECK (length(digest) = 32),
+  masked          TEXT    NOT NULL,
+  created_at      INTEGER NOT NULL,
+  expires_at      INTEGER NOT NULL,
+  deactivated_at  INTEGER,
+  deactivated_by  TEXT    NOT NULL DEFAULT '',
+  last_used_at    INTEGER
+);
+CREATE INDEX api_keys_by_user ON api_keys (user_id, created_at);
+)sql";
+
+// seeds 003/004: JWT signing keys (rotation keeps retired keys until no
+// token they signed can be valid) and seed-003 login sessions (one current
+// token per (key, session); decided in one write).
+constexpr std::string_view kMigration5 = R"sql(
+CREATE TABLE signing_keys (
+  kid              TEXT    NOT NULL PRIMARY KEY,
+  private_key_pem  TEXT    NOT NULL,
+  created_at       INTEGER NOT NULL,
+  retired_at       INTEGER NOT NULL DEFAULT 0,
+  verify_until     INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE login_sessions (
+  key_id            TEXT    NOT NULL,
+  session_id        TEXT    NOT NULL,
+  user_id           TEXT    NOT NULL,
+  created_at        INTEGER NOT NULL,
+  token             TEXT    NOT NULL,
+  token_issued_at   INTEGER NOT NULL,
+  token_expires_at  INTEGER NOT NULL,
+  revoked_at        INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (key_id, session_id)
+);
+CREATE INDEX login_sessions_by_expiry ON login_sessions (token_expires_at);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "users, modules, client credentials, account tokens, tombstones", kMigration1},
+    Migration{2, "permission model: applications, steps, permission sets, roles, grants",
+              kMigration2},
+    Migration{3, "audit trail", kMigration3},
+    Migration{4, "API keys", kMigration4},
+    Migration{5, "JWT signing keys, login sessions", kMigration5},
 };
 
 constexpr std::string_view kCreateMigrationsTable =

@@ -1,4 +1,5 @@
-// SqliteKeyStore: KeyStore (see key_store.h) on the shared SQLite Database.
+// SqliteKeyStore: KeyStore (see key_store.h) on the shared SQLite Database,
+// table api_keys (migration 4).
 #pragma once
 
 #include "store/key_store.h"
@@ -9,6 +10,15 @@ namespace latchkey::sqlite {
 class SqliteKeyStore final : public KeyStore {
  public:
   explicit SqliteKeyStore(Database& db) : db_(db) {}
+
+  Status insert_key(const ApiKey& key) override;
+  Result<std::optional<ApiKey>> find_key(std::string_view id) override;
+  Result<std::optional<ApiKey>> find_key_by_digest(const Digest& digest) override;
+  Result<std::vector<ApiKey>> list_keys_of_user(std::string_view user_id) override;
+  Result<std::vector<ApiKey>> list_keys() override;
+  Result<std::optional<ApiKey>> deactivate_key(std::string_view id, Instant at,
+                                               std::string_view by_user_id) override;
+  Result<int> record_key_usage(const std::vector<KeyUsage>& usages) override;
 
  private:
   Database& db_;

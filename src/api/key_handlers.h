@@ -1,0 +1,16 @@
+// Handlers of the API keys API (docs/api-keys.md, seeds 002-004): create
+// (one-time reveal), list (masked), deactivate, and the admin report.
+#pragma once
+
+#include "api/api_context.h"
+#include "http/router.h"
+
+namespace latchkey::api {
+
+http::Response create_api_key(const ApiContext& ctx, const http::Request& request);
+http::Response list_api_keys(const ApiContext& ctx, const http::Request& request);
+http::Response deactivate_api_key(const ApiContext& ctx, const http::Request& request,
+                                  const http::PathParams& params);
+http::Response api_key_report(const ApiContext& ctx, const http::Request& request);
+
+}  // namespace latchkey::api

@@ -1,0 +1,365 @@
+#include "keys/key_service.h"
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+#include <utility>
+
+#include "accounts/user_service.h"
+#include "core/ids.h"
+#include "core/secret.h"
+
+namespace latchkey::keys {
+namespace {
+
+std::string digest_key(const Digest& digest) {
+  return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
+}
+
+Status validate_key_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxKeyNameBytes) {
+    return fail(Error::invalid_request("field \"name\" must be 1 to " +
+                                       std::to_string(kMaxKeyNameBytes) + " bytes"));
+  }
+  bool blank = true;
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) {
+      return fail(Error::invalid_request("field \"name\" must not contain control characters"));
+    }
+    if (c != ' ') blank = false;
+  }
+  if (blank) return fail(Error::invalid_request("field \"name\" must not be blank"));
+  // A name that looks like a secret would be listed unmasked.
+  if (contains_secret_like(name)) {
+    return fail(Error::invalid_request("field \"name\" must not contain a secret"));
+  }
+  return {};
+}
+
+// Without a permission service: a role id is 1..128 characters of
+// [A-Za-z0-9_.:-].
+Status validate_role_shape(std::string_view role_id) {
+  const bool ok = !role_id.empty() && role_id.size() <= 128 &&
+                  std::all_of(role_id.begin(), role_id.end(), [](unsigned char c) {
+                    return std::isalnum(c) || c == '_' || c == '-' || c == '.' || c == ':';
+                  });
+  if (!ok) {
+    return fail(Error::invalid_request(
+        "field \"role\" must be a role id: 1 to 128 characters of A-Z a-z 0-9 _ - . :"));
+  }
+  return {};
+}
+
+Error key_not_found(std::string_view id) {
+  // The id comes from the client: never echo a secret pasted in its place.
+  return Error::not_found("no API key with id \"" + redact_secrets(id) + "\"");
+}
+
+}  // namespace
+
+KeyStatus status_of(const ApiKey& key, Instant now) {
+  if (key.deactivated_at || key.status == KeyStatus::kInactive) return KeyStatus::kInactive;
+  if (now >= key.expires_at) return KeyStatus::kExpired;
+  return KeyStatus::kActive;
+}
+
+bool expires_soon(const ApiKey& key, Instant now, Duration window) {
+  return status_of(key, now) == KeyStatus::kActive && key.expires_at - now <= window;
+}
+
+std::optional<std::string> expiry_warning(const ApiKey& key, Instant now, Duration window) {
+  if (!expires_soon(key, now, window)) return std::nullopt;
+  return format_rfc3339(key.expires_at);
+}
+
+std::optional<std::string> expiry_warning(Instant key_expires_at, Instant now, Duration window) {
+  if (now >= key_expires_at || key_expires_at - now > window) return std::nullopt;
+  return format_rfc3339(key_expires_at);
+}
+
+KeyService::KeyService(KeyStore& store, const Clock& clock, Random& random,
+                       KeyServiceOptions options)
+    : store_(store), clock_(clock), random_(random), options_(options) {}
+
+void KeyService::set_role_membership(RoleMembership membership) {
+  role_membership_ = std::move(membership);
+}
+
+void KeyService::add_deactivation_listener(DeactivationListener listener) {
+  listeners_.push_back(std::move(listener));
+}
+
+Status KeyService::load() {
+  auto keys = store_.list_keys();
+  if (!keys) return fail(keys.error());
+  for (const ApiKey& key : *keys) remember(key);
+  return {};
+}
+
+void KeyService::remember(const ApiKey& key) {
+  ApiKey copy = key;
+  {
+    std::lock_guard lock(usage_mu_);
+    if (copy.last_used_at) {
+      auto& known = last_used_[copy.id];
+      known = std::max(known, *copy.last_used_at);
+    }
+  }
+  copy.last_used_at.reset();  // kept in last_used_ only
+  std::unique_lock lock(mu_);
+  by_digest_[digest_key(copy.digest)] = copy.id;
+  auto [it, inserted] = by_id_.try_emplace(copy.id, copy);
+  // Never resurrect: a deactivation seen in memory wins over a stale read.
+  if (!inserted && !it->second.deactivated_at) it->second = std::move(copy);
+}
+
+ApiKey KeyService::finish(ApiKey key, Instant now) const {
+  key.status = status_of(key, now);
+  std::lock_guard lock(usage_mu_);
+  auto merge = [&](const std::unordered_map<std::string, Instant>& from) {
+    auto it = from.find(key.id);
+    if (it == from.end()) return;
+    if (!key.last_used_at || *key.last_used_at < it->second) key.last_used_at = it->second;
+  };
+  merge(last_used_);
+  merge(pending_used_);
+  return key;
+}
+
+Result<std::optional<ApiKey>> KeyService::lookup_by_id(std::string_view key_id) {
+  {
+    std::shared_lock lock(mu_);
+    auto it = by_id_.find(std::string(key_id));
+    if (it != by_id_.end()) return std::optional<ApiKey>(it->second);
+  }
+  auto stored = store_.find_key(key_id);
+  if (!stored) return fail(stored.error());
+  if (*stored) remember(**stored);
+  std::shared_lock lock(mu_);
+  auto it = by_id_.find(std::string(key_id));
+  if (it == by_id_.end()) return std::optional<ApiKey>();
+  return std::optional<ApiKey>(it->second);
+}
+
+Result<CreatedKey> KeyService::create(const Principal& actor, const CreateKeyRequest& request,
+                                      const BeforeChange& before) {
+  // No escalation: a token obtained from a key never mints more keys.
+  if (actor.key) {
+    return fail(Error::forbidden(
+        "API keys cannot be created with a token obtained from an API key; use your account "
+        "credentials"));
+  }
+  // seed 002: users create keys for their own profile only; administrators
+  // cannot create keys for others.
+  if (request.for_user_id && *request.for_user_id != actor.user_id &&
+      *request.for_user_id != "me") {
+    return fail(Error::forbidden(
+        "API keys can only be created for yourself; not even an administrator can create a key "
+        "for another user"));
+  }
+  if (auto s = validate_key_name(request.name); !s) return fail(s.error());
+  if (request.expires_in_days < 1 || request.expires_in_days > options_.max_validity_days) {
+    Error e = Error::invalid_request(
+        "field \"expires_in_days\" must be between 1 and " +
+        std::to_string(options_.max_validity_days) + " (an API key is valid for at most " +
+        (options_.max_validity_days == 365 ? std::string("one year")
+                                           : std::to_string(options_.max_validity_days) + " days") +
+        ")");
+    if (request.expires_in_days > options_.max_validity_days) e.with_reason("validity_too_long");
+    return fail(std::move(e));
+  }
+  if (!request.role_id.empty()) {
+    if (auto s = validate_role_shape(request.role_id); !s) return fail(s.error());
+    if (role_membership_) {
+      auto holds = role_membership_(actor.user_id, request.role_id);
+      if (!holds) return fail(holds.error());
+      if (!*holds) {
+        return fail(Error::forbidden("you do not hold the role \"" + request.role_id +
+                                     "\"; a key can only carry a role its owner holds"));
+      }
+    }
+  }
+
+  const Instant now = clock_.now();
+  std::string secret = generate_secret(SecretKind::kApiKey, random_);
+  ApiKey key;
+  key.id = new_id("key_", random_);
+  key.user_id = actor.user_id;
+  key.name = request.name;
+  key.role_id = request.role_id;
+  key.read_only = request.read_only;
+  key.digest = digest_secret(secret);
+  key.masked = mask_secret(secret);
+  key.status = KeyStatus::kActive;
+  key.created_at = now;
+  key.expires_at = now + std::chrono::hours(24) * request.expires_in_days;
+  if (before) {
+    if (auto s = before(key); !s) return fail(s.error());
+  }
+  if (auto s = store_.insert_key(key); !s) return fail(s.error());
+  remember(key);
+  return CreatedKey{finish(key, now), std::move(secret)};
+}
+
+Result<std::vector<ApiKey>> KeyService::list(const Principal& actor,
+                                             std::optional<std::string_view> user_id,
+                                             bool all_users) {
+  if (user_id && (*user_id == "me" || *user_id == actor.user_id)) user_id.reset();
+  if (all_users || user_id) {
+    if (auto s = require_admin(actor); !s) return fail(s.error());
+  }
+  auto stored =
+      all_users ? store_.list_keys() : store_.list_keys_of_user(user_id.value_or(actor.user_id));
+  if (!stored) return fail(stored.error());
+  const Instant now = clock_.now();
+  std::vector<ApiKey> keys;
+  keys.reserve(stored->size());
+  for (ApiKey& key : *stored) {
+    // A deactivation acknowledged in memory is authoritative.
+    {
+      std::shared_lock lock(mu_);
+      auto it = by_id_.find(key.id);
+      if (it != by_id_.end() && it->second.deactivated_at && !key.deactivated_at) {
+        key.deactivated_at = it->second.deactivated_at;
+        key.deactivated_by = it->second.deactivated_by;
+        key.status = KeyStatus::kInactive;
+      }
+    }
+    keys.push_back(finish(std::move(key), now));
+  }
+  return keys;
+}
+
+Result<std::vector<ApiKey>> KeyService::report(const Principal& actor) {
+  if (auto s = require_admin(actor); !s) return fail(s.error());
+  return list(actor, std::nullopt, true);
+}
+
+Result<ApiKey> KeyService::deactivate(const Principal& actor, std::string_view key_id,
+                                      const BeforeChange& before) {
+  auto found = lookup_by_id(key_id);
+  if (!found) return fail(found.error());
+  // seed 002: owners deactivate their own keys, administrators any key.
+  // Anyone else learns nothing about the key's existence.
+  if (!*found || ((*found)->user_id != actor.user_id && !actor.is_admin())) {
+    return fail(key_not_found(key_id));
+  }
+  // DESIGN invariant 4: a read-only key never writes.
+  if (actor.key && actor.key->read_only) {
+    return fail(Error::forbidden("a read-only API key cannot deactivate keys"));
+  }
+  if (before && !(*found)->deactivated_at) {
+    if (auto s = before(**found); !s) return fail(s.error());
+  }
+  const Instant now = clock_.now();
+  auto stored = store_.deactivate_key(key_id, now, actor.user_id);
+  if (!stored) return fail(stored.error());
+  if (!*stored) return fail(key_not_found(key_id));
+  ApiKey key = std::move(**stored);
+  {
+    std::unique_lock lock(mu_);
+    ApiKey memo = key;
+    memo.last_used_at.reset();
+    by_id_[key.id] = memo;
+    by_digest_[digest_key(key.digest)] = key.id;
+  }
+  for (const DeactivationListener& listener : listeners_) listener(key);
+  return finish(std::move(key), now);
+}
+
+Result<ApiKey> KeyService::authenticate(std::string_view presented_key) {
+  if (!is_well_formed_secret(presented_key, SecretKind::kApiKey)) {
+    return fail(Error::invalid_token(
+        "malformed",
+        "the API key is malformed (expected lk_key_ followed by 49 characters with a "
+        "valid checksum)"));
+  }
+  const Digest digest = digest_secret(presented_key);
+  std::optional<ApiKey> key;
+  {
+    std::shared_lock lock(mu_);
+    auto id = by_digest_.find(digest_key(digest));
+    if (id != by_digest_.end()) {
+      auto it = by_id_.find(id->second);
+      if (it != by_id_.end()) key = it->second;
+    }
+  }
+  if (!key) {
+    auto stored = store_.find_key_by_digest(digest);
+    if (!stored) return fail(stored.error());
+    if (!*stored) {
+      return fail(Error::invalid_token("unknown", "the API key is not known to this server"));
+    }
+    remember(**stored);
+    key = lookup_by_id((*stored)->id).value_or(std::nullopt);
+    if (!key) key = std::move(**stored);
+  }
+  if (!digests_equal(key->digest, digest)) {
+    return fail(Error::invalid_token("unknown", "the API key is not known to this server"));
+  }
+  const Instant now = clock_.now();
+  switch (status_of(*key, now)) {
+    case KeyStatus::kInactive:
+      return fail(
+          Error::invalid_token("revoked", "the API key " + key->masked + " was deactivated at " +
+                                              format_rfc3339(key->deactivated_at.value_or(now)))
+              .with_detail("key_id", key->id));
+    case KeyStatus::kExpired:
+      return fail(Error::invalid_token("expired", "the API key " + key->masked + " expired at " +
+                                                      format_rfc3339(key->expires_at))
+                      .with_detail("key_id", key->id));
+    case KeyStatus::kActive:
+      break;
+  }
+  return finish(std::move(*key), now);
+}
+
+Result<std::optional<ApiKey>> KeyService::find(std::string_view key_id) {
+  auto found = lookup_by_id(key_id);
+  if (!found) return fail(found.error());
+  if (!*found) return std::optional<ApiKey>();
+  return std::optional<ApiKey>(finish(std::move(**found), clock_.now()));
+}
+
+bool KeyService::is_active(std::string_view key_id, Instant now) {
+  {
+    std::shared_lock lock(mu_);
+    auto it = by_id_.find(std::string(key_id));
+    if (it != by_id_.end()) return status_of(it->second, now) == KeyStatus::kActive;
+  }
+  auto found = lookup_by_id(key_id);
+  return found && *found && status_of(**found, now) == KeyStatus::kActive;
+}
+
+void KeyService::note_used(std::string_view key_id, Instant now) {
+  std::lock_guard lock(usage_mu_);
+  auto [it, inserted] = pending_used_.try_emplace(std::string(key_id), now);
+  if (!inserted && it->second < now) it->second = now;
+}
+
+std::size_t KeyService::pending_last_used() const {
+  std::lock_guard lock(usage_mu_);
+  return pending_used_.size();
+}
+
+Result<std::size_t> KeyService::flush_last_used() {
+  std::unordered_map<std::string, Instant> batch;
+  {
+    std::lock_guard lock(usage_mu_);
+    batch.swap(pending_used_);
+  }
+  if (batch.empty()) return std::size_t{0};
+  std::vector<KeyUsage> usages;
+  usages.reserve(batch.size());
+  for (const auto& [id, at] : batch) usages.push_back(KeyUsage{id, at});
+  auto written = store_.record_key_usage(usages);
+  std::lock_guard lock(usage_mu_);
+  for (const auto& [id, at] : batch) {
+    auto& target = written ? last_used_[id] : pending_used_[id];
+    target = std::max(target, at);
+  }
+  if (!written) return fail(written.error());
+  return batch.size();
+}
+
+}  // namespace latchkey::keys

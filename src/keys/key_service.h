@@ -1,0 +1,173 @@
+// KeyService: the lifecycle of API keys (seeds 002-004).
+//
+//   create()        seed 002: a user creates keys for themselves only; an
+//                   admin cannot create a key for anyone else. The full key
+//                   is returned once (one-time reveal) and never kept: the
+//                   store holds its SHA-256 digest and its masked form.
+//   deactivate()    seed 002: the owner deactivates their own keys, an admin
+//                   any key. Idempotent. In memory before it returns, then the
+//                   deactivation listeners run (caches of key-derived tokens).
+//   authenticate()  a presented key -> its record, or a 401 that says why
+//                   (malformed, unknown, revoked, expired).
+//   is_active()     in-memory check for verifiers of key-derived tokens;
+//                   correct as soon as deactivate() has returned.
+//   note_used()     coalesced last use: kept in memory, written in one batch
+//                   by flush_last_used() (periodically and at shutdown).
+//
+// Key status: active, inactive (deactivated) or expired (computed from
+// expires_at with the injected clock; a deactivated key reads inactive).
+//
+// Thread-safety: safe from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "accounts/principal.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/random.h"
+#include "store/key_store.h"
+
+namespace latchkey::keys {
+
+// Response header announcing that the key a request used expires soon.
+inline constexpr std::string_view kKeyExpiresSoonHeader = "Latchkey-Key-Expires-Soon";
+
+struct KeyServiceOptions {
+  int max_validity_days = 365;                            // seed 004: at most one year
+  Duration expiry_warning = std::chrono::hours(24 * 14);  // "expiring soon" window
+};
+
+struct CreateKeyRequest {
+  std::string name;
+  std::string role_id;      // empty: the key carries every role of its owner
+  bool read_only = false;   // scope "read"; default "write" (still bounded by the role)
+  int expires_in_days = 0;  // required, 1..max_validity_days
+  // Set when the request names an owner (e.g. "user_id"): allowed only when
+  // it is the caller (seed 002: nobody creates keys for others).
+  std::optional<std::string> for_user_id;
+};
+
+// Returned once by create(): the only place the full key ever appears.
+struct CreatedKey {
+  ApiKey key;
+  std::string api_key;
+};
+
+// Whether `user_id` holds `role_id` (seed 004: a key's role is one its owner
+// holds). Wired in server/main.cc to the permission service.
+using RoleMembership =
+    std::function<Result<bool>(std::string_view user_id, std::string_view role_id)>;
+
+using DeactivationListener = std::function<void(const ApiKey& key)>;
+
+// Called by create() and deactivate() after every check and before the
+// change is written (e.g. a durable audit record); an error aborts the change
+// and is returned.
+using BeforeChange = std::function<Status(const ApiKey& key)>;
+
+inline constexpr std::size_t kMaxKeyNameBytes = 128;
+
+// Status of `key` at `now`: inactive when deactivated, else expired at or
+// after expires_at, else active.
+KeyStatus status_of(const ApiKey& key, Instant now);
+
+// True when `key` is active and expires within `window` of `now`.
+bool expires_soon(const ApiKey& key, Instant now, Duration window);
+
+// The value of the Latchkey-Key-Expires-Soon header for a request made with
+// `key` at `now` (its expiry time, RFC 3339), or nullopt when it does not
+// expire within `window`.
+std::optional<std::string> expiry_warning(const ApiKey& key, Instant now,
+                                          Duration window = std::chrono::hours(24 * 14));
+// The same for a key known only by its expiry (e.g. after a token exchange).
+std::optional<std::string> expiry_warning(Instant key_expires_at, Instant now, Duration window);
+
+class KeyService {
+ public:
+  KeyService(KeyStore& store, const Clock& clock, Random& random, KeyServiceOptions options = {});
+
+  // Wiring, before serving: the role check (without it, a role id is only
+  // checked for shape) and listeners called after every deactivation.
+  void set_role_membership(RoleMembership membership);
+  void add_deactivation_listener(DeactivationListener listener);
+
+  // Loads every key into memory so that authenticate() and is_active() do
+  // not read the store. Optional: misses fall back to the store.
+  Status load();
+
+  // kForbidden when for_user_id names someone else or the actor
+  // authenticated with a key-derived token; kInvalidRequest for a bad name,
+  // scope or validity (over max_validity_days: "validity_too_long").
+  Result<CreatedKey> create(const Principal& actor, const CreateKeyRequest& request,
+                            const BeforeChange& before = {});
+
+  // The actor's keys; with user_id (ADMIN only unless it is the actor) that
+  // user's keys; all_users (ADMIN only) every key. Masked, last use merged.
+  Result<std::vector<ApiKey>> list(const Principal& actor, std::optional<std::string_view> user_id,
+                                   bool all_users = false);
+
+  // Owner or ADMIN; otherwise kNotFound (existence is not leaked). Idempotent.
+  // A read-only key-derived token gets kForbidden (invariant 4).
+  Result<ApiKey> deactivate(const Principal& actor, std::string_view key_id,
+                            const BeforeChange& before = {});
+
+  // Every key for the admin report (ADMIN only), last use merged.
+  Result<std::vector<ApiKey>> report(const Principal& actor);
+
+  // The record of an active key, or kInvalidToken with reason malformed,
+  // unknown, revoked (deactivated) or expired. Checks the key only, not its
+  // owner (disabled users and API access are the caller's check).
+  Result<ApiKey> authenticate(std::string_view presented_key);
+
+  // A key by id with its status now (any status), from memory or, on a
+  // miss, the store; nullopt when there is no such key. No access check:
+  // for other services (e.g. verifiers of key-derived tokens).
+  Result<std::optional<ApiKey>> find(std::string_view key_id);
+
+  // In memory. False for unknown, deactivated or expired keys.
+  bool is_active(std::string_view key_id, Instant now);
+
+  // Coalesced: remembers the latest use per key; no store write.
+  void note_used(std::string_view key_id, Instant now);
+  // Writes every pending last use in one store write. Returns how many keys
+  // were written. On failure the pending uses are kept for the next flush.
+  Result<std::size_t> flush_last_used();
+  std::size_t pending_last_used() const;
+
+  const KeyServiceOptions& options() const { return options_; }
+
+ private:
+  ApiKey finish(ApiKey key, Instant now) const;  // status + pending last use
+  void remember(const ApiKey& key);
+  Result<std::optional<ApiKey>> lookup_by_id(std::string_view key_id);
+
+  KeyStore& store_;
+  const Clock& clock_;
+  Random& random_;
+  KeyServiceOptions options_;
+
+  RoleMembership role_membership_;
+  std::vector<DeactivationListener> listeners_;
+
+  // Memory image of the keys: id -> record (without last use), digest -> id.
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, ApiKey> by_id_;           // GUARDED_BY(mu_)
+  std::unordered_map<std::string, std::string> by_digest_;  // GUARDED_BY(mu_)
+
+  // Coalesced last uses not yet written, and the latest known ones.
+  mutable std::mutex usage_mu_;
+  std::unordered_map<std::string, Instant> pending_used_;  // GUARDED_BY(usage_mu_)
+  std::unordered_map<std::string, Instant> last_used_;     // GUARDED_BY(usage_mu_)
+};
+
+}  // namespace latchkey::keys

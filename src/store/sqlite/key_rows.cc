@@ -1,0 +1,123 @@
+#include "store/sqlite/key_rows.h"
+
+#include <string>
+#include <utility>
+
+namespace latchkey::sqlite {
+namespace {
+
+// Every key query selects these columns, in this order (see read_key).
+#define LATCHKEY_KEY_COLUMNS                                                               \
+  "SELECT id, user_id, name, role_id, read_only, digest, masked, created_at, expires_at, " \
+  "deactivated_at IS NOT NULL, COALESCE(deactivated_at, 0), deactivated_by, "              \
+  "last_used_at IS NOT NULL, COALESCE(last_used_at, 0) FROM api_keys "
+
+constexpr std::string_view kSelectKeyById = LATCHKEY_KEY_COLUMNS "WHERE id = ?";
+constexpr std::string_view kSelectKeyByDigest = LATCHKEY_KEY_COLUMNS "WHERE digest = ?";
+constexpr std::string_view kSelectKeysOfUser =
+    LATCHKEY_KEY_COLUMNS "WHERE user_id = ? ORDER BY created_at, rowid";
+constexpr std::string_view kSelectAllKeys = LATCHKEY_KEY_COLUMNS "ORDER BY created_at, rowid";
+
+#undef LATCHKEY_KEY_COLUMNS
+
+Result<ApiKey> read_key(const Statement& row) {
+  ApiKey key;
+  key.id = row.text_at(0);
+  key.user_id = row.text_at(1);
+  key.name = row.text_at(2);
+  key.role_id = row.text_at(3);
+  key.read_only = row.bool_at(4);
+  auto digest = row.digest_at(5);
+  if (!digest) return fail(digest.error());
+  key.digest = *digest;
+  key.masked = row.text_at(6);
+  key.created_at = row.instant_at(7);
+  key.expires_at = row.instant_at(8);
+  if (row.bool_at(9)) {
+    key.deactivated_at = row.instant_at(10);
+    key.status = KeyStatus::kInactive;
+  }
+  key.deactivated_by = row.text_at(11);
+  if (row.bool_at(12)) key.last_used_at = row.instant_at(13);
+  return key;
+}
+
+Result<std::optional<ApiKey>> select_one(Connection& connection, std::string_view sql,
+                                         auto&& bind) {
+  auto statement = connection.prepare(sql);
+  if (!statement) return fail(statement.error());
+  bind(*statement);
+  auto row = statement->step();
+  if (!row) return fail(row.error());
+  if (!*row) return std::optional<ApiKey>();
+  auto key = read_key(*statement);
+  if (!key) return fail(key.error());
+  return std::optional<ApiKey>(std::move(*key));
+}
+
+}  // namespace
+
+Status insert_key_row(Connection& connection, const ApiKey& key) {
+  auto statement = connection.prepare(
+      "INSERT INTO api_keys (id, user_id, name, role_id, read_only, digest, masked, created_at, "
+      "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!statement) return fail(statement.error());
+  statement->bind_text(1, key.id)
+      .bind_text(2, key.user_id)
+      .bind_text(3, key.name)
+      .bind_text(4, key.role_id)
+      .bind_bool(5, key.read_only)
+      .bind_digest(6, key.digest)
+      .bind_text(7, key.masked)
+      .bind_instant(8, key.created_at)
+      .bind_instant(9, key.expires_at);
+  return statement->run();
+}
+
+Result<std::optional<ApiKey>> select_key(Connection& connection, std::string_view id) {
+  return select_one(connection, kSelectKeyById, [&](Statement& s) { s.bind_text(1, id); });
+}
+
+Result<std::optional<ApiKey>> select_key_by_digest(Connection& connection, const Digest& digest) {
+  return select_one(connection, kSelectKeyByDigest,
+                    [&](Statement& s) { s.bind_digest(1, digest); });
+}
+
+Result<std::vector<ApiKey>> select_keys(Connection& connection,
+                                        std::optional<std::string_view> user_id) {
+  auto statement = connection.prepare(user_id ? kSelectKeysOfUser : kSelectAllKeys);
+  if (!statement) return fail(statement.error());
+  if (user_id) statement->bind_text(1, *user_id);
+  std::vector<ApiKey> keys;
+  for (;;) {
+    auto row = statement->step();
+    if (!row) return fail(row.error());
+    if (!*row) return keys;
+    auto key = read_key(*statement);
+    if (!key) return fail(key.error());
+    keys.push_back(std::move(*key));
+  }
+}
+
+Result<int> deactivate_key_row(Connection& connection, std::string_view id, Instant at,
+                               std::string_view by_user_id) {
+  auto statement = connection.prepare(
+      "UPDATE api_keys SET deactivated_at = ?, deactivated_by = ? "
+      "WHERE id = ? AND deactivated_at IS NULL");
+  if (!statement) return fail(statement.error());
+  statement->bind_instant(1, at).bind_text(2, by_user_id).bind_text(3, id);
+  if (auto s = statement->run(); !s) return fail(s.error());
+  return connection.changes();
+}
+
+Result<int> update_key_last_used(Connection& connection, std::string_view id, Instant at) {
+  auto statement = connection.prepare(
+      "UPDATE api_keys SET last_used_at = ? "
+      "WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)");
+  if (!statement) return fail(statement.error());
+  statement->bind_instant(1, at).bind_text(2, id).bind_instant(3, at);
+  if (auto s = statement->run(); !s) return fail(s.error());
+  return connection.changes();
+}
+
+}  // namespace latchkey::sqlite

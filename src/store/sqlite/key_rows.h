@@ -1,0 +1,33 @@
+// The api_keys table as calls: one function per SQL operation, run on the
+// connection the caller holds. Nothing here opens or ends a transaction.
+//
+// Thread-safety: that of the Connection passed in (one thread at a time).
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "store/key_store.h"
+#include "store/sqlite/connection.h"
+
+namespace latchkey::sqlite {
+
+// kConflict when the id or digest is taken; kNotFound when the owner is not.
+Status insert_key_row(Connection& connection, const ApiKey& key);
+
+Result<std::optional<ApiKey>> select_key(Connection& connection, std::string_view id);
+Result<std::optional<ApiKey>> select_key_by_digest(Connection& connection, const Digest& digest);
+// Oldest first; every key when user_id is nullopt.
+Result<std::vector<ApiKey>> select_keys(Connection& connection,
+                                        std::optional<std::string_view> user_id);
+
+// Sets deactivated_at/by unless already set. Returns rows changed.
+Result<int> deactivate_key_row(Connection& connection, std::string_view id, Instant at,
+                               std::string_view by_user_id);
+
+// Moves last_used_at forward to `at`. Returns rows changed (0 or 1).
+Result<int> update_key_last_used(Connection& connection, std::string_view id, Instant at);
+
+}  // namespace latchkey::sqlite

@@ -1,0 +1,62 @@
+#include "store/sqlite/sqlite_key_store.h"
+
+#include <string>
+#include <utility>
+
+#include "store/sqlite/key_rows.h"
+
+namespace latchkey::sqlite {
+
+Status SqliteKeyStore::insert_key(const ApiKey& key) {
+  return db_.write([&](Connection& connection) -> Status {
+    auto inserted = insert_key_row(connection, key);
+    if (inserted) return {};
+    if (inserted.error().code == ErrorCode::kConflict) {
+      return fail(Error::conflict("an API key with this id or digest already exists"));
+    }
+    if (inserted.error().code == ErrorCode::kNotFound) {
+      return fail(Error::not_found("no user with id \"" + key.user_id + "\""));
+    }
+    return inserted;
+  });
+}
+
+Result<std::optional<ApiKey>> SqliteKeyStore::find_key(std::string_view id) {
+  return db_.read([&](Connection& connection) { return select_key(connection, id); });
+}
+
+Result<std::optional<ApiKey>> SqliteKeyStore::find_key_by_digest(const Digest& digest) {
+  return db_.read([&](Connection& connection) { return select_key_by_digest(connection, digest); });
+}
+
+Result<std::vector<ApiKey>> SqliteKeyStore::list_keys_of_user(std::string_view user_id) {
+  return db_.read([&](Connection& connection) { return select_keys(connection, user_id); });
+}
+
+Result<std::vector<ApiKey>> SqliteKeyStore::list_keys() {
+  return db_.read([&](Connection& connection) { return select_keys(connection, std::nullopt); });
+}
+
+Result<std::optional<ApiKey>> SqliteKeyStore::deactivate_key(std::string_view id, Instant at,
+                                                             std::string_view by_user_id) {
+  return db_.write([&](Connection& connection) -> Result<std::optional<ApiKey>> {
+    auto changed = deactivate_key_row(connection, id, at, by_user_id);
+    if (!changed) return fail(changed.error());
+    return select_key(connection, id);
+  });
+}
+
+Result<int> SqliteKeyStore::record_key_usage(const std::vector<KeyUsage>& usages) {
+  if (usages.empty()) return 0;
+  return db_.write([&](Connection& connection) -> Result<int> {
+    int changed = 0;
+    for (const KeyUsage& usage : usages) {
+      auto n = update_key_last_used(connection, usage.key_id, usage.used_at);
+      if (!n) return fail(n.error());
+      changed += *n;
+    }
+    return changed;
+  });
+}
+
+}  // namespace latchkey::sqlite

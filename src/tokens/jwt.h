@@ -1,0 +1,62 @@
+// JWTs (RFC 7519) signed with ES256 (RFC 7515/7518): the claims latchkey
+// puts in the tokens of the key exchanges (seeds 003, 004), encoding, and a
+// verification that pins the algorithm.
+//
+// verify_jwt() refuses, in this order: anything that is not three non-empty
+// base64url segments of sane size (malformed); a header whose `alg` is not
+// exactly "ES256" — so `none`, HS256 with the public key as the HMAC secret,
+// RS256, ... (unsupported_algorithm); a `crit` header or a `typ` other than
+// JWT (malformed); an unknown `kid` (unknown_key); a bad signature
+// (bad_signature); then claims: wrong `iss` (wrong_issuer), wrong `aud`
+// (wrong_audience), `nbf` in the future (not_yet_valid), `exp` reached
+// (expired), missing or mistyped required claims (malformed). The payload is
+// parsed only after the signature verified. Every refusal is kInvalidToken.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "core/time.h"
+#include "tokens/jws_es256.h"
+
+namespace latchkey {
+
+inline constexpr std::size_t kMaxJwtChars = 8192;
+
+struct JwtClaims {
+  std::string issuer;      // iss
+  std::string audience;    // aud
+  std::string subject;     // sub: the key's owner (user id)
+  std::string key_id;      // key_id: the API key the token was exchanged for
+  std::string scope;       // scope: "read" or "read write"
+  std::string role;        // role: the key's role id, "" when none
+  std::string session_id;  // sid: seed-003 session, "" for seed-004 tokens
+  Instant issued_at;       // iat (seconds)
+  Instant expires_at;      // exp (seconds)
+  std::string jwt_id;      // jti
+};
+
+// header.payload.signature with {"alg":"ES256","typ":"JWT","kid":kid}.
+Result<std::string> encode_jwt(const JwtClaims& claims, std::string_view kid, const Es256Key& key);
+
+// The verification key of `kid`, or null when the kid is unknown.
+using JwtKeyLookup = std::function<std::shared_ptr<const Es256Key>(std::string_view kid)>;
+
+struct JwtExpectations {
+  std::string_view issuer;
+  std::string_view audience;
+  Instant now;
+};
+
+Result<JwtClaims> verify_jwt(std::string_view token, const JwtKeyLookup& keys,
+                             const JwtExpectations& expect);
+
+// Three dot-separated non-empty segments of base64url characters.
+bool has_jwt_shape(std::string_view token);
+
+}  // namespace latchkey

@@ -1,0 +1,471 @@
+#include "tokens/jwt_service.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "core/ids.h"
+#include "store/session_store.h"
+#include "tokens/jwt.h"
+#include "tokens/signing_key_ring.h"
+
+namespace latchkey {
+namespace {
+
+constexpr std::string_view kDefaultSession = "default";
+constexpr std::size_t kMaxSessionIdChars = 128;
+// Ended sessions stay listed this long after their token expired.
+constexpr Duration kSessionListingGrace = std::chrono::hours(24);
+
+struct DigestHash {
+  std::size_t operator()(const Digest& d) const {
+    std::size_t h;
+    std::memcpy(&h, d.data(), sizeof h);  // SHA-256 output is uniform already
+    return h;
+  }
+};
+
+Instant floor_seconds(Instant t) { return std::chrono::time_point_cast<std::chrono::seconds>(t); }
+
+bool valid_session_id(std::string_view id) {
+  if (id.empty() || id.size() > kMaxSessionIdChars) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == ':' || c == '~';
+  });
+}
+
+// Verified tokens: digest -> the principal the token stands for. Bounded;
+// entries leave when their token expires (swept when full and by
+// maintenance), when their user changes, or when their token is revoked.
+// Epoch-guarded inserts as in AccountTokenCache: a principal built from a
+// store read that started before an eviction is never cached after it.
+class VerifiedJwtCache {
+ public:
+  explicit VerifiedJwtCache(std::size_t capacity) : capacity_(capacity) {}
+
+  std::uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
+
+  std::shared_ptr<const Principal> find(const Digest& digest) const {
+    std::shared_lock lock(mu_);
+    const auto it = by_digest_.find(digest);
+    return it == by_digest_.end() ? nullptr : it->second;
+  }
+
+  void insert_if_current(std::uint64_t epoch, const Digest& digest,
+                         std::shared_ptr<const Principal> principal, Instant now) {
+    std::unique_lock lock(mu_);
+    if (epoch_.load(std::memory_order_relaxed) != epoch) return;
+    if (by_digest_.size() >= capacity_) sweep_locked(now);
+    if (by_digest_.size() >= capacity_) return;  // full of live tokens: verify again next time
+    by_digest_[digest] = std::move(principal);
+  }
+
+  void evict(const Digest& digest) {
+    std::unique_lock lock(mu_);
+    epoch_.fetch_add(1, std::memory_order_acq_rel);
+    by_digest_.erase(digest);
+  }
+
+  template <class Pred>
+  void evict_if(Pred pred) {
+    std::unique_lock lock(mu_);
+    epoch_.fetch_add(1, std::memory_order_acq_rel);
+    std::erase_if(by_digest_, [&](const auto& entry) { return pred(*entry.second); });
+  }
+
+  void sweep(Instant now) {
+    std::unique_lock lock(mu_);
+    sweep_locked(now);
+  }
+
+  std::size_t size() const {
+    std::shared_lock lock(mu_);
+    return by_digest_.size();
+  }
+
+ private:
+  void sweep_locked(Instant now) {
+    std::erase_if(by_digest_,
+                  [&](const auto& entry) { return now >= entry.second->token_expires_at; });
+  }
+
+  const std::size_t capacity_;
+  std::atomic<std::uint64_t> epoch_{0};
+  mutable std::shared_mutex mu_;
+  std::unordered_map<Digest, std::shared_ptr<const Principal>, DigestHash>
+      by_digest_;  // GUARDED_BY(mu_)
+};
+
+// Digests of revoked, not yet expired tokens (seed 003 session revocation).
+// Consulted on every verification; `count_` keeps the common empty case free
+// of locking.
+class RevocationSet {
+ public:
+  void add(const Digest& digest, Instant expires_at) {
+    std::unique_lock lock(mu_);
+    revoked_[digest] = expires_at;
+    count_.store(revoked_.size(), std::memory_order_release);
+  }
+  bool contains(const Digest& digest) const {
+    if (count_.load(std::memory_order_acquire) == 0) return false;
+    std::shared_lock lock(mu_);
+    return revoked_.contains(digest);
+  }
+  void prune(Instant now) {
+    std::unique_lock lock(mu_);
+    std::erase_if(revoked_, [&](const auto& entry) { return now >= entry.second; });
+    count_.store(revoked_.size(), std::memory_order_release);
+  }
+  std::size_t size() const { return count_.load(std::memory_order_acquire); }
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::unordered_map<Digest, Instant, DigestHash> revoked_;  // GUARDED_BY(mu_)
+  std::atomic<std::size_t> count_{0};
+};
+
+Error user_state_error(const User& user) {
+  if (user.disabled) {
+    return Error::invalid_token("user_disabled", "the owner of this API key is disabled");
+  }
+  return Error::invalid_token("api_access_disabled",
+                              "API access is not enabled for the owner of this API key");
+}
+
+std::shared_ptr<const Principal> principal_of(const User& user, const ApiKeyFacts& key,
+                                              const JwtClaims& claims) {
+  auto p = std::make_shared<Principal>();
+  p->user_id = user.id;
+  p->name = user.name;
+  p->type = user.type;
+  p->api_access = user.api_access;
+  p->modules = user.modules;
+  p->client_id = key.key_id;
+  p->token_issued_at = claims.issued_at;
+  p->token_expires_at = claims.expires_at;
+  p->key = KeyGrant{key.key_id, key.masked_key, key.role_id, key.read_only, claims.session_id};
+  return p;
+}
+
+class JwtServiceImpl final : public JwtService {
+ public:
+  JwtServiceImpl(Store& store, ApiKeyAuthority& keys, const Clock& clock, Random& random,
+                 JwtOptions options)
+      : store_(store),
+        keys_(keys),
+        clock_(clock),
+        random_(random),
+        options_(std::move(options)),
+        ring_(store.signing_keys(), clock, random,
+              std::max(options_.access_token_ttl, options_.login_token_ttl),
+              options_.rotation_period),
+        cache_(options_.cache_capacity) {}
+
+  Status start() {
+    if (auto s = ring_.load(); !s) return s;
+    auto revoked = store_.sessions().revoked_sessions(clock_.now());
+    if (!revoked) return fail(revoked.error());
+    for (const LoginSession& s : *revoked) {
+      revocations_.add(digest_secret(s.token), s.token_expires_at);
+    }
+    return {};
+  }
+
+  Result<IssuedJwt> exchange_access(std::string_view api_key, const RequestOrigin&) override {
+    auto key = authenticate_key(api_key);
+    if (!key) return fail(key.error());
+    auto issued = sign_for(key->first, key->second, options_.access_token_ttl, "");
+    if (!issued) return fail(issued.error());
+    keys_.note_used(key->first.key_id);
+    return issued;
+  }
+
+  Result<IssuedJwt> login(std::string_view api_key, std::string_view session_id,
+                          const RequestOrigin&) override {
+    const std::string_view session = session_id.empty() ? kDefaultSession : session_id;
+    if (!valid_session_id(session)) {
+      return fail(
+          Error::invalid_request("session_id must be 1-128 characters of A-Z a-z 0-9 - _ . : ~"));
+    }
+    auto key = authenticate_key(api_key);
+    if (!key) return fail(key.error());
+    const ApiKeyFacts& facts = key->first;
+    // Signed before the store decides (cheap); kept only when no valid token
+    // of the session exists.
+    auto candidate = sign_for(facts, key->second, options_.login_token_ttl, session);
+    if (!candidate) return fail(candidate.error());
+    const Instant now = clock_.now();
+    LoginSession row;
+    row.key_id = facts.key_id;
+    row.session_id = std::string(session);
+    row.user_id = facts.user_id;
+    row.created_at = now;
+    row.token = candidate->access_token;
+    row.token_issued_at = candidate->principal->token_issued_at;
+    row.token_expires_at = candidate->expires_at;
+    // seed 003: same (key, session) -> same token while it is valid; the
+    // decision is one store write, so concurrent logins agree.
+    auto outcome = store_.sessions().login_session(row, now);
+    if (!outcome) return fail(outcome.error());
+    keys_.note_used(facts.key_id);
+    if (!outcome->reused) return candidate;
+    IssuedJwt reused;
+    reused.access_token = outcome->session.token;
+    reused.expires_at = outcome->session.token_expires_at;
+    reused.expires_in = seconds_until(now, reused.expires_at);
+    reused.session_id = std::string(session);
+    reused.reused = true;
+    reused.key_expires_at = facts.expires_at;
+    JwtClaims claims;
+    claims.session_id = std::string(session);
+    claims.issued_at = outcome->session.token_issued_at;
+    claims.expires_at = outcome->session.token_expires_at;
+    reused.principal = principal_of(key->second, facts, claims);
+    return reused;
+  }
+
+  Result<std::shared_ptr<const Principal>> authenticate(std::string_view token) override {
+    if (!has_jwt_shape(token)) {
+      return fail(Error::invalid_token("malformed", "the bearer token is not a JWT"));
+    }
+    const Digest digest = digest_secret(token);
+    const Instant now = clock_.now();
+    std::shared_ptr<const Principal> principal = cache_.find(digest);
+    if (principal) {
+      hits_.fetch_add(1, std::memory_order_relaxed);
+      if (now >= principal->token_expires_at) {
+        cache_.evict(digest);
+        return fail(expired(principal->token_expires_at));
+      }
+    } else {
+      auto fresh = verify_and_build(token, digest, now);
+      if (!fresh) return fail(fresh.error());
+      principal = std::move(*fresh);
+    }
+    // Revocation state, on every request (cache hit or not), all in memory.
+    if (revocations_.contains(digest)) {
+      return fail(Error::invalid_token("revoked", "the session of this token was revoked"));
+    }
+    if (!keys_.key_active(principal->key->key_id)) {
+      return fail(Error::invalid_token("revoked",
+                                       "the API key of this token was deactivated or has expired"));
+    }
+    // seed 001: without API access every call answers 401.
+    if (!principal->api_access) {
+      return fail(Error::invalid_token("api_access_disabled",
+                                       "API access is not enabled for the user of this token"));
+    }
+    keys_.note_used(principal->key->key_id);
+    return principal;
+  }
+
+  Result<std::vector<LoginSessionInfo>> list_sessions(const Principal& caller,
+                                                      std::string_view key_id) override {
+    if (auto allowed = check_key_access(caller, key_id); !allowed) return fail(allowed.error());
+    auto sessions = store_.sessions().sessions_of_key(key_id);
+    if (!sessions) return fail(sessions.error());
+    std::vector<LoginSessionInfo> out;
+    out.reserve(sessions->size());
+    for (const LoginSession& s : *sessions) {
+      out.push_back(LoginSessionInfo{s.key_id, s.session_id, s.created_at, s.token_issued_at,
+                                     s.token_expires_at, s.revoked_at});
+    }
+    return out;
+  }
+
+  Status revoke_session(const Principal& caller, std::string_view key_id,
+                        std::string_view session_id) override {
+    if (auto allowed = check_key_access(caller, key_id); !allowed) return fail(allowed.error());
+    // Invariant 4: a read-only key never writes.
+    if (caller.key && caller.key->read_only) {
+      return fail(Error::forbidden("a read-only API key cannot revoke sessions"));
+    }
+    auto revoked = store_.sessions().revoke_session(key_id, session_id, clock_.now());
+    if (!revoked) return fail(revoked.error());
+    // After the commit and before answering: the token is refused at once.
+    const Digest digest = digest_secret(revoked->token);
+    revocations_.add(digest, revoked->token_expires_at);
+    cache_.evict(digest);
+    return {};
+  }
+
+  void forget_user(std::string_view user_id) override {
+    cache_.evict_if([&](const Principal& p) { return p.user_id == user_id; });
+  }
+
+  void forget_key(std::string_view key_id) override {
+    cache_.evict_if([&](const Principal& p) { return p.key && p.key->key_id == key_id; });
+  }
+
+  std::string jwks_json() override { return ring_.jwks_json(clock_.now()); }
+
+  Result<SigningKeyInfo> rotate_signing_key() override {
+    auto rotated = ring_.rotate();
+    if (!rotated) return fail(rotated.error());
+    return info_of(*rotated, true);
+  }
+
+  std::vector<SigningKeyInfo> signing_keys() override {
+    const std::string current = ring_.current().kid;
+    std::vector<SigningKeyInfo> out;
+    for (const RingKey& k : ring_.usable_keys(clock_.now())) {
+      out.push_back(info_of(k, k.kid == current));
+    }
+    return out;
+  }
+
+  Status maintain() override {
+    const Instant now = clock_.now();
+    if (auto r = ring_.rotate_if_due(); !r) return fail(r.error());
+    if (auto r = ring_.prune(); !r) return fail(r.error());
+    if (auto r = store_.sessions().prune_sessions(now - kSessionListingGrace); !r) {
+      return fail(r.error());
+    }
+    revocations_.prune(now);
+    cache_.sweep(now);
+    return {};
+  }
+
+  JwtStats stats() const override {
+    return JwtStats{verifications_.load(std::memory_order_relaxed),
+                    hits_.load(std::memory_order_relaxed), cache_.size(), revocations_.size()};
+  }
+
+ private:
+  static Error expired(Instant at) {
+    return Error::invalid_token("expired", "the access token expired at " + format_rfc3339(at) +
+                                               "; request a new one")
+        .with_detail("expired_at", format_rfc3339(at));
+  }
+
+  SigningKeyInfo info_of(const RingKey& k, bool current) const {
+    SigningKeyInfo info;
+    info.kid = k.kid;
+    info.created_at = k.created_at;
+    info.retired_at = k.retired_at;
+    info.verify_until =
+        k.verify_until.value_or(Instant::max());  // current: as long as it stays current
+    info.current = current;
+    info.public_jwk_json = k.key->public_jwk_json(k.kid);
+    return info;
+  }
+
+  // The key and its owner, both able to obtain tokens now.
+  Result<std::pair<ApiKeyFacts, User>> authenticate_key(std::string_view api_key) {
+    auto facts = keys_.authenticate_key(api_key);
+    if (!facts) return fail(facts.error());
+    auto user = store_.get_user(facts->user_id);
+    if (!user) {
+      if (user.error().code == ErrorCode::kNotFound) {
+        return fail(Error::invalid_token("unknown", "the owner of this API key no longer exists"));
+      }
+      return fail(user.error());
+    }
+    if (user->disabled || !user->api_access) return fail(user_state_error(*user));
+    return std::pair{std::move(*facts), std::move(*user)};
+  }
+
+  Result<IssuedJwt> sign_for(const ApiKeyFacts& facts, const User& owner, Duration ttl,
+                             std::string_view session_id) {
+    if (auto rotated = ring_.rotate_if_due(); !rotated) return fail(rotated.error());
+    const Instant now = clock_.now();
+    JwtClaims claims;
+    claims.issuer = options_.issuer;
+    claims.audience = options_.audience;
+    claims.subject = facts.user_id;
+    claims.key_id = facts.key_id;
+    claims.scope = facts.read_only ? "read" : "read write";
+    claims.role = facts.role_id;
+    claims.session_id = std::string(session_id);
+    claims.issued_at = floor_seconds(now);
+    claims.expires_at = claims.issued_at + ttl;
+    // A token never outlives its key.
+    if (facts.expires_at && *facts.expires_at < claims.expires_at) {
+      claims.expires_at = floor_seconds(*facts.expires_at);
+    }
+    claims.jwt_id = new_id("jti_", random_);
+    const RingKey signer = ring_.current();
+    auto token = encode_jwt(claims, signer.kid, *signer.key);
+    if (!token) return fail(token.error());
+    IssuedJwt issued;
+    issued.access_token = std::move(*token);
+    issued.expires_at = claims.expires_at;
+    issued.expires_in =
+        std::chrono::duration_cast<std::chrono::seconds>(claims.expires_at - claims.issued_at)
+            .count();
+    issued.session_id = claims.session_id;
+    issued.key_expires_at = facts.expires_at;
+    issued.principal = principal_of(owner, facts, claims);
+    return issued;
+  }
+
+  Result<std::shared_ptr<const Principal>> verify_and_build(std::string_view token,
+                                                            const Digest& digest, Instant now) {
+    const std::uint64_t epoch = cache_.epoch();
+    verifications_.fetch_add(1, std::memory_order_relaxed);
+    auto claims = verify_jwt(
+        token, [&](std::string_view kid) { return ring_.find(kid, now); },
+        JwtExpectations{options_.issuer, options_.audience, now});
+    if (!claims) return fail(claims.error());
+    auto facts = keys_.find_key(claims->key_id);
+    if (!facts) {
+      if (facts.error().code == ErrorCode::kNotFound) {
+        return fail(Error::invalid_token("revoked", "the API key of this token no longer exists"));
+      }
+      return fail(facts.error());
+    }
+    if (facts->user_id != claims->subject) {
+      return fail(Error::invalid_token("malformed", "the token's subject does not own its key"));
+    }
+    auto user = store_.get_user(claims->subject);
+    if (!user) {
+      if (user.error().code == ErrorCode::kNotFound) {
+        return fail(Error::invalid_token("unknown", "the user of this token no longer exists"));
+      }
+      return fail(user.error());
+    }
+    if (user->disabled) return fail(user_state_error(*user));
+    auto principal = principal_of(*user, *facts, *claims);
+    cache_.insert_if_current(epoch, digest, principal, now);
+    return principal;
+  }
+
+  Status check_key_access(const Principal& caller, std::string_view key_id) {
+    auto facts = keys_.find_key(key_id);
+    if (!facts) return fail(facts.error());
+    // Existence is not leaked to others (as keys/ does for deactivation).
+    if (facts->user_id != caller.user_id && !caller.is_admin()) {
+      return fail(Error::not_found("no such API key"));
+    }
+    return {};
+  }
+
+  Store& store_;
+  ApiKeyAuthority& keys_;
+  const Clock& clock_;
+  Random& random_;
+  const JwtOptions options_;
+  SigningKeyRing ring_;
+  VerifiedJwtCache cache_;
+  RevocationSet revocations_;
+  std::atomic<std::uint64_t> verifications_{0};
+  std::atomic<std::uint64_t> hits_{0};
+};
+
+}  // namespace
+
+bool JwtService::looks_like_jwt(std::string_view token) { return has_jwt_shape(token); }
+
+Result<std::unique_ptr<JwtService>> JwtService::create(Store& store, ApiKeyAuthority& keys,
+                                                       const Clock& clock, Random& random,
+                                                       JwtOptions options) {
+  auto service = std::make_unique<JwtServiceImpl>(store, keys, clock, random, std::move(options));
+  if (auto started = service->start(); !started) return fail(started.error());
+  return std::unique_ptr<JwtService>(std::move(service));
+}
+
+}  // namespace latchkey

@@ -1,0 +1,95 @@
+// An in-memory KeyStore for KeyService tests: counts calls so that tests can
+// assert how many writes happened; can be told to fail. Thread-safe.
+#pragma once
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "store/key_store.h"
+
+namespace latchkey::testing {
+
+class MemKeyStore final : public KeyStore {
+ public:
+  Status insert_key(const ApiKey& key) override {
+    std::lock_guard lock(mu_);
+    ++writes;
+    for (const auto& [id, k] : keys_) {
+      if (id == key.id || k.digest == key.digest) return fail(Error::conflict("taken"));
+    }
+    keys_[key.id] = key;
+    order_.push_back(key.id);
+    return {};
+  }
+  Result<std::optional<ApiKey>> find_key(std::string_view id) override {
+    std::lock_guard lock(mu_);
+    ++reads;
+    auto it = keys_.find(std::string(id));
+    if (it == keys_.end()) return std::optional<ApiKey>();
+    return std::optional<ApiKey>(it->second);
+  }
+  Result<std::optional<ApiKey>> find_key_by_digest(const Digest& digest) override {
+    std::lock_guard lock(mu_);
+    ++reads;
+    for (const auto& [id, k] : keys_) {
+      if (k.digest == digest) return std::optional<ApiKey>(k);
+    }
+    return std::optional<ApiKey>();
+  }
+  Result<std::vector<ApiKey>> list_keys_of_user(std::string_view user_id) override {
+    std::lock_guard lock(mu_);
+    std::vector<ApiKey> out;
+    for (const auto& id : order_) {
+      if (keys_[id].user_id == user_id) out.push_back(keys_[id]);
+    }
+    return out;
+  }
+  Result<std::vector<ApiKey>> list_keys() override {
+    std::lock_guard lock(mu_);
+    std::vector<ApiKey> out;
+    for (const auto& id : order_) out.push_back(keys_[id]);
+    return out;
+  }
+  Result<std::optional<ApiKey>> deactivate_key(std::string_view id, Instant at,
+                                               std::string_view by) override {
+    std::lock_guard lock(mu_);
+    ++writes;
+    auto it = keys_.find(std::string(id));
+    if (it == keys_.end()) return std::optional<ApiKey>();
+    if (!it->second.deactivated_at) {
+      it->second.deactivated_at = at;
+      it->second.deactivated_by = std::string(by);
+      it->second.status = KeyStatus::kInactive;
+    }
+    return std::optional<ApiKey>(it->second);
+  }
+  Result<int> record_key_usage(const std::vector<KeyUsage>& usages) override {
+    std::lock_guard lock(mu_);
+    ++writes;
+    ++usage_batches;
+    if (fail_usage) return fail(Error::unavailable("disk full"));
+    int changed = 0;
+    for (const KeyUsage& u : usages) {
+      auto it = keys_.find(u.key_id);
+      if (it == keys_.end()) continue;
+      if (!it->second.last_used_at || *it->second.last_used_at < u.used_at) {
+        it->second.last_used_at = u.used_at;
+        ++changed;
+      }
+    }
+    return changed;
+  }
+
+  int writes = 0;
+  int reads = 0;
+  int usage_batches = 0;
+  bool fail_usage = false;
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, ApiKey> keys_;
+  std::vector<std::string> order_;
+};
+
+}  // namespace latchkey::testing

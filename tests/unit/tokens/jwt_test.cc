@@ -1,0 +1,264 @@
+// Tests of ES256 JWT encoding and the pinned-algorithm verification
+// (tokens/jwt.h, tokens/jws_es256.h).
+#include "tokens/jwt.h"
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tokens/jws_es256.h"
+
+namespace latchkey {
+namespace {
+
+using std::chrono::seconds;
+
+const Instant kNow = Instant{seconds(1'795'000'000)};
+
+class JwtTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto k = Es256Key::generate();
+    ASSERT_TRUE(k);
+    key_ = std::make_shared<const Es256Key>(std::move(*k));
+    auto o = Es256Key::generate();
+    ASSERT_TRUE(o);
+    other_ = std::make_shared<const Es256Key>(std::move(*o));
+  }
+
+  JwtClaims claims() const {
+    JwtClaims c;
+    c.issuer = "latchkey";
+    c.audience = "latchkey-api";
+    c.subject = "usr_1";
+    c.key_id = "key_1";
+    c.scope = "read";
+    c.role = "rol_1";
+    c.session_id = "s1";
+    c.issued_at = kNow;
+    c.expires_at = kNow + seconds(900);
+    c.jwt_id = "jti_1";
+    return c;
+  }
+
+  std::string sign(const JwtClaims& c, std::string_view kid = "sk_1") const {
+    auto t = encode_jwt(c, kid, *key_);
+    EXPECT_TRUE(t);
+    return *t;
+  }
+
+  JwtKeyLookup lookup() const {
+    return [this](std::string_view kid) -> std::shared_ptr<const Es256Key> {
+      return kid == "sk_1" ? key_ : nullptr;
+    };
+  }
+
+  Result<JwtClaims> verify(std::string_view token, Instant now = kNow) const {
+    return verify_jwt(token, lookup(), JwtExpectations{"latchkey", "latchkey-api", now});
+  }
+
+  static std::string reason_of(const Result<JwtClaims>& r) {
+    EXPECT_FALSE(r);
+    if (r) return "accepted";
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidToken);
+    return r.error().reason;
+  }
+
+  // header.payload.signature with a hand-made header and payload.
+  static std::string assemble(const nlohmann::json& header, const nlohmann::json& payload,
+                              std::string_view signature) {
+    return base64url_encode(header.dump()) + "." + base64url_encode(payload.dump()) + "." +
+           base64url_encode(signature);
+  }
+
+  nlohmann::json payload_of(const std::string& token) const {
+    const auto first = token.find('.');
+    const auto second = token.find('.', first + 1);
+    return nlohmann::json::parse(*base64url_decode(token.substr(first + 1, second - first - 1)));
+  }
+
+  std::shared_ptr<const Es256Key> key_;
+  std::shared_ptr<const Es256Key> other_;
+};
+
+// Test that a signed token verifies and yields the claims it was made with.
+TEST_F(JwtTest, SignVerifyRoundTrip) {
+  const std::string token = sign(claims());
+  auto verified = verify(token);
+  ASSERT_TRUE(verified) << verified.error().description;
+  EXPECT_EQ(verified->subject, "usr_1");
+  EXPECT_EQ(verified->key_id, "key_1");
+  EXPECT_EQ(verified->scope, "read");
+  EXPECT_EQ(verified->role, "rol_1");
+  EXPECT_EQ(verified->session_id, "s1");
+  EXPECT_EQ(verified->issued_at, kNow);
+  EXPECT_EQ(verified->expires_at, kNow + seconds(900));
+  EXPECT_EQ(verified->jwt_id, "jti_1");
+}
+
+// Test that the header carries alg ES256, typ JWT and the kid, and the
+// signature is the 64-byte r||s form.
+TEST_F(JwtTest, HeaderAndSignatureShape) {
+  const std::string token = sign(claims());
+  const auto header = nlohmann::json::parse(*base64url_decode(token.substr(0, token.find('.'))));
+  EXPECT_EQ(header["alg"], "ES256");
+  EXPECT_EQ(header["typ"], "JWT");
+  EXPECT_EQ(header["kid"], "sk_1");
+  const auto signature = base64url_decode(token.substr(token.rfind('.') + 1));
+  ASSERT_TRUE(signature);
+  EXPECT_EQ(signature->size(), 64u);
+  const auto payload = payload_of(token);
+  for (const char* claim : {"iss", "aud", "sub", "key_id", "scope", "role", "iat", "exp", "jti"}) {
+    EXPECT_TRUE(payload.contains(claim)) << claim;
+  }
+}
+
+// Test that a flipped signature bit, another key's signature and a changed
+// payload under the original signature are all refused.
+TEST_F(JwtTest, ForgedSignaturesRefused) {
+  const std::string token = sign(claims());
+  const std::string head = token.substr(0, token.rfind('.'));
+  std::string sig = *base64url_decode(token.substr(token.rfind('.') + 1));
+  sig[10] ^= 0x01;
+  EXPECT_EQ(reason_of(verify(head + "." + base64url_encode(sig))), "bad_signature");
+
+  auto by_other = encode_jwt(claims(), "sk_1", *other_);
+  ASSERT_TRUE(by_other);
+  EXPECT_EQ(reason_of(verify(*by_other)), "bad_signature");
+
+  JwtClaims admin = claims();
+  admin.subject = "usr_admin";
+  const std::string forged_payload = sign(admin);
+  const std::string spliced =
+      forged_payload.substr(0, forged_payload.rfind('.')) + token.substr(token.rfind('.'));
+  EXPECT_EQ(reason_of(verify(spliced)), "bad_signature");
+
+  // A DER-encoded signature is not the JWS form.
+  EXPECT_EQ(reason_of(verify(head + "." + base64url_encode(std::string(71, '\x30')))),
+            "bad_signature");
+}
+
+// Test that alg "none" (with or without a signature segment) is refused.
+TEST_F(JwtTest, AlgNoneRefused) {
+  const auto payload = payload_of(sign(claims()));
+  for (const char* alg : {"none", "None", "NONE"}) {
+    const nlohmann::json header = {{"alg", alg}, {"typ", "JWT"}, {"kid", "sk_1"}};
+    EXPECT_EQ(reason_of(verify(assemble(header, payload, "x"))), "unsupported_algorithm");
+    const std::string unsigned_token =
+        base64url_encode(header.dump()) + "." + base64url_encode(payload.dump()) + ".";
+    EXPECT_EQ(reason_of(verify(unsigned_token)), "malformed");
+  }
+  const nlohmann::json no_alg = {{"typ", "JWT"}, {"kid", "sk_1"}};
+  EXPECT_EQ(reason_of(verify(assemble(no_alg, payload, "x"))), "unsupported_algorithm");
+}
+
+// Test that HS256 signed with the public key (JWK or its coordinates) as the
+// HMAC secret — the algorithm-confusion attack — is refused.
+TEST_F(JwtTest, Hs256WithPublicKeyAsSecretRefused) {
+  const auto payload = payload_of(sign(claims()));
+  for (const char* alg : {"HS256", "RS256", "ES384", "PS256", "EdDSA"}) {
+    const nlohmann::json header = {{"alg", alg}, {"typ", "JWT"}, {"kid", "sk_1"}};
+    const std::string input =
+        base64url_encode(header.dump()) + "." + base64url_encode(payload.dump());
+    const std::string secret = key_->public_jwk_json("sk_1");
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_len = 0;
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &mac_len);
+    const std::string token =
+        input + "." + base64url_encode(std::string(reinterpret_cast<char*>(mac), mac_len));
+    EXPECT_EQ(reason_of(verify(token)), "unsupported_algorithm") << alg;
+  }
+}
+
+// Test that a kid the ring does not know is refused, as is a missing kid.
+TEST_F(JwtTest, UnknownKidRefused) {
+  EXPECT_EQ(reason_of(verify(sign(claims(), "sk_gone"))), "unknown_key");
+  const auto payload = payload_of(sign(claims()));
+  EXPECT_EQ(reason_of(verify(assemble({{"alg", "ES256"}, {"typ", "JWT"}}, payload, "x"))),
+            "malformed");
+}
+
+// Test that wrong iss and wrong aud are refused; an aud array that
+// contains the audience is accepted.
+TEST_F(JwtTest, WrongIssuerAndAudienceRefused) {
+  JwtClaims c = claims();
+  c.issuer = "someone-else";
+  EXPECT_EQ(reason_of(verify(sign(c))), "wrong_issuer");
+  c = claims();
+  c.audience = "other-api";
+  EXPECT_EQ(reason_of(verify(sign(c))), "wrong_audience");
+}
+
+// Test that a token is valid until one second before exp and refused from exp on.
+TEST_F(JwtTest, ExpiredRefused) {
+  const std::string token = sign(claims());
+  EXPECT_TRUE(verify(token, kNow + seconds(899)));
+  auto expired = verify(token, kNow + seconds(900));
+  EXPECT_EQ(reason_of(expired), "expired");
+  EXPECT_EQ(reason_of(verify(token, kNow + seconds(100000))), "expired");
+}
+
+// Test that malformed tokens of every shape are refused as malformed, never crash.
+TEST_F(JwtTest, MalformedSegmentsRefused) {
+  const std::string token = sign(claims());
+  const std::string head = token.substr(0, token.find('.'));
+  for (const std::string& bad :
+       {std::string(""), std::string("abc"), std::string("a.b"), std::string(".."),
+        std::string("a.b.c.d"), token + ".x", "." + token, std::string("!!!.b.c"),
+        head + ".@@@." + "sig", std::string("e30.e30.e30"), std::string("bnVsbA.e30.e30"),
+        base64url_encode("{\"alg\":\"ES256\"") + ".e30.e30", std::string(9000, 'a')}) {
+    auto r = verify(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidToken) << bad;
+  }
+  EXPECT_EQ(reason_of(verify("a.b")), "malformed");
+  EXPECT_EQ(reason_of(verify("a.b.c.d")), "malformed");
+  EXPECT_FALSE(has_jwt_shape("a.b"));
+  EXPECT_FALSE(has_jwt_shape("lk_at_abc"));
+  EXPECT_TRUE(has_jwt_shape(token));
+}
+
+// Test that a payload without required claims is refused after the signature checks.
+TEST_F(JwtTest, MissingClaimsRefused) {
+  const nlohmann::json header = {{"alg", "ES256"}, {"typ", "JWT"}, {"kid", "sk_1"}};
+  const nlohmann::json payload = {{"iss", "latchkey"}, {"aud", "latchkey-api"}, {"sub", "u"}};
+  const std::string input =
+      base64url_encode(header.dump()) + "." + base64url_encode(payload.dump());
+  auto sig = key_->sign(input);
+  ASSERT_TRUE(sig);
+  EXPECT_EQ(reason_of(verify(input + "." + base64url_encode(*sig))), "malformed");
+}
+
+// Test base64url: round trip, no padding, canonical form only.
+TEST(Base64UrlTest, RoundTripAndStrictness) {
+  for (std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar", "\xff\xfe\x00\x01"}) {
+    auto back = base64url_decode(base64url_encode(s));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(*back, s);
+  }
+  EXPECT_EQ(base64url_encode("\xfb\xff"), "-_8");
+  EXPECT_FALSE(base64url_decode("Zg=="));
+  EXPECT_FALSE(base64url_decode("Zh"));  // non-zero unused bits
+  EXPECT_FALSE(base64url_decode("Z"));
+  EXPECT_FALSE(base64url_decode("a+b/"));
+}
+
+// Test that a key survives its PEM form and refuses non-P-256 keys.
+TEST(Es256KeyTest, PemRoundTrip) {
+  auto key = Es256Key::generate();
+  ASSERT_TRUE(key);
+  auto again = Es256Key::from_private_pem(key->private_pem());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->jwk_x(), key->jwk_x());
+  auto sig = key->sign("hello");
+  ASSERT_TRUE(sig);
+  EXPECT_TRUE(again->verify("hello", *sig));
+  EXPECT_FALSE(again->verify("hellO", *sig));
+  EXPECT_FALSE(Es256Key::from_private_pem("not a pem"));
+}
+
+}  // namespace
+}  // namespace latchkey
