@@ -6,6 +6,9 @@
 Reads the admin credentials latchkeyd wrote with --bootstrap-file, then creates
  - one service account "bench-me-<run>" with credentials and an access token,
    written to OUT_DIR/me.token (the token of the GET /api/v1/account/me scenario);
+ - for that account, the seed-001 grants that allow one POST /v1/authorize
+   decision (its body in OUT_DIR/authorize.json), an API key (OUT_DIR/key.json,
+   the body of the key exchanges) and a JWT from it (OUT_DIR/me.jwt);
  - USERS service accounts "bench-svc-<run>-NNNN" with credentials, written to
    OUT_DIR/credentials.txt as one base64(client_id:client_secret) per line
    (the users of the token issuance scenario).
@@ -28,7 +31,7 @@ class Api:
         self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
 
     def call(self, method, path, auth, body=None, expect=(200, 201)):
-        headers = {"Authorization": auth}
+        headers = {"Authorization": auth} if auth else {}
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -43,6 +46,39 @@ class Api:
 
 def basic(client_id, secret):
     return base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+def permissions_and_key(api, admin_auth, me_basic, me_token, run, out_dir):
+    """Seed 001 grants for bench-me (an application with an origin step, a
+    permission set with Edit on it, a role with RECORDS, the entitlement and
+    the membership), the POST /v1/authorize body they allow, and an API key of
+    bench-me with one JWT from it (seed 004)."""
+    app = api.call("POST", "/api/v1/applications", admin_auth,
+                   {"name": f"bench-app-{run}", "steps": [{"name": "intake", "origin": True}]})
+    origin = app["steps"][0]["id"]
+    pset = api.call("POST", "/api/v1/permission-sets", admin_auth,
+                    {"name": f"bench-set-{run}", "steps": {origin: "edit"}})
+    role = api.call("POST", "/api/v1/roles", admin_auth,
+                    {"name": f"Integration: bench {run}", "modules": ["RECORDS"],
+                     "permission_sets": [pset["id"]]})
+    me = api.call("GET", "/api/v1/account/me", "Bearer " + me_token, expect=(200,))
+    api.call("PUT", f"/api/v1/users/{me['id']}/roles/{role['id']}", admin_auth)
+    api.call("PUT", f"/api/v1/users/{me['id']}/entitlements/{app['id']}", admin_auth,
+             {"access": "edit"})
+    decision = {"action": "create_record", "application": app["id"]}
+    api.call("POST", "/v1/authorize", "Bearer " + me_token, decision, expect=(200,))
+    with open(os.path.join(out_dir, "authorize.json"), "w") as f:
+        f.write(json.dumps(decision))
+
+    key = api.call("POST", "/api/v1/keys", "Bearer " + me_token,
+                   {"name": f"bench-key-{run}", "expires_in_days": 30})
+    body = json.dumps({"api_key": key["api_key"]})
+    with open(os.path.join(out_dir, "key.json"), "w") as f:
+        f.write(body)
+    jwt = api.call("POST", "/v2/auth/token/access", "", json.loads(body), expect=(200,))
+    api.call("GET", "/api/v1/account/me", "Bearer " + jwt["access_token"], expect=(200,))
+    with open(os.path.join(out_dir, "me.jwt"), "w") as f:
+        f.write(jwt["access_token"] + "\n")
 
 
 def main():
@@ -70,6 +106,7 @@ def main():
     api.call("GET", "/api/v1/account/me", "Bearer " + me["access_token"], expect=(200,))
     with open(os.path.join(out_dir, "me.token"), "w") as f:
         f.write(me["access_token"] + "\n")
+    permissions_and_key(api, admin_auth, me_basic, me["access_token"], run, out_dir)
 
     creds = [None] * users
     errors = []

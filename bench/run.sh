@@ -6,8 +6,8 @@
 #   bench/run.sh [--markdown] [--duration SECS] [--warmup SECS] [--users N]
 #                [--latchkeyd PATH] [--threads N] [--keep] [--check]
 #
-# Everything runs on loopback in one invocation and stops by itself (about one
-# minute with the defaults; a watchdog aborts the run after 240 s, or
+# Everything runs on loopback in one invocation and stops by itself (about two
+# minutes with the defaults; a watchdog aborts the run after 360 s, or
 # $LATCHKEY_BENCH_WATCHDOG_SECS):
 #   1. nginx (Debian nginx-light) with worker_processes 1 and 2, each answering
 #      `return 200 '{"ok":true}'`: the reference is the faster of the two;
@@ -15,9 +15,12 @@
 #      on and written to a file; default threads);
 #   3. wrk -t2 -c32 --latency against nginx;
 #   4. wrk -t2 -c32 --latency: GET /api/v1/account/me with one bearer token;
-#   5. wrk -t2 -c64 --latency: POST /api/v1/account/token, rotating the HTTP
+#   5. wrk -t2 -c32 --latency: POST /v1/authorize (one allowed decision),
+#      GET /api/v1/account/me with a JWT from an API key, and the two key
+#      exchanges POST /v2/auth/token/access and POST /auth/login;
+#   6. wrk -t2 -c64 --latency: POST /api/v1/account/token, rotating the HTTP
 #      Basic header over N service accounts provisioned through the admin API;
-#   6. a table (--markdown: a markdown table ready to paste).
+#   7. a table (--markdown: a markdown table ready to paste).
 # wrk, nginx and latchkeyd share the machine's cores; see bench/README.md.
 # --threads N: latchkeyd --threads (default: its own, one per core).
 # --check: exit 1 when a target is missed. --keep: keep the temporary directory
@@ -31,7 +34,9 @@ LATCHKEYD="$ROOT/build/src/server/latchkeyd"
 WRK_THREADS=2 READ_CONNS=32 TOKEN_CONNS=64
 # targets (issue): /me >= 0.5 x nginx with p99 < 5 ms; >= 5,000 durable issuances/s
 ME_RATIO_TARGET=0.5 ME_P99_TARGET_MS=5 TOKEN_RPS_TARGET=5000
-WATCHDOG_SECS=${LATCHKEY_BENCH_WATCHDOG_SECS:-240}
+# targets (issues 3, 4): /v1/authorize and JWT-authenticated /me >= 0.5 x nginx
+HOT_RATIO_TARGET=0.5
+WATCHDOG_SECS=${LATCHKEY_BENCH_WATCHDOG_SECS:-360}
 
 usage() { sed -n '/^# Load benchmark/,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while (($#)); do
@@ -194,6 +199,9 @@ run_wrk() {
   log "$(printf '%-22s %10.0f req/s  p50 %6.2f ms  p99 %6.2f ms  status>=400 %s  socket errors %s  server CPU %s%%  wrk CPU %s%%' \
     "$name" "$R_rps" "$(ms "$R_p50_us")" "$(ms "$R_p99_us")" "$R_status_errors" "$R_errors" "$R_srv_cpu" "$R_wrk_cpu")"
 }
+ratio_verdict() {  # RATIO TARGET (uses R_status_errors, R_errors)
+  awk -v r="$1" -v t="$2" -v e=$((R_status_errors + R_errors)) 'BEGIN{print (r >= t && e == 0) ? "met" : "MISSED"}'
+}
 ms() { awk -v u="$1" 'BEGIN{printf "%.2f", u / 1000}'; }
 
 # Table rows: name|conns|rps|p50_us|p99_us|ratio|status_errors|socket_errors|srv_cpu|wrk_cpu|target|verdict
@@ -268,6 +276,29 @@ ME_OK=$(awk -v r="$ME_RATIO" -v rt="$ME_RATIO_TARGET" -v p="$R_p99_us" -v pt="$M
   'BEGIN{print (r >= rt && p < pt * 1000 && e == 0) ? "met" : "MISSED"}')
 add_row "latchkeyd GET /account/me$THREADS_NOTE" "$READ_CONNS" "$ME_RATIO" ">= ${ME_RATIO_TARGET} x nginx, p99 < ${ME_P99_TARGET_MS} ms" "$ME_OK"
 
+# 4b. the other hot paths (issues 3 and 4): a permission decision, and /me
+# authenticated by an ES256 JWT from an API key; both served from memory.
+run_wrk authorize "$READ_CONNS" "$LK_PID" "$LK_URL" \
+  -s "$ROOT/bench/wrk/post_json.lua" -- /v1/authorize "$WORK/authorize.json" "$ME_TOKEN"
+AUTHZ_RATIO=$(awk -v a="$R_rps" -v b="$REF_RPS" 'BEGIN{printf "%.2f", a / b}')
+AUTHZ_OK=$(ratio_verdict "$AUTHZ_RATIO" "$HOT_RATIO_TARGET")
+add_row "latchkeyd POST /v1/authorize$THREADS_NOTE" "$READ_CONNS" "$AUTHZ_RATIO" ">= ${HOT_RATIO_TARGET} x nginx" "$AUTHZ_OK"
+
+run_wrk me-jwt "$READ_CONNS" "$LK_PID" "$LK_URL/api/v1/account/me" \
+  -H "Authorization: Bearer $(cat "$WORK/me.jwt")" -s "$ROOT/bench/wrk/summary.lua"
+JWT_RATIO=$(awk -v a="$R_rps" -v b="$REF_RPS" 'BEGIN{printf "%.2f", a / b}')
+JWT_OK=$(ratio_verdict "$JWT_RATIO" "$HOT_RATIO_TARGET")
+add_row "latchkeyd GET /account/me with a JWT$THREADS_NOTE" "$READ_CONNS" "$JWT_RATIO" ">= ${HOT_RATIO_TARGET} x nginx" "$JWT_OK"
+
+# The two key exchanges (seeds 004, 003): an ES256 signature per token; the
+# login also decides reuse in one durable store write.
+run_wrk key-access "$READ_CONNS" "$LK_PID" "$LK_URL" \
+  -s "$ROOT/bench/wrk/post_json.lua" -- /v2/auth/token/access "$WORK/key.json"
+add_row "latchkeyd POST /v2/auth/token/access$THREADS_NOTE" "$READ_CONNS" "" "" ""
+run_wrk key-login "$READ_CONNS" "$LK_PID" "$LK_URL" \
+  -s "$ROOT/bench/wrk/post_json.lua" -- /auth/login "$WORK/key.json"
+add_row "latchkeyd POST /auth/login, one session$THREADS_NOTE" "$READ_CONNS" "" "" ""
+
 # 5. durable issuance across many users
 run_wrk token "$TOKEN_CONNS" "$LK_PID" "$LK_URL" -s "$ROOT/bench/wrk/token.lua" -- "$WORK/credentials.txt" "$WRK_THREADS"
 TOKEN_OK=$(awk -v r="$R_rps" -v t="$TOKEN_RPS_TARGET" -v e=$((R_status_errors + R_errors)) \
@@ -308,5 +339,5 @@ else
   echo " Store on $DATA_FS, synchronous 4 KiB write ${FSYNC_MS:-?} ms.)"
 fi
 
-if ((CHECK)) && [[ "$ME_OK" != met || "$TOKEN_OK" != met ]]; then exit 1; fi
+if ((CHECK)) && [[ "$ME_OK" != met || "$TOKEN_OK" != met || "$AUTHZ_OK" != met || "$JWT_OK" != met ]]; then exit 1; fi
 exit 0
