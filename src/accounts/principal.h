@@ -40,7 +40,10 @@ struct Principal {
   bool has_module(std::string_view module) const {
     return std::find(modules.begin(), modules.end(), module) != modules.end();
   }
-  bool is_admin() const { return has_module(kModuleAdmin); }
+  // A token obtained from an API key never administers (DESIGN invariant 4:
+  // a key never grants more than its role and scope); administration needs
+  // the owner's own account token.
+  bool is_admin() const { return !key && has_module(kModuleAdmin); }
 };
 
 }  // namespace latchkey

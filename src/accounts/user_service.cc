@@ -25,6 +25,11 @@ Status validate_user_name(std::string_view name) {
 }
 
 Status require_admin(const Principal& actor) {
+  if (actor.key) {
+    return fail(Error::forbidden("administration needs an account token; a token obtained from "
+                                 "an API key never administers")
+                    .with_reason("api_key_token"));
+  }
   if (!actor.is_admin()) {
     return fail(Error::forbidden("this operation requires the ADMIN module entitlement"));
   }
@@ -78,6 +83,12 @@ Result<User> UserService::update(const Principal& actor, std::string_view id,
 Result<IssuedClientCredential> UserService::reset_access_key(const Principal& actor,
                                                              std::string_view id) {
   const std::string target = resolve(actor, id);
+  // A key's token must not mint the owner's Client Secret: that would turn a
+  // read-only or role-limited key into the owner's full rights.
+  if (actor.key) {
+    return fail(Error::forbidden("a token obtained from an API key cannot reset the Client Secret")
+                    .with_reason("api_key_token"));
+  }
   // Admin first: a non-admin must not learn which user ids exist (404 vs 403).
   if (target != actor.user_id) {
     if (auto s = require_admin(actor); !s) return fail(s.error());

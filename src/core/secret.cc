@@ -81,13 +81,45 @@ std::size_t secret_like_run(std::string_view text, std::size_t pos) {
   return 0;
 }
 
+bool is_base64url_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
+}
+
+// Length of the JWT-like run (three non-empty base64url segments, the first
+// starting with "eyJ", i.e. '{"') starting at `pos`, or 0.
+std::size_t jwt_like_run(std::string_view text, std::size_t pos) {
+  if (text.substr(pos, 3) != "eyJ") return 0;
+  std::size_t end = pos;
+  std::size_t segment = 0;
+  int dots = 0;
+  for (; end < text.size(); ++end) {
+    const char c = text[end];
+    if (c == '.' && segment > 0 && dots < 2) {
+      ++dots;
+      segment = 0;
+    } else if (is_base64url_char(c)) {
+      ++segment;
+    } else {
+      break;
+    }
+  }
+  return dots == 2 && segment > 0 ? end - pos : 0;
+}
+
+std::size_t redactable_run(std::string_view text, std::size_t pos) {
+  if (text[pos] == 'l') return secret_like_run(text, pos);
+  if (text[pos] == 'e') return jwt_like_run(text, pos);
+  return 0;
+}
+
 }  // namespace
 
 std::string redact_secrets(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    const std::size_t run = text[i] == 'l' ? secret_like_run(text, i) : 0;
+    const std::size_t run = redactable_run(text, i);
     if (run > 0) {
       out += mask_secret(text.substr(i, run));
       i += run;
@@ -100,7 +132,7 @@ std::string redact_secrets(std::string_view text) {
 
 bool contains_secret_like(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == 'l' && secret_like_run(text, i) > 0) return true;
+    if (redactable_run(text, i) > 0) return true;
   }
   return false;
 }

@@ -50,8 +50,9 @@ bool digests_equal(const Digest& a, const Digest& b);
 std::string mask_secret(std::string_view secret);
 
 // `text` with every run that starts like a latchkey secret (a known prefix
-// and at least 8 base62 characters) masked with mask_secret(), checksum or
-// not: for log lines built from client input (paths, request ids).
+// and at least 8 base62 characters) or looks like a JWT (three base64url
+// segments, the first starting "eyJ") masked with mask_secret(), checksum or
+// not: for log lines and audit records built from client input.
 std::string redact_secrets(std::string_view text);
 
 // True when `text` holds anything redact_secrets() would mask.

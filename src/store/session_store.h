@@ -42,10 +42,12 @@ class SessionStore {
 
   // seed 003, decided in one transaction: when the session (key_id,
   // session_id) exists, is not revoked and its token expires after `now`,
-  // returns it unchanged (reused); otherwise stores `candidate`'s token as
-  // the session's token (creating the session, or replacing an expired or
-  // revoked token: revoked_at is cleared) and returns it. Two concurrent
-  // calls for the same session return the same token.
+  // returns it unchanged (reused); when it is revoked and its token has not
+  // expired, kConflict with reason "session_revoked" (the revocation must
+  // outlive the token); otherwise stores `candidate`'s token as the
+  // session's token (creating the session, or replacing an expired token:
+  // revoked_at is cleared) and returns it. Two concurrent calls for the same
+  // session return the same token.
   virtual Result<LoginOutcome> login_session(const LoginSession& candidate, Instant now) = 0;
 
   virtual Result<std::optional<LoginSession>> find_session(std::string_view key_id,

@@ -81,10 +81,10 @@ struct JwtOptions {
 struct IssuedJwt {
   std::string access_token;  // shown once
   Instant expires_at;
-  std::int64_t expires_in = 0;  // seconds remaining
-  std::string session_id;       // login(): the session the token belongs to
+  std::int64_t expires_in = 0;            // seconds remaining
+  std::string session_id;                 // login(): the session the token belongs to
   std::optional<Instant> key_expires_at;  // the API key's own expiry (empty: never)
-  bool reused = false;          // login(): the session's still-valid token came back
+  bool reused = false;                    // login(): the session's still-valid token came back
   // The key's owner as the token will authenticate it (with its KeyGrant),
   // for audit records of the exchange.
   std::shared_ptr<const Principal> principal;

@@ -183,7 +183,8 @@ TEST_F(Exchange, TamperedJwtRefused) {
 }
 
 // Test that revoking a session refuses its token at once, lists it as
-// revoked, and that the next login gets a new token.
+// revoked, refuses logins on it while its token could be valid, and that a
+// new session id gets a new token.
 TEST_F(Exchange, RevokedSessionRefusedImmediately) {
   const std::string token = login_token("to-revoke");
   ASSERT_EQ(me(token).status, 200);  // now cached
@@ -201,7 +202,12 @@ TEST_F(Exchange, RevokedSessionRefusedImmediately) {
   EXPECT_EQ(json_of(get(path, {bearer_header(owner_token_)}))["sessions"][0]["status"], "revoked");
   EXPECT_EQ(send("DELETE", path + "/no-such", {bearer_header(owner_token_)}).status, 404);
 
-  const std::string fresh = login_token("to-revoke");
+  // The session stays revoked while its token could be valid (409), so the
+  // revocation is never overwritten; a new session id logs in.
+  HttpResult again = login(key_body(R"(, "session_id": "to-revoke")"));
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(reason_of(again), "session_revoked");
+  const std::string fresh = login_token("after-revoke");
   EXPECT_NE(fresh, token);
   EXPECT_EQ(me(fresh).status, 200);
 
@@ -211,8 +217,37 @@ TEST_F(Exchange, RevokedSessionRefusedImmediately) {
   EXPECT_EQ(get(path, {bearer_header(other_token)}).status, 404);
   EXPECT_EQ(send("DELETE", path + "/to-revoke", {bearer_header(other_token)}).status, 404);
   EXPECT_EQ(get(path, {bearer_header(admin_token())}).status, 200);
-  EXPECT_EQ(send("DELETE", path + "/to-revoke", {bearer_header(admin_token())}).status, 204);
+  EXPECT_EQ(send("DELETE", path + "/after-revoke", {bearer_header(admin_token())}).status, 204);
   EXPECT_EQ(reason_of(me(fresh)), "revoked");
+}
+
+// Test invariant 4 against escalation: a token obtained from an API key never
+// administers, even when the key's owner is an admin, and never mints the
+// owner's Client Secret (which would lift the key's role and scope).
+TEST_F(Exchange, KeyTokensNeverAdministerNorResetSecrets) {
+  HttpResult created = post("/api/v1/keys", {bearer_header(admin_token()), kJson},
+                            R"({"name": "admin-key", "expires_in_days": 30})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  HttpResult exchanged =
+      access(R"({"api_key": ")" + json_of(created)["api_key"].get<std::string>() + "\"}");
+  ASSERT_EQ(exchanged.status, 200) << exchanged.body;
+  const std::string admin_jwt = json_of(exchanged)["access_token"];
+  ASSERT_EQ(me(admin_jwt).status, 200);
+
+  HttpResult patch = send("PATCH", "/api/v1/users/" + owner_.user_id,
+                          {bearer_header(admin_jwt), kJson}, R"({"disabled": true})");
+  EXPECT_EQ(patch.status, 403) << patch.body;
+  EXPECT_EQ(reason_of(patch), "api_key_token");
+  EXPECT_EQ(get("/api/v1/audit", {bearer_header(admin_jwt)}).status, 403);
+  EXPECT_EQ(post("/api/v1/roles", {bearer_header(admin_jwt), kJson}, R"({"name": "x"})").status,
+            403);
+  EXPECT_EQ(me(owner_token_).status, 200);  // the owner was not disabled
+
+  for (const std::string& jwt : {admin_jwt, access_token()}) {
+    HttpResult reset = post("/api/v1/users/me/access-key", {bearer_header(jwt)});
+    EXPECT_EQ(reset.status, 403) << reset.body;
+    EXPECT_EQ(reason_of(reset), "api_key_token");
+  }
 }
 
 // Test that deactivating the key refuses its JWTs at once and refuses new exchanges.

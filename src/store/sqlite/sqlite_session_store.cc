@@ -10,7 +10,14 @@ Result<LoginOutcome> SqliteSessionStore::login_session(const LoginSession& candi
   return db_.write([&](Connection& connection) -> Result<LoginOutcome> {
     auto existing = select_session(connection, candidate.key_id, candidate.session_id);
     if (!existing) return fail(existing.error());
-    if (*existing && !(*existing)->revoked_at && (*existing)->token_expires_at > now) {
+    if (*existing && (*existing)->token_expires_at > now) {
+      // A revoked session stays revoked while its token could still be
+      // valid: overwriting the row would drop the only durable record of
+      // the revocation, and the old token would verify again after a restart.
+      if ((*existing)->revoked_at) {
+        return fail(Error::conflict("this session was revoked; log in with a new session_id")
+                        .with_reason("session_revoked"));
+      }
       return LoginOutcome{std::move(**existing), true};
     }
     if (auto s = upsert_session(connection, candidate); !s) return fail(s.error());

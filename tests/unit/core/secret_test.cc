@@ -82,5 +82,18 @@ TEST(Secret, RedactsSecretLikeRunsInText) {
   EXPECT_FALSE(contains_secret_like("trace-123"));
 }
 
+// Test that JWTs (the key exchanges' tokens) are masked too, and that text
+// merely starting like one is left alone.
+TEST(Secret, RedactsJwtLikeRuns) {
+  const std::string jwt = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1c3JfeCJ9.c2lnbmF0dXJlX2J5dGVz";
+  const std::string redacted = redact_secrets("/apps/" + jwt + "/records?x=1");
+  EXPECT_EQ(redacted.find(jwt), std::string::npos) << redacted;
+  EXPECT_EQ(redacted, "/apps/" + mask_secret(jwt) + "/records?x=1");
+  EXPECT_TRUE(contains_secret_like("Bearer " + jwt));
+  for (const std::string text : {"eyJ", "eyJabc.def", "eyJabc..def", "eyJa.b.", "e.y.J"}) {
+    EXPECT_EQ(redact_secrets(text), text) << text;
+  }
+}
+
 }  // namespace
 }  // namespace latchkey

@@ -77,8 +77,10 @@ TEST_P(StoreConformanceTest, LoginSessionReplacesExpiredToken) {
   EXPECT_EQ(next->session.created_at, now);
 }
 
-// Test that revoking a session returns its token, lists it as revoked, and
-// that the next login issues a new token and clears the revocation.
+// Test that revoking a session returns its token and lists it as revoked;
+// that a login on it is refused while that token could be valid (so the
+// revocation survives restarts); and that after it expired, the next login
+// issues a new token and clears the revocation.
 TEST_P(StoreConformanceTest, RevokedSessionGetsNewTokenOnNextLogin) {
   const Instant now = clock_.now();
   ASSERT_TRUE(store_->sessions().login_session(candidate("key_a", "s1", "tok-1", now), now));
@@ -98,8 +100,19 @@ TEST_P(StoreConformanceTest, RevokedSessionGetsNewTokenOnNextLogin) {
   ASSERT_TRUE(after_expiry);
   EXPECT_TRUE(after_expiry->empty());
 
-  auto next = store_->sessions().login_session(candidate("key_a", "s1", "tok-2", now + seconds(7)),
-                                               now + seconds(7));
+  // While the revoked token could be valid, the session stays revoked.
+  auto refused = store_->sessions().login_session(
+      candidate("key_a", "s1", "tok-2", now + seconds(7)), now + seconds(7));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(refused.error().reason, "session_revoked");
+  listed = store_->sessions().revoked_sessions(now + seconds(8));
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].token, "tok-1");
+
+  auto next = store_->sessions().login_session(candidate("key_a", "s1", "tok-2", now + hours(3)),
+                                               now + hours(3));
   ASSERT_TRUE(next);
   EXPECT_FALSE(next->reused);
   EXPECT_EQ(next->session.token, "tok-2");

@@ -31,6 +31,13 @@ using testing::TempDir;
 constexpr std::string_view kGoodKey = "lk_key_good";
 constexpr std::string_view kAdminKey = "lk_key_admin";
 
+// The same user acting with their own account token: a token obtained from an
+// API key never administers (Principal::is_admin).
+Principal account_of(Principal principal) {
+  principal.key.reset();
+  return principal;
+}
+
 class FakeKeys final : public ApiKeyAuthority {
  public:
   Result<ApiKeyFacts> authenticate_key(std::string_view api_key) override {
@@ -284,18 +291,28 @@ TEST_F(JwtServiceTest, RevokedSessionRefusedImmediately) {
   ASSERT_FALSE(hidden);
   EXPECT_EQ(hidden.error().code, ErrorCode::kNotFound);
 
-  auto listed = service_->list_sessions(**admin, "key_good");
+  auto listed = service_->list_sessions(account_of(**admin), "key_good");
   ASSERT_TRUE(listed);
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].session_id, "s-1");
 
-  ASSERT_TRUE(service_->revoke_session(**admin, "key_good", "s-1"));
+  ASSERT_TRUE(service_->revoke_session(account_of(**admin), "key_good", "s-1"));
   EXPECT_EQ(reason(issued->access_token), "revoked");
-  auto unknown = service_->revoke_session(**admin, "key_good", "nope");
+  auto unknown = service_->revoke_session(account_of(**admin), "key_good", "nope");
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
 
-  auto fresh = service_->login(kGoodKey, "s-1", {});
+  // The session stays revoked while its token could still be valid: a login
+  // on it is refused, so the revocation is never overwritten.
+  auto again = service_->login(kGoodKey, "s-1", {});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(again.error().reason, "session_revoked");
+  // A key's token never administers, even when its owner is an admin.
+  auto as_key = service_->revoke_session(**admin, "key_good", "s-1");
+  ASSERT_FALSE(as_key);
+
+  auto fresh = service_->login(kGoodKey, "s-2", {});
   ASSERT_TRUE(fresh);
   EXPECT_NE(fresh->access_token, issued->access_token);
   EXPECT_TRUE(service_->authenticate(fresh->access_token));
@@ -310,7 +327,7 @@ TEST_F(JwtServiceTest, StateSurvivesRestart) {
   auto admin_token = service_->exchange_access(kAdminKey, {});
   auto admin = service_->authenticate(admin_token->access_token);
   ASSERT_TRUE(admin);
-  ASSERT_TRUE(service_->revoke_session(**admin, "key_good", "gone"));
+  ASSERT_TRUE(service_->revoke_session(account_of(**admin), "key_good", "gone"));
   start();
   EXPECT_TRUE(service_->authenticate(kept->access_token));
   EXPECT_EQ(reason(revoked->access_token), "revoked");
@@ -418,7 +435,7 @@ TEST_F(JwtServiceTest, NoAuthenticationSucceedsAfterRevocationReturns) {
     });
   }
   std::this_thread::yield();
-  ASSERT_TRUE(service_->revoke_session(**admin, "key_good", "hot"));
+  ASSERT_TRUE(service_->revoke_session(account_of(**admin), "key_good", "hot"));
   session_revoked.store(true);
   keys_.deactivate("key_good");
   key_deactivated.store(true);
