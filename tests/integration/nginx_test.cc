@@ -15,7 +15,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -43,17 +42,24 @@ int free_port() {
 // examples/nginx/nginx.conf as shipped, with the test's addresses in place
 // of the example's 127.0.0.1:8000 (nginx), :8080 (latchkeyd) and :9000 (the
 // stand-in upstream).
+// `text` with every `from` replaced by `to`.
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (std::size_t at = text.find(from); at != std::string::npos;
+       at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
 std::string nginx_conf(int port, int upstream_port, const std::string& latchkey_url) {
   std::ifstream example(std::string(LATCHKEY_SOURCE_DIR) + "/examples/nginx/nginx.conf");
   std::stringstream text;
   text << example.rdbuf();
   std::string conf = text.str();
   const std::string latchkey = latchkey_url.substr(latchkey_url.find("//") + 2);
-  conf = std::regex_replace(conf, std::regex("127\\.0\\.0\\.1:8000"),
-                            "127.0.0.1:" + std::to_string(port));
-  conf = std::regex_replace(conf, std::regex("127\\.0\\.0\\.1:8080"), latchkey);
-  conf = std::regex_replace(conf, std::regex("127\\.0\\.0\\.1:9000"),
-                            "127.0.0.1:" + std::to_string(upstream_port));
+  conf = replace_all(conf, "127.0.0.1:8000", "127.0.0.1:" + std::to_string(port));
+  conf = replace_all(conf, "127.0.0.1:8080", latchkey);
+  conf = replace_all(conf, "127.0.0.1:9000", "127.0.0.1:" + std::to_string(upstream_port));
   return conf;
 }
 
