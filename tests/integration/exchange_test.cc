@@ -280,19 +280,21 @@ TEST_F(Exchange, OwnerStateRefusesJwt) {
 // Test expiry on the test clock: 900 s for seed 004, 7200 s for seed 003,
 // and that a login after expiry gets a new token.
 TEST_F(Exchange, TokensExpireOnTheClock) {
+  // iat is whole seconds (floored) and the server's clock keeps running
+  // between the calls, so each check stays a full second clear of the edge.
   const std::string short_lived = access_token();
   const std::string session = login_token();
-  server_->advance_clock_seconds(899);
+  server_->advance_clock_seconds(898);
   EXPECT_EQ(me(short_lived).status, 200);
-  server_->advance_clock_seconds(1);
+  server_->advance_clock_seconds(2);
   HttpResult expired = me(short_lived);
   EXPECT_EQ(expired.status, 401);
   EXPECT_EQ(reason_of(expired), "expired");
   EXPECT_EQ(me(session).status, 200);
-  server_->advance_clock_seconds(7200 - 900 - 1);
+  server_->advance_clock_seconds(7200 - 900 - 2);
   EXPECT_EQ(me(session).status, 200);
   EXPECT_EQ(login_token(), session);
-  server_->advance_clock_seconds(1);
+  server_->advance_clock_seconds(2);
   EXPECT_EQ(reason_of(me(session)), "expired");
   const std::string renewed = login_token();
   EXPECT_NE(renewed, session);
