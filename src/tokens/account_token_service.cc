@@ -1,5 +1,7 @@
 #include "tokens/account_token_service.h"
 
+#include "tokens/principal_of_user.h"
+
 namespace latchkey {
 namespace {
 
@@ -16,16 +18,8 @@ Result<std::shared_ptr<const Principal>> principal_of(const User& user, const Ac
   if (user.disabled) {
     return fail(Error::invalid_token("user_disabled", "the user of this token is disabled"));
   }
-  auto p = std::make_shared<Principal>();
-  p->user_id = user.id;
-  p->name = user.name;
-  p->type = user.type;
-  p->api_access = user.api_access;
-  p->modules = user.modules;
-  p->client_id = token.client_id;
-  p->token_issued_at = token.issued_at;
-  p->token_expires_at = token.expires_at;
-  return std::shared_ptr<const Principal>(std::move(p));
+  return std::shared_ptr<const Principal>(
+      principal_of_user(user, token.client_id, token.issued_at, token.expires_at));
 }
 
 }  // namespace

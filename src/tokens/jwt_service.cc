@@ -10,6 +10,7 @@
 #include "core/ids.h"
 #include "store/session_store.h"
 #include "tokens/jwt.h"
+#include "tokens/principal_of_user.h"
 #include "tokens/signing_key_ring.h"
 
 namespace latchkey {
@@ -138,15 +139,7 @@ Error user_state_error(const User& user) {
 
 std::shared_ptr<const Principal> principal_of(const User& user, const ApiKeyFacts& key,
                                               const JwtClaims& claims) {
-  auto p = std::make_shared<Principal>();
-  p->user_id = user.id;
-  p->name = user.name;
-  p->type = user.type;
-  p->api_access = user.api_access;
-  p->modules = user.modules;
-  p->client_id = key.key_id;
-  p->token_issued_at = claims.issued_at;
-  p->token_expires_at = claims.expires_at;
+  auto p = principal_of_user(user, key.key_id, claims.issued_at, claims.expires_at);
   p->key = KeyGrant{key.key_id, key.masked_key, key.role_id, key.read_only, claims.session_id};
   return p;
 }

