@@ -88,6 +88,15 @@ TEST_F(ConfigTest, RejectsWrongTypesInToml) {
   }
 }
 
+// Test that modules beyond the built-in six come from the file, and that a
+// value of the wrong type is refused.
+TEST_F(ConfigTest, ExtraModules) {
+  auto c = load({"--config", write_toml("extra_modules = [\"REPORTS_EXPORT\"]\n")});
+  ASSERT_TRUE(c.has_value()) << c.error().description;
+  EXPECT_EQ(c->config.extra_modules, std::vector<std::string>{"REPORTS_EXPORT"});
+  EXPECT_FALSE(load({"--config", write_toml("extra_modules = \"REPORTS_EXPORT\"\n")}).has_value());
+}
+
 // Test that IPv6 listen addresses parse.
 TEST_F(ConfigTest, Ipv6Listen) {
   auto c = load({"--listen", "[::1]:9000"});
