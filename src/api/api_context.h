@@ -17,6 +17,9 @@ class PermissionService;
 namespace keys {
 class KeyService;
 }
+namespace limits {
+struct Limits;
+}
 class JwtService;
 }  // namespace latchkey
 
@@ -38,6 +41,7 @@ struct ApiContext {
   keys::KeyService* keys = nullptr;                 // seeds 002-004 (keys/)
   JwtService* jwts = nullptr;                       // tokens/jwt_service.h
   const RouteRules* route_rules = nullptr;          // nginx auth_request (auth_request_handlers.h)
+  limits::Limits* limits = nullptr;                 // rate/concurrency limits, stuffing throttle
 };
 
 }  // namespace latchkey::api

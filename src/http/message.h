@@ -2,6 +2,9 @@
 // never Beast types, so they compile fast and are testable without sockets.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,10 +31,33 @@ struct Request {
   std::optional<std::string_view> header(std::string_view name) const;
 };
 
+// A response body produced piece by piece (the gateway relays an upstream
+// body through one). The server pulls pieces one at a time and writes each
+// before asking for the next, so a slow client slows the source down.
+class BodySource {
+ public:
+  struct Chunk {
+    std::string_view data;  // valid until the next read(); empty when done or failed
+    bool done = false;      // the body is complete
+    bool failed = false;    // the source broke: the server closes the connection
+  };
+  virtual ~BodySource() = default;
+  // Calls `next` exactly once, on the connection's I/O thread, with the next
+  // piece (non-empty data), or done, or failed.
+  virtual void read(std::function<void(Chunk)> next) = 0;
+  // The server will not read further (the client went away, a write failed,
+  // or the server is stopping). A pending read() may still complete.
+  virtual void cancel() = 0;
+};
+
 struct Response {
   int status = 200;
   std::vector<Header> headers;
   std::string body;
+  // When set, the body comes from this source instead of `body`: sent with
+  // Content-Length when content_length is set, else chunked (HTTP/1.1).
+  std::shared_ptr<BodySource> body_source;
+  std::optional<std::uint64_t> content_length;
   // Who was served, for the access log only (a user id, never a secret).
   std::string principal_for_log;
 

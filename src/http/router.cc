@@ -33,7 +33,13 @@ std::string_view PathParams::get(std::string_view name) const {
 }
 
 void Router::add(std::string method, std::string pattern, Dispatch dispatch, Handler handler) {
-  Route r{std::move(method), std::move(pattern), {}, dispatch, std::move(handler)};
+  Route r{std::move(method), std::move(pattern), {}, dispatch, std::move(handler), {}};
+  for (auto s : split_path(r.pattern)) r.segments.emplace_back(s);
+  routes_.push_back(std::move(r));
+}
+
+void Router::add_async(std::string method, std::string pattern, AsyncHandler handler) {
+  Route r{std::move(method), std::move(pattern), {}, Dispatch::kAsync, {}, std::move(handler)};
   for (auto s : split_path(r.pattern)) r.segments.emplace_back(s);
   routes_.push_back(std::move(r));
 }
@@ -59,8 +65,13 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     }
     if (!ok) continue;
     if (route.method == method) {
-      result.handler = &route.handler;
+      if (route.dispatch == Dispatch::kAsync) {
+        result.async_handler = &route.async_handler;
+      } else {
+        result.handler = &route.handler;
+      }
       result.dispatch = route.dispatch;
+      result.pattern = &route.pattern;
       result.params = std::move(params);
       result.allowed_methods.clear();
       return result;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,19 +31,46 @@ class PathParams {
 
 using Handler = std::function<Response(const Request&, const PathParams&)>;
 
+class Executor;  // http/executor.h: the connection's Asio executor
+
+// How an asynchronous handler answers (gateway: after an upstream call).
+// Implemented by the server's session (http/internal/session.cc).
+class Responder {
+ public:
+  virtual ~Responder() = default;
+  // Sends the response. Call exactly once, from any thread; later calls and
+  // calls after the client has gone are ignored.
+  virtual void respond(Response response) = 0;
+  // Runs `on_gone` on the connection's I/O thread if the client disconnects
+  // (or the server force-closes the connection) before respond(). Set it at
+  // most once, before any asynchronous work; never called after respond().
+  virtual void on_client_gone(std::function<void()> on_gone) = 0;
+  // The connection's single-threaded executor: asynchronous I/O started on
+  // it runs on the same thread as the session, with no locking.
+  virtual const Executor& executor() const = 0;
+};
+
+// Runs on the connection's I/O thread; must not block. It owns the request.
+using AsyncHandler =
+    std::function<void(Request request, PathParams params, std::shared_ptr<Responder> responder)>;
+
 // Where the server runs a handler. kInline: on the I/O thread (must not block:
 // memory-only work, or store reads that are answered from cache or a quick
 // indexed read). kBlocking: on the blocking pool (store writes wait for a
-// durable group commit).
-enum class Dispatch { kInline, kBlocking };
+// durable group commit). kAsync: the handler starts asynchronous work on the
+// connection's thread and answers through a Responder (Router::add_async()).
+enum class Dispatch { kInline, kBlocking, kAsync };
 
 class Router {
  public:
   void add(std::string method, std::string pattern, Dispatch dispatch, Handler handler);
+  void add_async(std::string method, std::string pattern, AsyncHandler handler);
 
   struct Match {
-    const Handler* handler = nullptr;  // null: no route
+    const Handler* handler = nullptr;             // null: no route (or an async one)
+    const AsyncHandler* async_handler = nullptr;  // set for Dispatch::kAsync
     Dispatch dispatch = Dispatch::kInline;
+    const std::string* pattern = nullptr;  // the matched route's pattern, for metrics
     PathParams params;
     std::string allowed_methods;  // set when the path exists with other methods ("GET, POST")
   };
@@ -58,6 +86,7 @@ class Router {
     std::vector<std::string> segments;
     Dispatch dispatch;
     Handler handler;
+    AsyncHandler async_handler;
   };
   std::vector<Route> routes_;
 };

@@ -37,6 +37,15 @@ class Random;
 
 namespace latchkey::http {
 
+// What the server reports about each answered request (for metrics).
+struct RequestObservation {
+  std::string_view method;
+  std::string_view route;  // the matched route's pattern, or "" when no route matched
+  int status = 0;
+  std::chrono::nanoseconds duration{
+      0};  // from the first byte read to the response handed to the socket
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port (see Server::port())
@@ -62,6 +71,9 @@ struct ServerOptions {
   std::shared_ptr<spdlog::logger> access_logger;
   bool access_log = true;        // one JSON line per request at info level (path only, no query)
   const Clock* clock = nullptr;  // access-log timestamps; null: the system clock
+  // Called on the I/O thread once per answered request; must be cheap and
+  // must not block. Null: nothing is reported.
+  std::function<void(const RequestObservation&)> observer;
 };
 
 class Server {

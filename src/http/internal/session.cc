@@ -225,6 +225,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   void read_request() {
     phase_ = Phase::kReading;
     started_ = SteadyClock::now();
+    route_ = nullptr;
     timed_out_ = false;
     parser_.emplace();
     parser_->header_limit(
@@ -330,6 +331,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     request.request_id = choose_request_id(client_request_id, state_.random);
 
     Router::Match match = state_.router.match(request.method, request.path());
+    route_ = match.pattern;
     if (match.handler == nullptr) {
       if (match.allowed_methods.empty()) {
         return send_response(std::move(request),
@@ -407,6 +409,12 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
       write_access_log(
           options().access_logger ? *options().access_logger : *spdlog::default_logger_raw(),
           request, response.status, started_, response.principal_for_log, state_.clock);
+    }
+
+    if (options().observer) {
+      options().observer(RequestObservation{
+          request.method, route_ != nullptr ? std::string_view(*route_) : std::string_view(),
+          response.status, SteadyClock::now() - started_});
     }
 
     keep_alive_ = keep_alive;
@@ -487,6 +495,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   std::uint64_t served_ = 0;
   std::uint64_t read_generation_ = 0;
   SteadyClock::time_point started_;
+  const std::string* route_ = nullptr;  // the request's route pattern (owned by the router)
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::string_body>> res_;
 };
