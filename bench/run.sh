@@ -20,7 +20,10 @@
 #      exchanges POST /v2/auth/token/access and POST /auth/login;
 #   6. wrk -t2 -c64 --latency: POST /api/v1/account/token, rotating the HTTP
 #      Basic header over N service accounts provisioned through the admin API;
-#   7. a table (--markdown: a markdown table ready to paste).
+#   7. gateway mode (issue 5): GET through latchkeyd's [[gateway_routes]] to
+#      the 2-worker nginx vs straight to it, same connections; then both again
+#      paced at about half of the gateway's peak, for the p99 latency it adds;
+#   8. a table (--markdown: a markdown table ready to paste).
 # wrk, nginx and latchkeyd share the machine's cores; see bench/README.md.
 # --threads N: latchkeyd --threads (default: its own, one per core).
 # --check: exit 1 when a target is missed. --keep: keep the temporary directory
@@ -36,6 +39,8 @@ WRK_THREADS=2 READ_CONNS=32 TOKEN_CONNS=64
 ME_RATIO_TARGET=0.5 ME_P99_TARGET_MS=5 TOKEN_RPS_TARGET=5000
 # targets (issues 3, 4): /v1/authorize and JWT-authenticated /me >= 0.5 x nginx
 HOT_RATIO_TARGET=0.5
+# targets (issue 5): gateway >= 0.5 x direct nginx; p99 added < 1 ms at half load
+GW_RATIO_TARGET=0.5 GW_ADDED_P99_TARGET_MS=1
 WATCHDOG_SECS=${LATCHKEY_BENCH_WATCHDOG_SECS:-360}
 
 usage() { sed -n '/^# Load benchmark/,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
@@ -236,7 +241,15 @@ start_nginx 1
 start_nginx 2
 
 mkdir -p "$WORK/latchkeyd"
-"$LATCHKEYD" --listen 127.0.0.1:0 --data "$WORK/latchkeyd/data" \
+# Gateway mode: one route to the 2-worker nginx, for any authenticated caller.
+cat >"$WORK/latchkeyd/latchkeyd.toml" <<EOF
+[[gateway_routes]]
+method = "GET"
+path = "/gw/ok"
+upstream = "${NGINX_URL[2]%/}"
+action = "authenticated"
+EOF
+"$LATCHKEYD" --config "$WORK/latchkeyd/latchkeyd.toml" --listen 127.0.0.1:0 --data "$WORK/latchkeyd/data" \
   --ready-file "$WORK/latchkeyd/ready" --bootstrap-file "$WORK/latchkeyd/bootstrap.json" \
   ${LK_THREADS:+--threads "$LK_THREADS"} >"$WORK/latchkeyd/latchkeyd.log" 2>&1 &
 LK_PID=$!
@@ -299,6 +312,31 @@ run_wrk key-login "$READ_CONNS" "$LK_PID" "$LK_URL" \
   -s "$ROOT/bench/wrk/post_json.lua" -- /auth/login "$WORK/key.json"
 add_row "latchkeyd POST /auth/login, one session$THREADS_NOTE" "$READ_CONNS" "" "" ""
 
+# 4c. gateway mode (issue 5): through latchkeyd to nginx vs straight to the
+# same nginx, back to back with the same connections.
+run_wrk gw-direct "$READ_CONNS" "${NGINX_PID[2]}" "${NGINX_URL[2]}gw/ok" -s "$ROOT/bench/wrk/summary.lua"
+add_row "nginx direct (gateway's upstream, 2 workers)" "$READ_CONNS" nginx "" ""
+GW_DIRECT_RPS=$R_rps
+run_wrk gateway "$READ_CONNS" "$LK_PID" "$LK_URL/gw/ok" \
+  -H "Authorization: Bearer $ME_TOKEN" -s "$ROOT/bench/wrk/summary.lua"
+GW_PEAK_RPS=$R_rps
+GW_RATIO=$(awk -v a="$R_rps" -v b="$GW_DIRECT_RPS" 'BEGIN{printf "%.2f", a / b}')
+GW_OK=$(ratio_verdict "$GW_RATIO" "$GW_RATIO_TARGET")
+add_row "latchkeyd gateway GET -> nginx$THREADS_NOTE (x direct)" "$READ_CONNS" "$GW_RATIO" ">= ${GW_RATIO_TARGET} x direct" "$GW_OK"
+# Half of the gateway's peak: each connection waits so that conns x 1000 /
+# delay is about peak / 2 (latency makes the real rate a little lower).
+GW_DELAY_MS=$(awk -v p="$GW_PEAK_RPS" -v c="$READ_CONNS" 'BEGIN{d = int(c * 2000 / p + 0.5); print (d < 1) ? 1 : d}')
+export LK_BENCH_WRK_DIR="$ROOT/bench/wrk"
+run_wrk gw-direct-paced "$READ_CONNS" "${NGINX_PID[2]}" "${NGINX_URL[2]}gw/ok" -s "$ROOT/bench/wrk/paced.lua" -- "$GW_DELAY_MS"
+add_row "nginx direct, paced (${GW_DELAY_MS} ms between requests)" "$READ_CONNS" "" "" ""
+GW_DIRECT_P99=$R_p99_us
+run_wrk gateway-paced "$READ_CONNS" "$LK_PID" "$LK_URL/gw/ok" \
+  -H "Authorization: Bearer $ME_TOKEN" -s "$ROOT/bench/wrk/paced.lua" -- "$GW_DELAY_MS"
+GW_ADDED_MS=$(awk -v a="$R_p99_us" -v b="$GW_DIRECT_P99" 'BEGIN{printf "%.2f", (a - b) / 1000}')
+GW_P99_OK=$(awk -v d="$GW_ADDED_MS" -v t="$GW_ADDED_P99_TARGET_MS" -v e=$((R_status_errors + R_errors)) \
+  'BEGIN{print (d < t && e == 0) ? "met" : "MISSED"}')
+add_row "latchkeyd gateway, paced (p99 added ${GW_ADDED_MS} ms)" "$READ_CONNS" "" "p99 added < ${GW_ADDED_P99_TARGET_MS} ms at ~half peak" "$GW_P99_OK"
+
 # 5. durable issuance across many users
 run_wrk token "$TOKEN_CONNS" "$LK_PID" "$LK_URL" -s "$ROOT/bench/wrk/token.lua" -- "$WORK/credentials.txt" "$WRK_THREADS"
 TOKEN_OK=$(awk -v r="$R_rps" -v t="$TOKEN_RPS_TARGET" -v e=$((R_status_errors + R_errors)) \
@@ -339,5 +377,6 @@ else
   echo " Store on $DATA_FS, synchronous 4 KiB write ${FSYNC_MS:-?} ms.)"
 fi
 
-if ((CHECK)) && [[ "$ME_OK" != met || "$TOKEN_OK" != met || "$AUTHZ_OK" != met || "$JWT_OK" != met ]]; then exit 1; fi
+if ((CHECK)) && [[ "$ME_OK" != met || "$TOKEN_OK" != met || "$AUTHZ_OK" != met || "$JWT_OK" != met ||
+  "$GW_OK" != met || "$GW_P99_OK" != met ]]; then exit 1; fi
 exit 0

@@ -12,6 +12,11 @@ packages=(
   clang-format wrk nginx-light python3
 )
 
+# Interop tests (docs/interop.md): authlib and requests for the Python client,
+# npm for newman. A Node.js that is already there (with its own npm) is kept.
+packages+=(python3-authlib python3-requests)
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,4 +28,12 @@ if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}"
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# newman runs examples/postman (tests/integration/interop_test.cc); only when missing.
+if ! command -v newman >/dev/null 2>&1; then
+  npm_sudo=()
+  [ "$(id -u)" -eq 0 ] || npm_sudo=(sudo)
+  echo "install-deps: installing newman (npm install -g newman)"
+  "${npm_sudo[@]}" npm install -g --no-audit --no-fund newman >/dev/null
 fi

@@ -36,6 +36,13 @@ struct Principal {
   Instant token_issued_at;
   Instant token_expires_at;
   std::optional<KeyGrant> key;  // empty for account tokens (seed 000)
+  // OAuth client-credentials token (POST /oauth/token, docs/oauth.md)
+  // narrowed to scope "read": never a write, never administers.
+  bool read_only = false;
+  std::string token_id;  // the JWT's jti; empty for opaque account tokens
+
+  // Neither a read-only key nor a read-only OAuth scope.
+  bool may_write() const { return !read_only && !(key && key->read_only); }
 
   bool has_module(std::string_view module) const {
     return std::find(modules.begin(), modules.end(), module) != modules.end();
@@ -43,7 +50,8 @@ struct Principal {
   // A token obtained from an API key never administers (DESIGN invariant 4:
   // a key never grants more than its role and scope); administration needs
   // the owner's own account token.
-  bool is_admin() const { return !key && has_module(kModuleAdmin); }
+  // A read-scoped OAuth token never administers either.
+  bool is_admin() const { return !key && !read_only && has_module(kModuleAdmin); }
 };
 
 }  // namespace latchkey

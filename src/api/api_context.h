@@ -27,6 +27,8 @@ namespace latchkey::api {
 
 class RouteRules;  // route_rules.h
 
+struct OAuthOptions;  // oauth_handlers.h
+
 struct ApiContext {
   Store& store;
   const Clock& clock;
@@ -42,6 +44,7 @@ struct ApiContext {
   JwtService* jwts = nullptr;                       // tokens/jwt_service.h
   const RouteRules* route_rules = nullptr;          // nginx auth_request (auth_request_handlers.h)
   limits::Limits* limits = nullptr;                 // rate/concurrency limits, stuffing throttle
+  const OAuthOptions* oauth = nullptr;              // OAuth endpoints (oauth_handlers.h)
 };
 
 }  // namespace latchkey::api

@@ -5,6 +5,7 @@
 
 #include "api/audit_hooks.h"
 #include "api/json_io.h"
+#include "api/rate_limit.h"
 #include "api/request_auth.h"
 #include "authz/permission_service.h"
 #include "http/error_response.h"
@@ -113,8 +114,11 @@ void add_authorize_routes(http::Router& r, const ApiContext& ctx) {
   if (ctx.permissions == nullptr) return;
   // Inline: on a cache hit (token and effective permissions) nothing here
   // touches the store; a miss is a few indexed reads, like /api/v1/account/me.
+  // Key-derived tokens count against their key (docs/rate-limits.md).
   r.add("POST", "/v1/authorize", http::Dispatch::kInline,
-        [&ctx](const http::Request& req, const http::PathParams&) { return authorize(ctx, req); });
+        limit_key_requests(ctx, [&ctx](const http::Request& req, const http::PathParams&) {
+          return authorize(ctx, req);
+        }));
 }
 
 }  // namespace latchkey::api

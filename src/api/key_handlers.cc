@@ -1,5 +1,6 @@
 #include "api/key_handlers.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,6 +10,7 @@
 #include "api/request_auth.h"
 #include "keys/key_report.h"
 #include "keys/key_service.h"
+#include "limits/limits.h"
 
 namespace latchkey::api {
 namespace {
@@ -23,9 +25,18 @@ Json optional_time(const std::optional<Instant>& at) {
   return at ? Json(format_rfc3339(*at)) : Json(nullptr);
 }
 
-// The listed form of a key: masked, never the full key.
+Json optional_int_json(const std::optional<int>& value) {
+  return value ? Json(*value) : Json(nullptr);
+}
+
+// The listed form of a key: masked, never the full key. "limits" is the
+// admin's per-key override (null fields: the role's or default limit
+// applies; docs/rate-limits.md).
 Json key_to_json(const ApiKey& key) {
   return Json{{"id", key.id},
+              {"limits",
+               Json{{"requests_per_minute", optional_int_json(key.limits.requests_per_minute)},
+                    {"concurrent_per_route", optional_int_json(key.limits.concurrent_per_route)}}},
               {"user_id", key.user_id},
               {"name", key.name},
               {"masked", key.masked},
@@ -36,6 +47,18 @@ Json key_to_json(const ApiKey& key) {
               {"expires_at", format_rfc3339(key.expires_at)},
               {"last_used_at", optional_time(key.last_used_at)},
               {"deactivated_at", optional_time(key.deactivated_at)}};
+}
+
+// The listed form plus "effective_limits": what the limiter applies to the
+// key now (override > role > default), when limits are enabled.
+Json key_to_json(const ApiContext& ctx, const ApiKey& key) {
+  Json out = key_to_json(key);
+  if (ctx.limits != nullptr && ctx.limits->policy != nullptr) {
+    const limits::KeyLimits effective = ctx.limits->policy->for_key(key.id, key.role_id);
+    out["effective_limits"] = Json{{"requests_per_minute", effective.requests_per_minute},
+                                   {"concurrent_per_route", effective.concurrent_per_route}};
+  }
+  return out;
 }
 
 int hex_value(char c) {
@@ -153,7 +176,7 @@ http::Response list_api_keys(const ApiContext& ctx, const http::Request& request
         **actor, user_id ? std::optional<std::string_view>(*user_id) : std::nullopt, all_users);
     if (!listed) return fail(listed.error());
     Json list = Json::array();
-    for (const ApiKey& key : *listed) list.push_back(key_to_json(key));
+    for (const ApiKey& key : *listed) list.push_back(key_to_json(ctx, key));
     http::Response r = json_response(200, Json{{"keys", std::move(list)}});
     r.principal_for_log = (*actor)->user_id;
     return r;
@@ -173,6 +196,45 @@ http::Response deactivate_api_key(const ApiContext& ctx, const http::Request& re
     });
     if (!key) return fail(key.error());
     http::Response r = json_response(200, key_to_json(*key));
+    r.principal_for_log = (*actor)->user_id;
+    return r;
+  }());
+}
+
+http::Response set_api_key_limits(const ApiContext& ctx, const http::Request& request,
+                                  const http::PathParams& params) {
+  return respond([&]() -> Result<http::Response> {
+    auto service = key_service(ctx);
+    if (!service) return fail(service.error());
+    auto actor = authenticate_bearer(ctx, request);
+    if (!actor) return fail(actor.error());
+    // Admin-only: say so before looking at the body.
+    if (!(*actor)->is_admin()) {
+      return fail(
+          Error::forbidden("only an administrator (with an account token) sets key limits"));
+    }
+    auto body = parse_object_body(request);
+    if (!body) return fail(body.error());
+    if (auto s = reject_unknown_fields(*body, {"requests_per_minute", "concurrent_per_route"});
+        !s) {
+      return fail(s.error());
+    }
+    KeyLimitOverride limits;
+    for (auto [name, field] : {std::pair{"requests_per_minute", &limits.requests_per_minute},
+                               {"concurrent_per_route", &limits.concurrent_per_route}}) {
+      auto value = optional_int(*body, name);
+      if (!value) return fail(value.error());
+      if (*value) {
+        // Out-of-range values are refused by set_limits(); clamp only to fit an int.
+        *field = static_cast<int>(std::clamp<std::int64_t>(**value, -1, 2'000'000'000));
+      }
+    }
+    auto key = (*service)->set_limits(**actor, params.get("id"), limits, [&](const ApiKey& k) {
+      return audit_admin_change(
+          ctx, audit_event(ctx, request, actor->get(), "api_key.limits", audited_resource(k)));
+    });
+    if (!key) return fail(key.error());
+    http::Response r = json_response(200, key_to_json(ctx, *key));
     r.principal_for_log = (*actor)->user_id;
     return r;
   }());

@@ -12,5 +12,9 @@ http::Response list_api_keys(const ApiContext& ctx, const http::Request& request
 http::Response deactivate_api_key(const ApiContext& ctx, const http::Request& request,
                                   const http::PathParams& params);
 http::Response api_key_report(const ApiContext& ctx, const http::Request& request);
+// PUT /api/v1/keys/{id}/limits (ADMIN): a key's rate and concurrency limit
+// override, docs/rate-limits.md.
+http::Response set_api_key_limits(const ApiContext& ctx, const http::Request& request,
+                                  const http::PathParams& params);
 
 }  // namespace latchkey::api

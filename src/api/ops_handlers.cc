@@ -2,6 +2,7 @@
 
 #include "api/json_io.h"
 #include "core/clock.h"
+#include "metrics/metrics.h"
 
 namespace latchkey::api {
 
@@ -14,6 +15,15 @@ http::Response readyz(const ApiContext& ctx, const http::Request&) {
     if (auto s = ctx.store.ping(); !s) return fail(s.error());
     return json_response(200, Json{{"status", "ready"}});
   }());
+}
+
+http::Response metrics_text(const ApiContext&, const http::Request&) {
+  http::Response r;
+  r.status = 200;
+  r.body = metrics::default_registry().render();
+  r.set_header("Content-Type", std::string(metrics::kContentType));
+  r.set_header("Cache-Control", "no-store");
+  return r;
 }
 
 http::Response advance_test_clock(const ApiContext& ctx, const http::Request& request) {

@@ -6,6 +6,7 @@
 
 #include "api/audit_hooks.h"
 #include "api/json_io.h"
+#include "api/rate_limit.h"
 #include "api/request_auth.h"
 #include "authz/permission_service.h"
 #include "core/time.h"
@@ -541,11 +542,14 @@ Response list_modules(const ApiContext& ctx, const Request& request) {
 void add_policy_routes(http::Router& r, const ApiContext& ctx) {
   if (ctx.permissions == nullptr) return;
   using http::Dispatch;
+  // Key-derived tokens count against their key (docs/rate-limits.md).
   auto plain = [&ctx](Response (*fn)(const ApiContext&, const Request&)) {
-    return [&ctx, fn](const Request& req, const PathParams&) { return fn(ctx, req); };
+    return limit_key_requests(
+        ctx, [&ctx, fn](const Request& req, const PathParams&) { return fn(ctx, req); });
   };
   auto with = [&ctx](Response (*fn)(const ApiContext&, const Request&, const PathParams&)) {
-    return [&ctx, fn](const Request& req, const PathParams& p) { return fn(ctx, req, p); };
+    return limit_key_requests(
+        ctx, [&ctx, fn](const Request& req, const PathParams& p) { return fn(ctx, req, p); });
   };
   // Admin changes wait for a durable commit (and the audit record): kBlocking.
   r.add("GET", "/api/v1/modules", Dispatch::kBlocking, plain(list_modules));

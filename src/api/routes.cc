@@ -7,8 +7,11 @@
 #include "api/exchange_handlers.h"
 #include "api/jwks_handlers.h"
 #include "api/key_handlers.h"
+#include "api/oauth_handlers.h"
+#include "api/openapi_handlers.h"
 #include "api/ops_handlers.h"
 #include "api/policy_handlers.h"
+#include "api/rate_limit.h"
 #include "api/user_handlers.h"
 
 namespace latchkey::api {
@@ -19,17 +22,27 @@ using http::Request;
 
 http::Router build_router(const ApiContext& ctx) {
   http::Router r;
-  // Adapters: handlers that do not need path parameters.
-  auto plain = [&ctx](http::Response (*fn)(const ApiContext&, const Request&)) {
-    return [&ctx, fn](const Request& req, const PathParams&) { return fn(ctx, req); };
+  // Adapters: handlers that do not need path parameters. Every request made
+  // with a key-derived token counts against its key's rate limit
+  // (docs/rate-limits.md); `unlimited` is for the routes that take no bearer
+  // token or count on their own (the credential exchanges).
+  auto unlimited = [&ctx](http::Response (*fn)(const ApiContext&, const Request&)) {
+    return http::Handler(
+        [&ctx, fn](const Request& req, const PathParams&) { return fn(ctx, req); });
+  };
+  auto plain = [&ctx, &unlimited](http::Response (*fn)(const ApiContext&, const Request&)) {
+    return limit_key_requests(ctx, unlimited(fn));
   };
   auto with_params =
       [&ctx](http::Response (*fn)(const ApiContext&, const Request&, const PathParams&)) {
-        return [&ctx, fn](const Request& req, const PathParams& p) { return fn(ctx, req, p); };
+        return limit_key_requests(
+            ctx, [&ctx, fn](const Request& req, const PathParams& p) { return fn(ctx, req, p); });
       };
 
   // seed 000: account tokens. Writes wait for a durable commit: kBlocking.
-  r.add("POST", "/api/v1/account/token", Dispatch::kBlocking, plain(issue_account_token));
+  // Credential stuffing: failures throttled per client id and source IP.
+  r.add("POST", "/api/v1/account/token", Dispatch::kBlocking,
+        throttle_client_credentials(ctx, unlimited(issue_account_token)));
   r.add("DELETE", "/api/v1/account/token", Dispatch::kBlocking, plain(revoke_account_token));
   // The hot path: served from the token cache.
   r.add("GET", "/api/v1/account/me", Dispatch::kInline, plain(account_me));
@@ -49,6 +62,7 @@ http::Router build_router(const ApiContext& ctx) {
   r.add("GET", "/api/v1/keys", Dispatch::kBlocking, plain(list_api_keys));
   r.add("POST", "/api/v1/keys/{id}/deactivate", Dispatch::kBlocking,
         with_params(deactivate_api_key));
+  r.add("PUT", "/api/v1/keys/{id}/limits", Dispatch::kBlocking, with_params(set_api_key_limits));
   r.add("GET", "/api/v1/reports/api-keys", Dispatch::kBlocking, plain(api_key_report));
 
   // Audit trail and the reports built on it (docs/audit.md): ADMIN only.
@@ -62,8 +76,11 @@ http::Router build_router(const ApiContext& ctx) {
   r.add("GET", "/v1/auth-request", Dispatch::kBlocking, plain(auth_request));
 
   // API-key exchanges for JWTs, seed-003 sessions, signing keys (docs/jwt.md).
-  r.add("POST", "/v2/auth/token/access", Dispatch::kBlocking, plain(exchange_access_token));
-  r.add("POST", "/auth/login", Dispatch::kBlocking, plain(login_with_api_key));
+  // Each exchange counts against the presented key; failures are throttled.
+  r.add("POST", "/v2/auth/token/access", Dispatch::kBlocking,
+        limit_api_key_exchange(ctx, unlimited(exchange_access_token)));
+  r.add("POST", "/auth/login", Dispatch::kBlocking,
+        limit_api_key_exchange(ctx, unlimited(login_with_api_key)));
   r.add("GET", "/api/v1/keys/{id}/sessions", Dispatch::kBlocking, with_params(list_key_sessions));
   r.add("DELETE", "/api/v1/keys/{id}/sessions/{session_id}", Dispatch::kBlocking,
         with_params(revoke_key_session));
@@ -71,16 +88,29 @@ http::Router build_router(const ApiContext& ctx) {
   r.add("GET", "/api/v1/signing-keys", Dispatch::kBlocking, plain(list_signing_keys));
   r.add("POST", "/api/v1/signing-keys/rotate", Dispatch::kBlocking, plain(rotate_signing_keys));
 
+  // The standard OAuth 2.0 surface (docs/oauth.md). Token issuance and
+  // revocation write (audit, revocations): kBlocking; introspection may end
+  // an expired account token in the store: kBlocking too. Each counts its
+  // own failures against the credential-stuffing throttle.
+  r.add("POST", "/oauth/token", Dispatch::kBlocking, unlimited(oauth_token));
+  r.add("POST", "/oauth/introspect", Dispatch::kBlocking, unlimited(oauth_introspect));
+  r.add("POST", "/oauth/revoke", Dispatch::kBlocking, unlimited(oauth_revoke));
+  r.add("GET", "/.well-known/oauth-authorization-server", Dispatch::kInline,
+        unlimited(oauth_metadata));
+
   // Permission model admin API and the decision API (seed 001,
   // docs/permissions.md).
   add_policy_routes(r, ctx);
   add_authorize_routes(r, ctx);
 
   // Operations.
-  r.add("GET", "/healthz", Dispatch::kInline, plain(healthz));
-  r.add("GET", "/readyz", Dispatch::kBlocking, plain(readyz));
+  r.add("GET", "/healthz", Dispatch::kInline, unlimited(healthz));
+  r.add("GET", "/readyz", Dispatch::kBlocking, unlimited(readyz));
+  // The API description (docs/openapi.json, embedded at build time).
+  r.add("GET", "/openapi.json", Dispatch::kInline, unlimited(openapi));
+  r.add("GET", "/metrics", Dispatch::kInline, plain(metrics_text));
   if (ctx.test_clock != nullptr) {
-    r.add("POST", "/_test/clock/advance", Dispatch::kInline, plain(advance_test_clock));
+    r.add("POST", "/_test/clock/advance", Dispatch::kInline, unlimited(advance_test_clock));
   }
   return r;
 }

@@ -560,6 +560,8 @@ Result<DecisionOutcome> PermissionService::decide(const Principal& principal,
 
   std::optional<policy::KeyRestriction> key;
   if (principal.key) key = policy::KeyRestriction{principal.key->role_id, principal.key->read_only};
+  // An OAuth token narrowed to scope "read" (docs/oauth.md) never writes.
+  if (!principal.key && principal.read_only) key = policy::KeyRestriction{"", true};
   DecisionOutcome outcome{policy::decide(**permissions, app, resolved, key),
                           app != nullptr ? app->name : std::string(), resolved};
   const policy::Decision& d = outcome.decision;

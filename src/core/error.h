@@ -28,6 +28,8 @@ enum class ErrorCode {
   kTooManyRequests,       // 429
   kInternal,              // 500 a bug or a broken store, never the client's fault
   kUnavailable,           // 503 store busy/unavailable or shutting down
+  kBadGateway,            // 502 gateway: the upstream is unreachable or answered badly
+  kGatewayTimeout,        // 504 gateway: the upstream did not answer in time
 };
 
 struct Error {

@@ -47,6 +47,10 @@ int status_of(ErrorCode code) {
       return 500;
     case ErrorCode::kUnavailable:
       return 503;
+    case ErrorCode::kBadGateway:
+      return 502;
+    case ErrorCode::kGatewayTimeout:
+      return 504;
   }
   return 500;
 }
@@ -81,6 +85,10 @@ std::string_view error_name(ErrorCode code) {
       return "server_error";
     case ErrorCode::kUnavailable:
       return "temporarily_unavailable";
+    case ErrorCode::kBadGateway:
+      return "bad_gateway";
+    case ErrorCode::kGatewayTimeout:
+      return "gateway_timeout";
   }
   return "server_error";
 }

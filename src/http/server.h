@@ -8,6 +8,27 @@
 // error_response(). Handlers marked Dispatch::kBlocking run on a separate
 // pool so that a durable write never stalls an I/O thread.
 //
+// Dispatch::kAsync handlers (Router::add_async) run on the I/O thread and
+// answer later through their Responder (from any thread, once). Until then
+// the connection counts as in flight (stop() waits up to drain_timeout) and
+// its socket is watched: end of stream or a reset from the client, or a
+// forced close at the end of a drain, runs on_client_gone and drops any later
+// respond(). A client that half-closes its side after sending the request
+// counts as gone. Over TLS only a bare TCP close or reset is noticed (the
+// watch peeks at raw records; a close_notify ends it, best effort).
+//
+// A Response with a body_source is streamed: Content-Length when
+// content_length is set, else chunked (HTTP/1.1) or delimited by closing the
+// connection (HTTP/1.0). Pieces are read one at a time, each written (within
+// write_timeout) before the next read(); the server lets go of the source as
+// soon as the body ends. A failed source, a failed write, a body longer or
+// shorter than content_length, or a forced close ends the connection and
+// cancel()s the source; HEAD (and 204/304) cancel it unread. Handlers never
+// set framing headers (Content-Length, Transfer-Encoding, Connection).
+//
+// Responders and body sources hold their connection: answer or drop them
+// before the server is destroyed.
+//
 // Thread-safety: stop() is safe from any thread; port() and url() from any
 // thread after start(); run() is called once. The router and the Random must
 // outlive the server; destroy the server only after run() has returned (or if

@@ -267,6 +267,53 @@ Result<ApiKey> KeyService::deactivate(const Principal& actor, std::string_view k
   return finish(std::move(key), now);
 }
 
+Result<ApiKey> KeyService::set_limits(const Principal& actor, std::string_view key_id,
+                                      const KeyLimitOverride& limits, const BeforeChange& before) {
+  if (!actor.is_admin()) {
+    return fail(Error::forbidden("only an administrator (with an account token) sets key limits"));
+  }
+  if (limits.requests_per_minute &&
+      (*limits.requests_per_minute < 0 || *limits.requests_per_minute > 1'000'000)) {
+    return fail(Error::invalid_request(
+        "requests_per_minute must be between 0 (unlimited) and 1000000, or null"));
+  }
+  if (limits.concurrent_per_route &&
+      (*limits.concurrent_per_route < 0 || *limits.concurrent_per_route > 100'000)) {
+    return fail(Error::invalid_request(
+        "concurrent_per_route must be between 0 (unlimited) and 100000, or null"));
+  }
+  auto found = lookup_by_id(key_id);
+  if (!found) return fail(found.error());
+  if (!*found) return fail(key_not_found(key_id));
+  if (before) {
+    if (auto s = before(**found); !s) return fail(s.error());
+  }
+  auto stored = store_.set_key_limits(key_id, limits);
+  if (!stored) return fail(stored.error());
+  if (!*stored) return fail(key_not_found(key_id));
+  ApiKey key = std::move(**stored);
+  {
+    std::unique_lock lock(mu_);
+    auto it = by_id_.find(key.id);
+    if (it != by_id_.end()) {
+      it->second.limits = key.limits;
+    } else {
+      ApiKey memo = key;
+      memo.last_used_at.reset();
+      by_id_[key.id] = memo;
+      by_digest_[digest_key(key.digest)] = key.id;
+    }
+  }
+  return finish(std::move(key), clock_.now());
+}
+
+std::optional<KeyLimitOverride> KeyService::limits_of(std::string_view key_id) const {
+  std::shared_lock lock(mu_);
+  auto it = by_id_.find(std::string(key_id));
+  if (it == by_id_.end() || it->second.limits.empty()) return std::nullopt;
+  return it->second.limits;
+}
+
 Result<ApiKey> KeyService::authenticate(std::string_view presented_key) {
   if (!is_well_formed_secret(presented_key, SecretKind::kApiKey)) {
     return fail(Error::invalid_token(

@@ -121,6 +121,19 @@ class KeyService {
   Result<ApiKey> deactivate(const Principal& actor, std::string_view key_id,
                             const BeforeChange& before = {});
 
+  // Replaces a key's limit override (docs/rate-limits.md; an empty one
+  // clears it). ADMIN only (kForbidden otherwise: key-derived tokens never
+  // administer); kNotFound for an unknown key; kInvalidRequest for a value
+  // out of range (requests_per_minute 0..1000000, concurrent_per_route
+  // 0..100000; 0 = unlimited). `before` runs after the checks, before the
+  // write. In memory (limits_of) once it returns.
+  Result<ApiKey> set_limits(const Principal& actor, std::string_view key_id,
+                            const KeyLimitOverride& limits, const BeforeChange& before = {});
+
+  // In memory, cheap (the rate limiter asks on every limited request): the
+  // key's limit override, or nullopt when it has none or is not loaded.
+  std::optional<KeyLimitOverride> limits_of(std::string_view key_id) const;
+
   // Every key for the admin report (ADMIN only), last use merged.
   Result<std::vector<ApiKey>> report(const Principal& actor);
 

@@ -42,13 +42,17 @@ class LocalRateLimiter final : public RateLimiter {
     const auto limit_size = static_cast<std::size_t>(limit);
     state.admitted = log.size() < limit_size;
     if (state.admitted) log.push_back(now);
-    // A lowered limit leaves more instants than it allows: only the newest
-    // `limit` matter for when room comes back.
-    while (log.size() > limit_size) log.pop_front();
-    state.remaining = static_cast<int>(limit_size - log.size());
-    const Duration until_room =
-        log.size() < limit_size ? Duration::zero() : log.front() + window_ - now;
-    state.reset = ceil_seconds(until_room);
+    // Nothing is forgotten when a limit is lowered: if it is raised again
+    // within the window, the earlier admissions still count. The log is
+    // bounded by the largest limit used within one window.
+    state.remaining = log.size() < limit_size ? static_cast<int>(limit_size - log.size()) : 0;
+    // One more unit is free when the admission that keeps the window full
+    // leaves it: the oldest when there is room already, else the one at
+    // size - limit (only the newest `limit` admissions matter).
+    if (!log.empty()) {
+      const std::size_t blocking = log.size() < limit_size ? 0 : log.size() - limit_size;
+      state.reset = ceil_seconds(log[blocking] + window_ - now);
+    }
     if (!state.admitted) state.retry_after = state.reset;
     return state;
   }

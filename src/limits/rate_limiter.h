@@ -20,8 +20,9 @@ struct RateLimitState {
   bool admitted = false;
   int limit = 0;      // RateLimit-Limit
   int remaining = 0;  // RateLimit-Remaining: admissions left in the current window
-  // RateLimit-Reset: seconds until the window has room again (0 when it has
-  // room now); rounded up.
+  // RateLimit-Reset: seconds until one more request is available (the
+  // admission that keeps the window fullest leaves it), rounded up; 0 when
+  // nothing was admitted in the current window.
   std::chrono::seconds reset{0};
   // Retry-After when refused (equal to reset then); zero when admitted.
   std::chrono::seconds retry_after{0};
@@ -36,7 +37,8 @@ class RateLimiter {
 };
 
 // The in-process limiter (one node; Redis would make it global). Memory is
-// O(limit) per active key; keys idle for a whole window are forgotten.
+// O(limit) per active key; keys idle for a whole window are forgotten. A
+// window is half-open: an admission at t counts until t + window.
 std::unique_ptr<RateLimiter> make_local_rate_limiter(
     const Clock& clock, std::chrono::seconds window = std::chrono::seconds(60));
 

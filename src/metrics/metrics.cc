@@ -202,11 +202,20 @@ Histogram& Registry::histogram(std::string name, std::string help,
   return histogram_family(std::move(name), std::move(help), {}, std::move(upper_bounds)).with({});
 }
 
-void Registry::gauge_callback(std::string name, std::string help, std::function<double()> read) {
+void Registry::callback(std::string name, std::string help, std::string_view type,
+                        std::function<double()> read) {
   std::lock_guard lock(mu_);
   auto& slot = entries_[name];
-  slot = std::make_unique<Entry>(Entry{std::move(name), std::move(help), "gauge", {}, {}});
-  slot->metric = std::move(read);
+  slot = std::make_unique<Entry>(
+      Entry{std::move(name), std::move(help), std::string(type), {}, std::move(read)});
+}
+
+void Registry::gauge_callback(std::string name, std::string help, std::function<double()> read) {
+  callback(std::move(name), std::move(help), "gauge", std::move(read));
+}
+
+void Registry::counter_callback(std::string name, std::string help, std::function<double()> read) {
+  callback(std::move(name), std::move(help), "counter", std::move(read));
 }
 
 void Registry::remove_callback(std::string_view name) {

@@ -119,6 +119,8 @@ class Registry {
   // buffer depth). `read` must be safe from any thread and outlive the
   // registry's use, or be removed with remove_callback(name).
   void gauge_callback(std::string name, std::string help, std::function<double()> read);
+  // The same for a monotonic total owned elsewhere (a cache's hit count).
+  void counter_callback(std::string name, std::string help, std::function<double()> read);
   void remove_callback(std::string_view name);
 
   // Every metric, sorted by name, in the Prometheus text exposition format
@@ -127,6 +129,8 @@ class Registry {
 
  private:
   struct Entry;
+  void callback(std::string name, std::string help, std::string_view type,
+                std::function<double()> read);
   Entry& entry(std::string name, std::string help, std::string_view type,
                std::vector<std::string> label_names);
 

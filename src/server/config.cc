@@ -80,6 +80,104 @@ Status parse_route_rules(const toml::node& node, std::vector<api::RouteRuleSpec>
   return {};
 }
 
+// [[role_limits]] tables: {role, requests_per_minute?, concurrent_per_route?}.
+Status parse_role_limits(const toml::node& node, std::vector<RoleLimitSpec>& out) {
+  const toml::array* entries = node.as_array();
+  if (entries == nullptr) {
+    return fail(Error::invalid_request("role_limits must be an array of tables ([[role_limits]])"));
+  }
+  for (std::size_t i = 0; i < entries->size(); ++i) {
+    const std::string where = "role_limits[" + std::to_string(i) + "]: ";
+    const toml::table* entry = (*entries)[i].as_table();
+    if (entry == nullptr) return fail(Error::invalid_request(where + "must be a table"));
+    RoleLimitSpec spec;
+    for (const auto& [key, value] : *entry) {
+      const std::string_view k = key.str();
+      if (k == "role") {
+        const auto text = value.value_exact<std::string>();
+        if (!text) return fail(Error::invalid_request(where + "role must be a string"));
+        spec.role = *text;
+      } else if (k == "requests_per_minute" || k == "concurrent_per_route") {
+        const auto number = value.value_exact<std::int64_t>();
+        if (!number)
+          return fail(Error::invalid_request(where + std::string(k) + " must be an integer"));
+        (k == "requests_per_minute" ? spec.requests_per_minute : spec.concurrent_per_route) =
+            *number;
+      } else {
+        return fail(
+            Error::invalid_request(where + "unknown key \"" + std::string(k) +
+                                   "\" (known: role, requests_per_minute, concurrent_per_route)"));
+      }
+    }
+    if (spec.role.empty()) return fail(Error::invalid_request(where + "role is required"));
+    out.push_back(std::move(spec));
+  }
+  return {};
+}
+
+// [[gateway_routes]] tables (gateway/route_table.h); compiled later by validate().
+Status parse_gateway_routes(const toml::node& node, std::vector<gateway::GatewayRouteSpec>& out) {
+  const toml::array* routes = node.as_array();
+  if (routes == nullptr) {
+    return fail(
+        Error::invalid_request("gateway_routes must be an array of tables ([[gateway_routes]])"));
+  }
+  for (std::size_t i = 0; i < routes->size(); ++i) {
+    const std::string where = "gateway_routes[" + std::to_string(i) + "]: ";
+    const toml::table* route = (*routes)[i].as_table();
+    if (route == nullptr) return fail(Error::invalid_request(where + "must be a table"));
+    gateway::GatewayRouteSpec spec;
+    const std::pair<const char*, std::string*> strings[] = {
+        {"method", &spec.method},
+        {"path", &spec.path},
+        {"upstream", &spec.upstream},
+        {"action", &spec.action},
+        {"application", &spec.application},
+        {"application_param", &spec.application_param},
+        {"step", &spec.step},
+        {"step_param", &spec.step_param}};
+    for (const auto& [key, value] : *route) {
+      const std::string_view k = key.str();
+      bool known = false;
+      for (const auto& [name, field] : strings) {
+        if (k != name) continue;
+        known = true;
+        const auto text = value.value_exact<std::string>();
+        if (!text) return fail(Error::invalid_request(where + name + " must be a string"));
+        *field = *text;
+      }
+      if (known) continue;
+      if (k == "forward_authorization") {
+        const auto flag = value.value_exact<bool>();
+        if (!flag) {
+          return fail(
+              Error::invalid_request(where + "forward_authorization must be true or false"));
+        }
+        spec.forward_authorization = *flag;
+      } else if (k == "timeout_ms" || k == "connect_timeout_ms") {
+        const auto number = value.value_exact<std::int64_t>();
+        if (!number) {
+          return fail(Error::invalid_request(where + std::string(k) + " must be an integer"));
+        }
+        (k == "timeout_ms" ? spec.timeout_ms : spec.connect_timeout_ms) = *number;
+      } else {
+        return fail(Error::invalid_request(
+            where + "unknown key \"" + std::string(k) +
+            "\" (known: method, path, upstream, action, application, application_param, step, "
+            "step_param, forward_authorization, timeout_ms, connect_timeout_ms)"));
+      }
+    }
+    for (const auto& [name, value] : {std::pair{"method", &spec.method},
+                                      {"path", &spec.path},
+                                      {"upstream", &spec.upstream},
+                                      {"action", &spec.action}}) {
+      if (value->empty()) return fail(Error::invalid_request(where + name + " is required"));
+    }
+    out.push_back(std::move(spec));
+  }
+  return {};
+}
+
 Status apply_toml_file(const std::string& path, Config& c) {
   toml::table table;
   try {
@@ -110,8 +208,18 @@ Status apply_toml_file(const std::string& path, Config& c) {
                                                             "jwt_issuer",
                                                             "jwt_audience",
                                                             "signing_key_rotation_days",
+                                                            "oauth_access_token_ttl",
+                                                            "public_url",
                                                             "route_rules",
-                                                            "extra_modules"};
+                                                            "gateway_routes",
+                                                            "extra_modules",
+                                                            "rate_limit_per_minute",
+                                                            "concurrency_per_route",
+                                                            "role_limits",
+                                                            "auth_throttle_client_failures",
+                                                            "auth_throttle_ip_failures",
+                                                            "auth_throttle_max_delay_s",
+                                                            "auth_throttle_forget_s"};
   for (const auto& [key, value] : table) {
     if (!kKnown.contains(key.str())) {
       return fail(Error::invalid_request("config file " + path + ": unknown key \"" +
@@ -157,6 +265,26 @@ Status apply_toml_file(const std::string& path, Config& c) {
   str("jwt_issuer", c.jwt_issuer);
   str("jwt_audience", c.jwt_audience);
   num("signing_key_rotation_days", c.signing_key_rotation_days);
+  num("oauth_access_token_ttl", c.oauth_access_token_ttl_seconds);
+  str("public_url", c.public_url);
+  num("rate_limit_per_minute", c.rate_limit_per_minute);
+  num("concurrency_per_route", c.concurrency_per_route);
+  num("auth_throttle_client_failures", c.auth_throttle_client_failures);
+  num("auth_throttle_ip_failures", c.auth_throttle_ip_failures);
+  num("auth_throttle_max_delay_s", c.auth_throttle_max_delay_s);
+  num("auth_throttle_forget_s", c.auth_throttle_forget_s);
+  if (const toml::node* limits = table.get("role_limits")) {
+    c.role_limits.clear();
+    if (auto s = parse_role_limits(*limits, c.role_limits); !s) {
+      return fail(Error::invalid_request("config file " + path + ": " + s.error().description));
+    }
+  }
+  if (const toml::node* routes = table.get("gateway_routes")) {
+    c.gateway_routes.clear();
+    if (auto s = parse_gateway_routes(*routes, c.gateway_routes); !s) {
+      return fail(Error::invalid_request("config file " + path + ": " + s.error().description));
+    }
+  }
   if (const toml::node* rules = table.get("route_rules")) {
     c.route_rules.clear();
     if (auto s = parse_route_rules(*rules, c.route_rules); !s) {
@@ -230,6 +358,16 @@ Status validate(const Config& c) {
   if (c.jwt_issuer.empty() || c.jwt_audience.empty()) {
     return fail(Error::invalid_request("jwt_issuer and jwt_audience must not be empty"));
   }
+  if (c.oauth_access_token_ttl_seconds < 1 || c.oauth_access_token_ttl_seconds > 86'400) {
+    return fail(
+        Error::invalid_request("oauth_access_token_ttl must be between 1 and 86400 seconds"));
+  }
+  if (!c.public_url.empty() &&
+      ((!c.public_url.starts_with("http://") && !c.public_url.starts_with("https://")) ||
+       c.public_url.find_first_of("?# ") != std::string::npos)) {
+    return fail(Error::invalid_request(
+        "public_url must be an absolute http:// or https:// URL without query or fragment"));
+  }
   if (c.signing_key_rotation_days < 0 || c.signing_key_rotation_days > 3650) {
     return fail(
         Error::invalid_request("signing_key_rotation_days must be between 0 (never) and 3650"));
@@ -245,8 +383,50 @@ Status validate(const Config& c) {
                                          "starting with a letter, at most 64)"));
     }
   }
+  if (auto routes = gateway::compile_gateway_routes(c.gateway_routes); !routes) {
+    return fail(Error::invalid_request("bad gateway route: " + routes.error().description));
+  }
   if (auto rules = api::RouteRules::compile(c.route_rules); !rules) {
     return fail(Error::invalid_request("bad nginx route rule: " + rules.error().description));
+  }
+  // Limits (docs/rate-limits.md): 0 means unlimited for the per-key limits.
+  constexpr std::int64_t kMaxRate = 1'000'000;
+  constexpr std::int64_t kMaxConcurrency = 100'000;
+  if (c.rate_limit_per_minute < 0 || c.rate_limit_per_minute > kMaxRate) {
+    return fail(
+        Error::invalid_request("rate_limit_per_minute must be between 0 (unlimited) and 1000000"));
+  }
+  if (c.concurrency_per_route < 0 || c.concurrency_per_route > kMaxConcurrency) {
+    return fail(
+        Error::invalid_request("concurrency_per_route must be between 0 (unlimited) and 100000"));
+  }
+  std::set<std::string, std::less<>> limited_roles;
+  for (const RoleLimitSpec& role : c.role_limits) {
+    if (!limited_roles.insert(role.role).second) {
+      return fail(Error::invalid_request("role_limits: role \"" + role.role + "\" appears twice"));
+    }
+    if (role.requests_per_minute &&
+        (*role.requests_per_minute < 0 || *role.requests_per_minute > kMaxRate)) {
+      return fail(Error::invalid_request("role_limits: requests_per_minute of \"" + role.role +
+                                         "\" must be between 0 (unlimited) and 1000000"));
+    }
+    if (role.concurrent_per_route &&
+        (*role.concurrent_per_route < 0 || *role.concurrent_per_route > kMaxConcurrency)) {
+      return fail(Error::invalid_request("role_limits: concurrent_per_route of \"" + role.role +
+                                         "\" must be between 0 (unlimited) and 100000"));
+    }
+  }
+  if (c.auth_throttle_client_failures < 1 || c.auth_throttle_client_failures > 1'000'000 ||
+      c.auth_throttle_ip_failures < 1 || c.auth_throttle_ip_failures > 1'000'000) {
+    return fail(Error::invalid_request(
+        "auth_throttle_client_failures and auth_throttle_ip_failures must be between 1 and "
+        "1000000"));
+  }
+  if (c.auth_throttle_max_delay_s < 1 || c.auth_throttle_max_delay_s > 86'400) {
+    return fail(Error::invalid_request("auth_throttle_max_delay_s must be between 1 and 86400"));
+  }
+  if (c.auth_throttle_forget_s < 1 || c.auth_throttle_forget_s > 86'400) {
+    return fail(Error::invalid_request("auth_throttle_forget_s must be between 1 and 86400"));
   }
   static const std::set<std::string, std::less<>> kLevels = {"trace", "debug", "info",
                                                              "warn",  "error", "off"};
@@ -341,10 +521,34 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
   app.add_option("--signing-key-rotation-days", c.signing_key_rotation_days,
                  "rotate the JWT signing key every this many days (0: never)")
       ->envname("LATCHKEY_SIGNING_KEY_ROTATION_DAYS");
+  app.add_option("--oauth-access-token-ttl", c.oauth_access_token_ttl_seconds,
+                 "lifetime of POST /oauth/token tokens in seconds (default 3600)")
+      ->envname("LATCHKEY_OAUTH_ACCESS_TOKEN_TTL");
+  app.add_option("--public-url", c.public_url,
+                 "absolute URL clients reach this server at (OAuth metadata; default: from Host)")
+      ->envname("LATCHKEY_PUBLIC_URL");
   app.add_option("--extra-modules", c.extra_modules,
                  "extra permission modules, comma-separated (docs/permissions.md)")
       ->delimiter(',')
       ->envname("LATCHKEY_EXTRA_MODULES");
+  app.add_option("--rate-limit-per-minute", c.rate_limit_per_minute,
+                 "requests per minute per API key (0: unlimited; default 60)")
+      ->envname("LATCHKEY_RATE_LIMIT_PER_MINUTE");
+  app.add_option("--concurrency-per-route", c.concurrency_per_route,
+                 "in-flight requests per API key per route (0: unlimited; default 5)")
+      ->envname("LATCHKEY_CONCURRENCY_PER_ROUTE");
+  app.add_option("--auth-throttle-client-failures", c.auth_throttle_client_failures,
+                 "failed authentications per client id before delays start (default 5)")
+      ->envname("LATCHKEY_AUTH_THROTTLE_CLIENT_FAILURES");
+  app.add_option("--auth-throttle-ip-failures", c.auth_throttle_ip_failures,
+                 "failed authentications per source IP before delays start (default 20)")
+      ->envname("LATCHKEY_AUTH_THROTTLE_IP_FAILURES");
+  app.add_option("--auth-throttle-max-delay-s", c.auth_throttle_max_delay_s,
+                 "longest authentication delay in seconds (default 300)")
+      ->envname("LATCHKEY_AUTH_THROTTLE_MAX_DELAY_S");
+  app.add_option("--auth-throttle-forget-s", c.auth_throttle_forget_s,
+                 "seconds without a failure after which a failure count is forgotten (900)")
+      ->envname("LATCHKEY_AUTH_THROTTLE_FORGET_S");
   app.add_flag("--insecure-test-clock", c.insecure_test_clock,
                "TESTS ONLY: expose POST /_test/clock/advance");
   try {

@@ -4,13 +4,23 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "api/route_rules.h"
 #include "core/error.h"
+#include "gateway/route_table.h"
 
 namespace latchkey::server {
+
+// [[role_limits]] (docs/rate-limits.md): the limits of keys that carry this
+// role, over the defaults; an absent field keeps the default.
+struct RoleLimitSpec {
+  std::string role;  // a role id
+  std::optional<std::int64_t> requests_per_minute;
+  std::optional<std::int64_t> concurrent_per_route;
+};
 
 struct Config {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free port
@@ -45,12 +55,32 @@ struct Config {
   std::string jwt_issuer = "latchkey";
   std::string jwt_audience = "latchkey";
   std::int64_t signing_key_rotation_days = 30;
+  // OAuth 2.0 (docs/oauth.md): lifetime of POST /oauth/token tokens
+  // (seconds), and the absolute URL clients reach this server at, for the
+  // RFC 8414 metadata (empty: from the request's Host header).
+  std::int64_t oauth_access_token_ttl_seconds = 3600;
+  std::string public_url;
   // nginx auth_request (docs/nginx.md): [[route_rules]] tables, validated
   // (compiled) by load_config; first match wins, no match denies.
   std::vector<api::RouteRuleSpec> route_rules;
+  // Gateway mode (docs/gateway.md): [[gateway_routes]] tables, validated
+  // (compiled) by load_config.
+  std::vector<gateway::GatewayRouteSpec> gateway_routes;
   // Permission model (docs/permissions.md): module names added to the
   // built-in RECORDS, IMPORT, TABLE_REPORTS_READ, STATUS, ADMIN, BUILD.
   std::vector<std::string> extra_modules;
+  // Limits (docs/rate-limits.md): per API key, requests per sliding minute
+  // and in-flight requests per route (seed 004: 60 and 5; 0 = unlimited),
+  // per-role overrides, and the token endpoints' credential-stuffing
+  // throttle (free failures per client id / per source IP, longest delay,
+  // seconds without a failure after which a count is forgotten).
+  std::int64_t rate_limit_per_minute = 60;
+  std::int64_t concurrency_per_route = 5;
+  std::vector<RoleLimitSpec> role_limits;
+  std::int64_t auth_throttle_client_failures = 5;
+  std::int64_t auth_throttle_ip_failures = 20;
+  std::int64_t auth_throttle_max_delay_s = 300;
+  std::int64_t auth_throttle_forget_s = 900;
 
   // Derived from `listen`.
   std::string host() const;

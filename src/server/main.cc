@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -17,18 +18,24 @@
 #include "accounts/client_authenticator.h"
 #include "accounts/user_service.h"
 #include "api/key_authority.h"
+#include "api/oauth_handlers.h"
 #include "api/route_rules.h"
 #include "api/routes.h"
 #include "audit/buffered_audit_log.h"
 #include "authz/permission_service.h"
 #include "core/clock.h"
 #include "core/random.h"
+#include "gateway/gateway.h"
 #include "http/server.h"
 #include "keys/key_service.h"
 #include "keys/last_used_flusher.h"
+#include "limits/limit_policy.h"
+#include "limits/limits.h"
 #include "server/bootstrap.h"
 #include "server/buffered_stderr_sink.h"
 #include "server/config.h"
+#include "server/request_metrics.h"
+#include "server/service_metrics.h"
 #include "store/audit_store.h"
 #include "store/store.h"
 #include "tokens/account_token_cache.h"
@@ -160,6 +167,7 @@ int run(int argc, char** argv) {
   jwt_options.login_token_ttl = std::chrono::seconds(config.key_login_token_ttl_seconds);
   jwt_options.access_token_ttl = std::chrono::seconds(config.key_access_token_ttl_seconds);
   jwt_options.rotation_period = std::chrono::hours(24 * config.signing_key_rotation_days);
+  jwt_options.oauth_access_token_ttl = std::chrono::seconds(config.oauth_access_token_ttl_seconds);
   auto jwt_service = JwtService::create(**store, key_authority, clock, random, jwt_options);
   if (!jwt_service)
     return fatal("cannot load JWT signing keys: " + jwt_service.error().description);
@@ -182,7 +190,48 @@ int run(int argc, char** argv) {
         return ctx.permissions->is_member(user_id, role_id);
       });
   ctx.route_rules = &*route_rules;
-  const http::Router router = api::build_router(ctx);
+  // OAuth 2.0 endpoints (docs/oauth.md): the base URL of the RFC 8414 metadata.
+  const api::OAuthOptions oauth_options{config.public_url, !config.tls_cert.empty()};
+  ctx.oauth = &oauth_options;
+  // Limits (docs/rate-limits.md): per-key rate (an admin's per-key override
+  // > the key's role limits > the defaults), per-key-per-route concurrency
+  // and the token endpoints' credential-stuffing throttle. In this process
+  // only: a node counts its own requests. Set before the router is built.
+  limits::Limits limits;
+  limits.rate = limits::make_local_rate_limiter(clock);
+  limits::AuthThrottleOptions throttle_options;
+  throttle_options.client_free_failures = static_cast<int>(config.auth_throttle_client_failures);
+  throttle_options.ip_free_failures = static_cast<int>(config.auth_throttle_ip_failures);
+  throttle_options.max_delay = std::chrono::seconds(config.auth_throttle_max_delay_s);
+  throttle_options.forget_after = std::chrono::seconds(config.auth_throttle_forget_s);
+  limits.auth_throttle = std::make_unique<limits::AuthThrottle>(clock, throttle_options);
+  {
+    std::map<std::string, limits::LimitOverride, std::less<>> roles;
+    for (const RoleLimitSpec& role : config.role_limits) {
+      limits::LimitOverride& over = roles[role.role];
+      if (role.requests_per_minute)
+        over.requests_per_minute = static_cast<int>(*role.requests_per_minute);
+      if (role.concurrent_per_route)
+        over.concurrent_per_route = static_cast<int>(*role.concurrent_per_route);
+    }
+    limits.policy = std::make_unique<limits::ConfiguredLimitPolicy>(
+        limits::KeyLimits{static_cast<int>(config.rate_limit_per_minute),
+                          static_cast<int>(config.concurrency_per_route)},
+        std::move(roles),
+        [&key_service](std::string_view key_id) -> std::optional<limits::LimitOverride> {
+          auto over = key_service.limits_of(key_id);
+          if (!over) return std::nullopt;
+          return limits::LimitOverride{over->requests_per_minute, over->concurrent_per_route};
+        });
+  }
+  ctx.limits = &limits;
+  http::Router mutable_router = api::build_router(ctx);
+  // Gateway mode (docs/gateway.md): after the API's own routes.
+  auto gateway_routes = gateway::compile_gateway_routes(config.gateway_routes);
+  if (!gateway_routes) return fatal("bad gateway route: " + gateway_routes.error().description);
+  gateway::add_gateway_routes(mutable_router, ctx, *gateway_routes,
+                              {.client_tls = !config.tls_cert.empty()});
+  const http::Router router = std::move(mutable_router);
 
   http::ServerOptions options;
   options.host = config.host();
@@ -197,6 +246,10 @@ int run(int argc, char** argv) {
   options.access_log = config.access_log;
   options.access_logger = access_logger;
   options.clock = &clock;
+  // /metrics (docs/metrics.md): requests by route and status, latencies,
+  // and the services' own cache and audit counters.
+  options.observer = request_metrics_observer();
+  register_service_metrics(**jwt_service, permissions, audit_log);
   auto server = http::Server::start(options, router, random);
   if (!server) return fatal(server.error().description);
   const std::string url = (*server)->url();
@@ -257,6 +310,7 @@ int run(int argc, char** argv) {
   // If run() returned for another reason, release the watcher.
   pthread_kill(signal_watcher.native_handle(), SIGTERM);
   signal_watcher.join();
+  unregister_service_metrics();
   // Every request has been answered: store what they recorded.
   key_last_used.stop();  // the last batch of API key last-used times
   audit_log.shutdown();

@@ -27,6 +27,15 @@ namespace latchkey {
 enum class KeyStatus { kActive, kInactive, kExpired };
 std::string_view to_string(KeyStatus status);
 
+// An admin's per-key limits (docs/rate-limits.md), over the key's role
+// limits and the defaults; an unset field falls through. 0 = unlimited.
+struct KeyLimitOverride {
+  std::optional<int> requests_per_minute;
+  std::optional<int> concurrent_per_route;
+  bool empty() const { return !requests_per_minute && !concurrent_per_route; }
+  bool operator==(const KeyLimitOverride&) const = default;
+};
+
 // One API key. `status` as stored is kActive or kInactive; KeyService fills
 // in kExpired from its clock before handing a key out.
 struct ApiKey {
@@ -43,6 +52,7 @@ struct ApiKey {
   std::optional<Instant> deactivated_at;
   std::string deactivated_by;  // user id of whoever deactivated it
   std::optional<Instant> last_used_at;
+  KeyLimitOverride limits;  // migration 6
 };
 
 // A coalesced "last used" observation (see KeyService::note_used).
@@ -78,6 +88,11 @@ class KeyStore {
   // last_used_at backwards; unknown key ids are ignored. Returns the number
   // of keys whose last_used_at changed.
   virtual Result<int> record_key_usage(const std::vector<KeyUsage>& usages) = 0;
+
+  // Replaces the key's limit override (an empty one clears it). Returns the
+  // key as it is after the call, or nullopt when there is no such key.
+  virtual Result<std::optional<ApiKey>> set_key_limits(std::string_view id,
+                                                       const KeyLimitOverride& limits) = 0;
 };
 
 }  // namespace latchkey

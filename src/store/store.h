@@ -30,6 +30,7 @@ namespace latchkey {
 class AuditStore;
 class KeyStore;
 class PolicyStore;
+class RevokedTokenStore;
 class SessionStore;
 class SigningKeyStore;
 
@@ -52,6 +53,7 @@ class Store {
   virtual KeyStore& keys() = 0;
   virtual SessionStore& sessions() = 0;
   virtual SigningKeyStore& signing_keys() = 0;
+  virtual RevokedTokenStore& revoked_tokens() = 0;  // revoked_token_store.h
 
   // --- users ---------------------------------------------------------------
   // kConflict when the name or id is taken.

@@ -3,12 +3,32 @@
 #include <algorithm>
 #include <mutex>
 
+#include "metrics/metrics.h"
+
 namespace latchkey {
 
+namespace {
+
+metrics::Counter& lookups(std::string_view outcome) {
+  return metrics::default_registry()
+      .counter_family("latchkey_account_token_cache_lookups_total",
+                      "Account-token cache lookups by outcome (hit, miss).", {"outcome"})
+      .with({outcome});
+}
+
+}  // namespace
+
 std::shared_ptr<const Principal> AccountTokenCache::find(const Digest& digest) const {
+  static metrics::Counter& hits = lookups("hit");
+  static metrics::Counter& misses = lookups("miss");
   std::shared_lock lock(mu_);
   const auto it = by_digest_.find(digest);
-  return it == by_digest_.end() ? nullptr : it->second;
+  if (it == by_digest_.end()) {
+    misses.inc();
+    return nullptr;
+  }
+  hits.inc();
+  return it->second;
 }
 
 void AccountTokenCache::insert_if_current(std::uint64_t epoch, const Digest& digest,

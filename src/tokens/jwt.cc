@@ -83,12 +83,17 @@ Result<std::string> encode_jwt(const JwtClaims& claims, std::string_view kid, co
   Json payload = {{"iss", claims.issuer},
                   {"aud", claims.audience},
                   {"sub", claims.subject},
-                  {"key_id", claims.key_id},
                   {"scope", claims.scope},
-                  {"role", claims.role},
                   {"iat", unix_seconds(claims.issued_at)},
                   {"exp", unix_seconds(claims.expires_at)},
                   {"jti", claims.jwt_id}};
+  if (claims.grant.empty()) {
+    payload["key_id"] = claims.key_id;
+    payload["role"] = claims.role;
+  } else {  // OAuth client credentials: no key behind the token
+    payload["gty"] = claims.grant;
+    payload["client_id"] = claims.client_id;
+  }
   if (!claims.session_id.empty()) payload["sid"] = claims.session_id;
   std::string token = base64url_encode(header.dump());
   token += '.';
@@ -152,6 +157,15 @@ Result<JwtClaims> verify_jwt(std::string_view token, const JwtKeyLookup& keys,
   const std::string* sub = string_claim(*payload, "sub");
   const std::string* key_id = string_claim(*payload, "key_id");
   const std::string* jti = string_claim(*payload, "jti");
+  // OAuth client-credentials tokens carry gty + client_id instead of key_id.
+  const std::string* gty = string_claim(*payload, "gty");
+  const std::string* client_id = string_claim(*payload, "client_id");
+  if (payload->contains("gty") &&
+      (gty == nullptr || *gty != kClientCredentialsGrant || client_id == nullptr ||
+       client_id->empty() || payload->contains("key_id"))) {
+    return fail(malformed("has an unsupported gty or lacks client_id"));
+  }
+  if (gty != nullptr) key_id = client_id;  // stands in for the required key_id below
   if (!exp || !iat || sub == nullptr || key_id == nullptr || jti == nullptr) {
     return fail(malformed("lacks a required claim (exp, iat, sub, key_id, jti)"));
   }
@@ -171,7 +185,12 @@ Result<JwtClaims> verify_jwt(std::string_view token, const JwtKeyLookup& keys,
   claims.issuer = *iss;
   claims.audience = std::string(expect.audience);
   claims.subject = *sub;
-  claims.key_id = *key_id;
+  if (gty != nullptr) {
+    claims.grant = *gty;
+    claims.client_id = *client_id;
+  } else {
+    claims.key_id = *key_id;
+  }
   claims.jwt_id = *jti;
   claims.issued_at = from_unix_seconds(*iat);
   if (const std::string* scope = string_claim(*payload, "scope")) claims.scope = *scope;

@@ -39,7 +39,14 @@ struct JwtClaims {
   Instant issued_at;       // iat (seconds)
   Instant expires_at;      // exp (seconds)
   std::string jwt_id;      // jti
+  // OAuth client-credentials tokens (POST /oauth/token, docs/oauth.md):
+  // grant "client_credentials" (claim `gty`) and the client id (claim
+  // `client_id`); such a token has no key_id/role. Empty for key tokens.
+  std::string grant;      // gty
+  std::string client_id;  // client_id
 };
+
+inline constexpr std::string_view kClientCredentialsGrant = "client_credentials";
 
 // header.payload.signature with {"alg":"ES256","typ":"JWT","kid":kid}.
 Result<std::string> encode_jwt(const JwtClaims& claims, std::string_view kid, const Es256Key& key);

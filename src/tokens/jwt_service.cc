@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "core/ids.h"
+#include "store/revoked_token_store.h"
 #include "store/session_store.h"
 #include "tokens/jwt.h"
 #include "tokens/principal_of_user.h"
@@ -141,8 +142,21 @@ std::shared_ptr<const Principal> principal_of(const User& user, const ApiKeyFact
                                               const JwtClaims& claims) {
   auto p = principal_of_user(user, key.key_id, claims.issued_at, claims.expires_at);
   p->key = KeyGrant{key.key_id, key.masked_key, key.role_id, key.read_only, claims.session_id};
+  p->token_id = claims.jwt_id;
   return p;
 }
+
+// An OAuth client-credentials token: the client's user, no key; scope "read"
+// narrows it (Principal::read_only).
+std::shared_ptr<const Principal> principal_of_client(const User& user, const JwtClaims& claims) {
+  auto p = principal_of_user(user, claims.client_id, claims.issued_at, claims.expires_at);
+  p->read_only = claims.scope == "read";
+  p->token_id = claims.jwt_id;
+  return p;
+}
+
+// Revoked jtis are kept in a RevocationSet under this digest.
+Digest jti_digest(std::string_view jti) { return digest_secret(std::string("jti:") += jti); }
 
 class JwtServiceImpl final : public JwtService {
  public:
@@ -154,7 +168,8 @@ class JwtServiceImpl final : public JwtService {
         random_(random),
         options_(std::move(options)),
         ring_(store.signing_keys(), clock, random,
-              std::max(options_.access_token_ttl, options_.login_token_ttl),
+              std::max({options_.access_token_ttl, options_.login_token_ttl,
+                        options_.oauth_access_token_ttl}),
               options_.rotation_period),
         cache_(options_.cache_capacity) {}
 
@@ -165,8 +180,53 @@ class JwtServiceImpl final : public JwtService {
     for (const LoginSession& s : *revoked) {
       revocations_.add(digest_secret(s.token), s.token_expires_at);
     }
+    // RFC 7009 revocations by jti (docs/oauth.md).
+    auto revoked_jwts = store_.revoked_tokens().revoked_jwts(clock_.now());
+    if (!revoked_jwts) return fail(revoked_jwts.error());
+    for (const RevokedJwt& r : *revoked_jwts) revoked_ids_.add(jti_digest(r.jti), r.expires_at);
     return {};
   }
+
+  Result<IssuedJwt> issue_client_credentials(const User& user, std::string_view client_id,
+                                             bool read_only) override {
+    if (auto rotated = ring_.rotate_if_due(); !rotated) return fail(rotated.error());
+    const Instant now = clock_.now();
+    JwtClaims claims;
+    claims.issuer = options_.issuer;
+    claims.audience = options_.audience;
+    claims.subject = user.id;
+    claims.scope = read_only ? "read" : "read write";
+    claims.grant = std::string(kClientCredentialsGrant);
+    claims.client_id = std::string(client_id);
+    claims.issued_at = floor_seconds(now);
+    claims.expires_at = claims.issued_at + options_.oauth_access_token_ttl;
+    claims.jwt_id = new_id("jti_", random_);
+    const RingKey signer = ring_.current();
+    auto token = encode_jwt(claims, signer.kid, *signer.key);
+    if (!token) return fail(token.error());
+    IssuedJwt issued;
+    issued.access_token = std::move(*token);
+    issued.expires_at = claims.expires_at;
+    issued.expires_in =
+        std::chrono::duration_cast<std::chrono::seconds>(claims.expires_at - claims.issued_at)
+            .count();
+    issued.principal = principal_of_client(user, claims);
+    return issued;
+  }
+
+  Status revoke_token_id(std::string_view token_id, std::string_view user_id,
+                         Instant expires_at) override {
+    if (token_id.empty()) return fail(Error::invalid_request("the token has no jti"));
+    auto stored = store_.revoked_tokens().revoke_jwt(
+        RevokedJwt{std::string(token_id), std::string(user_id), clock_.now(), expires_at});
+    if (!stored) return fail(stored.error());
+    // After the commit and before answering: refused at once.
+    revoked_ids_.add(jti_digest(token_id), expires_at);
+    return {};
+  }
+
+  const std::string& issuer() const override { return options_.issuer; }
+  const std::string& audience() const override { return options_.audience; }
 
   Result<IssuedJwt> exchange_access(std::string_view api_key, const RequestOrigin&) override {
     auto key = authenticate_key(api_key);
@@ -243,6 +303,16 @@ class JwtServiceImpl final : public JwtService {
     if (revocations_.contains(digest)) {
       return fail(Error::invalid_token("revoked", "the session of this token was revoked"));
     }
+    if (!principal->token_id.empty() && revoked_ids_.contains(jti_digest(principal->token_id))) {
+      return fail(Error::invalid_token("revoked", "this token was revoked"));
+    }
+    if (!principal->key) {  // OAuth client credentials: no key behind it
+      if (!principal->api_access) {
+        return fail(Error::invalid_token("api_access_disabled",
+                                         "API access is not enabled for the user of this token"));
+      }
+      return principal;
+    }
     if (!keys_.key_active(principal->key->key_id)) {
       return fail(Error::invalid_token("revoked",
                                        "the API key of this token was deactivated or has expired"));
@@ -318,14 +388,17 @@ class JwtServiceImpl final : public JwtService {
     if (auto r = store_.sessions().prune_sessions(now - kSessionListingGrace); !r) {
       return fail(r.error());
     }
+    if (auto r = store_.revoked_tokens().prune_revoked_jwts(now); !r) return fail(r.error());
     revocations_.prune(now);
+    revoked_ids_.prune(now);
     cache_.sweep(now);
     return {};
   }
 
   JwtStats stats() const override {
     return JwtStats{verifications_.load(std::memory_order_relaxed),
-                    hits_.load(std::memory_order_relaxed), cache_.size(), revocations_.size()};
+                    hits_.load(std::memory_order_relaxed), cache_.size(),
+                    revocations_.size() + revoked_ids_.size()};
   }
 
  private:
@@ -404,6 +477,8 @@ class JwtServiceImpl final : public JwtService {
         token, [&](std::string_view kid) { return ring_.find(kid, now); },
         JwtExpectations{options_.issuer, options_.audience, now});
     if (!claims) return fail(claims.error());
+    if (claims->grant == kClientCredentialsGrant)
+      return build_client_principal(*claims, digest, now, epoch);
     auto facts = keys_.find_key(claims->key_id);
     if (!facts) {
       if (facts.error().code == ErrorCode::kNotFound) {
@@ -427,6 +502,26 @@ class JwtServiceImpl final : public JwtService {
     return principal;
   }
 
+  // OAuth client-credentials token: its subject must still exist and be
+  // enabled (API access is checked on every request by authenticate()).
+  Result<std::shared_ptr<const Principal>> build_client_principal(const JwtClaims& claims,
+                                                                  const Digest& digest, Instant now,
+                                                                  std::uint64_t epoch) {
+    auto user = store_.get_user(claims.subject);
+    if (!user) {
+      if (user.error().code == ErrorCode::kNotFound) {
+        return fail(Error::invalid_token("unknown", "the user of this token no longer exists"));
+      }
+      return fail(user.error());
+    }
+    if (user->disabled) {
+      return fail(Error::invalid_token("user_disabled", "the user of this token is disabled"));
+    }
+    auto principal = principal_of_client(*user, claims);
+    cache_.insert_if_current(epoch, digest, principal, now);
+    return principal;
+  }
+
   Status check_key_access(const Principal& caller, std::string_view key_id) {
     auto facts = keys_.find_key(key_id);
     if (!facts) return fail(facts.error());
@@ -445,6 +540,7 @@ class JwtServiceImpl final : public JwtService {
   SigningKeyRing ring_;
   VerifiedJwtCache cache_;
   RevocationSet revocations_;
+  RevocationSet revoked_ids_;  // RFC 7009 revocations, by jti_digest(jti)
   std::atomic<std::uint64_t> verifications_{0};
   std::atomic<std::uint64_t> hits_{0};
 };

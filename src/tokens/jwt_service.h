@@ -72,6 +72,8 @@ struct JwtOptions {
   std::string audience = "latchkey";
   Duration access_token_ttl = std::chrono::seconds(900);  // seed 004: 15 minutes
   Duration login_token_ttl = std::chrono::seconds(7200);  // seed 003: 2 hours
+  // OAuth client credentials (POST /oauth/token, docs/oauth.md).
+  Duration oauth_access_token_ttl = std::chrono::seconds(3600);
   // A new signing key every this long (checked on issuance and by
   // maintain()); zero disables automatic rotation.
   Duration rotation_period = std::chrono::hours(24 * 30);
@@ -133,6 +135,24 @@ class JwtService {
   // seed 003. `session_id` empty: the key's default session.
   virtual Result<IssuedJwt> login(std::string_view api_key, std::string_view session_id,
                                   const RequestOrigin& origin) = 0;
+
+  // OAuth 2.0 client credentials (RFC 6749 §4.4, docs/oauth.md): a JWT for
+  // `user` (already authenticated by its Client ID + Secret) with claims
+  // gty=client_credentials, client_id, scope ("read" or "read write"), living
+  // oauth_access_token_ttl. A "read" token never writes and never
+  // administers (Principal::read_only).
+  virtual Result<IssuedJwt> issue_client_credentials(const User& user, std::string_view client_id,
+                                                     bool read_only) = 0;
+
+  // RFC 7009: revokes the JWT whose jti is `token_id` (of user `user_id`,
+  // expiring at `expires_at`) durably; it is refused at once, and after a
+  // restart. Revoking twice is fine.
+  virtual Status revoke_token_id(std::string_view token_id, std::string_view user_id,
+                                 Instant expires_at) = 0;
+
+  // `iss` and `aud` of the tokens this service issues (for introspection).
+  virtual const std::string& issuer() const = 0;
+  virtual const std::string& audience() const = 0;
 
   // True when `token` has the shape of a JWT (three base64url segments),
   // i.e. authenticate() should be asked rather than the account tokens.

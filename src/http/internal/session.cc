@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -11,10 +13,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <functional>
 #include <iterator>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
@@ -25,6 +30,7 @@
 #include "core/random.h"
 #include "core/secret.h"
 #include "http/error_response.h"
+#include "http/executor.h"
 
 namespace latchkey::http::internal {
 namespace {
@@ -43,6 +49,8 @@ constexpr std::size_t kFirstReadBytes = 4096;
 constexpr std::chrono::milliseconds kLingerTimeout{1000};
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::size_t kMaxRequestIdChars = 64;
+constexpr std::string_view kCrlf = "\r\n";
+constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
 bool is_token_char(char c) {
   const auto u = static_cast<unsigned char>(c);
@@ -89,6 +97,8 @@ Response invoke_handler(const Handler& handler, const Request& request, const Pa
   }
   return error_response(Error::internal("internal server error"));
 }
+
+Response internal_error() { return error_response(Error::internal("internal server error")); }
 
 // Appends `text` as a JSON string. Bytes outside printable ASCII are escaped
 // (\u00XX), so a hostile path can neither break the line nor smuggle bytes.
@@ -156,7 +166,10 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
         read_timer_(executor_),
         remote_ip_(std::move(remote_ip)) {}
 
-  ~HttpSession() override { state_.tracker.on_session_end(this); }
+  ~HttpSession() override {
+    if (body_source_) body_source_->cancel();
+    state_.tracker.on_session_end(this);
+  }
 
   void run() { asio::dispatch(executor_, beast::bind_front_handler(&HttpSession::on_run, self())); }
 
@@ -170,6 +183,81 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
 
  private:
   enum class Phase { kHandshake, kIdle, kReading, kHandling, kWriting, kClosing, kClosed };
+
+  // The Responder handed to a kAsync handler. It holds the session until
+  // respond() (or until the client is gone), so the connection stays
+  // registered with the server and a drain waits for the answer. Its state is
+  // guarded by mu_ because respond() may come from any thread; the session
+  // itself is touched only on its I/O thread (respond() posts there).
+  class AsyncResponder final : public Responder {
+   public:
+    AsyncResponder(std::shared_ptr<HttpSession> session, std::uint64_t generation)
+        : executor_(session->executor_), session_(std::move(session)), generation_(generation) {}
+
+    ~AsyncResponder() override {
+      // Dropped without an answer (a handler bug): the client still gets one.
+      if (auto session = claim()) {
+        spdlog::error("an asynchronous handler dropped its responder without answering");
+        deliver(std::move(session), internal_error());
+      }
+    }
+
+    void respond(Response response) override {
+      if (auto session = claim()) {
+        deliver(std::move(session), std::move(response));
+      } else if (response.body_source) {
+        response.body_source->cancel();  // too late: no one reads it
+      }
+    }
+
+    void on_client_gone(std::function<void()> on_gone) override {
+      std::lock_guard lock(mu_);
+      if (session_) on_gone_ = std::move(on_gone);
+    }
+
+    const Executor& executor() const override { return executor_; }
+
+    // On the I/O thread, when the client went away first: detaches the
+    // session and returns the on_gone callback to run (empty when none was
+    // set), or nullopt when respond() came first.
+    std::optional<std::function<void()>> abandon() {
+      std::shared_ptr<HttpSession> session;
+      std::function<void()> on_gone;
+      {
+        std::lock_guard lock(mu_);
+        if (!session_) return std::nullopt;
+        session = std::move(session_);
+        on_gone = std::move(on_gone_);
+      }
+      return on_gone;
+    }
+
+   private:
+    // Takes the session for the one answer; null once answered or abandoned.
+    std::shared_ptr<HttpSession> claim() {
+      std::shared_ptr<HttpSession> session;
+      std::function<void()> on_gone;  // released outside the lock: it may own anything
+      {
+        std::lock_guard lock(mu_);
+        session = std::move(session_);
+        on_gone = std::move(on_gone_);
+      }
+      return session;
+    }
+
+    void deliver(std::shared_ptr<HttpSession> session, Response response) {
+      asio::post(executor_.get(), [session = std::move(session), generation = generation_,
+                                   response = std::move(response)]() mutable {
+        session->on_async_response(generation, std::move(response));
+      });
+    }
+
+    const Executor executor_;
+    std::mutex mu_;
+    std::shared_ptr<HttpSession> session_;  // guarded by mu_; null once answered or abandoned
+    std::function<void()> on_gone_;         // guarded by mu_
+    const std::uint64_t generation_;
+  };
 
   static Stream make_stream(asio::ip::tcp::socket&& socket, ServerState& state) {
     if constexpr (kTls) {
@@ -332,6 +420,9 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
 
     Router::Match match = state_.router.match(request.method, request.path());
     route_ = match.pattern;
+    if (match.async_handler != nullptr) {
+      return start_async(*match.async_handler, std::move(request), std::move(match.params));
+    }
     if (match.handler == nullptr) {
       if (match.allowed_methods.empty()) {
         return send_response(std::move(request),
@@ -371,20 +462,104 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     });
   }
 
-  void send_response(Request request, Response response) {
-    if (closed()) return;  // force-closed while the handler ran
-    phase_ = Phase::kWriting;
-    const bool keep_alive = keep_alive_ && !draining_;
-
-    if (response.status < 200 || response.status > 599) {
-      spdlog::error("handler returned status {} for {} {}; answering 500", response.status,
-                    request.method, redact_secrets(request.path()));
-      response = error_response(Error::internal("internal server error"));
+  // kAsync: the handler runs here and answers later through a Responder.
+  // Meanwhile the connection stays in kHandling (a drain waits for it) and
+  // the socket is watched so that a client that hangs up is noticed.
+  void start_async(const AsyncHandler& handler, Request request, PathParams params) {
+    awaiting_ = true;
+    const std::uint64_t generation = ++async_generation_;
+    // What send_response() and the logs need; the handler owns the request.
+    pending_.emplace();
+    pending_->method = request.method;
+    pending_->target = request.target;
+    pending_->remote_ip = request.remote_ip;
+    pending_->request_id = request.request_id;
+    auto responder = std::make_shared<AsyncResponder>(self(), generation);
+    responder_ = responder;
+    try {
+      handler(std::move(request), std::move(params), responder);
+    } catch (const std::exception& e) {
+      spdlog::error("async handler threw: request_id={} method={} path={} what={}",
+                    pending_->request_id, pending_->method, redact_secrets(pending_->path()),
+                    e.what());
+      responder->respond(internal_error());
+    } catch (...) {
+      spdlog::error("async handler threw a non-exception: request_id={} method={} path={}",
+                    pending_->request_id, pending_->method, redact_secrets(pending_->path()));
+      responder->respond(internal_error());
     }
-    res_.emplace();
-    res_->version(request_version_ == 10 ? 10 : 11);
-    res_->result(static_cast<unsigned>(response.status));
-    res_->set(bhttp::field::server, "latchkey");
+    responder.reset();  // a handler that kept no reference gets its 500 posted here
+    if (awaiting_ && generation == async_generation_ && !closed()) watch_client(generation);
+  }
+
+  // Waits for the socket to become readable while an async answer is
+  // outstanding: end of stream or an error means the client is gone; data
+  // means it pipelined its next request, which is read after the answer, so
+  // the watch ends there. TLS: the raw bytes are records, so a close_notify
+  // counts as data (best effort: only a bare TCP close or reset is noticed).
+  void watch_client(std::uint64_t generation) {
+    tcp().socket().async_wait(
+        asio::socket_base::wait_read,
+        [self = self(), generation](error_code ec) { self->on_client_readable(ec, generation); });
+  }
+
+  void on_client_readable(error_code ec, std::uint64_t generation) {
+    if (closed() || !awaiting_ || generation != async_generation_) return;
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      char byte;
+      const ssize_t n = ::recv(tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n > 0) return;  // pipelined data: stop watching
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        return watch_client(generation);
+      }
+    }
+    spdlog::debug("client {} went away before the answer to request_id={}", remote_ip_,
+                  pending_ ? pending_->request_id : std::string());
+    close_now();  // fires on_client_gone
+  }
+
+  // On the I/O thread, posted by AsyncResponder::respond().
+  void on_async_response(std::uint64_t generation, Response response) {
+    if (closed() || !awaiting_ || generation != async_generation_) {
+      if (response.body_source) response.body_source->cancel();
+      return;
+    }
+    awaiting_ = false;
+    responder_.reset();
+    error_code ignored;
+    tcp().socket().cancel(ignored);  // ends the watch
+    Request request = std::move(*pending_);
+    pending_.reset();
+    send_response(std::move(request), std::move(response));
+  }
+
+  // The client is gone (or the connection is force-closed) before the async
+  // answer: the request is abandoned and on_client_gone runs, unless
+  // respond() came first (its answer is then dropped on arrival).
+  void abandon_async() {
+    awaiting_ = false;
+    ++async_generation_;
+    pending_.reset();
+    auto responder = responder_.lock();
+    responder_.reset();
+    if (!responder) return;
+    auto on_gone = responder->abandon();
+    if (!on_gone || !*on_gone) return;
+    try {
+      (*on_gone)();
+    } catch (const std::exception& e) {
+      spdlog::error("on_client_gone threw: {}", e.what());
+    } catch (...) {
+      spdlog::error("on_client_gone threw a non-exception");
+    }
+  }
+
+  template <class Body>
+  void fill_head(bhttp::response<Body>& res, const Request& request, const Response& response) {
+    res.version(request_version_ == 10 ? 10 : 11);
+    res.result(static_cast<unsigned>(response.status));
+    res.set(bhttp::field::server, "latchkey");
     for (const auto& header : response.headers) {
       if (is_framing_header(header.name)) continue;
       if (!is_safe_header(header)) {
@@ -392,9 +567,43 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
                       redact_secrets(request.path()));
         continue;
       }
-      res_->insert(header.name, header.value);
+      res.insert(header.name, header.value);
     }
-    res_->set("X-Request-Id", request.request_id);
+    res.set("X-Request-Id", request.request_id);
+  }
+
+  void report(const Request& request, const Response& response) {
+    if (options().access_log) {
+      write_access_log(
+          options().access_logger ? *options().access_logger : *spdlog::default_logger_raw(),
+          request, response.status, started_, response.principal_for_log, state_.clock);
+    }
+    if (options().observer) {
+      options().observer(RequestObservation{
+          request.method, route_ != nullptr ? std::string_view(*route_) : std::string_view(),
+          response.status, SteadyClock::now() - started_});
+    }
+  }
+
+  void send_response(Request request, Response response) {
+    if (closed()) {  // force-closed while the handler ran
+      if (response.body_source) response.body_source->cancel();
+      return;
+    }
+    phase_ = Phase::kWriting;
+    const bool keep_alive = keep_alive_ && !draining_;
+
+    if (response.status < 200 || response.status > 599) {
+      spdlog::error("handler returned status {} for {} {}; answering 500", response.status,
+                    request.method, redact_secrets(request.path()));
+      if (response.body_source) response.body_source->cancel();
+      response = internal_error();
+    }
+    report(request, response);
+    if (response.body_source) return send_streamed(request, response, keep_alive);
+
+    res_.emplace();
+    fill_head(*res_, request, response);
     const bool no_body = response.status == 204 || response.status == 304;
     if (!no_body) res_->body() = std::move(response.body);
     res_->keep_alive(keep_alive);
@@ -403,18 +612,6 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
       const auto length = res_->body().size();
       res_->body().clear();
       if (!no_body) res_->content_length(length);
-    }
-
-    if (options().access_log) {
-      write_access_log(
-          options().access_logger ? *options().access_logger : *spdlog::default_logger_raw(),
-          request, response.status, started_, response.principal_for_log, state_.clock);
-    }
-
-    if (options().observer) {
-      options().observer(RequestObservation{
-          request.method, route_ != nullptr ? std::string_view(*route_) : std::string_view(),
-          response.status, SteadyClock::now() - started_});
     }
 
     keep_alive_ = keep_alive;
@@ -426,8 +623,137 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     if (closed()) return;
     res_.reset();
     if (ec) return close_now();
+    finish_response();
+  }
+
+  void finish_response() {
     if (!keep_alive_) return close_gracefully();
     wait_for_request();
+  }
+
+  // A body from a BodySource: the header first (Content-Length when known,
+  // else chunked, else, for HTTP/1.0, delimited by closing the connection),
+  // then one piece at a time, each written before the next is read.
+  void send_streamed(const Request& request, Response& response, bool keep_alive) {
+    const bool head = request.method == "HEAD";
+    const bool no_body = response.status == 204 || response.status == 304;
+    head_.emplace();
+    fill_head(*head_, request, response);
+    ++body_generation_;
+    body_source_ = std::move(response.body_source);
+    body_length_ = response.content_length;
+    body_sent_ = 0;
+    body_chunked_ = false;
+    if (!no_body) {
+      if (body_length_) {
+        head_->content_length(*body_length_);
+      } else if (request_version_ != 10) {
+        head_->chunked(true);
+        body_chunked_ = true;
+      } else if (!head) {
+        keep_alive = false;  // HTTP/1.0: the body ends with the connection
+      }
+    }
+    head_->keep_alive(keep_alive);
+    keep_alive_ = keep_alive;
+    if (head || no_body) end_body(/*cancel=*/true);
+    head_serializer_.emplace(*head_);
+    tcp().expires_after(options().write_timeout);
+    bhttp::async_write_header(stream_, *head_serializer_,
+                              [self = self()](error_code ec, std::size_t) {
+                                if (self->closed()) return;
+                                self->head_serializer_.reset();
+                                self->head_.reset();
+                                if (ec) return self->close_now();
+                                if (!self->body_source_) return self->finish_response();
+                                self->read_piece();
+                              });
+  }
+
+  void read_piece() {
+    // No write is pending: the source sets the pace (the gateway has its
+    // own upstream timeouts); write_timeout is re-armed for each write.
+    tcp().expires_never();
+    const std::uint64_t generation = body_generation_;
+    // A reference of our own: a source answering inside read() may end the
+    // body there, and it must outlive its own call.
+    const auto source = body_source_;
+    source->read([self = self(), generation](BodySource::Chunk chunk) {
+      // The contract says the I/O thread; dispatch() runs inline there.
+      asio::dispatch(self->executor_,
+                     [self, generation, chunk] { self->on_piece(generation, chunk); });
+    });
+  }
+
+  void on_piece(std::uint64_t generation, BodySource::Chunk chunk) {
+    if (closed() || generation != body_generation_ || !body_source_) return;
+    if (chunk.failed) {
+      spdlog::warn("response body source failed after {} bytes; closing the connection",
+                   body_sent_);
+      return close_now();  // cancels the source
+    }
+    if (chunk.done) {
+      end_body(/*cancel=*/false);  // releases the source now
+      if (body_length_ && body_sent_ != *body_length_) {
+        spdlog::error("response body source ended after {} of {} bytes; closing the connection",
+                      body_sent_, *body_length_);
+        return close_now();
+      }
+      // Posted, so that read() has returned and the source is gone before
+      // the client sees the end of the body.
+      return asio::post(executor_, [self = self()] {
+        if (self->closed()) return;
+        if (!self->body_chunked_) return self->finish_response();
+        self->tcp().expires_after(self->options().write_timeout);
+        asio::async_write(self->stream_, asio::buffer(kLastChunk.data(), kLastChunk.size()),
+                          [self](error_code ec, std::size_t) {
+                            if (self->closed()) return;
+                            if (ec) return self->close_now();
+                            self->finish_response();
+                          });
+      });
+    }
+    if (chunk.data.empty()) {  // nothing yet: ask again, without recursion
+      return asio::post(executor_, [self = self(), generation] {
+        if (!self->closed() && generation == self->body_generation_ && self->body_source_) {
+          self->read_piece();
+        }
+      });
+    }
+    if (body_length_ && chunk.data.size() > *body_length_ - body_sent_) {
+      spdlog::error("response body source sent more than its {} bytes; closing the connection",
+                    *body_length_);
+      return close_now();
+    }
+    body_sent_ += chunk.data.size();
+    tcp().expires_after(options().write_timeout);
+    // The piece stays valid until the next read(); the handler keeps the
+    // source alive until the write is over, even if the session closes.
+    auto on_written = [self = self(), source = body_source_](error_code ec, std::size_t) mutable {
+      source.reset();  // the session's own reference is enough from here
+      if (self->closed()) return;
+      if (ec) return self->close_now();
+      if (self->body_source_) self->read_piece();
+    };
+    const auto piece = asio::buffer(chunk.data.data(), chunk.data.size());
+    if (body_chunked_) {
+      chunk_prefix_ = fmt::format("{:x}\r\n", chunk.data.size());
+      const std::array<asio::const_buffer, 3> buffers{asio::buffer(chunk_prefix_), piece,
+                                                      asio::buffer(kCrlf.data(), kCrlf.size())};
+      asio::async_write(stream_, buffers, std::move(on_written));
+    } else {
+      asio::async_write(stream_, piece, std::move(on_written));
+    }
+  }
+
+  // The body is over (done, failed, or the connection closes): forget the
+  // source at once so that what it holds is released; cancel() it unless it
+  // finished.
+  void end_body(bool cancel) {
+    ++body_generation_;
+    auto source = std::move(body_source_);
+    body_source_.reset();
+    if (source && cancel) source->cancel();
   }
 
   // Our side is done: TLS close_notify, or a TCP half-close (followed by a
@@ -473,6 +799,10 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     if (closed()) return;
     phase_ = Phase::kClosed;
     read_timer_.cancel();
+    // Before the socket closes, so that whoever sees the close also sees
+    // the source cancelled and on_client_gone run.
+    end_body(/*cancel=*/true);
+    if (awaiting_) abandon_async();
     tcp().close();
   }
 
@@ -498,6 +828,22 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   const std::string* route_ = nullptr;  // the request's route pattern (owned by the router)
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::string_body>> res_;
+
+  // An outstanding kAsync request (awaiting_), and its responder.
+  bool awaiting_ = false;
+  std::uint64_t async_generation_ = 0;  // bumped per async request and when one is abandoned
+  std::optional<Request> pending_;      // the request's method, target, ids (no body)
+  std::weak_ptr<AsyncResponder> responder_;
+
+  // A streamed response body in progress (body_source_ set).
+  std::optional<bhttp::response<bhttp::empty_body>> head_;
+  std::optional<bhttp::response_serializer<bhttp::empty_body>> head_serializer_;
+  std::shared_ptr<BodySource> body_source_;
+  std::uint64_t body_generation_ = 0;  // stale source callbacks are ignored
+  std::optional<std::uint64_t> body_length_;
+  std::uint64_t body_sent_ = 0;
+  bool body_chunked_ = false;
+  std::string chunk_prefix_;  // "<hex size>\r\n" of the chunk being written
 };
 
 bool is_request_id_char(char c) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "metrics/metrics.h"
 #include "store/sqlite/migrations.h"
 
 namespace latchkey::sqlite {
@@ -86,6 +87,14 @@ Database::~Database() {
   // it checkpoints the WAL into the database and removes it.
   readers_.reset();
   writer_.reset();  // runs every queued write, then joins the writer thread
+}
+
+void observe_store_latency(std::string_view op, std::chrono::steady_clock::duration took) {
+  static auto& family = metrics::default_registry().histogram_family(
+      "latchkey_store_seconds", "Store operation latency (write: until durable).", {"op"});
+  static metrics::Histogram& reads = family.with({"read"});
+  static metrics::Histogram& writes = family.with({"write"});
+  (op == "write" ? writes : reads).observe(std::chrono::duration<double>(took).count());
 }
 
 }  // namespace latchkey::sqlite

@@ -13,8 +13,10 @@
 // on another thread when it starts.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -61,8 +63,15 @@ class Database {
   std::unique_ptr<WriteBatcher> writer_;
 };
 
+// Store latency for /metrics (latchkey_store_seconds{op}); in database.cc.
+void observe_store_latency(std::string_view op, std::chrono::steady_clock::duration took);
+
 template <class Job>
 auto Database::write(Job&& job) {
+  struct Observe {
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    ~Observe() { observe_store_latency("write", std::chrono::steady_clock::now() - started); }
+  } observe;
   using R = std::invoke_result_t<Job&, Connection&>;
   using T = typename R::value_type;
   if constexpr (std::is_void_v<T>) {
@@ -82,6 +91,10 @@ auto Database::write(Job&& job) {
 
 template <class Query>
 auto Database::read(Query&& query) {
+  struct Observe {
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    ~Observe() { observe_store_latency("read", std::chrono::steady_clock::now() - started); }
+  } observe;
   using R = std::invoke_result_t<Query&, Connection&>;
   auto lease = readers_->borrow();
   Connection& connection = lease.connection();

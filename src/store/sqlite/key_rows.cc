@@ -10,7 +10,9 @@ namespace {
 #define LATCHKEY_KEY_COLUMNS                                                               \
   "SELECT id, user_id, name, role_id, read_only, digest, masked, created_at, expires_at, " \
   "deactivated_at IS NOT NULL, COALESCE(deactivated_at, 0), deactivated_by, "              \
-  "last_used_at IS NOT NULL, COALESCE(last_used_at, 0) FROM api_keys "
+  "last_used_at IS NOT NULL, COALESCE(last_used_at, 0), "                                  \
+  "rate_limit_per_minute IS NOT NULL, COALESCE(rate_limit_per_minute, 0), "                \
+  "concurrency_per_route IS NOT NULL, COALESCE(concurrency_per_route, 0) FROM api_keys "
 
 constexpr std::string_view kSelectKeyById = LATCHKEY_KEY_COLUMNS "WHERE id = ?";
 constexpr std::string_view kSelectKeyByDigest = LATCHKEY_KEY_COLUMNS "WHERE digest = ?";
@@ -39,6 +41,8 @@ Result<ApiKey> read_key(const Statement& row) {
   }
   key.deactivated_by = row.text_at(11);
   if (row.bool_at(12)) key.last_used_at = row.instant_at(13);
+  if (row.bool_at(14)) key.limits.requests_per_minute = static_cast<int>(row.int_at(15));
+  if (row.bool_at(16)) key.limits.concurrent_per_route = static_cast<int>(row.int_at(17));
   return key;
 }
 
@@ -106,6 +110,25 @@ Result<int> deactivate_key_row(Connection& connection, std::string_view id, Inst
       "WHERE id = ? AND deactivated_at IS NULL");
   if (!statement) return fail(statement.error());
   statement->bind_instant(1, at).bind_text(2, by_user_id).bind_text(3, id);
+  if (auto s = statement->run(); !s) return fail(s.error());
+  return connection.changes();
+}
+
+Result<int> update_key_limits(Connection& connection, std::string_view id,
+                              const KeyLimitOverride& limits) {
+  auto statement = connection.prepare(
+      "UPDATE api_keys SET rate_limit_per_minute = ?, concurrency_per_route = ? WHERE id = ?");
+  if (!statement) return fail(statement.error());
+  auto bind_optional = [&](int index, const std::optional<int>& value) {
+    if (value) {
+      statement->bind_int(index, *value);
+    } else {
+      statement->bind_null(index);
+    }
+  };
+  bind_optional(1, limits.requests_per_minute);
+  bind_optional(2, limits.concurrent_per_route);
+  statement->bind_text(3, id);
   if (auto s = statement->run(); !s) return fail(s.error());
   return connection.changes();
 }

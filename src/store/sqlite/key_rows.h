@@ -27,6 +27,10 @@ Result<std::vector<ApiKey>> select_keys(Connection& connection,
 Result<int> deactivate_key_row(Connection& connection, std::string_view id, Instant at,
                                std::string_view by_user_id);
 
+// Replaces the limit override (NULL columns when unset). Returns rows changed.
+Result<int> update_key_limits(Connection& connection, std::string_view id,
+                              const KeyLimitOverride& limits);
+
 // Moves last_used_at forward to `at`. Returns rows changed (0 or 1).
 Result<int> update_key_last_used(Connection& connection, std::string_view id, Instant at);
 

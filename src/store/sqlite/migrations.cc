@@ -192,6 +192,25 @@ CREATE TABLE login_sessions (
 CREATE INDEX login_sessions_by_expiry ON login_sessions (token_expires_at);
 )sql";
 
+// Limits (docs/rate-limits.md): an admin's per-key override of the rate
+// and concurrency limits; NULL = no override (role limits, then defaults).
+constexpr std::string_view kMigration6 = R"sql(
+ALTER TABLE api_keys ADD COLUMN rate_limit_per_minute INTEGER;
+ALTER TABLE api_keys ADD COLUMN concurrency_per_route INTEGER;
+)sql";
+
+// OAuth (RFC 7009): JWTs revoked by jti, kept until the token would have
+// expired (then pruned).
+constexpr std::string_view kMigration7 = R"sql(
+CREATE TABLE revoked_jwts (
+  jti         TEXT    NOT NULL PRIMARY KEY,
+  user_id     TEXT    NOT NULL,
+  revoked_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL
+);
+CREATE INDEX revoked_jwts_by_expiry ON revoked_jwts (expires_at);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "users, modules, client credentials, account tokens, tombstones", kMigration1},
     Migration{2, "permission model: applications, steps, permission sets, roles, grants",
@@ -199,6 +218,8 @@ constexpr std::array kMigrations = {
     Migration{3, "audit trail", kMigration3},
     Migration{4, "API keys", kMigration4},
     Migration{5, "JWT signing keys, login sessions", kMigration5},
+    Migration{6, "per-key limit overrides", kMigration6},
+    Migration{7, "OAuth: revoked JWTs by jti", kMigration7},
 };
 
 constexpr std::string_view kCreateMigrationsTable =

@@ -59,4 +59,14 @@ Result<int> SqliteKeyStore::record_key_usage(const std::vector<KeyUsage>& usages
   });
 }
 
+Result<std::optional<ApiKey>> SqliteKeyStore::set_key_limits(std::string_view id,
+                                                             const KeyLimitOverride& limits) {
+  return db_.write([&](Connection& connection) -> Result<std::optional<ApiKey>> {
+    auto changed = update_key_limits(connection, id, limits);
+    if (!changed) return fail(changed.error());
+    if (*changed == 0) return std::optional<ApiKey>();
+    return select_key(connection, id);
+  });
+}
+
 }  // namespace latchkey::sqlite

@@ -1,5 +1,5 @@
 // SqliteKeyStore: KeyStore (see key_store.h) on the shared SQLite Database,
-// table api_keys (migration 4).
+// table api_keys (migration 4; limit overrides: migration 6).
 #pragma once
 
 #include "store/key_store.h"
@@ -19,6 +19,8 @@ class SqliteKeyStore final : public KeyStore {
   Result<std::optional<ApiKey>> deactivate_key(std::string_view id, Instant at,
                                                std::string_view by_user_id) override;
   Result<int> record_key_usage(const std::vector<KeyUsage>& usages) override;
+  Result<std::optional<ApiKey>> set_key_limits(std::string_view id,
+                                               const KeyLimitOverride& limits) override;
 
  private:
   Database& db_;

@@ -68,7 +68,8 @@ SqliteStore::SqliteStore(std::unique_ptr<sqlite::Database> db)
       audit_(*db_),
       keys_(*db_),
       sessions_(*db_),
-      signing_keys_(*db_) {}
+      signing_keys_(*db_),
+      revoked_tokens_(*db_) {}
 
 SqliteStore::~SqliteStore() = default;
 

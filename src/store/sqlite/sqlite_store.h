@@ -16,6 +16,7 @@
 #include "store/sqlite/sqlite_audit_store.h"
 #include "store/sqlite/sqlite_key_store.h"
 #include "store/sqlite/sqlite_policy_store.h"
+#include "store/sqlite/sqlite_revoked_token_store.h"
 #include "store/sqlite/sqlite_session_store.h"
 #include "store/sqlite/sqlite_signing_key_store.h"
 #include "store/store.h"
@@ -33,6 +34,7 @@ class SqliteStore final : public Store {
   KeyStore& keys() override { return keys_; }
   SessionStore& sessions() override { return sessions_; }
   SigningKeyStore& signing_keys() override { return signing_keys_; }
+  RevokedTokenStore& revoked_tokens() override { return revoked_tokens_; }
 
   Result<User> create_user(const NewUser& user) override;
   Result<User> get_user(std::string_view id) override;
@@ -71,6 +73,7 @@ class SqliteStore final : public Store {
   sqlite::SqliteKeyStore keys_;
   sqlite::SqliteSessionStore sessions_;
   sqlite::SqliteSigningKeyStore signing_keys_;
+  sqlite::SqliteRevokedTokenStore revoked_tokens_;
 };
 
 }  // namespace latchkey

@@ -30,6 +30,7 @@
 
 #include "http/message.h"
 #include "http/router.h"
+#include "raw_connection.h"
 #include "support/counter_random.h"
 
 namespace latchkey::http {
@@ -37,126 +38,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
-
-struct RawResponse {
-  int status = 0;
-  std::vector<Header> headers;
-  std::string body;
-
-  std::optional<std::string> header(std::string_view name) const {
-    for (const auto& h : headers) {
-      if (iequals(h.name, name)) return h.value;
-    }
-    return std::nullopt;
-  }
-  nlohmann::json json() const { return nlohmann::json::parse(body); }
-};
-
-// A blocking client socket with deadlines; keeps unread bytes between
-// responses so that pipelined answers can be read one by one.
-class RawConnection {
- public:
-  explicit RawConnection(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~RawConnection() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
-
-  bool connected() const { return fd_ >= 0; }
-
-  bool send(std::string_view data) {
-    while (!data.empty()) {
-      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-
-  // One whole response, or nullopt when the connection ends or the deadline
-  // passes first.
-  std::optional<RawResponse> read_response(std::chrono::milliseconds timeout = 5s) {
-    const auto deadline = SteadyClock::now() + timeout;
-    std::size_t header_end;
-    while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
-      if (!fill(deadline)) return std::nullopt;
-    }
-    RawResponse response;
-    std::istringstream head(buffer_.substr(0, header_end));
-    std::string line;
-    std::getline(head, line);
-    if (line.size() < 12 || !line.starts_with("HTTP/1.")) return std::nullopt;
-    response.status = std::stoi(line.substr(9, 3));
-    std::size_t length = 0;
-    while (std::getline(head, line)) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      const auto colon = line.find(':');
-      if (colon == std::string::npos) continue;
-      Header h{line.substr(0, colon), line.substr(line.find_first_not_of(' ', colon + 1))};
-      if (iequals(h.name, "Content-Length")) length = std::stoul(h.value);
-      response.headers.push_back(std::move(h));
-    }
-    const std::size_t body_start = header_end + 4;
-    while (buffer_.size() < body_start + length) {
-      if (!fill(deadline)) return std::nullopt;
-    }
-    response.body = buffer_.substr(body_start, length);
-    buffer_.erase(0, body_start + length);
-    return response;
-  }
-
-  // True when the server closes the connection within the timeout.
-  bool wait_closed(std::chrono::milliseconds timeout = 5s) {
-    const auto deadline = SteadyClock::now() + timeout;
-    while (fill(deadline)) {
-    }
-    return closed_;
-  }
-
- private:
-  // Reads more bytes; false on end of stream, error or deadline.
-  bool fill(SteadyClock::time_point deadline) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-    char chunk[4096];
-    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (n <= 0) {
-      closed_ = true;
-      return false;
-    }
-    buffer_.append(chunk, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  std::string buffer_;
-  bool closed_ = false;
-};
-
-std::string get(std::string_view target, std::string_view extra_headers = "") {
-  return "GET " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n" + std::string(extra_headers) +
-         "\r\n";
-}
-
-std::string post(std::string_view target, std::string_view body) {
-  return "POST " + std::string(target) +
-         " HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
-}
 
 bool is_generated_request_id(const std::optional<std::string>& id) {
   return id && id->size() == 16 && id->find_first_not_of("0123456789abcdef") == std::string::npos;

@@ -81,6 +81,16 @@ class MemKeyStore final : public KeyStore {
     return changed;
   }
 
+  Result<std::optional<ApiKey>> set_key_limits(std::string_view id,
+                                               const KeyLimitOverride& limits) override {
+    std::lock_guard lock(mu_);
+    ++writes;
+    auto it = keys_.find(std::string(id));
+    if (it == keys_.end()) return std::optional<ApiKey>();
+    it->second.limits = limits;
+    return std::optional<ApiKey>(it->second);
+  }
+
   int writes = 0;
   int reads = 0;
   int usage_batches = 0;

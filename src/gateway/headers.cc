@@ -1,0 +1,127 @@
+#include "gateway/headers.h"
+
+#include <algorithm>
+#include <array>
+
+namespace latchkey::gateway {
+namespace {
+
+constexpr std::array<std::string_view, 8> kHopByHop = {
+    "Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+    "TE",         "Trailer",    "Transfer-Encoding",  "Upgrade"};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool starts_with_icase(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && http::iequals(text.substr(0, prefix.size()), prefix);
+}
+
+// Every name listed in any Connection header ("close" and "keep-alive" included).
+std::vector<std::string_view> connection_tokens(const std::vector<http::Header>& headers) {
+  std::vector<std::string_view> out;
+  for (const http::Header& h : headers) {
+    if (!http::iequals(h.name, "Connection")) continue;
+    std::string_view value = h.value;
+    while (!value.empty()) {
+      const auto comma = value.find(',');
+      const std::string_view token = trim(value.substr(0, comma));
+      if (!token.empty()) out.push_back(token);
+      if (comma == std::string_view::npos) break;
+      value.remove_prefix(comma + 1);
+    }
+  }
+  return out;
+}
+
+// Hop-by-hop: fixed names and the ones the message's Connection header names.
+bool is_connection_scoped(std::string_view name, const std::vector<std::string_view>& tokens) {
+  if (is_hop_by_hop(name)) return true;
+  return std::any_of(tokens.begin(), tokens.end(),
+                     [&](std::string_view t) { return http::iequals(t, name); });
+}
+
+std::string credential_header(const Principal& principal) {
+  if (principal.key) return "key " + principal.key->masked_key;
+  return "client " + principal.client_id;
+}
+
+}  // namespace
+
+bool is_hop_by_hop(std::string_view name) {
+  return std::any_of(kHopByHop.begin(), kHopByHop.end(),
+                     [&](std::string_view h) { return http::iequals(h, name); });
+}
+
+std::vector<http::Header> identity_headers(const Principal& principal) {
+  std::vector<http::Header> out = {
+      {"X-Latchkey-User-Id", principal.user_id},
+      {"X-Latchkey-User-Name", principal.name},
+      {"X-Latchkey-User-Type", std::string(to_string(principal.type))},
+      {"X-Latchkey-Credential", credential_header(principal)},
+  };
+  if (principal.key) {
+    out.push_back({"X-Latchkey-Key-Id", principal.key->key_id});
+    out.push_back({"X-Latchkey-Key-Scope", principal.key->read_only ? "read" : "write"});
+  }
+  return out;
+}
+
+std::vector<http::Header> upstream_request_headers(const http::Request& request,
+                                                   const Principal& principal,
+                                                   const ForwardOptions& options) {
+  const auto tokens = connection_tokens(request.headers);
+  std::vector<http::Header> out;
+  out.reserve(request.headers.size() + 10);
+  std::string forwarded_for;
+  std::string client_host;
+  for (const http::Header& h : request.headers) {
+    const std::string_view name = h.name;
+    if (is_connection_scoped(name, tokens)) continue;
+    if (starts_with_icase(name, "X-Latchkey-")) continue;  // no spoofing of identity
+    if (http::iequals(name, "Authorization") && !options.forward_authorization) continue;
+    if (http::iequals(name, "Host")) {
+      if (client_host.empty()) client_host = h.value;
+      continue;
+    }
+    if (http::iequals(name, "X-Forwarded-For")) {
+      if (!forwarded_for.empty()) forwarded_for += ", ";
+      forwarded_for += trim(h.value);
+      continue;
+    }
+    if (http::iequals(name, "X-Forwarded-Proto") || http::iequals(name, "X-Forwarded-Host") ||
+        http::iequals(name, "X-Request-Id") || http::iequals(name, "Content-Length") ||
+        http::iequals(name, "Expect")) {  // latchkeyd already read the whole body
+      continue;
+    }
+    out.push_back(h);
+  }
+  out.push_back({"Host", std::string(options.upstream_host_header)});
+  if (!request.remote_ip.empty()) {
+    if (!forwarded_for.empty()) forwarded_for += ", ";
+    forwarded_for += request.remote_ip;
+  }
+  if (!forwarded_for.empty()) out.push_back({"X-Forwarded-For", std::move(forwarded_for)});
+  out.push_back({"X-Forwarded-Proto", options.client_tls ? "https" : "http"});
+  if (!client_host.empty()) out.push_back({"X-Forwarded-Host", std::move(client_host)});
+  if (!request.request_id.empty()) out.push_back({"X-Request-Id", request.request_id});
+  for (http::Header& h : identity_headers(principal)) out.push_back(std::move(h));
+  return out;
+}
+
+std::vector<http::Header> downstream_response_headers(const std::vector<http::Header>& upstream) {
+  const auto tokens = connection_tokens(upstream);
+  std::vector<http::Header> out;
+  out.reserve(upstream.size());
+  for (const http::Header& h : upstream) {
+    if (is_connection_scoped(h.name, tokens)) continue;
+    if (http::iequals(h.name, "Content-Length") || http::iequals(h.name, "X-Request-Id")) continue;
+    out.push_back(h);
+  }
+  return out;
+}
+
+}  // namespace latchkey::gateway

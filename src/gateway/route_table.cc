@@ -1,0 +1,279 @@
+#include "gateway/route_table.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <set>
+
+namespace latchkey::gateway {
+namespace {
+
+constexpr std::array<std::string_view, 7> kMethods = {"GET",   "HEAD",   "POST",   "PUT",
+                                                      "PATCH", "DELETE", "OPTIONS"};
+constexpr std::int64_t kMaxTimeoutMs = 3'600'000;       // one hour
+constexpr std::int64_t kMaxConnectTimeoutMs = 600'000;  // ten minutes
+
+bool is_param_segment(std::string_view segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+bool is_param_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+// Characters allowed in a literal path segment of a pattern (RFC 3986 pchar
+// without '%', so that a pattern never carries an encoding).
+bool is_literal_segment(std::string_view segment) {
+  if (segment.empty() || segment == "." || segment == "..") return false;
+  return std::all_of(segment.begin(), segment.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("-._~!$&'()*+,;=:@").find(c) != std::string_view::npos;
+  });
+}
+
+std::vector<std::string_view> split(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t i = 1;  // after the leading '/'
+  while (i <= path.size()) {
+    const auto next = path.find('/', i);
+    const auto end = next == std::string_view::npos ? path.size() : next;
+    out.push_back(path.substr(i, end - i));
+    i = end + 1;
+  }
+  return out;
+}
+
+std::string known_actions() {
+  std::string known;
+  for (policy::Action a : policy::all_actions()) {
+    known += policy::to_string(a);
+    known += ", ";
+  }
+  return known + std::string(kAuthenticatedOnly);
+}
+
+Result<GatewayRoute> compile_one(const GatewayRouteSpec& spec, std::size_t index) {
+  const std::string where = "gateway_routes[" + std::to_string(index) + "]: ";
+  auto bad = [&](const std::string& what) { return fail(Error::invalid_request(where + what)); };
+  GatewayRoute route;
+  route.index = index;
+
+  if (spec.method == "*") {
+    route.methods.assign(kMethods.begin(), kMethods.end());
+  } else if (std::find(kMethods.begin(), kMethods.end(), spec.method) != kMethods.end()) {
+    route.methods.push_back(spec.method);
+  } else {
+    return bad("method \"" + spec.method +
+               "\" is not one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS or \"*\"");
+  }
+
+  if (spec.path.empty() || spec.path.front() != '/') {
+    return bad("path \"" + spec.path + "\" must start with '/'");
+  }
+  if (spec.path != "/") {
+    for (std::string_view segment : split(spec.path)) {
+      if (is_param_segment(segment)) {
+        const std::string name(segment.substr(1, segment.size() - 2));
+        if (!is_param_name(name)) {
+          return bad("path parameter {" + name + "} must be letters, digits and '_'");
+        }
+        if (std::find(route.params.begin(), route.params.end(), name) != route.params.end()) {
+          return bad("path parameter {" + name + "} appears twice");
+        }
+        route.params.push_back(name);
+      } else if (!is_literal_segment(segment)) {
+        return bad("path \"" + spec.path + "\" has an empty, dot or malformed segment \"" +
+                   std::string(segment) + "\"");
+      }
+    }
+  }
+  route.pattern = spec.path;
+  route.label = spec.method + " " + spec.path;
+
+  auto upstream = parse_upstream_url(spec.upstream);
+  if (!upstream) return bad(upstream.error().description);
+  route.upstream = std::move(*upstream);
+
+  if (spec.action == kAuthenticatedOnly) {
+    route.authenticated_only = true;
+  } else if (auto action = policy::parse_action(spec.action)) {
+    route.action = *action;
+  } else {
+    return bad("action \"" + spec.action + "\" is not one of: " + known_actions());
+  }
+
+  auto has_param = [&](const std::string& name) {
+    return std::find(route.params.begin(), route.params.end(), name) != route.params.end();
+  };
+  if (!spec.application.empty() && !spec.application_param.empty()) {
+    return bad("set application or application_param, not both");
+  }
+  if (!spec.step.empty() && !spec.step_param.empty()) {
+    return bad("set step or step_param, not both");
+  }
+  for (const auto& [key, name] : {std::pair{"application_param", &spec.application_param},
+                                  std::pair{"step_param", &spec.step_param}}) {
+    if (!name->empty() && !has_param(*name)) {
+      return bad(std::string(key) + " \"" + *name + "\" is not a parameter of path \"" + spec.path +
+                 "\"");
+    }
+  }
+  if (route.authenticated_only) {
+    if (!spec.application.empty() || !spec.application_param.empty() || !spec.step.empty() ||
+        !spec.step_param.empty()) {
+      return bad("action \"authenticated\" takes no application or step");
+    }
+  } else {
+    if (spec.application.empty() && spec.application_param.empty()) {
+      return bad("action \"" + spec.action + "\" needs application or application_param");
+    }
+    if (policy::needs_requested_steps(route.action) && spec.step.empty() &&
+        spec.step_param.empty()) {
+      return bad("action \"" + spec.action + "\" needs step or step_param");
+    }
+  }
+  route.application = spec.application;
+  route.application_param = spec.application_param;
+  route.step = spec.step;
+  route.step_param = spec.step_param;
+  route.forward_authorization = spec.forward_authorization;
+
+  if (spec.timeout_ms < 1 || spec.timeout_ms > kMaxTimeoutMs) {
+    return bad("timeout_ms must be between 1 and 3600000");
+  }
+  if (spec.connect_timeout_ms < 1 || spec.connect_timeout_ms > kMaxConnectTimeoutMs) {
+    return bad("connect_timeout_ms must be between 1 and 600000");
+  }
+  route.timeout = std::chrono::milliseconds(spec.timeout_ms);
+  route.connect_timeout = std::chrono::milliseconds(spec.connect_timeout_ms);
+  return route;
+}
+
+}  // namespace
+
+std::string Upstream::key() const { return host + ":" + std::to_string(port); }
+
+Result<Upstream> parse_upstream_url(std::string_view url) {
+  auto bad = [&](const std::string& why) {
+    return fail(Error::invalid_request("upstream \"" + std::string(url) + "\": " + why));
+  };
+  constexpr std::string_view kHttp = "http://";
+  if (url.starts_with("https://")) {
+    return bad(
+        "https:// upstreams are not supported yet (TLS to the upstream is not done); "
+        "use http:// on a trusted network");
+  }
+  if (!url.starts_with(kHttp)) return bad("must start with http://");
+  std::string_view rest = url.substr(kHttp.size());
+  if (rest.find_first_of("?#") != std::string_view::npos) {
+    return bad("must not have a query or fragment");
+  }
+  const auto slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+  if (authority.find('@') != std::string_view::npos) return bad("must not carry user info");
+  if (authority.empty()) return bad("has no host");
+
+  Upstream out;
+  std::string_view host;
+  std::string_view port;
+  bool has_port = false;
+  if (authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return bad("has an unclosed IPv6 bracket");
+    host = authority.substr(1, close - 1);
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return bad("has garbage after the IPv6 address");
+      port = after.substr(1);
+      has_port = true;
+    }
+  } else {
+    const auto colon = authority.rfind(':');
+    host = authority.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      port = authority.substr(colon + 1);
+      has_port = true;
+    }
+  }
+  if (host.empty()) return bad("has no host");
+  const bool host_ok = std::all_of(host.begin(), host.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == ':';
+  });
+  if (!host_ok) return bad("has a malformed host");
+  out.host = std::string(host);
+  if (has_port) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value == 0 ||
+        value > 65535) {
+      return bad("has a bad port");
+    }
+    out.port = static_cast<std::uint16_t>(value);
+  }
+  while (path.ends_with('/')) path.remove_suffix(1);
+  if (!path.empty() && is_ambiguous_path(path)) return bad("has a malformed base path");
+  out.base_path = std::string(path);
+  const std::string bracketed =
+      out.host.find(':') != std::string::npos ? "[" + out.host + "]" : out.host;
+  out.host_header = out.port == 80 ? bracketed : bracketed + ":" + std::to_string(out.port);
+  return out;
+}
+
+policy::DecisionRequest GatewayRoute::decision_request(
+    const std::function<std::string_view(std::string_view)>& param) const {
+  policy::DecisionRequest request;
+  request.action = action;
+  request.application =
+      application_param.empty() ? application : std::string(param(application_param));
+  if (!step_param.empty()) {
+    request.steps.emplace_back(param(step_param));
+  } else if (!step.empty()) {
+    request.steps.push_back(step);
+  }
+  return request;
+}
+
+std::string GatewayRoute::upstream_target(std::string_view target) const {
+  return upstream.base_path + std::string(target);
+}
+
+Result<std::vector<GatewayRoute>> compile_gateway_routes(
+    const std::vector<GatewayRouteSpec>& specs) {
+  std::vector<GatewayRoute> routes;
+  std::set<std::pair<std::string, std::string>> seen;  // method, pattern
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    auto route = compile_one(specs[i], i);
+    if (!route) return fail(route.error());
+    for (const std::string& method : route->methods) {
+      if (!seen.emplace(method, route->pattern).second) {
+        return fail(Error::invalid_request("gateway_routes[" + std::to_string(i) + "]: " + method +
+                                           " " + route->pattern +
+                                           " is already routed by an earlier gateway route"));
+      }
+    }
+    routes.push_back(std::move(*route));
+  }
+  return routes;
+}
+
+bool is_ambiguous_path(std::string_view path) {
+  if (path.empty() || path.front() != '/') return true;
+  if (path.find('\\') != std::string_view::npos) return true;
+  for (std::size_t i = 0; i + 2 < path.size(); ++i) {
+    if (path[i] != '%') continue;
+    const char hi = path[i + 1];
+    const char lo = static_cast<char>(path[i + 2] | 0x20);  // lower case
+    if ((hi == '2' && (lo == 'f' || lo == 'e')) || (hi == '5' && lo == 'c')) return true;
+  }
+  if (path == "/") return false;
+  for (std::string_view segment : split(path)) {
+    if (segment.empty() || segment == "." || segment == "..") return true;
+  }
+  return false;
+}
+
+}  // namespace latchkey::gateway

@@ -1,0 +1,541 @@
+// Gateway mode against real processes on loopback (docs/gateway.md, issue 5):
+// latchkeyd proxies [[gateway_routes]] to a small upstream started by the
+// test (support/test_upstream.h), which can hold responses until the test
+// releases them. Nothing here sleeps: the tests wait for what the upstream
+// saw, bounded by generous safety limits.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "integration/server_fixture.h"
+#include "support/test_upstream.h"
+
+namespace latchkey::testing {
+namespace {
+
+const std::string kJson = "Content-Type: application/json";
+
+// A port nothing listens on (bound, then closed).
+int dead_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// A raw client connection that sends one request and can be dropped
+// without reading the answer (the abandoning client).
+class RawClient {
+ public:
+  RawClient(const std::string& url, const std::string& request) {
+    const int port = std::stoi(url.substr(url.rfind(':') + 1));
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::send(fd_, request.data(), request.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(request.size()));
+  }
+  ~RawClient() { close(); }
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+class GatewayTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    upstream_ = std::make_unique<TestUpstream>();
+    ServerTest::SetUp();
+  }
+  void TearDown() override {
+    std::remove(config_path_.c_str());
+    server_.reset();    // latchkeyd first: it holds connections to the upstream
+    upstream_.reset();  // then the upstream (releases whatever it still holds)
+  }
+
+  std::vector<std::string> server_args() override {
+    const std::string up = upstream_->url();
+    config_path_ = ::testing::TempDir() + "/latchkey-gateway-test-" + std::to_string(::getpid()) +
+                   "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".toml";
+    std::ofstream(config_path_) << R"toml(
+[[gateway_routes]]
+method = "*"
+path = "/echo/apps/{app}/records"
+upstream = ")toml" + up + R"toml("
+action = "create_record"
+application_param = "app"
+
+[[gateway_routes]]
+method = "*"
+path = "/echo/{anything}"
+upstream = ")toml" + up + R"toml("
+action = "authenticated"
+
+[[gateway_routes]]
+method = "GET"
+path = "/forward/{x}"
+upstream = ")toml" + up + R"toml("
+action = "authenticated"
+forward_authorization = true
+
+[[gateway_routes]]
+method = "GET"
+path = "/big/{n}"
+upstream = ")toml" + up + R"toml("
+action = "authenticated"
+
+[[gateway_routes]]
+method = "GET"
+path = "/close/{x}"
+upstream = ")toml" + up + R"toml("
+action = "authenticated"
+
+[[gateway_routes]]
+method = "GET"
+path = "/drop/{x}"
+upstream = ")toml" + up + R"toml("
+action = "authenticated"
+
+[[gateway_routes]]
+method = "GET"
+path = "/status/{code}"
+upstream = ")toml" + up + R"toml("
+action = "authenticated"
+
+[[gateway_routes]]
+method = "GET"
+path = "/hold/a"
+upstream = ")toml" + up + R"toml("
+action = "authenticated"
+
+[[gateway_routes]]
+method = "GET"
+path = "/hold/b"
+upstream = ")toml" + up + R"toml("
+action = "authenticated"
+
+[[gateway_routes]]
+method = "GET"
+path = "/hold/slow"
+upstream = ")toml" + up + R"toml("
+action = "authenticated"
+timeout_ms = 200
+
+[[gateway_routes]]
+method = "GET"
+path = "/dead"
+upstream = "http://127.0.0.1:)toml" + std::to_string(dead_port()) +
+                                       R"toml("
+action = "authenticated"
+)toml";
+    return {"--config", config_path_};
+  }
+
+  // A service user with API access, an API key of it, and a JWT from
+  // seed 004's exchange.
+  struct KeyHolder {
+    Credentials user;
+    std::string api_key;
+    std::string key_id;
+  };
+  KeyHolder key_holder(const std::string& name) {
+    KeyHolder k;
+    k.user = create_user_with_credentials(name, "service", true);
+    HttpResult created = post("/api/v1/keys", {bearer_header(issue_token(k.user)), kJson},
+                              R"({"name": "gw", "scope": "write", "expires_in_days": 30})");
+    EXPECT_EQ(created.status, 201) << created.body;
+    k.api_key = json_of(created).value("api_key", "");
+    k.key_id = json_of(created).value("id", "");
+    return k;
+  }
+  std::string jwt(const KeyHolder& k) {
+    HttpResult r = post("/v2/auth/token/access", {kJson}, Json{{"api_key", k.api_key}}.dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json_of(r).value("access_token", "");
+  }
+
+  // `n` calls in parallel, each on its own connection; join() collects them.
+  class Parallel {
+   public:
+    Parallel(const std::string& url, const std::string& token, int n) : results_(n) {
+      for (int i = 0; i < n; ++i) {
+        threads_.emplace_back([this, url, token, i] {
+          HttpClient client;
+          results_[i] = client.send("GET", url, {bearer_header(token)});
+        });
+      }
+    }
+    ~Parallel() { join(); }
+    const std::vector<HttpResult>& join() {
+      for (auto& t : threads_) {
+        if (t.joinable()) t.join();
+      }
+      return results_;
+    }
+
+   private:
+    std::vector<HttpResult> results_;
+    std::vector<std::thread> threads_;
+  };
+
+  std::string url(const std::string& path) const { return server_->url() + path; }
+  std::string raw_get(const std::string& path, const std::string& token) const {
+    return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
+           "\r\n\r\n";
+  }
+
+  std::unique_ptr<TestUpstream> upstream_;
+  std::string config_path_;
+};
+
+// Test that an admitted request reaches the upstream with latchkey's
+// identity headers, X-Forwarded-*, its body, and without Authorization,
+// hop-by-hop or client-sent X-Latchkey-* headers; and that the upstream's
+// status, headers and body come back.
+TEST_F(GatewayTest, ProxiesWithIdentityHeaders) {
+  const Credentials svc = create_user_with_credentials("gw-echo", "service", true);
+  const std::string token = issue_token(svc);
+  HttpResult r =
+      send("POST", "/echo/hello?x=1",
+           {bearer_header(token), "X-Latchkey-User-Id: usr_forged", "Connection: X-Secret-Hop",
+            "X-Secret-Hop: 1", "X-Integration: gw-tests", "Content-Type: text/plain"},
+           "request body");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("x-upstream"), "test");
+  EXPECT_NE(r.header("set-cookie"), "");
+  EXPECT_NE(r.body.find("target=/echo/hello?x=1"), std::string::npos) << r.body;
+
+  const auto seen = upstream_->requests();
+  ASSERT_EQ(seen.size(), 1u);
+  const UpstreamRequest& req = seen[0];
+  EXPECT_EQ(req.method, "POST");
+  EXPECT_EQ(req.target, "/echo/hello?x=1");
+  EXPECT_EQ(req.body, "request body");
+  EXPECT_EQ(req.header("X-Latchkey-User-Id"), svc.user_id);
+  EXPECT_EQ(req.header("X-Latchkey-User-Name"), "gw-echo");
+  EXPECT_EQ(req.header("X-Latchkey-User-Type"), "service");
+  EXPECT_EQ(req.header("X-Latchkey-Credential"), "client " + svc.client_id);
+  EXPECT_FALSE(req.has_header("X-Latchkey-Key-Id"));
+  EXPECT_FALSE(req.has_header("Authorization"));
+  EXPECT_FALSE(req.has_header("X-Secret-Hop"));
+  EXPECT_EQ(req.header("X-Forwarded-For"), "127.0.0.1");
+  EXPECT_EQ(req.header("X-Forwarded-Proto"), "http");
+  EXPECT_NE(req.header("X-Forwarded-Host"), "");
+  EXPECT_EQ(req.header("Host"), "127.0.0.1:" + std::to_string(upstream_->port()));
+  EXPECT_EQ(req.header("X-Integration"), "gw-tests");
+  EXPECT_EQ(req.header("X-Request-Id"), r.header("x-request-id"));
+  for (const auto& [name, value] : req.headers) EXPECT_EQ(value.find(token), std::string::npos);
+
+  // A route with forward_authorization passes the caller's token on.
+  ASSERT_EQ(get("/forward/x", {bearer_header(token)}).status, 200);
+  EXPECT_EQ(upstream_->requests().back().header("Authorization"), "Bearer " + token);
+
+  // A key-derived token also names its key and scope.
+  const KeyHolder k = key_holder("gw-key-echo");
+  ASSERT_EQ(send("GET", "/echo/key", {bearer_header(jwt(k))}).status, 200);
+  const UpstreamRequest last = upstream_->requests().back();
+  EXPECT_EQ(last.header("X-Latchkey-Key-Id"), k.key_id);
+  EXPECT_EQ(last.header("X-Latchkey-Key-Scope"), "write");
+  EXPECT_EQ(last.header("X-Latchkey-Credential").rfind("key ", 0), 0u);
+}
+
+// Test that the upstream's status and a large chunked body come back whole,
+// and that keep-alive connections to the upstream are reused.
+TEST_F(GatewayTest, StatusAndLargeChunkedBody) {
+  const std::string token = issue_token(create_user_with_credentials("gw-big", "service", true));
+  HttpResult big = get("/big/3000000", {bearer_header(token)});
+  ASSERT_EQ(big.status, 200) << big.error;
+  EXPECT_EQ(big.body.size(), 3'000'000u);
+  EXPECT_TRUE(big.body == TestUpstream::body_pattern(3'000'000));
+  EXPECT_EQ(big.header("content-type"), "application/octet-stream");
+
+  // HEAD: the upstream's headers and length, no body.
+  HttpResult head = send("HEAD", "/echo/head", {bearer_header(token)});
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("x-upstream"), "test");
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(upstream_->requests().back().method, "HEAD");
+
+  HttpResult teapot = get("/status/418", {bearer_header(token)});
+  EXPECT_EQ(teapot.status, 418);
+  EXPECT_EQ(teapot.body, "status body\n");
+  HttpResult missing = get("/status/404", {bearer_header(token)});
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.body, "status body\n");
+  // Sequential calls on one I/O thread's pool: fewer connections than calls.
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(get("/echo/again", {bearer_header(token)}).status, 200);
+  EXPECT_LT(upstream_->connections(), 8);
+}
+
+// Test that an upstream connection is not reused after the upstream said
+// "Connection: close" or silently closed it: the next calls still succeed
+// (on a fresh connection, or by the one retry of an idempotent request).
+TEST_F(GatewayTest, ClosedUpstreamConnectionsAreNotReused) {
+  const std::string token = issue_token(create_user_with_credentials("gw-close", "service", true));
+  for (int i = 0; i < 3; ++i) {
+    HttpResult closed = get("/close/" + std::to_string(i), {bearer_header(token)});
+    ASSERT_EQ(closed.status, 200) << closed.body;
+    EXPECT_EQ(closed.header("connection").find("close"), std::string::npos);  // hop-by-hop
+    EXPECT_EQ(get("/echo/after-close", {bearer_header(token)}).status, 200);
+    HttpResult dropped = get("/drop/" + std::to_string(i), {bearer_header(token)});
+    ASSERT_EQ(dropped.status, 200) << dropped.body;
+    HttpResult after = get("/echo/after-drop", {bearer_header(token)});
+    EXPECT_EQ(after.status, 200) << after.body;
+  }
+  EXPECT_GE(upstream_->connections(), 6);
+}
+
+// Test that paths an upstream might read differently from latchkey are
+// refused with 400 and never forwarded.
+TEST_F(GatewayTest, AmbiguousPathsRefused) {
+  const std::string token = issue_token(create_user_with_credentials("gw-path", "service", true));
+  for (const char* path : {"/echo/%2e%2e", "/echo/a%2Fb", "/echo/x/", "/echo/a%5Cb"}) {
+    HttpResult r = get(path, {bearer_header(token)});
+    EXPECT_EQ(r.status, 400) << path << ": " << r.body;
+    EXPECT_EQ(json_of(r)["reason"], "ambiguous_path") << path;
+  }
+  EXPECT_TRUE(upstream_->requests().empty());
+}
+
+// Test that a request without a token, or with a bad one, gets 401 and
+// never reaches the upstream.
+TEST_F(GatewayTest, NoTokenIs401) {
+  HttpResult none = get("/echo/x");
+  EXPECT_EQ(none.status, 401) << none.body;
+  EXPECT_NE(none.header("www-authenticate").find("Bearer"), std::string::npos);
+  HttpResult bad = get("/echo/x", {bearer_header("lk_at_bogus")});
+  EXPECT_EQ(bad.status, 401) << bad.body;
+  EXPECT_EQ(json_of(bad)["error"], "invalid_token");
+  EXPECT_TRUE(upstream_->requests().empty());
+}
+
+// Test that the permission model decides as /v1/authorize does: 403 with
+// the reason while the entitlement is missing, then through once granted.
+TEST_F(GatewayTest, PermissionDeniedIs403WithReason) {
+  const std::vector<std::string> admin_json = {bearer_header(admin_token()), kJson};
+  const Credentials svc = create_user_with_credentials("gw-writer", "service", true);
+  HttpResult app = post("/api/v1/applications", admin_json,
+                        R"({"name":"gw-app","steps":[{"name":"intake","origin":true}]})");
+  ASSERT_EQ(app.status, 201) << app.body;
+  const std::string app_id = json_of(app)["id"];
+  HttpResult set =
+      post("/api/v1/permission-sets", admin_json,
+           Json{{"name", "gw-intake"}, {"steps", {{json_of(app)["origin_step"], "edit"}}}}.dump());
+  ASSERT_EQ(set.status, 201) << set.body;
+  HttpResult role = post("/api/v1/roles", admin_json,
+                         Json{{"name", "Integration: GW"},
+                              {"modules", {"RECORDS"}},
+                              {"permission_sets", {json_of(set)["id"]}}}
+                             .dump());
+  ASSERT_EQ(role.status, 201) << role.body;
+  ASSERT_EQ(
+      send("PUT",
+           "/api/v1/users/" + svc.user_id + "/roles/" + json_of(role)["id"].get<std::string>(),
+           admin_json)
+          .status,
+      200);
+  const std::string token = issue_token(svc);
+  const std::string path = "/echo/apps/" + app_id + "/records";
+
+  HttpResult unknown = send("POST", "/echo/apps/app_doesnotexist/records", {bearer_header(token)});
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
+  EXPECT_EQ(json_of(unknown)["reason"], "unknown_application") << unknown.body;
+
+  HttpResult denied = send("POST", path, {bearer_header(token)}, "{}");
+  EXPECT_EQ(denied.status, 403) << denied.body;
+  EXPECT_EQ(json_of(denied)["reason"], "application_entitlement_missing") << denied.body;
+  EXPECT_EQ(json_of(denied)["action"], "create_record");
+  EXPECT_EQ(denied.header("x-latchkey-reason"), "application_entitlement_missing");
+  EXPECT_TRUE(upstream_->requests().empty());
+
+  ASSERT_EQ(send("PUT", "/api/v1/users/" + svc.user_id + "/entitlements/" + app_id, admin_json,
+                 R"({"access":"edit"})")
+                .status,
+            200);
+  HttpResult allowed = send("POST", path, {bearer_header(token)}, "{}");
+  ASSERT_EQ(allowed.status, 200) << allowed.body;
+  ASSERT_EQ(upstream_->requests().size(), 1u);
+
+  // Every decision is in the audit trail.
+  HttpResult trail = get("/api/v1/audit?principal=" + svc.user_id, {bearer_header(admin_token())});
+  ASSERT_EQ(trail.status, 200);
+  int allow = 0, deny = 0;
+  const Json events = json_of(trail)["events"];
+  for (const Json& e : events) {
+    if (e["action"] != "gateway.create_record") continue;
+    (e["decision"] == "allow" ? allow : deny)++;
+  }
+  EXPECT_EQ(allow, 1) << trail.body;
+  EXPECT_EQ(deny, 2) << trail.body;  // unknown_application, application_entitlement_missing
+}
+
+// Test seed 004's "5 concurrent requests per endpoint": five calls of one
+// key on one route are in flight at the upstream, the sixth is refused with
+// 429 at once; another route and another key each have their own five; and
+// the slots come back when the calls end.
+TEST_F(GatewayTest, SixthConcurrentCallRefused) {
+  const KeyHolder k = key_holder("gw-conc");
+  const KeyHolder other = key_holder("gw-conc-other");
+  const std::string token = jwt(k);
+  const std::string other_token = jwt(other);
+  {
+    Parallel five(url("/hold/a"), token, 5);
+    ASSERT_TRUE(upstream_->wait_held(5));
+    HttpResult sixth = get("/hold/a", {bearer_header(token)});
+    EXPECT_EQ(sixth.status, 429) << sixth.body;
+    EXPECT_NE(sixth.header("retry-after"), "");
+    EXPECT_EQ(upstream_->held(), 5);
+    // Another route of the same key, and another key on the same route.
+    Parallel other_route(url("/hold/b"), token, 5);
+    Parallel other_key(url("/hold/a"), other_token, 5);
+    ASSERT_TRUE(upstream_->wait_held(15));
+    EXPECT_EQ(get("/hold/b", {bearer_header(token)}).status, 429);
+    EXPECT_EQ(get("/hold/a", {bearer_header(other_token)}).status, 429);
+    upstream_->release(15);
+    for (Parallel* p : {&five, &other_route, &other_key}) {
+      for (const HttpResult& r : p->join()) EXPECT_EQ(r.status, 200) << r.body;
+    }
+  }
+  // Every slot came back: five in flight again, the sixth refused again.
+  Parallel again(url("/hold/a"), token, 5);
+  ASSERT_TRUE(upstream_->wait_held(5));
+  EXPECT_EQ(get("/hold/a", {bearer_header(token)}).status, 429);
+  upstream_->release(5);
+  for (const HttpResult& r : again.join()) EXPECT_EQ(r.status, 200) << r.body;
+}
+
+// Test that slots come back when the upstream times out (504) and when it
+// is unreachable (502): more calls than the limit in a row, none refused.
+TEST_F(GatewayTest, SlotsComeBackAfterTimeoutAndUnreachable) {
+  const KeyHolder k = key_holder("gw-fail");
+  const std::string token = jwt(k);
+  {
+    Parallel slow(url("/hold/slow"), token, 5);
+    for (const HttpResult& r : slow.join()) {
+      EXPECT_EQ(r.status, 504) << r.body;
+      EXPECT_EQ(json_of(r)["error"], "gateway_timeout") << r.body;
+    }
+  }
+  HttpResult sixth = get("/hold/slow", {bearer_header(token)});
+  EXPECT_EQ(sixth.status, 504) << sixth.body;
+  for (int i = 0; i < 7; ++i) {
+    HttpResult r = get("/dead", {bearer_header(token)});
+    EXPECT_EQ(r.status, 502) << r.body;
+    EXPECT_EQ(json_of(r)["error"], "bad_gateway") << r.body;
+    EXPECT_EQ(json_of(r)["reason"], "upstream_unreachable") << r.body;
+  }
+  HttpResult metrics = get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(
+      metrics.body.find(
+          R"(latchkey_gateway_upstream_requests_total{route="GET /dead",outcome="unreachable"} 7)"),
+      std::string::npos)
+      << metrics.body;
+  EXPECT_NE(
+      metrics.body.find(
+          R"(latchkey_gateway_upstream_requests_total{route="GET /hold/slow",outcome="timeout"} 6)"),
+      std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("latchkey_gateway_upstream_seconds"), std::string::npos);
+}
+
+// Test that slots come back when clients abandon their calls (close the
+// connection while the upstream holds the answer): the upstream sees its
+// connection closed, and five new calls are in flight again.
+TEST_F(GatewayTest, SlotsComeBackWhenClientAbandons) {
+  const KeyHolder k = key_holder("gw-abandon");
+  const std::string token = jwt(k);
+  {
+    std::vector<std::unique_ptr<RawClient>> clients;
+    for (int i = 0; i < 5; ++i) {
+      clients.push_back(std::make_unique<RawClient>(server_->url(), raw_get("/hold/a", token)));
+    }
+    ASSERT_TRUE(upstream_->wait_held(5));
+    EXPECT_EQ(get("/hold/a", {bearer_header(token)}).status, 429);
+    clients.clear();  // abandon all five
+    ASSERT_TRUE(upstream_->wait_abandoned(5));
+  }
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 5; ++i) {
+    clients.push_back(std::make_unique<RawClient>(server_->url(), raw_get("/hold/a", token)));
+  }
+  ASSERT_TRUE(upstream_->wait_held(5));
+  EXPECT_EQ(get("/hold/a", {bearer_header(token)}).status, 429);
+}
+
+// Test that a slot comes back when the client goes away while the body
+// streams: five downloads that are never read hold the five slots; once the
+// clients close, the upstream connections are closed too and five new
+// downloads are admitted.
+TEST_F(GatewayTest, SlotsComeBackWhenClientAbandonsMidBody) {
+  const KeyHolder k = key_holder("gw-mid-body");
+  const std::string token = jwt(k);
+  const std::string huge = "/big/1000000000";  // 1 GB: never read to its end
+  {
+    std::vector<std::unique_ptr<RawClient>> clients;
+    for (int i = 0; i < 5; ++i) {
+      clients.push_back(std::make_unique<RawClient>(server_->url(), raw_get(huge, token)));
+    }
+    ASSERT_TRUE(upstream_->wait_requests(5));
+    EXPECT_EQ(get(huge, {bearer_header(token)}).status, 429);
+    EXPECT_EQ(upstream_->requests().size(), 5u);
+    clients.clear();
+    ASSERT_TRUE(upstream_->wait_closed(5));
+  }
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 5; ++i) {
+    clients.push_back(std::make_unique<RawClient>(server_->url(), raw_get(huge, token)));
+  }
+  ASSERT_TRUE(upstream_->wait_requests(10));
+  EXPECT_EQ(get(huge, {bearer_header(token)}).status, 429);
+}
+
+// Test seed 004's "60 requests per minute per API key" through the
+// gateway: one count across many connections and two JWTs of the same key;
+// the 61st in the window is refused with Retry-After; the window slides.
+TEST_F(GatewayTest, RateLimitAcrossConnectionsAndTokens) {
+  const KeyHolder k = key_holder("gw-rate");
+  const std::vector<std::string> tokens = {jwt(k), jwt(k)};
+  ASSERT_NE(tokens[0], tokens[1]);
+  HttpResult first = get("/echo/rate", {bearer_header(tokens[0])});
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.header("ratelimit-limit"), "60");
+  const int remaining = std::stoi(first.header("ratelimit-remaining"));
+  ASSERT_GT(remaining, 40);
+  for (int i = 0; i < remaining; ++i) {
+    HttpClient fresh;  // a new connection each time
+    HttpResult r = fresh.send("GET", url("/echo/rate"), {bearer_header(tokens[i % 2])});
+    ASSERT_EQ(r.status, 200) << i << ": " << r.body;
+  }
+  HttpClient fresh;
+  HttpResult refused = fresh.send("GET", url("/echo/rate"), {bearer_header(tokens[1])});
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_NE(refused.header("retry-after"), "");
+  EXPECT_EQ(refused.header("ratelimit-remaining"), "0");
+  const std::size_t reached = upstream_->requests().size();
+  EXPECT_EQ(reached, static_cast<std::size_t>(remaining + 1));
+
+  server_->advance_clock_seconds(61);
+  HttpResult later = get("/echo/rate", {bearer_header(tokens[0])});
+  EXPECT_EQ(later.status, 200) << later.body;
+}
+
+}  // namespace
+}  // namespace latchkey::testing

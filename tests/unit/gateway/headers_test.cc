@@ -1,0 +1,158 @@
+#include "gateway/headers.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace latchkey::gateway {
+namespace {
+
+// All values of `name` (case-insensitive), in order.
+std::vector<std::string> values(const std::vector<http::Header>& headers, std::string_view name) {
+  std::vector<std::string> out;
+  for (const auto& h : headers) {
+    if (http::iequals(h.name, name)) out.push_back(h.value);
+  }
+  return out;
+}
+
+Principal account_principal() {
+  Principal p;
+  p.user_id = "usr_1";
+  p.name = "risk-sync";
+  p.type = UserType::kService;
+  p.client_id = "cli_abc";
+  return p;
+}
+
+Principal key_principal() {
+  Principal p = account_principal();
+  p.key = KeyGrant{.key_id = "key_7", .masked_key = "••••a1B9", .read_only = true};
+  return p;
+}
+
+http::Request client_request() {
+  http::Request r;
+  r.method = "GET";
+  r.target = "/api/records?x=1";
+  r.remote_ip = "10.0.0.9";
+  r.request_id = "req-42";
+  r.headers = {
+      {"Host", "gw.example.com"},
+      {"Authorization", "Bearer eyJsecret"},
+      {"Connection", "keep-alive, X-Private-Hop"},
+      {"Keep-Alive", "timeout=5"},
+      {"X-Private-Hop", "drop me"},
+      {"Proxy-Authorization", "Basic abc"},
+      {"TE", "trailers"},
+      {"Trailer", "Expires"},
+      {"Transfer-Encoding", "chunked"},
+      {"Upgrade", "websocket"},
+      {"X-Latchkey-User-Id", "usr_admin"},
+      {"x-latchkey-credential", "client forged"},
+      {"X-Forwarded-For", "203.0.113.5"},
+      {"X-Forwarded-Proto", "https"},
+      {"X-Forwarded-Host", "forged.example"},
+      {"X-Request-Id", "client-chosen"},
+      {"Content-Length", "0"},
+      {"Expect", "100-continue"},
+      {"Accept", "application/json"},
+      {"X-Integration", "risk"},
+  };
+  return r;
+}
+
+// Test that hop-by-hop headers (the fixed ones and those named in
+// Connection) never reach the upstream, and end-to-end headers do.
+TEST(GatewayHeaders, HopByHopRemovedTowardsUpstream) {
+  const auto out = upstream_request_headers(client_request(), account_principal(),
+                                            {.upstream_host_header = "127.0.0.1:9000"});
+  for (const char* name : {"Connection", "Keep-Alive", "X-Private-Hop", "Proxy-Authorization", "TE",
+                           "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length", "Expect"}) {
+    EXPECT_TRUE(values(out, name).empty()) << name;
+  }
+  EXPECT_EQ(values(out, "Accept"), (std::vector<std::string>{"application/json"}));
+  EXPECT_EQ(values(out, "X-Integration"), (std::vector<std::string>{"risk"}));
+  EXPECT_EQ(values(out, "Host"), (std::vector<std::string>{"127.0.0.1:9000"}));
+}
+
+// Test X-Forwarded-For appended to, X-Forwarded-Proto and -Host set (the
+// client's own values replaced), and X-Request-Id set to the request's id.
+TEST(GatewayHeaders, ForwardedHeaders) {
+  const auto out = upstream_request_headers(client_request(), account_principal(),
+                                            {.upstream_host_header = "up"});
+  EXPECT_EQ(values(out, "X-Forwarded-For"), (std::vector<std::string>{"203.0.113.5, 10.0.0.9"}));
+  EXPECT_EQ(values(out, "X-Forwarded-Proto"), (std::vector<std::string>{"http"}));
+  EXPECT_EQ(values(out, "X-Forwarded-Host"), (std::vector<std::string>{"gw.example.com"}));
+  EXPECT_EQ(values(out, "X-Request-Id"), (std::vector<std::string>{"req-42"}));
+
+  http::Request plain = client_request();
+  std::erase_if(plain.headers,
+                [](const http::Header& h) { return http::iequals(h.name, "X-Forwarded-For"); });
+  const auto tls = upstream_request_headers(plain, account_principal(),
+                                            {.upstream_host_header = "up", .client_tls = true});
+  EXPECT_EQ(values(tls, "X-Forwarded-For"), (std::vector<std::string>{"10.0.0.9"}));
+  EXPECT_EQ(values(tls, "X-Forwarded-Proto"), (std::vector<std::string>{"https"}));
+}
+
+// Test that client-sent X-Latchkey-* headers are stripped and replaced by
+// latchkey's own identity headers (no spoofing), for account tokens.
+TEST(GatewayHeaders, IdentityHeadersCannotBeSpoofed) {
+  const auto out = upstream_request_headers(client_request(), account_principal(),
+                                            {.upstream_host_header = "up"});
+  EXPECT_EQ(values(out, "X-Latchkey-User-Id"), (std::vector<std::string>{"usr_1"}));
+  EXPECT_EQ(values(out, "X-Latchkey-User-Name"), (std::vector<std::string>{"risk-sync"}));
+  EXPECT_EQ(values(out, "X-Latchkey-User-Type"), (std::vector<std::string>{"service"}));
+  EXPECT_EQ(values(out, "X-Latchkey-Credential"), (std::vector<std::string>{"client cli_abc"}));
+  EXPECT_TRUE(values(out, "X-Latchkey-Key-Id").empty());
+  for (const auto& h : out) EXPECT_NE(h.value, "usr_admin");
+}
+
+// Test the key id and scope headers of a key-derived token, with the
+// masked key as the credential.
+TEST(GatewayHeaders, KeyDerivedIdentity) {
+  const auto out =
+      upstream_request_headers(client_request(), key_principal(), {.upstream_host_header = "up"});
+  EXPECT_EQ(values(out, "X-Latchkey-Credential"), (std::vector<std::string>{"key ••••a1B9"}));
+  EXPECT_EQ(values(out, "X-Latchkey-Key-Id"), (std::vector<std::string>{"key_7"}));
+  EXPECT_EQ(values(out, "X-Latchkey-Key-Scope"), (std::vector<std::string>{"read"}));
+}
+
+// Test that Authorization is forwarded only when the route says so.
+TEST(GatewayHeaders, AuthorizationOnlyWhenConfigured) {
+  const auto hidden = upstream_request_headers(client_request(), account_principal(),
+                                               {.upstream_host_header = "up"});
+  EXPECT_TRUE(values(hidden, "Authorization").empty());
+  const auto forwarded =
+      upstream_request_headers(client_request(), account_principal(),
+                               {.upstream_host_header = "up", .forward_authorization = true});
+  EXPECT_EQ(values(forwarded, "Authorization"), (std::vector<std::string>{"Bearer eyJsecret"}));
+}
+
+// Test that the upstream's hop-by-hop headers, Content-Length and
+// X-Request-Id do not reach the caller, and its other headers do (repeated
+// ones included).
+TEST(GatewayHeaders, ResponseHeaders) {
+  const std::vector<http::Header> upstream = {
+      {"Content-Type", "application/json"},
+      {"Content-Length", "12"},
+      {"Connection", "close, X-Hop"},
+      {"X-Hop", "1"},
+      {"Keep-Alive", "timeout=5"},
+      {"Transfer-Encoding", "chunked"},
+      {"Set-Cookie", "a=1"},
+      {"Set-Cookie", "b=2"},
+      {"X-Request-Id", "upstream-id"},
+      {"Proxy-Authenticate", "Basic"},
+      {"Upgrade", "h2c"},
+      {"Trailer", "X"},
+  };
+  const auto out = downstream_response_headers(upstream);
+  EXPECT_EQ(values(out, "Content-Type"), (std::vector<std::string>{"application/json"}));
+  EXPECT_EQ(values(out, "Set-Cookie"), (std::vector<std::string>{"a=1", "b=2"}));
+  EXPECT_EQ(out.size(), 3u);
+}
+
+}  // namespace
+}  // namespace latchkey::gateway
