@@ -89,6 +89,11 @@ Result<IssuedClientCredential> UserService::reset_access_key(const Principal& ac
     return fail(Error::forbidden("a token obtained from an API key cannot reset the Client Secret")
                     .with_reason("api_key_token"));
   }
+  // Nor a token narrowed to scope "read": a new secret means full rights.
+  if (actor.read_only) {
+    return fail(Error::forbidden("a token with scope \"read\" cannot reset the Client Secret")
+                    .with_reason("insufficient_scope"));
+  }
   // Admin first: a non-admin must not learn which user ids exist (404 vs 403).
   if (target != actor.user_id) {
     if (auto s = require_admin(actor); !s) return fail(s.error());

@@ -139,7 +139,11 @@ std::expected<AuthenticatedClient, OAuthError> authenticate_client(const ApiCont
   limits::AuthThrottle* throttle =
       ctx.limits != nullptr ? ctx.limits->auth_throttle.get() : nullptr;
   if (throttle != nullptr) {
-    if (auto wait = throttle->wait_before(client.client_id, request.remote_ip); wait.count() > 0) {
+    // Counted as a failure as it starts, atomically with the check (parallel
+    // guesses cannot all pass before one is counted); refunded below unless
+    // the secret turns out wrong.
+    if (auto wait = throttle->begin_attempt(client.client_id, request.remote_ip);
+        wait.count() > 0) {
       OAuthError e{429, "temporarily_unavailable",
                    "too many failed authentication attempts; retry after " +
                        std::to_string(wait.count()) + " seconds"};
@@ -154,18 +158,20 @@ std::expected<AuthenticatedClient, OAuthError> authenticate_client(const ApiCont
   }
   const Error& error = authenticated.error();
   if (error.code != ErrorCode::kInvalidClient) {
+    if (throttle != nullptr) throttle->refund(client.client_id, request.remote_ip);
     OAuthError e;
     e.latchkey_error = error;
     return std::unexpected(std::move(e));
   }
   if (error.reason == "user_disabled" || error.reason == "api_access_disabled") {
     // The secret was right: not a guess, so not counted as a failure.
+    if (throttle != nullptr) throttle->refund(client.client_id, request.remote_ip);
     if (disabled == DisabledClient::kUnauthorizedClient) {
       return std::unexpected(OAuthError{400, "unauthorized_client", error.description});
     }
     return std::unexpected(OAuthError{401, "invalid_client", error.description, client.basic});
   }
-  if (throttle != nullptr) throttle->failed(client.client_id, request.remote_ip);
+  // A wrong secret: the failure counted by begin_attempt stands.
   return std::unexpected(OAuthError{401, "invalid_client", error.description, client.basic});
 }
 
@@ -429,7 +435,12 @@ http::Response oauth_revoke(const ApiContext& ctx, const http::Request& request)
       e.latchkey_error = s.error();
       return std::unexpected(std::move(e));
     }
-    Status revoked = !p.token_id.empty() && ctx.jwts != nullptr
+    // A seed-003 login token ends with its session (as DELETE
+    // /api/v1/keys/{id}/sessions/{sid} does), else the next login would
+    // hand the revoked token back.
+    const bool login_token = p.key && !p.key->session_id.empty() && ctx.jwts != nullptr;
+    Status revoked = login_token ? ctx.jwts->revoke_login_session(p.key->key_id, p.key->session_id)
+                     : !p.token_id.empty() && ctx.jwts != nullptr
                          ? ctx.jwts->revoke_token_id(p.token_id, p.user_id, p.token_expires_at)
                          : ctx.account_tokens.revoke(*token);
     if (!revoked) {

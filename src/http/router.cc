@@ -46,7 +46,11 @@ void Router::add_async(std::string method, std::string pattern, AsyncHandler han
 
 Router::Match Router::match(std::string_view method, std::string_view path) const {
   Match result;
-  if (path.empty() || path.front() != '/') return result;
+  // An empty segment ("//") matches nothing: were it skipped, "//api/v1/keys"
+  // would reach a route while checks on the raw path see another path.
+  if (path.empty() || path.front() != '/' || path.find("//") != std::string_view::npos) {
+    return result;
+  }
   const auto parts = split_path(path);
   for (const auto& route : routes_) {
     if (route.segments.size() != parts.size()) continue;

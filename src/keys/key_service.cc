@@ -149,6 +149,11 @@ Result<CreatedKey> KeyService::create(const Principal& actor, const CreateKeyReq
         "API keys cannot be created with a token obtained from an API key; use your account "
         "credentials"));
   }
+  // A token narrowed to scope "read" (docs/oauth.md) never creates anything.
+  if (!actor.may_write()) {
+    return fail(Error::forbidden("this token has scope \"read\"; creating a key needs \"write\"")
+                    .with_reason("insufficient_scope"));
+  }
   // seed 002: users create keys for their own profile only; administrators
   // cannot create keys for others.
   if (request.for_user_id && *request.for_user_id != actor.user_id &&
@@ -245,8 +250,9 @@ Result<ApiKey> KeyService::deactivate(const Principal& actor, std::string_view k
     return fail(key_not_found(key_id));
   }
   // DESIGN invariant 4: a read-only key never writes.
-  if (actor.key && actor.key->read_only) {
-    return fail(Error::forbidden("a read-only API key cannot deactivate keys"));
+  if (!actor.may_write()) {
+    return fail(Error::forbidden("a read-only token cannot deactivate keys")
+                    .with_reason("insufficient_scope"));
   }
   if (before && !(*found)->deactivated_at) {
     if (auto s = before(**found); !s) return fail(s.error());

@@ -347,6 +347,10 @@ class JwtServiceImpl final : public JwtService {
     if (caller.key && caller.key->read_only) {
       return fail(Error::forbidden("a read-only API key cannot revoke sessions"));
     }
+    return revoke_login_session(key_id, session_id);
+  }
+
+  Status revoke_login_session(std::string_view key_id, std::string_view session_id) override {
     auto revoked = store_.sessions().revoke_session(key_id, session_id, clock_.now());
     if (!revoked) return fail(revoked.error());
     // After the commit and before answering: the token is refused at once.

@@ -171,6 +171,11 @@ class JwtService {
   // session does not exist.
   virtual Status revoke_session(const Principal& caller, std::string_view key_id,
                                 std::string_view session_id) = 0;
+  // The same without the caller checks, for a caller already allowed to
+  // revoke the session's token (POST /oauth/revoke on a seed-003 token):
+  // revoking only the token's jti would let the next login hand the same,
+  // now refused, token back until it expires.
+  virtual Status revoke_login_session(std::string_view key_id, std::string_view session_id) = 0;
 
   // Invalidation hooks, called after the change committed and before the
   // change is answered.

@@ -254,6 +254,14 @@ TEST_F(OAuth, ReadScopeNeverWrites) {
   EXPECT_EQ(json_of(key)["reason"], "insufficient_scope");
   EXPECT_EQ(post("/api/v1/users/me/access-key", {bearer_header(read_token)}).status, 403);
   EXPECT_EQ(me(read_token).status, 200);
+  // Nor through a path spelt differently ("//api/..." once slipped past the
+  // "/api/" check while the router still matched it).
+  for (const char* path : {"//api/v1/keys", "/api//v1/keys"}) {
+    HttpResult doubled = post(path, {bearer_header(read_token), kJson},
+                              R"({"name": "sneaky2", "scope": "write", "expires_in_days": 30})");
+    EXPECT_EQ(doubled.status, 404) << path << " " << doubled.body;
+  }
+  EXPECT_EQ(post("//api/v1/users/me/access-key", {bearer_header(read_token)}).status, 404);
 
   // A read token of an admin never administers; a full one does.
   HttpResult admin_read = token_basic(admin(), "grant_type=client_credentials&scope=read");
@@ -381,6 +389,28 @@ TEST_F(OAuth, RevocationIsIdempotentAndDurable) {
   EXPECT_EQ(me(token).status, 401);
   EXPECT_EQ(introspect(token, client_).body, R"({"active":false})");
   EXPECT_EQ(me(other).status, 200);
+}
+
+// Test that revoking a seed-003 login token ends its session: the next login
+// on that session must not hand the revoked token back.
+TEST_F(OAuth, RevokingALoginTokenEndsItsSession) {
+  const std::string account = issue_token(client_);
+  HttpResult created = post("/api/v1/keys", {bearer_header(account), kJson},
+                            R"({"name": "login", "expires_in_days": 30})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string login_body =
+      Json{{"api_key", json_of(created)["api_key"]}, {"session_id", "s-1"}}.dump();
+  HttpResult login = post("/auth/login", {kJson}, login_body);
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string token = json_of(login)["access_token"];
+  ASSERT_EQ(me(token).status, 200);
+
+  ASSERT_EQ(revoke(token, client_).status, 200);
+  EXPECT_EQ(me(token).status, 401);
+  HttpResult again = post("/auth/login", {kJson}, login_body);
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(again.body.find(token), std::string::npos);
+  EXPECT_EQ(introspect(token, client_).body, R"({"active":false})");
 }
 
 // Test revoking an opaque seed-000 account token (tombstone "revoked"), and

@@ -109,6 +109,12 @@ TEST_F(KeyServiceTest, NobodyCreatesKeysForOthers) {
   auto escalation = service_.create(via_key, request());
   ASSERT_FALSE(escalation);
   EXPECT_EQ(escalation.error().code, ErrorCode::kForbidden);
+  // Nor a token narrowed to scope "read", whatever path reached the service.
+  Principal read_scope = alice_;
+  read_scope.read_only = true;
+  auto narrowed = service_.create(read_scope, request());
+  ASSERT_FALSE(narrowed);
+  EXPECT_EQ(narrowed.error().reason, "insufficient_scope");
   EXPECT_EQ(store_.list_keys()->size(), 1u);
 }
 
