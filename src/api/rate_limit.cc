@@ -144,15 +144,18 @@ http::Handler throttle_client_credentials(const ApiContext& ctx, http::Handler h
     auto basic = parse_basic_authorization(request.header("Authorization"));
     // Unparseable credentials are throttled by source IP only.
     const std::string client_id = basic ? basic->client_id : std::string();
-    if (auto wait = throttle.wait_before(client_id, request.remote_ip); wait.count() > 0) {
+    // Counted as a failure as it starts (atomic with the check, so parallel
+    // guesses cannot all slip in before the first one is counted); a 401
+    // leaves it counted, anything else refunds it.
+    if (auto wait = throttle.begin_attempt(client_id, request.remote_ip); wait.count() > 0) {
       limits::count_rejection("auth_throttle");
       return too_many_attempts(wait);
     }
     http::Response response = handler(request, params);
-    if (response.status == 401) {
-      throttle.failed(client_id, request.remote_ip);
-    } else if (is_success(response.status)) {
+    if (is_success(response.status)) {
       throttle.succeeded(client_id, request.remote_ip);
+    } else if (response.status != 401) {
+      throttle.refund(client_id, request.remote_ip);
     }
     return response;
   };
@@ -166,7 +169,8 @@ http::Handler limit_api_key_exchange(const ApiContext& ctx, http::Handler handle
     const std::string throttle_id = throttle_id_of_key(api_key);
     limits::AuthThrottle* throttle = ctx.limits->auth_throttle.get();
     if (throttle != nullptr) {
-      if (auto wait = throttle->wait_before(throttle_id, request.remote_ip); wait.count() > 0) {
+      // Counted as a failure as it starts (see throttle_client_credentials).
+      if (auto wait = throttle->begin_attempt(throttle_id, request.remote_ip); wait.count() > 0) {
         limits::count_rejection("auth_throttle");
         return too_many_attempts(wait);
       }
@@ -176,15 +180,19 @@ http::Handler limit_api_key_exchange(const ApiContext& ctx, http::Handler handle
     if (ctx.keys != nullptr && !throttle_id.empty()) {
       if (auto key = ctx.keys->authenticate(api_key)) {
         state = admit_key_request(ctx, key->id, key->role_id);
-        if (state && !state->admitted) return too_many_requests(*state);
+        if (state && !state->admitted) {
+          // The key was right: not a guess.
+          if (throttle != nullptr) throttle->refund(throttle_id, request.remote_ip);
+          return too_many_requests(*state);
+        }
       }
     }
     http::Response response = handler(request, params);
     if (throttle != nullptr) {
-      if (response.status == 401) {
-        throttle->failed(throttle_id, request.remote_ip);
-      } else if (is_success(response.status)) {
+      if (is_success(response.status)) {
         throttle->succeeded(throttle_id, request.remote_ip);
+      } else if (response.status != 401) {
+        throttle->refund(throttle_id, request.remote_ip);
       }
     }
     if (state) add_rate_limit_headers(response, *state);

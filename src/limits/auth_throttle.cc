@@ -25,6 +25,23 @@ Duration remaining(const Table& table, std::string_view id, Instant now) {
   return it->second.blocked_until - now;
 }
 
+// Takes back one provisional failure of `id` and lifts its block. Nothing
+// is counted while an identity is blocked, so a block is always the one its
+// most recently counted attempt raised: normally the refunded attempt
+// itself. (If a slower attempt is refunded after a newer one raised the
+// block, that block is lifted too: one refund never buys more than the one
+// admission it used, and the count, hence the next delay, keeps the newer
+// failure.)
+void refund_one(Table& table, std::string_view id) {
+  if (id.empty()) return;
+  auto it = table.find(std::string(id));
+  if (it == table.end()) return;  // cleared meanwhile (a success, forgetting)
+  Failures& f = it->second;
+  if (f.count > 0) --f.count;
+  f.blocked_until = Instant{};
+  if (f.count == 0) table.erase(it);
+}
+
 }  // namespace
 
 struct AuthThrottle::State {
@@ -48,7 +65,7 @@ std::chrono::seconds AuthThrottle::wait_before(std::string_view client_id,
   return std::chrono::ceil<std::chrono::seconds>(wait);
 }
 
-void AuthThrottle::failed(std::string_view client_id, std::string_view ip) {
+std::chrono::seconds AuthThrottle::begin_attempt(std::string_view client_id, std::string_view ip) {
   const Instant now = clock_.now();
   // Past `free` failures, each one doubles the delay: first_delay, 2x, 4x ...
   auto record = [&](Table& table, std::string_view id, int free) {
@@ -65,6 +82,9 @@ void AuthThrottle::failed(std::string_view client_id, std::string_view ip) {
     f.blocked_until = now + delay;
   };
   std::lock_guard lock(state_->mu);
+  const Duration wait =
+      std::max(remaining(state_->by_client, client_id, now), remaining(state_->by_ip, ip, now));
+  if (wait > Duration::zero()) return std::chrono::ceil<std::chrono::seconds>(wait);
   record(state_->by_client, client_id, options_.client_free_failures);
   record(state_->by_ip, ip, options_.ip_free_failures);
   if (++state_->failures_seen % 1024 == 0) {
@@ -75,12 +95,19 @@ void AuthThrottle::failed(std::string_view client_id, std::string_view ip) {
       });
     }
   }
+  return std::chrono::seconds::zero();
 }
 
-void AuthThrottle::succeeded(std::string_view client_id, std::string_view) {
-  if (client_id.empty()) return;
+void AuthThrottle::succeeded(std::string_view client_id, std::string_view ip) {
   std::lock_guard lock(state_->mu);
-  state_->by_client.erase(std::string(client_id));
+  if (!client_id.empty()) state_->by_client.erase(std::string(client_id));
+  refund_one(state_->by_ip, ip);
+}
+
+void AuthThrottle::refund(std::string_view client_id, std::string_view ip) {
+  std::lock_guard lock(state_->mu);
+  refund_one(state_->by_client, client_id);
+  refund_one(state_->by_ip, ip);
 }
 
 }  // namespace latchkey::limits

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "support/fake_clock.h"
 
 namespace latchkey::limits {
@@ -10,6 +12,13 @@ namespace {
 using std::chrono::seconds;
 using testing::FakeClock;
 
+// An attempt that is admitted and turns out to be a wrong secret: with
+// begin_attempt() the failure is counted as the attempt starts, so nothing
+// more is reported.
+void fail(AuthThrottle& throttle, const std::string& client_id, const std::string& ip) {
+  EXPECT_EQ(throttle.begin_attempt(client_id, ip), seconds(0)) << client_id << " " << ip;
+}
+
 // Test that the first five failures of a client id cost nothing, and each
 // further one doubles the delay: 1, 2, 4, 8 ... seconds, capped at 300.
 TEST(AuthThrottleTest, DelaysDoubleAfterFreeFailuresAndAreCapped) {
@@ -17,17 +26,107 @@ TEST(AuthThrottleTest, DelaysDoubleAfterFreeFailuresAndAreCapped) {
   AuthThrottle throttle(clock);
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(throttle.wait_before("client", "10.0.0.1"), seconds(0)) << i;
-    throttle.failed("client", "10.0.0.1");
+    fail(throttle, "client", "10.0.0.1");
   }
   EXPECT_EQ(throttle.wait_before("client", "10.0.0.1"), seconds(0));
   const int expected[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300};
   for (int want : expected) {
-    throttle.failed("client", "10.0.0.1");
+    fail(throttle, "client", "10.0.0.1");
     EXPECT_EQ(throttle.wait_before("client", "10.0.0.1"), seconds(want));
+    // A blocked attempt is refused with the wait, and is not counted (the
+    // next delay is still the doubling of this one).
+    EXPECT_EQ(throttle.begin_attempt("client", "10.0.0.1"), seconds(want));
     // Waiting out the delay allows the next attempt.
     clock.advance(seconds(want));
     EXPECT_EQ(throttle.wait_before("client", "10.0.0.1"), seconds(0));
   }
+}
+
+// Test the race the atomic check-and-count closes: 20 guesses for one client
+// id that all start before any finishes. Only the 5 free ones and the one
+// that raises the block are admitted (their secrets get checked); the other
+// 14 are refused at once. Afterwards the block is the one a sixth sequential
+// failure would have caused.
+TEST(AuthThrottleTest, ParallelAttemptsAreCountedAsTheyStart) {
+  FakeClock clock;
+  AuthThrottle throttle(clock);
+  int admitted = 0;
+  int refused = 0;
+  for (int i = 0; i < 20; ++i) {
+    // Different source IPs: the client id alone must hold the line.
+    const auto wait = throttle.begin_attempt("victim", "10.0.1." + std::to_string(i));
+    if (wait == seconds(0)) {
+      ++admitted;
+    } else {
+      EXPECT_EQ(wait, seconds(1)) << i;
+      ++refused;
+    }
+  }
+  EXPECT_EQ(admitted, 6);
+  EXPECT_EQ(refused, 14);
+  // All six admitted guesses turn out wrong: nothing more to report; one
+  // second later exactly one more guess gets through, which doubles the
+  // delay.
+  clock.advance(seconds(1));
+  EXPECT_EQ(throttle.begin_attempt("victim", "10.0.2.1"), seconds(0));
+  EXPECT_EQ(throttle.begin_attempt("victim", "10.0.2.2"), seconds(2));
+}
+
+// Test the same race from one source IP spread over many client ids: only
+// the IP's 20 free attempts and the one that raises the block get through.
+TEST(AuthThrottleTest, ParallelAttemptsFromOneIpAreCountedAsTheyStart) {
+  FakeClock clock;
+  AuthThrottle throttle(clock);
+  int admitted = 0;
+  for (int i = 0; i < 100; ++i) {
+    if (throttle.begin_attempt("c" + std::to_string(i), "10.0.0.1") == seconds(0)) ++admitted;
+  }
+  EXPECT_EQ(admitted, 21);
+}
+
+// Test that a right secret is never slowed when nothing is blocked, and that
+// its success undoes its provisional failure: a client id at 4 failures that
+// succeeds is back to 5 free failures; the IP's count is back where it was.
+TEST(AuthThrottleTest, SuccessRefundsItsProvisionalFailure) {
+  FakeClock clock;
+  AuthThrottleOptions options;
+  options.ip_free_failures = 5;
+  AuthThrottle throttle(clock, options);
+  for (int i = 0; i < 5; ++i) fail(throttle, "client", "10.0.0.1");
+  // The 6th attempt is admitted (nothing is blocked yet) and raises a block
+  // for the client id and the IP while it runs ...
+  EXPECT_EQ(throttle.begin_attempt("client", "10.0.0.1"), seconds(0));
+  EXPECT_EQ(throttle.wait_before("client", "10.0.0.2"), seconds(1));
+  EXPECT_EQ(throttle.wait_before("other", "10.0.0.1"), seconds(1));
+  // ... and its success lifts both: the client id is cleared, the IP is back
+  // to 5 failures, within its free ones.
+  throttle.succeeded("client", "10.0.0.1");
+  EXPECT_EQ(throttle.wait_before("client", "10.0.0.2"), seconds(0));
+  EXPECT_EQ(throttle.wait_before("other", "10.0.0.1"), seconds(0));
+  for (int i = 0; i < 5; ++i) fail(throttle, "client", "10.0.0.2");
+  EXPECT_EQ(throttle.wait_before("client", "10.0.0.2"), seconds(0));
+  // The IP's 6th failure (the refunded one does not count) blocks it.
+  fail(throttle, "other", "10.0.0.1");
+  EXPECT_EQ(throttle.wait_before("fresh", "10.0.0.1"), seconds(1));
+}
+
+// Test that a refund (an attempt whose secret was not found wrong) takes its
+// provisional failure back from both counts, without clearing the others.
+TEST(AuthThrottleTest, RefundUndoesOnlyTheOneAttempt) {
+  FakeClock clock;
+  AuthThrottle throttle(clock);
+  for (int i = 0; i < 5; ++i) fail(throttle, "client", "10.0.0.1");
+  EXPECT_EQ(throttle.begin_attempt("client", "10.0.0.1"), seconds(0));
+  EXPECT_EQ(throttle.wait_before("client", "10.0.0.1"), seconds(1));
+  throttle.refund("client", "10.0.0.1");
+  EXPECT_EQ(throttle.wait_before("client", "10.0.0.1"), seconds(0));
+  // The five earlier failures still stand: the next one blocks again.
+  fail(throttle, "client", "10.0.0.1");
+  EXPECT_EQ(throttle.wait_before("client", "10.0.0.1"), seconds(1));
+  // A refund for an identity with nothing counted is harmless.
+  throttle.refund("nobody", "10.9.9.9");
+  throttle.refund("", "");
+  EXPECT_EQ(throttle.wait_before("nobody", "10.9.9.9"), seconds(0));
 }
 
 // Test that a success clears the client id's count, so the next failure is
@@ -35,11 +134,12 @@ TEST(AuthThrottleTest, DelaysDoubleAfterFreeFailuresAndAreCapped) {
 TEST(AuthThrottleTest, SuccessClearsTheClientId) {
   FakeClock clock;
   AuthThrottle throttle(clock);
-  for (int i = 0; i < 6; ++i) throttle.failed("client", "10.0.0.1");
+  for (int i = 0; i < 6; ++i) fail(throttle, "client", "10.0.0.1");
   EXPECT_EQ(throttle.wait_before("client", "10.0.0.2"), seconds(1));
   clock.advance(seconds(1));
+  EXPECT_EQ(throttle.begin_attempt("client", "10.0.0.1"), seconds(0));
   throttle.succeeded("client", "10.0.0.1");
-  throttle.failed("client", "10.0.0.1");
+  fail(throttle, "client", "10.0.0.1");
   EXPECT_EQ(throttle.wait_before("client", "10.0.0.1"), seconds(0));
 }
 
@@ -47,8 +147,8 @@ TEST(AuthThrottleTest, SuccessClearsTheClientId) {
 TEST(AuthThrottleTest, ClientIdsAreIndependent) {
   FakeClock clock;
   AuthThrottle throttle(clock);
-  for (int i = 0; i < 8; ++i) throttle.failed("victim", "10.0.0.1");
-  EXPECT_GT(throttle.wait_before("victim", "10.0.0.9"), seconds(0));
+  for (int i = 0; i < 6; ++i) fail(throttle, "victim", "10.0.0.1");
+  EXPECT_GT(throttle.begin_attempt("victim", "10.0.0.9"), seconds(0));
   EXPECT_EQ(throttle.wait_before("other", "10.0.0.1"), seconds(0));
 }
 
@@ -59,33 +159,37 @@ TEST(AuthThrottleTest, IpThresholdCatchesSpreadFailures) {
   AuthThrottle throttle(clock);
   for (int i = 0; i < 20; ++i) {
     EXPECT_EQ(throttle.wait_before("c" + std::to_string(i), "10.0.0.1"), seconds(0));
-    throttle.failed("c" + std::to_string(i), "10.0.0.1");
+    fail(throttle, "c" + std::to_string(i), "10.0.0.1");
   }
   EXPECT_EQ(throttle.wait_before("fresh", "10.0.0.1"), seconds(0));
-  throttle.failed("c20", "10.0.0.1");
+  fail(throttle, "c20", "10.0.0.1");
   EXPECT_EQ(throttle.wait_before("fresh", "10.0.0.1"), seconds(1));
+  EXPECT_EQ(throttle.begin_attempt("fresh", "10.0.0.1"), seconds(1));
   EXPECT_EQ(throttle.wait_before("fresh", "10.0.0.2"), seconds(0));
   // An empty client id (unparseable credentials) is throttled by IP only.
-  EXPECT_EQ(throttle.wait_before("", "10.0.0.1"), seconds(1));
+  EXPECT_EQ(throttle.begin_attempt("", "10.0.0.1"), seconds(1));
 }
 
 // Test that a success does not clear the IP's count (one valid credential
-// must not launder a stuffing run).
+// must not launder a stuffing run): it only refunds its own attempt.
 TEST(AuthThrottleTest, SuccessDoesNotClearTheIp) {
   FakeClock clock;
   AuthThrottle throttle(clock);
-  for (int i = 0; i < 21; ++i) throttle.failed("c" + std::to_string(i), "10.0.0.1");
+  for (int i = 0; i < 21; ++i) fail(throttle, "c" + std::to_string(i), "10.0.0.1");
+  clock.advance(seconds(1));
+  EXPECT_EQ(throttle.begin_attempt("good", "10.0.0.1"), seconds(0));
   throttle.succeeded("good", "10.0.0.1");
-  EXPECT_EQ(throttle.wait_before("good", "10.0.0.1"), seconds(1));
+  fail(throttle, "c21", "10.0.0.1");
+  EXPECT_EQ(throttle.wait_before("good", "10.0.0.1"), seconds(2));
 }
 
 // Test that counts are forgotten after 15 minutes without a failure.
 TEST(AuthThrottleTest, CountsAreForgottenAfterTheQuietPeriod) {
   FakeClock clock;
   AuthThrottle throttle(clock);
-  for (int i = 0; i < 5; ++i) throttle.failed("client", "10.0.0.1");
+  for (int i = 0; i < 5; ++i) fail(throttle, "client", "10.0.0.1");
   clock.advance(seconds(900));
-  throttle.failed("client", "10.0.0.1");  // counted as the first again
+  fail(throttle, "client", "10.0.0.1");  // counted as the first again
   EXPECT_EQ(throttle.wait_before("client", "10.0.0.1"), seconds(0));
 }
 
@@ -97,15 +201,15 @@ TEST(AuthThrottleTest, OptionsAreHonoured) {
   options.ip_free_failures = 100;
   options.max_delay = seconds(3);
   AuthThrottle throttle(clock, options);
-  throttle.failed("c", "ip");
+  fail(throttle, "c", "ip");
   EXPECT_EQ(throttle.wait_before("c", "ip"), seconds(0));
-  throttle.failed("c", "ip");
+  fail(throttle, "c", "ip");
   EXPECT_EQ(throttle.wait_before("c", "ip"), seconds(1));
   clock.advance(seconds(1));
-  throttle.failed("c", "ip");
+  fail(throttle, "c", "ip");
   EXPECT_EQ(throttle.wait_before("c", "ip"), seconds(2));
   clock.advance(seconds(2));
-  throttle.failed("c", "ip");
+  fail(throttle, "c", "ip");
   EXPECT_EQ(throttle.wait_before("c", "ip"), seconds(3));
 }
 

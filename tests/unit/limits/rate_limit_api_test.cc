@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "accounts/client_authenticator.h"
 #include "accounts/user_service.h"
@@ -166,6 +168,62 @@ TEST_F(RateLimitContextTest, ClientCredentialsThrottle) {
   EXPECT_EQ(attempt("b3RoZXI6cmlnaHQ=").status, 200);  // other:right
   clock_.advance(seconds(1));
   EXPECT_EQ(attempt(victim).status, 200);
+}
+
+// Test the parallel-guess race through the wrapper: 20 wrong guesses for one
+// client id, each started while all the earlier ones are still in flight
+// (the handler starts the next before returning its 401). Only the 5 free
+// ones and the one that raises the block reach the handler; the other 14
+// get 429 at once. A right secret of another client is not slowed.
+TEST_F(RateLimitContextTest, ClientCredentialsThrottleCountsParallelAttempts) {
+  int calls = 0;
+  int to_start = 20;
+  std::vector<int> statuses;
+  http::Handler guarded;
+  auto attempt = [&](std::string basic) {
+    http::Request req;
+    req.method = "POST";
+    req.target = "/api/v1/account/token";
+    req.remote_ip = "192.0.2.7";
+    req.headers.push_back({"Authorization", "Basic " + basic});
+    return guarded(req, http::PathParams{});
+  };
+  const std::string victim = "dmljdGltOndyb25n";  // victim:wrong
+  guarded =
+      throttle_client_credentials(*ctx_, [&](const http::Request& req, const http::PathParams&) {
+        ++calls;
+        if (req.header("Authorization") != "Basic " + victim) {
+          return http::Response::json(200, "{}");
+        }
+        // Start the remaining guesses while this one is still being checked.
+        while (to_start > 0) {
+          --to_start;
+          statuses.push_back(attempt(victim).status);
+        }
+        return http::Response::json(401, "{}");
+      });
+  --to_start;
+  statuses.push_back(attempt(victim).status);
+  EXPECT_EQ(calls, 6);
+  EXPECT_EQ(std::ranges::count(statuses, 401), 6);
+  EXPECT_EQ(std::ranges::count(statuses, 429), 14);
+  EXPECT_EQ(attempt("b3RoZXI6cmlnaHQ=").status, 200);  // other:right
+}
+
+// Test that an outcome other than 401 or success (here a 400: the secret was
+// not judged wrong) refunds the attempt: any number of them never blocks.
+TEST_F(RateLimitContextTest, ClientCredentialsThrottleRefundsOtherOutcomes) {
+  int calls = 0;
+  http::Handler guarded =
+      throttle_client_credentials(*ctx_, [&](const http::Request&, const http::PathParams&) {
+        ++calls;
+        return http::Response::json(400, "{}");
+      });
+  http::Request req;
+  req.remote_ip = "192.0.2.7";
+  req.headers.push_back({"Authorization", "Basic dmljdGltOndyb25n"});
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(guarded(req, http::PathParams{}).status, 400) << i;
+  EXPECT_EQ(calls, 30);
 }
 
 // Test that wrappers are the identity when limits are off: nothing counted.
