@@ -31,6 +31,11 @@ std::string resource_of(const policy::DecisionRequest& request) {
   return resource;
 }
 
+// Methods a read-only principal may use on an authenticated-only route.
+bool is_safe_method(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS";
+}
+
 struct RouteState {
   const GatewayRoute* route;
   RouteMetrics metrics;
@@ -46,8 +51,9 @@ class Gateway {
     const GatewayRoute& route = *state.route;
     if (is_ambiguous_path(request.path())) {
       responder->respond(http::error_response(
-          Error::invalid_request("the request path has an empty or dot segment or an encoded "
-                                 "'/', '.' or '\\'; the gateway does not forward it")
+          Error::invalid_request("the request path has an empty or dot segment, a ';' or '\\', "
+                                 "or a %-escape of '/', '\\', ';' or an unreserved character; "
+                                 "the gateway does not forward it")
               .with_reason("ambiguous_path")));
       return;
     }
@@ -66,7 +72,21 @@ class Gateway {
 
     // The decision, exactly as POST /v1/authorize makes it.
     std::string resource = route.label;
-    if (!route.authenticated_only) {
+    if (route.authenticated_only) {
+      // No action to decide, but a read-only key or a "read"-scope token
+      // still never writes: only safe methods pass.
+      if (!p->may_write() && !is_safe_method(request.method)) {
+        const Error refused = Error::forbidden("this token has scope \"read\"; " + request.method +
+                                               " on this route needs scope \"write\"")
+                                  .with_reason("insufficient_scope");
+        deny(api::audit_event(ctx_, request, p.get(), state.action, resource), refused);
+        http::Response r = http::error_response(refused);
+        r.set_header("X-Latchkey-Reason", refused.reason);
+        r.principal_for_log = p->user_id;
+        responder->respond(std::move(r));
+        return;
+      }
+    } else {
       const policy::DecisionRequest wanted =
           route.decision_request([&params](std::string_view name) { return params.get(name); });
       resource = resource_of(wanted);

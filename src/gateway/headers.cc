@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <string>
 
 namespace latchkey::gateway {
 namespace {
@@ -16,8 +18,28 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool starts_with_icase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && http::iequals(text.substr(0, prefix.size()), prefix);
+// Request headers the caller may not send upstream (compared normalised, see
+// normalised_name): they would let the caller tell the upstream a different
+// client address, scheme, path or method than the one latchkey checked.
+constexpr std::array<std::string_view, 9> kCallerMayNotSet = {"forwarded",
+                                                              "x-real-ip",
+                                                              "x-forwarded-port",
+                                                              "x-forwarded-prefix",
+                                                              "x-http-method-override",
+                                                              "x-http-method",
+                                                              "x-method-override",
+                                                              "x-original-url",
+                                                              "x-rewrite-url"};
+
+// Lower case with '_' read as '-': "X_Latchkey_User_Id" and
+// "x-latchkey-user-id" are one name to an upstream behind CGI-style
+// variables (HTTP_X_LATCHKEY_USER_ID), so they are one name here too.
+std::string normalised_name(std::string_view name) {
+  std::string out(name);
+  for (char& c : out) {
+    c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
 }
 
 // Every name listed in any Connection header ("close" and "keep-alive" included).
@@ -38,10 +60,12 @@ std::vector<std::string_view> connection_tokens(const std::vector<http::Header>&
 }
 
 // Hop-by-hop: fixed names and the ones the message's Connection header names.
+// `name` compared normalised, so that underscore spellings count too.
 bool is_connection_scoped(std::string_view name, const std::vector<std::string_view>& tokens) {
-  if (is_hop_by_hop(name)) return true;
+  const std::string normalised = normalised_name(name);
+  if (is_hop_by_hop(normalised)) return true;
   return std::any_of(tokens.begin(), tokens.end(),
-                     [&](std::string_view t) { return http::iequals(t, name); });
+                     [&](std::string_view t) { return normalised_name(t) == normalised; });
 }
 
 std::string credential_header(const Principal& principal) {
@@ -67,6 +91,7 @@ std::vector<http::Header> identity_headers(const Principal& principal) {
     out.push_back({"X-Latchkey-Key-Id", principal.key->key_id});
     out.push_back({"X-Latchkey-Key-Scope", principal.key->read_only ? "read" : "write"});
   }
+  out.push_back({"X-Latchkey-Scope", principal.may_write() ? "read write" : "read"});
   return out;
 }
 
@@ -81,20 +106,28 @@ std::vector<http::Header> upstream_request_headers(const http::Request& request,
   for (const http::Header& h : request.headers) {
     const std::string_view name = h.name;
     if (is_connection_scoped(name, tokens)) continue;
-    if (starts_with_icase(name, "X-Latchkey-")) continue;  // no spoofing of identity
-    if (http::iequals(name, "Authorization") && !options.forward_authorization) continue;
-    if (http::iequals(name, "Host")) {
+    const std::string normalised = normalised_name(name);
+    if (normalised.starts_with("x-latchkey-")) continue;  // no spoofing of identity
+    if (std::find(kCallerMayNotSet.begin(), kCallerMayNotSet.end(), normalised) !=
+        kCallerMayNotSet.end()) {
+      continue;
+    }
+    if (normalised == "authorization" && !options.forward_authorization) continue;
+    if (normalised == "host") {
       if (client_host.empty()) client_host = h.value;
       continue;
     }
-    if (http::iequals(name, "X-Forwarded-For")) {
-      if (!forwarded_for.empty()) forwarded_for += ", ";
-      forwarded_for += trim(h.value);
+    if (normalised == "x-forwarded-for") {
+      // Appended to, under its own name only: "X_Forwarded_For" is dropped.
+      if (http::iequals(name, "X-Forwarded-For")) {
+        if (!forwarded_for.empty()) forwarded_for += ", ";
+        forwarded_for += trim(h.value);
+      }
       continue;
     }
-    if (http::iequals(name, "X-Forwarded-Proto") || http::iequals(name, "X-Forwarded-Host") ||
-        http::iequals(name, "X-Request-Id") || http::iequals(name, "Content-Length") ||
-        http::iequals(name, "Expect")) {  // latchkeyd already read the whole body
+    if (normalised == "x-forwarded-proto" || normalised == "x-forwarded-host" ||
+        normalised == "x-request-id" || normalised == "content-length" ||
+        normalised == "expect") {  // latchkeyd already read the whole body
       continue;
     }
     out.push_back(h);
@@ -118,7 +151,14 @@ std::vector<http::Header> downstream_response_headers(const std::vector<http::He
   out.reserve(upstream.size());
   for (const http::Header& h : upstream) {
     if (is_connection_scoped(h.name, tokens)) continue;
-    if (http::iequals(h.name, "Content-Length") || http::iequals(h.name, "X-Request-Id")) continue;
+    const std::string normalised = normalised_name(h.name);
+    if (normalised == "content-length" || normalised == "x-request-id") continue;
+    // latchkeyd names itself, and its own rate limits are the ones that
+    // apply to the caller (RateLimit-* are added by the gateway).
+    if (normalised == "server" || normalised == "ratelimit" ||
+        normalised.starts_with("ratelimit-")) {
+      continue;
+    }
     out.push_back(h);
   }
   return out;

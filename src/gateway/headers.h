@@ -6,13 +6,20 @@
 //                     Transfer-Encoding, Upgrade and every header named in
 //                     Connection); every X-Latchkey-* header the caller sent
 //                     removed (no spoofing) and latchkey's identity headers
-//                     added; Authorization removed unless the route forwards
+//                     added; Forwarded, X-Real-IP, X-Forwarded-Port,
+//                     X-Forwarded-Prefix, X-HTTP-Method-Override,
+//                     X-HTTP-Method, X-Method-Override, X-Original-URL and
+//                     X-Rewrite-URL removed. Names are compared with '_'
+//                     read as '-' (X_Latchkey_User_Id is X-Latchkey-User-Id
+//                     to a CGI upstream); Authorization removed unless the route forwards
 //                     it; Host set to the upstream; X-Forwarded-For appended,
 //                     X-Forwarded-Proto and X-Forwarded-Host set; X-Request-Id
 //                     set to the request's id; Expect removed (the body was
 //                     already read whole).
-//   to the caller:    hop-by-hop headers removed; Content-Length and
-//                     X-Request-Id removed (the server sets its own).
+//   to the caller:    hop-by-hop headers removed; Content-Length,
+//                     X-Request-Id and Server removed (the server sets its
+//                     own); RateLimit and RateLimit-* removed (latchkey's own
+//                     limits apply and are added by the gateway).
 //
 // Pure functions; thread-safe.
 #pragma once
@@ -45,7 +52,8 @@ std::vector<http::Header> upstream_request_headers(const http::Request& request,
 std::vector<http::Header> downstream_response_headers(const std::vector<http::Header>& upstream);
 
 // The identity headers (X-Latchkey-User-Id, -User-Name, -User-Type,
-// -Credential; -Key-Id and -Key-Scope for a key-derived token).
+// -Credential; -Key-Id and -Key-Scope for a key-derived token; -Scope,
+// "read" or "read write" (Principal::may_write), for every principal).
 std::vector<http::Header> identity_headers(const Principal& principal);
 
 }  // namespace latchkey::gateway

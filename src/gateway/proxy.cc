@@ -32,6 +32,8 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::size_t kBodyPieceBytes = 16 * 1024;
 constexpr std::uint32_t kMaxUpstreamHeaderBytes = 64 * 1024;
+// 1xx responses skipped before the final one; more is a broken upstream.
+constexpr int kMaxInterimResponses = 16;
 
 // True when an idle pooled connection is still usable: the upstream has
 // neither closed it nor sent anything unasked.
@@ -208,17 +210,26 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         return;
       }
       self->buffer_.clear();
-      self->parser_.emplace();
-      self->parser_->body_limit((std::numeric_limits<std::uint64_t>::max)());
-      self->parser_->header_limit(kMaxUpstreamHeaderBytes);
-      if (self->job_.method == "HEAD") self->parser_->skip(true);
-      bhttp::async_read_header(*self->stream_, self->buffer_, *self->parser_,
-                               [self](error_code e, std::size_t) { self->on_header(e); });
+      self->read_header();
     });
   }
 
+  // The next response head, with a fresh parser (bytes already read stay
+  // in buffer_). The deadline set in send() is not re-armed: interim
+  // responses do not extend the time the upstream has to answer.
+  void read_header() {
+    parser_.emplace();
+    parser_->body_limit((std::numeric_limits<std::uint64_t>::max)());
+    parser_->header_limit(kMaxUpstreamHeaderBytes);
+    if (job_.method == "HEAD") parser_->skip(true);
+    bhttp::async_read_header(
+        *stream_, buffer_, *parser_,
+        [self = shared_from_this()](error_code e, std::size_t) { self->on_header(e); });
+  }
+
   void on_upstream_error(error_code ec) {
-    const bool nothing_received = !parser_ || (!parser_->got_some() && buffer_.size() == 0);
+    const bool nothing_received =
+        interim_responses_ == 0 && (!parser_ || (!parser_->got_some() && buffer_.size() == 0));
     if (reused_ && !retried_ && nothing_received && ec != beast::error::timeout &&
         is_idempotent(job_.method)) {
       // A pooled connection the upstream had closed: once more, fresh.
@@ -244,6 +255,26 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       on_upstream_error(ec);
       return;
     }
+    // Interim responses (Beast reads a 1xx as a whole message without a
+    // body): 100 Continue, 102, 103 Early Hints and the like are dropped
+    // and the final response read from the same connection. A 101 would
+    // turn the connection into another protocol, which the gateway does
+    // not forward: 502, and the connection is closed, never pooled.
+    const unsigned status = parser_->get().result_int();
+    if (status >= 100 && status < 200) {
+      if (status == 101) {
+        fail(UpstreamOutcome::kError, "upstream_error",
+             "the upstream switched protocols (101); the gateway does not forward upgrades");
+        return;
+      }
+      if (++interim_responses_ > kMaxInterimResponses) {
+        fail(UpstreamOutcome::kError, "upstream_error",
+             "the upstream sent too many interim (1xx) responses");
+        return;
+      }
+      read_header();
+      return;
+    }
     const double seconds = std::chrono::duration<double>(SteadyClock::now() - started_).count();
     if (job_.metrics != nullptr) {
       job_.metrics->seconds->observe(seconds);
@@ -262,11 +293,11 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     response.principal_for_log = job_.principal_for_log;
     if (parser_->is_done()) {
       if (job_.method == "HEAD") {
-        // The length of the body a GET would get, without a body.
-        if (auto length = parser_->content_length()) {
-          response.content_length = *length;
-          response.body_source = std::make_shared<NoBody>();
-        }
+        // The length of the body a GET would get, without a body; no
+        // Content-Length at all when the upstream sent none (an empty
+        // `body` would make the server answer "Content-Length: 0").
+        response.body_source = std::make_shared<NoBody>();
+        if (auto length = parser_->content_length()) response.content_length = *length;
       }
       auto responder = job_.responder;
       body_complete();
@@ -368,6 +399,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
   std::array<char, kBodyPieceBytes> piece_{};
   SteadyClock::time_point started_;
+  int interim_responses_ = 0;  // 1xx skipped so far
   bool reused_ = false;
   bool retried_ = false;
   bool counted_ = false;

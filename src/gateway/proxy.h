@@ -9,6 +9,10 @@
 //     when the response was not read to its end. A pooled connection that
 //     fails before any byte of the response is retried once on a fresh
 //     connection, for idempotent methods only.
+//   - Interim responses: 1xx (100 Continue, 103 Early Hints, ...) are
+//     dropped and the final response read on the same connection; a 101
+//     Switching Protocols is a 502 (upgrades are not forwarded) and its
+//     connection is closed, never pooled.
 //   - Errors: connect refused / unreachable -> 502 (reason
 //     upstream_unreachable); connect or response timeout -> 504 (reason
 //     upstream_timeout); a broken response -> 502 (upstream_error). Once the

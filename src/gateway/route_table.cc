@@ -33,6 +33,19 @@ bool is_literal_segment(std::string_view segment) {
   });
 }
 
+// RFC 3986 unreserved: ALPHA / DIGIT / "-" / "." / "_" / "~".
+bool is_unreserved(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 std::vector<std::string_view> split(std::string_view path) {
   std::vector<std::string_view> out;
   std::size_t i = 1;  // after the leading '/'
@@ -262,12 +275,23 @@ Result<std::vector<GatewayRoute>> compile_gateway_routes(
 
 bool is_ambiguous_path(std::string_view path) {
   if (path.empty() || path.front() != '/') return true;
-  if (path.find('\\') != std::string_view::npos) return true;
-  for (std::size_t i = 0; i + 2 < path.size(); ++i) {
+  // A backslash, and ';' (path parameters: "/a;x/b" is "/a/b" to some
+  // upstreams, a segment "a;x" to latchkey).
+  if (path.find_first_of("\\;") != std::string_view::npos) return true;
+  for (std::size_t i = 0; i < path.size(); ++i) {
     if (path[i] != '%') continue;
-    const char hi = path[i + 1];
-    const char lo = static_cast<char>(path[i + 2] | 0x20);  // lower case
-    if ((hi == '2' && (lo == 'f' || lo == 'e')) || (hi == '5' && lo == 'c')) return true;
+    if (i + 2 >= path.size()) return true;  // a truncated escape
+    const int hi = hex_value(path[i + 1]);
+    const int lo = hex_value(path[i + 2]);
+    if (hi < 0 || lo < 0) return true;  // not an escape at all
+    const char decoded = static_cast<char>(hi * 16 + lo);
+    // '/', '\\', '.', ';' and every unreserved character: an upstream that
+    // decodes before routing would see another path than latchkey matched
+    // ("/records/%65xport" is "/records/export" there).
+    if (decoded == '/' || decoded == '\\' || decoded == ';' || is_unreserved(decoded)) {
+      return true;
+    }
+    i += 2;
   }
   if (path == "/") return false;
   for (std::string_view segment : split(path)) {

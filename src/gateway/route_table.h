@@ -102,8 +102,10 @@ Result<std::vector<GatewayRoute>> compile_gateway_routes(
 
 // True for request paths that an upstream might read differently from
 // latchkey, which the gateway refuses (400) rather than forward: dot
-// segments ("." and ".."), empty segments ("//"), percent-encoded '/', '.'
-// or '\', a backslash, and anything not starting with '/'.
+// segments ("." and ".."), empty segments ("//"), a backslash, a ';', a
+// percent-escape of '/', '\\', ';' or of an unreserved character (ALPHA,
+// DIGIT, '-', '.', '_', '~': "%65xport" is "export" to an upstream that
+// decodes), a malformed percent-escape, and anything not starting with '/'.
 bool is_ambiguous_path(std::string_view path);
 
 }  // namespace latchkey::gateway

@@ -8,7 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -115,6 +118,30 @@ action = "authenticated"
 
 [[gateway_routes]]
 method = "GET"
+path = "/early/{x}"
+upstream = ")toml" + up + R"toml("
+action = "authenticated"
+
+[[gateway_routes]]
+method = "GET"
+path = "/continue/{x}"
+upstream = ")toml" + up + R"toml("
+action = "authenticated"
+
+[[gateway_routes]]
+method = "GET"
+path = "/switch/{x}"
+upstream = ")toml" + up + R"toml("
+action = "authenticated"
+
+[[gateway_routes]]
+method = "*"
+path = "/nolength/{x}"
+upstream = ")toml" + up + R"toml("
+action = "authenticated"
+
+[[gateway_routes]]
+method = "GET"
 path = "/status/{code}"
 upstream = ")toml" + up + R"toml("
 action = "authenticated"
@@ -155,11 +182,12 @@ action = "authenticated"
     std::string api_key;
     std::string key_id;
   };
-  KeyHolder key_holder(const std::string& name) {
+  KeyHolder key_holder(const std::string& name, const std::string& scope = "write") {
     KeyHolder k;
     k.user = create_user_with_credentials(name, "service", true);
-    HttpResult created = post("/api/v1/keys", {bearer_header(issue_token(k.user)), kJson},
-                              R"({"name": "gw", "scope": "write", "expires_in_days": 30})");
+    HttpResult created =
+        post("/api/v1/keys", {bearer_header(issue_token(k.user)), kJson},
+             Json{{"name", "gw"}, {"scope", scope}, {"expires_in_days", 30}}.dump());
     EXPECT_EQ(created.status, 201) << created.body;
     k.api_key = json_of(created).value("api_key", "");
     k.key_id = json_of(created).value("id", "");
@@ -233,6 +261,7 @@ TEST_F(GatewayTest, ProxiesWithIdentityHeaders) {
   EXPECT_EQ(req.header("X-Latchkey-User-Type"), "service");
   EXPECT_EQ(req.header("X-Latchkey-Credential"), "client " + svc.client_id);
   EXPECT_FALSE(req.has_header("X-Latchkey-Key-Id"));
+  EXPECT_EQ(req.header("X-Latchkey-Scope"), "read write");
   EXPECT_FALSE(req.has_header("Authorization"));
   EXPECT_FALSE(req.has_header("X-Secret-Hop"));
   EXPECT_EQ(req.header("X-Forwarded-For"), "127.0.0.1");
@@ -253,6 +282,7 @@ TEST_F(GatewayTest, ProxiesWithIdentityHeaders) {
   const UpstreamRequest last = upstream_->requests().back();
   EXPECT_EQ(last.header("X-Latchkey-Key-Id"), k.key_id);
   EXPECT_EQ(last.header("X-Latchkey-Key-Scope"), "write");
+  EXPECT_EQ(last.header("X-Latchkey-Scope"), "read write");
   EXPECT_EQ(last.header("X-Latchkey-Credential").rfind("key ", 0), 0u);
 }
 
@@ -306,12 +336,205 @@ TEST_F(GatewayTest, ClosedUpstreamConnectionsAreNotReused) {
 // refused with 400 and never forwarded.
 TEST_F(GatewayTest, AmbiguousPathsRefused) {
   const std::string token = issue_token(create_user_with_credentials("gw-path", "service", true));
-  for (const char* path : {"/echo/%2e%2e", "/echo/a%2Fb", "/echo/x/", "/echo/a%5Cb"}) {
+  for (const char* path :
+       {"/echo/%2e%2e", "/echo/a%2Fb", "/echo/x/", "/echo/a%5Cb",
+        // an escaped unreserved character: "export" to the upstream
+        "/echo/%65xport", "/echo/%7Eme", "/echo/a%5fb", "/echo/a;b", "/echo/a%3Bb", "/echo/a%zz"}) {
     HttpResult r = get(path, {bearer_header(token)});
     EXPECT_EQ(r.status, 400) << path << ": " << r.body;
     EXPECT_EQ(json_of(r)["reason"], "ambiguous_path") << path;
   }
   EXPECT_TRUE(upstream_->requests().empty());
+}
+
+// Test that a read-only principal (a read-scope API key's token, a
+// "read"-scope OAuth token) may only GET, HEAD and OPTIONS through an
+// "authenticated" route: any other method is 403 insufficient_scope and
+// never reaches the upstream; every principal's scope is sent upstream.
+TEST_F(GatewayTest, ReadOnlyTokensOnlyReadOnAuthenticatedRoutes) {
+  const KeyHolder ro = key_holder("gw-ro-key", "read");
+  const std::string ro_key_token = jwt(ro);
+  const Credentials svc = create_user_with_credentials("gw-ro-oauth", "service", true);
+  HttpResult oauth = post("/oauth/token",
+                          {"Content-Type: application/x-www-form-urlencoded",
+                           basic_header(svc.client_id, svc.client_secret)},
+                          "grant_type=client_credentials&scope=read");
+  ASSERT_EQ(oauth.status, 200) << oauth.body;
+  const std::string ro_oauth_token = json_of(oauth).value("access_token", "");
+
+  for (const std::string& token : {ro_key_token, ro_oauth_token}) {
+    for (const char* method : {"POST", "PUT", "PATCH", "DELETE"}) {
+      HttpResult r = send(method, "/echo/write", {bearer_header(token)}, "{}");
+      EXPECT_EQ(r.status, 403) << method << ": " << r.body;
+      EXPECT_EQ(json_of(r)["error"], "forbidden") << r.body;
+      EXPECT_EQ(json_of(r)["reason"], "insufficient_scope") << r.body;
+      EXPECT_EQ(r.header("x-latchkey-reason"), "insufficient_scope");
+    }
+  }
+  EXPECT_TRUE(upstream_->requests().empty());
+
+  for (const std::string& token : {ro_key_token, ro_oauth_token}) {
+    for (const char* method : {"GET", "HEAD", "OPTIONS"}) {
+      HttpResult r = send(method, "/echo/read", {bearer_header(token)});
+      EXPECT_EQ(r.status, 200) << method << ": " << r.body;
+      EXPECT_EQ(upstream_->requests().back().header("X-Latchkey-Scope"), "read") << method;
+    }
+  }
+  EXPECT_EQ(upstream_->requests().back().header("X-Latchkey-Credential"),
+            "client " + svc.client_id);
+  HttpResult ro_get = send("GET", "/echo/read", {bearer_header(ro_key_token)});
+  ASSERT_EQ(ro_get.status, 200);
+  EXPECT_EQ(upstream_->requests().back().header("X-Latchkey-Key-Scope"), "read");
+
+  // A write key and an account token write.
+  const KeyHolder rw = key_holder("gw-rw-key");
+  HttpResult written = send("POST", "/echo/write", {bearer_header(jwt(rw))}, "{}");
+  EXPECT_EQ(written.status, 200) << written.body;
+  EXPECT_EQ(upstream_->requests().back().header("X-Latchkey-Scope"), "read write");
+  HttpResult account = send("DELETE", "/echo/write", {bearer_header(issue_token(svc))});
+  EXPECT_EQ(account.status, 200) << account.body;
+
+  // The refusals are in the audit trail.
+  HttpResult trail =
+      get("/api/v1/audit?principal=" + ro.user.user_id, {bearer_header(admin_token())});
+  ASSERT_EQ(trail.status, 200);
+  int refused = 0;
+  const Json events = json_of(trail)["events"];
+  for (const Json& e : events) {
+    if (e["action"] == "gateway.authenticated" && e["decision"] == "deny" &&
+        e["reason"] == "insufficient_scope") {
+      ++refused;
+    }
+  }
+  EXPECT_EQ(refused, 4) << trail.body;
+}
+
+// Test that headers which would undo latchkey's checks never reach the
+// upstream, whatever their spelling ('_' for '-', any case): forged
+// identity, client address, scheme, path and method overrides.
+TEST_F(GatewayTest, SpoofingHeadersDropped) {
+  const Credentials svc = create_user_with_credentials("gw-spoof", "service", true);
+  HttpResult r = send("GET", "/echo/spoof",
+                      {bearer_header(issue_token(svc)),
+                       "X_Latchkey_User_Id: usr_forged",
+                       "x_latchkey_scope: read write",
+                       "X-LATCHKEY_Key-Scope: write",
+                       "Forwarded: for=1.2.3.4;proto=https",
+                       "X-Real-IP: 1.2.3.4",
+                       "X_Real_IP: 1.2.3.4",
+                       "X-Forwarded-Port: 443",
+                       "X-Forwarded-Prefix: /admin",
+                       "X-HTTP-Method-Override: DELETE",
+                       "X_HTTP_Method_Override: DELETE",
+                       "X-HTTP-Method: DELETE",
+                       "X-Method-Override: DELETE",
+                       "X-Original-URL: /admin",
+                       "X_Original_URL: /admin",
+                       "X-Rewrite-URL: /admin",
+                       "X_Forwarded_For: 1.2.3.4",
+                       "X_Forwarded_Proto: https",
+                       "X_Forwarded_Host: evil",
+                       "X-Forwarded-For: 10.9.9.9",
+                       "X-Kept_Header: yes"});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const UpstreamRequest req = upstream_->requests().back();
+  auto normalised = [](std::string name) {
+    for (char& c : name) c = c == '_' ? '-' : static_cast<char>(std::tolower(c));
+    return name;
+  };
+  std::map<std::string, int> count;
+  for (const auto& [name, value] : req.headers) {
+    ++count[normalised(name)];
+    EXPECT_EQ(name.find("atchkey_"), std::string::npos) << name;
+  }
+  for (const char* dropped : {"forwarded", "x-real-ip", "x-forwarded-port", "x-forwarded-prefix",
+                              "x-http-method-override", "x-http-method", "x-method-override",
+                              "x-original-url", "x-rewrite-url"}) {
+    EXPECT_EQ(count[dropped], 0) << dropped;
+  }
+  for (const char* once : {"x-latchkey-user-id", "x-latchkey-scope", "x-forwarded-for",
+                           "x-forwarded-proto", "x-forwarded-host"}) {
+    EXPECT_EQ(count[once], 1) << once;
+  }
+  EXPECT_EQ(count["x-latchkey-key-scope"], 0);  // an account token
+  EXPECT_EQ(req.header("X-Latchkey-User-Id"), svc.user_id);
+  EXPECT_EQ(req.header("X-Latchkey-Scope"), "read write");
+  EXPECT_EQ(req.header("X-Forwarded-For"), "10.9.9.9, 127.0.0.1");
+  EXPECT_EQ(req.header("X-Forwarded-Proto"), "http");
+  EXPECT_NE(req.header("X-Forwarded-Host"), "evil");
+  EXPECT_EQ(req.header("X-Kept_Header"), "yes");  // not one of latchkey's
+  EXPECT_EQ(req.method, "GET");
+  EXPECT_EQ(req.target, "/echo/spoof");
+}
+
+// Test that the upstream's Server and RateLimit-* headers do not reach the
+// caller: latchkey names itself, and only latchkey's own limits are shown.
+TEST_F(GatewayTest, UpstreamServerAndRateLimitHeadersDropped) {
+  const std::string token = issue_token(create_user_with_credentials("gw-srv", "service", true));
+  HttpResult r = get("/echo/server", {bearer_header(token)});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("x-upstream"), "test");
+  EXPECT_EQ(r.header("server"), "latchkey");
+  for (const char* name :
+       {"ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "ratelimit-policy"}) {
+    EXPECT_EQ(r.header(name), "") << name;  // an account token: no key limit to show
+  }
+  // A key's token: latchkey's own numbers only.
+  const KeyHolder k = key_holder("gw-srv-key");
+  HttpResult keyed = get("/echo/server", {bearer_header(jwt(k))});
+  ASSERT_EQ(keyed.status, 200) << keyed.body;
+  EXPECT_EQ(keyed.header("ratelimit-limit"), "60");
+  EXPECT_NE(keyed.header("ratelimit-policy"), "1000;w=60");
+  EXPECT_EQ(keyed.header("server"), "latchkey");
+}
+
+// Test that interim 1xx responses from the upstream are skipped: the caller
+// gets the final response, and the pooled connection serves the next call
+// with its own answer; a 101 is a 502 and its connection is closed.
+TEST_F(GatewayTest, InterimResponsesSkipped) {
+  const std::string token = issue_token(create_user_with_credentials("gw-1xx", "service", true));
+  HttpResult switched = get("/switch/1", {bearer_header(token)});
+  EXPECT_EQ(switched.status, 502) << switched.body;
+  EXPECT_EQ(json_of(switched)["reason"], "upstream_error") << switched.body;
+  ASSERT_TRUE(upstream_->wait_closed(1));  // never pooled
+
+  for (const std::string path : {"/early/1", "/continue/1", "/early/2", "/continue/2"}) {
+    HttpResult r = get(path, {bearer_header(token)});
+    ASSERT_EQ(r.status, 200) << path << ": " << r.body;
+    EXPECT_NE(r.body.find("target=" + path + "\n"), std::string::npos) << r.body;
+    EXPECT_EQ(r.header("link"), "") << path;
+    EXPECT_EQ(r.header("x-upstream"), "test");
+    std::string after = "/echo/after" + path;
+    std::replace(after.begin() + 6, after.end(), '/', '-');  // one segment: /echo/{anything}
+    HttpResult next = get(after, {bearer_header(token)});
+    ASSERT_EQ(next.status, 200) << next.body;
+    EXPECT_NE(next.body.find("target=" + after + "\n"), std::string::npos) << next.body;
+  }
+  // Keep-alive still works across the interim responses.
+  EXPECT_LT(upstream_->connections(), 6);
+}
+
+// Test that HEAD through the gateway carries no Content-Length when the
+// upstream's answer has none (not "Content-Length: 0"), and the length
+// when it has one.
+TEST_F(GatewayTest, HeadWithoutUpstreamLength) {
+  const std::string token = issue_token(create_user_with_credentials("gw-head", "service", true));
+  HttpResult got = get("/nolength/x", {bearer_header(token)});
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.body, "hello");
+  HttpResult head = send("HEAD", "/nolength/x", {bearer_header(token)});
+  ASSERT_EQ(head.status, 200) << head.error;
+  EXPECT_EQ(head.header("content-length"), "");
+  EXPECT_EQ(head.header("x-upstream"), "test");
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(upstream_->requests().back().method, "HEAD");
+  // The connection is still good for the next call.
+  EXPECT_EQ(get("/nolength/y", {bearer_header(token)}).body, "hello");
+
+  HttpResult echo_head = send("HEAD", "/echo/head", {bearer_header(token)});
+  ASSERT_EQ(echo_head.status, 200);
+  EXPECT_NE(echo_head.header("content-length"), "");
+  EXPECT_NE(echo_head.header("content-length"), "0");
 }
 
 // Test that a request without a token, or with a bad one, gets 401 and

@@ -83,7 +83,9 @@ std::string body_piece(std::size_t at, std::size_t len) {
 }
 
 std::string common_headers() {
-  return "X-Upstream: test\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n";
+  return "X-Upstream: test\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nServer: test-upstream\r\n"
+         "RateLimit-Limit: 1000\r\nRateLimit-Remaining: 999\r\nRateLimit-Reset: 7\r\n"
+         "RateLimit-Policy: 1000;w=60\r\n";
 }
 
 std::string echo(const UpstreamRequest& r) {
@@ -236,6 +238,32 @@ void TestUpstream::serve(int fd) {
       // Answers as if keeping the connection, then closes it without a word.
       send_all(fd, fixed_response(200, echo(request)));
       break;
+    } else if (target.starts_with("/early/")) {
+      // An interim 103 on its own, then the answer.
+      if (!send_all(fd, "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n")) break;
+      response = fixed_response(200, echo(request));
+    } else if (target.starts_with("/continue/")) {
+      // Two interim responses and the answer in one write.
+      response = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </b>\r\n\r\n" +
+                 fixed_response(200, echo(request));
+      if (!send_all(fd, response)) break;
+      continue;
+    } else if (target.starts_with("/switch/")) {
+      // Switches protocols, then keeps the connection open as if it could
+      // serve HTTP again.
+      if (!send_all(fd,
+                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                    "Connection: Upgrade\r\n\r\n")) {
+        break;
+      }
+      continue;
+    } else if (target.starts_with("/nolength/")) {
+      // Chunked: no Content-Length, not even in the answer to HEAD.
+      std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n" + common_headers() +
+                         "Transfer-Encoding: chunked\r\n\r\n";
+      if (request.method != "HEAD") head += "5\r\nhello\r\n0\r\n\r\n";
+      if (!send_all(fd, head)) break;
+      continue;
     } else if (target.starts_with("/status/")) {
       response = fixed_response(std::stoi(target.substr(8, 3)), "status body\n");
     } else {

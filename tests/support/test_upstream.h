@@ -11,9 +11,14 @@
 //   /status/NNN    status NNN with a short body.
 //   /close/...     echo with "Connection: close", then closes the connection.
 //   /drop/...      echo as if keeping the connection alive, then closes it.
+//   /early/...     "103 Early Hints" (one write), then the echo (another).
+//   /continue/...  "100 Continue", "103 Early Hints" and the echo, one write.
+//   /switch/...    "101 Switching Protocols", then waits for the next request.
+//   /nolength/...  200 chunked "hello", no Content-Length (none for HEAD either).
 //   anything else  200, Content-Length, echoing what it received (see echo()).
 //
-// Every response carries "X-Upstream: test" and two Set-Cookie headers.
+// Every final response carries "X-Upstream: test", two Set-Cookie headers,
+// "Server: test-upstream" and RateLimit-Limit/-Remaining/-Reset/-Policy.
 // Thread-safety: every method is safe from any thread.
 #pragma once
 

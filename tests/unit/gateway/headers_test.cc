@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -147,11 +148,81 @@ TEST(GatewayHeaders, ResponseHeaders) {
       {"Proxy-Authenticate", "Basic"},
       {"Upgrade", "h2c"},
       {"Trailer", "X"},
+      {"Server", "nginx"},
+      {"RateLimit-Limit", "1000"},
+      {"ratelimit-remaining", "999"},
+      {"RateLimit-Reset", "3"},
+      {"RateLimit-Policy", "1000;w=60"},
+      {"RateLimit", "limit=1000, remaining=999"},
+      {"Retry-After", "3"},
   };
   const auto out = downstream_response_headers(upstream);
   EXPECT_EQ(values(out, "Content-Type"), (std::vector<std::string>{"application/json"}));
   EXPECT_EQ(values(out, "Set-Cookie"), (std::vector<std::string>{"a=1", "b=2"}));
-  EXPECT_EQ(out.size(), 3u);
+  EXPECT_EQ(values(out, "Retry-After"), (std::vector<std::string>{"3"}));
+  EXPECT_EQ(out.size(), 4u);
+}
+
+// Test that a header spelt with '_' for '-' (one variable to a CGI-style
+// upstream: HTTP_X_LATCHKEY_USER_ID) cannot spoof latchkey's identity
+// headers, and that headers overriding the client address, scheme, path or
+// method are dropped in every spelling; X-Forwarded-* are latchkey's own.
+TEST(GatewayHeaders, OverridingHeadersDroppedInAnySpelling) {
+  http::Request r = client_request();
+  const std::vector<std::string> dropped = {"X_Latchkey_User_Id",
+                                            "x_latchkey-scope",
+                                            "X-LATCHKEY_KEY_SCOPE",
+                                            "Forwarded",
+                                            "X-Real-IP",
+                                            "x_real_ip",
+                                            "X-Forwarded-Port",
+                                            "X_Forwarded_Port",
+                                            "X-Forwarded-Prefix",
+                                            "X_Forwarded_Prefix",
+                                            "X-HTTP-Method-Override",
+                                            "X_HTTP_Method_Override",
+                                            "X-HTTP-Method",
+                                            "X_HTTP_METHOD",
+                                            "X-Method-Override",
+                                            "x_method_override",
+                                            "X-Original-URL",
+                                            "X_Original_URL",
+                                            "X-Rewrite-URL",
+                                            "X_Rewrite_Url",
+                                            "X_Forwarded_For",
+                                            "X_Forwarded_Proto",
+                                            "X_Forwarded_Host",
+                                            "X_Request_Id",
+                                            "Content_Length",
+                                            "Transfer_Encoding",
+                                            "X_Private_Hop"};
+  for (const std::string& name : dropped) r.headers.push_back({name, "forged"});
+  r.headers.push_back({"X_Custom_Header", "kept"});
+  const auto out = upstream_request_headers(r, key_principal(), {.upstream_host_header = "up"});
+  for (const auto& h : out) {
+    EXPECT_NE(h.value, "forged") << h.name;
+    EXPECT_EQ(std::find(dropped.begin(), dropped.end(), h.name), dropped.end()) << h.name;
+  }
+  EXPECT_EQ(values(out, "X-Latchkey-User-Id"), (std::vector<std::string>{"usr_1"}));
+  EXPECT_EQ(values(out, "X-Forwarded-For"), (std::vector<std::string>{"203.0.113.5, 10.0.0.9"}));
+  EXPECT_EQ(values(out, "X_Custom_Header"), (std::vector<std::string>{"kept"}));
+}
+
+// Test X-Latchkey-Scope for every principal: "read write" unless the key
+// is read-only or the token has scope "read".
+TEST(GatewayHeaders, ScopeHeaderForEveryPrincipal) {
+  auto scope_of = [](const Principal& p) {
+    return values(identity_headers(p), "X-Latchkey-Scope");
+  };
+  EXPECT_EQ(scope_of(account_principal()), (std::vector<std::string>{"read write"}));
+  EXPECT_EQ(scope_of(key_principal()), (std::vector<std::string>{"read"}));
+  Principal write_key = key_principal();
+  write_key.key->read_only = false;
+  EXPECT_EQ(scope_of(write_key), (std::vector<std::string>{"read write"}));
+  Principal read_oauth = account_principal();
+  read_oauth.read_only = true;
+  EXPECT_EQ(scope_of(read_oauth), (std::vector<std::string>{"read"}));
+  EXPECT_TRUE(values(identity_headers(read_oauth), "X-Latchkey-Key-Scope").empty());
 }
 
 }  // namespace

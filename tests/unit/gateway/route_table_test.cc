@@ -151,11 +151,23 @@ TEST(GatewayRoutes, UpstreamUrls) {
 
 // Test that paths an upstream could read differently are recognised.
 TEST(GatewayRoutes, AmbiguousPaths) {
-  for (const char* ok : {"/", "/api/apps/app_1/records", "/a/b.c/d", "/a/%41"}) {
+  for (const char* ok : {"/", "/api/apps/app_1/records", "/a/b.c/d", "/a/%20b", "/a/%C3%A9",
+                         "/a/%3F", "/a/%25", "/a/%40x", "/a/b~c_d-e"}) {
     EXPECT_FALSE(is_ambiguous_path(ok)) << ok;
   }
   for (const char* bad : {"", "api", "/a//b", "/a/./b", "/a/../b", "/a/..", "/a/%2e%2e/b",
                           "/a/%2F/b", "/a%2fb", "/a/%5c", "/a\\b", "/a/"}) {
+    EXPECT_TRUE(is_ambiguous_path(bad)) << bad;
+  }
+  // An escaped unreserved character: "/records/%65xport" would match
+  // {id} here and be "/records/export" to an upstream that decodes.
+  for (const char* bad : {"/records/%65xport", "/a/%41", "/a/%7a", "/a/%30", "/a/%2D", "/a/%5F",
+                          "/a/%7E", "/a/%7e"}) {
+    EXPECT_TRUE(is_ambiguous_path(bad)) << bad;
+  }
+  // ';' (path parameters), plain or escaped, and malformed escapes.
+  for (const char* bad :
+       {"/a;b", "/a/b;c=d", "/a/;", "/a/%3B", "/a/%3b", "/a/%", "/a/%4", "/a/%zz", "/a/%4g"}) {
     EXPECT_TRUE(is_ambiguous_path(bad)) << bad;
   }
 }
