@@ -139,9 +139,8 @@ std::expected<AuthenticatedClient, OAuthError> authenticate_client(const ApiCont
   limits::AuthThrottle* throttle =
       ctx.limits != nullptr ? ctx.limits->auth_throttle.get() : nullptr;
   if (throttle != nullptr) {
-    // Counted as a failure as it starts, atomically with the check (parallel
-    // guesses cannot all pass before one is counted); refunded below unless
-    // the secret turns out wrong.
+    // Admitted atomically with the check (parallel guesses cannot all pass);
+    // the outcome is reported below.
     if (auto wait = throttle->begin_attempt(client.client_id, request.remote_ip);
         wait.count() > 0) {
       OAuthError e{429, "temporarily_unavailable",
@@ -171,7 +170,8 @@ std::expected<AuthenticatedClient, OAuthError> authenticate_client(const ApiCont
     }
     return std::unexpected(OAuthError{401, "invalid_client", error.description, client.basic});
   }
-  // A wrong secret: the failure counted by begin_attempt stands.
+  // A wrong secret.
+  if (throttle != nullptr) throttle->failed(client.client_id, request.remote_ip);
   return std::unexpected(OAuthError{401, "invalid_client", error.description, client.basic});
 }
 

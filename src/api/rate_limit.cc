@@ -144,9 +144,8 @@ http::Handler throttle_client_credentials(const ApiContext& ctx, http::Handler h
     auto basic = parse_basic_authorization(request.header("Authorization"));
     // Unparseable credentials are throttled by source IP only.
     const std::string client_id = basic ? basic->client_id : std::string();
-    // Counted as a failure as it starts (atomic with the check, so parallel
-    // guesses cannot all slip in before the first one is counted); a 401
-    // leaves it counted, anything else refunds it.
+    // Admitted atomically with the check (parallel guesses cannot all slip
+    // in); a 401 is a failure, a success clears, anything else refunds.
     if (auto wait = throttle.begin_attempt(client_id, request.remote_ip); wait.count() > 0) {
       limits::count_rejection("auth_throttle");
       return too_many_attempts(wait);
@@ -154,7 +153,9 @@ http::Handler throttle_client_credentials(const ApiContext& ctx, http::Handler h
     http::Response response = handler(request, params);
     if (is_success(response.status)) {
       throttle.succeeded(client_id, request.remote_ip);
-    } else if (response.status != 401) {
+    } else if (response.status == 401) {
+      throttle.failed(client_id, request.remote_ip);
+    } else {
       throttle.refund(client_id, request.remote_ip);
     }
     return response;
@@ -169,7 +170,7 @@ http::Handler limit_api_key_exchange(const ApiContext& ctx, http::Handler handle
     const std::string throttle_id = throttle_id_of_key(api_key);
     limits::AuthThrottle* throttle = ctx.limits->auth_throttle.get();
     if (throttle != nullptr) {
-      // Counted as a failure as it starts (see throttle_client_credentials).
+      // Admitted atomically with the check (see throttle_client_credentials).
       if (auto wait = throttle->begin_attempt(throttle_id, request.remote_ip); wait.count() > 0) {
         limits::count_rejection("auth_throttle");
         return too_many_attempts(wait);
@@ -191,7 +192,9 @@ http::Handler limit_api_key_exchange(const ApiContext& ctx, http::Handler handle
     if (throttle != nullptr) {
       if (is_success(response.status)) {
         throttle->succeeded(throttle_id, request.remote_ip);
-      } else if (response.status != 401) {
+      } else if (response.status == 401) {
+        throttle->failed(throttle_id, request.remote_ip);
+      } else {
         throttle->refund(throttle_id, request.remote_ip);
       }
     }

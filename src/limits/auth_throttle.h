@@ -5,15 +5,16 @@
 // clears the client id's count and adds no delay. Numbers in
 // docs/rate-limits.md.
 //
-// Check-and-count is atomic: begin_attempt() decides whether an attempt may
-// proceed and, in the same critical section, counts it as a failure
-// provisionally. The caller then reports the outcome: nothing more for a
-// wrong secret (the failure stands), succeeded() for a right one, refund()
-// when the secret was not judged wrong (e.g. a disabled account with the
-// right secret, a malformed request, a server error). So N parallel guesses
-// cannot all pass the check before any of them is counted: with 5 free
-// failures, at most 6 of them (the 5 free ones and the one that raises the
-// block) are checked, the rest are refused at once.
+// Check and admission are atomic: begin_attempt() decides whether an attempt
+// may proceed and, in the same critical section, counts it as in flight.
+// The caller then reports the outcome: failed() for a wrong secret,
+// succeeded() for a right one, refund() when the secret was not judged (a
+// disabled account, a malformed request, a server error). While an identity
+// has no standing failure, any number of attempts may be in flight (parallel
+// logins with the right secret are never slowed); once it has failures, only
+// as many may be in flight as free failures are left (at least one). So N
+// parallel guesses cannot all be checked: after the first wrong one, at most
+// the remaining free ones are.
 //
 // Thread-safety: every method is safe from any thread.
 #pragma once
@@ -44,26 +45,20 @@ class AuthThrottle {
 
   // Under one lock: when the client id or the IP is blocked, returns how
   // long the caller must wait (> 0; the longer of the two delays) and
-  // records nothing. Otherwise counts the attempt as a failure of both the
-  // client id and the IP (same counting and doubling rules as a confirmed
-  // failure, so this attempt may itself raise a block for the attempts
-  // after it) and returns zero: the caller may check the secret. An empty
-  // client id (unparseable credentials) is counted and throttled by IP only.
+  // records nothing; when it has standing failures and as many attempts in
+  // flight as free failures are left, returns first_delay. Otherwise counts
+  // the attempt as in flight and returns zero: the caller may check the
+  // secret, then must report failed(), succeeded() or refund(). An empty
+  // client id (unparseable credentials) is throttled by IP only.
   std::chrono::seconds begin_attempt(std::string_view client_id, std::string_view ip);
-  // The attempt admitted by begin_attempt() had the right secret: clears
-  // the client id's count (and block), and refunds the IP's provisional
-  // failure (see refund()). Never adds a delay.
+  // The admitted attempt had a wrong secret: a failure of both the client id
+  // and the IP; past the free ones each failure doubles the block.
+  void failed(std::string_view client_id, std::string_view ip);
+  // The admitted attempt had the right secret: clears the client id's
+  // failures and block; the IP's failures stand. Never adds a delay.
   void succeeded(std::string_view client_id, std::string_view ip);
-  // The attempt admitted by begin_attempt() did not turn out to be a wrong
-  // secret (a disabled account with the right secret, a malformed request,
-  // a server error, another limit refused it): its provisional failure is
-  // taken back, each count dropping by one, and the block it raised (if
-  // any) is lifted. Nothing is counted while an identity is blocked, so an
-  // identity's block is always the one raised by its most recently counted
-  // attempt; a refund lifts that block even when that attempt is not the
-  // refunded one (a slow attempt finishing after a newer one), which lets
-  // through at most one attempt per refunded attempt; the counts, hence
-  // the next delay, keep every failure that stands.
+  // The admitted attempt's secret was not judged: it is no longer in flight,
+  // and nothing is counted.
   void refund(std::string_view client_id, std::string_view ip);
 
   // Inspection (tests, diagnostics): how long an attempt would have to wait

@@ -170,14 +170,14 @@ TEST_F(RateLimitContextTest, ClientCredentialsThrottle) {
   EXPECT_EQ(attempt(victim).status, 200);
 }
 
-// Test the parallel-guess race through the wrapper: 20 wrong guesses for one
-// client id, each started while all the earlier ones are still in flight
-// (the handler starts the next before returning its 401). Only the 5 free
-// ones and the one that raises the block reach the handler; the other 14
-// get 429 at once. A right secret of another client is not slowed.
-TEST_F(RateLimitContextTest, ClientCredentialsThrottleCountsParallelAttempts) {
+// Test the parallel-guess race through the wrapper: after one wrong guess,
+// 20 more for the same client id, each started while the earlier ones are
+// still in flight (the handler starts the next before returning its 401).
+// Only the 4 free failures left reach the handler; the other 16 get 429 at
+// once. A right secret of another client is not slowed.
+TEST_F(RateLimitContextTest, ClientCredentialsThrottleBoundsParallelGuesses) {
   int calls = 0;
-  int to_start = 20;
+  int to_start = 0;
   std::vector<int> statuses;
   http::Handler guarded;
   auto attempt = [&](std::string basic) {
@@ -202,11 +202,12 @@ TEST_F(RateLimitContextTest, ClientCredentialsThrottleCountsParallelAttempts) {
         }
         return http::Response::json(401, "{}");
       });
-  --to_start;
+  EXPECT_EQ(attempt(victim).status, 401);  // the first failure, alone
+  to_start = 19;
   statuses.push_back(attempt(victim).status);
-  EXPECT_EQ(calls, 6);
-  EXPECT_EQ(std::ranges::count(statuses, 401), 6);
-  EXPECT_EQ(std::ranges::count(statuses, 429), 14);
+  EXPECT_EQ(calls, 5);
+  EXPECT_EQ(std::ranges::count(statuses, 401), 4);
+  EXPECT_EQ(std::ranges::count(statuses, 429), 16);
   EXPECT_EQ(attempt("b3RoZXI6cmlnaHQ=").status, 200);  // other:right
 }
 
