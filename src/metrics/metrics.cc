@@ -206,6 +206,10 @@ void Registry::callback(std::string name, std::string help, std::string_view typ
                         std::function<double()> read) {
   std::lock_guard lock(mu_);
   auto& slot = entries_[name];
+  // Replacing a family would free children that hot paths still hold.
+  if (slot && !std::holds_alternative<std::function<double()>>(slot->metric)) {
+    throw std::invalid_argument("metrics: " + slot->name + " is not a callback metric");
+  }
   slot = std::make_unique<Entry>(
       Entry{std::move(name), std::move(help), std::string(type), {}, std::move(read)});
 }

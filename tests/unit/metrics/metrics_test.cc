@@ -62,6 +62,10 @@ TEST(MetricsTest, CallbackGaugeIsReadWhenRendered) {
   EXPECT_TRUE(contains(r.render(), "x_size 7\n"));
   r.remove_callback("x_size");
   EXPECT_FALSE(contains(r.render(), "x_size"));
+  // A callback never replaces a counter whose children may be held.
+  r.counter("x_total", "X.").inc();
+  EXPECT_THROW(r.gauge_callback("x_total", "X.", [] { return 1.0; }), std::invalid_argument);
+  EXPECT_TRUE(contains(r.render(), "x_total 1\n"));
 }
 
 TEST(MetricsTest, ConcurrentIncrementsAreNotLost) {
