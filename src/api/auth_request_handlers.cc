@@ -14,20 +14,6 @@
 namespace latchkey::api {
 namespace {
 
-// "application/app_1" or "application/app_1/steps/stp_a,stp_b" (the least
-// privilege report reads this form back).
-std::string resource_of(const policy::DecisionRequest& request) {
-  std::string resource = "application/" + request.application;
-  if (!request.steps.empty()) {
-    resource += "/steps/";
-    for (std::size_t i = 0; i < request.steps.size(); ++i) {
-      if (i > 0) resource += ',';
-      resource += request.steps[i];
-    }
-  }
-  return resource;
-}
-
 std::string credential_header(const Principal& principal) {
   if (principal.key) return "key " + principal.key->masked_key;
   return "client " + principal.client_id;
@@ -73,7 +59,7 @@ http::Response auth_request(const ApiContext& ctx, const http::Request& request)
     }
     if (match->authenticated_only) return std::pair{std::string("authorize.authenticated"), route};
     const std::string action = "authorize." + std::string(policy::to_string(match->request.action));
-    const std::string resource = resource_of(match->request);
+    const std::string resource = policy::resource_of(match->request);
     if (ctx.permissions == nullptr) {  // fail closed, as a 403 that nginx passes on
       return fail(denied("permissions_unavailable", "this server has no permission service")
                       .with_detail("action", action)
@@ -94,7 +80,7 @@ http::Response auth_request(const ApiContext& ctx, const http::Request& request)
       return fail(outcome.error());
     }
     // Names in the path are accepted and resolved to ids: record the ids.
-    const std::string resolved = resource_of(outcome->resolved);
+    const std::string resolved = policy::resource_of(outcome->resolved);
     if (!outcome->decision.allow) {
       return fail(denied(outcome->decision.reason, outcome->decision.description)
                       .with_detail("action", action)

@@ -2,41 +2,10 @@
 
 #include <set>
 
+#include "core/encoding.h"
 #include "http/message.h"
 
 namespace latchkey::api {
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
-std::optional<std::string> form_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= text.size()) return std::nullopt;
-      const int hi = hex_value(text[i + 1]);
-      const int lo = hex_value(text[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 std::optional<std::string> FormFields::get(std::string_view name) const {
   for (const auto& [k, v] : fields) {
     if (k == name) return v;
@@ -67,9 +36,9 @@ Result<FormFields> parse_form_urlencoded(std::string_view body, std::size_t max_
     body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
     if (segment.empty()) continue;
     const auto eq = segment.find('=');
-    auto name = form_decode(segment.substr(0, eq));
+    auto name = form_url_decode(segment.substr(0, eq));
     auto value =
-        form_decode(eq == std::string_view::npos ? std::string_view() : segment.substr(eq + 1));
+        form_url_decode(eq == std::string_view::npos ? std::string_view() : segment.substr(eq + 1));
     if (!name || !value) {
       return fail(Error::invalid_request("the form body has a malformed %-escape"));
     }

@@ -14,10 +14,6 @@
 
 namespace latchkey::api {
 
-// Decodes one component ('+' -> ' ', %XX -> byte). nullopt for a '%' not
-// followed by two hex digits.
-std::optional<std::string> form_decode(std::string_view text);
-
 // The decoded fields, in order. A field may appear more than once: see
 // repeated(). Empty segments ("a=1&&b=2") are skipped; a name without '='
 // has an empty value.

@@ -8,6 +8,7 @@
 #include "api/audit_hooks.h"
 #include "api/json_io.h"
 #include "api/request_auth.h"
+#include "core/encoding.h"
 #include "keys/key_report.h"
 #include "keys/key_service.h"
 #include "limits/limits.h"
@@ -61,13 +62,6 @@ Json key_to_json(const ApiContext& ctx, const ApiKey& key) {
   return out;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // The decoded value of query parameter `name`, if present.
 std::optional<std::string> query_param(const http::Request& request, std::string_view name) {
   std::string_view query = request.query();
@@ -82,9 +76,9 @@ std::optional<std::string> query_param(const http::Request& request, std::string
     for (std::size_t i = 0; i < raw.size(); ++i) {
       if (raw[i] == '+') {
         value += ' ';
-      } else if (raw[i] == '%' && i + 2 < raw.size() && hex_value(raw[i + 1]) >= 0 &&
-                 hex_value(raw[i + 2]) >= 0) {
-        value += static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2]));
+      } else if (raw[i] == '%' && i + 2 < raw.size() && hex_digit_value(raw[i + 1]) >= 0 &&
+                 hex_digit_value(raw[i + 2]) >= 0) {
+        value += static_cast<char>(hex_digit_value(raw[i + 1]) * 16 + hex_digit_value(raw[i + 2]));
         i += 2;
       } else {
         value += raw[i];

@@ -10,6 +10,7 @@
 #include "api/form_urlencoded.h"
 #include "api/json_io.h"
 #include "api/request_auth.h"
+#include "core/encoding.h"
 #include "core/secret.h"
 #include "http/error_response.h"
 #include "limits/limits.h"
@@ -106,8 +107,8 @@ std::expected<PresentedClient, OAuthError> presented_client(const http::Request&
     if (!basic) {
       return std::unexpected(OAuthError{401, "invalid_client", basic.error().description, true});
     }
-    auto id = form_decode(basic->client_id);
-    auto secret = form_decode(basic->client_secret);
+    auto id = form_url_decode(basic->client_id);
+    auto secret = form_url_decode(basic->client_secret);
     if (!id || !secret || id->empty() || secret->empty()) {
       return std::unexpected(OAuthError{
           401, "invalid_client", "the Basic credentials are not form-urlencoded correctly", true});

@@ -9,6 +9,7 @@
 #include "api/rate_limit.h"
 #include "api/request_auth.h"
 #include "authz/permission_service.h"
+#include "core/encoding.h"
 #include "core/time.h"
 #include "policy/model.h"
 
@@ -101,13 +102,6 @@ Json effective_permissions_to_json(const policy::EffectivePermissions& p) {
 
 // --- request helpers ---------------------------------------------------------------
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // A path parameter with %XX escapes decoded, so that names with spaces work
 // ("Integration%3A%20Risk%20Sync").
 Result<std::string> param(const PathParams& params, std::string_view name) {
@@ -122,8 +116,8 @@ Result<std::string> param(const PathParams& params, std::string_view name) {
     if (i + 2 >= text.size()) {
       return fail(Error::invalid_request("malformed %-escape in the path"));
     }
-    const int hi = hex_value(text[i + 1]);
-    const int lo = hex_value(text[i + 2]);
+    const int hi = hex_digit_value(text[i + 1]);
+    const int lo = hex_digit_value(text[i + 2]);
     if (hi < 0 || lo < 0) return fail(Error::invalid_request("malformed %-escape in the path"));
     out.push_back(static_cast<char>(hi * 16 + lo));
     i += 2;

@@ -4,36 +4,10 @@
 #include <charconv>
 #include <chrono>
 
+#include "core/encoding.h"
+
 namespace latchkey::audit {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c == '%') {
-      if (i + 2 >= text.size()) return std::nullopt;
-      const int hi = hex_value(text[i + 1]);
-      const int lo = hex_value(text[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 // Exactly `width` digits at text[pos...]; advances pos.
 std::optional<int> digits(std::string_view text, std::size_t& pos, std::size_t width) {
@@ -72,9 +46,9 @@ Result<QueryParams> parse_query_string(std::string_view query,
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     if (pair.empty()) continue;
     const auto eq = pair.find('=');
-    auto name = percent_decode(pair.substr(0, eq));
+    auto name = form_url_decode(pair.substr(0, eq));
     auto value =
-        percent_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+        form_url_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
     if (!name || !value) {
       return fail(Error::invalid_request("malformed %-escape in the query string"));
     }

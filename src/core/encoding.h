@@ -27,4 +27,10 @@ std::string base62_encode(std::span<const std::uint8_t> bytes, std::size_t width
 std::string base62_encode_u64(std::uint64_t value, std::size_t width);
 bool is_base62(std::string_view text);
 
+// The value of one hex digit (either case), or -1.
+int hex_digit_value(char c);
+// application/x-www-form-urlencoded decoding (query strings, form bodies):
+// '+' is a space, %XX a byte; nullopt for a malformed %-escape.
+std::optional<std::string> form_url_decode(std::string_view text);
+
 }  // namespace latchkey

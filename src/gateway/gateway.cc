@@ -17,20 +17,6 @@
 namespace latchkey::gateway {
 namespace {
 
-// "application/app_1" or "application/app_1/steps/stp_a" (as the nginx
-// auth_request endpoint records it).
-std::string resource_of(const policy::DecisionRequest& request) {
-  std::string resource = "application/" + request.application;
-  if (!request.steps.empty()) {
-    resource += "/steps/";
-    for (std::size_t i = 0; i < request.steps.size(); ++i) {
-      if (i > 0) resource += ',';
-      resource += request.steps[i];
-    }
-  }
-  return resource;
-}
-
 // Methods a read-only principal may use on an authenticated-only route.
 bool is_safe_method(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS";
@@ -89,7 +75,7 @@ class Gateway {
     } else {
       const policy::DecisionRequest wanted =
           route.decision_request([&params](std::string_view name) { return params.get(name); });
-      resource = resource_of(wanted);
+      resource = policy::resource_of(wanted);
       Result<void> decided = decide(*p, wanted, resource);
       if (!decided) {
         deny(api::audit_event(ctx_, request, p.get(), state.action, resource), decided.error());
@@ -169,7 +155,7 @@ class Gateway {
     }
     auto outcome = ctx_.permissions->decide(p, wanted);
     if (!outcome) return fail(outcome.error());  // unknown_application, unknown_step: 404 / 400
-    resource = resource_of(outcome->resolved);
+    resource = policy::resource_of(outcome->resolved);
     const policy::Decision& d = outcome->decision;
     if (d.allow) return {};
     Error denied = Error::forbidden(d.description);

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <set>
 
+#include "core/encoding.h"
+
 namespace latchkey::gateway {
 namespace {
 
@@ -37,13 +39,6 @@ bool is_literal_segment(std::string_view segment) {
 bool is_unreserved(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_' || c == '~';
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 std::vector<std::string_view> split(std::string_view path) {
@@ -281,8 +276,8 @@ bool is_ambiguous_path(std::string_view path) {
   for (std::size_t i = 0; i < path.size(); ++i) {
     if (path[i] != '%') continue;
     if (i + 2 >= path.size()) return true;  // a truncated escape
-    const int hi = hex_value(path[i + 1]);
-    const int lo = hex_value(path[i + 2]);
+    const int hi = hex_digit_value(path[i + 1]);
+    const int lo = hex_digit_value(path[i + 2]);
     if (hi < 0 || lo < 0) return true;  // not an escape at all
     const char decoded = static_cast<char>(hi * 16 + lo);
     // '/', '\\', '.', ';' and every unreserved character: an upstream that

@@ -227,4 +227,16 @@ Decision decide(const EffectivePermissions& held, const Application* application
   return Decision::allowed();
 }
 
+std::string resource_of(const DecisionRequest& request) {
+  std::string resource = "application/" + request.application;
+  if (!request.steps.empty()) {
+    resource += "/steps/";
+    for (std::size_t i = 0; i < request.steps.size(); ++i) {
+      if (i > 0) resource += ',';
+      resource += request.steps[i];
+    }
+  }
+  return resource;
+}
+
 }  // namespace latchkey::policy

@@ -50,6 +50,11 @@ struct DecisionRequest {
   bool admin_data = false;         // audit_export covering admin data needs ADMIN too
 };
 
+// How a decision's target is named in audit records: "application/app_1" or
+// "application/app_1/steps/stp_a,stp_b" (the least-privilege report reads
+// this form back).
+std::string resource_of(const DecisionRequest& request);
+
 // Deny reasons (Decision::reason).
 inline constexpr std::string_view kReasonUserDisabled = "user_disabled";
 inline constexpr std::string_view kReasonApiAccessDisabled = "api_access_disabled";

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "api/form_urlencoded.h"
+#include "core/encoding.h"
 
 namespace latchkey::api {
 namespace {
@@ -16,7 +17,7 @@ TEST(FormUrlencoded, DecodesPlusAndPercent) {
   EXPECT_EQ(form->get("scope"), "read write");
   EXPECT_EQ(form->get("x_y"), "a+b c=");
   EXPECT_EQ(form->get("missing"), std::nullopt);
-  EXPECT_EQ(form_decode("%41%62"), "Ab");
+  EXPECT_EQ(form_url_decode("%41%62"), "Ab");
 }
 
 // Test that a bad %-escape is an invalid_request, never a crash.
