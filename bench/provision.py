@@ -5,10 +5,14 @@
 
 Reads the admin credentials latchkeyd wrote with --bootstrap-file, then creates
  - one service account "bench-me-<run>" with credentials and an access token,
-   written to OUT_DIR/me.token (the token of the GET /api/v1/account/me scenario);
+   written to OUT_DIR/me.token (the token of the GET /api/v1/account/me scenario),
+   and its base64(client_id:client_secret) to OUT_DIR/me.basic (the OAuth client
+   of the /oauth/token and /oauth/introspect scenarios);
  - for that account, the seed-001 grants that allow one POST /v1/authorize
-   decision (its body in OUT_DIR/authorize.json), an API key (OUT_DIR/key.json,
-   the body of the key exchanges) and a JWT from it (OUT_DIR/me.jwt);
+   decision (its body in OUT_DIR/authorize.json; checked to be an allow), the
+   body of one it denies (OUT_DIR/authorize-deny.json; checked to be a deny), an
+   API key (OUT_DIR/key.json, the body of the key exchanges) and a JWT from it
+   (OUT_DIR/me.jwt);
  - USERS service accounts "bench-svc-<run>-NNNN" with credentials, written to
    OUT_DIR/credentials.txt as one base64(client_id:client_secret) per line
    (the users of the token issuance scenario).
@@ -66,9 +70,19 @@ def permissions_and_key(api, admin_auth, me_basic, me_token, run, out_dir):
     api.call("PUT", f"/api/v1/users/{me['id']}/entitlements/{app['id']}", admin_auth,
              {"access": "edit"})
     decision = {"action": "create_record", "application": app["id"]}
-    api.call("POST", "/v1/authorize", "Bearer " + me_token, decision, expect=(200,))
+    answer = api.call("POST", "/v1/authorize", "Bearer " + me_token, decision, expect=(200,))
+    if answer.get("decision") != "allow":
+        raise SystemExit(f"provision: the allow scenario is not an allow: {answer!r}")
     with open(os.path.join(out_dir, "authorize.json"), "w") as f:
         f.write(json.dumps(decision))
+    # The same application, but an action whose module (IMPORT) no role gives:
+    # a deny at the module check, after the token, user and application lookups.
+    denied = {"action": "bulk_import", "application": app["id"]}
+    answer = api.call("POST", "/v1/authorize", "Bearer " + me_token, denied, expect=(403,))
+    if answer.get("decision") != "deny" or answer.get("reason") != "module_missing":
+        raise SystemExit(f"provision: the deny scenario is not a module_missing deny: {answer!r}")
+    with open(os.path.join(out_dir, "authorize-deny.json"), "w") as f:
+        f.write(json.dumps(denied))
 
     key = api.call("POST", "/api/v1/keys", "Bearer " + me_token,
                    {"name": f"bench-key-{run}", "expires_in_days": 30})
@@ -110,6 +124,8 @@ def main():
     api.call("GET", "/api/v1/account/me", "Bearer " + me["access_token"], expect=(200,))
     with open(os.path.join(out_dir, "me.token"), "w") as f:
         f.write(me["access_token"] + "\n")
+    with open(os.path.join(out_dir, "me.basic"), "w") as f:
+        f.write(me_basic + "\n")
     permissions_and_key(api, admin_auth, me_basic, me["access_token"], run, out_dir)
 
     creds = [None] * users
