@@ -40,6 +40,10 @@ struct Principal {
   // narrowed to scope "read": never a write, never administers.
   bool read_only = false;
   std::string token_id;  // the JWT's jti; empty for opaque account tokens
+  // How the caller proved itself, without the secret, rendered once when
+  // the principal is built (audit records, X-Latchkey-Credential): "key
+  // ••••a1B9" or "client cli_…".
+  std::string credential;
 
   // Neither a read-only key nor a read-only OAuth scope.
   bool may_write() const { return !read_only && !(key && key->read_only); }

@@ -4,11 +4,12 @@
 
 #include "api/api_context.h"
 #include "http/router.h"
+#include "pipeline/exchange.h"
 
 namespace latchkey::api {
 
-http::Response issue_account_token(const ApiContext& ctx, const http::Request& request);
-http::Response revoke_account_token(const ApiContext& ctx, const http::Request& request);
-http::Response account_me(const ApiContext& ctx, const http::Request& request);
+http::Response issue_account_token(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response revoke_account_token(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response account_me(const ApiContext& ctx, pipeline::Exchange& ex);
 
 }  // namespace latchkey::api

@@ -25,18 +25,17 @@ constexpr std::int64_t kMaxReportDays = 3650;
 
 // Admin reads of the trail are themselves audited (after the read, so that
 // a query never returns its own record).
-Result<std::shared_ptr<const Principal>> admin_caller(const ApiContext& ctx,
-                                                      const http::Request& request,
+Result<std::shared_ptr<const Principal>> admin_caller(const ApiContext& ctx, pipeline::Exchange& ex,
                                                       std::string_view action,
                                                       std::string_view resource) {
-  auto actor = authenticate_bearer(ctx, request);
+  auto actor = verified_caller(ex);
   if (!actor) return fail(actor.error());
   if (auto s = require_admin(**actor); !s) {
     AuditEvent event =
-        audit_event(ctx, request, actor->get(), std::string(action), std::string(resource));
+        audit_event(ctx, ex.request(), actor->get(), std::string(action), std::string(resource));
     event.decision = AuditDecision::kDeny;
     event.reason = "admin_required";
-    audit(ctx, std::move(event));
+    audit(ex, std::move(event));
     return fail(s.error());
   }
   // Read your writes: what was recorded before this call is stored first.
@@ -197,9 +196,10 @@ Json principal_report(const User& user, const Usage& usage,
 
 }  // namespace
 
-http::Response list_audit_events(const ApiContext& ctx, const http::Request& request) {
+http::Response list_audit_events(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
   return respond([&]() -> Result<http::Response> {
-    auto actor = admin_caller(ctx, request, "audit.query", "audit");
+    auto actor = admin_caller(ctx, ex, "audit.query", "audit");
     if (!actor) return fail(actor.error());
     auto params = audit::parse_query_string(
         request.query(), {"principal", "from", "to", "decision", "limit", "cursor"});
@@ -213,16 +213,17 @@ http::Response list_audit_events(const ApiContext& ctx, const http::Request& req
     for (const AuditEvent& event : page->events) events.push_back(audit::event_to_json(event));
     Json body = {{"events", std::move(events)}, {"next_cursor", nullptr}};
     if (page->next) body["next_cursor"] = audit::encode_cursor(*page->next);
-    audit(ctx, audit_event(ctx, request, actor->get(), "audit.query", "audit"));
+    audit(ex, audit_event(ctx, request, actor->get(), "audit.query", "audit"));
     http::Response r = json_response(200, body);
     r.principal_for_log = (*actor)->user_id;
     return r;
   }());
 }
 
-http::Response export_audit_events(const ApiContext& ctx, const http::Request& request) {
+http::Response export_audit_events(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
   return respond([&]() -> Result<http::Response> {
-    auto actor = admin_caller(ctx, request, "audit.export", "audit");
+    auto actor = admin_caller(ctx, ex, "audit.export", "audit");
     if (!actor) return fail(actor.error());
     auto params = audit::parse_query_string(
         request.query(), {"format", "principal", "from", "to", "decision", "limit", "cursor"});
@@ -250,17 +251,18 @@ http::Response export_audit_events(const ApiContext& ctx, const http::Request& r
     }
     // More than one export's worth: the next one continues here.
     if (page->next) r.set_header("X-Next-Cursor", audit::encode_cursor(*page->next));
-    audit(ctx, audit_event(ctx, request, actor->get(), "audit.export", "audit"));
+    audit(ex, audit_event(ctx, request, actor->get(), "audit.export", "audit"));
     r.principal_for_log = (*actor)->user_id;
     return r;
   }());
 }
 
-http::Response user_dependents(const ApiContext& ctx, const http::Request& request,
-                               const http::PathParams& params) {
+http::Response user_dependents(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
+  const http::PathParams& params = ex.params();
   return respond([&]() -> Result<http::Response> {
     const std::string resource = "user/" + std::string(params.get("id"));
-    auto actor = admin_caller(ctx, request, "report.dependents", resource);
+    auto actor = admin_caller(ctx, ex, "report.dependents", resource);
     if (!actor) return fail(actor.error());
     auto query = audit::parse_query_string(request.query(), {"days"});
     if (!query) return fail(query.error());
@@ -284,7 +286,7 @@ http::Response user_dependents(const ApiContext& ctx, const http::Request& reque
                       {"calls", c.calls},
                       {"denied", c.denied}});
     }
-    audit(ctx, audit_event(ctx, request, actor->get(), "report.dependents", "user/" + user->id));
+    audit(ex, audit_event(ctx, request, actor->get(), "report.dependents", "user/" + user->id));
     http::Response r = json_response(200, Json{{"user_id", user->id},
                                                {"name", user->name},
                                                {"type", to_string(user->type)},
@@ -297,9 +299,10 @@ http::Response user_dependents(const ApiContext& ctx, const http::Request& reque
   }());
 }
 
-http::Response least_privilege_report(const ApiContext& ctx, const http::Request& request) {
+http::Response least_privilege_report(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
   return respond([&]() -> Result<http::Response> {
-    auto actor = admin_caller(ctx, request, "report.least_privilege", "reports/least-privilege");
+    auto actor = admin_caller(ctx, ex, "report.least_privilege", "reports/least-privilege");
     if (!actor) return fail(actor.error());
     auto query = audit::parse_query_string(request.query(), {"days"});
     if (!query) return fail(query.error());
@@ -348,8 +351,8 @@ http::Response least_privilege_report(const ApiContext& ctx, const http::Request
       principals.push_back(principal_report(user, it == usage.end() ? none : it->second,
                                             permissions ? &*permissions : nullptr));
     }
-    audit(ctx, audit_event(ctx, request, actor->get(), "report.least_privilege",
-                           "reports/least-privilege"));
+    audit(ex, audit_event(ctx, request, actor->get(), "report.least_privilege",
+                          "reports/least-privilege"));
     http::Response r =
         json_response(200, Json{{"days", *days},
                                 {"from", format_rfc3339(from)},

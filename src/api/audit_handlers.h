@@ -10,13 +10,13 @@
 #include "api/api_context.h"
 #include "http/message.h"
 #include "http/router.h"
+#include "pipeline/exchange.h"
 
 namespace latchkey::api {
 
-http::Response list_audit_events(const ApiContext& ctx, const http::Request& request);
-http::Response export_audit_events(const ApiContext& ctx, const http::Request& request);
-http::Response user_dependents(const ApiContext& ctx, const http::Request& request,
-                               const http::PathParams& params);
-http::Response least_privilege_report(const ApiContext& ctx, const http::Request& request);
+http::Response list_audit_events(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response export_audit_events(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response user_dependents(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response least_privilege_report(const ApiContext& ctx, pipeline::Exchange& ex);
 
 }  // namespace latchkey::api

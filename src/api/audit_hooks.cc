@@ -6,16 +6,6 @@
 #include "core/clock.h"
 
 namespace latchkey::api {
-namespace {
-
-// How the caller proved itself, without the secret.
-std::string credential_of(const Principal& principal) {
-  if (principal.key) return "key " + principal.key->masked_key;
-  if (!principal.client_id.empty()) return "client " + principal.client_id;
-  return {};
-}
-
-}  // namespace
 
 AuditEvent audit_event(const ApiContext& ctx, const http::Request& request,
                        const Principal* principal, std::string action, std::string resource) {
@@ -24,7 +14,7 @@ AuditEvent audit_event(const ApiContext& ctx, const http::Request& request,
   if (principal != nullptr) {
     event.principal_id = principal->user_id;
     event.principal_name = principal->name;
-    event.credential = credential_of(*principal);
+    event.credential = pipeline::credential_of(*principal);
   }
   event.action = std::move(action);
   event.resource = std::move(resource);
@@ -34,11 +24,10 @@ AuditEvent audit_event(const ApiContext& ctx, const http::Request& request,
   return event;
 }
 
-void audit(const ApiContext& ctx, AuditEvent event) {
-  if (ctx.audit != nullptr) ctx.audit->record(std::move(event));
-}
+void audit(pipeline::Exchange& ex, AuditEvent event) { ex.note(std::move(event)); }
 
-Status audit_admin_change(const ApiContext& ctx, AuditEvent event) {
+Status audit_admin_change(const ApiContext& ctx, pipeline::Exchange& ex, AuditEvent event) {
+  ex.mark_recorded_durably();
   if (ctx.audit == nullptr) return {};
   return ctx.audit->record_durably(std::move(event));
 }

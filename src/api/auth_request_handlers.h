@@ -11,18 +11,31 @@
 //        to pass upstream;
 //   401  no or bad token (WWW-Authenticate says why);
 //   403  no rule matches, or the permission model denies (reason in the
-//        JSON body and in X-Latchkey-Reason).
+//        JSON body and in X-Latchkey-Reason), or a limit refused the
+//        caller's key (X-Latchkey-Reason: rate_limited, with Retry-After:
+//        nginx turns any status but 2xx, 401 and 403 into a 500).
+// The pipeline's stages (api/routes.cc) authenticate and decide; the
+// handler only answers the allowed request.
 // Every answer is audited (action "authorize.<action>" or
 // "authorize.no_route_rule").
 #pragma once
 
+#include <memory>
+
 #include "api/api_context.h"
 #include "api/route_rules.h"
 #include "http/message.h"
+#include "pipeline/decision_source.h"
+#include "pipeline/exchange.h"
 
 namespace latchkey::api {
 
-// The rules are ctx.route_rules; none configured (null) denies everything.
-http::Response auth_request(const ApiContext& ctx, const http::Request& request);
+// What the request asks the decide stage: the first of ctx.route_rules
+// matching X-Original-Method and X-Original-URI (none configured, or no
+// match: 403 no_route_rule).
+std::shared_ptr<const pipeline::DecisionSource> auth_request_decision_source(const ApiContext& ctx);
+
+// The 200 of an allowed request, with the identity headers.
+http::Response auth_request(const ApiContext& ctx, pipeline::Exchange& ex);
 
 }  // namespace latchkey::api

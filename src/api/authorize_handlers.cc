@@ -5,10 +5,10 @@
 
 #include "api/audit_hooks.h"
 #include "api/json_io.h"
-#include "api/rate_limit.h"
 #include "api/request_auth.h"
 #include "authz/permission_service.h"
 #include "http/error_response.h"
+#include "pipeline/decision_source.h"
 #include "policy/decision.h"
 
 namespace latchkey::api {
@@ -58,67 +58,42 @@ Result<policy::DecisionRequest> parse_decision_request(const http::Request& requ
   return out;
 }
 
+// The decision POST /v1/authorize asks for: its body.
+class AuthorizeBody final : public pipeline::DecisionSource {
+ public:
+  Result<pipeline::WantedDecision> wanted(const pipeline::Exchange& ex) const override {
+    auto parsed = parse_decision_request(ex.request());
+    if (!parsed) {
+      Error error = parsed.error();
+      return fail(std::move(error.with_detail("action", "authorize")));
+    }
+    pipeline::WantedDecision out;
+    out.audit_action = "authorize." + std::string(policy::to_string(parsed->action));
+    out.audit_resource = "application/" + parsed->application;
+    out.resource_names_steps = false;
+    out.request = std::move(*parsed);
+    return out;
+  }
+};
+
 }  // namespace
 
-http::Response authorize(const ApiContext& ctx, const http::Request& request) {
-  auto principal = authenticate_bearer(ctx, request);
-  if (!principal) return respond(fail(principal.error()));
-  const Principal& p = **principal;
-  auto parsed = parse_decision_request(request);
-  const std::string action_name =
-      parsed ? "authorize." + std::string(policy::to_string(parsed->action)) : "authorize";
-  AuditEvent event = audit_event(ctx, request, &p, action_name,
-                                 parsed ? "application/" + parsed->application : "");
-  auto finish = [&](Result<http::Response> result) {
-    if (!result) {
-      event.decision = AuditDecision::kDeny;
-      event.reason = result.error().reason.empty()
-                         ? std::string(http::error_name(result.error().code))
-                         : result.error().reason;
-    }
-    audit(ctx, std::move(event));
-    http::Response r = respond(std::move(result));
-    r.principal_for_log = p.user_id;
-    return r;
-  };
-  if (!parsed) return finish(fail(parsed.error()));
-
-  auto outcome = ctx.permissions->decide(p, *parsed);
-  if (!outcome) return finish(fail(outcome.error()));
-  const policy::Decision& d = outcome->decision;
-  const policy::DecisionRequest& resolved = outcome->resolved;
-  event.resource = "application/" + resolved.application;
-  Json steps = resolved.steps;
-  if (d.allow) {
-    event.decision = AuditDecision::kAllow;
-    return finish(json_response(200, Json{{"decision", "allow"},
-                                          {"action", policy::to_string(parsed->action)},
-                                          {"application", resolved.application},
-                                          {"application_name", outcome->application_name},
-                                          {"steps", std::move(steps)},
-                                          {"user_id", p.user_id}}));
-  }
-  Error denied = Error::forbidden(d.description);
-  denied.with_reason(d.reason)
-      .with_detail("decision", "deny")
-      .with_detail("action", std::string(policy::to_string(parsed->action)))
-      .with_detail("user_id", p.user_id);
-  if (!d.module.empty()) denied.with_detail("module", d.module);
-  if (!d.application.empty()) denied.with_detail("application", d.application);
-  if (!d.step.empty()) denied.with_detail("step", d.step);
-  if (!d.required.empty()) denied.with_detail("required", d.required);
-  return finish(fail(std::move(denied)));
+std::shared_ptr<const pipeline::DecisionSource> authorize_decision_source() {
+  return std::make_shared<AuthorizeBody>();
 }
 
-void add_authorize_routes(http::Router& r, const ApiContext& ctx) {
-  if (ctx.permissions == nullptr) return;
-  // Inline: on a cache hit (token and effective permissions) nothing here
-  // touches the store; a miss is a few indexed reads, like /api/v1/account/me.
-  // Key-derived tokens count against their key (docs/rate-limits.md).
-  r.add("POST", "/v1/authorize", http::Dispatch::kInline,
-        limit_key_requests(ctx, [&ctx](const http::Request& req, const http::PathParams&) {
-          return authorize(ctx, req);
-        }));
+http::Response authorize(const ApiContext&, pipeline::Exchange& ex) {
+  // The decide stage allowed it (a deny never reaches here).
+  const pipeline::TakenDecision& taken = *ex.decision;
+  const policy::DecisionRequest& resolved = taken.resolved;
+  http::Response r = json_response(200, Json{{"decision", "allow"},
+                                             {"action", policy::to_string(resolved.action)},
+                                             {"application", resolved.application},
+                                             {"application_name", taken.application_name},
+                                             {"steps", resolved.steps},
+                                             {"user_id", ex.principal->user_id}});
+  r.principal_for_log = ex.principal->user_id;
+  return r;
 }
 
 }  // namespace latchkey::api

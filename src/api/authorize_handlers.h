@@ -3,18 +3,22 @@
 // or 403 deny with a machine-readable reason. Every decision is audited.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "api/api_context.h"
 #include "http/message.h"
-#include "http/router.h"
+#include "pipeline/decision_source.h"
+#include "pipeline/exchange.h"
 
 namespace latchkey::api {
 
-// Adds POST /v1/authorize to `r` (when ctx.permissions is set).
-void add_authorize_routes(http::Router& r, const ApiContext& ctx);
+// What POST /v1/authorize asks the decide stage (the request body).
+std::shared_ptr<const pipeline::DecisionSource> authorize_decision_source();
 
-http::Response authorize(const ApiContext& ctx, const http::Request& request);
+// The 200 of an allowed decision (the decide stage answered any other).
+
+http::Response authorize(const ApiContext& ctx, pipeline::Exchange& ex);
 
 }  // namespace latchkey::api

@@ -51,13 +51,13 @@ AuditEvent exchange_event(const ApiContext& ctx, const http::Request& request, s
   return event;
 }
 
-void audit_denied(const ApiContext& ctx, AuditEvent event, const Error& error) {
+void audit_denied(pipeline::Exchange& ex, AuditEvent event, const Error& error) {
   event.decision = AuditDecision::kDeny;
   event.reason = error.reason.empty() ? std::string(http::error_name(error.code)) : error.reason;
-  audit(ctx, std::move(event));
+  audit(ex, std::move(event));
 }
 
-void audit_issued(const ApiContext& ctx, AuditEvent event, const IssuedJwt& issued) {
+void audit_issued(pipeline::Exchange& ex, AuditEvent event, const IssuedJwt& issued) {
   if (issued.principal) {
     event.principal_id = issued.principal->user_id;
     event.principal_name = issued.principal->name;
@@ -66,7 +66,7 @@ void audit_issued(const ApiContext& ctx, AuditEvent event, const IssuedJwt& issu
       event.credential = "key " + issued.principal->key->masked_key;
     }
   }
-  audit(ctx, std::move(event));
+  audit(ex, std::move(event));
 }
 
 http::Response token_response(const ApiContext& ctx, Json body, const IssuedJwt& issued) {
@@ -91,22 +91,23 @@ Json optional_time(const std::optional<Instant>& at) {
 
 }  // namespace
 
-http::Response exchange_access_token(const ApiContext& ctx, const http::Request& request) {
+http::Response exchange_access_token(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
   return respond([&]() -> Result<http::Response> {
     auto jwts = jwt_service(ctx);
     if (!jwts) return fail(jwts.error());
     auto parsed = parse_exchange(request, /*with_session=*/false);
     if (!parsed) {
-      audit_denied(ctx, exchange_event(ctx, request, "key.token.access", ""), parsed.error());
+      audit_denied(ex, exchange_event(ctx, request, "key.token.access", ""), parsed.error());
       return fail(parsed.error());
     }
     AuditEvent event = exchange_event(ctx, request, "key.token.access", parsed->api_key);
     auto issued = (*jwts)->exchange_access(parsed->api_key, origin_of(request));
     if (!issued) {
-      audit_denied(ctx, std::move(event), issued.error());
+      audit_denied(ex, std::move(event), issued.error());
       return fail(issued.error());
     }
-    audit_issued(ctx, std::move(event), *issued);
+    audit_issued(ex, std::move(event), *issued);
     // seed 004: exactly this shape.
     return token_response(
         ctx, Json{{"access_token", issued->access_token}, {"expires_in", issued->expires_in}},
@@ -114,23 +115,24 @@ http::Response exchange_access_token(const ApiContext& ctx, const http::Request&
   }());
 }
 
-http::Response login_with_api_key(const ApiContext& ctx, const http::Request& request) {
+http::Response login_with_api_key(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
   return respond([&]() -> Result<http::Response> {
     auto jwts = jwt_service(ctx);
     if (!jwts) return fail(jwts.error());
     auto parsed = parse_exchange(request, /*with_session=*/true);
     if (!parsed) {
-      audit_denied(ctx, exchange_event(ctx, request, "key.login", ""), parsed.error());
+      audit_denied(ex, exchange_event(ctx, request, "key.login", ""), parsed.error());
       return fail(parsed.error());
     }
     AuditEvent event = exchange_event(ctx, request, "key.login", parsed->api_key);
     auto issued =
         (*jwts)->login(parsed->api_key, parsed->session_id.value_or(""), origin_of(request));
     if (!issued) {
-      audit_denied(ctx, std::move(event), issued.error());
+      audit_denied(ex, std::move(event), issued.error());
       return fail(issued.error());
     }
-    audit_issued(ctx, std::move(event), *issued);
+    audit_issued(ex, std::move(event), *issued);
     // seed 003: exactly this shape.
     return token_response(ctx,
                           Json{{"access_token", issued->access_token},
@@ -140,17 +142,18 @@ http::Response login_with_api_key(const ApiContext& ctx, const http::Request& re
   }());
 }
 
-http::Response list_key_sessions(const ApiContext& ctx, const http::Request& request,
-                                 const http::PathParams& params) {
+http::Response list_key_sessions(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
+  const http::PathParams& params = ex.params();
   return respond([&]() -> Result<http::Response> {
     auto jwts = jwt_service(ctx);
     if (!jwts) return fail(jwts.error());
-    auto actor = authenticate_bearer(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     const std::string key_id(params.get("id"));
     auto sessions = (*jwts)->list_sessions(**actor, key_id);
     if (!sessions) return fail(sessions.error());
-    audit(ctx, audit_event(ctx, request, actor->get(), "key.sessions.list", "api_key/" + key_id));
+    audit(ex, audit_event(ctx, request, actor->get(), "key.sessions.list", "api_key/" + key_id));
     const Instant now = ctx.clock.now();
     Json list = Json::array();
     for (const LoginSessionInfo& s : *sessions) {
@@ -170,24 +173,25 @@ http::Response list_key_sessions(const ApiContext& ctx, const http::Request& req
   }());
 }
 
-http::Response revoke_key_session(const ApiContext& ctx, const http::Request& request,
-                                  const http::PathParams& params) {
+http::Response revoke_key_session(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
+  const http::PathParams& params = ex.params();
   return respond([&]() -> Result<http::Response> {
     auto jwts = jwt_service(ctx);
     if (!jwts) return fail(jwts.error());
-    auto actor = authenticate_bearer(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     const std::string key_id(params.get("id"));
     const std::string session_id(params.get("session_id"));
     const std::string resource = "api_key/" + key_id + "/session/" + session_id;
     if (auto s = audit_admin_change(
-            ctx, audit_event(ctx, request, actor->get(), "key.session.revoke", resource));
+            ctx, ex, audit_event(ctx, request, actor->get(), "key.session.revoke", resource));
         !s) {
       return fail(s.error());
     }
     if (auto s = (*jwts)->revoke_session(**actor, key_id, session_id); !s) {
       AuditEvent event = audit_event(ctx, request, actor->get(), "key.session.revoke", resource);
-      audit_denied(ctx, std::move(event), s.error());
+      audit_denied(ex, std::move(event), s.error());
       return fail(s.error());
     }
     http::Response r = http::Response::no_content();

@@ -9,14 +9,13 @@
 
 #include "api/api_context.h"
 #include "http/router.h"
+#include "pipeline/exchange.h"
 
 namespace latchkey::api {
 
-http::Response exchange_access_token(const ApiContext& ctx, const http::Request& request);
-http::Response login_with_api_key(const ApiContext& ctx, const http::Request& request);
-http::Response list_key_sessions(const ApiContext& ctx, const http::Request& request,
-                                 const http::PathParams& params);
-http::Response revoke_key_session(const ApiContext& ctx, const http::Request& request,
-                                  const http::PathParams& params);
+http::Response exchange_access_token(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response login_with_api_key(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response list_key_sessions(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response revoke_key_session(const ApiContext& ctx, pipeline::Exchange& ex);
 
 }  // namespace latchkey::api

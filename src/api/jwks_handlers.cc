@@ -22,9 +22,8 @@ Json key_to_json(const SigningKeyInfo& k) {
               {"public_jwk", Json::parse(k.public_jwk_json)}};
 }
 
-Result<std::shared_ptr<const Principal>> admin(const ApiContext& ctx,
-                                               const http::Request& request) {
-  auto actor = authenticate_bearer(ctx, request);
+Result<std::shared_ptr<const Principal>> admin(const pipeline::Exchange& ex) {
+  auto actor = verified_caller(ex);
   if (!actor) return fail(actor.error());
   if (auto s = require_admin(**actor); !s) return fail(s.error());
   return actor;
@@ -32,7 +31,7 @@ Result<std::shared_ptr<const Principal>> admin(const ApiContext& ctx,
 
 }  // namespace
 
-http::Response jwks(const ApiContext& ctx, const http::Request&) {
+http::Response jwks(const ApiContext& ctx, pipeline::Exchange&) {
   return respond([&]() -> Result<http::Response> {
     auto jwts = jwt_service(ctx);
     if (!jwts) return fail(jwts.error());
@@ -43,32 +42,35 @@ http::Response jwks(const ApiContext& ctx, const http::Request&) {
   }());
 }
 
-http::Response list_signing_keys(const ApiContext& ctx, const http::Request& request) {
+http::Response list_signing_keys(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
   return respond([&]() -> Result<http::Response> {
     auto jwts = jwt_service(ctx);
     if (!jwts) return fail(jwts.error());
-    auto actor = admin(ctx, request);
+    auto actor = admin(ex);
     if (!actor) return fail(actor.error());
     Json list = Json::array();
     for (const SigningKeyInfo& k : (*jwts)->signing_keys()) list.push_back(key_to_json(k));
-    audit(ctx, audit_event(ctx, request, actor->get(), "signing_keys.list", "signing_keys"));
+    audit(ex, audit_event(ctx, request, actor->get(), "signing_keys.list", "signing_keys"));
     http::Response r = json_response(200, Json{{"keys", list}});
     r.principal_for_log = (*actor)->user_id;
     return r;
   }());
 }
 
-http::Response rotate_signing_keys(const ApiContext& ctx, const http::Request& request) {
+http::Response rotate_signing_keys(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
   return respond([&]() -> Result<http::Response> {
     auto jwts = jwt_service(ctx);
     if (!jwts) return fail(jwts.error());
-    auto actor = admin(ctx, request);
+    auto actor = admin(ex);
     if (!actor) return fail(actor.error());
     auto body = parse_object_body(request, /*allow_empty=*/true);
     if (!body) return fail(body.error());
     if (auto s = reject_unknown_fields(*body, {}); !s) return fail(s.error());
     if (auto s = audit_admin_change(
-            ctx, audit_event(ctx, request, actor->get(), "signing_keys.rotate", "signing_keys"));
+            ctx, ex,
+            audit_event(ctx, request, actor->get(), "signing_keys.rotate", "signing_keys"));
         !s) {
       return fail(s.error());
     }

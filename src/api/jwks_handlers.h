@@ -8,11 +8,12 @@
 
 #include "api/api_context.h"
 #include "http/router.h"
+#include "pipeline/exchange.h"
 
 namespace latchkey::api {
 
-http::Response jwks(const ApiContext& ctx, const http::Request& request);
-http::Response list_signing_keys(const ApiContext& ctx, const http::Request& request);
-http::Response rotate_signing_keys(const ApiContext& ctx, const http::Request& request);
+http::Response jwks(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response list_signing_keys(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response rotate_signing_keys(const ApiContext& ctx, pipeline::Exchange& ex);
 
 }  // namespace latchkey::api

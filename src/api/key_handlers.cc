@@ -95,11 +95,12 @@ std::string audited_resource(const ApiKey& key) {
 
 }  // namespace
 
-http::Response create_api_key(const ApiContext& ctx, const http::Request& request) {
+http::Response create_api_key(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
   return respond([&]() -> Result<http::Response> {
     auto service = key_service(ctx);
     if (!service) return fail(service.error());
-    auto actor = authenticate_bearer(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     auto body = parse_object_body(request);
     if (!body) return fail(body.error());
@@ -145,7 +146,8 @@ http::Response create_api_key(const ApiContext& ctx, const http::Request& reques
 
     auto created = (*service)->create(**actor, create, [&](const ApiKey& key) {
       return audit_admin_change(
-          ctx, audit_event(ctx, request, actor->get(), "api_key.create", audited_resource(key)));
+          ctx, ex,
+          audit_event(ctx, request, actor->get(), "api_key.create", audited_resource(key)));
     });
     if (!created) return fail(created.error());
     Json out = key_to_json(created->key);
@@ -157,11 +159,12 @@ http::Response create_api_key(const ApiContext& ctx, const http::Request& reques
   }());
 }
 
-http::Response list_api_keys(const ApiContext& ctx, const http::Request& request) {
+http::Response list_api_keys(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
   return respond([&]() -> Result<http::Response> {
     auto service = key_service(ctx);
     if (!service) return fail(service.error());
-    auto actor = authenticate_bearer(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     const auto user_id = query_param(request, "user_id");
     const auto all = query_param(request, "all");
@@ -177,16 +180,18 @@ http::Response list_api_keys(const ApiContext& ctx, const http::Request& request
   }());
 }
 
-http::Response deactivate_api_key(const ApiContext& ctx, const http::Request& request,
-                                  const http::PathParams& params) {
+http::Response deactivate_api_key(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
+  const http::PathParams& params = ex.params();
   return respond([&]() -> Result<http::Response> {
     auto service = key_service(ctx);
     if (!service) return fail(service.error());
-    auto actor = authenticate_bearer(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     auto key = (*service)->deactivate(**actor, params.get("id"), [&](const ApiKey& k) {
       return audit_admin_change(
-          ctx, audit_event(ctx, request, actor->get(), "api_key.deactivate", audited_resource(k)));
+          ctx, ex,
+          audit_event(ctx, request, actor->get(), "api_key.deactivate", audited_resource(k)));
     });
     if (!key) return fail(key.error());
     http::Response r = json_response(200, key_to_json(*key));
@@ -195,12 +200,13 @@ http::Response deactivate_api_key(const ApiContext& ctx, const http::Request& re
   }());
 }
 
-http::Response set_api_key_limits(const ApiContext& ctx, const http::Request& request,
-                                  const http::PathParams& params) {
+http::Response set_api_key_limits(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
+  const http::PathParams& params = ex.params();
   return respond([&]() -> Result<http::Response> {
     auto service = key_service(ctx);
     if (!service) return fail(service.error());
-    auto actor = authenticate_bearer(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     // Admin-only: say so before looking at the body.
     if (!(*actor)->is_admin()) {
@@ -225,7 +231,7 @@ http::Response set_api_key_limits(const ApiContext& ctx, const http::Request& re
     }
     auto key = (*service)->set_limits(**actor, params.get("id"), limits, [&](const ApiKey& k) {
       return audit_admin_change(
-          ctx, audit_event(ctx, request, actor->get(), "api_key.limits", audited_resource(k)));
+          ctx, ex, audit_event(ctx, request, actor->get(), "api_key.limits", audited_resource(k)));
     });
     if (!key) return fail(key.error());
     http::Response r = json_response(200, key_to_json(ctx, *key));
@@ -234,17 +240,18 @@ http::Response set_api_key_limits(const ApiContext& ctx, const http::Request& re
   }());
 }
 
-http::Response api_key_report(const ApiContext& ctx, const http::Request& request) {
+http::Response api_key_report(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
   return respond([&]() -> Result<http::Response> {
     auto service = key_service(ctx);
     if (!service) return fail(service.error());
-    auto actor = authenticate_bearer(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     auto listed = (*service)->report(**actor);
     if (!listed) return fail(listed.error());
     const Instant now = ctx.clock.now();
     const auto rows = keys::build_key_report(*listed, now, (*service)->options().expiry_warning);
-    audit(ctx, audit_event(ctx, request, actor->get(), "api_key.report", "reports/api-keys"));
+    audit(ex, audit_event(ctx, request, actor->get(), "api_key.report", "reports/api-keys"));
 
     const auto format = query_param(request, "format");
     const auto accept = request.header("Accept").value_or("");

@@ -4,17 +4,16 @@
 
 #include "api/api_context.h"
 #include "http/router.h"
+#include "pipeline/exchange.h"
 
 namespace latchkey::api {
 
-http::Response create_api_key(const ApiContext& ctx, const http::Request& request);
-http::Response list_api_keys(const ApiContext& ctx, const http::Request& request);
-http::Response deactivate_api_key(const ApiContext& ctx, const http::Request& request,
-                                  const http::PathParams& params);
-http::Response api_key_report(const ApiContext& ctx, const http::Request& request);
+http::Response create_api_key(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response list_api_keys(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response deactivate_api_key(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response api_key_report(const ApiContext& ctx, pipeline::Exchange& ex);
 // PUT /api/v1/keys/{id}/limits (ADMIN): a key's rate and concurrency limit
 // override, docs/rate-limits.md.
-http::Response set_api_key_limits(const ApiContext& ctx, const http::Request& request,
-                                  const http::PathParams& params);
+http::Response set_api_key_limits(const ApiContext& ctx, pipeline::Exchange& ex);
 
 }  // namespace latchkey::api

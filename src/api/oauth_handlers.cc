@@ -6,7 +6,6 @@
 #include <expected>
 
 #include "api/audit_hooks.h"
-#include "api/credentials.h"
 #include "api/form_urlencoded.h"
 #include "api/json_io.h"
 #include "api/request_auth.h"
@@ -14,6 +13,7 @@
 #include "core/secret.h"
 #include "http/error_response.h"
 #include "limits/limits.h"
+#include "pipeline/credentials.h"
 #include "tokens/jwt_service.h"
 
 namespace latchkey::api {
@@ -59,10 +59,10 @@ http::Response error_response(const OAuthError& e) {
   return r;
 }
 
-void audit_denied(const ApiContext& ctx, AuditEvent event, std::string_view reason) {
+void audit_denied(pipeline::Exchange& ex, AuditEvent event, std::string_view reason) {
   event.decision = AuditDecision::kDeny;
   event.reason = std::string(reason);
-  audit(ctx, std::move(event));
+  audit(ex, std::move(event));
 }
 
 // The form body of an OAuth request: the right Content-Type, well formed,
@@ -216,7 +216,17 @@ std::expected<Caller, OAuthError> authenticate_caller(const ApiContext& ctx,
                                                       const FormFields& form) {
   const auto header = request.header("Authorization");
   if (is_bearer_header(header)) {
-    auto principal = authenticate_bearer(ctx, request);
+    // An administrator's bearer token (this route's credential is the
+    // OAuth client, so the pipeline did not verify a bearer).
+    auto bearer = parse_bearer_authorization(header);
+    if (!bearer) {
+      OAuthError e;
+      e.latchkey_error = bearer.error();
+      return std::unexpected(std::move(e));
+    }
+    auto principal = ctx.jwts != nullptr && JwtService::looks_like_jwt(*bearer)
+                         ? ctx.jwts->authenticate(*bearer)
+                         : ctx.account_tokens.authenticate(*bearer);
     if (!principal) {
       OAuthError e;
       e.latchkey_error = principal.error();
@@ -285,7 +295,8 @@ std::string base_url(const ApiContext& ctx, const http::Request& request) {
 
 }  // namespace
 
-http::Response oauth_token(const ApiContext& ctx, const http::Request& request) {
+http::Response oauth_token(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
   AuditEvent event = audit_event(ctx, request, nullptr, "oauth.token", "account");
   auto result = [&]() -> std::expected<http::Response, OAuthError> {
     auto form = read_form(request);
@@ -332,15 +343,16 @@ http::Response oauth_token(const ApiContext& ctx, const http::Request& request) 
   if (!result) {
     const OAuthError& e = result.error();
     audit_denied(
-        ctx, std::move(event),
+        ex, std::move(event),
         e.latchkey_error ? std::string(http::error_name(e.latchkey_error->code)) : e.error);
     return error_response(e);
   }
-  audit(ctx, std::move(event));
+  audit(ex, std::move(event));
   return std::move(*result);
 }
 
-http::Response oauth_introspect(const ApiContext& ctx, const http::Request& request) {
+http::Response oauth_introspect(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
   AuditEvent event = audit_event(ctx, request, nullptr, "oauth.introspect", "token");
   auto result = [&]() -> std::expected<http::Response, OAuthError> {
     auto form = read_form(request);
@@ -386,15 +398,16 @@ http::Response oauth_introspect(const ApiContext& ctx, const http::Request& requ
   if (!result) {
     const OAuthError& e = result.error();
     audit_denied(
-        ctx, std::move(event),
+        ex, std::move(event),
         e.latchkey_error ? std::string(http::error_name(e.latchkey_error->code)) : e.error);
     return error_response(e);
   }
-  audit(ctx, std::move(event));
+  audit(ex, std::move(event));
   return std::move(*result);
 }
 
-http::Response oauth_revoke(const ApiContext& ctx, const http::Request& request) {
+http::Response oauth_revoke(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
   AuditEvent event = audit_event(ctx, request, nullptr, "oauth.revoke", "token");
   auto result = [&]() -> std::expected<http::Response, OAuthError> {
     auto form = read_form(request);
@@ -418,7 +431,7 @@ http::Response oauth_revoke(const ApiContext& ctx, const http::Request& request)
     r.principal_for_log = caller->user_id;
     // RFC 7009 §2.2: unknown, expired or already revoked tokens answer 200.
     if (!*principal) {
-      audit(ctx, event);
+      audit(ex, event);
       return r;
     }
     const Principal& p = **principal;
@@ -427,11 +440,11 @@ http::Response oauth_revoke(const ApiContext& ctx, const http::Request& request)
     // oracle; docs/oauth.md).
     if (p.user_id != caller->user_id && !caller->admin) {
       event.reason = "not_owner";
-      audit(ctx, event);
+      audit(ex, event);
       return r;
     }
     event.resource = "user/" + p.user_id;
-    if (auto s = audit_admin_change(ctx, event); !s) {
+    if (auto s = audit_admin_change(ctx, ex, event); !s) {
       OAuthError e;
       e.latchkey_error = s.error();
       return std::unexpected(std::move(e));
@@ -458,14 +471,15 @@ http::Response oauth_revoke(const ApiContext& ctx, const http::Request& request)
   if (!result) {
     const OAuthError& e = result.error();
     audit_denied(
-        ctx, std::move(event),
+        ex, std::move(event),
         e.latchkey_error ? std::string(http::error_name(e.latchkey_error->code)) : e.error);
     return error_response(e);
   }
   return std::move(*result);
 }
 
-http::Response oauth_metadata(const ApiContext& ctx, const http::Request& request) {
+http::Response oauth_metadata(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
   const std::string base = base_url(ctx, request);
   const Json methods = Json::array({"client_secret_basic", "client_secret_post"});
   // RFC 8414 §2: response_types_supported is REQUIRED; this server has no

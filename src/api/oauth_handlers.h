@@ -14,6 +14,7 @@
 
 #include "api/api_context.h"
 #include "http/message.h"
+#include "pipeline/exchange.h"
 
 namespace latchkey::api {
 
@@ -25,9 +26,9 @@ struct OAuthOptions {
   bool tls = false;
 };
 
-http::Response oauth_token(const ApiContext& ctx, const http::Request& request);
-http::Response oauth_introspect(const ApiContext& ctx, const http::Request& request);
-http::Response oauth_revoke(const ApiContext& ctx, const http::Request& request);
-http::Response oauth_metadata(const ApiContext& ctx, const http::Request& request);
+http::Response oauth_token(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response oauth_introspect(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response oauth_revoke(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response oauth_metadata(const ApiContext& ctx, pipeline::Exchange& ex);
 
 }  // namespace latchkey::api

@@ -10,6 +10,7 @@
 
 #include "api/api_context.h"
 #include "http/router.h"
+#include "pipeline/exchange.h"
 
 namespace latchkey::api {
 
@@ -17,6 +18,6 @@ namespace latchkey::api {
 std::string_view openapi_document();
 
 // 200 application/json with the document; public, served inline.
-http::Response openapi(const ApiContext& ctx, const http::Request& request);
+http::Response openapi(const ApiContext& ctx, pipeline::Exchange& ex);
 
 }  // namespace latchkey::api

@@ -6,18 +6,18 @@
 
 namespace latchkey::api {
 
-http::Response healthz(const ApiContext&, const http::Request&) {
+http::Response healthz(const ApiContext&, pipeline::Exchange&) {
   return json_response(200, Json{{"status", "ok"}});
 }
 
-http::Response readyz(const ApiContext& ctx, const http::Request&) {
+http::Response readyz(const ApiContext& ctx, pipeline::Exchange&) {
   return respond([&]() -> Result<http::Response> {
     if (auto s = ctx.store.ping(); !s) return fail(s.error());
     return json_response(200, Json{{"status", "ready"}});
   }());
 }
 
-http::Response metrics_text(const ApiContext&, const http::Request&) {
+http::Response metrics_text(const ApiContext&, pipeline::Exchange&) {
   http::Response r;
   r.status = 200;
   r.body = metrics::default_registry().render();
@@ -26,7 +26,8 @@ http::Response metrics_text(const ApiContext&, const http::Request&) {
   return r;
 }
 
-http::Response advance_test_clock(const ApiContext& ctx, const http::Request& request) {
+http::Response advance_test_clock(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
   return respond([&]() -> Result<http::Response> {
     auto body = parse_object_body(request);
     if (!body) return fail(body.error());

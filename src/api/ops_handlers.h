@@ -3,14 +3,15 @@
 
 #include "api/api_context.h"
 #include "http/router.h"
+#include "pipeline/exchange.h"
 
 namespace latchkey::api {
 
-http::Response healthz(const ApiContext& ctx, const http::Request& request);
-http::Response readyz(const ApiContext& ctx, const http::Request& request);
+http::Response healthz(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response readyz(const ApiContext& ctx, pipeline::Exchange& ex);
 // Prometheus text exposition of metrics::default_registry() (docs/metrics.md).
-http::Response metrics_text(const ApiContext& ctx, const http::Request& request);
+http::Response metrics_text(const ApiContext& ctx, pipeline::Exchange& ex);
 // Only routed when ctx.test_clock is set (--insecure-test-clock).
-http::Response advance_test_clock(const ApiContext& ctx, const http::Request& request);
+http::Response advance_test_clock(const ApiContext& ctx, pipeline::Exchange& ex);
 
 }  // namespace latchkey::api

@@ -6,8 +6,8 @@
 
 #include "api/audit_hooks.h"
 #include "api/json_io.h"
-#include "api/rate_limit.h"
 #include "api/request_auth.h"
+#include "api/routes.h"
 #include "authz/permission_service.h"
 #include "core/encoding.h"
 #include "core/time.h"
@@ -133,16 +133,11 @@ Response ok(int status, const Json& body, const Principal& actor) {
   return r;
 }
 
-// The authenticated caller; ADMIN is checked by the service (403) before any
-// validation of the body, so a non-admin learns nothing from it.
-Result<std::shared_ptr<const Principal>> caller(const ApiContext& ctx, const Request& request) {
-  return authenticate_bearer(ctx, request);
-}
-
 // A JSON object body with only `fields`, from an authenticated ADMIN.
 Result<std::pair<std::shared_ptr<const Principal>, Json>> admin_body(
-    const ApiContext& ctx, const Request& request, std::initializer_list<std::string_view> fields) {
-  auto actor = caller(ctx, request);
+    const pipeline::Exchange& ex, std::initializer_list<std::string_view> fields) {
+  const Request& request = ex.request();
+  auto actor = verified_caller(ex);
   if (!actor) return fail(actor.error());
   if (auto s = require_admin(**actor); !s) return fail(s.error());
   auto body = parse_object_body(request);
@@ -152,11 +147,11 @@ Result<std::pair<std::shared_ptr<const Principal>, Json>> admin_body(
 }
 
 // The audit hook run by the service after validation, before the write.
-BeforeApply audit_before(const ApiContext& ctx, const Request& request, const Principal& actor,
+BeforeApply audit_before(const ApiContext& ctx, pipeline::Exchange& ex, const Principal& actor,
                          std::string action, std::string resource) {
-  return [&ctx, &request, &actor, action = std::move(action),
+  return [&ctx, &ex, &actor, action = std::move(action),
           resource = std::move(resource)]() -> Status {
-    return audit_admin_change(ctx, audit_event(ctx, request, &actor, action, resource));
+    return audit_admin_change(ctx, ex, audit_event(ctx, ex.request(), &actor, action, resource));
   };
 }
 
@@ -170,9 +165,10 @@ Result<std::string> required_string(const Json& body, std::string_view key) {
 
 // --- applications --------------------------------------------------------------------
 
-Response create_application(const ApiContext& ctx, const Request& request) {
+Response create_application(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
   return respond([&]() -> Result<Response> {
-    auto admin = admin_body(ctx, request, {"name", "steps"});
+    auto admin = admin_body(ex, {"name", "steps"});
     if (!admin) return fail(admin.error());
     const auto& [actor, body] = *admin;
     auto name = required_string(body, "name");
@@ -196,15 +192,16 @@ Response create_application(const ApiContext& ctx, const Request& request) {
     }
     auto app = ctx.permissions->create_application(
         *actor, create,
-        audit_before(ctx, request, *actor, "application.create", "application/" + *name));
+        audit_before(ctx, ex, *actor, "application.create", "application/" + *name));
     if (!app) return fail(app.error());
     return ok(201, application_to_json(*app), *actor);
   }());
 }
 
-Response list_applications(const ApiContext& ctx, const Request& request) {
+Response list_applications(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
   return respond([&]() -> Result<Response> {
-    auto actor = caller(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     auto apps = ctx.permissions->list_applications(**actor);
     if (!apps) return fail(apps.error());
@@ -214,9 +211,11 @@ Response list_applications(const ApiContext& ctx, const Request& request) {
   }());
 }
 
-Response get_application(const ApiContext& ctx, const Request& request, const PathParams& p) {
+Response get_application(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
+  const http::PathParams& p = ex.params();
   return respond([&]() -> Result<Response> {
-    auto actor = caller(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     if (auto s = require_admin(**actor); !s) return fail(s.error());
     auto id = param(p, "id");
@@ -227,9 +226,11 @@ Response get_application(const ApiContext& ctx, const Request& request, const Pa
   }());
 }
 
-Response add_step(const ApiContext& ctx, const Request& request, const PathParams& p) {
+Response add_step(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
+  const http::PathParams& p = ex.params();
   return respond([&]() -> Result<Response> {
-    auto admin = admin_body(ctx, request, {"name", "origin"});
+    auto admin = admin_body(ex, {"name", "origin"});
     if (!admin) return fail(admin.error());
     const auto& [actor, body] = *admin;
     auto id = param(p, "id");
@@ -240,7 +241,7 @@ Response add_step(const ApiContext& ctx, const Request& request, const PathParam
     if (!origin) return fail(origin.error());
     auto step = ctx.permissions->add_step(
         *actor, *id, {*name, origin->value_or(false)},
-        audit_before(ctx, request, *actor, "application.step.create", "application/" + *id));
+        audit_before(ctx, ex, *actor, "application.step.create", "application/" + *id));
     if (!step) return fail(step.error());
     return ok(201, step_to_json(*step), *actor);
   }());
@@ -248,9 +249,10 @@ Response add_step(const ApiContext& ctx, const Request& request, const PathParam
 
 // --- permission sets ------------------------------------------------------------------
 
-Response create_permission_set(const ApiContext& ctx, const Request& request) {
+Response create_permission_set(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
   return respond([&]() -> Result<Response> {
-    auto admin = admin_body(ctx, request, {"name", "steps"});
+    auto admin = admin_body(ex, {"name", "steps"});
     if (!admin) return fail(admin.error());
     const auto& [actor, body] = *admin;
     auto name = required_string(body, "name");
@@ -271,15 +273,16 @@ Response create_permission_set(const ApiContext& ctx, const Request& request) {
     }
     auto set = ctx.permissions->create_permission_set(
         *actor, create,
-        audit_before(ctx, request, *actor, "permission_set.create", "permission_set/" + *name));
+        audit_before(ctx, ex, *actor, "permission_set.create", "permission_set/" + *name));
     if (!set) return fail(set.error());
     return ok(201, permission_set_to_json(*set), *actor);
   }());
 }
 
-Response list_permission_sets(const ApiContext& ctx, const Request& request) {
+Response list_permission_sets(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
   return respond([&]() -> Result<Response> {
-    auto actor = caller(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     auto sets = ctx.permissions->list_permission_sets(**actor);
     if (!sets) return fail(sets.error());
@@ -289,9 +292,11 @@ Response list_permission_sets(const ApiContext& ctx, const Request& request) {
   }());
 }
 
-Response get_permission_set(const ApiContext& ctx, const Request& request, const PathParams& p) {
+Response get_permission_set(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
+  const http::PathParams& p = ex.params();
   return respond([&]() -> Result<Response> {
-    auto actor = caller(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     if (auto s = require_admin(**actor); !s) return fail(s.error());
     auto id = param(p, "id");
@@ -304,16 +309,18 @@ Response get_permission_set(const ApiContext& ctx, const Request& request, const
 
 // PUT/DELETE /api/v1/permission-sets/{id}/steps/{target}.
 template <bool kAdd>
-Response permission_set_step(const ApiContext& ctx, const Request& request, const PathParams& p) {
+Response permission_set_step(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
+  const http::PathParams& p = ex.params();
   return respond([&]() -> Result<Response> {
-    auto actor = caller(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     if (auto s = require_admin(**actor); !s) return fail(s.error());
     auto id = param(p, "id");
     if (!id) return fail(id.error());
     auto step = param(p, "target");
     if (!step) return fail(step.error());
-    auto hook = audit_before(ctx, request, **actor,
+    auto hook = audit_before(ctx, ex, **actor,
                              kAdd ? "permission_set.step.set" : "permission_set.step.remove",
                              "permission_set/" + *id + "/step/" + *step);
     Result<policy::StepPermissionSet> set;
@@ -354,9 +361,10 @@ Result<std::vector<std::string>> string_list(const Json& body, std::string_view 
   return out;
 }
 
-Response create_role(const ApiContext& ctx, const Request& request) {
+Response create_role(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
   return respond([&]() -> Result<Response> {
-    auto admin = admin_body(ctx, request, {"name", "modules", "permission_sets"});
+    auto admin = admin_body(ex, {"name", "modules", "permission_sets"});
     if (!admin) return fail(admin.error());
     const auto& [actor, body] = *admin;
     auto name = required_string(body, "name");
@@ -365,17 +373,18 @@ Response create_role(const ApiContext& ctx, const Request& request) {
     if (!modules) return fail(modules.error());
     auto sets = string_list(body, "permission_sets");
     if (!sets) return fail(sets.error());
-    auto role = ctx.permissions->create_role(
-        *actor, {*name, std::move(*modules), std::move(*sets)},
-        audit_before(ctx, request, *actor, "role.create", "role/" + *name));
+    auto role =
+        ctx.permissions->create_role(*actor, {*name, std::move(*modules), std::move(*sets)},
+                                     audit_before(ctx, ex, *actor, "role.create", "role/" + *name));
     if (!role) return fail(role.error());
     return ok(201, role_to_json(*role), *actor);
   }());
 }
 
-Response list_roles(const ApiContext& ctx, const Request& request) {
+Response list_roles(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
   return respond([&]() -> Result<Response> {
-    auto actor = caller(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     auto roles = ctx.permissions->list_roles(**actor);
     if (!roles) return fail(roles.error());
@@ -385,9 +394,11 @@ Response list_roles(const ApiContext& ctx, const Request& request) {
   }());
 }
 
-Response get_role(const ApiContext& ctx, const Request& request, const PathParams& p) {
+Response get_role(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
+  const http::PathParams& p = ex.params();
   return respond([&]() -> Result<Response> {
-    auto actor = caller(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     if (auto s = require_admin(**actor); !s) return fail(s.error());
     auto id = param(p, "id");
@@ -402,15 +413,17 @@ Response get_role(const ApiContext& ctx, const Request& request, const PathParam
   }());
 }
 
-Response delete_role(const ApiContext& ctx, const Request& request, const PathParams& p) {
+Response delete_role(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
+  const http::PathParams& p = ex.params();
   return respond([&]() -> Result<Response> {
-    auto actor = caller(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     if (auto s = require_admin(**actor); !s) return fail(s.error());
     auto id = param(p, "id");
     if (!id) return fail(id.error());
     auto done = ctx.permissions->delete_role(
-        **actor, *id, audit_before(ctx, request, **actor, "role.delete", "role/" + *id));
+        **actor, *id, audit_before(ctx, ex, **actor, "role.delete", "role/" + *id));
     if (!done) return fail(done.error());
     Response r = Response::no_content();
     r.principal_for_log = (*actor)->user_id;
@@ -420,9 +433,11 @@ Response delete_role(const ApiContext& ctx, const Request& request, const PathPa
 
 // PUT/DELETE /api/v1/roles/{id}/modules/{module} and .../permission-sets/{set}.
 template <bool kAdd, bool kModule>
-Response role_link(const ApiContext& ctx, const Request& request, const PathParams& p) {
+Response role_link(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
+  const http::PathParams& p = ex.params();
   return respond([&]() -> Result<Response> {
-    auto actor = caller(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     if (auto s = require_admin(**actor); !s) return fail(s.error());
     auto id = param(p, "id");
@@ -431,7 +446,7 @@ Response role_link(const ApiContext& ctx, const Request& request, const PathPara
     if (!target) return fail(target.error());
     const std::string action = std::string("role.") + (kModule ? "module." : "permission_set.") +
                                (kAdd ? "add" : "remove");
-    auto hook = audit_before(ctx, request, **actor, action,
+    auto hook = audit_before(ctx, ex, **actor, action,
                              "role/" + *id + (kModule ? "/module/" : "/permission_set/") + *target);
     Result<policy::Role> role;
     if constexpr (kModule && kAdd) {
@@ -453,9 +468,11 @@ Response role_link(const ApiContext& ctx, const Request& request, const PathPara
 enum class UserGrant { kRole, kEntitlement, kBuildAccess };
 
 template <UserGrant kGrant, bool kAdd>
-Response user_grant(const ApiContext& ctx, const Request& request, const PathParams& p) {
+Response user_grant(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
+  const http::PathParams& p = ex.params();
   return respond([&]() -> Result<Response> {
-    auto actor = caller(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     if (auto s = require_admin(**actor); !s) return fail(s.error());
     auto user = param(p, "id");
@@ -476,9 +493,9 @@ Response user_grant(const ApiContext& ctx, const Request& request, const PathPar
     std::string_view noun = kGrant == UserGrant::kRole          ? "role"
                             : kGrant == UserGrant::kEntitlement ? "entitlement"
                                                                 : "build_access";
-    auto hook = audit_before(ctx, request, **actor,
-                             "user." + std::string(noun) + (kAdd ? ".grant" : ".revoke"),
-                             "user/" + *user + "/" + std::string(noun) + "/" + *target);
+    auto hook =
+        audit_before(ctx, ex, **actor, "user." + std::string(noun) + (kAdd ? ".grant" : ".revoke"),
+                     "user/" + *user + "/" + std::string(noun) + "/" + *target);
     Result<policy::UserGrants> grants;
     PermissionService& ps = *ctx.permissions;
     if constexpr (kGrant == UserGrant::kRole) {
@@ -496,9 +513,11 @@ Response user_grant(const ApiContext& ctx, const Request& request, const PathPar
   }());
 }
 
-Response user_grants(const ApiContext& ctx, const Request& request, const PathParams& p) {
+Response user_grants(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
+  const http::PathParams& p = ex.params();
   return respond([&]() -> Result<Response> {
-    auto actor = caller(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     auto user = param(p, "id");
     if (!user) return fail(user.error());
@@ -511,9 +530,11 @@ Response user_grants(const ApiContext& ctx, const Request& request, const PathPa
   }());
 }
 
-Response user_permissions(const ApiContext& ctx, const Request& request, const PathParams& p) {
+Response user_permissions(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
+  const http::PathParams& p = ex.params();
   return respond([&]() -> Result<Response> {
-    auto actor = caller(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     auto user = param(p, "id");
     if (!user) return fail(user.error());
@@ -523,9 +544,10 @@ Response user_permissions(const ApiContext& ctx, const Request& request, const P
   }());
 }
 
-Response list_modules(const ApiContext& ctx, const Request& request) {
+Response list_modules(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
   return respond([&]() -> Result<Response> {
-    auto actor = caller(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     return ok(200, Json{{"modules", ctx.permissions->modules()}}, **actor);
   }());
@@ -533,57 +555,51 @@ Response list_modules(const ApiContext& ctx, const Request& request) {
 
 }  // namespace
 
-void add_policy_routes(http::Router& r, const ApiContext& ctx) {
-  if (ctx.permissions == nullptr) return;
-  using http::Dispatch;
-  // Key-derived tokens count against their key (docs/rate-limits.md).
-  auto plain = [&ctx](Response (*fn)(const ApiContext&, const Request&)) {
-    return limit_key_requests(
-        ctx, [&ctx, fn](const Request& req, const PathParams&) { return fn(ctx, req); });
+std::vector<pipeline::RouteEntry> policy_routes(const ApiContext& ctx) {
+  std::vector<pipeline::RouteEntry> out;
+  if (ctx.permissions == nullptr) return out;
+  // ADMIN only, except reading one's own grants, permissions and the module
+  // list (the service decides those); admin changes wait for a durable
+  // commit and their write-ahead audit record: kBlocking.
+  auto add = [&](std::string method, std::string pattern, bool admin,
+                 Response (*fn)(const ApiContext&, pipeline::Exchange&)) {
+    // Changes note their own record (durably, before they apply); this one
+    // names reads and refusals before the handler.
+    std::string action = method == "GET" ? "policy.read" : "policy.change";
+    out.push_back(api_route(ctx, std::move(method), std::move(pattern), http::Dispatch::kBlocking,
+                            admin, fn, std::move(action)));
   };
-  auto with = [&ctx](Response (*fn)(const ApiContext&, const Request&, const PathParams&)) {
-    return limit_key_requests(
-        ctx, [&ctx, fn](const Request& req, const PathParams& p) { return fn(ctx, req, p); });
-  };
-  // Admin changes wait for a durable commit (and the audit record): kBlocking.
-  r.add("GET", "/api/v1/modules", Dispatch::kBlocking, plain(list_modules));
-  r.add("POST", "/api/v1/applications", Dispatch::kBlocking, plain(create_application));
-  r.add("GET", "/api/v1/applications", Dispatch::kBlocking, plain(list_applications));
-  r.add("GET", "/api/v1/applications/{id}", Dispatch::kBlocking, with(get_application));
-  r.add("POST", "/api/v1/applications/{id}/steps", Dispatch::kBlocking, with(add_step));
-  r.add("POST", "/api/v1/permission-sets", Dispatch::kBlocking, plain(create_permission_set));
-  r.add("GET", "/api/v1/permission-sets", Dispatch::kBlocking, plain(list_permission_sets));
-  r.add("GET", "/api/v1/permission-sets/{id}", Dispatch::kBlocking, with(get_permission_set));
-  r.add("PUT", "/api/v1/permission-sets/{id}/steps/{target}", Dispatch::kBlocking,
-        with(permission_set_step<true>));
-  r.add("DELETE", "/api/v1/permission-sets/{id}/steps/{target}", Dispatch::kBlocking,
-        with(permission_set_step<false>));
-  r.add("POST", "/api/v1/roles", Dispatch::kBlocking, plain(create_role));
-  r.add("GET", "/api/v1/roles", Dispatch::kBlocking, plain(list_roles));
-  r.add("GET", "/api/v1/roles/{id}", Dispatch::kBlocking, with(get_role));
-  r.add("DELETE", "/api/v1/roles/{id}", Dispatch::kBlocking, with(delete_role));
-  r.add("PUT", "/api/v1/roles/{id}/modules/{target}", Dispatch::kBlocking,
-        with(role_link<true, true>));
-  r.add("DELETE", "/api/v1/roles/{id}/modules/{target}", Dispatch::kBlocking,
-        with(role_link<false, true>));
-  r.add("PUT", "/api/v1/roles/{id}/permission-sets/{target}", Dispatch::kBlocking,
-        with(role_link<true, false>));
-  r.add("DELETE", "/api/v1/roles/{id}/permission-sets/{target}", Dispatch::kBlocking,
-        with(role_link<false, false>));
-  r.add("PUT", "/api/v1/users/{id}/roles/{target}", Dispatch::kBlocking,
-        with(user_grant<UserGrant::kRole, true>));
-  r.add("DELETE", "/api/v1/users/{id}/roles/{target}", Dispatch::kBlocking,
-        with(user_grant<UserGrant::kRole, false>));
-  r.add("PUT", "/api/v1/users/{id}/entitlements/{target}", Dispatch::kBlocking,
-        with(user_grant<UserGrant::kEntitlement, true>));
-  r.add("DELETE", "/api/v1/users/{id}/entitlements/{target}", Dispatch::kBlocking,
-        with(user_grant<UserGrant::kEntitlement, false>));
-  r.add("PUT", "/api/v1/users/{id}/build-access/{target}", Dispatch::kBlocking,
-        with(user_grant<UserGrant::kBuildAccess, true>));
-  r.add("DELETE", "/api/v1/users/{id}/build-access/{target}", Dispatch::kBlocking,
-        with(user_grant<UserGrant::kBuildAccess, false>));
-  r.add("GET", "/api/v1/users/{id}/grants", Dispatch::kBlocking, with(user_grants));
-  r.add("GET", "/api/v1/users/{id}/permissions", Dispatch::kBlocking, with(user_permissions));
+  add("GET", "/api/v1/modules", false, list_modules);
+  add("POST", "/api/v1/applications", true, create_application);
+  add("GET", "/api/v1/applications", false, list_applications);
+  add("GET", "/api/v1/applications/{id}", false, get_application);
+  add("POST", "/api/v1/applications/{id}/steps", true, add_step);
+  add("POST", "/api/v1/permission-sets", true, create_permission_set);
+  add("GET", "/api/v1/permission-sets", false, list_permission_sets);
+  add("GET", "/api/v1/permission-sets/{id}", false, get_permission_set);
+  add("PUT", "/api/v1/permission-sets/{id}/steps/{target}", true, permission_set_step<true>);
+  add("DELETE", "/api/v1/permission-sets/{id}/steps/{target}", true, permission_set_step<false>);
+  add("POST", "/api/v1/roles", true, create_role);
+  add("GET", "/api/v1/roles", false, list_roles);
+  add("GET", "/api/v1/roles/{id}", false, get_role);
+  add("DELETE", "/api/v1/roles/{id}", true, delete_role);
+  add("PUT", "/api/v1/roles/{id}/modules/{target}", true, role_link<true, true>);
+  add("DELETE", "/api/v1/roles/{id}/modules/{target}", true, role_link<false, true>);
+  add("PUT", "/api/v1/roles/{id}/permission-sets/{target}", true, role_link<true, false>);
+  add("DELETE", "/api/v1/roles/{id}/permission-sets/{target}", true, role_link<false, false>);
+  add("PUT", "/api/v1/users/{id}/roles/{target}", true, user_grant<UserGrant::kRole, true>);
+  add("DELETE", "/api/v1/users/{id}/roles/{target}", true, user_grant<UserGrant::kRole, false>);
+  add("PUT", "/api/v1/users/{id}/entitlements/{target}", true,
+      user_grant<UserGrant::kEntitlement, true>);
+  add("DELETE", "/api/v1/users/{id}/entitlements/{target}", true,
+      user_grant<UserGrant::kEntitlement, false>);
+  add("PUT", "/api/v1/users/{id}/build-access/{target}", true,
+      user_grant<UserGrant::kBuildAccess, true>);
+  add("DELETE", "/api/v1/users/{id}/build-access/{target}", true,
+      user_grant<UserGrant::kBuildAccess, false>);
+  add("GET", "/api/v1/users/{id}/grants", false, user_grants);
+  add("GET", "/api/v1/users/{id}/permissions", false, user_permissions);
+  return out;
 }
 
 }  // namespace latchkey::api

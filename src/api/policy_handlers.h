@@ -5,13 +5,15 @@
 // docs/permissions.md.
 #pragma once
 
+#include <vector>
+
 #include "api/api_context.h"
-#include "http/router.h"
+#include "pipeline/route_table.h"
 
 namespace latchkey::api {
 
-// Adds every /api/v1 route of the permission model to `r`. Requires
-// ctx.permissions (no routes are added when it is null).
-void add_policy_routes(http::Router& r, const ApiContext& ctx);
+// The route-table entries of the permission model (api/routes.cc adds them
+// to the one table); none when ctx.permissions is null.
+std::vector<pipeline::RouteEntry> policy_routes(const ApiContext& ctx);
 
 }  // namespace latchkey::api

@@ -1,18 +1,22 @@
-// Authenticating the caller of a handler from its Authorization header.
+// The caller of a handler, as the pipeline's authenticate stage verified it.
 #pragma once
 
 #include <memory>
 
 #include "accounts/principal.h"
-#include "api/api_context.h"
 #include "http/message.h"
+#include "pipeline/credentials.h"
+#include "pipeline/exchange.h"
 #include "tokens/account_token_service.h"
 
 namespace latchkey::api {
 
-// The bearer token's principal, or the 401 that explains why not.
-Result<std::shared_ptr<const Principal>> authenticate_bearer(const ApiContext& ctx,
-                                                             const http::Request& request);
+using pipeline::parse_basic_authorization;
+using pipeline::parse_bearer_authorization;
+
+// The verified principal of a Credential::kBearer route (the stage answered
+// 401 otherwise); a 500 if a route that authenticates nobody asks.
+Result<std::shared_ptr<const Principal>> verified_caller(const pipeline::Exchange& ex);
 
 // Client IP and User-Agent, recorded with issued tokens.
 RequestOrigin origin_of(const http::Request& request);

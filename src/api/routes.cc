@@ -1,5 +1,8 @@
 #include "api/routes.h"
 
+#include <memory>
+#include <utility>
+
 #include "api/account_handlers.h"
 #include "api/audit_handlers.h"
 #include "api/auth_request_handlers.h"
@@ -11,108 +14,200 @@
 #include "api/openapi_handlers.h"
 #include "api/ops_handlers.h"
 #include "api/policy_handlers.h"
-#include "api/rate_limit.h"
 #include "api/user_handlers.h"
+#include "audit/audit_log.h"
+#include "limits/limits.h"
 
 namespace latchkey::api {
+namespace {
 
 using http::Dispatch;
-using http::PathParams;
-using http::Request;
+using pipeline::Credential;
+using pipeline::KeyLimit;
+using pipeline::Requirement;
+using pipeline::RouteEntry;
+using pipeline::Throttle;
 
-http::Router build_router(const ApiContext& ctx) {
-  http::Router r;
-  // Adapters: handlers that do not need path parameters. Every request made
-  // with a key-derived token counts against its key's rate limit
-  // (docs/rate-limits.md); `unlimited` is for the routes that take no bearer
-  // token or count on their own (the credential exchanges).
-  auto unlimited = [&ctx](http::Response (*fn)(const ApiContext&, const Request&)) {
-    return http::Handler(
-        [&ctx, fn](const Request& req, const PathParams&) { return fn(ctx, req); });
+pipeline::Handler bind(const ApiContext& ctx, ApiHandler fn) {
+  return [&ctx, fn](pipeline::Exchange& ex) { return fn(ctx, ex); };
+}
+
+RouteEntry route(const ApiContext& ctx, std::string method, std::string pattern, Dispatch dispatch,
+                 Requirement requirement, ApiHandler fn) {
+  return RouteEntry{std::move(method),      std::move(pattern), dispatch,
+                    std::move(requirement), bind(ctx, fn),      {}};
+}
+
+// Public routes: no credential, nothing recorded.
+RouteEntry open_route(const ApiContext& ctx, std::string method, std::string pattern,
+                      Dispatch dispatch, ApiHandler fn) {
+  return route(ctx, std::move(method), std::move(pattern), dispatch, Requirement{}, fn);
+}
+
+// A server without an audit log (tests that leave it out) records nothing.
+class DiscardingAuditLog final : public AuditLog {
+ public:
+  void record(AuditEvent) override {}
+  Status record_durably(AuditEvent) override { return {}; }
+};
+
+// What the pipeline of build_router() owns: its services, over ctx.
+struct ApiPipeline {
+  explicit ApiPipeline(const ApiContext& ctx)
+      : tokens(ctx.account_tokens, ctx.jwts),
+        clients(ctx.client_authenticator),
+        keys(ctx.keys),
+        decider(ctx.permissions),
+        pipeline(pipeline::Services{ctx.clock, tokens, clients, keys, decider,
+                                    ctx.audit != nullptr ? *ctx.audit : discard,
+                                    ctx.limits != nullptr ? *ctx.limits : no_limits}) {}
+  pipeline::TokenVerifier tokens;
+  pipeline::StoreClientVerifier clients;
+  pipeline::KeyServiceVerifier keys;
+  pipeline::PermissionDecider decider;
+  DiscardingAuditLog discard;
+  limits::Limits no_limits;
+  pipeline::Pipeline pipeline;
+};
+
+}  // namespace
+
+RouteEntry api_route(const ApiContext& ctx, std::string method, std::string pattern,
+                     Dispatch dispatch, bool admin, ApiHandler handler, std::string audit_action) {
+  Requirement req;
+  req.credential = Credential::kBearer;
+  req.key_limit = KeyLimit::kRate;
+  req.admin = admin;
+  // A call that can change latchkey's own state (RFC 6750 §3.1: a "read"
+  // token never writes).
+  req.write = method != "GET" && method != "HEAD" && pattern.starts_with("/api/");
+  req.audit_action = std::move(audit_action);
+  return route(ctx, std::move(method), std::move(pattern), dispatch, std::move(req), handler);
+}
+
+pipeline::RouteTable route_table(const ApiContext& ctx, std::vector<RouteEntry> extra) {
+  pipeline::RouteTable t;
+  // Writes wait for a durable commit: kBlocking. kInline routes are served
+  // from memory (the token and permission caches).
+  auto api = [&](std::string method, std::string pattern, Dispatch dispatch, ApiHandler fn,
+                 std::string audit_action = {}) {
+    t.add(api_route(ctx, std::move(method), std::move(pattern), dispatch, /*admin=*/false, fn,
+                    std::move(audit_action)));
   };
-  auto plain = [&ctx, &unlimited](http::Response (*fn)(const ApiContext&, const Request&)) {
-    return limit_key_requests(ctx, unlimited(fn));
+  auto admin = [&](std::string method, std::string pattern, ApiHandler fn,
+                   std::string audit_action = {}) {
+    t.add(api_route(ctx, std::move(method), std::move(pattern), Dispatch::kBlocking,
+                    /*admin=*/true, fn, std::move(audit_action)));
   };
-  auto with_params =
-      [&ctx](http::Response (*fn)(const ApiContext&, const Request&, const PathParams&)) {
-        return limit_key_requests(
-            ctx, [&ctx, fn](const Request& req, const PathParams& p) { return fn(ctx, req, p); });
-      };
 
-  // seed 000: account tokens. Writes wait for a durable commit: kBlocking.
-  // Credential stuffing: failures throttled per client id and source IP.
-  r.add("POST", "/api/v1/account/token", Dispatch::kBlocking,
-        throttle_client_credentials(ctx, unlimited(issue_account_token)));
-  r.add("DELETE", "/api/v1/account/token", Dispatch::kBlocking, plain(revoke_account_token));
-  // The hot path: served from the token cache.
-  r.add("GET", "/api/v1/account/me", Dispatch::kInline, plain(account_me));
+  // seed 000: account tokens. Issuance is the Client ID + Secret exchange,
+  // throttled per client id and source IP (credential stuffing).
+  t.add(route(ctx, "POST", "/api/v1/account/token", Dispatch::kBlocking,
+              Requirement{.credential = Credential::kClientSecret,
+                          .throttle = Throttle::kClientId,
+                          .audit_action = "account.token.issue",
+                          .audit_resource = "account"},
+              issue_account_token));
+  api("DELETE", "/api/v1/account/token", Dispatch::kBlocking, revoke_account_token,
+      "account.token.revoke");
+  api("GET", "/api/v1/account/me", Dispatch::kInline, account_me, "account.me");  // the hot path
 
-  // Users (admin API).
-  r.add("POST", "/api/v1/users", Dispatch::kBlocking, plain(create_user));
-  r.add("GET", "/api/v1/users", Dispatch::kBlocking, plain(list_users));
-  r.add("GET", "/api/v1/users/{id}", Dispatch::kBlocking, with_params(get_user));
-  r.add("PATCH", "/api/v1/users/{id}", Dispatch::kBlocking, with_params(update_user));
-  r.add("POST", "/api/v1/users/{id}/access-key", Dispatch::kBlocking,
-        with_params(reset_access_key));
-  r.add("DELETE", "/api/v1/users/{id}/tokens", Dispatch::kBlocking,
-        with_params(revoke_user_tokens));
+  // Users (admin API; a user may read their own record).
+  admin("POST", "/api/v1/users", create_user, "user.create");
+  admin("GET", "/api/v1/users", list_users, "user.list");
+  api("GET", "/api/v1/users/{id}", Dispatch::kBlocking, get_user, "user.get");
+  admin("PATCH", "/api/v1/users/{id}", update_user, "user.update");
+  api("POST", "/api/v1/users/{id}/access-key", Dispatch::kBlocking, reset_access_key,
+      "user.access_key.reset");
+  admin("DELETE", "/api/v1/users/{id}/tokens", revoke_user_tokens, "user.tokens.revoke");
 
   // API keys (seeds 002-004, docs/api-keys.md).
-  r.add("POST", "/api/v1/keys", Dispatch::kBlocking, plain(create_api_key));
-  r.add("GET", "/api/v1/keys", Dispatch::kBlocking, plain(list_api_keys));
-  r.add("POST", "/api/v1/keys/{id}/deactivate", Dispatch::kBlocking,
-        with_params(deactivate_api_key));
-  r.add("PUT", "/api/v1/keys/{id}/limits", Dispatch::kBlocking, with_params(set_api_key_limits));
-  r.add("GET", "/api/v1/reports/api-keys", Dispatch::kBlocking, plain(api_key_report));
+  api("POST", "/api/v1/keys", Dispatch::kBlocking, create_api_key, "api_key.create");
+  api("GET", "/api/v1/keys", Dispatch::kBlocking, list_api_keys, "api_key.list");
+  api("POST", "/api/v1/keys/{id}/deactivate", Dispatch::kBlocking, deactivate_api_key,
+      "api_key.deactivate");
+  admin("PUT", "/api/v1/keys/{id}/limits", set_api_key_limits, "api_key.limits");
+  admin("GET", "/api/v1/reports/api-keys", api_key_report, "api_key.report");
 
   // Audit trail and the reports built on it (docs/audit.md): ADMIN only.
-  r.add("GET", "/api/v1/audit", Dispatch::kBlocking, plain(list_audit_events));
-  r.add("GET", "/api/v1/audit/export", Dispatch::kBlocking, plain(export_audit_events));
-  r.add("GET", "/api/v1/users/{id}/dependents", Dispatch::kBlocking, with_params(user_dependents));
-  r.add("GET", "/api/v1/reports/least-privilege", Dispatch::kBlocking,
-        plain(least_privilege_report));
-  // nginx auth_request (docs/nginx.md): cache-served like /me, but a
-  // permission-cache miss reads the store, so it runs on the blocking pool.
-  r.add("GET", "/v1/auth-request", Dispatch::kBlocking, plain(auth_request));
+  admin("GET", "/api/v1/audit", list_audit_events, "audit.query");
+  admin("GET", "/api/v1/audit/export", export_audit_events, "audit.export");
+  admin("GET", "/api/v1/users/{id}/dependents", user_dependents, "report.dependents");
+  admin("GET", "/api/v1/reports/least-privilege", least_privilege_report, "report.least_privilege");
 
-  // API-key exchanges for JWTs, seed-003 sessions, signing keys (docs/jwt.md).
-  // Each exchange counts against the presented key; failures are throttled.
-  r.add("POST", "/v2/auth/token/access", Dispatch::kBlocking,
-        limit_api_key_exchange(ctx, unlimited(exchange_access_token)));
-  r.add("POST", "/auth/login", Dispatch::kBlocking,
-        limit_api_key_exchange(ctx, unlimited(login_with_api_key)));
-  r.add("GET", "/api/v1/keys/{id}/sessions", Dispatch::kBlocking, with_params(list_key_sessions));
-  r.add("DELETE", "/api/v1/keys/{id}/sessions/{session_id}", Dispatch::kBlocking,
-        with_params(revoke_key_session));
-  r.add("GET", "/.well-known/jwks.json", Dispatch::kInline, plain(jwks));
-  r.add("GET", "/api/v1/signing-keys", Dispatch::kBlocking, plain(list_signing_keys));
-  r.add("POST", "/api/v1/signing-keys/rotate", Dispatch::kBlocking, plain(rotate_signing_keys));
-
-  // The standard OAuth 2.0 surface (docs/oauth.md). Token issuance and
-  // revocation write (audit, revocations): kBlocking; introspection may end
-  // an expired account token in the store: kBlocking too. Each counts its
-  // own failures against the credential-stuffing throttle.
-  r.add("POST", "/oauth/token", Dispatch::kBlocking, unlimited(oauth_token));
-  r.add("POST", "/oauth/introspect", Dispatch::kBlocking, unlimited(oauth_introspect));
-  r.add("POST", "/oauth/revoke", Dispatch::kBlocking, unlimited(oauth_revoke));
-  r.add("GET", "/.well-known/oauth-authorization-server", Dispatch::kInline,
-        unlimited(oauth_metadata));
-
-  // Permission model admin API and the decision API (seed 001,
-  // docs/permissions.md).
-  add_policy_routes(r, ctx);
-  add_authorize_routes(r, ctx);
-
-  // Operations.
-  r.add("GET", "/healthz", Dispatch::kInline, unlimited(healthz));
-  r.add("GET", "/readyz", Dispatch::kBlocking, unlimited(readyz));
-  // The API description (docs/openapi.json, embedded at build time).
-  r.add("GET", "/openapi.json", Dispatch::kInline, unlimited(openapi));
-  r.add("GET", "/metrics", Dispatch::kInline, plain(metrics_text));
-  if (ctx.test_clock != nullptr) {
-    r.add("POST", "/_test/clock/advance", Dispatch::kInline, unlimited(advance_test_clock));
+  // The decision API (seed 001, docs/permissions.md) and nginx auth_request
+  // (docs/nginx.md): the decide stage takes the decision; served inline on
+  // a cache hit, a permission-cache miss reads the store.
+  if (ctx.permissions != nullptr) {
+    Requirement decision =
+        api_route(ctx, "POST", "/v1/authorize", Dispatch::kInline, false, authorize).requirement;
+    decision.decision = authorize_decision_source();
+    decision.audit_action = "authorize";
+    t.add(route(ctx, "POST", "/v1/authorize", Dispatch::kInline, std::move(decision), authorize));
   }
-  return r;
+  {
+    Requirement nginx =
+        api_route(ctx, "GET", "/v1/auth-request", Dispatch::kBlocking, false, auth_request)
+            .requirement;
+    nginx.decision = auth_request_decision_source(ctx);
+    nginx.audience = pipeline::Audience::kNginx;
+    nginx.audit_action = "authorize.authenticate";
+    t.add(
+        route(ctx, "GET", "/v1/auth-request", Dispatch::kBlocking, std::move(nginx), auth_request));
+  }
+
+  // API-key exchanges for JWTs (seeds 003/004, docs/jwt.md): each counts
+  // against the presented key; failures are throttled per key and IP.
+  const Requirement exchange{.credential = Credential::kApiKey,
+                             .throttle = Throttle::kApiKey,
+                             .key_limit = KeyLimit::kRate,
+                             .audit_resource = "api_key"};
+  auto with_action = [](Requirement r, std::string action) {
+    r.audit_action = std::move(action);
+    return r;
+  };
+  t.add(route(ctx, "POST", "/v2/auth/token/access", Dispatch::kBlocking,
+              with_action(exchange, "key.token.access"), exchange_access_token));
+  t.add(route(ctx, "POST", "/auth/login", Dispatch::kBlocking, with_action(exchange, "key.login"),
+              login_with_api_key));
+  api("GET", "/api/v1/keys/{id}/sessions", Dispatch::kBlocking, list_key_sessions,
+      "key.sessions.list");
+  api("DELETE", "/api/v1/keys/{id}/sessions/{session_id}", Dispatch::kBlocking, revoke_key_session,
+      "key.session.revoke");
+  t.add(open_route(ctx, "GET", "/.well-known/jwks.json", Dispatch::kInline, jwks));
+  admin("GET", "/api/v1/signing-keys", list_signing_keys, "signing_keys.list");
+  admin("POST", "/api/v1/signing-keys/rotate", rotate_signing_keys, "signing_keys.rotate");
+
+  // The standard OAuth 2.0 surface (docs/oauth.md). The handlers
+  // authenticate the client themselves (RFC 6749 §5.2 fixes the error
+  // shape) and count failures against the credential-stuffing throttle.
+  const Requirement oauth{.credential = Credential::kOAuthClient};
+  t.add(route(ctx, "POST", "/oauth/token", Dispatch::kBlocking, oauth, oauth_token));
+  t.add(route(ctx, "POST", "/oauth/introspect", Dispatch::kBlocking, oauth, oauth_introspect));
+  t.add(route(ctx, "POST", "/oauth/revoke", Dispatch::kBlocking, oauth, oauth_revoke));
+  t.add(open_route(ctx, "GET", "/.well-known/oauth-authorization-server", Dispatch::kInline,
+                   oauth_metadata));
+
+  // The permission model's admin API (seed 001, docs/permissions.md).
+  t.add_all(policy_routes(ctx));
+
+  // Operations and the API description (docs/openapi.json, embedded).
+  t.add(open_route(ctx, "GET", "/healthz", Dispatch::kInline, healthz));
+  t.add(open_route(ctx, "GET", "/readyz", Dispatch::kBlocking, readyz));
+  t.add(open_route(ctx, "GET", "/openapi.json", Dispatch::kInline, openapi));
+  t.add(open_route(ctx, "GET", "/metrics", Dispatch::kInline, metrics_text));
+  if (ctx.test_clock != nullptr) {
+    t.add(open_route(ctx, "POST", "/_test/clock/advance", Dispatch::kInline, advance_test_clock));
+  }
+
+  t.add_all(std::move(extra));  // gateway routes, after the API's own
+  return t;
+}
+
+http::Router build_router(const ApiContext& ctx, std::vector<RouteEntry> extra) {
+  auto owner = std::make_shared<ApiPipeline>(ctx);
+  std::shared_ptr<const pipeline::Pipeline> pipeline(owner, &owner->pipeline);
+  return route_table(ctx, std::move(extra)).build_router(pipeline);
 }
 
 }  // namespace latchkey::api

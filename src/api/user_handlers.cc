@@ -25,9 +25,10 @@ struct AdminRequest {
   Json body;
 };
 
-Result<AdminRequest> admin_json_request(const ApiContext& ctx, const http::Request& request,
+Result<AdminRequest> admin_json_request(const pipeline::Exchange& ex,
                                         std::initializer_list<std::string_view> fields) {
-  auto actor = authenticate_bearer(ctx, request);
+  [[maybe_unused]] const http::Request& request = ex.request();
+  auto actor = verified_caller(ex);
   if (!actor) return fail(actor.error());
   if (auto s = require_admin(**actor); !s) return fail(s.error());
   auto body = parse_object_body(request);
@@ -38,26 +39,29 @@ Result<AdminRequest> admin_json_request(const ApiContext& ctx, const http::Reque
 
 // The admin change `action` on `resource`, stored durably before it is
 // applied (audit_hooks.h).
-Status audit_change(const ApiContext& ctx, const http::Request& request, const Principal& actor,
+Status audit_change(const ApiContext& ctx, pipeline::Exchange& ex, const Principal& actor,
                     std::string action, std::string resource) {
+  [[maybe_unused]] const http::Request& request = ex.request();
   return audit_admin_change(
-      ctx, audit_event(ctx, request, &actor, std::move(action), std::move(resource)));
+      ctx, ex, audit_event(ctx, request, &actor, std::move(action), std::move(resource)));
 }
 
 // A change recorded by audit_change() that was then refused or failed.
-void audit_failed(const ApiContext& ctx, const http::Request& request, const Principal& actor,
+void audit_failed(const ApiContext& ctx, pipeline::Exchange& ex, const Principal& actor,
                   std::string action, std::string resource, const Error& error) {
+  [[maybe_unused]] const http::Request& request = ex.request();
   AuditEvent event = audit_event(ctx, request, &actor, std::move(action), std::move(resource));
   event.decision = AuditDecision::kDeny;
   event.reason = error.reason.empty() ? "failed" : error.reason;
-  audit(ctx, std::move(event));
+  audit(ex, std::move(event));
 }
 
 }  // namespace
 
-http::Response create_user(const ApiContext& ctx, const http::Request& request) {
+http::Response create_user(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
   return respond([&]() -> Result<http::Response> {
-    auto admin = admin_json_request(ctx, request, {"name", "type", "api_access"});
+    auto admin = admin_json_request(ex, {"name", "type", "api_access"});
     if (!admin) return fail(admin.error());
     const auto& [actor, body] = *admin;
     auto name = optional_string(body, "name");
@@ -74,25 +78,26 @@ http::Response create_user(const ApiContext& ctx, const http::Request& request) 
     if (!api_access) return fail(api_access.error());
 
     const std::string resource = "user_name/" + **name;  // the id does not exist yet
-    if (auto s = audit_change(ctx, request, *actor, "user.create", resource); !s) {
+    if (auto s = audit_change(ctx, ex, *actor, "user.create", resource); !s) {
       return fail(s.error());
     }
     auto user = ctx.users.create(*actor, {**name, *type, api_access->value_or(false)});
     if (!user) {
-      audit_failed(ctx, request, *actor, "user.create", resource, user.error());
+      audit_failed(ctx, ex, *actor, "user.create", resource, user.error());
       return fail(user.error());
     }
     return user_response(ctx, 201, *user, *actor);
   }());
 }
 
-http::Response list_users(const ApiContext& ctx, const http::Request& request) {
+http::Response list_users(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
   return respond([&]() -> Result<http::Response> {
-    auto actor = authenticate_bearer(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     auto users = ctx.users.list(**actor);
     if (!users) return fail(users.error());
-    audit(ctx, audit_event(ctx, request, actor->get(), "user.list", "users"));
+    audit(ex, audit_event(ctx, request, actor->get(), "user.list", "users"));
     Json list = Json::array();
     for (const User& u : *users) {
       auto client_id = ctx.users.client_id_of(u.id);
@@ -105,22 +110,24 @@ http::Response list_users(const ApiContext& ctx, const http::Request& request) {
   }());
 }
 
-http::Response get_user(const ApiContext& ctx, const http::Request& request,
-                        const http::PathParams& params) {
+http::Response get_user(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
+  const http::PathParams& params = ex.params();
   return respond([&]() -> Result<http::Response> {
-    auto actor = authenticate_bearer(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     auto user = ctx.users.get(**actor, params.get("id"));
     if (!user) return fail(user.error());
-    audit(ctx, audit_event(ctx, request, actor->get(), "user.get", "user/" + user->id));
+    audit(ex, audit_event(ctx, request, actor->get(), "user.get", "user/" + user->id));
     return user_response(ctx, 200, *user, **actor);
   }());
 }
 
-http::Response update_user(const ApiContext& ctx, const http::Request& request,
-                           const http::PathParams& params) {
+http::Response update_user(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
+  const http::PathParams& params = ex.params();
   return respond([&]() -> Result<http::Response> {
-    auto admin = admin_json_request(ctx, request, {"disabled", "api_access"});
+    auto admin = admin_json_request(ex, {"disabled", "api_access"});
     if (!admin) return fail(admin.error());
     const auto& [actor, body] = *admin;
     UserUpdate update;
@@ -138,29 +145,30 @@ http::Response update_user(const ApiContext& ctx, const http::Request& request,
     std::string action = "user.update";
     if (update.disabled) action += *update.disabled ? ".disable" : ".enable";
     if (update.api_access) action += *update.api_access ? ".api_access_on" : ".api_access_off";
-    if (auto s = audit_change(ctx, request, *actor, action, resource); !s) return fail(s.error());
+    if (auto s = audit_change(ctx, ex, *actor, action, resource); !s) return fail(s.error());
     auto user = ctx.users.update(*actor, params.get("id"), update);
     if (!user) {
-      audit_failed(ctx, request, *actor, action, resource, user.error());
+      audit_failed(ctx, ex, *actor, action, resource, user.error());
       return fail(user.error());
     }
     return user_response(ctx, 200, *user, *actor);
   }());
 }
 
-http::Response reset_access_key(const ApiContext& ctx, const http::Request& request,
-                                const http::PathParams& params) {
+http::Response reset_access_key(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
+  const http::PathParams& params = ex.params();
   return respond([&]() -> Result<http::Response> {
-    auto actor = authenticate_bearer(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     const std::string resource =
         "user/" + std::string(params.get("id") == "me" ? (*actor)->user_id : params.get("id"));
-    if (auto s = audit_change(ctx, request, **actor, "user.access_key.reset", resource); !s) {
+    if (auto s = audit_change(ctx, ex, **actor, "user.access_key.reset", resource); !s) {
       return fail(s.error());
     }
     auto issued = ctx.users.reset_access_key(**actor, params.get("id"));
     if (!issued) {
-      audit_failed(ctx, request, **actor, "user.access_key.reset", resource, issued.error());
+      audit_failed(ctx, ex, **actor, "user.access_key.reset", resource, issued.error());
       return fail(issued.error());
     }
     http::Response r = json_response(200, Json{{"user_id", issued->user_id},
@@ -172,22 +180,21 @@ http::Response reset_access_key(const ApiContext& ctx, const http::Request& requ
   }());
 }
 
-http::Response revoke_user_tokens(const ApiContext& ctx, const http::Request& request,
-                                  const http::PathParams& params) {
+http::Response revoke_user_tokens(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
+  const http::PathParams& params = ex.params();
   return respond([&]() -> Result<http::Response> {
-    auto actor = authenticate_bearer(ctx, request);
+    auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     if (auto s = require_admin(**actor); !s) return fail(s.error());
     auto user = ctx.users.get(**actor, params.get("id"));
     if (!user) return fail(user.error());
-    if (auto s = audit_change(ctx, request, **actor, "user.tokens.revoke", "user/" + user->id);
-        !s) {
+    if (auto s = audit_change(ctx, ex, **actor, "user.tokens.revoke", "user/" + user->id); !s) {
       return fail(s.error());
     }
     auto revoked = ctx.account_tokens.revoke_all_of_user(user->id);
     if (!revoked) {
-      audit_failed(ctx, request, **actor, "user.tokens.revoke", "user/" + user->id,
-                   revoked.error());
+      audit_failed(ctx, ex, **actor, "user.tokens.revoke", "user/" + user->id, revoked.error());
       return fail(revoked.error());
     }
     http::Response r = json_response(200, Json{{"revoked", *revoked}});

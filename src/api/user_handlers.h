@@ -3,18 +3,15 @@
 
 #include "api/api_context.h"
 #include "http/router.h"
+#include "pipeline/exchange.h"
 
 namespace latchkey::api {
 
-http::Response create_user(const ApiContext& ctx, const http::Request& request);
-http::Response list_users(const ApiContext& ctx, const http::Request& request);
-http::Response get_user(const ApiContext& ctx, const http::Request& request,
-                        const http::PathParams& params);
-http::Response update_user(const ApiContext& ctx, const http::Request& request,
-                           const http::PathParams& params);
-http::Response reset_access_key(const ApiContext& ctx, const http::Request& request,
-                                const http::PathParams& params);
-http::Response revoke_user_tokens(const ApiContext& ctx, const http::Request& request,
-                                  const http::PathParams& params);
+http::Response create_user(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response list_users(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response get_user(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response update_user(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response reset_access_key(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response revoke_user_tokens(const ApiContext& ctx, pipeline::Exchange& ex);
 
 }  // namespace latchkey::api

@@ -225,13 +225,13 @@ int run(int argc, char** argv) {
         });
   }
   ctx.limits = &limits;
-  http::Router mutable_router = api::build_router(ctx);
-  // Gateway mode (docs/gateway.md): after the API's own routes.
+  // Gateway mode (docs/gateway.md): entries of the same route table, after
+  // the API's own routes.
   auto gateway_routes = gateway::compile_gateway_routes(config.gateway_routes);
   if (!gateway_routes) return fatal("bad gateway route: " + gateway_routes.error().description);
-  gateway::add_gateway_routes(mutable_router, ctx, *gateway_routes,
-                              {.client_tls = !config.tls_cert.empty()});
-  const http::Router router = std::move(mutable_router);
+  const http::Router router = api::build_router(
+      ctx,
+      gateway::gateway_route_entries(*gateway_routes, {.client_tls = !config.tls_cert.empty()}));
 
   http::ServerOptions options;
   options.host = config.host();

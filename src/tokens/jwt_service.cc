@@ -142,6 +142,7 @@ std::shared_ptr<const Principal> principal_of(const User& user, const ApiKeyFact
                                               const JwtClaims& claims) {
   auto p = principal_of_user(user, key.key_id, claims.issued_at, claims.expires_at);
   p->key = KeyGrant{key.key_id, key.masked_key, key.role_id, key.read_only, claims.session_id};
+  p->credential = "key " + key.masked_key;
   p->token_id = claims.jwt_id;
   return p;
 }
@@ -303,7 +304,9 @@ class JwtServiceImpl final : public JwtService {
     if (revocations_.contains(digest)) {
       return fail(Error::invalid_token("revoked", "the session of this token was revoked"));
     }
-    if (!principal->token_id.empty() && revoked_ids_.contains(jti_digest(principal->token_id))) {
+    // The jti digest only when some jti is revoked at all (the common case is none).
+    if (!principal->token_id.empty() && revoked_ids_.size() != 0 &&
+        revoked_ids_.contains(jti_digest(principal->token_id))) {
       return fail(Error::invalid_token("revoked", "this token was revoked"));
     }
     if (!principal->key) {  // OAuth client credentials: no key behind it

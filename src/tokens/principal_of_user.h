@@ -20,6 +20,7 @@ inline std::shared_ptr<Principal> principal_of_user(const User& user, std::strin
   p->api_access = user.api_access;
   p->modules = user.modules;
   p->client_id = std::move(client_id);
+  if (!p->client_id.empty()) p->credential = "client " + p->client_id;
   p->token_issued_at = issued_at;
   p->token_expires_at = expires_at;
   return p;

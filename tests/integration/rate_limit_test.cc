@@ -288,5 +288,52 @@ TEST_F(RateLimit, StuffingOnKeyExchangeIsThrottledPerIp) {
   EXPECT_EQ(ok.header("ratelimit-limit"), "60");
 }
 
+// Test that nginx never hears a 429 from /v1/auth-request (it would turn it
+// into a 500): past the key's limit the answer is a 403 with
+// X-Latchkey-Reason: rate_limited and Retry-After (docs/nginx.md).
+TEST_F(RateLimit, AuthRequestAnswers403WhenLimited) {
+  write_config(
+      "[[route_rules]]\nmethod = \"GET\"\npath = \"/anything\"\naction = \"authenticated\"\n");
+  server_->restart();
+  ASSERT_EQ(put_limits(admin_token(), key_.id, R"({"requests_per_minute": 3})").status, 200);
+  const std::string jwt = access_token(key_);  // 1 of 3
+  auto check = [&] {
+    return get("/v1/auth-request",
+               {bearer_header(jwt), "X-Original-Method: GET", "X-Original-URI: /anything"});
+  };
+  for (int i = 0; i < 2; ++i) {
+    HttpResult r = check();
+    ASSERT_EQ(r.status, 200) << i << ": " << r.body;
+  }
+  HttpResult limited = check();
+  EXPECT_EQ(limited.status, 403) << limited.body;
+  EXPECT_EQ(limited.header("x-latchkey-reason"), "rate_limited");
+  EXPECT_FALSE(limited.header("retry-after").empty());
+  EXPECT_EQ(json_of(limited)["reason"], "rate_limited");
+}
+
+// Test that a request with a key-derived JWT is verified exactly once (the
+// pipeline authenticates once; the key limits and the handler reuse it).
+TEST_F(RateLimit, OneVerificationPerKeyJwtRequest) {
+  // latchkey_token_verifications_total{kind} on /metrics.
+  auto verifications = [this](const std::string& kind) {
+    HttpResult metrics = get("/metrics");
+    const std::string name = "latchkey_token_verifications_total{kind=\"" + kind + "\"} ";
+    const auto at = metrics.body.find(name);
+    return at == std::string::npos ? 0.0 : std::stod(metrics.body.substr(at + name.size()));
+  };
+  const std::string jwt = access_token(key_);
+  ASSERT_EQ(get("/api/v1/account/me", {bearer_header(jwt)}).status, 200);  // cached now
+  const double before = verifications("jwt");
+  for (int i = 0; i < 5; ++i) {
+    HttpResult r = get("/api/v1/account/me", {bearer_header(jwt)});
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.header("ratelimit-limit"), "60");
+  }
+  EXPECT_EQ(verifications("jwt") - before, 5);
+  ASSERT_EQ(authorize(jwt).status, 400);  // a bad body: still one verification
+  EXPECT_EQ(verifications("jwt") - before, 6);
+}
+
 }  // namespace
 }  // namespace latchkey::testing

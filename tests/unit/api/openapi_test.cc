@@ -14,6 +14,7 @@
 #include "api/openapi_handlers.h"
 #include "api/routes.h"
 #include "authz/permission_service.h"
+#include "gateway/gateway.h"
 #include "support/counter_random.h"
 #include "support/fake_clock.h"
 
@@ -80,6 +81,7 @@ class RouterUnderTest {
   }
 
   const http::Router& router() const { return router_; }
+  const ApiContext& ctx() const { return *ctx_; }
 
  private:
   std::string dir_;
@@ -275,6 +277,86 @@ TEST(OpenApi, ServedAtOpenApiJson) {
   EXPECT_TRUE(json_type);
   EXPECT_EQ(response.body, openapi_document());
   EXPECT_EQ(Json::parse(response.body).at("openapi"), "3.1.0");
+}
+
+// Test that the router holds exactly the route table's entries, in table
+// order: no route is registered outside the table (and so outside the
+// pipeline), gateway routes included.
+TEST(RouteTable, RouterIsExactlyTheTable) {
+  RouterUnderTest under_test;
+  auto spec = gateway::compile_gateway_routes({{.method = "GET",
+                                                .path = "/apps/{app}/records",
+                                                .upstream = "http://127.0.0.1:9",
+                                                .action = "read_records",
+                                                .application_param = "app",
+                                                .step = "stp_1"}});
+  ASSERT_TRUE(spec.has_value()) << spec.error().description;
+  const pipeline::RouteTable table =
+      route_table(under_test.ctx(), gateway::gateway_route_entries(*spec));
+  std::vector<std::string> entries;
+  for (const auto& e : table.entries()) entries.push_back(e.method + " " + e.pattern);
+  const http::Router router = build_router(under_test.ctx(), gateway::gateway_route_entries(*spec));
+  EXPECT_EQ(router.describe(), entries);
+  EXPECT_EQ(entries.back(), "GET /apps/{app}/records");
+}
+
+// Test that every route of the surface declares what it needs: the public
+// routes are exactly the health, metadata and description endpoints; every
+// call that can change latchkey's state refuses read-only callers; the
+// decision endpoints decide in the pipeline; gateway routes are limited per
+// key and route.
+TEST(RouteTable, EveryRouteHasARequirement) {
+  RouterUnderTest under_test;
+  auto spec = gateway::compile_gateway_routes({{.method = "POST",
+                                                .path = "/apps/{app}/records",
+                                                .upstream = "http://127.0.0.1:9",
+                                                .action = "create_record",
+                                                .application_param = "app"}});
+  ASSERT_TRUE(spec.has_value());
+  const pipeline::RouteTable table =
+      route_table(under_test.ctx(), gateway::gateway_route_entries(*spec));
+  const std::set<std::string> kPublic = {"GET /.well-known/jwks.json",
+                                         "GET /.well-known/oauth-authorization-server",
+                                         "GET /healthz",
+                                         "GET /readyz",
+                                         "GET /openapi.json",
+                                         "GET /metrics",
+                                         "POST /_test/clock/advance"};
+  std::set<std::string> open;
+  for (const pipeline::RouteEntry& e : table.entries()) {
+    const std::string name = e.method + " " + e.pattern;
+    const pipeline::Requirement& req = e.requirement;
+    if (req.credential == pipeline::Credential::kNone) open.insert(name);
+    if (req.credential == pipeline::Credential::kBearer) {
+      EXPECT_NE(req.key_limit, pipeline::KeyLimit::kNone) << name << ": keys must count";
+      EXPECT_FALSE(req.audit_action.empty()) << name << ": every bearer call is audited";
+    }
+    if (e.pattern.starts_with("/api/") && e.method != "GET" &&
+        req.credential == pipeline::Credential::kBearer) {
+      EXPECT_TRUE(req.write) << name << " changes state: read-only callers are refused";
+    }
+    if (e.pattern == "/v1/authorize" || e.pattern == "/v1/auth-request" ||
+        e.pattern == "/apps/{app}/records") {
+      EXPECT_NE(req.decision, nullptr) << name;
+    }
+    if (e.pattern == "/apps/{app}/records") {
+      EXPECT_EQ(req.key_limit, pipeline::KeyLimit::kRateAndConcurrency);
+      EXPECT_EQ(req.limit_scope, "POST /apps/{app}/records");
+    }
+    if (e.pattern == "/v1/auth-request") {
+      EXPECT_EQ(req.audience, pipeline::Audience::kNginx);
+    }
+    if (e.pattern == "/api/v1/account/token" && e.method == "POST") {
+      EXPECT_EQ(req.credential, pipeline::Credential::kClientSecret);
+      EXPECT_EQ(req.throttle, pipeline::Throttle::kClientId);
+    }
+    if (e.pattern == "/v2/auth/token/access" || e.pattern == "/auth/login") {
+      EXPECT_EQ(req.credential, pipeline::Credential::kApiKey);
+      EXPECT_EQ(req.throttle, pipeline::Throttle::kApiKey);
+      EXPECT_EQ(req.key_limit, pipeline::KeyLimit::kRate);
+    }
+  }
+  EXPECT_EQ(open, kPublic);
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
-#include "api/credentials.h"
+#include "pipeline/credentials.h"
 
 #include <gtest/gtest.h>
 
 #include "core/encoding.h"
 
-namespace latchkey::api {
+namespace latchkey::pipeline {
 namespace {
 
 // Test that a well-formed Basic header yields the id and the secret.
@@ -53,4 +53,4 @@ TEST(ParseBearer, MissingVersusMalformed) {
 }
 
 }  // namespace
-}  // namespace latchkey::api
+}  // namespace latchkey::pipeline

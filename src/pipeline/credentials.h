@@ -9,7 +9,7 @@
 
 #include "core/error.h"
 
-namespace latchkey::api {
+namespace latchkey::pipeline {
 
 inline constexpr std::size_t kMaxAuthorizationBytes = 1024;
 
@@ -26,4 +26,4 @@ Result<BasicCredentials> parse_basic_authorization(std::optional<std::string_vie
 // absent; kInvalidToken (reason "malformed") when it is not a Bearer header.
 Result<std::string_view> parse_bearer_authorization(std::optional<std::string_view> header);
 
-}  // namespace latchkey::api
+}  // namespace latchkey::pipeline

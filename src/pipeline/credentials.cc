@@ -1,9 +1,9 @@
-#include "api/credentials.h"
+#include "pipeline/credentials.h"
 
 #include "core/encoding.h"
 #include "http/message.h"
 
-namespace latchkey::api {
+namespace latchkey::pipeline {
 namespace {
 
 // "Scheme credentials" with a case-insensitive scheme; nullopt if another scheme.
@@ -64,4 +64,4 @@ Result<std::string_view> parse_bearer_authorization(std::optional<std::string_vi
   return *token;
 }
 
-}  // namespace latchkey::api
+}  // namespace latchkey::pipeline

@@ -1,0 +1,74 @@
+#include <string>
+
+#include "core/secret.h"
+#include "http/error_response.h"
+#include "pipeline/credentials.h"
+#include "pipeline/refusals.h"
+#include "pipeline/requirement.h"
+#include "pipeline/stages.h"
+
+namespace latchkey::pipeline {
+namespace {
+
+// The caller's credential, verified once per request; the principal (or
+// client) is then on the exchange for every later stage and the handler.
+// A verifier that fails (store down) answers its 503 or 500: never a pass.
+class AuthenticateStage final : public Stage {
+ public:
+  explicit AuthenticateStage(const Services& services) : services_(services) {}
+
+  std::optional<http::Response> on_request(Exchange& ex) const override {
+    const http::Request& request = ex.request();
+    switch (ex.requirement().credential) {
+      case Credential::kBearer: {
+        auto token = parse_bearer_authorization(request.header("Authorization"));
+        if (!token) return refuse(ex, token.error());
+        ex.audit_credential = "token " + mask_secret(*token);
+        auto principal = services_.bearer.verify(*token);
+        if (!principal) return refuse(ex, principal.error());
+        if (*principal == nullptr) {  // a verifier bug must not pass
+          return refuse(ex, Error::invalid_token("unverified", "the token could not be verified"));
+        }
+        ex.principal = std::move(*principal);
+        return std::nullopt;
+      }
+      case Credential::kClientSecret: {
+        auto basic = parse_basic_authorization(request.header("Authorization"));
+        if (!basic) return refuse(ex, basic.error());
+        ex.audit_credential = "client " + basic->client_id;
+        auto client = services_.clients.verify(basic->client_id, basic->client_secret);
+        if (!client) return refuse(ex, client.error());
+        ex.client = std::move(*client);
+        return std::nullopt;
+      }
+      case Credential::kApiKey:
+        // The handler exchanges the key (and says why a bad one is refused);
+        // the key limits stage counts it.
+        if (!ex.presented_api_key().empty()) {
+          ex.audit_credential = "key " + mask_secret(ex.presented_api_key());
+        }
+        return std::nullopt;
+      case Credential::kNone:
+      case Credential::kOAuthClient:
+        return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  static http::Response refuse(Exchange& ex, const Error& error) {
+    ex.refusal_reason =
+        error.reason.empty() ? std::string(http::error_name(error.code)) : error.reason;
+    return refusal(ex.requirement().audience, error);
+  }
+
+  const Services& services_;
+};
+
+}  // namespace
+
+std::unique_ptr<Stage> make_authenticate_stage(const Services& services) {
+  return std::make_unique<AuthenticateStage>(services);
+}
+
+}  // namespace latchkey::pipeline
