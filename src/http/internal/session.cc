@@ -75,10 +75,15 @@ Request to_request(bhttp::request<bhttp::string_body>&& in) {
   Request out;
   out.method = std::string(in.method_string());
   out.target = std::string(in.target());
-  out.headers.reserve(static_cast<std::size_t>(std::distance(in.begin(), in.end())));
+  // One buffer for every name and value: sized first, then filled.
+  std::size_t count = 0;
+  std::size_t bytes = 0;
   for (const auto& field : in) {
-    out.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+    ++count;
+    bytes += field.name_string().size() + field.value().size();
   }
+  out.headers.reserve(count, bytes);
+  for (const auto& field : in) out.headers.add(field.name_string(), field.value());
   out.body = std::move(in.body());
   return out;
 }

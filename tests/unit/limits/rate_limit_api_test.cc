@@ -153,7 +153,7 @@ TEST_F(RateLimitContextTest, ClientCredentialsThrottle) {
     req.method = "POST";
     req.target = "/api/v1/account/token";
     req.remote_ip = "192.0.2.7";
-    req.headers.push_back({"Authorization", "Basic " + basic});
+    req.add_header("Authorization", "Basic " + basic);
     return guarded(req, http::PathParams{});
   };
   const std::string victim = "dmljdGltOndyb25n";  // victim:wrong
@@ -185,7 +185,7 @@ TEST_F(RateLimitContextTest, ClientCredentialsThrottleBoundsParallelGuesses) {
     req.method = "POST";
     req.target = "/api/v1/account/token";
     req.remote_ip = "192.0.2.7";
-    req.headers.push_back({"Authorization", "Basic " + basic});
+    req.add_header("Authorization", "Basic " + basic);
     return guarded(req, http::PathParams{});
   };
   const std::string victim = "dmljdGltOndyb25n";  // victim:wrong
@@ -222,7 +222,7 @@ TEST_F(RateLimitContextTest, ClientCredentialsThrottleRefundsOtherOutcomes) {
       });
   http::Request req;
   req.remote_ip = "192.0.2.7";
-  req.headers.push_back({"Authorization", "Basic dmljdGltOndyb25n"});
+  req.add_header("Authorization", "Basic dmljdGltOndyb25n");
   for (int i = 0; i < 30; ++i) EXPECT_EQ(guarded(req, http::PathParams{}).status, 400) << i;
   EXPECT_EQ(calls, 30);
 }
