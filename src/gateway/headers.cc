@@ -43,9 +43,12 @@ std::string normalised_name(std::string_view name) {
 }
 
 // Every name listed in any Connection header ("close" and "keep-alive" included).
-std::vector<std::string_view> connection_tokens(const std::vector<http::Header>& headers) {
+template <class Headers>
+std::vector<std::string_view> connection_tokens(const Headers& headers) {
   std::vector<std::string_view> out;
-  for (const http::Header& h : headers) {
+  // `auto`: a HeaderView of the request's buffer, or a Header of a vector;
+  // never a copy, since the tokens point into the headers.
+  for (const auto& h : headers) {
     if (!http::iequals(h.name, "Connection")) continue;
     std::string_view value = h.value;
     while (!value.empty()) {
@@ -103,7 +106,7 @@ std::vector<http::Header> upstream_request_headers(const http::Request& request,
   out.reserve(request.headers.size() + 10);
   std::string forwarded_for;
   std::string client_host;
-  for (const http::Header& h : request.headers) {
+  for (const http::HeaderView h : request.headers) {
     const std::string_view name = h.name;
     if (is_connection_scoped(name, tokens)) continue;
     const std::string normalised = normalised_name(name);

@@ -2,10 +2,17 @@
 // segments and named parameters: "/api/v1/users/{id}/access-key". The whole
 // API surface is assembled in one place (api/routes.cc).
 //
+// Matching: the first route added that matches the method and the path
+// wins, as if every route were tried in order; a literal segment has no
+// priority of its own over a {param} (add the literal route first). Lookup
+// does not try every route: routes are indexed in a trie over their path
+// segments, so a match costs the path's depth, not the table's size.
+//
 // Thread-safety: build the router before serving; match() is then const and
 // safe from any thread.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -72,7 +79,9 @@ class Router {
     Dispatch dispatch = Dispatch::kInline;
     const std::string* pattern = nullptr;  // the matched route's pattern, for metrics
     PathParams params;
-    std::string allowed_methods;  // set when the path exists with other methods ("GET, POST")
+    // Set when the path exists with other methods only: each method once, in
+    // the order its first matching route was added ("GET, POST").
+    std::string allowed_methods;
   };
   Match match(std::string_view method, std::string_view path) const;
 
@@ -88,7 +97,21 @@ class Router {
     Handler handler;
     AsyncHandler async_handler;
   };
+  // A trie node: one level of path segments.
+  struct Node {
+    // Literal segment -> child node, sorted by segment.
+    std::vector<std::pair<std::string, std::uint32_t>> literals;
+    std::uint32_t param = kNoNode;      // child for a {param} segment
+    std::vector<std::uint32_t> routes;  // routes whose pattern ends here, in the order added
+  };
+  static constexpr std::uint32_t kNoNode = UINT32_MAX;
+
+  void add_route(Route route);
+  template <class Visit>
+  void walk(std::uint32_t node, std::string_view rest, Visit& visit) const;
+
   std::vector<Route> routes_;
+  std::vector<Node> nodes_ = std::vector<Node>(1);  // nodes_[0]: the root ("/")
 };
 
 }  // namespace latchkey::http

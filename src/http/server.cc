@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "http/access_log.h"
 #include "http/internal/session.h"
 
 namespace latchkey::http {
@@ -127,6 +128,8 @@ class ServerImpl final : public Server, private internal::SessionTracker {
     }
     run_io(*contexts_.front());
     for (auto& t : extra) t.join();
+    // Every request has been answered: its line is written before run() returns.
+    if (options_.access_log_sink) options_.access_log_sink->flush();
   }
 
   void stop() override {

@@ -47,16 +47,14 @@
 #include "core/error.h"
 #include "http/router.h"
 
-namespace spdlog {
-class logger;
-}
-
 namespace latchkey {
 class Clock;
 class Random;
 }  // namespace latchkey
 
 namespace latchkey::http {
+
+class AccessLog;  // http/access_log.h
 
 // What the server reports about each answered request (for metrics).
 struct RequestObservation {
@@ -87,10 +85,12 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{10'000};  // a whole response must be sent within this
   std::string tls_cert_file;                        // both set: serve HTTPS only
   std::string tls_key_file;
-  // Where access-log lines go (an asynchronous logger in latchkeyd, so that
-  // no I/O thread waits for a write); null: spdlog's default logger.
-  std::shared_ptr<spdlog::logger> access_logger;
-  bool access_log = true;        // one JSON line per request at info level (path only, no query)
+  bool access_log = true;  // one JSON line per request (path only, no query)
+  // Where access-log lines go (http/access_log.h). latchkeyd passes a
+  // BufferedAccessLog: a background thread writes, and no I/O thread waits
+  // for a lock or a write(2). run() flushes it before it returns. Null:
+  // spdlog's default logger at info level (tests and tools).
+  std::shared_ptr<AccessLog> access_log_sink;
   const Clock* clock = nullptr;  // access-log timestamps; null: the system clock
   // Called on the I/O thread once per answered request; must be cheap and
   // must not block. Null: nothing is reported.

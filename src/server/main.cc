@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -26,13 +27,13 @@
 #include "core/clock.h"
 #include "core/random.h"
 #include "gateway/gateway.h"
+#include "http/access_log.h"
 #include "http/server.h"
 #include "keys/key_service.h"
 #include "keys/last_used_flusher.h"
 #include "limits/limit_policy.h"
 #include "limits/limits.h"
 #include "server/bootstrap.h"
-#include "server/buffered_stderr_sink.h"
 #include "server/config.h"
 #include "server/request_metrics.h"
 #include "server/service_metrics.h"
@@ -103,16 +104,15 @@ int run(int argc, char** argv) {
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
-  // The access log: pure JSON lines, buffered and written to stderr in large
-  // chunks, at least once a second and at exit: one write(2) per 64 KiB
-  // rather than one per request (an asynchronous logger measured slower,
-  // its queue wakes a thread per line).
-  auto access_logger =
-      std::make_shared<spdlog::logger>("access", std::make_shared<BufferedStderrSink>());
-  spdlog::register_logger(access_logger);
-  spdlog::flush_every(std::chrono::seconds(1));
-  access_logger->set_pattern("%v");
-  access_logger->set_level(spdlog::level::from_str(config.log_level));
+  // The access log: pure JSON lines on stderr. Each I/O thread appends to a
+  // ring of its own, without a lock; a background thread writes what they
+  // hold in batches (one write(2) each), so no I/O thread ever waits for a
+  // write. Lines are dropped and counted rather than wait when it falls
+  // behind. The server flushes it as it stops.
+  http::AccessLogOptions access_log_options;
+  access_log_options.fd = STDERR_FILENO;
+  access_log_options.warn = [](std::string_view message) { spdlog::warn("{}", message); };
+  const auto access_log = std::make_shared<http::BufferedAccessLog>(std::move(access_log_options));
 
   SystemClock system_clock;
   AdjustableClock test_clock;
@@ -243,8 +243,10 @@ int run(int argc, char** argv) {
   options.max_header_bytes = static_cast<std::size_t>(config.max_header_bytes);
   options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
   options.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
-  options.access_log = config.access_log;
-  options.access_logger = access_logger;
+  // Access lines are info-level: a quieter log_level silences them too.
+  options.access_log =
+      config.access_log && spdlog::level::from_str(config.log_level) <= spdlog::level::info;
+  options.access_log_sink = access_log;
   options.clock = &clock;
   // /metrics (docs/metrics.md): requests by route and status, latencies,
   // and the services' own cache and audit counters.
@@ -318,6 +320,12 @@ int run(int argc, char** argv) {
       audit_stats.dropped + audit_stats.failed > 0) {
     spdlog::warn("audit: {} events dropped (buffer full) and {} lost (store errors) in this run",
                  audit_stats.dropped, audit_stats.failed);
+  }
+  access_log->stop();  // run() flushed it; nothing is appended any more
+  if (const http::AccessLogStats access_stats = access_log->stats();
+      access_stats.dropped + access_stats.failed_bytes > 0) {
+    spdlog::warn("access log: {} lines dropped (writer behind) and {} bytes lost (write errors)",
+                 access_stats.dropped, access_stats.failed_bytes);
   }
   spdlog::info("latchkeyd stopped");
   spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->flush(); });

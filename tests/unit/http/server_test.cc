@@ -17,6 +17,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <future>
 #include <mutex>
@@ -28,10 +29,13 @@
 #include <thread>
 #include <vector>
 
+#include "core/time.h"
+#include "http/access_log.h"
 #include "http/message.h"
 #include "http/router.h"
 #include "raw_connection.h"
 #include "support/counter_random.h"
+#include "support/fake_clock.h"
 
 namespace latchkey::http {
 namespace {
@@ -550,6 +554,74 @@ TEST_F(ServerTest, AccessLogOmitsQueryString) {
   EXPECT_TRUE(entries[0]["ts"].get<std::string>().ends_with("Z"));
   EXPECT_EQ(entries[1]["path"], "/echo");
   EXPECT_EQ(entries[1]["principal"], "user-1");
+}
+
+// Test that with an access-log sink every request's line is in the file by
+// the time run() returns (before the log itself is stopped), in the same
+// byte format as ever, without the query string or any header or body.
+TEST_F(ServerTest, AccessLogSinkHasEveryLineWhenRunReturns) {
+  char pattern[] = "/tmp/latchkey-server-access-XXXXXX";
+  const int fd = ::mkstemp(pattern);
+  ASSERT_GE(fd, 0);
+  std::filesystem::remove(pattern);
+  AccessLogOptions log_options;
+  log_options.fd = fd;
+  log_options.poll_interval = std::chrono::hours(1);  // only the server's flush writes
+  const auto sink = std::make_shared<BufferedAccessLog>(log_options);
+  const latchkey::testing::FakeClock clock(from_unix_millis(1'795'000'000'123));
+
+  auto options = test_options();
+  options.access_log = true;
+  options.access_log_sink = sink;
+  options.clock = &clock;
+  start(options);
+  constexpr int kRequests = 50;
+  {
+    RawConnection c(port());
+    for (int i = 0; i < kRequests; ++i) {
+      ASSERT_TRUE(c.send(get(
+          "/users/" + std::to_string(i) + "?api_key=lk_key_SECRET",
+          "X-Request-Id: trace-" + std::to_string(i) + "\r\nAuthorization: Bearer SECRET4\r\n")));
+      ASSERT_TRUE(c.read_response());
+    }
+    ASSERT_TRUE(c.send(post("/echo?token=SECRET2", R"({"password":"SECRET3"})")));
+    ASSERT_TRUE(c.read_response());
+  }
+  server_->stop();
+  ASSERT_EQ(run_done_.wait_for(5s), std::future_status::ready);
+  stop();  // the server goes before the clock
+
+  std::string log;
+  char buf[4096];
+  for (off_t at = 0;;) {
+    const ssize_t n = ::pread(fd, buf, sizeof buf, at);
+    if (n <= 0) break;
+    log.append(buf, static_cast<std::size_t>(n));
+    at += n;
+  }
+  ::close(fd);
+  EXPECT_EQ(log.find("SECRET"), std::string::npos) << log;
+  std::vector<std::string> lines;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), static_cast<std::size_t>(kRequests + 1)) << log;
+  for (int i = 0; i < kRequests; ++i) {
+    const std::string& line = lines[static_cast<std::size_t>(i)];
+    // Everything but the duration, byte for byte.
+    const std::string head = "{\"ts\":\"2026-11-18T11:06:40.123Z\",\"request_id\":\"trace-" +
+                             std::to_string(i) +
+                             "\",\"remote\":\"127.0.0.1\",\"method\":\"GET\",\"path\":\"/users/" +
+                             std::to_string(i) + "\",\"status\":200,\"duration_ms\":";
+    EXPECT_TRUE(line.starts_with(head)) << line;
+    EXPECT_TRUE(line.ends_with(",\"principal\":\"\"}")) << line;
+    const std::string duration =
+        line.substr(head.size(), line.size() - head.size() - std::strlen(",\"principal\":\"\"}"));
+    EXPECT_EQ(duration.find_first_not_of("0123456789."), std::string::npos) << line;
+    EXPECT_EQ(duration.size() - duration.find('.'), 4u) << line;  // three decimals
+  }
+  EXPECT_NE(lines.back().find(R"("path":"/echo","status":200)"), std::string::npos);
+  EXPECT_TRUE(lines.back().ends_with(R"("principal":"user-1"})")) << lines.back();
+  EXPECT_EQ(sink->stats().dropped, 0u);
 }
 
 // Test that a port already listened on makes start() fail with kUnavailable.
