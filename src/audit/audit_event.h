@@ -2,6 +2,11 @@
 // each API call to a single integration"). Plain value; never holds a full
 // secret, only masked credentials (DESIGN invariant 6).
 //
+// One stored entry may stand for several identical calls: the buffered log
+// (audit/buffered_audit_log.h) coalesces calls whose every field but `at` is
+// equal and that fall within one flush interval into one entry with `count`
+// set to how many there were and `at` to the first of them.
+//
 // Header-only so that the store (store/audit_store.h) can hold events
 // without linking the audit library.
 #pragma once
@@ -41,6 +46,9 @@ struct AuditEvent {
   std::string client_ip;
   std::string user_agent;
   std::string integration;  // the optional X-Integration request header
+  // How many identical calls this entry stands for (>= 1), `at` being the
+  // first; the others were made less than a flush interval after it.
+  std::uint64_t count = 1;
 };
 
 }  // namespace latchkey

@@ -14,7 +14,8 @@ nlohmann::json event_to_json(const AuditEvent& event) {
                         {"reason", event.reason},
                         {"client_ip", event.client_ip},
                         {"user_agent", event.user_agent},
-                        {"integration", event.integration}};
+                        {"integration", event.integration},
+                        {"count", event.count}};
 }
 
 std::string event_to_jsonl(const AuditEvent& event) {
@@ -26,7 +27,7 @@ std::string event_to_jsonl(const AuditEvent& event) {
 
 std::string_view csv_header() {
   return "id,at,principal_id,principal_name,credential,action,resource,decision,reason,"
-         "client_ip,user_agent,integration\r\n";
+         "client_ip,user_agent,integration,count\r\n";
 }
 
 std::string csv_field(std::string_view value) {
@@ -58,6 +59,8 @@ std::string event_to_csv(const AuditEvent& event) {
     row += ',';
     row += csv_field(field);
   }
+  row += ',';
+  row += std::to_string(event.count);
   row += "\r\n";
   return row;
 }

@@ -15,7 +15,7 @@ namespace latchkey::audit {
 
 // {"id", "at" (RFC 3339), "principal_id", "principal_name", "credential",
 //  "action", "resource", "decision", "reason", "client_ip", "user_agent",
-//  "integration"}.
+//  "integration", "count"}: `count` identical calls, the first at `at`.
 nlohmann::json event_to_json(const AuditEvent& event);
 
 // event_to_json on one line, then "\n". Invalid UTF-8 is replaced (U+FFFD).

@@ -3,6 +3,11 @@
 // range and decision, exported, and summarised for the reports (who depends
 // on an account, which permissions are used).
 //
+// One stored event (a row) may stand for several identical calls: its
+// `count` (>= 1) says how many, its `at` is the first of them (see
+// audit_event.h). Queries and pages are in rows; the summaries add counts,
+// never count rows.
+//
 // Same contract as store.h: domain operations, each atomic in the backend;
 // a write returns once durable; every method may be called from any thread.
 // Events are never updated; prune() forgets the oldest.
@@ -54,9 +59,9 @@ struct AuditClient {
   std::string integration;
   std::vector<std::string> credentials;  // distinct masked credentials used, sorted
   Instant first_seen;
-  Instant last_seen;
-  std::int64_t calls = 0;
-  std::int64_t denied = 0;
+  Instant last_seen;        // the latest row's `at`
+  std::int64_t calls = 0;   // sum of the rows' counts
+  std::int64_t denied = 0;  // sum of the denied rows' counts
 };
 
 // How often one principal performed one action, per decision.
@@ -65,9 +70,9 @@ struct AuditActionUse {
   std::string principal_name;  // the latest name recorded
   std::string action;
   std::string resource;
-  std::int64_t allowed = 0;
-  std::int64_t denied = 0;
-  Instant last_seen;
+  std::int64_t allowed = 0;  // calls: sum of the allowed rows' counts
+  std::int64_t denied = 0;   // calls: sum of the denied rows' counts
+  Instant last_seen;         // the latest row's `at`
 };
 
 class AuditStore {
@@ -75,7 +80,8 @@ class AuditStore {
   virtual ~AuditStore() = default;
 
   // Appends the events in one transaction, in order, assigning increasing
-  // ids. Durable on return. The `id` of the given events is ignored.
+  // ids, each with its `count` (>= 1). Durable on return. The `id` of the
+  // given events is ignored.
   virtual Status append(std::span<const AuditEvent> events) = 0;
 
   // One page of events matching `query`, newest first.
@@ -92,7 +98,8 @@ class AuditStore {
   // are left out.
   virtual Result<std::vector<AuditActionUse>> action_usage(Instant from, Instant to) = 0;
 
-  // Deletes events older than `before`; returns how many.
+  // Deletes events (rows) whose `at` is older than `before`; returns how
+  // many rows.
   virtual Result<std::int64_t> prune(Instant before) = 0;
 };
 

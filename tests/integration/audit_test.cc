@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -16,13 +17,19 @@
 namespace latchkey::testing {
 namespace {
 
-// A config file with route rules for /v1/auth-request, removed at exit.
+// A config file with route rules for /v1/auth-request and a long audit
+// flush interval, removed at exit.
 class AuditTest : public ServerTest {
  protected:
   std::vector<std::string> server_args() override {
     config_path_ = "/tmp/latchkey-audit-test-" + std::to_string(::getpid()) + "-" +
                    ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".toml";
+    // An hour: nothing is flushed in the background during a test, so
+    // what is coalesced does not depend on how fast the test runs (admin
+    // reads flush first).
     std::ofstream(config_path_) << R"toml(
+audit_flush_interval_ms = 3600000
+
 [[route_rules]]
 method = "GET"
 path = "/status/*"
@@ -133,13 +140,18 @@ TEST_F(AuditTest, DenialsAreAudited) {
 TEST_F(AuditTest, FiltersAndPagination) {
   const Credentials svc = create_user_with_credentials("svc-pages", "service", true);
   const std::string token = issue_token(svc);
-  for (int i = 0; i < 5; ++i) ASSERT_EQ(me(token).status, 200);
+  // Distinct calls (identical ones would be one event with a count).
+  auto distinct_me = [&](int i) {
+    return get("/api/v1/account/me",
+               {bearer_header(token), "X-Integration: pages-" + std::to_string(i)});
+  };
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(distinct_me(i).status, 200);
   HttpResult advanced =
       post("/_test/clock/advance", {"Content-Type: application/json"}, R"({"seconds": 3600})");
   ASSERT_EQ(advanced.status, 200) << advanced.body;
   const std::string later = json_of(advanced).value("now", "");
   ASSERT_FALSE(later.empty());
-  for (int i = 0; i < 2; ++i) ASSERT_EQ(me(token).status, 200);
+  for (int i = 5; i < 7; ++i) ASSERT_EQ(distinct_me(i).status, 200);
 
   // 1 issue + 7 /me of the service account.
   std::vector<Json> all;
@@ -209,7 +221,7 @@ TEST_F(AuditTest, ExportsCsvAndJsonLines) {
   ASSERT_EQ(csv.status, 200) << csv.body;
   EXPECT_EQ(csv.header("content-type").rfind("text/csv", 0), 0u) << csv.header("content-type");
   EXPECT_EQ(csv.body.rfind("id,at,principal_id,principal_name,credential,action,", 0), 0u);
-  EXPECT_NE(csv.body.find(",\"agent, \"\"quoted\"\"\",\"nightly,export\"\r\n"), std::string::npos)
+  EXPECT_NE(csv.body.find(",\"agent, \"\"quoted\"\"\",\"nightly,export\",1\r\n"), std::string::npos)
       << csv.body;
   std::size_t rows = 0;
   for (std::size_t at = 0; (at = csv.body.find("\r\n", at)) != std::string::npos; at += 2) ++rows;
@@ -217,6 +229,43 @@ TEST_F(AuditTest, ExportsCsvAndJsonLines) {
 
   HttpResult bad = get("/api/v1/audit/export?format=xml", admin_headers());
   EXPECT_EQ(bad.status, 400);
+}
+
+// Test that identical calls made together are one event with a count, that
+// a call differing in one header is an event of its own, and that the
+// dependents report counts calls, not events.
+TEST_F(AuditTest, IdenticalCallsAreOneEventWithACount) {
+  const Credentials svc = create_user_with_credentials("svc-poller", "service", true);
+  const std::string token = issue_token(svc);
+  const std::vector<std::string> poller = {bearer_header(token), "User-Agent: poller/1.0",
+                                           "X-Integration: poller"};
+  for (int i = 0; i < 6; ++i) ASSERT_EQ(get("/api/v1/account/me", poller).status, 200);
+  ASSERT_EQ(get("/api/v1/account/me",
+                {bearer_header(token), "User-Agent: poller/1.0", "X-Integration: other"})
+                .status,
+            200);
+
+  std::vector<Json> polls;
+  for (const Json& e : events_of(svc.user_id)) {
+    if (e["action"] == "account.me") polls.push_back(e);
+  }
+  ASSERT_EQ(polls.size(), 2u) << Json(polls).dump(2);
+  std::map<std::string, std::uint64_t> count_by_integration;
+  for (const Json& e : polls) count_by_integration[e["integration"]] = e["count"];
+  EXPECT_EQ(count_by_integration["poller"], 6u);
+  EXPECT_EQ(count_by_integration["other"], 1u);
+
+  HttpResult csv = get("/api/v1/audit/export?format=csv&principal=" + svc.user_id, admin_headers());
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_NE(csv.body.find(",poller/1.0,poller,6\r\n"), std::string::npos) << csv.body;
+
+  Json report =
+      json_of(get("/api/v1/users/" + svc.user_id + "/dependents?days=1", admin_headers()));
+  std::uint64_t calls = 0;
+  for (const Json& c : report["clients"]) {
+    if (c["integration"] == "poller") calls = c["calls"];
+  }
+  EXPECT_EQ(calls, 6u) << report.dump(2);
 }
 
 // Test that no full secret (client secrets, access tokens, a secret sent by

@@ -403,7 +403,7 @@ TEST_F(GatewayTest, ReadOnlyTokensOnlyReadOnAuthenticatedRoutes) {
   for (const Json& e : events) {
     if (e["action"] == "gateway.authenticated" && e["decision"] == "deny" &&
         e["reason"] == "insufficient_scope") {
-      ++refused;
+      refused += e["count"].get<int>();  // calls, not rows
     }
   }
   EXPECT_EQ(refused, 4) << trail.body;
@@ -603,7 +603,7 @@ TEST_F(GatewayTest, PermissionDeniedIs403WithReason) {
   const Json events = json_of(trail)["events"];
   for (const Json& e : events) {
     if (e["action"] != "gateway.create_record") continue;
-    (e["decision"] == "allow" ? allow : deny)++;
+    (e["decision"] == "allow" ? allow : deny) += e["count"].get<int>();  // calls, not rows
   }
   EXPECT_EQ(allow, 1) << trail.body;
   EXPECT_EQ(deny, 2) << trail.body;  // unknown_application, application_entitlement_missing

@@ -9,7 +9,7 @@ namespace {
 
 constexpr std::string_view kEventColumns =
     "SELECT id, at, principal_id, principal_name, credential, action, resource, decision, "
-    "reason, client_ip, user_agent, integration FROM audit_events";
+    "reason, client_ip, user_agent, integration, count FROM audit_events";
 
 Result<AuditEvent> read_event(const Statement& row) {
   AuditEvent event;
@@ -27,6 +27,9 @@ Result<AuditEvent> read_event(const Statement& row) {
   event.client_ip = row.text_at(9);
   event.user_agent = row.text_at(10);
   event.integration = row.text_at(11);
+  const std::int64_t count = row.int_at(12);
+  if (count < 1) return fail(Error::internal("store: corrupt row: audit count below 1"));
+  event.count = static_cast<std::uint64_t>(count);
   return event;
 }
 
@@ -48,8 +51,8 @@ Status insert_audit_events(Connection& connection, std::span<const AuditEvent> e
   for (const AuditEvent& event : events) {
     auto statement = connection.prepare(
         "INSERT INTO audit_events (at, principal_id, principal_name, credential, action, "
-        "resource, decision, reason, client_ip, user_agent, integration) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "resource, decision, reason, client_ip, user_agent, integration, count) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!statement) return fail(statement.error());
     statement->bind_instant(1, event.at)
         .bind_text(2, event.principal_id)
@@ -61,7 +64,8 @@ Status insert_audit_events(Connection& connection, std::span<const AuditEvent> e
         .bind_text(8, event.reason)
         .bind_text(9, event.client_ip)
         .bind_text(10, event.user_agent)
-        .bind_text(11, event.integration);
+        .bind_text(11, event.integration)
+        .bind_int(12, static_cast<std::int64_t>(event.count));
     if (auto s = statement->run(); !s) return s;
   }
   return {};
@@ -115,9 +119,11 @@ Result<AuditPage> select_audit_events(Connection& connection, const AuditQuery& 
 Result<std::vector<AuditClient>> select_audit_clients(Connection& connection,
                                                       std::string_view principal_id, Instant from,
                                                       Instant to) {
+  // A row stands for `count` calls: calls are summed, never rows counted.
   auto statement = connection.prepare(
       "SELECT client_ip, user_agent, integration, group_concat(DISTINCT credential), MIN(at), "
-      "MAX(at), COUNT(*), SUM(decision = 'deny') FROM audit_events "
+      "MAX(at), SUM(count), SUM(CASE WHEN decision = 'deny' THEN count ELSE 0 END) "
+      "FROM audit_events "
       "WHERE principal_id = ? AND at >= ? AND at < ? "
       "GROUP BY client_ip, user_agent, integration "
       "ORDER BY MAX(at) DESC, client_ip, user_agent, integration");
@@ -147,10 +153,12 @@ Result<std::vector<AuditClient>> select_audit_clients(Connection& connection,
 Result<std::vector<AuditActionUse>> select_audit_action_usage(Connection& connection, Instant from,
                                                               Instant to) {
   // The name is the one of the newest event in the group (SQLite returns the
-  // bare column of the row that holds MAX(at)).
+  // bare column of the row that holds MAX(at)). A row stands for `count`
+  // calls: calls are summed, never rows counted.
   auto statement = connection.prepare(
-      "SELECT principal_id, principal_name, action, resource, SUM(decision = 'allow'), "
-      "SUM(decision = 'deny'), MAX(at) FROM audit_events "
+      "SELECT principal_id, principal_name, action, resource, "
+      "SUM(CASE WHEN decision = 'allow' THEN count ELSE 0 END), "
+      "SUM(CASE WHEN decision = 'deny' THEN count ELSE 0 END), MAX(at) FROM audit_events "
       "WHERE principal_id <> '' AND at >= ? AND at < ? "
       "GROUP BY principal_id, action, resource ORDER BY principal_id, action, resource");
   if (!statement) return fail(statement.error());

@@ -1,5 +1,5 @@
-// The audit_events table (migration 3) as calls on a connection the caller
-// holds. Nothing here opens or ends a transaction.
+// The audit_events table (migration 3; `count` since migration 8) as calls
+// on a connection the caller holds. Nothing here opens or ends a transaction.
 //
 // Thread-safety: that of the Connection passed in (one thread at a time).
 #pragma once

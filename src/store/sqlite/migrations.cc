@@ -211,6 +211,13 @@ CREATE TABLE revoked_jwts (
 CREATE INDEX revoked_jwts_by_expiry ON revoked_jwts (expires_at);
 )sql";
 
+// Audit coalescing (audit/buffered_audit_log.h): one row stands for `count`
+// identical calls made within one flush interval, `at` being the first.
+// Rows written before this migration stand for one call each.
+constexpr std::string_view kMigration8 = R"sql(
+ALTER TABLE audit_events ADD COLUMN count INTEGER NOT NULL DEFAULT 1 CHECK (count >= 1);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "users, modules, client credentials, account tokens, tombstones", kMigration1},
     Migration{2, "permission model: applications, steps, permission sets, roles, grants",
@@ -220,6 +227,7 @@ constexpr std::array kMigrations = {
     Migration{5, "JWT signing keys, login sessions", kMigration5},
     Migration{6, "per-key limit overrides", kMigration6},
     Migration{7, "OAuth: revoked JWTs by jti", kMigration7},
+    Migration{8, "audit: coalesced rows carry a count of calls", kMigration8},
 };
 
 constexpr std::string_view kCreateMigrationsTable =

@@ -1,5 +1,5 @@
 // SqliteAuditStore: AuditStore (see audit_store.h) on the shared SQLite
-// Database: one table, audit_events (migration 3), indexed by time and by
+// Database: one table, audit_events (migration 3, 8), indexed by time and by
 // principal + time. A batch is one write job, so one transaction.
 #pragma once
 

@@ -19,6 +19,7 @@ AuditEvent sample() {
   e.client_ip = "10.0.0.1";
   e.user_agent = "agent, \"quoted\"\nnext";
   e.integration = "=HYPERLINK(\"x\")";
+  e.count = 3;
   return e;
 }
 
@@ -40,16 +41,17 @@ TEST(AuditFormat, CsvNeutralisesFormulas) {
   EXPECT_EQ(csv_field("-2,3"), "\"'-2,3\"");
 }
 
-// Test that a CSV row has the header's columns, in order, ending in CRLF.
+// Test that a CSV row has the header's columns, in order (count last, so
+// that readers of the older columns by position still work), ending in CRLF.
 TEST(AuditFormat, CsvRow) {
   const std::string row = event_to_csv(sample());
   EXPECT_EQ(row,
             "7,2026-11-18T11:06:40.123Z,usr_1,risk-sync,client cli_1,account.token.issue,"
             "user/usr_1,deny,invalid_client,10.0.0.1,\"agent, \"\"quoted\"\"\nnext\","
-            "\"'=HYPERLINK(\"\"x\"\")\"\r\n");
+            "\"'=HYPERLINK(\"\"x\"\")\",3\r\n");
   EXPECT_EQ(csv_header(),
             "id,at,principal_id,principal_name,credential,action,resource,decision,reason,"
-            "client_ip,user_agent,integration\r\n");
+            "client_ip,user_agent,integration,count\r\n");
 }
 
 // Test that a JSON Lines record is one line of the event's JSON object.
@@ -63,6 +65,7 @@ TEST(AuditFormat, JsonLine) {
   EXPECT_EQ(json["decision"], "deny");
   EXPECT_EQ(json["user_agent"], "agent, \"quoted\"\nnext");
   EXPECT_EQ(json["integration"], "=HYPERLINK(\"x\")");
+  EXPECT_EQ(json["count"], 3);
 }
 
 // Test that invalid UTF-8 from a client header does not break the export.

@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <latch>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/fake_clock.h"
@@ -68,6 +71,22 @@ class RecordingAuditStore final : public AuditStore {
   std::vector<std::vector<AuditEvent>> batches() {
     std::lock_guard lock(mu_);
     return batches_;
+  }
+  // Every stored row, in append order.
+  std::vector<AuditEvent> rows() {
+    std::lock_guard lock(mu_);
+    std::vector<AuditEvent> out;
+    for (const auto& batch : batches_) out.insert(out.end(), batch.begin(), batch.end());
+    return out;
+  }
+  // The calls the stored rows stand for: the sum of their counts.
+  std::uint64_t calls() {
+    std::lock_guard lock(mu_);
+    std::uint64_t n = 0;
+    for (const auto& batch : batches_) {
+      for (const auto& e : batch) n += e.count;
+    }
+    return n;
   }
   std::vector<std::string> actions() {
     std::lock_guard lock(mu_);
@@ -136,8 +155,10 @@ TEST(BufferedAuditLog, WritesFullBatchesInTheBackground) {
   testing::FakeClock clock;
   BufferedAuditLog log(store, clock, options(100, 3));
   for (int i = 0; i < 7; ++i) log.record(event(std::to_string(i)));
-  ASSERT_TRUE(store.wait_for_events(6));  // two full batches, flushed by the thread
-  ASSERT_TRUE(log.flush().has_value());   // the remaining one
+  // The third event woke the flusher, which takes at least those three
+  // (and whatever was recorded by then; the rest waits for flush()).
+  ASSERT_TRUE(store.wait_for_events(3));
+  ASSERT_TRUE(log.flush().has_value());
   EXPECT_EQ(store.actions(), (std::vector<std::string>{"0", "1", "2", "3", "4", "5", "6"}));
   for (const auto& batch : store.batches()) EXPECT_LE(batch.size(), 3u);
   EXPECT_GE(log.stats().batches, 3u);
@@ -163,13 +184,14 @@ TEST(BufferedAuditLog, ShutdownFlushesEverything) {
   testing::FakeClock clock;
   {
     BufferedAuditLog log(store, clock, options(100, 50));
-    for (int i = 0; i < 20; ++i) log.record(event("e"));
+    for (int i = 0; i < 20; ++i) log.record(event("e" + std::to_string(i % 4)));
     log.shutdown();
-    EXPECT_EQ(store.count(), 20u);
+    EXPECT_EQ(store.calls(), 20u);
+    EXPECT_EQ(store.count(), 4u);  // e0..e3, five calls each
     log.record(event("late"));
-    EXPECT_EQ(store.count(), 21u);
+    EXPECT_EQ(store.calls(), 21u);
   }
-  EXPECT_EQ(store.count(), 21u);
+  EXPECT_EQ(store.calls(), 21u);
 }
 
 // Test that the destructor flushes too.
@@ -247,6 +269,348 @@ TEST(BufferedAuditLog, RedactsSecretsBeforeStoring) {
       EXPECT_NE(stored.integration.find(secret.substr(secret.size() - 4)), std::string::npos);
     }
   }
+}
+
+// --- coalescing -------------------------------------------------------------
+
+// An event of every field set, at `at`.
+AuditEvent call_at(Instant at) {
+  AuditEvent e;
+  e.at = at;
+  e.principal_id = "usr_svc";
+  e.principal_name = "risk-sync";
+  e.credential = "client cli_svc";
+  e.action = "authorize.create_record";
+  e.resource = "application/app_1";
+  e.decision = AuditDecision::kAllow;
+  e.client_ip = "10.0.0.1";
+  e.user_agent = "risk-sync/2.1";
+  e.integration = "risk-sync";
+  return e;
+}
+
+// Test that identical calls (every field equal but the time) recorded
+// within one flush interval are stored as one row whose count is how many
+// they were and whose time is the first of them.
+TEST(BufferedAuditLog, CoalescesIdenticalCallsIntoOneRow) {
+  RecordingAuditStore store;
+  testing::FakeClock clock;
+  BufferedAuditLog log(store, clock, options(100, 50, std::chrono::seconds(1)));
+  const Instant t = clock.now();
+  for (int i = 0; i < 5; ++i) log.record(call_at(t + std::chrono::milliseconds(100 * i)));
+  ASSERT_TRUE(log.flush().has_value());
+  const auto rows = store.rows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].count, 5u);
+  EXPECT_EQ(rows[0].at, t);
+  EXPECT_EQ(rows[0].action, "authorize.create_record");
+  const AuditLogStats stats = log.stats();
+  EXPECT_EQ(stats.recorded, 5u);
+  EXPECT_EQ(stats.written, 5u);
+  EXPECT_EQ(stats.rows, 1u);
+  EXPECT_EQ(stats.batches, 1u);
+}
+
+// Test that calls differing in any one field are never merged: each
+// variant keeps its own row (and the unchanged call, recorded twice, its
+// own row of count 2).
+TEST(BufferedAuditLog, DoesNotMergeCallsThatDifferInAnyField) {
+  RecordingAuditStore store;
+  testing::FakeClock clock;
+  BufferedAuditLog log(store, clock, options(100, 50));
+  const Instant t = clock.now();
+  const std::vector<void (*)(AuditEvent&)> variants = {
+      [](AuditEvent& e) { e.principal_id = "usr_other"; },
+      [](AuditEvent& e) { e.principal_name = "other-name"; },
+      [](AuditEvent& e) { e.credential = "key ••••a1B9"; },
+      [](AuditEvent& e) { e.action = "authorize.update_record"; },
+      [](AuditEvent& e) { e.resource = "application/app_2"; },
+      [](AuditEvent& e) { e.decision = AuditDecision::kDeny; },
+      [](AuditEvent& e) { e.reason = "module_missing"; },
+      [](AuditEvent& e) { e.client_ip = "10.0.0.2"; },
+      [](AuditEvent& e) { e.user_agent = "risk-sync/2.2"; },
+      [](AuditEvent& e) { e.integration = "warehouse-export"; },
+  };
+  log.record(call_at(t));
+  for (const auto& change : variants) {
+    AuditEvent e = call_at(t);
+    change(e);
+    log.record(std::move(e));
+  }
+  log.record(call_at(t));
+  ASSERT_TRUE(log.flush().has_value());
+  const auto rows = store.rows();
+  ASSERT_EQ(rows.size(), variants.size() + 1);
+  EXPECT_EQ(rows[0].count, 2u);
+  EXPECT_EQ(rows[0].principal_id, "usr_svc");
+  for (std::size_t i = 1; i < rows.size(); ++i) EXPECT_EQ(rows[i].count, 1u) << i;
+}
+
+// Test that a row covers less than one flush interval: a repeat that would
+// stretch it to a whole interval or more starts a new row.
+TEST(BufferedAuditLog, CoalescesOnlyWithinOneFlushInterval) {
+  RecordingAuditStore store;
+  testing::FakeClock clock;
+  BufferedAuditLog log(store, clock, options(100, 50, std::chrono::seconds(1)));
+  const Instant t = clock.now();
+  log.record(call_at(t));
+  log.record(call_at(t + std::chrono::milliseconds(999)));   // same row
+  log.record(call_at(t + std::chrono::milliseconds(1000)));  // a new one
+  log.record(call_at(t + std::chrono::milliseconds(1500)));  // merged into the new one
+  ASSERT_TRUE(log.flush().has_value());
+  const auto rows = store.rows();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].at, t);
+  EXPECT_EQ(rows[0].count, 2u);
+  EXPECT_EQ(rows[1].at, t + std::chrono::milliseconds(1000));
+  EXPECT_EQ(rows[1].count, 2u);
+}
+
+// Test that rows already stored are not added to: a repeat after a flush
+// is a new row.
+TEST(BufferedAuditLog, AFlushEndsTheRowsItStores) {
+  RecordingAuditStore store;
+  testing::FakeClock clock;
+  BufferedAuditLog log(store, clock, options(100, 50));
+  log.record(call_at(clock.now()));
+  ASSERT_TRUE(log.flush().has_value());
+  log.record(call_at(clock.now()));
+  log.record(call_at(clock.now()));
+  ASSERT_TRUE(log.flush().has_value());
+  const auto rows = store.rows();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].count, 1u);
+  EXPECT_EQ(rows[1].count, 2u);
+}
+
+// Test that a secret in a header is redacted in a coalesced row too, and
+// that calls differing only in the secret are not merged into one row
+// claiming to be the same call.
+TEST(BufferedAuditLog, RedactsCoalescedRows) {
+  RecordingAuditStore store;
+  testing::FakeClock clock;
+  BufferedAuditLog log(store, clock, options(100, 50));
+  const std::string secret =
+      std::string("lk_") + "sec_0123456789abcdefghijABCDEFGHIJ0123456789abcdefg";
+  AuditEvent e = call_at(clock.now());
+  e.user_agent = "bot " + secret;
+  log.record(e);
+  log.record(e);
+  ASSERT_TRUE(log.flush().has_value());
+  const auto rows = store.rows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].count, 2u);
+  EXPECT_EQ(rows[0].user_agent.find(secret), std::string::npos) << rows[0].user_agent;
+}
+
+// --- backpressure with coalescing --------------------------------------------
+
+// Test that capacity bounds rows, not calls: when the buffer is full a call
+// needing a new row is dropped and counted, while a repeat of a waiting row
+// is merged into it and never dropped.
+TEST(BufferedAuditLog, RepeatsOfAWaitingRowAreNotDropped) {
+  RecordingAuditStore store;
+  testing::FakeClock clock;
+  BufferedAuditLog log(store, clock, options(2, 50));
+  AuditEvent a = call_at(clock.now());
+  AuditEvent b = a;
+  b.action = "b";
+  AuditEvent c = a;
+  c.action = "c";
+  log.record(a);
+  log.record(b);  // the buffer is full now: two rows
+  log.record(c);  // dropped
+  log.record(a);  // merged
+  log.record(a);  // merged
+  EXPECT_EQ(log.stats().dropped, 1u);
+  EXPECT_EQ(log.stats().recorded, 4u);
+  ASSERT_TRUE(log.flush().has_value());
+  const auto rows = store.rows();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].count, 3u);
+  EXPECT_EQ(rows[1].action, "b");
+  EXPECT_EQ(log.stats().written, 4u);
+}
+
+// Test that record_durably() stores each event as a row of its own at
+// once: never merged with an identical one, never held back or dropped by
+// a full buffer.
+TEST(BufferedAuditLog, RecordDurablyIsNeitherCoalescedNorDropped) {
+  RecordingAuditStore store;
+  testing::FakeClock clock;
+  BufferedAuditLog log(store, clock, options(1, 50));
+  log.record(call_at(clock.now()));
+  log.record(event("dropped"));  // the buffer is full
+  ASSERT_TRUE(log.record_durably(event("admin.change")).has_value());
+  ASSERT_TRUE(log.record_durably(event("admin.change")).has_value());
+  EXPECT_EQ(store.actions(), (std::vector<std::string>{"admin.change", "admin.change"}));
+  EXPECT_EQ(log.stats().dropped, 1u);
+  EXPECT_EQ(log.stats().recorded, 3u);
+}
+
+// --- shards -------------------------------------------------------------------
+
+// Test that N threads x M identical calls, several flush intervals' worth,
+// come out as exactly one row per interval (coalesced in each thread's shard
+// as they are recorded, then across shards when flush() takes them) whose
+// counts add up to N x M, and that flush() on another thread stores what
+// every thread recorded before it.
+TEST(BufferedAuditLog, ThreadsOnShardsCoalesceIdenticalCalls) {
+  RecordingAuditStore store;
+  testing::FakeClock clock;
+  BufferedAuditLogOptions o = options(10'000, 1'000, std::chrono::seconds(1));
+  o.shards = 4;
+  BufferedAuditLog log(store, clock, o);
+  ASSERT_EQ(log.shard_count(), 4u);
+  constexpr int kThreads = 8;
+  constexpr int kPerWindow = 250;
+  constexpr int kWindows = 3;
+  const Instant t = clock.now();
+  std::vector<std::thread> threads;
+  for (int n = 0; n < kThreads; ++n) {
+    threads.emplace_back([&] {
+      for (int w = 0; w < kWindows; ++w) {
+        for (int m = 0; m < kPerWindow; ++m) log.record(call_at(t + std::chrono::seconds(w)));
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  ASSERT_TRUE(log.flush().has_value());
+  const auto rows = store.rows();
+  ASSERT_EQ(rows.size(), static_cast<std::size_t>(kWindows));
+  for (int w = 0; w < kWindows; ++w) {
+    EXPECT_EQ(rows[w].at, t + std::chrono::seconds(w));
+    EXPECT_EQ(rows[w].count, static_cast<std::uint64_t>(kThreads * kPerWindow)) << w;
+  }
+  EXPECT_EQ(store.calls(), static_cast<std::uint64_t>(kThreads * kPerWindow * kWindows));
+  EXPECT_EQ(log.stats().recorded, store.calls());
+  EXPECT_EQ(log.stats().written, store.calls());
+  EXPECT_EQ(log.stats().rows, rows.size());
+}
+
+// Test that the threads' rows, taken from several shards by one flush,
+// are stored in time order, and that distinct calls of different threads
+// are not merged.
+TEST(BufferedAuditLog, AFlushStoresTheShardsRowsInTimeOrder) {
+  RecordingAuditStore store;
+  testing::FakeClock clock;
+  BufferedAuditLogOptions o = options(10'000, 1'000);
+  o.shards = 8;
+  BufferedAuditLog log(store, clock, o);
+  const Instant t = clock.now();
+  constexpr int kThreads = 4;
+  std::vector<std::thread> threads;
+  for (int n = 0; n < kThreads; ++n) {
+    threads.emplace_back([&, n] {
+      for (int i = 0; i < 10; ++i) {
+        AuditEvent e = call_at(t + std::chrono::milliseconds(i * kThreads + n));
+        e.action = "call" + std::to_string(i * kThreads + n);
+        log.record(std::move(e));
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  ASSERT_TRUE(log.flush().has_value());
+  const auto rows = store.rows();
+  ASSERT_EQ(rows.size(), 40u);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].at, t + std::chrono::milliseconds(i)) << i;
+    EXPECT_EQ(rows[i].count, 1u);
+  }
+}
+
+// Test audit completeness under load: N threads recording concurrently
+// (identical and distinct calls, while the flusher writes small batches),
+// then shutdown(): the stored counts add up to exactly what was recorded.
+TEST(BufferedAuditLog, NothingIsLostAtShutdownUnderLoad) {
+  RecordingAuditStore store;
+  testing::FakeClock clock;
+  BufferedAuditLogOptions o = options(1'000'000, 16);
+  o.shards = 4;
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 2'000;
+  {
+    BufferedAuditLog log(store, clock, o);
+    std::vector<std::thread> threads;
+    for (int n = 0; n < kThreads; ++n) {
+      threads.emplace_back([&, n] {
+        for (int i = 0; i < kPerThread; ++i) {
+          AuditEvent e = call_at(clock.now());
+          e.principal_id = "usr_" + std::to_string(n % 3);
+          e.action = "a" + std::to_string(i % 7);
+          if (i % 5 == 0) e.resource = "r" + std::to_string(i);  // distinct
+          log.record(std::move(e));
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    log.shutdown();
+    const AuditLogStats stats = log.stats();
+    EXPECT_EQ(stats.recorded, static_cast<std::uint64_t>(kThreads * kPerThread));
+    EXPECT_EQ(stats.written, stats.recorded);
+    EXPECT_EQ(stats.dropped, 0u);
+    EXPECT_EQ(stats.failed, 0u);
+    EXPECT_LT(stats.rows, stats.written);  // some were coalesced
+  }
+  EXPECT_EQ(store.calls(), static_cast<std::uint64_t>(kThreads * kPerThread));
+}
+
+// Test that shutdown() racing with record() on other threads loses nothing:
+// what was buffered before the shards closed is written by shutdown(), what
+// came after is written through.
+TEST(BufferedAuditLog, NothingIsLostWhenShutdownRacesWithRecord) {
+  RecordingAuditStore store;
+  testing::FakeClock clock;
+  BufferedAuditLogOptions o = options(1'000'000, 64);
+  o.shards = 4;
+  constexpr int kThreads = 6;
+  constexpr int kPerThread = 3'000;
+  BufferedAuditLog log(store, clock, o);
+  std::latch started(kThreads);
+  std::vector<std::thread> threads;
+  for (int n = 0; n < kThreads; ++n) {
+    threads.emplace_back([&, n] {
+      for (int i = 0; i < kPerThread; ++i) {
+        if (i == 100) started.count_down();
+        AuditEvent e = call_at(clock.now());
+        e.principal_id = "usr_" + std::to_string(n);
+        e.action = "a" + std::to_string(i % 3);
+        log.record(std::move(e));
+      }
+    });
+  }
+  started.wait();  // every thread is recording
+  log.shutdown();
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(store.calls(), static_cast<std::uint64_t>(kThreads * kPerThread));
+  EXPECT_EQ(log.stats().recorded, store.calls());
+  EXPECT_EQ(log.stats().written, store.calls());
+  EXPECT_EQ(log.stats().dropped, 0u);
+}
+
+// Test that drops are counted per call and summed over every shard when
+// several threads fill the buffer while the store is held.
+TEST(BufferedAuditLog, DropsAreCountedAcrossShards) {
+  RecordingAuditStore store;
+  testing::FakeClock clock;
+  BufferedAuditLogOptions o = options(10, 1'000);
+  o.shards = 4;
+  BufferedAuditLog log(store, clock, o);
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 50;
+  std::vector<std::thread> threads;
+  for (int n = 0; n < kThreads; ++n) {
+    threads.emplace_back([&, n] {
+      for (int i = 0; i < kPerThread; ++i)
+        log.record(event(std::to_string(n) + "." + std::to_string(i)));
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const AuditLogStats stats = log.stats();
+  EXPECT_EQ(stats.recorded, 10u);
+  EXPECT_EQ(stats.dropped, static_cast<std::uint64_t>(kThreads * kPerThread - 10));
+  ASSERT_TRUE(log.flush().has_value());
+  EXPECT_EQ(store.calls(), 10u);
 }
 
 }  // namespace

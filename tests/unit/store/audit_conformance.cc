@@ -40,6 +40,7 @@ std::vector<std::string> actions_of(const AuditPage& page) {
 TEST_P(StoreConformanceTest, AuditAppendRoundTripsAndIsDurable) {
   AuditEvent e = audit_at(clock_.now(), "usr_a", "account.token.issue", AuditDecision::kDeny);
   e.user_agent = "ua, with \"quotes\"";
+  e.count = 3;
   ASSERT_TRUE(store_->audit().append(std::vector<AuditEvent>{e}).has_value());
   reopen();
   auto page = store_->audit().query({});
@@ -58,7 +59,27 @@ TEST_P(StoreConformanceTest, AuditAppendRoundTripsAndIsDurable) {
   EXPECT_EQ(got.client_ip, "192.0.2.1");
   EXPECT_EQ(got.user_agent, "ua, with \"quotes\"");
   EXPECT_EQ(got.integration, "risk-sync");
+  EXPECT_EQ(got.count, 3u);
   EXPECT_FALSE(page->next.has_value());
+}
+
+// Test that the count of a coalesced row round-trips, large ones included,
+// and that an event appended without one stands for one call.
+TEST_P(StoreConformanceTest, AuditCountRoundTrips) {
+  const Instant t = clock_.now();
+  AuditEvent one = audit_at(t, "usr_a", "one");
+  AuditEvent many = audit_at(t + milliseconds(1), "usr_a", "many");
+  many.count = 7;
+  AuditEvent huge = audit_at(t + milliseconds(2), "usr_a", "huge");
+  huge.count = std::uint64_t{1} << 40;
+  ASSERT_TRUE(store_->audit().append(std::vector<AuditEvent>{one, many, huge}).has_value());
+  reopen();
+  auto page = store_->audit().query({});
+  ASSERT_TRUE(page.has_value()) << page.error().description;
+  ASSERT_EQ(actions_of(*page), (std::vector<std::string>{"huge", "many", "one"}));
+  EXPECT_EQ(page->events[0].count, std::uint64_t{1} << 40);
+  EXPECT_EQ(page->events[1].count, 7u);
+  EXPECT_EQ(page->events[2].count, 1u);
 }
 
 // Test that events come newest first, ties in time broken by append order
@@ -208,6 +229,36 @@ TEST_P(StoreConformanceTest, AuditActionUsage) {
   EXPECT_EQ((*uses)[0].denied, 1);
   EXPECT_EQ((*uses)[0].last_seen, t + milliseconds(2));
   EXPECT_EQ((*uses)[1].principal_id, "usr_b");
+}
+
+// Test that the summaries add the rows' counts rather than count rows: a
+// row of count n is n calls in clients_of (calls, denied) and action_usage
+// (allowed, denied).
+TEST_P(StoreConformanceTest, AuditSummariesAddCounts) {
+  const Instant t = clock_.now();
+  auto row = [&](int ms, AuditDecision d, std::uint64_t count) {
+    AuditEvent e = audit_at(t + milliseconds(ms), "usr_svc", "authorize.create_record", d);
+    e.count = count;
+    return e;
+  };
+  ASSERT_TRUE(store_->audit()
+                  .append(std::vector<AuditEvent>{
+                      row(0, AuditDecision::kAllow, 40), row(1, AuditDecision::kAllow, 2),
+                      row(2, AuditDecision::kDeny, 5), row(3, AuditDecision::kAllow, 1)})
+                  .has_value());
+  auto clients = store_->audit().clients_of("usr_svc", t, t + milliseconds(100));
+  ASSERT_TRUE(clients.has_value()) << clients.error().description;
+  ASSERT_EQ(clients->size(), 1u);
+  EXPECT_EQ((*clients)[0].calls, 48);
+  EXPECT_EQ((*clients)[0].denied, 5);
+  EXPECT_EQ((*clients)[0].first_seen, t);
+  EXPECT_EQ((*clients)[0].last_seen, t + milliseconds(3));
+
+  auto uses = store_->audit().action_usage(t, t + milliseconds(100));
+  ASSERT_TRUE(uses.has_value()) << uses.error().description;
+  ASSERT_EQ(uses->size(), 1u);
+  EXPECT_EQ((*uses)[0].allowed, 43);
+  EXPECT_EQ((*uses)[0].denied, 5);
 }
 
 // Test that prune forgets exactly the events older than the cut-off.

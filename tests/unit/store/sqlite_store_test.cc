@@ -161,6 +161,34 @@ TEST(Migrations, AppliesOnlyMissingOnes) {
   EXPECT_EQ(raw.rows("SELECT x FROM b"), std::vector<std::string>({"2"}));
 }
 
+// Test that migration 8 gives the audit rows written before it a count of
+// one call each, and that the store reads them so.
+TEST(Migrations, AuditRowsFromBeforeCountsCountOneCall) {
+  TempDir tmp;
+  {
+    auto connection = Connection::open(db_path(tmp.path()), Connection::Access::kReadWrite, 5000);
+    ASSERT_TRUE(connection);
+    auto applied = migrate(**connection, all_migrations().first(7));
+    ASSERT_TRUE(applied) << applied.error().description;
+    ASSERT_TRUE((*connection)
+                    ->execute("INSERT INTO audit_events (at, principal_id, action, decision) "
+                              "VALUES (1795000000000, 'usr_old', 'account.me', 'allow')")
+                    .has_value());
+  }
+  auto store = open_store(tmp.path());
+  ASSERT_NE(store, nullptr);
+  auto page = store->audit().query({});
+  ASSERT_TRUE(page.has_value()) << page.error().description;
+  ASSERT_EQ(page->events.size(), 1u);
+  EXPECT_EQ(page->events[0].principal_id, "usr_old");
+  EXPECT_EQ(page->events[0].count, 1u);
+  auto clients =
+      store->audit().clients_of("usr_old", from_unix_millis(0), from_unix_millis(1795000000001));
+  ASSERT_TRUE(clients.has_value());
+  ASSERT_EQ(clients->size(), 1u);
+  EXPECT_EQ((*clients)[0].calls, 1);
+}
+
 // Test that a failing migration is rolled back whole and not recorded.
 TEST(Migrations, FailingMigrationLeavesNoTrace) {
   TempDir tmp;
