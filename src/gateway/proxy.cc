@@ -189,12 +189,15 @@ class ConnectionPool : public asio::execution_context::service {
 // Handlers of operations that were in flight when the socket closed carry
 // an older op_generation_ and are ignored.
 //
-// Deadlines: one timer, re-armed lazily. arm() only moves deadline_; the
+// Deadlines: one timer, waiting from the first arm() of an exchange to its
+// end (never while the connection is idle: an idle connection has no
+// operation in flight, so that the io_context can run out of work when
+// the server stops). Within an exchange, arm() only moves deadline_: the
 // timer wakes up at its expiry and either waits on (the deadline moved
 // later), does nothing (disarmed) or closes the socket (the deadline
-// passed: the operation in flight fails and timed_out_ says why). So a
-// request costs no timer operation unless its deadline is earlier than the
-// one the timer already waits for.
+// passed: the operation in flight fails and timed_out_ says why). So an
+// exchange costs one timer wait and one cancel, however many pieces its
+// body has.
 class UpstreamConnection final : public http::BodySource,
                                  public std::enable_shared_from_this<UpstreamConnection> {
  public:
@@ -241,7 +244,7 @@ class UpstreamConnection final : public http::BodySource,
   // For good (the pool dropped it).
   void close() {
     close_socket();
-    timer_.cancel();
+    stop_timer();
   }
 
   // BodySource::read: the next piece of the response body.
@@ -653,6 +656,7 @@ class UpstreamConnection final : public http::BodySource,
     streaming_ = false;
     carry_ = {};
     disarm();
+    stop_timer();
     if (auto on_end = std::move(job_.on_end)) {
       job_.on_end = nullptr;
       on_end(outcome);
@@ -678,6 +682,15 @@ class UpstreamConnection final : public http::BodySource,
   }
 
   void disarm() { deadline_ = kNever; }
+
+  // No wait in flight any more (its handler, run with operation_aborted, is
+  // ignored as superseded).
+  void stop_timer() {
+    if (!timer_waiting_) return;
+    timer_waiting_ = false;
+    ++timer_generation_;
+    timer_.cancel();
+  }
 
   void wait_for_deadline() {
     timer_waiting_ = true;
