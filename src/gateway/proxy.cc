@@ -147,6 +147,90 @@ std::shared_ptr<http::BodySource> no_body() {
   return source;
 }
 
+// Memory for the pending operations of one connection. Asio allocates each
+// operation (with its handler) through the handler's associated allocator
+// and frees it before the handler runs. A connection has at most one
+// socket operation and one or two timer waits (a cancelled one not yet
+// completed) in flight, so three slots serve it, and Asio's per-thread
+// cache (a single block) is left to the rest of the thread. Larger or
+// further operations (the resolver's) fall back to the heap.
+class OperationMemory {
+ public:
+  void* allocate(std::size_t size) {
+    if (size <= kSlotBytes) {
+      for (Slot& slot : slots_) {
+        if (!slot.in_use) {
+          slot.in_use = true;
+          return slot.bytes;
+        }
+      }
+    }
+    return ::operator new(size);
+  }
+
+  void deallocate(void* pointer) {
+    for (Slot& slot : slots_) {
+      if (pointer == slot.bytes) {
+        slot.in_use = false;
+        return;
+      }
+    }
+    ::operator delete(pointer);
+  }
+
+ private:
+  static constexpr std::size_t kSlotBytes = 512;
+  struct Slot {
+    alignas(std::max_align_t) unsigned char bytes[kSlotBytes];
+    bool in_use = false;
+  };
+  std::array<Slot, 3> slots_;
+};
+
+template <class T>
+class OperationAllocator {
+ public:
+  using value_type = T;
+
+  explicit OperationAllocator(OperationMemory& memory) noexcept : memory_(&memory) {}
+  template <class U>
+  OperationAllocator(const OperationAllocator<U>& other) noexcept : memory_(other.memory_) {}
+
+  T* allocate(std::size_t n) { return static_cast<T*>(memory_->allocate(sizeof(T) * n)); }
+  void deallocate(T* pointer, std::size_t) noexcept { memory_->deallocate(pointer); }
+
+  template <class U>
+  bool operator==(const OperationAllocator<U>& other) const noexcept {
+    return memory_ == other.memory_;
+  }
+
+ private:
+  template <class>
+  friend class OperationAllocator;
+  OperationMemory* memory_;
+};
+
+// A completion handler whose operation is allocated in `memory`.
+template <class Handler>
+class WithMemory {
+ public:
+  using allocator_type = OperationAllocator<Handler>;
+
+  WithMemory(OperationMemory& memory, Handler handler)
+      : memory_(&memory), handler_(std::move(handler)) {}
+
+  allocator_type get_allocator() const noexcept { return allocator_type(*memory_); }
+
+  template <class... Args>
+  void operator()(Args&&... args) {
+    handler_(std::forward<Args>(args)...);
+  }
+
+ private:
+  OperationMemory* memory_;
+  Handler handler_;
+};
+
 class UpstreamConnection;
 
 // Idle keep-alive connections of one io_context (one I/O thread), per
@@ -296,32 +380,34 @@ class UpstreamConnection final : public http::BodySource,
     const auto address = asio::ip::make_address(upstream.host, ec);
     if (!ec) {
       arm(job_.route->connect_timeout);
-      socket_.async_connect(tcp::endpoint(address, upstream.port),
-                            [self = shared_from_this(), generation = op_generation_](error_code e) {
-                              if (generation == self->op_generation_) self->on_connect(e);
-                            });
+      socket_.async_connect(
+          tcp::endpoint(address, upstream.port),
+          with_memory([self = shared_from_this(), generation = op_generation_](error_code e) {
+            if (generation == self->op_generation_) self->on_connect(e);
+          }));
       return;
     }
     // Host names: resolved for each new connection, with no timeout of their
     // own (docs/gateway.md); connect_timeout starts once they are.
     disarm();
     if (!resolver_) resolver_.emplace(socket_.get_executor());
-    resolver_->async_resolve(upstream.host, std::to_string(upstream.port),
-                             [self = shared_from_this(), generation = op_generation_](
-                                 error_code e, const tcp::resolver::results_type& results) {
-                               if (generation != self->op_generation_) return;
-                               if (e) {
-                                 self->fail(UpstreamOutcome::kUnreachable, "upstream_unreachable",
-                                            "cannot resolve the upstream host");
-                                 return;
-                               }
-                               self->arm(self->job_.route->connect_timeout);
-                               asio::async_connect(
-                                   self->socket_, results,
-                                   [self, generation](error_code c, const tcp::endpoint&) {
-                                     if (generation == self->op_generation_) self->on_connect(c);
-                                   });
-                             });
+    resolver_->async_resolve(
+        upstream.host, std::to_string(upstream.port),
+        [self = shared_from_this(), generation = op_generation_](
+            error_code e, const tcp::resolver::results_type& results) {
+          if (generation != self->op_generation_) return;
+          if (e) {
+            self->fail(UpstreamOutcome::kUnreachable, "upstream_unreachable",
+                       "cannot resolve the upstream host");
+            return;
+          }
+          self->arm(self->job_.route->connect_timeout);
+          asio::async_connect(
+              self->socket_, results,
+              self->with_memory([self, generation](error_code c, const tcp::endpoint&) {
+                if (generation == self->op_generation_) self->on_connect(c);
+              }));
+        });
   }
 
   void on_connect(error_code ec) {
@@ -345,16 +431,16 @@ class UpstreamConnection final : public http::BodySource,
   void send() {
     arm(job_.route->timeout);
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(job_.body)};
-    asio::async_write(
-        socket_, buffers,
-        [self = shared_from_this(), generation = op_generation_](error_code ec, std::size_t) {
-          if (generation != self->op_generation_) return;
-          if (ec || self->timed_out_) {
-            self->on_upstream_error(ec);
-            return;
-          }
-          self->read_head();
-        });
+    asio::async_write(socket_, buffers,
+                      with_memory([self = shared_from_this(), generation = op_generation_](
+                                      error_code ec, std::size_t) {
+                        if (generation != self->op_generation_) return;
+                        if (ec || self->timed_out_) {
+                          self->on_upstream_error(ec);
+                          return;
+                        }
+                        self->read_head();
+                      }));
   }
 
   // The next response head, with a fresh parser (bytes already read stay in
@@ -386,21 +472,21 @@ class UpstreamConnection final : public http::BodySource,
       on_upstream_error(bhttp::error::header_limit);
       return;
     }
-    socket_.async_read_some(
-        in_.prepare(room),
-        [self = shared_from_this(), generation = op_generation_](error_code ec, std::size_t n) {
-          if (generation != self->op_generation_) return;
-          self->in_.commit(n);
-          if (ec == asio::error::eof) {
-            ec = self->parser_->got_some() ? bhttp::error::partial_message
-                                           : bhttp::error::end_of_stream;
-          }
-          if (ec || self->timed_out_) {
-            self->on_upstream_error(ec);
-            return;
-          }
-          self->parse_head();
-        });
+    socket_.async_read_some(in_.prepare(room),
+                            with_memory([self = shared_from_this(), generation = op_generation_](
+                                            error_code ec, std::size_t n) {
+                              if (generation != self->op_generation_) return;
+                              self->in_.commit(n);
+                              if (ec == asio::error::eof) {
+                                ec = self->parser_->got_some() ? bhttp::error::partial_message
+                                                               : bhttp::error::end_of_stream;
+                              }
+                              if (ec || self->timed_out_) {
+                                self->on_upstream_error(ec);
+                                return;
+                              }
+                              self->parse_head();
+                            }));
   }
 
   // How much the next read may take: the free part of the buffer (kept at
@@ -565,23 +651,23 @@ class UpstreamConnection final : public http::BodySource,
       return;
     }
     arm(job_.route->timeout);  // each further piece has timeout_ms to come
-    socket_.async_read_some(
-        in_.prepare(room),
-        [self = shared_from_this(), generation = op_generation_](error_code ec, std::size_t n) {
-          if (generation != self->op_generation_) return;
-          self->disarm();  // while the server sends, the pace is the caller's
-          self->in_.commit(n);
-          if (ec == asio::error::eof) {
-            // The end of a body delimited by the connection's end, or a
-            // truncated one.
-            self->parser_->put_eof(ec);
-          }
-          if (ec || self->timed_out_) {
-            self->body_failed();
-            return;
-          }
-          self->pump();
-        });
+    socket_.async_read_some(in_.prepare(room),
+                            with_memory([self = shared_from_this(), generation = op_generation_](
+                                            error_code ec, std::size_t n) {
+                              if (generation != self->op_generation_) return;
+                              self->disarm();  // while the server sends, the pace is the caller's
+                              self->in_.commit(n);
+                              if (ec == asio::error::eof) {
+                                // The end of a body delimited by the connection's end, or a
+                                // truncated one.
+                                self->parser_->put_eof(ec);
+                              }
+                              if (ec || self->timed_out_) {
+                                self->body_failed();
+                                return;
+                              }
+                              self->pump();
+                            }));
   }
 
   // Hands `chunk` to the server's pending read().
@@ -695,9 +781,8 @@ class UpstreamConnection final : public http::BodySource,
   void wait_for_deadline() {
     timer_waiting_ = true;
     timer_.expires_at(deadline_);  // a wait in progress ends with operation_aborted
-    timer_.async_wait([self = shared_from_this(), generation = ++timer_generation_](error_code ec) {
-      self->on_timer(ec, generation);
-    });
+    timer_.async_wait(with_memory([self = shared_from_this(), generation = ++timer_generation_](
+                                      error_code ec) { self->on_timer(ec, generation); }));
   }
 
   void on_timer(error_code ec, std::uint64_t generation) {
@@ -717,6 +802,12 @@ class UpstreamConnection final : public http::BodySource,
     socket_.close(ignored);
   }
 
+  template <class Handler>
+  WithMemory<Handler> with_memory(Handler handler) {
+    return WithMemory<Handler>(memory_, std::move(handler));
+  }
+
+  OperationMemory memory_;  // first: outlives the socket and the timer
   ConnectionPool& pool_;
   tcp::socket socket_;
   asio::steady_timer timer_;
