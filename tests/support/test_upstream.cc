@@ -274,6 +274,20 @@ void TestUpstream::serve(int fd) {
       if (request.method != "HEAD") head += "5\r\nhello\r\n0\r\n\r\n";
       if (!send_all(fd, head)) break;
       continue;
+    } else if (target.starts_with("/split/")) {
+      // Half a chunked body with the head; the rest once released.
+      if (!send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n" + common_headers() +
+                            "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")) {
+        break;
+      }
+      if (!hold(fd) || !send_all(fd, "6\r\n world\r\n0\r\n\r\n")) break;
+      continue;
+    } else if (target.starts_with("/badchunk/")) {
+      if (!send_all(fd, "HTTP/1.1 200 OK\r\n" + common_headers() +
+                            "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")) {
+        break;
+      }
+      continue;
     } else if (target.starts_with("/status/")) {
       response = fixed_response(std::stoi(target.substr(8, 3)), "status body\n");
     } else {

@@ -10,6 +10,9 @@
 //                  written piece by piece (any size; it waits for a slow reader).
 //   /sized/N       200 with a Content-Length body of N bytes (body_pattern(N)),
 //                  head and body in one write.
+//   /split/...     200 chunked "hello world": the head and "hello" in one
+//                  write, then, once released like /hold/, " world" and the end.
+//   /badchunk/...  200 chunked, head and a malformed chunk in one write.
 //   /status/NNN    status NNN with a short body.
 //   /close/...     echo with "Connection: close", then closes the connection.
 //   /drop/...      echo as if keeping the connection alive, then closes it.

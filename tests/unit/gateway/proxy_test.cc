@@ -195,6 +195,45 @@ TEST_F(ProxyTest, CompleteChunkedAnswerIsPlain) {
   EXPECT_EQ(upstream_.connections(), 1);
 }
 
+// Test that a chunked body of which only a part came with the head is
+// streamed: first the part already read, then the rest as it comes; the
+// connection then serves again.
+TEST_F(ProxyTest, PartlyBufferedChunkedBodyStreams) {
+  auto c = call("GET", "/split/x");
+  ASSERT_TRUE(c->responder->response);
+  http::Response& r = *c->responder->response;
+  ASSERT_NE(r.body_source, nullptr);
+  EXPECT_FALSE(r.content_length);
+  std::string first;
+  std::optional<http::BodySource::Chunk> got;
+  r.body_source->read([&](http::BodySource::Chunk chunk) {
+    first.assign(chunk.data);
+    got = chunk;
+  });
+  ASSERT_TRUE(run_until([&] { return got.has_value(); }));
+  EXPECT_EQ(first, "hello");  // what came with the head, before the upstream goes on
+  ASSERT_TRUE(upstream_.wait_held(1));
+  upstream_.release(1);
+  std::string rest;
+  ASSERT_TRUE(drain(*r.body_source, rest));
+  EXPECT_EQ(rest, " world");
+  EXPECT_EQ(c->ended, std::vector<UpstreamOutcome>{UpstreamOutcome::kOk});
+  EXPECT_EQ(call("GET", "/echo/after")->responder->response->status, 200);
+  EXPECT_EQ(upstream_.connections(), 1);
+}
+
+// Test that a malformed chunked body that came with the head is a 502
+// (nothing has been sent to the caller yet) and its connection is closed.
+TEST_F(ProxyTest, MalformedBufferedBodyIs502) {
+  auto c = call("GET", "/badchunk/x");
+  ASSERT_TRUE(c->responder->response);
+  EXPECT_EQ(c->responder->response->status, 502);
+  EXPECT_NE(c->responder->response->body.find("upstream_error"), std::string::npos);
+  EXPECT_EQ(header(*c->responder->response, "RateLimit-Limit"), "60");
+  EXPECT_EQ(c->ended, std::vector<UpstreamOutcome>{UpstreamOutcome::kError});
+  EXPECT_TRUE(upstream_.wait_closed(1));
+}
+
 // Test that bodies larger than the read buffer are streamed, with the
 // upstream's length when it sent one, in pieces no larger than the buffer,
 // and arrive whole; the connection then serves the next request.
