@@ -301,6 +301,7 @@ class UpstreamConnection final : public http::BodySource,
     timed_out_ = false;
     interim_responses_ = 0;
     carry_ = {};
+    parser_.reset();  // nothing of this exchange's answer has been received yet
     // Called only before respond(); until then an operation in flight holds
     // this connection. A plain pointer keeps the std::function free of
     // allocation (a weak_ptr capture would need one).

@@ -208,7 +208,9 @@ bool TestUpstream::hold(int fd) {
 void TestUpstream::serve(int fd) {
   std::string buffer;
   UpstreamRequest request;
+  int served = 0;  // requests read on this connection
   while (read_request(fd, buffer, request)) {
+    ++served;
     {
       std::lock_guard lock(mu_);
       requests_.push_back(request);
@@ -274,6 +276,8 @@ void TestUpstream::serve(int fd) {
       if (request.method != "HEAD") head += "5\r\nhello\r\n0\r\n\r\n";
       if (!send_all(fd, head)) break;
       continue;
+    } else if (target.starts_with("/vanish/") && served > 1) {
+      break;  // a kept-alive connection closed under the request: no answer
     } else if (target.starts_with("/split/")) {
       // Half a chunked body with the head; the rest once released.
       if (!send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n" + common_headers() +

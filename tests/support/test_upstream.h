@@ -13,6 +13,8 @@
 //   /split/...     200 chunked "hello world": the head and "hello" in one
 //                  write, then, once released like /hold/, " world" and the end.
 //   /badchunk/...  200 chunked, head and a malformed chunk in one write.
+//   /vanish/...    on a connection that served before: closes it without an
+//                  answer; as the first request of a connection: the echo.
 //   /status/NNN    status NNN with a short body.
 //   /close/...     echo with "Connection: close", then closes the connection.
 //   /drop/...      echo as if keeping the connection alive, then closes it.

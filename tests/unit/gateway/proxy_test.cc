@@ -282,6 +282,26 @@ TEST_F(ProxyTest, OneConnectionServesManyRequests) {
   EXPECT_EQ(upstream_.connections(), 1);
 }
 
+// Test that a pooled connection the upstream closes before any byte of the
+// answer is retried once on a fresh connection for an idempotent method,
+// and is a 502 for another.
+TEST_F(ProxyTest, RetryOnceOnClosedPooledConnection) {
+  ASSERT_EQ(call("GET", "/echo/first")->responder->response->status, 200);
+  auto retried = call("GET", "/vanish/get");
+  EXPECT_EQ(retried->responder->response->status, 200);
+  EXPECT_NE(retried->responder->response->body.find("target=/vanish/get\n"), std::string::npos);
+  EXPECT_EQ(retried->ended, std::vector<UpstreamOutcome>{UpstreamOutcome::kOk});
+  EXPECT_EQ(upstream_.connections(), 2);
+  EXPECT_EQ(upstream_.requests().size(), 3u);  // /echo/first, /vanish/get twice
+
+  auto posted = call("POST", "/vanish/post", "x");
+  EXPECT_EQ(posted->responder->response->status, 502);
+  EXPECT_NE(posted->responder->response->body.find("upstream_error"), std::string::npos);
+  EXPECT_EQ(posted->ended, std::vector<UpstreamOutcome>{UpstreamOutcome::kError});
+  EXPECT_EQ(upstream_.requests().size(), 4u);  // not sent again
+  EXPECT_EQ(upstream_.connections(), 2);
+}
+
 // Test that a client going away before the answer ends the exchange
 // (kAbandoned, once) and closes the upstream connection, and that the next
 // request connects anew. The io_context runs on a thread of its own while
