@@ -1,14 +1,23 @@
 // The upstream half of the gateway: sends one request to a route's upstream
-// over a pooled keep-alive connection (Boost.Beast, on the caller's
-// connection thread) and answers the caller through its Responder, with the
-// upstream's body streamed back piece by piece.
+// over a pooled keep-alive connection (Boost.Asio and Beast's HTTP parser,
+// on the caller's connection thread) and answers the caller through its
+// Responder.
 //
+//   - Writes and reads: the request head and body go out in one write. The
+//     response is read into the connection's 16 KiB buffer; when the whole
+//     body came with the head (a Content-Length body, or a chunked one that
+//     is complete), the caller gets it as a plain Response::body, which the
+//     server sends with the head in one write. A larger or unfinished body
+//     is streamed: the connection is the response's BodySource and hands
+//     the server piece after piece straight from its buffer.
 //   - Connections: a pool per upstream and per I/O thread (an Asio service
 //     of the thread's io_context), at most kMaxIdlePerUpstream idle ones; a
 //     connection is dropped on any error, when either side says close, or
 //     when the response was not read to its end. A pooled connection that
 //     fails before any byte of the response is retried once on a fresh
-//     connection, for idempotent methods only.
+//     connection, for idempotent methods only. Everything an exchange needs
+//     (buffers, parser, header strings, timer) belongs to the pooled
+//     connection and is reused by its next exchange.
 //   - Interim responses: 1xx (100 Continue, 103 Early Hints, ...) are
 //     dropped and the final response read on the same connection; a 101
 //     Switching Protocols is a 502 (upgrades are not forwarded) and its
@@ -18,11 +27,11 @@
 //     upstream_timeout); a broken response -> 502 (upstream_error). Once the
 //     response head has been sent, a failure closes the client connection.
 //   - `on_end` runs exactly once, on the I/O thread, when the exchange is
-//     over: the body was streamed to its end, the upstream failed or timed
+//     over: the body was read to its end, the upstream failed or timed
 //     out, or the client went away (the upstream operation is cancelled).
 //     The gateway releases the concurrency slot there.
 //
-// Heavy Beast headers stay in proxy.cc.
+// Heavy Asio and Beast headers stay in proxy.cc.
 #pragma once
 
 #include <functional>

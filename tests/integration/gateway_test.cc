@@ -52,6 +52,13 @@ class RawClient {
               static_cast<ssize_t>(request.size()));
   }
   ~RawClient() { close(); }
+  // One recv() of whatever has arrived (blocking until something has).
+  std::string read_once() {
+    std::string out(256 * 1024, '\0');
+    const ssize_t n = ::recv(fd_, out.data(), out.size(), 0);
+    out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    return out;
+  }
   void close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
@@ -101,6 +108,12 @@ forward_authorization = true
 [[gateway_routes]]
 method = "GET"
 path = "/big/{n}"
+upstream = ")toml" + up + R"toml("
+action = "authenticated"
+
+[[gateway_routes]]
+method = "*"
+path = "/sized/{n}"
 upstream = ")toml" + up + R"toml("
 action = "authenticated"
 
@@ -312,6 +325,99 @@ TEST_F(GatewayTest, StatusAndLargeChunkedBody) {
   // Sequential calls on one I/O thread's pool: fewer connections than calls.
   for (int i = 0; i < 5; ++i) ASSERT_EQ(get("/echo/again", {bearer_header(token)}).status, 200);
   EXPECT_LT(upstream_->connections(), 8);
+}
+
+// Test issue 10's single writes: a small request body reaches the upstream
+// together with the request head (one recv() took both), and a small answer
+// reaches the caller with a Content-Length, head and body in one write (one
+// recv() of the raw client took both), even when the upstream sent it
+// chunked.
+TEST_F(GatewayTest, SmallMessagesTravelInOneWrite) {
+  const std::string token = issue_token(create_user_with_credentials("gw-one", "service", true));
+  const std::string body(2000, 'b');
+  HttpResult posted = send("POST", "/echo/one", {bearer_header(token)}, body);
+  ASSERT_EQ(posted.status, 200) << posted.body;
+  const UpstreamRequest seen = upstream_->requests().back();
+  EXPECT_EQ(seen.body, body);
+  EXPECT_EQ(seen.header("Content-Length"), "2000");
+  EXPECT_EQ(seen.recv_calls, 1);
+  EXPECT_EQ(posted.header("content-length"), std::to_string(posted.body.size()));
+  EXPECT_EQ(posted.header("transfer-encoding"), "");
+
+  // The upstream's chunked "hello", complete with its head: a plain body.
+  HttpResult chunked = get("/nolength/x", {bearer_header(token)});
+  ASSERT_EQ(chunked.status, 200) << chunked.body;
+  EXPECT_EQ(chunked.body, "hello");
+  EXPECT_EQ(chunked.header("content-length"), "5");
+  EXPECT_EQ(chunked.header("transfer-encoding"), "");
+
+  RawClient raw(server_->url(), raw_get("/echo/raw", token));
+  const std::string got = raw.read_once();
+  const auto head_end = got.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos) << got;
+  std::string head = got.substr(0, head_end);
+  std::transform(head.begin(), head.end(), head.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  EXPECT_EQ(head.rfind("http/1.1 200", 0), 0u) << head;
+  EXPECT_EQ(head.find("transfer-encoding"), std::string::npos) << head;
+  const auto length_at = head.find("\r\ncontent-length: ");
+  ASSERT_NE(length_at, std::string::npos) << head;
+  const std::size_t length = std::stoul(head.substr(length_at + 18));
+  EXPECT_EQ(got.size() - head_end - 4, length) << got;  // the whole body came with the head
+  EXPECT_NE(got.find("target=/echo/raw\n"), std::string::npos) << got;
+}
+
+// Test that bodies larger than the gateway's read buffer still stream
+// through whole: with the upstream's Content-Length when it sent one,
+// chunked when it did not.
+TEST_F(GatewayTest, LargeBodiesStillStream) {
+  const std::string token = issue_token(create_user_with_credentials("gw-large", "service", true));
+  HttpResult sized = get("/sized/300000", {bearer_header(token)});
+  ASSERT_EQ(sized.status, 200) << sized.error;
+  EXPECT_EQ(sized.header("content-length"), "300000");
+  EXPECT_TRUE(sized.body == TestUpstream::body_pattern(300000));
+  HttpResult chunked = get("/big/300000", {bearer_header(token)});
+  ASSERT_EQ(chunked.status, 200) << chunked.error;
+  EXPECT_EQ(chunked.header("content-length"), "");
+  EXPECT_NE(chunked.header("transfer-encoding").find("chunked"), std::string::npos);
+  EXPECT_TRUE(chunked.body == TestUpstream::body_pattern(300000));
+  HttpResult head = send("HEAD", "/sized/300000", {bearer_header(token)});
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("content-length"), "300000");
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(upstream_->connections(), 1);
+}
+
+// Test that calls on one client connection (one I/O thread) share one
+// pooled upstream connection: many calls, small and streamed, GET, POST and
+// HEAD, and the upstream accepted a single connection.
+TEST_F(GatewayTest, PooledConnectionServesManyCalls) {
+  const std::string token = issue_token(create_user_with_credentials("gw-pool", "service", true));
+  for (int i = 0; i < 150; ++i) {
+    const std::string path = "/echo/" + std::to_string(i);
+    HttpResult r;
+    switch (i % 3) {
+      case 0:
+        r = get(path, {bearer_header(token)});
+        break;
+      case 1:
+        r = send("POST", path, {bearer_header(token)}, "call " + std::to_string(i));
+        break;
+      default:
+        r = send("HEAD", path, {bearer_header(token)});
+        break;
+    }
+    ASSERT_EQ(r.status, 200) << path << ": " << r.body;
+    if (i % 3 != 2) {
+      EXPECT_NE(r.body.find("target=" + path + "\n"), std::string::npos);
+    }
+    if (i % 25 == 0) {
+      HttpResult big = get("/sized/100000", {bearer_header(token)});
+      ASSERT_EQ(big.body.size(), 100000u);
+    }
+  }
+  EXPECT_EQ(upstream_->requests().size(), 156u);
+  EXPECT_EQ(upstream_->connections(), 1);
 }
 
 // Test that an upstream connection is not reused after the upstream said

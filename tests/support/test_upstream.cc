@@ -33,9 +33,11 @@ bool send_all(int fd, const std::string& data) {
 bool read_request(int fd, std::string& buffer, UpstreamRequest& out) {
   char chunk[16 * 1024];
   std::size_t end = std::string::npos;
+  int recv_calls = 0;
   while ((end = buffer.find("\r\n\r\n")) == std::string::npos) {
     const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
     if (n <= 0) return false;
+    ++recv_calls;
     buffer.append(chunk, static_cast<std::size_t>(n));
   }
   const std::string head = buffer.substr(0, end);
@@ -63,8 +65,10 @@ bool read_request(int fd, std::string& buffer, UpstreamRequest& out) {
   while (buffer.size() < content_length) {
     const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
     if (n <= 0) return false;
+    ++recv_calls;
     buffer.append(chunk, static_cast<std::size_t>(n));
   }
+  out.recv_calls = recv_calls;
   out.body = buffer.substr(0, content_length);
   buffer.erase(0, content_length);
   return true;
@@ -204,7 +208,9 @@ bool TestUpstream::hold(int fd) {
 void TestUpstream::serve(int fd) {
   std::string buffer;
   UpstreamRequest request;
+  int served = 0;  // requests read on this connection
   while (read_request(fd, buffer, request)) {
+    ++served;
     {
       std::lock_guard lock(mu_);
       requests_.push_back(request);
@@ -228,6 +234,12 @@ void TestUpstream::serve(int fd) {
       }
       if (!ok || !send_all(fd, "0\r\n\r\n")) break;
       continue;
+    } else if (target.starts_with("/sized/")) {
+      // Content-Length, head and body in one write.
+      const std::size_t n = std::stoul(target.substr(7));
+      response = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n" +
+                 common_headers() + "Content-Length: " + std::to_string(n) + "\r\n\r\n" +
+                 body_piece(0, n);
     } else if (target.starts_with("/close/")) {
       // Says so, answers, closes.
       const std::string body = echo(request);
@@ -263,6 +275,22 @@ void TestUpstream::serve(int fd) {
                          "Transfer-Encoding: chunked\r\n\r\n";
       if (request.method != "HEAD") head += "5\r\nhello\r\n0\r\n\r\n";
       if (!send_all(fd, head)) break;
+      continue;
+    } else if (target.starts_with("/vanish/") && served > 1) {
+      break;  // a kept-alive connection closed under the request: no answer
+    } else if (target.starts_with("/split/")) {
+      // Half a chunked body with the head; the rest once released.
+      if (!send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n" + common_headers() +
+                            "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")) {
+        break;
+      }
+      if (!hold(fd) || !send_all(fd, "6\r\n world\r\n0\r\n\r\n")) break;
+      continue;
+    } else if (target.starts_with("/badchunk/")) {
+      if (!send_all(fd, "HTTP/1.1 200 OK\r\n" + common_headers() +
+                            "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")) {
+        break;
+      }
       continue;
     } else if (target.starts_with("/status/")) {
       response = fixed_response(std::stoi(target.substr(8, 3)), "status body\n");

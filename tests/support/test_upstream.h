@@ -8,6 +8,13 @@
 //                  the request counts as abandoned.
 //   /big/N         200 with a chunked body of N bytes (body_pattern(N)),
 //                  written piece by piece (any size; it waits for a slow reader).
+//   /sized/N       200 with a Content-Length body of N bytes (body_pattern(N)),
+//                  head and body in one write.
+//   /split/...     200 chunked "hello world": the head and "hello" in one
+//                  write, then, once released like /hold/, " world" and the end.
+//   /badchunk/...  200 chunked, head and a malformed chunk in one write.
+//   /vanish/...    on a connection that served before: closes it without an
+//                  answer; as the first request of a connection: the echo.
 //   /status/NNN    status NNN with a short body.
 //   /close/...     echo with "Connection: close", then closes the connection.
 //   /drop/...      echo as if keeping the connection alive, then closes it.
@@ -38,6 +45,9 @@ struct UpstreamRequest {
   std::string target;
   std::vector<std::pair<std::string, std::string>> headers;  // names as received
   std::string body;
+  // How many recv() calls returned bytes of this request (0: all of it had
+  // arrived with the one before). 1: head and body came in one piece.
+  int recv_calls = 0;
   // The first value of a header (case-insensitive), or "" when absent.
   std::string header(const std::string& name) const;
   bool has_header(const std::string& name) const;
