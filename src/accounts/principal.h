@@ -44,6 +44,11 @@ struct Principal {
   // the principal is built (audit records, X-Latchkey-Credential): "key
   // ••••a1B9" or "client cli_…".
   std::string credential;
+  // GET /api/v1/account/me's JSON, rendered once when the principal is
+  // built (tokens/principal_of_user.cc): everything before the value of
+  // "expires_in" (the one field that changes with the clock) and after it.
+  std::string me_json_head;
+  std::string me_json_tail;
 
   // Neither a read-only key nor a read-only OAuth scope.
   bool may_write() const { return !read_only && !(key && key->read_only); }

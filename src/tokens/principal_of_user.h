@@ -4,26 +4,15 @@
 
 #include <memory>
 #include <string>
-#include <utility>
 
 #include "accounts/principal.h"
 #include "store/records.h"
 
 namespace latchkey {
 
-inline std::shared_ptr<Principal> principal_of_user(const User& user, std::string client_id,
-                                                    Instant issued_at, Instant expires_at) {
-  auto p = std::make_shared<Principal>();
-  p->user_id = user.id;
-  p->name = user.name;
-  p->type = user.type;
-  p->api_access = user.api_access;
-  p->modules = user.modules;
-  p->client_id = std::move(client_id);
-  if (!p->client_id.empty()) p->credential = "client " + p->client_id;
-  p->token_issued_at = issued_at;
-  p->token_expires_at = expires_at;
-  return p;
-}
+// Also renders what a principal shows of itself once, here at cache fill
+// rather than on every request (Principal::credential, me_json_*).
+std::shared_ptr<Principal> principal_of_user(const User& user, std::string client_id,
+                                             Instant issued_at, Instant expires_at);
 
 }  // namespace latchkey
