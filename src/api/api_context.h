@@ -23,9 +23,11 @@ struct Limits;
 class JwtService;
 }  // namespace latchkey
 
-namespace latchkey::api {
+namespace latchkey::pipeline {
+class RouteRules;  // pipeline/route_rules.h
+}
 
-class RouteRules;  // route_rules.h
+namespace latchkey::api {
 
 struct OAuthOptions;  // oauth_handlers.h
 
@@ -42,9 +44,10 @@ struct ApiContext {
   AuditLog* audit = nullptr;                        // audit/
   keys::KeyService* keys = nullptr;                 // seeds 002-004 (keys/)
   JwtService* jwts = nullptr;                       // tokens/jwt_service.h
-  const RouteRules* route_rules = nullptr;          // nginx auth_request (auth_request_handlers.h)
-  limits::Limits* limits = nullptr;                 // rate/concurrency limits, stuffing throttle
-  const OAuthOptions* oauth = nullptr;              // OAuth endpoints (oauth_handlers.h)
+  const pipeline::RouteRules* route_rules =
+      nullptr;                          // nginx auth_request (auth_request_handlers.h)
+  limits::Limits* limits = nullptr;     // rate/concurrency limits, stuffing throttle
+  const OAuthOptions* oauth = nullptr;  // OAuth endpoints (oauth_handlers.h)
 };
 
 }  // namespace latchkey::api

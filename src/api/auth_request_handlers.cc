@@ -13,11 +13,11 @@ Error denied(std::string_view reason, std::string description) {
 // The nginx route rules (route_rules.h) applied to the original request.
 class OriginalRequest final : public pipeline::DecisionSource {
  public:
-  explicit OriginalRequest(const RouteRules* rules) : rules_(rules) {}
+  explicit OriginalRequest(const pipeline::RouteRules* rules) : rules_(rules) {}
 
   Result<pipeline::WantedDecision> wanted(const pipeline::Exchange& ex) const override {
-    static const RouteRules kNoRules;
-    const RouteRules& rules = rules_ != nullptr ? *rules_ : kNoRules;
+    static const pipeline::RouteRules kNoRules;
+    const pipeline::RouteRules& rules = rules_ != nullptr ? *rules_ : kNoRules;
     const http::Request& request = ex.request();
     const std::string method(request.header("X-Original-Method").value_or(""));
     const std::string uri(request.header("X-Original-URI").value_or(""));
@@ -49,7 +49,7 @@ class OriginalRequest final : public pipeline::DecisionSource {
   }
 
  private:
-  const RouteRules* rules_;
+  const pipeline::RouteRules* rules_;
 };
 
 }  // namespace

@@ -23,10 +23,10 @@
 #include <memory>
 
 #include "api/api_context.h"
-#include "api/route_rules.h"
 #include "http/message.h"
 #include "pipeline/decision_source.h"
 #include "pipeline/exchange.h"
+#include "pipeline/route_rules.h"
 
 namespace latchkey::api {
 

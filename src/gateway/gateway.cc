@@ -22,10 +22,7 @@ bool is_safe_method(std::string_view method) {
 class RouteDecision final : public pipeline::DecisionSource {
  public:
   explicit RouteDecision(const GatewayRoute& route)
-      : route_(route),
-        action_("gateway." + (route.authenticated_only
-                                  ? std::string(kAuthenticatedOnly)
-                                  : std::string(policy::to_string(route.action)))) {}
+      : route_(route), action_(route.decision.audit_action("gateway")) {}
 
   Result<pipeline::WantedDecision> wanted(const pipeline::Exchange& ex) const override {
     if (is_ambiguous_path(ex.request().path())) {
@@ -40,7 +37,7 @@ class RouteDecision final : public pipeline::DecisionSource {
     pipeline::WantedDecision out;
     out.audit_action = action_;
     out.audit_resource = route_.label;
-    if (route_.authenticated_only) {
+    if (route_.authenticated_only()) {
       // No action to decide, but a read-only key or a "read"-scope token
       // still never writes: only safe methods pass.
       out.authenticated_only = true;

@@ -15,51 +15,10 @@ constexpr std::array<std::string_view, 7> kMethods = {"GET",   "HEAD",   "POST",
 constexpr std::int64_t kMaxTimeoutMs = 3'600'000;       // one hour
 constexpr std::int64_t kMaxConnectTimeoutMs = 600'000;  // ten minutes
 
-bool is_param_segment(std::string_view segment) {
-  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
-}
-
-bool is_param_name(std::string_view name) {
-  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
-
-// Characters allowed in a literal path segment of a pattern (RFC 3986 pchar
-// without '%', so that a pattern never carries an encoding).
-bool is_literal_segment(std::string_view segment) {
-  if (segment.empty() || segment == "." || segment == "..") return false;
-  return std::all_of(segment.begin(), segment.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           std::string_view("-._~!$&'()*+,;=:@").find(c) != std::string_view::npos;
-  });
-}
-
 // RFC 3986 unreserved: ALPHA / DIGIT / "-" / "." / "_" / "~".
 bool is_unreserved(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_' || c == '~';
-}
-
-std::vector<std::string_view> split(std::string_view path) {
-  std::vector<std::string_view> out;
-  std::size_t i = 1;  // after the leading '/'
-  while (i <= path.size()) {
-    const auto next = path.find('/', i);
-    const auto end = next == std::string_view::npos ? path.size() : next;
-    out.push_back(path.substr(i, end - i));
-    i = end + 1;
-  }
-  return out;
-}
-
-std::string known_actions() {
-  std::string known;
-  for (policy::Action a : policy::all_actions()) {
-    known += policy::to_string(a);
-    known += ", ";
-  }
-  return known + std::string(kAuthenticatedOnly);
 }
 
 Result<GatewayRoute> compile_one(const GatewayRouteSpec& spec, std::size_t index) {
@@ -77,26 +36,9 @@ Result<GatewayRoute> compile_one(const GatewayRouteSpec& spec, std::size_t index
                "\" is not one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS or \"*\"");
   }
 
-  if (spec.path.empty() || spec.path.front() != '/') {
-    return bad("path \"" + spec.path + "\" must start with '/'");
-  }
-  if (spec.path != "/") {
-    for (std::string_view segment : split(spec.path)) {
-      if (is_param_segment(segment)) {
-        const std::string name(segment.substr(1, segment.size() - 2));
-        if (!is_param_name(name)) {
-          return bad("path parameter {" + name + "} must be letters, digits and '_'");
-        }
-        if (std::find(route.params.begin(), route.params.end(), name) != route.params.end()) {
-          return bad("path parameter {" + name + "} appears twice");
-        }
-        route.params.push_back(name);
-      } else if (!is_literal_segment(segment)) {
-        return bad("path \"" + spec.path + "\" has an empty, dot or malformed segment \"" +
-                   std::string(segment) + "\"");
-      }
-    }
-  }
+  auto pattern = pipeline::PathPattern::compile(spec.path, {});
+  if (!pattern) return bad(pattern.error().description);
+  route.params = pattern->params();
   route.pattern = spec.path;
   route.label = spec.method + " " + spec.path;
 
@@ -104,48 +46,15 @@ Result<GatewayRoute> compile_one(const GatewayRouteSpec& spec, std::size_t index
   if (!upstream) return bad(upstream.error().description);
   route.upstream = std::move(*upstream);
 
-  if (spec.action == kAuthenticatedOnly) {
-    route.authenticated_only = true;
-  } else if (auto action = policy::parse_action(spec.action)) {
-    route.action = *action;
-  } else {
-    return bad("action \"" + spec.action + "\" is not one of: " + known_actions());
-  }
-
-  auto has_param = [&](const std::string& name) {
-    return std::find(route.params.begin(), route.params.end(), name) != route.params.end();
-  };
-  if (!spec.application.empty() && !spec.application_param.empty()) {
-    return bad("set application or application_param, not both");
-  }
   if (!spec.step.empty() && !spec.step_param.empty()) {
     return bad("set step or step_param, not both");
   }
-  for (const auto& [key, name] : {std::pair{"application_param", &spec.application_param},
-                                  std::pair{"step_param", &spec.step_param}}) {
-    if (!name->empty() && !has_param(*name)) {
-      return bad(std::string(key) + " \"" + *name + "\" is not a parameter of path \"" + spec.path +
-                 "\"");
-    }
-  }
-  if (route.authenticated_only) {
-    if (!spec.application.empty() || !spec.application_param.empty() || !spec.step.empty() ||
-        !spec.step_param.empty()) {
-      return bad("action \"authenticated\" takes no application or step");
-    }
-  } else {
-    if (spec.application.empty() && spec.application_param.empty()) {
-      return bad("action \"" + spec.action + "\" needs application or application_param");
-    }
-    if (policy::needs_requested_steps(route.action) && spec.step.empty() &&
-        spec.step_param.empty()) {
-      return bad("action \"" + spec.action + "\" needs step or step_param");
-    }
-  }
-  route.application = spec.application;
-  route.application_param = spec.application_param;
-  route.step = spec.step;
-  route.step_param = spec.step_param;
+  pipeline::DecisionSpecInput input{spec.action, spec.application, spec.application_param,
+                                    {},          spec.step_param,  false};
+  if (!spec.step.empty()) input.steps = {spec.step};
+  auto decision = pipeline::compile_decision_spec(input, *pattern);
+  if (!decision) return bad(decision.error().description);
+  route.decision = std::move(*decision);
   route.forward_authorization = spec.forward_authorization;
 
   if (spec.timeout_ms < 1 || spec.timeout_ms > kMaxTimeoutMs) {
@@ -231,20 +140,6 @@ Result<Upstream> parse_upstream_url(std::string_view url) {
   return out;
 }
 
-policy::DecisionRequest GatewayRoute::decision_request(
-    const std::function<std::string_view(std::string_view)>& param) const {
-  policy::DecisionRequest request;
-  request.action = action;
-  request.application =
-      application_param.empty() ? application : std::string(param(application_param));
-  if (!step_param.empty()) {
-    request.steps.emplace_back(param(step_param));
-  } else if (!step.empty()) {
-    request.steps.push_back(step);
-  }
-  return request;
-}
-
 std::string GatewayRoute::upstream_target(std::string_view target) const {
   return upstream.base_path + std::string(target);
 }
@@ -289,8 +184,11 @@ bool is_ambiguous_path(std::string_view path) {
     i += 2;
   }
   if (path == "/") return false;
-  for (std::string_view segment : split(path)) {
+  for (std::size_t i = 1; i <= path.size();) {  // each segment after a '/'
+    const auto next = std::min(path.find('/', i), path.size());
+    const std::string_view segment = path.substr(i, next - i);
     if (segment.empty() || segment == "." || segment == "..") return true;
+    i = next + 1;
   }
   return false;
 }

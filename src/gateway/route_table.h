@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "pipeline/route_spec.h"
 #include "policy/decision.h"
 
 namespace latchkey::gateway {
@@ -48,7 +49,7 @@ struct GatewayRouteSpec {
   std::int64_t connect_timeout_ms = 2'000;  // TCP connect to the upstream
 };
 
-inline constexpr std::string_view kAuthenticatedOnly = "authenticated";
+using pipeline::kAuthenticatedOnly;
 
 // An http:// upstream: where to connect, and the path prefix to put in front
 // of the request's path.
@@ -72,21 +73,21 @@ struct GatewayRoute {
   std::string pattern;               // as configured; the http::Router pattern
   std::vector<std::string> params;   // the pattern's parameter names, in order
   Upstream upstream;
-  bool authenticated_only = false;
-  policy::Action action = policy::Action::kReadRecords;
-  std::string application;
-  std::string application_param;
-  std::string step;
-  std::string step_param;
+  // What the route asks the permission model (the same spec as an nginx
+  // route rule's): its action, application and step, fixed or from `params`.
+  pipeline::DecisionSpec decision;
   bool forward_authorization = false;
   std::chrono::milliseconds timeout{30'000};
   std::chrono::milliseconds connect_timeout{2'000};
 
+  bool authenticated_only() const { return decision.authenticated_only; }
   // The decision this route asks for, taking the application and step from
   // the fixed values or from the matched path parameters (`param(name)`).
-  // Unused when authenticated_only.
+  // Unused when authenticated_only().
   policy::DecisionRequest decision_request(
-      const std::function<std::string_view(std::string_view)>& param) const;
+      const std::function<std::string_view(std::string_view)>& param) const {
+    return decision.resolve(param);
+  }
 
   // The request target for the upstream: base path + `target` (path and query).
   std::string upstream_target(std::string_view target) const;

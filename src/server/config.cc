@@ -30,7 +30,7 @@ bool split_listen(std::string_view listen, std::string* host, std::uint16_t* por
 }
 
 // [[route_rules]] tables (api/route_rules.h); compiled later by validate().
-Status parse_route_rules(const toml::node& node, std::vector<api::RouteRuleSpec>& out) {
+Status parse_route_rules(const toml::node& node, std::vector<pipeline::RouteRuleSpec>& out) {
   const toml::array* rules = node.as_array();
   if (rules == nullptr) {
     return fail(Error::invalid_request("route_rules must be an array of tables ([[route_rules]])"));
@@ -39,7 +39,7 @@ Status parse_route_rules(const toml::node& node, std::vector<api::RouteRuleSpec>
     const std::string where = "route_rules[" + std::to_string(i) + "]: ";
     const toml::table* rule = (*rules)[i].as_table();
     if (rule == nullptr) return fail(Error::invalid_request(where + "must be a table"));
-    api::RouteRuleSpec spec;
+    pipeline::RouteRuleSpec spec;
     for (const auto& [key, value] : *rule) {
       const std::string_view k = key.str();
       if (k == "method" || k == "path" || k == "action" || k == "application") {
@@ -386,7 +386,7 @@ Status validate(const Config& c) {
   if (auto routes = gateway::compile_gateway_routes(c.gateway_routes); !routes) {
     return fail(Error::invalid_request("bad gateway route: " + routes.error().description));
   }
-  if (auto rules = api::RouteRules::compile(c.route_rules); !rules) {
+  if (auto rules = pipeline::RouteRules::compile(c.route_rules); !rules) {
     return fail(Error::invalid_request("bad nginx route rule: " + rules.error().description));
   }
   // Limits (docs/rate-limits.md): 0 means unlimited for the per-key limits.

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "api/route_rules.h"
 #include "core/error.h"
 #include "gateway/route_table.h"
+#include "pipeline/route_rules.h"
 
 namespace latchkey::server {
 
@@ -62,7 +62,7 @@ struct Config {
   std::string public_url;
   // nginx auth_request (docs/nginx.md): [[route_rules]] tables, validated
   // (compiled) by load_config; first match wins, no match denies.
-  std::vector<api::RouteRuleSpec> route_rules;
+  std::vector<pipeline::RouteRuleSpec> route_rules;
   // Gateway mode (docs/gateway.md): [[gateway_routes]] tables, validated
   // (compiled) by load_config.
   std::vector<gateway::GatewayRouteSpec> gateway_routes;

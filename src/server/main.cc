@@ -20,7 +20,6 @@
 #include "accounts/user_service.h"
 #include "api/key_authority.h"
 #include "api/oauth_handlers.h"
-#include "api/route_rules.h"
 #include "api/routes.h"
 #include "audit/buffered_audit_log.h"
 #include "authz/permission_service.h"
@@ -33,6 +32,7 @@
 #include "keys/last_used_flusher.h"
 #include "limits/limit_policy.h"
 #include "limits/limits.h"
+#include "pipeline/route_rules.h"
 #include "server/bootstrap.h"
 #include "server/config.h"
 #include "server/request_metrics.h"
@@ -174,7 +174,7 @@ int run(int argc, char** argv) {
   jwt_user_hook.store(jwt_service->get());
   key_service.add_deactivation_listener(
       [jwts = jwt_service->get()](const ApiKey& key) { jwts->forget_key(key.id); });
-  auto route_rules = api::RouteRules::compile(config.route_rules);
+  auto route_rules = pipeline::RouteRules::compile(config.route_rules);
   if (!route_rules) return fatal("bad nginx route rule: " + route_rules.error().description);
 
   api::ApiContext ctx{**store,        clock, client_authenticator,

@@ -1,4 +1,4 @@
-#include "api/route_rules.h"
+#include "pipeline/route_rules.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 
 #include "server/config.h"
 
-namespace latchkey::api {
+namespace latchkey::pipeline {
 namespace {
 
 RouteRuleSpec rule(std::string method, std::string path, std::string action) {
@@ -231,4 +231,4 @@ TEST(RouteRulesConfig, ShippedExampleIsValid) {
 }
 
 }  // namespace
-}  // namespace latchkey::api
+}  // namespace latchkey::pipeline

@@ -77,7 +77,7 @@ TEST(GatewayRoutes, AnyMethodAndAuthenticatedOnly) {
   auto routes = compile_gateway_routes({spec});
   ASSERT_TRUE(routes) << routes.error().description;
   EXPECT_EQ(routes->front().methods.size(), 7u);
-  EXPECT_TRUE(routes->front().authenticated_only);
+  EXPECT_TRUE(routes->front().authenticated_only());
   EXPECT_EQ(routes->front().upstream.port, 80);
   EXPECT_EQ(routes->front().upstream.host_header, "localhost");
 }

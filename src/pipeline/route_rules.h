@@ -1,4 +1,4 @@
-// Route rules: how the nginx auth_request endpoint (auth_request_handlers.h)
+// Route rules: how the nginx auth_request endpoint (api/auth_request_handlers.h)
 // turns the original request's method and path into a decision request of
 // seed 001's permission model. Configured in latchkeyd's TOML file:
 //
@@ -7,12 +7,14 @@
 //   path = "/apps/{application}/records"         # literal segments, captures, trailing *
 //   action = "create_record"                     # a policy action, or "authenticated"
 //
-// Path patterns: literal segments, the captures {application} and {step}
-// (each at most once; a capture takes one whole segment) and a trailing "*"
-// segment matching zero or more further segments. A rule may instead name
-// a fixed `application` and fixed `steps`. The first matching rule wins; no
-// match means deny (403, reason no_route_rule). "authenticated" admits any
-// caller with a valid token, without a permission check.
+// Path patterns (route_spec.h): literal segments, the captures {application}
+// and {step} (each at most once; a capture takes one whole segment) and a
+// trailing "*" segment matching zero or more further segments. A rule may
+// instead name a fixed `application` and fixed `steps`. The first matching
+// rule wins; no match means deny (403, reason no_route_rule).
+// "authenticated" admits any caller with a valid token, without a
+// permission check. The decision half is the same DecisionSpec as a gateway
+// route's.
 //
 // Bad rules are refused when the configuration is loaded, with a message
 // naming the rule (route_rules[i], 0-based) and the problem.
@@ -27,9 +29,10 @@
 #include <vector>
 
 #include "core/error.h"
+#include "pipeline/route_spec.h"
 #include "policy/decision.h"
 
-namespace latchkey::api {
+namespace latchkey::pipeline {
 
 // One [[route_rules]] table as configured.
 struct RouteRuleSpec {
@@ -40,8 +43,6 @@ struct RouteRuleSpec {
   std::vector<std::string> steps;  // fixed steps (when the path has no {step})
   bool admin_data = false;         // audit_export covering admin data
 };
-
-inline constexpr std::string_view kAuthenticatedOnly = "authenticated";
 
 // The decision a matched route asks for.
 struct RouteMatch {
@@ -66,20 +67,12 @@ class RouteRules {
   std::size_t size() const { return rules_.size(); }
 
  private:
-  struct Segment {
-    enum class Kind { kLiteral, kApplication, kStep, kRest } kind = Kind::kLiteral;
-    std::string literal;
-  };
   struct Rule {
     std::string method;
-    std::vector<Segment> segments;
-    bool authenticated_only = false;
-    policy::Action action = policy::Action::kReadRecords;
-    std::string application;
-    std::vector<std::string> steps;
-    bool admin_data = false;
+    PathPattern path;
+    DecisionSpec decision;
   };
   std::vector<Rule> rules_;
 };
 
-}  // namespace latchkey::api
+}  // namespace latchkey::pipeline
