@@ -7,11 +7,23 @@
 // API access is refused with that reason (seed 001: "returns 401 on every
 // call").
 //
-// Thread-safety: safe from any thread (holds only a Store&).
+// Verified clients are cached by client id (digest of the secret and the
+// user record), so that a repeated authentication compares in memory and
+// reads nothing from the store. Whoever changes a user's client or state
+// (secret reset, disable, API access) calls forget_user() after the commit
+// and before answering (UserService's on_user_changed hook): the next
+// authentication then reads the store. A reader that raced with a change
+// does not cache what it read (the epoch moved).
+//
+// Thread-safety: safe from any thread.
 #pragma once
 
+#include <cstdint>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/error.h"
 #include "store/store.h"
@@ -31,8 +43,23 @@ class ClientAuthenticator {
   // or the store's kUnavailable/kInternal.
   Result<AuthenticatedClient> authenticate(std::string_view client_id, std::string_view secret);
 
+  // Drops the cached client of `user_id`.
+  void forget_user(std::string_view user_id);
+
+  std::size_t cached() const;
+
  private:
+  struct Cached {
+    Digest secret_digest;
+    User user;
+  };
+  Result<AuthenticatedClient> judge(std::string_view client_id, const Digest& presented,
+                                    const Digest& stored, User user) const;
+
   Store& store_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, Cached> by_client_;  // GUARDED_BY(mu_)
+  std::uint64_t epoch_ = 0;                            // GUARDED_BY(mu_): bumped by forget_user
 };
 
 }  // namespace latchkey

@@ -109,6 +109,9 @@ Result<IssuedClientCredential> UserService::reset_access_key(const Principal& ac
   auto stored =
       store_.set_client_secret(target, new_id(kClientIdPrefix, random_),
                                digest_secret(issued.client_secret), clock_.now(), only_if_none);
+  // seed 000: the old secret stops working at once, also where it is cached
+  // (even after an error: the write may have committed).
+  on_user_changed_(target);
   if (!stored) {
     if (stored.error().code == ErrorCode::kForbidden) {
       return fail(

@@ -79,6 +79,11 @@ class ResponseParser final : public bhttp::basic_parser<false> {
   int status() const { return status_; }
   // Fields of the head (fields[0, field_count)); later elements are stale.
   std::size_t field_count() const { return field_count_; }
+  // The head's Content-Length (Beast has validated it), also where the body
+  // is skipped (HEAD, 204, 304). Kept here rather than read back through
+  // basic_parser::content_length(), whose boost::optional GCC 12 reports as
+  // maybe-uninitialized under ASan (a false positive -Werror makes fatal).
+  std::optional<std::uint64_t> declared_length() const { return declared_length_; }
 
   // Body bytes go to `sink` (when not null) until the next call.
   void collect_into(std::string* sink) { sink_ = sink; }
@@ -91,9 +96,14 @@ class ResponseParser final : public bhttp::basic_parser<false> {
 
   void on_response_impl(int code, std::string_view, int, error_code&) override { status_ = code; }
 
-  void on_field_impl(bhttp::field, std::string_view name, std::string_view value,
+  void on_field_impl(bhttp::field field, std::string_view name, std::string_view value,
                      error_code&) override {
     if (is_header_done()) return;  // a trailer: not forwarded
+    if (field == bhttp::field::content_length) {
+      std::uint64_t length = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
+      if (ec == std::errc() && end == value.data() + value.size()) declared_length_ = length;
+    }
     if (field_count_ < fields_.size()) {
       fields_[field_count_].name.assign(name);
       fields_[field_count_].value.assign(value);
@@ -129,6 +139,7 @@ class ResponseParser final : public bhttp::basic_parser<false> {
 
   std::vector<http::Header>& fields_;
   std::size_t field_count_ = 0;
+  std::optional<std::uint64_t> declared_length_;
   int status_ = 0;
   std::string* sink_ = nullptr;
   std::string_view piece_;
@@ -552,7 +563,7 @@ class UpstreamConnection final : public http::BodySource,
     // with the head in one write, and this connection is free at once.
     std::string body;
     if (!parser_->is_done() && in_.size() > 0) {
-      const auto length = parser_->content_length();
+      const auto length = parser_->declared_length();
       if (length ? in_.size() >= *length : parser_->chunked()) {
         if (!collect_buffered_body(length ? &body : &collected_)) return;
         if (parser_->is_done() && !length) body.assign(collected_);
@@ -572,7 +583,7 @@ class UpstreamConnection final : public http::BodySource,
         // Content-Length at all when the upstream sent none (an empty
         // `body` would make the server answer "Content-Length: 0").
         response.body_source = no_body();
-        if (auto length = parser_->content_length()) response.content_length = *length;
+        if (auto length = parser_->declared_length()) response.content_length = *length;
       } else {
         response.body = std::move(body);
       }
@@ -582,7 +593,7 @@ class UpstreamConnection final : public http::BodySource,
       return;
     }
     // Streamed: the body is larger than the buffer or has not all arrived.
-    if (auto length = parser_->content_length()) response.content_length = *length;
+    if (auto length = parser_->declared_length()) response.content_length = *length;
     if (!body.empty()) {  // not reached: a buffered Content-Length body is complete
       collected_.swap(body);
       carry_ = collected_;
@@ -597,7 +608,7 @@ class UpstreamConnection final : public http::BodySource,
   bool collect_buffered_body(std::string* sink) {
     collected_.clear();
     if (sink != &collected_) {
-      if (auto length = parser_->content_length()) sink->reserve(*length);
+      if (auto length = parser_->declared_length()) sink->reserve(*length);
     }
     parser_->collect_into(sink);
     parser_->eager(true);

@@ -136,12 +136,14 @@ int run(int argc, char** argv) {
   // The permission model (seed 001, docs/permissions.md): effective
   // permissions cached in memory, dropped on every change to a user.
   authz::PermissionService permissions(**store, clock, random, config.extra_modules);
-  UserService users(**store, clock, random,
-                    [&account_tokens, &jwt_user_hook, &permissions](std::string_view id) {
-                      account_tokens.forget_user(id);
-                      permissions.on_user_changed(id);
-                      if (JwtService* jwts = jwt_user_hook.load()) jwts->forget_user(id);
-                    });
+  UserService users(
+      **store, clock, random,
+      [&client_authenticator, &account_tokens, &jwt_user_hook, &permissions](std::string_view id) {
+        client_authenticator.forget_user(id);
+        account_tokens.forget_user(id);
+        permissions.on_user_changed(id);
+        if (JwtService* jwts = jwt_user_hook.load()) jwts->forget_user(id);
+      });
 
   // The audit trail (docs/audit.md): buffered, stored in batches by a
   // background flusher; flushed after the HTTP server has drained.
