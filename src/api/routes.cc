@@ -181,9 +181,12 @@ pipeline::RouteTable route_table(const ApiContext& ctx, std::vector<RouteEntry> 
   // The standard OAuth 2.0 surface (docs/oauth.md). The handlers
   // authenticate the client themselves (RFC 6749 §5.2 fixes the error
   // shape) and count failures against the credential-stuffing throttle.
+  // Issuance signs and may rotate the signing key (a store write):
+  // kBlocking. Introspection is served from memory once the client and the
+  // token are cached, like GET /me (a miss is a few indexed reads): inline.
   const Requirement oauth{.credential = Credential::kOAuthClient};
   t.add(route(ctx, "POST", "/oauth/token", Dispatch::kBlocking, oauth, oauth_token));
-  t.add(route(ctx, "POST", "/oauth/introspect", Dispatch::kBlocking, oauth, oauth_introspect));
+  t.add(route(ctx, "POST", "/oauth/introspect", Dispatch::kInline, oauth, oauth_introspect));
   t.add(route(ctx, "POST", "/oauth/revoke", Dispatch::kBlocking, oauth, oauth_revoke));
   t.add(open_route(ctx, "GET", "/.well-known/oauth-authorization-server", Dispatch::kInline,
                    oauth_metadata));
