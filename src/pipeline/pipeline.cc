@@ -42,14 +42,19 @@ void run_out(const std::vector<const Stage*>& chain, std::size_t ran, Exchange& 
 // out runs before the answer is handed to the connection's responder.
 class ChainResponder final : public http::Responder {
  public:
+  // A route's requirement and stages, shared by its requests (no copy per
+  // request), with the pipeline that owns the stages.
+  struct Route {
+    Requirement requirement;
+    std::vector<const Stage*> chain;
+    std::shared_ptr<const Pipeline> pipeline;
+  };
   struct State {
     http::Request request;
     http::PathParams params;
-    Requirement requirement;
-    std::vector<const Stage*> chain;
+    std::shared_ptr<const Route> route;
     std::size_t ran = 0;
     std::optional<Exchange> exchange;
-    std::shared_ptr<const Pipeline> pipeline;  // keeps the stages alive
   };
 
   ChainResponder(std::shared_ptr<State> state, std::shared_ptr<http::Responder> inner)
@@ -58,7 +63,7 @@ class ChainResponder final : public http::Responder {
   void respond(http::Response response) override {
     std::shared_ptr<State> state = std::exchange(state_, nullptr);
     if (!state) return;  // answered already
-    run_out(state->chain, state->ran, *state->exchange, response);
+    run_out(state->route->chain, state->ran, *state->exchange, response);
     state->exchange->holds.clear();
     inner_->respond(std::move(response));
   }
@@ -120,20 +125,20 @@ http::Handler Pipeline::wrap(std::shared_ptr<const Pipeline> self, Requirement r
 
 http::AsyncHandler Pipeline::wrap_async(std::shared_ptr<const Pipeline> self,
                                         Requirement requirement, AsyncHandler handler) {
-  auto shared_requirement = std::make_shared<const Requirement>(std::move(requirement));
-  std::vector<const Stage*> chain = self->chain_for(*shared_requirement);
-  return [self = std::move(self), shared_requirement, chain = std::move(chain),
+  auto route = std::make_shared<ChainResponder::Route>();
+  route->chain = self->chain_for(requirement);
+  route->requirement = std::move(requirement);
+  route->pipeline = std::move(self);
+  return [route = std::shared_ptr<const ChainResponder::Route>(std::move(route)),
           handler = std::move(handler)](http::Request request, http::PathParams params,
                                         std::shared_ptr<http::Responder> responder) {
     auto state = std::make_shared<ChainResponder::State>();
     state->request = std::move(request);
     state->params = std::move(params);
-    state->requirement = *shared_requirement;
-    state->chain = chain;
-    state->pipeline = self;
-    state->exchange.emplace(state->requirement, state->request, state->params);
+    state->route = route;
+    state->exchange.emplace(route->requirement, state->request, state->params);
     Exchange& ex = *state->exchange;
-    auto [ran, answer] = run_in(state->chain, ex);
+    auto [ran, answer] = run_in(route->chain, ex);
     state->ran = ran;
     auto chained = std::make_shared<ChainResponder>(state, std::move(responder));
     if (answer) {

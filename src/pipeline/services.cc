@@ -23,7 +23,6 @@ TokenVerifier::TokenVerifier(AccountTokenService& accounts, JwtService* jwts)
 Result<std::shared_ptr<const Principal>> TokenVerifier::verify(std::string_view token) {
   static metrics::Counter& account = verification_counter("account");
   static metrics::Counter& jwt = verification_counter("jwt");
-  verifications_.fetch_add(1, std::memory_order_relaxed);
   // A JWT from an API-key exchange (seeds 003/004) or from POST /oauth/token
   // works wherever an account token does; the two never look alike (lk_at_…
   // has no dots).

@@ -8,7 +8,6 @@
 // Thread-safety: every implementation is safe from any thread.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -52,12 +51,10 @@ class TokenVerifier final : public BearerVerifier {
   // `jwts` may be null: a JWT then answers 401 invalid_token.
   TokenVerifier(AccountTokenService& accounts, JwtService* jwts);
   Result<std::shared_ptr<const Principal>> verify(std::string_view token) override;
-  std::uint64_t verifications() const { return verifications_.load(std::memory_order_relaxed); }
 
  private:
   AccountTokenService& accounts_;
   JwtService* jwts_;
-  std::atomic<std::uint64_t> verifications_{0};
 };
 
 // HTTP Basic Client ID + Secret -> the client's user (seed 000).
