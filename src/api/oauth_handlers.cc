@@ -14,6 +14,7 @@
 #include "http/error_response.h"
 #include "limits/limits.h"
 #include "pipeline/credentials.h"
+#include "pipeline/services.h"
 #include "tokens/jwt_service.h"
 
 namespace latchkey::api {
@@ -202,6 +203,14 @@ std::expected<bool, OAuthError> requested_read_only(const std::optional<std::str
   return !write;
 }
 
+// Any latchkey token, verified as the pipeline verifies a bearer (the
+// token here is a form field or, for an admin caller, the Authorization of
+// a route whose credential is the OAuth client).
+Result<std::shared_ptr<const Principal>> verify_token(const ApiContext& ctx,
+                                                      std::string_view token) {
+  return pipeline::TokenVerifier(ctx.account_tokens, ctx.jwts).verify(token);
+}
+
 // Who calls introspection or revocation: a client (its user), or an admin
 // with a bearer token.
 struct Caller {
@@ -224,9 +233,7 @@ std::expected<Caller, OAuthError> authenticate_caller(const ApiContext& ctx,
       e.latchkey_error = bearer.error();
       return std::unexpected(std::move(e));
     }
-    auto principal = ctx.jwts != nullptr && JwtService::looks_like_jwt(*bearer)
-                         ? ctx.jwts->authenticate(*bearer)
-                         : ctx.account_tokens.authenticate(*bearer);
+    auto principal = verify_token(ctx, *bearer);
     if (!principal) {
       OAuthError e;
       e.latchkey_error = principal.error();
@@ -260,9 +267,7 @@ std::int64_t unix_seconds(Instant t) {
 // revoked, superseded, malformed, unknown); a store failure as an error.
 Result<std::shared_ptr<const Principal>> active_principal(const ApiContext& ctx,
                                                           std::string_view token) {
-  auto principal = ctx.jwts != nullptr && JwtService::looks_like_jwt(token)
-                       ? ctx.jwts->authenticate(token)
-                       : ctx.account_tokens.authenticate(token);
+  auto principal = verify_token(ctx, token);
   if (principal) return principal;
   const ErrorCode code = principal.error().code;
   if (code == ErrorCode::kUnavailable || code == ErrorCode::kInternal) {
