@@ -18,9 +18,7 @@ AuditEvent audit_event(const ApiContext& ctx, const http::Request& request,
   }
   event.action = std::move(action);
   event.resource = std::move(resource);
-  event.client_ip = request.remote_ip;
-  event.user_agent = std::string(request.header("User-Agent").value_or(""));
-  event.integration = std::string(request.header("X-Integration").value_or(""));
+  pipeline::add_request_fields(event, request);
   return event;
 }
 

@@ -77,10 +77,7 @@ class AuditStage final : public Stage {
       event.reason = ex.refusal_reason.empty() ? std::string(status_reason(response.status))
                                                : ex.refusal_reason;
     }
-    const http::Request& request = ex.request();
-    event.client_ip = request.remote_ip;
-    event.user_agent = std::string(request.header("User-Agent").value_or(""));
-    event.integration = std::string(request.header("X-Integration").value_or(""));
+    add_request_fields(event, ex.request());
     services_.audit.record(std::move(event));
   }
 

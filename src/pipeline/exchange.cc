@@ -26,4 +26,10 @@ std::string credential_of(const Principal& principal) {
   return {};
 }
 
+void add_request_fields(AuditEvent& event, const http::Request& request) {
+  event.client_ip = request.remote_ip;
+  event.user_agent = std::string(request.header("User-Agent").value_or(""));
+  event.integration = std::string(request.header("X-Integration").value_or(""));
+}
+
 }  // namespace latchkey::pipeline

@@ -98,4 +98,9 @@ class Exchange {
 // "client cli_…".
 std::string credential_of(const Principal& principal);
 
+// The request's part of an audit event: client IP, User-Agent and
+// X-Integration (seed 001: "attribute each API call to a single
+// integration").
+void add_request_fields(AuditEvent& event, const http::Request& request);
+
 }  // namespace latchkey::pipeline
