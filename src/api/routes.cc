@@ -82,6 +82,9 @@ RouteEntry api_route(const ApiContext& ctx, std::string method, std::string patt
   // token never writes).
   req.write = method != "GET" && method != "HEAD" && pattern.starts_with("/api/");
   req.audit_action = std::move(audit_action);
+  // Until the handler names the resource (an id), the route does: a
+  // pattern, never a raw path, so nothing a client typed is recorded here.
+  req.audit_resource = pattern;
   return route(ctx, std::move(method), std::move(pattern), dispatch, std::move(req), handler);
 }
 
