@@ -42,6 +42,23 @@ struct BnFree {
 
 Error crypto_error(std::string what) { return Error::internal("ES256: " + std::move(what)); }
 
+// The order n of P-256 and floor(n / 2), big-endian. ECDSA signatures are
+// malleable: (r, s) and (r, n - s) both verify, so anyone holding a token
+// could make a second spelling of it without the key. latchkey emits only
+// the low form (s <= n / 2) and refuses the high one (RFC 8725 §3.1's
+// advice to remove such ambiguity; Bitcoin's BIP 62 rule).
+constexpr std::array<unsigned char, kCoordinateBytes> kOrder = {
+    0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51};
+constexpr std::array<unsigned char, kCoordinateBytes> kHalfOrder = {
+    0x7F, 0xFF, 0xFF, 0xFF, 0x80, 0x00, 0x00, 0x00, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xDE, 0x73, 0x7D, 0x56, 0xD3, 0x8B, 0xCF, 0x42, 0x79, 0xDC, 0xE5, 0x61, 0x7E, 0x31, 0x92, 0xA8};
+
+// s of a 64-byte r||s signature, above n / 2.
+bool is_high_s(const unsigned char* s) {
+  return std::memcmp(s, kHalfOrder.data(), kCoordinateBytes) > 0;
+}
+
 }  // namespace
 
 std::string base64url_encode(std::string_view bytes) {
@@ -171,12 +188,22 @@ Result<std::string> Es256Key::sign(std::string_view input) const {
           static_cast<int>(kCoordinateBytes)) {
     return fail(crypto_error("bad signature size"));
   }
+  if (is_high_s(bytes + kCoordinateBytes)) {  // emit the low form only: s := n - s
+    std::unique_ptr<BIGNUM, BnFree> order(BN_bin2bn(kOrder.data(), kCoordinateBytes, nullptr));
+    std::unique_ptr<BIGNUM, BnFree> low(BN_new());
+    if (!order || !low || BN_sub(low.get(), order.get(), s) != 1 ||
+        BN_bn2binpad(low.get(), bytes + kCoordinateBytes, kCoordinateBytes) !=
+            static_cast<int>(kCoordinateBytes)) {
+      return fail(crypto_error("cannot normalise the signature"));
+    }
+  }
   return out;
 }
 
 bool Es256Key::verify(std::string_view input, std::string_view signature) const {
   if (signature.size() != 2 * kCoordinateBytes) return false;
   const auto* bytes = reinterpret_cast<const unsigned char*>(signature.data());
+  if (is_high_s(bytes + kCoordinateBytes)) return false;  // the malleable twin
   std::unique_ptr<BIGNUM, BnFree> r(BN_bin2bn(bytes, kCoordinateBytes, nullptr));
   std::unique_ptr<BIGNUM, BnFree> s(BN_bin2bn(bytes + kCoordinateBytes, kCoordinateBytes, nullptr));
   std::unique_ptr<ECDSA_SIG, SigFree> sig(ECDSA_SIG_new());

@@ -35,9 +35,12 @@ class Es256Key {
   // PKCS#8 PEM of the private key, for the signing-key store only.
   std::string private_pem() const;
 
-  // The 64-byte r || s signature of `input`.
+  // The 64-byte r || s signature of `input`, always in the low form
+  // (s <= n / 2): ECDSA's (r, n - s) twin would verify too.
   Result<std::string> sign(std::string_view input) const;
-  // True only for a valid 64-byte r || s signature of `input` by this key.
+  // True only for a valid 64-byte r || s signature of `input` by this key
+  // in the low form; the high-s twin of a valid signature is refused, so a
+  // token has exactly one spelling (revocation by the token's digest holds).
   bool verify(std::string_view input, std::string_view signature) const;
 
   // Public coordinates, base64url, as in a JWK.

@@ -115,6 +115,52 @@ TEST_F(JwtTest, HeaderAndSignatureShape) {
   }
 }
 
+// Test that signatures are malleable no more: every signature is emitted in
+// the low-s form, and the high-s twin (r, n - s) of a valid token, which any
+// holder could compute without the key, is refused. (A revoked login token
+// must not keep working in a second spelling.)
+TEST_F(JwtTest, HighSTwinRefusedAndOnlyLowSEmitted) {
+  // floor(n / 2) and n of P-256, big-endian, as 64-digit hex.
+  const std::string half = "7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8";
+  const std::string order = "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551";
+  auto hex_of = [](std::string_view bytes) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : bytes) {
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+    return out;
+  };
+  // n - s, on 32 big-endian bytes.
+  auto twin_of = [&](std::string_view s) {
+    std::string out(32, '\0');
+    int borrow = 0;
+    for (int i = 31; i >= 0; --i) {
+      const int n = std::stoi(order.substr(2 * static_cast<std::size_t>(i), 2), nullptr, 16);
+      int d = n - static_cast<unsigned char>(s[static_cast<std::size_t>(i)]) - borrow;
+      borrow = d < 0 ? 1 : 0;
+      out[static_cast<std::size_t>(i)] = static_cast<char>(d < 0 ? d + 256 : d);
+    }
+    return out;
+  };
+  for (int i = 0; i < 40; ++i) {
+    JwtClaims c = claims();
+    c.jwt_id = "jti_" + std::to_string(i);
+    const std::string token = sign(c);
+    const std::string head = token.substr(0, token.rfind('.'));
+    const std::string sig = *base64url_decode(token.substr(token.rfind('.') + 1));
+    ASSERT_LE(hex_of(sig.substr(32)), half) << i;  // emitted low
+    ASSERT_TRUE(verify(token)) << i;
+    const std::string twin = sig.substr(0, 32) + twin_of(sig.substr(32));
+    ASSERT_GT(hex_of(twin.substr(32)), half);
+    EXPECT_EQ(reason_of(verify(head + "." + base64url_encode(twin))), "bad_signature") << i;
+    // The key itself refuses the twin too.
+    EXPECT_FALSE(key_->verify(head, twin));
+    EXPECT_TRUE(key_->verify(head, sig));
+  }
+}
+
 // Test that a flipped signature bit, another key's signature and a changed
 // payload under the original signature are all refused.
 TEST_F(JwtTest, ForgedSignaturesRefused) {
