@@ -48,44 +48,24 @@ HeaderList::HeaderList(std::initializer_list<HeaderView> headers) {
   for (const HeaderView& h : headers) add(h.name, h.value);
 }
 
-HeaderList::HeaderList(const HeaderList& other) : bytes_(other.bytes_), size_(other.size_) {}
-
 HeaderList::HeaderList(HeaderList&& other) noexcept
-    : bytes_(std::move(other.bytes_)),
-      size_(std::exchange(other.size_, 0)),
-      legacy_(other.legacy_.exchange(nullptr)) {
+    : bytes_(std::move(other.bytes_)), size_(std::exchange(other.size_, 0)) {
   other.bytes_.clear();
-}
-
-HeaderList& HeaderList::operator=(const HeaderList& other) {
-  if (this != &other) {
-    drop_legacy();
-    bytes_ = other.bytes_;
-    size_ = other.size_;
-  }
-  return *this;
 }
 
 HeaderList& HeaderList::operator=(HeaderList&& other) noexcept {
   if (this != &other) {
-    drop_legacy();
     bytes_ = std::move(other.bytes_);
     other.bytes_.clear();
     size_ = std::exchange(other.size_, 0);
-    legacy_.store(other.legacy_.exchange(nullptr));
   }
   return *this;
 }
-
-HeaderList::~HeaderList() { drop_legacy(); }
-
-void HeaderList::drop_legacy() noexcept { delete legacy_.exchange(nullptr); }
 
 void HeaderList::add(std::string_view name, std::string_view value) {
   if (name.size() > UINT32_MAX || value.size() > UINT32_MAX) {
     throw std::length_error("HeaderList: header longer than 4 GiB");
   }
-  drop_legacy();
   const std::size_t at = bytes_.size();
   bytes_.resize(at + kEntryPrefix + name.size() + value.size());
   char* out = bytes_.data() + at;
@@ -101,7 +81,6 @@ void HeaderList::reserve(std::size_t count, std::size_t bytes) {
 }
 
 void HeaderList::clear() {
-  drop_legacy();
   bytes_.clear();
   size_ = 0;
 }
@@ -138,18 +117,6 @@ std::optional<std::string_view> HeaderList::find(std::string_view name) const {
     at = entry_name + name_size + value_size;
   }
   return std::nullopt;
-}
-
-HeaderList::operator const std::vector<Header>&() const {
-  if (auto* built = legacy_.load(std::memory_order_acquire)) return *built;
-  auto fresh = std::make_unique<std::vector<Header>>();
-  fresh->reserve(size_);
-  for (const HeaderView h : *this) fresh->push_back(Header(h));
-  std::vector<Header>* expected = nullptr;
-  if (legacy_.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel)) {
-    return *fresh.release();
-  }
-  return *expected;  // another thread built it first
 }
 
 std::optional<std::string_view> Request::header(std::string_view name) const {

@@ -2,7 +2,6 @@
 // never Beast types, so they compile fast and are testable without sockets.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -47,11 +46,10 @@ class HeaderList {
 
   HeaderList() = default;
   HeaderList(std::initializer_list<HeaderView> headers);
-  HeaderList(const HeaderList& other);
+  HeaderList(const HeaderList& other) = default;
   HeaderList(HeaderList&& other) noexcept;
-  HeaderList& operator=(const HeaderList& other);
+  HeaderList& operator=(const HeaderList& other) = default;
   HeaderList& operator=(HeaderList&& other) noexcept;
-  ~HeaderList();
 
   // Appends a header (duplicates are kept, in order).
   void add(std::string_view name, std::string_view value);
@@ -72,10 +70,6 @@ class HeaderList {
   // std::vector<Header>.
   void push_back(HeaderView header) { add(header.name, header.value); }
   void emplace_back(std::string_view name, std::string_view value) { add(name, value); }
-  // Compatibility only (gateway/headers.cc takes a const std::vector<Header>&):
-  // an owning copy, built once on first use and kept with the list until it
-  // changes. Costs an allocation per name and value: iterate instead.
-  operator const std::vector<Header>&() const;  // NOLINT: implicit by design
 
  private:
   // Each entry: name length, value length (4 bytes each, native order),
@@ -84,10 +78,6 @@ class HeaderList {
 
   std::string bytes_;
   std::size_t size_ = 0;
-  // The compatibility copy; null until asked for.
-  mutable std::atomic<std::vector<Header>*> legacy_{nullptr};
-
-  void drop_legacy() noexcept;
 };
 
 class HeaderList::const_iterator {

@@ -122,8 +122,7 @@ TEST(HeaderList, ReserveAvoidsReallocation) {
 }
 
 // Test that code written for a std::vector<Header> keeps working: brace
-// lists, push_back, emplace_back, const Header& loops and the owning
-// vector view (which follows later changes).
+// lists, push_back, emplace_back and const Header& loops.
 TEST(HeaderList, VectorCompatibility) {
   HeaderList list = {{"Connection", "close"}, {"Accept", "text/plain"}};
   list.push_back({"X-A", std::string("built ") + "here"});
@@ -134,20 +133,9 @@ TEST(HeaderList, VectorCompatibility) {
   for (const Header& h : list) names.push_back(h.name);
   EXPECT_EQ(names, (std::vector<std::string>{"Connection", "Accept", "X-A", "X-B", "X-C"}));
 
-  const std::vector<Header>& as_vector = list;
-  ASSERT_EQ(as_vector.size(), 5u);
-  EXPECT_EQ(as_vector[2].value, "built here");
-  const std::vector<Header>& again = list;
-  EXPECT_EQ(&again, &as_vector);  // built once
-
-  list.add("X-D", "d");
-  const std::vector<Header>& after = list;
-  ASSERT_EQ(after.size(), 6u);
-  EXPECT_EQ(after[5].name, "X-D");
-
   const HeaderList copied = list;
-  const std::vector<Header>& copied_vector = copied;
-  EXPECT_EQ(copied_vector.size(), 6u);
+  EXPECT_EQ(copied.size(), 5u);
+  EXPECT_EQ(copied.find("x-a"), "built here");
 }
 
 // Test that header values with any bytes (not only text) round-trip.
