@@ -20,6 +20,7 @@ bool split_listen(std::string_view listen, std::string* host, std::uint16_t* por
   if (colon == std::string_view::npos || colon == 0) return false;
   std::string_view h = listen.substr(0, colon);
   if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h.empty()) return false;  // "[]:80" (found by the config_toml fuzz target)
   const std::string_view p = listen.substr(colon + 1);
   unsigned value = 0;
   auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
@@ -178,14 +179,8 @@ Status parse_gateway_routes(const toml::node& node, std::vector<gateway::Gateway
   return {};
 }
 
-Status apply_toml_file(const std::string& path, Config& c) {
-  toml::table table;
-  try {
-    table = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return fail(
-        Error::invalid_request("config file " + path + ": " + std::string(e.description())));
-  }
+// `path` names the source in messages (a file, or "<string>").
+Status apply_toml_table(toml::table& table, const std::string& path, Config& c) {
   static const std::set<std::string, std::less<>> kKnown = {"listen",
                                                             "data",
                                                             "threads",
@@ -319,6 +314,17 @@ Status apply_toml_file(const std::string& path, Config& c) {
   return {};
 }
 
+Status apply_toml_file(const std::string& path, Config& c) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return fail(
+        Error::invalid_request("config file " + path + ": " + std::string(e.description())));
+  }
+  return apply_toml_table(table, path, c);
+}
+
 Status validate(const Config& c) {
   if (!split_listen(c.listen, nullptr, nullptr)) {
     return fail(Error::invalid_request("listen must be HOST:PORT, got \"" + c.listen + "\""));
@@ -449,6 +455,19 @@ std::uint16_t Config::port() const {
   std::uint16_t p = 0;
   split_listen(listen, nullptr, &p);
   return p;
+}
+
+Result<Config> config_from_toml(std::string_view toml_text) {
+  Config c;
+  toml::table table;
+  try {
+    table = toml::parse(toml_text, std::string_view("<string>"));
+  } catch (const toml::parse_error& e) {
+    return fail(Error::invalid_request("config file <string>: " + std::string(e.description())));
+  }
+  if (auto s = apply_toml_table(table, "<string>", c); !s) return fail(s.error());
+  if (auto s = validate(c); !s) return fail(s.error());
+  return c;
 }
 
 Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {

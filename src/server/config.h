@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -96,5 +97,10 @@ struct ParsedCommandLine {
 // kInvalidRequest with a message for the operator on any bad value, unknown
 // TOML key or unreadable file.
 Result<ParsedCommandLine> load_config(int argc, const char* const* argv);
+
+// The configuration of a TOML document alone (defaults, then `toml_text`,
+// then validation): the file half of load_config without environment or
+// flags, for tests and the TOML fuzz target. Same errors as load_config.
+Result<Config> config_from_toml(std::string_view toml_text);
 
 }  // namespace latchkey::server

@@ -68,6 +68,7 @@ TEST_F(ConfigTest, PrecedenceFileEnvFlags) {
 TEST_F(ConfigTest, RejectsBadValues) {
   EXPECT_FALSE(load({"--listen", "nohostport"}).has_value());
   EXPECT_FALSE(load({"--listen", "127.0.0.1:99999"}).has_value());
+  EXPECT_FALSE(load({"--listen", "[]:8080"}).has_value());  // empty host (config_toml fuzz target)
   EXPECT_FALSE(load({"--account-token-ttl", "0"}).has_value());
   EXPECT_FALSE(load({"--tls-cert", "/x.pem"}).has_value());
   EXPECT_FALSE(load({"--log-level", "loud"}).has_value());
@@ -103,6 +104,26 @@ TEST_F(ConfigTest, Ipv6Listen) {
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->config.host(), "::1");
   EXPECT_EQ(c->config.port(), 9000);
+}
+
+// Test that a TOML document alone configures like a file (the entry point of
+// the config_toml fuzz target): values over the defaults, the same refusals.
+TEST(ConfigFromToml, ParsesAndValidatesAString) {
+  auto c = config_from_toml("listen = \"127.0.0.1:1234\"\nmax_body_bytes = 1000\n");
+  ASSERT_TRUE(c.has_value()) << c.error().description;
+  EXPECT_EQ(c->port(), 1234);
+  EXPECT_EQ(c->max_body_bytes, 1000);
+  EXPECT_EQ(c->data_dir, Config{}.data_dir);
+  for (const char* bad : {"listn = \"127.0.0.1:1\"\n", "listen = \"[]:80\"\n", "threads = \"2\"\n",
+                          "listen = \n", "max_body_bytes = 0\n"}) {
+    const auto refused = config_from_toml(bad);
+    ASSERT_FALSE(refused.has_value()) << bad;
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidRequest);
+    EXPECT_TRUE(refused.error().description.starts_with("config file <string>: ") ||
+                refused.error().description.starts_with("listen must be") ||
+                refused.error().description.starts_with("threads, sizes"))
+        << refused.error().description;
+  }
 }
 
 }  // namespace
