@@ -68,19 +68,6 @@ bool digests_equal(const Digest& a, const Digest& b) {
 
 namespace {
 
-// Length of the secret-like run starting at `pos`, or 0.
-std::size_t secret_like_run(std::string_view text, std::size_t pos) {
-  for (SecretKind kind :
-       {SecretKind::kClientSecret, SecretKind::kApiKey, SecretKind::kAccessToken}) {
-    const std::string_view prefix = secret_prefix(kind);
-    if (text.substr(pos, prefix.size()) != prefix) continue;
-    std::size_t end = pos + prefix.size();
-    while (end < text.size() && is_base62(text.substr(end, 1))) ++end;
-    if (end - pos - prefix.size() >= 8) return end - pos;
-  }
-  return 0;
-}
-
 bool is_base64url_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '_';
@@ -105,6 +92,40 @@ std::size_t jwt_like_run(std::string_view text, std::size_t pos) {
     }
   }
   return dots == 2 && segment > 0 ? end - pos : 0;
+}
+
+bool starts_with_secret_prefix(std::string_view text, std::size_t pos) {
+  for (SecretKind kind :
+       {SecretKind::kClientSecret, SecretKind::kApiKey, SecretKind::kAccessToken}) {
+    if (text.substr(pos).starts_with(secret_prefix(kind))) return true;
+  }
+  return false;
+}
+
+// Length of the secret-like run starting at `pos`, or 0. Two leaks found by
+// the bearer_key fuzz target (fuzz/corpus/bearer_key/adjacent): the run stops where another
+// secret's prefix begins ("lk_key_...lk_at_..." glued together), else it took the "lk" and the
+// second secret was printed whole; and a JWT-like run that starts inside the body and goes on past
+// it is masked with it, else its payload and signature were printed.
+std::size_t secret_like_run(std::string_view text, std::size_t pos) {
+  for (SecretKind kind :
+       {SecretKind::kClientSecret, SecretKind::kApiKey, SecretKind::kAccessToken}) {
+    const std::string_view prefix = secret_prefix(kind);
+    if (text.substr(pos, prefix.size()) != prefix) continue;
+    const std::size_t body = pos + prefix.size();
+    std::size_t end = body;
+    while (end < text.size() && is_base62(text.substr(end, 1)) &&
+           !starts_with_secret_prefix(text, end)) {
+      ++end;
+    }
+    if (end - body < 8) continue;
+    for (std::size_t j = body; j < end; ++j) {
+      const std::size_t jwt = jwt_like_run(text, j);
+      if (j + jwt > end) return j + jwt - pos;
+    }
+    return end - pos;
+  }
+  return 0;
 }
 
 std::size_t redactable_run(std::string_view text, std::size_t pos) {

@@ -95,5 +95,24 @@ TEST(Secret, RedactsJwtLikeRuns) {
   }
 }
 
+// Test that secrets glued to each other or to a JWT are all masked (found by
+// the bearer_key fuzz target): the first run used to swallow the "lk" of a
+// following "lk_at_" and print that secret whole, and a JWT starting inside
+// a secret's body used to keep its payload and signature.
+TEST(Secret, RedactsSecretsGluedTogether) {
+  OsRandom random;
+  const std::string key = generate_secret(SecretKind::kApiKey, random);
+  const std::string token = generate_secret(SecretKind::kAccessToken, random);
+  const std::string jwt = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1c3JfeCJ9.c2lnbmF0dXJlX2J5dGVz";
+  for (const std::string& text :
+       {key + token, "x" + token + key + "y", token + jwt, key + "lk_sec_" + token.substr(6)}) {
+    const std::string redacted = redact_secrets(text);
+    EXPECT_FALSE(contains_secret_like(redacted)) << text << " -> " << redacted;
+    EXPECT_EQ(redacted.find(token.substr(6, 20)), std::string::npos) << redacted;
+    EXPECT_EQ(redacted.find("eyJzdWIiOiJ1c3JfeCJ9"), std::string::npos) << redacted;
+  }
+  EXPECT_EQ(redact_secrets(key + token), mask_secret(key) + mask_secret(token));
+}
+
 }  // namespace
 }  // namespace latchkey
