@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""Writes the hand-made seed corpora of fuzz/corpus/<target>/ (valid and
+near-valid inputs). Deterministic: running it again rewrites the same
+files. The signed JWS seeds come from make_jws_seeds.py; inputs that once
+crashed a target are committed as corpus/<target>/crash-* and are not
+written here.
+
+  python3 fuzz/make_corpus.py            # from the repository root
+"""
+import base64
+import pathlib
+import zlib
+
+ROOT = pathlib.Path(__file__).resolve().parent / "corpus"
+B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def write(target: str, name: str, data) -> None:
+    d = ROOT / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / name).write_bytes(data.encode() if isinstance(data, str) else data)
+
+
+def secret(prefix: str, body: str) -> str:
+    """A well-formed latchkey secret: prefix, 43 base62, CRC32 in 6 base62."""
+    body = (body * 43)[:43]
+    crc = zlib.crc32((prefix + body).encode()) & 0xFFFFFFFF
+    digits = ""
+    for _ in range(6):
+        digits = B62[crc % 62] + digits
+        crc //= 62
+    return prefix + body + digits
+
+
+SEC = secret("lk_sec_", "Q7")
+KEY = secret("lk_key_", "m3X")
+AT = secret("lk_at_", "Zz9")
+JWT_SHAPE = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln"
+
+# framing: first byte = TCP segment size - 1.
+def req(text: str) -> str:
+    return text.replace("\n", "\r\n")
+
+F = {
+    "get_healthz": req("GET /healthz HTTP/1.1\nHost: a\n\n"),
+    "post_json": req("POST /api/v1/users HTTP/1.1\nHost: a\nContent-Type: application/json\n"
+                     "Content-Length: 16\n\n") + '{"name":"alice"}',
+    "chunked": req("POST /oauth/token HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n"
+                   "5\ngrant\n0\n\n"),
+    "pipelined": req("GET /healthz HTTP/1.1\nHost: a\n\nGET /api/v1/users/u1 HTTP/1.1\nHost: a\n"
+                     "X-Request-Id: abc-123\n\n"),
+    "http10_close": req("GET /v1/auth-request HTTP/1.0\n\n"),
+    "te_xchunked": req("POST /auth/login HTTP/1.1\nHost: a\nTransfer-Encoding: xchunked\n\n"
+                       "5\nhello\n0\n\n"),
+    "te_chunked_identity": req("POST /auth/login HTTP/1.1\nHost: a\n"
+                               "Transfer-Encoding: chunked, identity\n\n0\n\n"),
+    "te_and_cl": req("POST /auth/login HTTP/1.1\nHost: a\nContent-Length: 4\n"
+                     "Transfer-Encoding: chunked\n\n0\n\n"),
+    "two_cl": req("POST /auth/login HTTP/1.1\nHost: a\nContent-Length: 3\nContent-Length: 4\n\nabcd"),
+    "obs_fold": req("GET /healthz HTTP/1.1\nHost: a\nX-A: b\n  c\n\n"),
+    "bare_lf": "GET /healthz HTTP/1.1\nHost: a\n\n",
+    "no_host": req("GET /healthz HTTP/1.1\n\n"),
+    "two_hosts": req("GET /healthz HTTP/1.1\nHost: a\nHost: b\n\n"),
+    "high_bytes_target": req("GET /api/v1/users/\xc0\xae\xc0\xae HTTP/1.1\nHost: a\n\n"),
+    "secret_in_path": req(f"GET /api/v1/users/{KEY} HTTP/1.1\nHost: a\nX-Request-Id: {SEC}\n\n"),
+    "long_chunk_ext": req("POST /oauth/token HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n"
+                          "1;" + "x" * 300 + "\na\n0\n\n"),
+    "expect_continue": req("POST /api/v1/keys HTTP/1.1\nHost: a\nExpect: 100-continue\n"
+                           "Content-Length: 2\n\n{}"),
+    "oversized_cl": req("POST /api/v1/keys HTTP/1.1\nHost: a\nContent-Length: 99999999\n\n"),
+    "method_not_allowed": req("PUT /healthz HTTP/1.1\nHost: a\n\n"),
+    "double_slash": req("GET //api/v1/account/me HTTP/1.1\nHost: a\n\n"),
+}
+for i, (name, text) in enumerate(F.items()):
+    seg = [0, 3, 255][i % 3]  # whole, 4-byte and 256-byte segments
+    write("framing", name, bytes([seg]) + text.encode("latin-1"))
+
+# basic_credentials: the Authorization header value.
+def basic(raw: str) -> str:
+    return "Basic " + base64.b64encode(raw.encode()).decode()
+
+for name, v in {
+    "valid": basic(f"cli_0123456789:{SEC}"),
+    "lowercase_scheme": "basic " + base64.b64encode(b"cli_1:" + SEC.encode()).decode(),
+    "padding": basic("a:b"),
+    "bad_padding": "Basic YTpi=",
+    "no_colon": basic("clientonly"),
+    "empty_secret": basic("cli_1:"),
+    "empty_id": basic(":secret"),
+    "colon_in_secret": basic("cli_1:a:b:c"),
+    "bearer_scheme": "Bearer " + AT,
+    "spaces": "Basic    " + base64.b64encode(b"a:b").decode() + "   ",
+    "not_base64": "Basic !!!!",
+    "too_long": "Basic " + "QUFB" * 300,
+    "nul_byte": "Basic YQBiOmM=",
+}.items():
+    write("basic_credentials", name, v)
+
+# bearer_key: a header value or text with secrets.
+for name, v in {
+    "bearer_access_token": "Bearer " + AT,
+    "bearer_api_key": "Bearer " + KEY,
+    "bearer_jwt": "Bearer " + JWT_SHAPE,
+    "bearer_lower": "bearer  " + SEC + "  ",
+    "client_secret": SEC,
+    "bad_checksum": KEY[:-1] + ("A" if KEY[-1] != "A" else "B"),
+    "short_key": "lk_key_abcdefgh",
+    "log_line": f"user-agent curl/8 {KEY} and {JWT_SHAPE}. end",
+    "multiline": f"line one\napi_key={KEY}\n\ttoken: {AT}\n",
+    "adjacent": KEY + AT + "eyJa.b.c",
+    "jwt_four_segments": "Bearer a.b.c.d",
+    "basic_header": "Basic YTpi",
+}.items():
+    write("bearer_key", name, v)
+
+# jws: first byte even = a token; odd = "<header>\n<payload>" the target signs.
+HDR = '{"alg":"ES256","typ":"JWT","kid":"fuzz-key-1"}'
+PAY = ('{"iss":"latchkey","aud":"latchkey","sub":"usr_1","scope":"read","iat":1790000000,'
+       '"exp":1900000000,"jti":"j1","key_id":"key_1","role":""}')
+def b64u(s: str) -> str:
+    return base64.urlsafe_b64encode(s.encode()).rstrip(b"=").decode()
+for name, v in {
+    "sign_valid": "S" + HDR + "\n" + PAY,
+    "sign_oauth": "S" + HDR + "\n" + PAY.replace('"key_id":"key_1","role":""',
+                                                  '"gty":"client_credentials","client_id":"c1"'),
+    "sign_expired": "S" + HDR + "\n" + PAY.replace("1900000000", "1700000000"),
+    "sign_nbf": "S" + HDR + "\n" + PAY[:-1] + ',"nbf":1850000000}',
+    "sign_aud_array": "S" + HDR + "\n" + PAY.replace('"aud":"latchkey"', '"aud":["x","latchkey"]'),
+    "sign_wrong_iss": "S" + HDR + "\n" + PAY.replace('"iss":"latchkey"', '"iss":"other"'),
+    "sign_crit": "S" + HDR[:-1] + ',"crit":["exp"]}\n' + PAY,
+    "sign_dup_claims": "S" + HDR + "\n" + PAY[:-1] + ',"iss":"other"}',
+    "sign_huge_exp": "S" + HDR + "\n" + PAY.replace("1900000000", "9223372036854775807"),
+    "token_none": "T" + b64u('{"alg":"none","typ":"JWT"}') + "." + b64u(PAY) + ".",
+    "token_hs256": "T" + b64u('{"alg":"HS256","typ":"JWT","kid":"fuzz-key-1"}') + "." + b64u(PAY) + ".c2ln",
+    "token_unknown_kid": "T" + b64u('{"alg":"ES256","kid":"other"}') + "." + b64u(PAY) + "." + "A" * 86,
+    "token_zero_sig": "T" + b64u(HDR) + "." + b64u(PAY) + "." + "A" * 86,
+    "token_padded": "T" + b64u(HDR) + "=." + b64u(PAY) + ".AAAA",
+}.items():
+    write("jws", name, v)
+
+# json_body: first byte = schema (0-4) | 0x80 to allow an empty body.
+for name, v in {
+    "authorize": "\x00" + '{"action":"read_records","application":"app_1","steps":["s1"],"admin_data":false}',
+    "authorize_unknown_action": "\x00" + '{"action":"fly","application":"a"}',
+    "key_create": "\x01" + '{"name":"ci","role":"r1","scope":"read","expires_in_days":30}',
+    "key_create_wrong_type": "\x01" + '{"name":1,"expires_in_days":"30"}',
+    "login": "\x02" + '{"api_key":"' + KEY + '"}',
+    "login_unknown": "\x02" + '{"api_key":"x","' + SEC + '":1}',
+    "limits": "\x03" + '{"requests_per_minute":60,"concurrent_per_route":null}',
+    "limits_float": "\x03" + '{"requests_per_minute":6.5e1}',
+    "user": "\x04" + '{"name":"bob","type":"service","api_access":true}',
+    "empty_allowed": "\x84",
+    "empty_refused": "\x04",
+    "array": "\x00[1,2]",
+    "deep": "\x00" + "[" * 200 + "]" * 200,
+    "bad_utf8": b"\x01{\"name\":\"\xff\xfe\"}",
+    "dup_members": "\x02" + '{"api_key":"a","api_key":"b"}',
+    "big_int": "\x03" + '{"requests_per_minute":99999999999999999999999}',
+}.items():
+    write("json_body", name, v)
+
+# form_body: the body.
+for name, v in {
+    "client_credentials": "grant_type=client_credentials&scope=read",
+    "with_client": "grant_type=client_credentials&client_id=cli_1&client_secret=" + SEC,
+    "introspect": "token=" + JWT_SHAPE + "&token_type_hint=access_token",
+    "plus_and_percent": "scope=read+write&x=%41%62%2B",
+    "bad_escape": "a=%G1",
+    "truncated_escape": "a=%4",
+    "repeated": "scope=a&scope=b",
+    "empty_segments": "&&a=1&&=&b",
+    "utf8": "name=%E2%80%A2%C3%A9",
+    "nul": "a=%00b",
+}.items():
+    write("form_body", name, v)
+
+# config_toml: a configuration file.
+for name, v in {
+    "minimal": 'listen = "127.0.0.1:0"\ndata = "/tmp/lk"\n',
+    "full": '''listen = "[::1]:8443"
+data = "./d"
+threads = 2
+max_body_bytes = 65536
+max_header_bytes = 8192
+read_timeout_ms = 10000
+idle_timeout_ms = 60000
+access_log = false
+log_level = "warn"
+extra_modules = ["BILLING"]
+rate_limit_per_minute = 120
+
+[[role_limits]]
+role = "ci"
+requests_per_minute = 10
+
+[[route_rules]]
+method = "GET"
+path = "/records/{app}/*"
+action = "read_records"
+application_param = "app"
+
+[[gateway_routes]]
+path = "/svc/{app}/*"
+upstream = "http://127.0.0.1:9000"
+action = "authenticated"
+''',
+    "unknown_key": 'listen = "127.0.0.1:80"\nlisten_port = 1\n',
+    "wrong_type": 'threads = "two"\n',
+    "bad_listen": 'listen = "nowhere"\n',
+    "empty_host": 'listen = "[]:80"\n',
+    "negative": 'max_body_bytes = -1\n',
+    "huge_int": 'threads = 9223372036854775807\n',
+    "bad_toml": 'listen = \n[[',
+    "bad_rule": '[[route_rules]]\npath = "/a/../b"\naction = "read_records"\n',
+    "nested_arrays": 'extra_modules = [[["a"]]]\n',
+}.items():
+    write("config_toml", name, v)
+
+# audit_output: 3 bytes (id, count, decision+time), then 9 fields split by 0x1F.
+def audit(*fields: str) -> bytes:
+    return b"\x07\x02\x55" + "\x1f".join(fields).encode("utf-8", "surrogateescape")
+write("audit_output", "plain", audit("usr_1", "alice", "key ••••a1B9", "key.create", "key/key_1",
+                                      "", "127.0.0.1", "curl/8.0", "ci"))
+write("audit_output", "csv_specials", audit('a,b', 'say "hi"', "line\r\nbreak", "=cmd()", "+1",
+                                             "-2", "@x", "tab\there", ""))
+write("audit_output", "invalid_utf8", b"\x01\x00\x01" + b"\xff\xfe\x1f\xc0\xae\x1f\xed\xa0\x80")
+write("audit_output", "quotes_only", audit('"', '""', '"a"', "'", "", "", "", "", ""))
+write("audit_output", "control_chars", audit("\x00\x01\x1b[31m", "\u2028", "\x7f", "", "", "", "", "", ""))
+
+# route_match: first byte = number of route lines (| 0x80: patterns may end in *).
+def routes(n: int, text: str, rest: bool = False) -> bytes:
+    return bytes([n | (0x80 if rest else 0)]) + text.encode()
+write("route_match", "api", routes(5, "GET /api/v1/users\nGET /api/v1/users/{id}\n"
+                                      "PATCH /api/v1/users/{id}\nPOST /api/v1/users/{id}/access-key\n"
+                                      "GET /api/v1/users/me\n/api/v1/users/me\n/api/v1/users/u1/\n"
+                                      "/api/v1/users//u1\n/api/v1/users/u1/access-key\n"))
+write("route_match", "literal_after_param", routes(3, "GET /a/{x}/c\nGET /a/b/{y}\nPOST /a/b/c\n"
+                                                      "/a/b/c\n/a/z/c\n/a/b\n"))
+write("route_match", "rest_patterns", routes(2, "GET /records/{app}/*\nGET /files/\n/records/a/b/c\n"
+                                                "/records/a\n/records/%2e%2e/x\n/records/./a\n", True))
+write("route_match", "dup_params", routes(1, "GET /{a}/{a}\n/x/y\n"))
+write("route_match", "odd_patterns", routes(4, "GET {}\nGET /{\nGET /{}/x\nGET /\n/\n/{}\n/x\n?q\n"))
