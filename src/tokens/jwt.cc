@@ -54,10 +54,28 @@ const std::string* string_claim(const Json& object, const char* name) {
   return it->get_ptr<const std::string*>();
 }
 
+// A NumericDate (seconds) that an Instant (milliseconds) can hold: years 0 to
+// 9999. Beyond, converting to milliseconds overflowed (undefined behaviour,
+// found by the jws fuzz target: "exp": 9223372036854775807), and an unsigned
+// value above INT64_MAX wrapped to a negative time.
+constexpr std::int64_t kMaxNumericDate = 253'402'300'799;  // 9999-12-31T23:59:59Z
+
+std::optional<std::int64_t> numeric_date(const Json& value) {
+  if (value.is_number_unsigned()) {
+    const auto u = value.get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(kMaxNumericDate)) return std::nullopt;
+    return static_cast<std::int64_t>(u);
+  }
+  if (!value.is_number_integer()) return std::nullopt;
+  const auto s = value.get<std::int64_t>();
+  if (s < -kMaxNumericDate || s > kMaxNumericDate) return std::nullopt;
+  return s;
+}
+
 std::optional<std::int64_t> int_claim(const Json& object, const char* name) {
   const auto it = object.find(name);
-  if (it == object.end() || !it->is_number_integer()) return std::nullopt;
-  return it->get<std::int64_t>();
+  if (it == object.end()) return std::nullopt;
+  return numeric_date(*it);
 }
 
 }  // namespace
@@ -170,8 +188,9 @@ Result<JwtClaims> verify_jwt(std::string_view token, const JwtKeyLookup& keys,
     return fail(malformed("lacks a required claim (exp, iat, sub, key_id, jti)"));
   }
   if (const auto nbf = payload->find("nbf"); nbf != payload->end()) {
-    if (!nbf->is_number_integer()) return fail(malformed("has a non-integer nbf"));
-    if (expect.now < from_unix_seconds(nbf->get<std::int64_t>())) {
+    const auto not_before = numeric_date(*nbf);
+    if (!not_before) return fail(malformed("has a non-integer or out-of-range nbf"));
+    if (expect.now < from_unix_seconds(*not_before)) {
       return fail(refuse("not_yet_valid", "the JWT is not valid yet"));
     }
   }

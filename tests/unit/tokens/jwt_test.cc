@@ -247,6 +247,32 @@ TEST_F(JwtTest, ExpiredRefused) {
   EXPECT_EQ(reason_of(verify(token, kNow + seconds(100000))), "expired");
 }
 
+// Test that times an Instant cannot hold are refused as malformed, even when
+// signed by our key (found by the jws fuzz target: "exp": INT64_MAX
+// overflowed the conversion to milliseconds), and that the years up to 9999
+// still verify.
+TEST_F(JwtTest, OutOfRangeTimesRefused) {
+  const auto header = nlohmann::json{{"alg", "ES256"}, {"typ", "JWT"}, {"kid", "sk_1"}};
+  const auto signed_with = [&](const char* claim, const nlohmann::json& value) {
+    nlohmann::json payload = payload_of(sign(claims()));
+    payload[claim] = value;
+    const std::string input =
+        base64url_encode(header.dump()) + "." + base64url_encode(payload.dump());
+    const auto signature = key_->sign(input);
+    EXPECT_TRUE(signature);
+    return input + "." + base64url_encode(*signature);
+  };
+  for (const char* claim : {"exp", "iat", "nbf"}) {
+    for (const nlohmann::json& value :
+         {nlohmann::json(INT64_MAX), nlohmann::json(INT64_MIN), nlohmann::json(UINT64_MAX),
+          nlohmann::json(253'402'300'800LL), nlohmann::json(-253'402'300'800LL)}) {
+      EXPECT_EQ(reason_of(verify(signed_with(claim, value))), "malformed") << claim << value;
+    }
+  }
+  EXPECT_TRUE(verify(signed_with("exp", 253'402'300'799LL)));
+  EXPECT_TRUE(verify(signed_with("nbf", 1'000'000'000)));
+}
+
 // Test that malformed tokens of every shape are refused as malformed, never crash.
 TEST_F(JwtTest, MalformedSegmentsRefused) {
   const std::string token = sign(claims());
