@@ -112,6 +112,10 @@ TEST(Secret, RedactsSecretsGluedTogether) {
     EXPECT_EQ(redacted.find("eyJzdWIiOiJ1c3JfeCJ9"), std::string::npos) << redacted;
   }
   EXPECT_EQ(redact_secrets(key + token), mask_secret(key) + mask_secret(token));
+  // A mask's last 4 characters plus the text after them never form a new
+  // secret-shaped run either.
+  const std::string tail_jwt = token.substr(0, token.size() - 4) + "eyJa.b.cceyJa.b.cc";
+  EXPECT_FALSE(contains_secret_like(redact_secrets(tail_jwt))) << redact_secrets(tail_jwt);
 }
 
 }  // namespace
