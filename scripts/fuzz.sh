@@ -28,6 +28,7 @@ if ! grep -qx "$target" <<<"$targets"; then
   exit 2
 fi
 
+bash scripts/install-deps.sh --fuzz
 cxx=${FUZZ_CXX:-$(command -v clang++-14 || command -v clang++)}
 build_dir=build-fuzz
 if [ ! -f "$build_dir/build.ninja" ]; then

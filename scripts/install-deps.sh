@@ -17,6 +17,13 @@ packages=(
 packages+=(python3-authlib python3-requests)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
+# Fuzzing (scripts/fuzz.sh, which calls this with --fuzz): clang 14 and its
+# compiler-rt, which holds libFuzzer. Not needed by the regular build and
+# tests (they replay the corpora with GCC), so only on request.
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang-14 libclang-rt-14-dev)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
