@@ -55,7 +55,7 @@ if [ "${FUZZ_MERGE:-0}" = 1 ] && [ $status -eq 0 ]; then
 fi
 
 runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-secs=$(sed -n 's/^stat::total_time_seconds: *//p' "$log" 2>/dev/null | tail -1)
+secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
 rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
 echo "fuzz.sh: target=$target seconds=${secs:-$seconds} total_execs=${runs:-?} execs_per_sec=${rate:-?} exit=$status"
 exit $status
