@@ -17,6 +17,7 @@ enum : std::uint8_t {
   kTchar = 1,       // RFC 9110 §5.6.2 token character
   kFieldValue = 2,  // RFC 9110 §5.5: VCHAR, obs-text, SP, HTAB
   kTargetByte = 4,  // visible US-ASCII (0x21-0x7E): what a request target may hold
+  kRegName = 8,     // RFC 3986 unreserved / sub-delims: a reg-name besides "%HH"
 };
 
 constexpr std::array<std::uint8_t, 256> make_classes() {
@@ -30,6 +31,10 @@ constexpr std::array<std::uint8_t, 256> make_classes() {
     }
     if (c == '\t' || (c >= 0x20 && c != 0x7f)) bits |= kFieldValue;
     if (c >= 0x21 && c <= 0x7e) bits |= kTargetByte;
+    if (alnum ||
+        std::string_view("-._~!$&'()*+,;=").find(static_cast<char>(c)) != std::string_view::npos) {
+      bits |= kRegName;
+    }
     t[static_cast<std::size_t>(c)] = bits;
   }
   return t;
@@ -37,6 +42,51 @@ constexpr std::array<std::uint8_t, 256> make_classes() {
 constexpr std::array<std::uint8_t, 256> kClasses = make_classes();
 
 bool has(char c, std::uint8_t bit) { return (kClasses[static_cast<unsigned char>(c)] & bit) != 0; }
+
+// Eight bytes at a time (values and targets are most of a head): whether
+// any byte of `x` is below n / above n, for n <= 128 / n <= 127 (the
+// "determine if a word has a byte less than n" bit tricks).
+constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+constexpr bool any_below(std::uint64_t x, std::uint64_t n) {
+  return ((x - kOnes * n) & ~x & kHighs) != 0;
+}
+constexpr bool any_above(std::uint64_t x, std::uint64_t n) {
+  return (((x + kOnes * (127 - n)) | x) & kHighs) != 0;
+}
+std::uint64_t load8(const char* p) {
+  std::uint64_t x;
+  std::memcpy(&x, p, sizeof x);
+  return x;
+}
+
+// True when no byte of `v` is a control byte, HTAB or DEL: the common field
+// value, checked without a lookup per byte.
+bool is_plain_value(std::string_view v) {
+  std::size_t i = 0;
+  for (; i + 8 <= v.size(); i += 8) {
+    const std::uint64_t x = load8(v.data() + i);
+    if (any_below(x, 0x20) || any_below(x ^ (kOnes * 0x7f), 1)) return false;
+  }
+  for (; i < v.size(); ++i) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+// True when every byte of `t` is visible US-ASCII (0x21-0x7E).
+bool is_plain_target(std::string_view t) {
+  std::size_t i = 0;
+  for (; i + 8 <= t.size(); i += 8) {
+    const std::uint64_t x = load8(t.data() + i);
+    if (any_below(x, 0x21) || any_above(x, 0x7e)) return false;
+  }
+  for (; i < t.size(); ++i) {
+    if (!has(t[i], kTargetByte)) return false;
+  }
+  return true;
+}
 
 // Why a byte that is not allowed where it stands is refused.
 Error offending(char c) {
@@ -78,11 +128,7 @@ bool is_hex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-// RFC 3986: unreserved / sub-delims, the bytes of a reg-name besides "%HH".
-bool is_reg_name_char(char c) {
-  const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-  return alnum || std::string_view("-._~!$&'()*+,;=").find(c) != std::string_view::npos;
-}
+bool is_reg_name_char(char c) { return has(c, kRegName); }
 
 bool is_valid_port(std::string_view port) {
   if (port.empty() || port.size() > 5) return false;
@@ -277,11 +323,13 @@ HeadCheck check_request_line(std::string_view line, bool& http10) {
     if (auto e = offending(c); e != Error::kNone) return refuse(e);
     return refuse(Error::kBadRequestLine);
   }
-  for (char c : out.target) {
-    if (has(c, kTargetByte)) continue;
-    if (static_cast<unsigned char>(c) >= 0x80) return refuse(Error::kNonAsciiTarget);
-    if (auto e = offending(c); e != Error::kNone) return refuse(e);
-    return refuse(Error::kBadRequestLine);
+  if (!is_plain_target(out.target)) {  // the common case needs no lookup per byte
+    for (char c : out.target) {
+      if (has(c, kTargetByte)) continue;
+      if (static_cast<unsigned char>(c) >= 0x80) return refuse(Error::kNonAsciiTarget);
+      if (auto e = offending(c); e != Error::kNone) return refuse(e);
+      return refuse(Error::kBadRequestLine);
+    }
   }
   if (out.method.empty() || out.target.empty() || sp2 == std::string_view::npos) {
     return refuse(Error::kBadRequestLine);
@@ -359,8 +407,10 @@ HeadCheck check_request_head(std::string_view head) {
     if (colon == 0) return refuse(Error::kBadFieldName);
     const std::string_view name = line.substr(0, colon);
     const std::string_view raw_value = line.substr(colon + 1);
-    for (char c : raw_value) {
-      if (!has(c, kFieldValue)) return refuse(offending(c));
+    if (!is_plain_value(raw_value)) {  // HTAB, or a byte to refuse
+      for (char c : raw_value) {
+        if (!has(c, kFieldValue)) return refuse(offending(c));
+      }
     }
     const std::string_view value = trim_ows(raw_value);
     switch (name.size()) {
