@@ -164,6 +164,32 @@ TEST(FramingTest, FindHeadEnd) {
   }
 }
 
+// Every byte value at every position of a long value and a long target
+// (the checks go eight bytes at a time, then byte by byte).
+TEST(FramingTest, EveryByteEverywhere) {
+  for (int b = 0; b < 256; ++b) {
+    const auto byte = static_cast<char>(b);
+    const bool value_ok = b == '\t' || (b >= 0x20 && b != 0x7f);
+    const bool target_ok = b >= 0x21 && b <= 0x7e;
+    for (std::size_t at = 0; at < 21; ++at) {
+      std::string value(21, 'v');
+      value[at] = byte;
+      if (b == '\r' || b == '\n') continue;  // line structure, covered above
+      const HeadCheck v =
+          check_request_head("GET / HTTP/1.1\r\nHost: a\r\nX-V: " + value + "\r\n\r\n");
+      EXPECT_EQ(v.ok(), value_ok) << b << " at " << at;
+      std::string target = "/" + std::string(20, 't');
+      target[at] = byte;
+      if (b == ' ') continue;  // ends the target
+      const HeadCheck t = check_request_head("GET " + target + " HTTP/1.1\r\nHost: a\r\n\r\n");
+      EXPECT_EQ(t.ok(), target_ok) << b << " at " << at;
+      if (!target_ok && b >= 0x80) {
+        EXPECT_EQ(t.error, FramingError::kNonAsciiTarget);
+      }
+    }
+  }
+}
+
 TEST(FramingTest, HeadPrefix) {
   EXPECT_EQ(check_head_prefix(""), FramingError::kNone);
   EXPECT_EQ(check_head_prefix("GE"), FramingError::kNone);
