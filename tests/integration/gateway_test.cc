@@ -447,7 +447,9 @@ TEST_F(GatewayTest, AmbiguousPathsRefused) {
   for (const char* path :
        {"/echo/%2e%2e", "/echo/a%2Fb", "/echo/x/", "/echo/a%5Cb",
         // an escaped unreserved character: "export" to the upstream
-        "/echo/%65xport", "/echo/%7Eme", "/echo/a%5fb", "/echo/a;b", "/echo/a%3Bb", "/echo/a%zz"}) {
+        "/echo/%65xport", "/echo/%7Eme", "/echo/a%5fb", "/echo/a;b", "/echo/a%3Bb", "/echo/a%zz",
+        // an escaped overlong UTF-8 form of "." or "/"
+        "/echo/%C0%AE%C0%AE", "/echo/%E0%80%AF"}) {
     HttpResult r = get(path, {bearer_header(token)});
     EXPECT_EQ(r.status, 400) << path << ": " << r.body;
     EXPECT_EQ(json_of(r)["reason"], "ambiguous_path") << path;
