@@ -21,7 +21,7 @@ std::int64_t unix_seconds(Instant t) {
 }
 Instant from_unix_seconds(std::int64_t s) { return Instant{std::chrono::seconds(s)}; }
 
-bool http_iequals(std::string_view a, std::string_view b) {
+bool ascii_iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
@@ -99,10 +99,10 @@ Error duplicate_member(std::string_view part) {
 // regard to case (RFC 7515 §4.1.9).
 bool is_access_token_type(std::string_view typ) {
   constexpr std::string_view kPrefix = "application/";
-  if (typ.size() > kPrefix.size() && http_iequals(typ.substr(0, kPrefix.size()), kPrefix)) {
+  if (typ.size() > kPrefix.size() && ascii_iequals(typ.substr(0, kPrefix.size()), kPrefix)) {
     typ.remove_prefix(kPrefix.size());
   }
-  return http_iequals(typ, kAccessTokenType);
+  return ascii_iequals(typ, kAccessTokenType);
 }
 
 // The header members latchkey writes. Anything else is refused rather than
