@@ -10,11 +10,15 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <fstream>
 #include <memory>
 #include <optional>
 
 #include "integration/server_fixture.h"
+#include "support/test_upstream.h"
 #include "tokens/jws_es256.h"
 
 namespace latchkey::testing {
@@ -485,6 +489,50 @@ TEST_F(JwtAttacks, RevokedJtiRefusedInAnySpellingAcrossRestart) {
   server_->restart();
   expect_refused("revoked OAuth token after restart", token, "revoked");
   expect_refused("its re-signed spelling after restart", respelled, "revoked");
+}
+
+// A gateway route in front of a test upstream (docs/gateway.md).
+class JwtAttacksGateway : public JwtAttacks {
+ protected:
+  void SetUp() override {
+    upstream_ = std::make_unique<TestUpstream>();
+    JwtAttacks::SetUp();
+  }
+  void TearDown() override {
+    std::remove(config_path_.c_str());
+    server_.reset();  // latchkeyd first: it holds connections to the upstream
+    upstream_.reset();
+  }
+  std::vector<std::string> server_args() override {
+    config_path_ =
+        ::testing::TempDir() + "/latchkey-jwt-attacks-" + std::to_string(::getpid()) + ".toml";
+    std::ofstream(config_path_) << "[[gateway_routes]]\nmethod = \"GET\"\npath = \"/echo/{x}\"\n"
+                                   "upstream = \""
+                                << upstream_->url() << "\"\naction = \"authenticated\"\n";
+    return {"--config", config_path_};
+  }
+
+  std::unique_ptr<TestUpstream> upstream_;
+  std::string config_path_;
+};
+
+// Test that a gateway route refuses a high-S twin, a foreign key's token
+// and a header-borne key with 401 and the reason, and that none of them
+// reaches the upstream; the valid token does.
+TEST_F(JwtAttacksGateway, ForgedTokensNeverReachTheUpstream) {
+  const std::string twin = with_signature(high_s_twin(raw_signature()));
+  const std::string foreign = sign_json(header_, payload_, *foreign_);
+  const Json foreign_jwk = Json::parse(foreign_->public_jwk_json("attacker"));
+  const std::string embedded = with_header({{"jwk", foreign_jwk}}, *foreign_);
+  for (const auto& [token, reason] : std::vector<std::pair<std::string, std::string>>{
+           {twin, "bad_signature"}, {foreign, "bad_signature"}, {embedded, "unsupported_header"}}) {
+    HttpResult r = get("/echo/x", {bearer_header(token)});
+    EXPECT_EQ(r.status, 401) << r.body;
+    EXPECT_EQ(json_of(r).value("reason", ""), reason) << r.body;
+  }
+  EXPECT_TRUE(upstream_->requests().empty());
+  EXPECT_EQ(get("/echo/x", {bearer_header(access_token_)}).status, 200);
+  EXPECT_EQ(upstream_->requests().size(), 1u);
 }
 
 }  // namespace
