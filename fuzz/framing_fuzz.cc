@@ -5,10 +5,15 @@
 // to Boost.Beast's request parser configured as src/http/internal/session.cc
 // configures it (header limit 8 KiB, body limit 64 KiB: the defaults of
 // max_header_bytes / max_body_bytes), request after request as on a
-// keep-alive connection. Each complete request then goes through latchkey's
-// own checks (check_request below) and the router lookup.
+// keep-alive connection. Each head is first checked on its raw bytes by
+// http::check_request_head() (src/http/framing.h) as the session does; each
+// complete request then goes through latchkey's own checks (check_request
+// below) and the router lookup.
 //
-// Properties: a parsed body never exceeds the body limit; a chosen request
+// Properties: a request the framing check passed has at most one
+// Content-Length or one Transfer-Encoding (then chunked, HTTP/1.1), one Host
+// on HTTP/1.1, and a target of visible ASCII; a parsed body never exceeds
+// the body limit; a chosen request
 // id is 1-64 request-id characters and never secret-shaped; the redacted
 // path never holds anything secret-shaped; a route match names its pattern.
 #include <algorithm>
@@ -23,6 +28,7 @@
 #include "core/random.h"
 #include "core/secret.h"
 #include "fuzz_check.h"
+#include "http/framing.h"
 #include "http/internal/session.h"
 #include "http/message.h"
 #include "http/router.h"
@@ -96,9 +102,20 @@ bool is_request_id_char(char c) {
 void check_request(const bhttp::request<bhttp::string_body>& message) {
   FUZZ_CHECK(message.body().size() <= kMaxBodyBytes);
 
-  // TODO(issue 13 item 2): call the framing validator (src/http/framing.h,
-  // written on another branch) on `message` here, and check that a request
-  // it refuses is never dispatched.
+  // Only heads that http::check_request_head() passed get here: what Beast
+  // then read must be framed as RFC 9112 requires (no smuggling forms).
+  std::size_t hosts = 0;
+  std::size_t lengths = 0;
+  std::size_t encodings = 0;
+  for (const auto& field : message) {
+    hosts += field.name() == bhttp::field::host ? 1 : 0;
+    lengths += field.name() == bhttp::field::content_length ? 1 : 0;
+    encodings += field.name() == bhttp::field::transfer_encoding ? 1 : 0;
+  }
+  FUZZ_CHECK(lengths <= 1 && encodings <= 1 && (lengths == 0 || encodings == 0));
+  if (encodings == 1) FUZZ_CHECK(message.version() == 11 && message.chunked());
+  if (message.version() == 11) FUZZ_CHECK(hosts == 1);
+  for (unsigned char c : message.target()) FUZZ_CHECK(c > 0x20 && c < 0x7f);
 
   Request request;
   request.method = std::string(message.method_string());
@@ -135,6 +152,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(kMaxHeaderBytes));
     parser.body_limit(static_cast<std::uint64_t>(kMaxBodyBytes));
+    // The head, as the session reads it: whole, then checked on its raw
+    // bytes (http/framing.h) before Beast parses it.
+    std::size_t head_end = std::string::npos;
+    for (;;) {
+      head_end = latchkey::http::find_head_end(buffer);
+      if (head_end != std::string::npos) break;
+      if (latchkey::http::check_head_prefix(buffer) != latchkey::http::FramingError::kNone) {
+        return 0;  // 400 and close
+      }
+      if (buffer.size() >= kMaxHeaderBytes || rest.empty()) break;  // Beast answers 431 / EOF
+      const std::size_t take = std::min(segment, rest.size());
+      buffer.append(rest.substr(0, take));
+      rest.remove_prefix(take);
+    }
+    if (head_end != std::string::npos &&
+        !latchkey::http::check_request_head(std::string_view(buffer).substr(0, head_end)).ok()) {
+      return 0;  // 400 and close
+    }
     boost::system::error_code ec;
     while (!parser.is_done()) {
       if (!buffer.empty()) {

@@ -114,14 +114,14 @@ for name, v in {
     write("bearer_key", name, v)
 
 # jws: first byte even = a token; odd = "<header>\n<payload>" the target signs.
-HDR = '{"alg":"ES256","typ":"JWT","kid":"fuzz-key-1"}'
+HDR = '{"alg":"ES256","typ":"at+jwt","kid":"fuzz-key-1"}'
 PAY = ('{"iss":"latchkey","aud":"latchkey","sub":"usr_1","scope":"read","iat":1790000000,'
-       '"exp":1900000000,"jti":"j1","key_id":"key_1","role":""}')
+       '"exp":1900000000,"jti":"j1","key_id":"key_1","client_id":"key_1","role":""}')
 def b64u(s: str) -> str:
     return base64.urlsafe_b64encode(s.encode()).rstrip(b"=").decode()
 for name, v in {
     "sign_valid": "S" + HDR + "\n" + PAY,
-    "sign_oauth": "S" + HDR + "\n" + PAY.replace('"key_id":"key_1","role":""',
+    "sign_oauth": "S" + HDR + "\n" + PAY.replace('"key_id":"key_1","client_id":"key_1","role":""',
                                                   '"gty":"client_credentials","client_id":"c1"'),
     "sign_expired": "S" + HDR + "\n" + PAY.replace("1900000000", "1700000000"),
     "sign_nbf": "S" + HDR + "\n" + PAY[:-1] + ',"nbf":1850000000}',

@@ -27,12 +27,12 @@ def sign(header: dict, payload: dict) -> str:
     s = min(s, N - s)
     return signing_input + "." + b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
-header = {"alg": "ES256", "typ": "JWT", "kid": "fuzz-key-1"}
+header = {"alg": "ES256", "typ": "at+jwt", "kid": "fuzz-key-1"}
 base = {"iss": "latchkey", "aud": "latchkey", "sub": "usr_1", "scope": "read write",
         "iat": 1790000000, "exp": 1900000000, "jti": "jti_1"}
 tokens = {
-    "valid_key_token": sign(header, {**base, "key_id": "key_1", "role": "admin"}),
-    "valid_session_token": sign(header, {**base, "key_id": "key_1", "role": "", "sid": "ses_1"}),
+    "valid_key_token": sign(header, {**base, "key_id": "key_1", "client_id": "key_1", "role": "admin"}),
+    "valid_session_token": sign(header, {**base, "key_id": "key_1", "client_id": "key_1", "role": "", "sid": "ses_1"}),
     "valid_oauth_token": sign(header, {**base, "gty": "client_credentials", "client_id": "cli_1"}),
 }
 out = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "corpus/jws")

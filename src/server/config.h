@@ -53,7 +53,9 @@ struct Config {
   // often the signing key rotates automatically (0: never).
   std::int64_t key_login_token_ttl_seconds = 7200;
   std::int64_t key_access_token_ttl_seconds = 900;
-  std::string jwt_issuer = "latchkey";
+  // Empty: the issuer is public_url, else the URL latchkeyd listens on
+  // (effective_issuer()); it is also the RFC 8414 metadata `issuer`.
+  std::string jwt_issuer;
   std::string jwt_audience = "latchkey";
   std::int64_t signing_key_rotation_days = 30;
   // OAuth 2.0 (docs/oauth.md): lifetime of POST /oauth/token tokens
@@ -102,5 +104,10 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv);
 // then validation): the file half of load_config without environment or
 // flags, for tests and the TOML fuzz target. Same errors as load_config.
 Result<Config> config_from_toml(std::string_view toml_text);
+
+// The `iss` of issued JWTs and the RFC 8414 metadata `issuer`: jwt_issuer
+// when set, else public_url without trailing slashes, else `bound_url`
+// (the URL the server listens on, e.g. "http://127.0.0.1:8080").
+std::string effective_issuer(const Config& config, std::string_view bound_url);
 
 }  // namespace latchkey::server
