@@ -76,25 +76,29 @@ bool is_framing_header(std::string_view name) {
 // `max_fields`: the fields of the header section; Beast appends the
 // trailer fields of a chunked body after them, and a trailer must not pass
 // for a header (RFC 9110 §6.5.1), so those are dropped.
-Request to_request(bhttp::request<bhttp::string_body>&& in, std::size_t max_fields) {
+// `header_section`: the fields of a chunked request as they were before its
+// body, or null to take every field. Trailer fields are dropped; they cannot
+// be cut off by position, because Beast inserts each one next to a header
+// field of the same name (found by the framing fuzz target: a trailer
+// "Host" became a second Host and pushed the last header field out).
+Request to_request(bhttp::request<bhttp::string_body>&& in, HeaderList* header_section) {
   Request out;
   out.method = std::string(in.method_string());
   out.target = std::string(in.target());
+  out.body = std::move(in.body());
+  if (header_section != nullptr) {
+    out.headers = std::move(*header_section);
+    return out;
+  }
   // One buffer for every name and value: sized first, then filled.
   std::size_t count = 0;
   std::size_t bytes = 0;
   for (const auto& field : in) {
-    if (count == max_fields) break;
     ++count;
     bytes += field.name_string().size() + field.value().size();
   }
   out.headers.reserve(count, bytes);
-  std::size_t added = 0;
-  for (const auto& field : in) {
-    if (added++ == count) break;
-    out.headers.add(field.name_string(), field.value());
-  }
-  out.body = std::move(in.body());
+  for (const auto& field : in) out.headers.add(field.name_string(), field.value());
   return out;
 }
 
@@ -347,7 +351,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     read_timer_.async_wait(
         [self = self(), generation](error_code ec) { self->on_read_deadline(ec, generation); });
     head_scanned_ = 0;
-    header_fields_ = SIZE_MAX;
+    header_section_.reset();
     read_head();
   }
 
@@ -414,9 +418,12 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   void read_body() {
     if (parser_->is_done()) return on_request_read();
     if (parser_->chunked()) {
-      // What follows are trailer fields (dropped in to_request()).
-      const auto& fields = parser_->get();
-      header_fields_ = static_cast<std::size_t>(std::distance(fields.begin(), fields.end()));
+      // What follows are trailer fields: the header section is kept as it is
+      // now, and to_request() uses it (trailers are dropped).
+      header_section_.emplace();
+      for (const auto& field : parser_->get()) {
+        header_section_->add(field.name_string(), field.value());
+      }
       // A chunk-size line must end within kMaxChunkLineBytes: Beast keeps
       // buffering an unterminated one, so the buffer is bounded meanwhile
       // (reading past the limit fails with buffer_overflow).
@@ -500,7 +507,8 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     request_version_ = message.version();
     const std::string client_request_id(message["X-Request-Id"]);
 
-    Request request = to_request(std::move(message), header_fields_);
+    Request request = to_request(std::move(message), header_section_ ? &*header_section_ : nullptr);
+    header_section_.reset();
     request.remote_ip = remote_ip_;
     request.request_id = choose_request_id(client_request_id, state_.random);
 
@@ -913,8 +921,8 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   SteadyClock::time_point started_;
   const std::string* route_ = nullptr;  // the request's route pattern (owned by the router)
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  std::size_t head_scanned_ = 0;          // buffer_ bytes already searched for the head's end
-  std::size_t header_fields_ = SIZE_MAX;  // fields before a chunked body's trailer
+  std::size_t head_scanned_ = 0;              // buffer_ bytes already searched for the head's end
+  std::optional<HeaderList> header_section_;  // a chunked request's fields before its trailer
   bool chunk_line_too_long_ = false;
   std::function<void(std::uint64_t, beast::string_view, error_code&)> on_chunk_header_ =
       [this](std::uint64_t size, beast::string_view extensions, error_code& ec) {
