@@ -312,7 +312,7 @@ http::Response oauth_token(const ApiContext& ctx, pipeline::Exchange& ex) {
     if (!form) return std::unexpected(form.error());
     auto presented = presented_client(request, *form);
     if (!presented) return std::unexpected(presented.error());
-    event.credential = "client " + presented->client_id;
+    event.credential = "client " + sanitize_for_display(presented->client_id);
     const auto grant_type = form->value("grant_type");
     if (!grant_type)
       return std::unexpected(invalid_request("the parameter grant_type is required"));

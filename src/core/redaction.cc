@@ -156,6 +156,25 @@ std::string redact_secret_runs(std::string_view text) {
   return out;
 }
 
+std::string redact_secret_segments(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find_first_of("/, ", start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view segment = text.substr(start, end - start);
+    if (looks_like_secret(segment)) {
+      out += kRedacted;
+    } else {
+      out += segment;
+    }
+    if (end < text.size()) out.push_back(text[end]);
+    start = end + 1;
+  }
+  return out;
+}
+
 std::string sanitize_for_display(std::string_view text, std::size_t max_bytes) {
   std::string printable;
   printable.reserve(text.size());

@@ -51,6 +51,12 @@ bool looks_like_secret(std::string_view text);
 // `text` with every secret-shaped run replaced by "[redacted]".
 std::string redact_secret_runs(std::string_view text);
 
+// `text` with every segment between '/', ',' and ' ' that looks like a
+// secret replaced by "[redacted]": for names built from path ids
+// ("user/<id>", "api_key/<id>/session/<id>"), where ordinary ids stay
+// readable even when their joined run would be long.
+std::string redact_secret_segments(std::string_view text);
+
 // Free text from a client made fit to show to another party: invalid UTF-8
 // bytes become '?', control characters (C0, DEL, C1, bidirectional
 // overrides) are dropped, secret-shaped runs become "[redacted]", and the

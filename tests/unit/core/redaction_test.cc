@@ -70,6 +70,18 @@ TEST(Redaction, HighEntropyRuns) {
   }
 }
 
+// Test that names built from path ids lose only their secret-shaped segments.
+TEST(Redaction, SecretSegments) {
+  const std::string key = "Gk9" + std::string("A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8");
+  EXPECT_EQ(redact_secret_segments("application/app_4fKa9XmZq2Lw7Rt0PbNc/steps/stp_a,stp_b"),
+            "application/app_4fKa9XmZq2Lw7Rt0PbNc/steps/stp_a,stp_b");
+  EXPECT_EQ(redact_secret_segments("api_key/" + key + "/session/" + key),
+            "api_key/[redacted]/session/[redacted]");
+  EXPECT_EQ(redact_secret_segments("GET /x/" + kJwt), "GET /x/[redacted]");
+  EXPECT_EQ(redact_secret_segments(""), "");
+  EXPECT_EQ(redact_secret_segments("a/"), "a/");
+}
+
 // Test that display text loses control characters, bad UTF-8 and secrets, and is cut to size.
 TEST(Redaction, SanitizeForDisplay) {
   EXPECT_EQ(sanitize_for_display("curl/8.1"), "curl/8.1");
