@@ -226,7 +226,7 @@ TEST_F(NoEcho, NoRouteEchoesAPlantedSecret) {
       expect_not_echoed(report, r, p);
     }
   }
-  EXPECT_GT(requests_, 1200);
+  EXPECT_GT(requests_, 1400);
 }
 
 // Test that a client's misplaced secret in a JSON body's field name is not
