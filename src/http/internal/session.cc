@@ -28,6 +28,7 @@
 
 #include "core/clock.h"
 #include "core/random.h"
+#include "core/redaction.h"
 #include "core/secret.h"
 #include "http/access_log.h"
 #include "http/error_response.h"
@@ -968,7 +969,8 @@ std::string fresh_request_id(Random& random) {
 std::string choose_request_id(std::string_view client_value, Random& random) {
   if (!client_value.empty() && client_value.size() <= kMaxRequestIdChars &&
       std::all_of(client_value.begin(), client_value.end(), is_request_id_char) &&
-      !contains_secret_like(client_value)) {  // a misplaced token is not echoed or logged
+      !contains_secret_like(client_value) &&
+      !looks_like_secret(client_value)) {  // a misplaced token is not echoed or logged
     return std::string(client_value);
   }
   return fresh_request_id(random);
