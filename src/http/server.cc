@@ -106,7 +106,13 @@ class ServerImpl final : public Server, private internal::SessionTracker {
         drain_timer_(strand_),
         blocking_pool_(static_cast<std::size_t>(std::max(1, options.blocking_threads))) {
     // Contexts without connections must keep running until the drain.
-    for (auto& context : contexts_) work_.push_back(asio::make_work_guard(*context));
+    for (auto& context : contexts_) {
+      work_.push_back(asio::make_work_guard(*context));
+      // Asio creates a context's reactor (epoll, eventfd, timerfd) on its
+      // first socket. Made now, while descriptors are free: made later, out
+      // of descriptors, it would throw from inside the accept loop.
+      tcp::socket warm_up(*context);
+    }
   }
 
   ~ServerImpl() override {
@@ -242,9 +248,15 @@ class ServerImpl final : public Server, private internal::SessionTracker {
   void do_accept() {
     if (draining_on_strand_) return;
     asio::io_context& next = *contexts_[next_context_++ % contexts_.size()];
-    acceptor_.async_accept(next.get_executor(), [this](error_code ec, tcp::socket socket) {
-      on_accept(ec, std::move(socket));
-    });
+    try {
+      acceptor_.async_accept(next.get_executor(), [this](error_code ec, tcp::socket socket) {
+        on_accept(ec, std::move(socket));
+      });
+    } catch (const boost::system::system_error& e) {
+      // Asio ran out of something (descriptors, memory) before accept():
+      // the same pause as for a failed accept, never the end of accepting.
+      on_accept(e.code(), tcp::socket(ioc_));  // ioc_ has its reactor: the acceptor
+    }
   }
 
   void on_accept(error_code ec, tcp::socket socket) {
