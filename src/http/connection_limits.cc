@@ -27,6 +27,11 @@ std::size_t to_size(std::uint64_t n) {
       std::min<std::uint64_t>(n, std::numeric_limits<std::size_t>::max()));
 }
 
+std::size_t refusals_in_flight(std::uint64_t nofile, std::size_t max_connections) {
+  const std::uint64_t left = nofile > max_connections ? nofile - max_connections : 0;
+  return to_size(std::clamp<std::uint64_t>(left / 4, kMinRefusalsInFlight, kMaxRefusalsInFlight));
+}
+
 }  // namespace
 
 ConnectionLimits default_connection_limits(std::uint64_t nofile) {
@@ -35,6 +40,7 @@ ConnectionLimits default_connection_limits(std::uint64_t nofile) {
   limits.max_connections = to_size(nofile > reserve ? nofile - reserve : 1);
   limits.max_per_client = std::min(
       limits.max_connections, std::max(limits.max_connections / kPerClientDivisor, kMinPerClient));
+  limits.max_refusals_in_flight = refusals_in_flight(nofile, limits.max_connections);
   return limits;
 }
 
@@ -52,6 +58,7 @@ ConnectionLimits resolve_connection_limits(std::size_t max_connections, std::siz
     limits.max_per_client = defaults.max_per_client;
   }
   limits.max_per_client = std::min(limits.max_per_client, limits.max_connections);
+  limits.max_refusals_in_flight = refusals_in_flight(nofile, limits.max_connections);
   return limits;
 }
 

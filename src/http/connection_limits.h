@@ -23,12 +23,16 @@ namespace latchkey::http {
 struct ConnectionLimits {
   std::size_t max_connections = 0;  // all clients together
   std::size_t max_per_client = 0;   // one client address (see client_key())
+  // Refused connections being answered at once; beyond it a refused
+  // connection is closed without an answer, so that a storm of refusals
+  // cannot exhaust the descriptors kept in reserve.
+  std::size_t max_refusals_in_flight = 0;
 };
 
 // Descriptors kept out of the global cap for everything that is not a client
 // connection: stdio, the listener, each I/O thread's epoll/eventfd/timerfd,
 // the SQLite store (a writer and readers, each with its WAL), connections
-// being refused (at most kMaxRefusalsInFlight), gateway connections to
+// being refused (max_refusals_in_flight), gateway connections to
 // upstreams (one per proxied request in flight, plus idle pooled ones), files
 // opened at start. A quarter of the limit, and never less than 256.
 inline constexpr std::uint64_t kMinDescriptorReserve = 256;
@@ -40,18 +44,20 @@ inline constexpr std::size_t kPerClientDivisor = 8;
 // client often holds tens of keep-alive connections (a connection pool, a
 // browser's six per host times tabs, a reverse proxy's upstream keepalive).
 inline constexpr std::size_t kMinPerClient = 64;
-// The most connections being answered 503 at once; beyond it a refused
-// connection is closed without an answer, so refusals cannot exhaust the
-// descriptors the reserve keeps for them.
-inline constexpr int kMaxRefusalsInFlight = 64;
+// Refusals in flight get a quarter of the descriptors left beside the
+// global cap, at least 64 and at most 65,536.
+inline constexpr std::size_t kMinRefusalsInFlight = 64;
+inline constexpr std::size_t kMaxRefusalsInFlight = 65'536;
 
 // The defaults for a process whose soft RLIMIT_NOFILE is `nofile`:
 //   max_connections = nofile - max(256, nofile / 4)   (at least 1)
 //   max_per_client  = min(max_connections, max(max_connections / 8, 64))
+//   max_refusals_in_flight = clamp((nofile - max_connections) / 4, 64, 65536)
 ConnectionLimits default_connection_limits(std::uint64_t nofile);
 
 // Configured values where non-zero, the defaults above where 0; the
-// per-client cap never exceeds the global one.
+// per-client cap never exceeds the global one; refusals in flight as above,
+// from the global cap in force.
 ConnectionLimits resolve_connection_limits(std::size_t max_connections, std::size_t max_per_client,
                                            std::uint64_t nofile);
 
@@ -116,6 +122,7 @@ struct ConnectionStats {
   // Filled by the server, not the table:
   std::size_t refusals_in_flight = 0;  // refused connections still being answered
   std::uint64_t accept_errors = 0;     // accept() failures (EMFILE, ...) since start
+  std::uint64_t refused_unanswered = 0;  // refused and closed unanswered (too many refusals)
 };
 
 class ConnectionTable {

@@ -9,7 +9,7 @@
 // Admission: each accepted connection is counted against the global and the
 // per-client cap (http/connection_limits.h) on strand_; one over a cap is
 // handed to refuse_connection() (a canned 503, then closed) instead of a
-// session, and at most kMaxRefusalsInFlight refusals run at once (beyond
+// session, and at most max_refusals_in_flight refusals run at once (beyond
 // that a refused socket is just closed). The count is released when the
 // session closes its socket.
 //
@@ -163,6 +163,7 @@ class ServerImpl final : public Server, private internal::SessionTracker {
   ConnectionStats connection_stats() const override {
     ConnectionStats stats = connections_.stats();
     stats.accept_errors = accept_errors_.load(std::memory_order_relaxed);
+    stats.refused_unanswered = refused_unanswered_.load(std::memory_order_relaxed);
     stats.refusals_in_flight =
         static_cast<std::size_t>(std::max(0, refusals_in_flight_.load(std::memory_order_relaxed)));
     return stats;
@@ -305,8 +306,10 @@ class ServerImpl final : public Server, private internal::SessionTracker {
             address.to_string(), limits.max_per_client, *suppressed);
       }
     }
-    if (refusals_in_flight_.fetch_add(1, std::memory_order_relaxed) >= kMaxRefusalsInFlight) {
+    if (static_cast<std::size_t>(refusals_in_flight_.fetch_add(1, std::memory_order_relaxed)) >=
+        connections_.limits().max_refusals_in_flight) {
       refusals_in_flight_.fetch_sub(1, std::memory_order_relaxed);
+      refused_unanswered_.fetch_add(1, std::memory_order_relaxed);
       return;  // closed unanswered as the socket goes out of scope
     }
     internal::refuse_connection(std::move(socket), admission.refusal, *state_, refusals_in_flight_);
@@ -384,6 +387,7 @@ class ServerImpl final : public Server, private internal::SessionTracker {
   ConnectionTable connections_;
   std::atomic<int> refusals_in_flight_{0};
   std::atomic<std::uint64_t> accept_errors_{0};
+  std::atomic<std::uint64_t> refused_unanswered_{0};
   std::optional<internal::ServerState> state_;
 
   std::vector<std::unique_ptr<asio::io_context>> contexts_;

@@ -9,13 +9,14 @@
 namespace latchkey::server {
 namespace {
 
-constexpr std::array<std::string_view, 6> kNames = {
+constexpr std::array<std::string_view, 7> kNames = {
     "latchkey_http_open_connections",
     "latchkey_http_client_addresses",
     "latchkey_http_connections_accepted_total",
     "latchkey_http_connections_refused_server_full_total",
     "latchkey_http_connections_refused_client_full_total",
-    "latchkey_http_accept_errors_total"};
+    "latchkey_http_accept_errors_total",
+    "latchkey_http_connections_refused_unanswered_total"};
 
 }  // namespace
 
@@ -38,6 +39,9 @@ void register_connection_metrics(const http::Server& server) {
   r.counter_callback(std::string(kNames[5]),
                      "accept() failures (EMFILE: out of file descriptors, ...).",
                      [&server, d] { return d(server.connection_stats().accept_errors); });
+  r.counter_callback(std::string(kNames[6]),
+                     "Refused connections closed without their 503: too many refusals in flight.",
+                     [&server, d] { return d(server.connection_stats().refused_unanswered); });
 }
 
 void unregister_connection_metrics() {

@@ -269,10 +269,11 @@ int run(int argc, char** argv) {
         static_cast<std::uint64_t>(config.max_requests_per_connection);
     options.max_connection_age = std::chrono::seconds(config.max_connection_age_s);
     spdlog::info(
-        "connection limits: {} open in all{}, {} per client address; {} requests and {} s per "
-        "keep-alive connection (0: unlimited)",
-        caps.max_connections, config.max_connections == 0 ? " (derived)" : "", caps.max_per_client,
-        config.max_requests_per_connection, config.max_connection_age_s);
+        "connection limits: {} open in all{}, {} per client address, {} refusals in flight; {} "
+        "requests and {} s per keep-alive connection (0: unlimited)",
+        caps.max_connections, config.max_connections == 0 ? " (derived)" : "",
+        caps.max_per_client, caps.max_refusals_in_flight, config.max_requests_per_connection,
+        config.max_connection_age_s);
     if (caps.max_connections + http::kMinDescriptorReserve > nofile) {
       spdlog::warn(
           "max_connections {} leaves fewer than {} of the {} file descriptors for the store, logs "

@@ -34,19 +34,23 @@ using namespace std::chrono_literals;
 // ------------------------------------------------------------ pure parts
 
 // Test that the defaults keep a quarter of the descriptors (at least 256) in
-// reserve and give one address an eighth of the rest, at least 64.
+// reserve, give one address an eighth of the rest (at least 64), and let a
+// quarter of the reserve answer refusals (64 to 65,536).
 TEST(ConnectionLimitDefaults, DerivedFromTheDescriptorLimit) {
   struct Case {
     std::uint64_t nofile;
     std::size_t global;
     std::size_t per_client;
+    std::size_t refusals;
   };
-  for (const Case& c : {Case{1024, 768, 96}, Case{20'000, 15'000, 1875},
-                        Case{1'048'576, 786'432, 98'304}, Case{4096, 3072, 384}, Case{600, 344, 64},
-                        Case{300, 44, 44}, Case{256, 1, 1}, Case{10, 1, 1}}) {
+  for (const Case& c :
+       {Case{1024, 768, 96, 64}, Case{20'000, 15'000, 1875, 1250},
+        Case{1'048'576, 786'432, 98'304, 65'536}, Case{4096, 3072, 384, 256},
+        Case{600, 344, 64, 64}, Case{300, 44, 44, 64}, Case{256, 1, 1, 64}, Case{10, 1, 1, 64}}) {
     const ConnectionLimits limits = default_connection_limits(c.nofile);
     EXPECT_EQ(limits.max_connections, c.global) << "nofile " << c.nofile;
     EXPECT_EQ(limits.max_per_client, c.per_client) << "nofile " << c.nofile;
+    EXPECT_EQ(limits.max_refusals_in_flight, c.refusals) << "nofile " << c.nofile;
   }
 }
 
@@ -71,6 +75,9 @@ TEST(ConnectionLimitDefaults, ConfiguredValuesWin) {
   EXPECT_EQ(l.max_per_client, 10u);
   l = resolve_connection_limits(0, 5000, 1024);
   EXPECT_EQ(l.max_per_client, 768u);
+  // Refusals in flight: a quarter of what the global cap in force leaves.
+  EXPECT_EQ(resolve_connection_limits(3000, 0, 20'000).max_refusals_in_flight, 4250u);
+  EXPECT_EQ(resolve_connection_limits(50'000, 0, 20'000).max_refusals_in_flight, 64u);
 }
 
 // Test that an IPv4 client counts as itself also when IPv4-mapped, and an
