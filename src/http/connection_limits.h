@@ -120,8 +120,8 @@ struct ConnectionStats {
   std::uint64_t refused_server = 0;  // at the global cap
   std::uint64_t refused_client = 0;  // at a client's cap
   // Filled by the server, not the table:
-  std::size_t refusals_in_flight = 0;  // refused connections still being answered
-  std::uint64_t accept_errors = 0;     // accept() failures (EMFILE, ...) since start
+  std::size_t refusals_in_flight = 0;    // refused connections still being answered
+  std::uint64_t accept_errors = 0;       // accept() failures (EMFILE, ...) since start
   std::uint64_t refused_unanswered = 0;  // refused and closed unanswered (too many refusals)
 };
 

@@ -271,8 +271,8 @@ int run(int argc, char** argv) {
     spdlog::info(
         "connection limits: {} open in all{}, {} per client address, {} refusals in flight; {} "
         "requests and {} s per keep-alive connection (0: unlimited)",
-        caps.max_connections, config.max_connections == 0 ? " (derived)" : "",
-        caps.max_per_client, caps.max_refusals_in_flight, config.max_requests_per_connection,
+        caps.max_connections, config.max_connections == 0 ? " (derived)" : "", caps.max_per_client,
+        caps.max_refusals_in_flight, config.max_requests_per_connection,
         config.max_connection_age_s);
     if (caps.max_connections + http::kMinDescriptorReserve > nofile) {
       spdlog::warn(
