@@ -12,15 +12,24 @@ namespace {
 
 // 0: disarmed. Read from the environment once, before main's threads start
 // (static initialization), so later calls never touch getenv.
-long read_target() {
+struct Target {
+  long n = 0;
+  int signal = SIGKILL;
+};
+
+Target read_target() {
   const char* value = std::getenv(kCrashAtSyncVariable);
-  if (value == nullptr) return 0;
+  if (value == nullptr) return {};
   char* end = nullptr;
   const long n = std::strtol(value, &end, 10);
-  return end != value && *end == '\0' && n > 0 ? n : 0;
+  if (end == value || n <= 0) return {};
+  if (*end == '\0') return {n, SIGKILL};
+  if (std::string_view(end) == ",stop") return {n, SIGSTOP};
+  return {};
 }
 
-std::atomic<long> target{read_target()};
+const Target configured = read_target();
+std::atomic<long> target{configured.n};
 std::atomic<long> reached{0};
 
 }  // namespace
@@ -31,10 +40,11 @@ void durability_point(std::string_view what) {
   const long n = target.load(std::memory_order_relaxed);
   if (n <= 0) return;
   if (reached.fetch_add(1, std::memory_order_relaxed) + 1 != n) return;
-  const std::string line = "latchkeyd: " + std::string(kCrashAtSyncVariable) + "=" +
-                           std::to_string(n) + ": killed at " + std::string(what) + "\n";
+  const std::string line =
+      "latchkeyd: " + std::string(kCrashAtSyncVariable) + "=" + std::to_string(n) + ": " +
+      (configured.signal == SIGKILL ? "killed" : "stopped") + " at " + std::string(what) + "\n";
   (void)!::write(STDERR_FILENO, line.data(), line.size());
-  ::raise(SIGKILL);
+  ::raise(configured.signal);
 }
 
 void disarm_crash_points() { target.store(0, std::memory_order_relaxed); }

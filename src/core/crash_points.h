@@ -2,7 +2,9 @@
 //
 // When the environment variable LATCHKEY_TEST_CRASH_AT_SYNC=N (N >= 1) is
 // set, the N-th call of durability_point() in this process raises SIGKILL,
-// after one line on stderr naming the point. Durability points are every
+// after one line on stderr naming the point. With "N,stop" it raises
+// SIGSTOP instead, so that a test can look at the world (is the port open?
+// is the file whole?) at that exact point, then SIGCONT or kill it. Durability points are every
 // fsync SQLite asks for (store/sqlite/crash_at_sync_vfs.h) and every fsync,
 // rename and delivery of the first-start and recover-admin paths
 // (server/bootstrap.h). Tests use it to prove that a kill -9 at any of them
@@ -23,7 +25,7 @@ inline constexpr const char* kCrashAtSyncVariable = "LATCHKEY_TEST_CRASH_AT_SYNC
 // hook has not been disarmed.
 bool crash_points_armed();
 
-// Counts one durability point; kills the process when it is the N-th.
+// Counts one durability point; kills (or stops) the process at the N-th.
 // `what` names the point in the stderr line. Thread-safe.
 void durability_point(std::string_view what);
 

@@ -63,12 +63,13 @@ class Dir {
 };
 
 // Runs latchkeyd (stdout and stderr appended to `log`), with
-// LATCHKEY_TEST_CRASH_AT_SYNC=crash_at when crash_at > 0.
-pid_t spawn(const std::vector<std::string>& args, const std::string& log, int crash_at = 0) {
+// LATCHKEY_TEST_CRASH_AT_SYNC=crash_at when not empty ("N" or "N,stop").
+pid_t spawn(const std::vector<std::string>& args, const std::string& log,
+            const std::string& crash_at = "") {
   const pid_t pid = fork();
   if (pid == 0) {
-    if (crash_at > 0) {
-      ::setenv("LATCHKEY_TEST_CRASH_AT_SYNC", std::to_string(crash_at).c_str(), 1);
+    if (!crash_at.empty()) {
+      ::setenv("LATCHKEY_TEST_CRASH_AT_SYNC", crash_at.c_str(), 1);
     } else {
       ::unsetenv("LATCHKEY_TEST_CRASH_AT_SYNC");
     }
@@ -93,7 +94,8 @@ std::vector<std::string> serve_args(const Dir& dir, const std::string& listen = 
 }
 
 // Starts latchkeyd on `dir` (an earlier run's ready file removed first).
-pid_t serve(const Dir& dir, int crash_at = 0, const std::string& listen = "127.0.0.1:0") {
+pid_t serve(const Dir& dir, const std::string& crash_at = "",
+            const std::string& listen = "127.0.0.1:0") {
   fs::remove(dir.ready());
   return spawn(serve_args(dir, listen), dir.log(), crash_at);
 }
@@ -131,14 +133,15 @@ int stop(pid_t pid) {
 }
 
 // Runs a command to completion; returns its exit code (128 + signal when killed).
-int run_to_end(const std::vector<std::string>& args, const std::string& log, int crash_at = 0) {
+int run_to_end(const std::vector<std::string>& args, const std::string& log,
+               const std::string& crash_at = "") {
   const pid_t pid = spawn(args, log, crash_at);
   int status = 0;
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-int recover_admin(const Dir& dir, int crash_at = 0) {
+int recover_admin(const Dir& dir, const std::string& crash_at = "") {
   return run_to_end({"recover-admin", "--data", dir.data(), "--bootstrap-file", dir.bootstrap()},
                     dir.log(), crash_at);
 }
@@ -174,7 +177,7 @@ TEST(Bootstrap, KillAtEveryDurabilityPointOfTheFirstStartLeavesAUsableAdmin) {
   for (int n = 1; n <= 200 && !completed; ++n) {
     SCOPED_TRACE("LATCHKEY_TEST_CRASH_AT_SYNC=" + std::to_string(n));
     Dir dir;
-    const pid_t pid = serve(dir, n);
+    const pid_t pid = serve(dir, std::to_string(n));
     const Started first = wait_started(pid, dir);
     if (first.ready) {
       // Fewer durability points than n: the start completed unharmed.
@@ -222,7 +225,7 @@ TEST(Bootstrap, KillAtEveryDurabilityPointOfRecoverAdminIsRecoverable) {
   int crashes = 0;
   for (int n = 1; n <= 100; ++n) {
     SCOPED_TRACE("LATCHKEY_TEST_CRASH_AT_SYNC=" + std::to_string(n));
-    const int code = recover_admin(dir, n);
+    const int code = recover_admin(dir, std::to_string(n));
     if (code == 0) break;
     ASSERT_EQ(code, 128 + SIGKILL) << read_file(dir.log());
     ++crashes;
@@ -374,7 +377,7 @@ TEST(Bootstrap, BootstrapFileIsCompleteBeforeThePortOpens) {
   for (int round = 0; round < 3; ++round) {
     Dir dir;
     const int port = free_port();
-    const pid_t pid = serve(dir, 0, "127.0.0.1:" + std::to_string(port));
+    const pid_t pid = serve(dir, "", "127.0.0.1:" + std::to_string(port));
     bool connected = false;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (!connected && std::chrono::steady_clock::now() < deadline) {
@@ -394,6 +397,54 @@ TEST(Bootstrap, BootstrapFileIsCompleteBeforeThePortOpens) {
     }
     EXPECT_EQ(stop(pid), 0);
   }
+}
+
+// Test that at every durability point of the first start the port either
+// refuses connections or the bootstrap file is already whole: latchkeyd is
+// stopped (SIGSTOP) at its N-th point and the test looks, for N = 1, 2, ...
+// until a start completes.
+TEST(Bootstrap, AtEveryDurabilityPointThePortIsClosedOrTheFileWhole) {
+  int closed = 0;
+  int open = 0;
+  bool completed = false;
+  for (int n = 1; n <= 200 && !completed; ++n) {
+    SCOPED_TRACE("LATCHKEY_TEST_CRASH_AT_SYNC=" + std::to_string(n) + ",stop");
+    Dir dir;
+    const int port = free_port();
+    const pid_t pid = serve(dir, std::to_string(n) + ",stop", "127.0.0.1:" + std::to_string(port));
+    bool stopped = false;
+    for (int i = 0; i < 1000 && !stopped && !completed; ++i) {
+      int status = 0;
+      const pid_t changed = waitpid(pid, &status, WUNTRACED | WNOHANG);
+      if (changed == pid && WIFSTOPPED(status)) {
+        stopped = true;
+      } else if (changed == pid) {
+        FAIL() << "latchkeyd exited:\n" << read_file(dir.log());
+      } else if (fs::exists(dir.ready())) {
+        completed = true;
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
+    if (completed) {
+      EXPECT_EQ(stop(pid), 0);
+      break;
+    }
+    ASSERT_TRUE(stopped) << read_file(dir.log());
+    if (connects(port)) {
+      ++open;
+      const std::optional<Json> j = read_bootstrap(dir);
+      EXPECT_TRUE(j && complete(*j))
+          << "the port accepts, the file is '" << read_file(dir.bootstrap()) << "'";
+    } else {
+      ++closed;
+    }
+    ::kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+  EXPECT_TRUE(completed);
+  EXPECT_GE(closed, 8);  // the store's first fsyncs and the whole bootstrap
+  std::printf("port closed at %d durability points, open (file whole) at %d\n", closed, open);
 }
 
 }  // namespace
