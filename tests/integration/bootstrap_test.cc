@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -307,6 +308,43 @@ TEST(Bootstrap, RecoverAdminIssuesANewSecretOffline) {
     EXPECT_EQ(event.dump().find("lk_sec_"), std::string::npos) << event.dump();
   }
   EXPECT_TRUE(recorded) << page.body;
+}
+
+// Runs one SQL statement on a stopped server's database.
+void execute_sql(const std::string& database, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(database.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
+// Test that recover-admin re-enables a disabled admin and turns its API
+// access back on (no API can do it once the only admin is disabled).
+TEST(Bootstrap, RecoverAdminReenablesADisabledAdmin) {
+  Dir dir;
+  const pid_t pid = serve(dir);
+  Started started = wait_started(pid, dir);
+  ASSERT_TRUE(started.ready) << read_file(dir.log());
+  ASSERT_EQ(stop(pid), 0);
+  execute_sql(dir.data() + "/latchkey.db",
+              "UPDATE users SET disabled = 1, api_access = 0 WHERE name = 'admin'");
+  const Json old = *read_bootstrap(dir);
+  pid_t again = serve(dir);
+  started = wait_started(again, dir);
+  ASSERT_TRUE(started.ready) << read_file(dir.log());
+  EXPECT_EQ(issue(started.url, old["client_id"], old["client_secret"]).status, 401);
+  ASSERT_EQ(stop(again), 0);
+
+  ASSERT_EQ(recover_admin(dir), 0) << read_file(dir.log());
+  EXPECT_NE(read_file(dir.log()).find("enabled again"), std::string::npos) << read_file(dir.log());
+  const Json fresh = *read_bootstrap(dir);
+  again = serve(dir);
+  started = wait_started(again, dir);
+  ASSERT_TRUE(started.ready) << read_file(dir.log());
+  const HttpResult token = issue(started.url, fresh["client_id"], fresh["client_secret"]);
+  EXPECT_EQ(token.status, 200) << token.body;
+  EXPECT_EQ(stop(again), 0);
 }
 
 // Test that recover-admin never creates a store: a wrong --data is refused.
