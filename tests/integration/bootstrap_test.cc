@@ -347,6 +347,25 @@ TEST(Bootstrap, RecoverAdminReenablesADisabledAdmin) {
   EXPECT_EQ(stop(again), 0);
 }
 
+// Test that recover-admin creates the admin in a store without users (a
+// first start killed before it stored the admin), and that the next start
+// then keeps it (no second bootstrap).
+TEST(Bootstrap, RecoverAdminCreatesTheAdminInAStoreWithoutUsers) {
+  Dir dir;
+  const pid_t pid = serve(dir, "3");  // the store exists, no user yet
+  ASSERT_FALSE(wait_started(pid, dir).ready);
+  ASSERT_TRUE(fs::exists(dir.data() + "/latchkey.db"));
+  ASSERT_EQ(recover_admin(dir), 0) << read_file(dir.log());
+  EXPECT_NE(read_file(dir.log()).find("was created"), std::string::npos) << read_file(dir.log());
+  const Json created = *read_bootstrap(dir);
+  const pid_t again = serve(dir);
+  const Started started = wait_started(again, dir);
+  ASSERT_TRUE(started.ready) << read_file(dir.log());
+  EXPECT_EQ(read_bootstrap(dir)->dump(), created.dump());  // not bootstrapped again
+  EXPECT_EQ(issue(started.url, created["client_id"], created["client_secret"]).status, 200);
+  EXPECT_EQ(stop(again), 0);
+}
+
 // Test that recover-admin never creates a store: a wrong --data is refused.
 TEST(Bootstrap, RecoverAdminRefusesADirectoryWithoutAStore) {
   Dir dir;
