@@ -144,11 +144,14 @@ class ServerImpl final : public Server, private internal::SessionTracker {
     if (acceptor_.bind(*endpoint, ec); ec) {
       return fail(Error::unavailable("cannot bind " + where() + ": " + ec.message()));
     }
+    port_ = acceptor_.local_endpoint(ec).port();
+    if (ec) return fail(Error::unavailable("cannot read the bound port: " + ec.message()));
+    if (options_.before_listen) {
+      if (auto s = options_.before_listen(url()); !s) return s;
+    }
     if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) {
       return fail(Error::unavailable("cannot listen on " + where() + ": " + ec.message()));
     }
-    port_ = acceptor_.local_endpoint(ec).port();
-    if (ec) return fail(Error::unavailable("cannot read the bound port: " + ec.message()));
 
     state_.emplace(internal::ServerState{options_, router_, random_, clock_, blocking_pool_,
                                          blocking_in_flight_, tls_ ? &*tls_ : nullptr, *this});

@@ -110,6 +110,11 @@ struct ServerOptions {
   // Called on the I/O thread once per answered request; must be cheap and
   // must not block. Null: nothing is reported.
   std::function<void(const RequestObservation&)> observer;
+  // Called once from start(), after the socket is bound (so the URL, port 0
+  // resolved, is known) and before it listens: until it returns, a client's
+  // connect() is refused. An error stops start() with that error. latchkeyd
+  // delivers the first start's admin credentials here (server/bootstrap.h).
+  std::function<Status(const std::string& url)> before_listen;
 };
 
 class Server {

@@ -600,6 +600,13 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
       ->envname("LATCHKEY_AUTH_THROTTLE_FORGET_S");
   app.add_flag("--insecure-test-clock", c.insecure_test_clock,
                "TESTS ONLY: expose POST /_test/clock/advance");
+  // The main options also follow the subcommand: `recover-admin --data DIR`.
+  CLI::App* recover_admin = app.add_subcommand(
+      "recover-admin",
+      "offline, with latchkeyd stopped: issue a new Client Secret for the admin user, print it "
+      "once (and write --bootstrap-file), record admin.recovered in the audit trail");
+  recover_admin->fallthrough();
+  app.require_subcommand(0, 1);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -608,6 +615,7 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
     return out;
   }
   if (auto s = validate(c); !s) return fail(s.error());
+  out.recover_admin = recover_admin->parsed();
   return out;
 }
 

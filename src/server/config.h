@@ -100,6 +100,9 @@ struct Config {
 struct ParsedCommandLine {
   Config config;
   bool exit_now = false;  // --help or --version was printed
+  // `latchkeyd recover-admin`: run the offline recovery instead of serving
+  // (server/recover_admin.h).
+  bool recover_admin = false;
   int exit_code = 0;
 };
 

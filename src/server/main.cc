@@ -24,6 +24,7 @@
 #include "audit/buffered_audit_log.h"
 #include "authz/permission_service.h"
 #include "core/clock.h"
+#include "core/crash_points.h"
 #include "core/random.h"
 #include "gateway/gateway.h"
 #include "http/access_log.h"
@@ -36,6 +37,7 @@
 #include "server/bootstrap.h"
 #include "server/config.h"
 #include "server/connection_metrics.h"
+#include "server/recover_admin.h"
 #include "server/request_metrics.h"
 #include "server/service_metrics.h"
 #include "store/audit_store.h"
@@ -91,6 +93,13 @@ int run(int argc, char** argv) {
   if (!parsed) return fatal(parsed.error().description) + 1;
   if (parsed->exit_now) return parsed->exit_code;
   const Config& config = parsed->config;
+  if (parsed->recover_admin) {
+    const std::string url =
+        !config.public_url.empty()
+            ? config.public_url
+            : (config.tls_cert.empty() ? "http://" : "https://") + config.listen;
+    return run_recover_admin({config.data_dir, config.bootstrap_file, url}, stdout, stderr);
+  }
 
   // Signals are taken by a dedicated thread (sigwait), so block them before any
   // thread exists (spdlog's included): every later thread inherits the mask.
@@ -290,6 +299,16 @@ int run(int argc, char** argv) {
   // and the services' own cache and audit counters.
   options.observer = request_metrics_observer();
   register_service_metrics(**jwt_service, permissions, audit_log);
+  // The first start (server/bootstrap.h): on a store without users, the
+  // admin's credentials are written and printed, then the admin is stored,
+  // all after the port is bound and before it listens, so no crash can lock
+  // the admin out and no client can connect before the bootstrap file is
+  // complete.
+  options.before_listen = [&users, &config](const std::string& url) -> Status {
+    auto first = run_first_start(users, url, config.bootstrap_file, stdout);
+    if (!first) return fail(Error{first.error().code, "first start: " + first.error().description});
+    return {};
+  };
   auto server = http::Server::start(options, router, random);
   if (!server) return fatal(server.error().description);
   const std::string url = (*server)->url();
@@ -299,32 +318,6 @@ int run(int argc, char** argv) {
   (*jwt_service)->set_issuer(effective_issuer(config, url));
   register_connection_metrics(**server);
 
-  // Reserve the bootstrap file before creating the admin: a path that cannot
-  // be written must not cost the one and only showing of the secret.
-  std::optional<BootstrapFile> bootstrap_file;
-  std::string bootstrap_file_problem;
-  if (!config.bootstrap_file.empty()) {
-    auto reserved = BootstrapFile::reserve(config.bootstrap_file);
-    if (reserved) {
-      bootstrap_file.emplace(std::move(*reserved));
-    } else {
-      bootstrap_file_problem = reserved.error().description;
-    }
-  }
-  auto admin = users.bootstrap_admin("admin");
-  if (!admin) return fatal("bootstrap failed: " + admin.error().description);
-  if (admin->has_value()) {
-    // Shown once, on stdout only: never through the logger.
-    std::fputs(bootstrap_banner(url, **admin).c_str(), stdout);
-    std::fflush(stdout);
-    if (bootstrap_file) {
-      if (auto s = bootstrap_file->write(url, **admin); !s) {
-        spdlog::error("{}; the credentials were printed above", s.error().description);
-      }
-    } else if (!bootstrap_file_problem.empty()) {
-      spdlog::error("{}; the credentials were printed above", bootstrap_file_problem);
-    }
-  }
   if (auto pruned = account_tokens.prune(); !pruned) {
     spdlog::warn("tombstone pruning failed: {}", pruned.error().description);
   }
@@ -342,6 +335,8 @@ int run(int argc, char** argv) {
     std::ofstream(config.ready_file + ".tmp") << url << "\n";
     std::rename((config.ready_file + ".tmp").c_str(), config.ready_file.c_str());
   }
+  // Tests only: the start is complete; later writes must not be killed.
+  test_hooks::disarm_crash_points();
 
   std::thread signal_watcher([&] {
     int sig = 0;

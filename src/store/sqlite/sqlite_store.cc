@@ -121,6 +121,14 @@ Result<User> SqliteStore::update_user(std::string_view id, const UserUpdate& upd
   });
 }
 
+Result<bool> SqliteStore::has_users() {
+  return db_->read([&](Connection& connection) -> Result<bool> {
+    auto count = sqlite::count_users(connection);
+    if (!count) return fail(count.error());
+    return *count > 0;
+  });
+}
+
 Result<bool> SqliteStore::bootstrap_first_user(const NewUser& user,
                                                const ClientCredential& credential) {
   const NewUser clean = normalized(user);

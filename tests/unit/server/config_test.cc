@@ -51,6 +51,31 @@ TEST_F(ConfigTest, Defaults) {
   EXPECT_FALSE(c->config.insecure_test_clock);
 }
 
+// Test that `recover-admin` is a subcommand taking the main options after
+// it (and before it), and that serving stays the default.
+TEST_F(ConfigTest, RecoverAdminSubcommand) {
+  auto serve = load({"--data", "/tmp/a"});
+  ASSERT_TRUE(serve.has_value()) << serve.error().description;
+  EXPECT_FALSE(serve->recover_admin);
+
+  auto after = load({"recover-admin", "--data", "/tmp/b", "--bootstrap-file", "/tmp/b.json"});
+  ASSERT_TRUE(after.has_value()) << after.error().description;
+  EXPECT_TRUE(after->recover_admin);
+  EXPECT_FALSE(after->exit_now);
+  EXPECT_EQ(after->config.data_dir, "/tmp/b");
+  EXPECT_EQ(after->config.bootstrap_file, "/tmp/b.json");
+
+  auto before = load({"--data", "/tmp/c", "recover-admin"});
+  ASSERT_TRUE(before.has_value()) << before.error().description;
+  EXPECT_TRUE(before->recover_admin);
+  EXPECT_EQ(before->config.data_dir, "/tmp/c");
+
+  auto unknown = load({"recover-everything"});
+  ASSERT_TRUE(unknown.has_value());
+  EXPECT_TRUE(unknown->exit_now);
+  EXPECT_NE(unknown->exit_code, 0);
+}
+
 // Test that flags override the environment, which overrides the file.
 TEST_F(ConfigTest, PrecedenceFileEnvFlags) {
   const std::string path = write_toml(
