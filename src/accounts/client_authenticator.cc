@@ -4,16 +4,34 @@ namespace latchkey {
 namespace {
 
 constexpr std::size_t kMaxCachedClients = 100'000;
+// Ids known to have no credential; past the bound the set starts over, so
+// spraying ids costs memory no longer than that.
+constexpr std::size_t kMaxUnknownClients = 100'000;
+// Read in place of an unknown client's user: no user id has this form.
+constexpr std::string_view kNoSuchUser = "usr_-no-such-user-";
+
+thread_local AuthenticationWork tls_work;
 
 Error bad_credentials() {
   return Error::invalid_client("client authentication failed: unknown client id or wrong secret");
 }
 
+bool compare(const Digest& presented, const Digest& stored) {
+  ++tls_work.digest_compares;
+  return digests_equal(presented, stored);
+}
+
 }  // namespace
+
+ClientAuthenticator::ClientAuthenticator(Store& store)
+    : store_(store), no_client_digest_(digest_secret("latchkey: no such client")) {}
+
+AuthenticationWork ClientAuthenticator::last_work() { return tls_work; }
 
 Result<AuthenticatedClient> ClientAuthenticator::authenticate(std::string_view client_id,
                                                               std::string_view secret) {
-  // The checksum rejects typos before any lookup.
+  tls_work = {};
+  // The checksum rejects typos before any lookup (it says nothing about the id).
   if (!is_well_formed_secret(secret, SecretKind::kClientSecret)) {
     return fail(Error::invalid_client(
         "the client secret is malformed: expected lk_sec_ followed by 49 characters with a valid "
@@ -29,16 +47,34 @@ Result<AuthenticatedClient> ClientAuthenticator::authenticate(std::string_view c
       lock.unlock();
       return judge(client_id, presented, hit.secret_digest, std::move(hit.user));
     }
+    if (unknown_.contains(std::string(client_id))) {
+      lock.unlock();
+      return refuse_unknown(presented);
+    }
   }
+  ++tls_work.store_reads;
   auto credential = store_.find_client_credential(client_id);
   if (!credential) return fail(credential.error());
   if (!credential->has_value()) {
-    digests_equal(presented, Digest{});  // same work as a real comparison
-    return fail(bad_credentials());
+    // The same second read as a known id's user, then remembered as absent.
+    ++tls_work.store_reads;
+    if (auto none = store_.get_user(kNoSuchUser);
+        !none && none.error().code != ErrorCode::kNotFound) {
+      return fail(none.error());
+    }
+    {
+      std::unique_lock lock(mu_);
+      if (epoch_ == epoch) {
+        if (unknown_.size() >= kMaxUnknownClients) unknown_.clear();
+        unknown_.emplace(client_id);
+      }
+    }
+    return refuse_unknown(presented);
   }
+  ++tls_work.store_reads;
   auto user = store_.get_user((*credential)->user_id);
   if (!user) {
-    if (user.error().code == ErrorCode::kNotFound) return fail(bad_credentials());
+    if (user.error().code == ErrorCode::kNotFound) return refuse_unknown(presented);
     return fail(user.error());
   }
   {
@@ -52,10 +88,15 @@ Result<AuthenticatedClient> ClientAuthenticator::authenticate(std::string_view c
   return judge(client_id, presented, (*credential)->secret_digest, std::move(*user));
 }
 
+Result<AuthenticatedClient> ClientAuthenticator::refuse_unknown(const Digest& presented) const {
+  compare(presented, no_client_digest_);  // the comparison a known id costs
+  return fail(bad_credentials());
+}
+
 Result<AuthenticatedClient> ClientAuthenticator::judge(std::string_view client_id,
                                                        const Digest& presented,
                                                        const Digest& stored, User user) const {
-  if (!digests_equal(presented, stored)) return fail(bad_credentials());
+  if (!compare(presented, stored)) return fail(bad_credentials());
   if (user.disabled) {
     return fail(
         Error::invalid_client("the user of this client is disabled").with_reason("user_disabled"));
@@ -71,6 +112,8 @@ void ClientAuthenticator::forget_user(std::string_view user_id) {
   std::unique_lock lock(mu_);
   ++epoch_;
   std::erase_if(by_client_, [&](const auto& entry) { return entry.second.user.id == user_id; });
+  // A new client id (a reset) may be one that was probed before it existed.
+  unknown_.clear();
 }
 
 std::size_t ClientAuthenticator::cached() const {

@@ -7,6 +7,15 @@
 // API access is refused with that reason (seed 001: "returns 401 on every
 // call").
 //
+// Timing (docs/security/echo-and-timing.md): an unknown client id, a wrong
+// secret and a disabled user's right secret do the same work, so response
+// times do not tell them apart. A first sight of any client id reads the
+// store twice (the credential, then its user; an unknown id reads a user
+// that does not exist) and compares one digest; a repeat is answered from
+// memory with one digest comparison: known ids from the cache below, unknown
+// ids from a bounded set of ids known to be absent (compared against a
+// dummy digest).
+//
 // Verified clients are cached by client id (digest of the secret and the
 // user record), so that a repeated authentication compares in memory and
 // reads nothing from the store. Whoever changes a user's client or state
@@ -24,11 +33,19 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/error.h"
 #include "store/store.h"
 
 namespace latchkey {
+
+// What one authenticate() call did; every refusal must do the same.
+struct AuthenticationWork {
+  int store_reads = 0;
+  int digest_compares = 0;
+  friend bool operator==(const AuthenticationWork&, const AuthenticationWork&) = default;
+};
 
 struct AuthenticatedClient {
   User user;
@@ -37,7 +54,7 @@ struct AuthenticatedClient {
 
 class ClientAuthenticator {
  public:
-  explicit ClientAuthenticator(Store& store) : store_(store) {}
+  explicit ClientAuthenticator(Store& store);
 
   // kInvalidClient (reason empty, "user_disabled" or "api_access_disabled"),
   // or the store's kUnavailable/kInternal.
@@ -48,6 +65,9 @@ class ClientAuthenticator {
 
   std::size_t cached() const;
 
+  // The work of the last authenticate() on the calling thread (tests).
+  static AuthenticationWork last_work();
+
  private:
   struct Cached {
     Digest secret_digest;
@@ -56,9 +76,13 @@ class ClientAuthenticator {
   Result<AuthenticatedClient> judge(std::string_view client_id, const Digest& presented,
                                     const Digest& stored, User user) const;
 
+  Result<AuthenticatedClient> refuse_unknown(const Digest& presented) const;
+
   Store& store_;
+  const Digest no_client_digest_;  // matches no well-formed secret
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, Cached> by_client_;  // GUARDED_BY(mu_)
+  std::unordered_set<std::string> unknown_;            // GUARDED_BY(mu_): ids with no credential
   std::uint64_t epoch_ = 0;                            // GUARDED_BY(mu_): bumped by forget_user
 };
 

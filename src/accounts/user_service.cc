@@ -132,23 +132,29 @@ Result<std::optional<std::string>> UserService::client_id_of(std::string_view us
   return std::optional<std::string>((*credential)->client_id);
 }
 
-Result<std::optional<IssuedClientCredential>> UserService::bootstrap_admin(std::string_view name) {
-  NewUser admin;
-  admin.id = new_id(kUserIdPrefix, random_);
-  admin.name = std::string(name);
-  admin.type = UserType::kHuman;
-  admin.api_access = true;
-  admin.modules = {std::string(kModuleAdmin)};
-  admin.created_at = clock_.now();
+Result<std::optional<PendingAdmin>> UserService::prepare_bootstrap_admin(std::string_view name) {
+  auto has_users = store_.has_users();
+  if (!has_users) return fail(has_users.error());
+  if (*has_users) return std::optional<PendingAdmin>{};
+  PendingAdmin admin;
+  admin.user.id = new_id(kUserIdPrefix, random_);
+  admin.user.name = std::string(name);
+  admin.user.type = UserType::kHuman;
+  admin.user.api_access = true;
+  admin.user.modules = {std::string(kModuleAdmin)};
+  admin.user.created_at = clock_.now();
+  admin.issued = {admin.user.id, new_id(kClientIdPrefix, random_),
+                  generate_secret(SecretKind::kClientSecret, random_)};
+  admin.credential = {admin.issued.client_id, admin.user.id,
+                      digest_secret(admin.issued.client_secret), admin.user.created_at};
+  return std::optional<PendingAdmin>(std::move(admin));
+}
 
-  IssuedClientCredential issued{admin.id, new_id(kClientIdPrefix, random_),
-                                generate_secret(SecretKind::kClientSecret, random_)};
-  ClientCredential credential{issued.client_id, admin.id, digest_secret(issued.client_secret),
-                              admin.created_at};
-  auto created = store_.bootstrap_first_user(admin, credential);
+Status UserService::commit_bootstrap_admin(const PendingAdmin& admin) {
+  auto created = store_.bootstrap_first_user(admin.user, admin.credential);
   if (!created) return fail(created.error());
-  if (!*created) return std::optional<IssuedClientCredential>{};
-  return std::optional<IssuedClientCredential>(std::move(issued));
+  if (!*created) return fail(Error::conflict("the store already has users"));
+  return {};
 }
 
 }  // namespace latchkey

@@ -38,6 +38,16 @@ struct IssuedClientCredential {
   std::string client_secret;
 };
 
+// The first start's admin, made but not stored yet: its credentials are
+// delivered (bootstrap file, stdout) before commit_bootstrap_admin() stores
+// it, so that no crash can store an admin whose secret nobody received
+// (docs/security/bootstrap.md).
+struct PendingAdmin {
+  NewUser user;
+  ClientCredential credential;    // holds the secret's digest
+  IssuedClientCredential issued;  // holds the secret, to show once
+};
+
 inline constexpr std::size_t kMaxUserNameBytes = 128;
 
 // kInvalidRequest unless 1..128 bytes with no control characters and not blank.
@@ -63,9 +73,12 @@ class UserService {
   // The client id of a user, if they have credentials.
   Result<std::optional<std::string>> client_id_of(std::string_view user_id);
 
-  // On an empty store: creates `name` as a human with API access and ADMIN,
-  // with credentials, atomically. nullopt when the store already has users.
-  Result<std::optional<IssuedClientCredential>> bootstrap_admin(std::string_view name);
+  // On an empty store: `name` as a human with API access and ADMIN, with
+  // fresh credentials, not stored yet. nullopt when the store has users.
+  Result<std::optional<PendingAdmin>> prepare_bootstrap_admin(std::string_view name);
+  // Stores the admin with its credential atomically, only if the store still
+  // has no user (kConflict otherwise: nothing is written).
+  Status commit_bootstrap_admin(const PendingAdmin& admin);
 
  private:
   std::string resolve(const Principal& actor, std::string_view id) const;

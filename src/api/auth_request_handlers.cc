@@ -3,8 +3,12 @@
 #include <string>
 #include <utility>
 
+#include "core/redaction.h"
+
 namespace latchkey::api {
 namespace {
+
+constexpr std::size_t kMaxAuditedRouteBytes = 512;
 
 Error denied(std::string_view reason, std::string description) {
   return Error::forbidden(std::move(description)).with_reason(std::string(reason));
@@ -21,7 +25,10 @@ class OriginalRequest final : public pipeline::DecisionSource {
     const http::Request& request = ex.request();
     const std::string method(request.header("X-Original-Method").value_or(""));
     const std::string uri(request.header("X-Original-URI").value_or(""));
-    const std::string route = method + " " + uri.substr(0, uri.find('?'));
+    // How the request is named in the refusal and the audit trail (shown to
+    // administrators): secret-shaped runs of the client's path redacted.
+    const std::string route =
+        sanitize_for_display(method + " " + uri.substr(0, uri.find('?')), kMaxAuditedRouteBytes);
     if (method.empty() || uri.empty()) {
       return fail(Error::invalid_request(
                       "X-Original-Method and X-Original-URI are required (set them in the nginx "

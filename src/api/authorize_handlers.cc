@@ -31,7 +31,8 @@ Result<policy::DecisionRequest> parse_decision_request(const http::Request& requ
       if (!known.empty()) known += ", ";
       known += policy::to_string(a);
     }
-    return fail(Error::invalid_request("unknown action \"" + **action + "\"; one of: " + known)
+    // Name the field, never the value (it may be a misplaced secret).
+    return fail(Error::invalid_request("field \"action\" is not a known action; one of: " + known)
                     .with_reason("unknown_action"));
   }
   out.action = *parsed;

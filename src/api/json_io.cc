@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/redaction.h"
 #include "http/error_response.h"
 
 namespace latchkey::api {
@@ -50,7 +51,8 @@ Result<std::optional<std::int64_t>> optional_int(const Json& object, std::string
 Status reject_unknown_fields(const Json& object, std::initializer_list<std::string_view> allowed) {
   for (const auto& [key, value] : object.items()) {
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      return fail(Error::invalid_request("unknown field \"" + key + "\""));
+      // The name is the client's: quoted only when short and not secret-shaped.
+      return fail(Error::invalid_request("unknown field" + quoted_name(key)));
     }
   }
   return {};

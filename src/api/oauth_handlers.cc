@@ -10,6 +10,7 @@
 #include "api/json_io.h"
 #include "api/request_auth.h"
 #include "core/encoding.h"
+#include "core/redaction.h"
 #include "core/secret.h"
 #include "http/error_response.h"
 #include "limits/limits.h"
@@ -52,7 +53,7 @@ http::Response error_response(const OAuthError& e) {
     no_store(r);
     return r;
   }
-  Json body{{"error", e.error}, {"error_description", e.description}};
+  Json body{{"error", e.error}, {"error_description", redact_secret_runs(e.description)}};
   if (!e.reason.empty()) body["reason"] = e.reason;
   http::Response r = json_response(e.status, body);
   no_store(r);
@@ -79,7 +80,7 @@ std::expected<FormFields, OAuthError> read_form(const http::Request& request) {
   auto form = parse_form_urlencoded(request.body);
   if (!form) return std::unexpected(invalid_request(form.error().description));
   if (auto name = form->repeated()) {
-    return std::unexpected(invalid_request("the parameter \"" + *name + "\" is repeated"));
+    return std::unexpected(invalid_request("the parameter" + quoted_name(*name) + " is repeated"));
   }
   return std::move(*form);
 }
@@ -195,9 +196,11 @@ std::expected<bool, OAuthError> requested_read_only(const std::optional<std::str
     } else if (token == kScopeWrite) {
       write = true;
     } else {
-      return std::unexpected(OAuthError{400, "invalid_scope",
-                                        "unknown scope \"" + std::string(token) +
-                                            "\"; the supported scopes are \"read\" and \"write\""});
+      // The scope is not quoted back: it may be a misplaced secret.
+      return std::unexpected(
+          OAuthError{400, "invalid_scope",
+                     "the parameter scope holds an unknown scope; the supported scopes are "
+                     "\"read\" and \"write\""});
     }
   }
   if (!read && !write) return false;
@@ -290,11 +293,12 @@ std::string base_url(const ApiContext& ctx, const http::Request& request) {
   }
   const bool tls = ctx.oauth != nullptr && ctx.oauth->tls;
   std::string host(request.header("Host").value_or("localhost"));
-  // A Host header is a host[:port]; anything else is not echoed.
+  // A Host header is a host[:port]; anything else, or a secret-shaped
+  // value (a JWT is dots and letters), is not echoed.
   const bool sane = !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
            c == '[' || c == ']';
-  });
+  }) && !looks_like_secret(host);
   if (!sane) host = "localhost";
   return std::string(tls ? "https://" : "http://") + host;
 }
@@ -309,7 +313,7 @@ http::Response oauth_token(const ApiContext& ctx, pipeline::Exchange& ex) {
     if (!form) return std::unexpected(form.error());
     auto presented = presented_client(request, *form);
     if (!presented) return std::unexpected(presented.error());
-    event.credential = "client " + presented->client_id;
+    event.credential = "client " + sanitize_for_display(presented->client_id);
     const auto grant_type = form->value("grant_type");
     if (!grant_type)
       return std::unexpected(invalid_request("the parameter grant_type is required"));

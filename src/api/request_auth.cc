@@ -1,5 +1,7 @@
 #include "api/request_auth.h"
 
+#include "core/redaction.h"
+
 namespace latchkey::api {
 
 Result<std::shared_ptr<const Principal>> verified_caller(const pipeline::Exchange& ex) {
@@ -10,7 +12,9 @@ Result<std::shared_ptr<const Principal>> verified_caller(const pipeline::Exchang
 }
 
 RequestOrigin origin_of(const http::Request& request) {
-  return {request.remote_ip, std::string(request.header("User-Agent").value_or(""))};
+  // The User-Agent is shown to the holder of a token this one supersedes:
+  // stored cut short, without control characters or secret-shaped runs.
+  return {request.remote_ip, sanitize_for_display(request.header("User-Agent").value_or(""))};
 }
 
 }  // namespace latchkey::api

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "core/encoding.h"
+#include "core/redaction.h"
 
 namespace latchkey::audit {
 namespace {
@@ -55,11 +56,11 @@ Result<QueryParams> parse_query_string(std::string_view query,
     if (std::find(allowed.begin(), allowed.end(), *name) == allowed.end()) {
       std::string known;
       for (std::string_view a : allowed) known += (known.empty() ? "" : ", ") + std::string(a);
-      return fail(
-          Error::invalid_request("unknown query parameter \"" + *name + "\"; known: " + known));
+      return fail(Error::invalid_request("unknown query parameter" + quoted_name(*name) +
+                                         "; known: " + known));
     }
     if (param(params, *name)) {
-      return fail(Error::invalid_request("query parameter \"" + *name + "\" given twice"));
+      return fail(Error::invalid_request("query parameter" + quoted_name(*name) + " given twice"));
     }
     params.emplace_back(std::move(*name), std::move(*value));
   }

@@ -6,6 +6,7 @@
 #include <limits>
 #include <utility>
 
+#include "core/redaction.h"
 #include "core/secret.h"
 
 namespace latchkey {
@@ -26,6 +27,9 @@ void redact(AuditEvent& event) {
   redact(event.credential);
   redact(event.action);
   redact(event.resource);
+  // A resource names path ids the client sent ("user/<id>"): another
+  // service's key pasted there goes too (docs/security/echo-and-timing.md).
+  if (looks_like_secret(event.resource)) event.resource = redact_secret_segments(event.resource);
   redact(event.reason);
   redact(event.client_ip);
   redact(event.user_agent);

@@ -71,7 +71,7 @@ Result<User> PermissionService::resolve_user(std::string_view ref) {
   if (starts_with(ref, "usr_")) return store_.get_user(ref);
   auto user = store_.find_user_by_name(ref);
   if (!user) return fail(user.error());
-  if (!*user) return fail(Error::not_found("no user with id or name " + quoted(ref)));
+  if (!*user) return fail(Error::not_found("no user with the given id or name"));
   return std::move(**user);
 }
 
@@ -81,7 +81,7 @@ Result<policy::Application> PermissionService::resolve_application(std::string_v
                  : store_.policy().find_application_by_name(ref);
   if (!app) return fail(app.error());
   if (!*app) {
-    return fail(Error::not_found("no application with id or name " + quoted(ref))
+    return fail(Error::not_found("no application with the given id or name")
                     .with_reason(std::string(policy::kReasonUnknownApplication)));
   }
   return std::move(**app);
@@ -91,7 +91,7 @@ Result<policy::Role> PermissionService::resolve_role(std::string_view ref) {
   auto role = starts_with(ref, policy::kRoleIdPrefix) ? store_.policy().get_role(ref)
                                                       : store_.policy().find_role_by_name(ref);
   if (!role) return fail(role.error());
-  if (!*role) return fail(Error::not_found("no role with id or name " + quoted(ref)));
+  if (!*role) return fail(Error::not_found("no role with the given id or name"));
   return std::move(**role);
 }
 
@@ -100,7 +100,7 @@ Result<policy::StepPermissionSet> PermissionService::resolve_permission_set(std:
                  ? store_.policy().get_permission_set(ref)
                  : store_.policy().find_permission_set_by_name(ref);
   if (!set) return fail(set.error());
-  if (!*set) return fail(Error::not_found("no permission set with id or name " + quoted(ref)));
+  if (!*set) return fail(Error::not_found("no permission set with the given id or name"));
   return std::move(**set);
 }
 
@@ -203,10 +203,10 @@ Result<policy::StepPermissionSet> PermissionService::create_permission_set(
       return fail(Error::invalid_request("step access must be \"read\" or \"edit\""));
     }
     if (!starts_with(step, policy::kStepIdPrefix)) {
-      return fail(Error::invalid_request("steps are named by id (stp_...), got " + quoted(step)));
+      return fail(Error::invalid_request("steps are named by id (stp_...)"));
     }
     if (!set.steps.emplace(step, access).second) {
-      return fail(Error::invalid_request("step " + quoted(step) + " is listed twice"));
+      return fail(Error::invalid_request("a step is listed twice"));
     }
   }
   auto existing = store_.policy().find_permission_set_by_name(set.name);
@@ -276,7 +276,7 @@ Result<policy::Role> PermissionService::create_role(const Principal& actor,
   for (const std::string& m : request.modules) {
     std::string module = upper(m);
     if (!is_known_module(module)) {
-      return fail(Error::invalid_request("unknown module " + quoted(m)));
+      return fail(Error::invalid_request("\"modules\" names an unknown module"));
     }
     role.modules.push_back(std::move(module));
   }
@@ -334,7 +334,7 @@ Result<policy::Role> PermissionService::add_role_module(const Principal& actor,
   if (auto s = require_admin(actor); !s) return fail(s.error());
   const std::string module = upper(module_name);
   if (!is_known_module(module)) {
-    return fail(Error::invalid_request("unknown module " + quoted(module_name)));
+    return fail(Error::invalid_request("the path names an unknown module"));
   }
   auto role = resolve_role(role_ref);
   if (!role) return fail(role.error());

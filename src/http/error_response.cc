@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/redaction.h"
+
 namespace latchkey::http {
 namespace {
 
@@ -94,10 +96,12 @@ std::string_view error_name(ErrorCode code) {
 }
 
 Response error_response(const Error& error) {
-  nlohmann::json body = {{"error", error_name(error.code)},
-                         {"error_description", error.description}};
-  if (!error.reason.empty()) body["reason"] = error.reason;
-  for (const auto& [k, v] : error.details) body[k] = v;
+  // Messages name fields, not values (core/redaction.h); a secret-shaped
+  // run that still reached a description or a detail is not sent back.
+  const std::string description = redact_secret_runs(error.description);
+  nlohmann::json body = {{"error", error_name(error.code)}, {"error_description", description}};
+  if (!error.reason.empty()) body["reason"] = redact_secret_runs(error.reason);
+  for (const auto& [k, v] : error.details) body[k] = redact_secret_runs(v);
 
   Response r = Response::json(status_of(error.code),
                               body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -111,7 +115,9 @@ Response error_response(const Error& error) {
     case ErrorCode::kInvalidToken:
       r.set_header("WWW-Authenticate",
                    "Bearer realm=\"latchkey\", error=\"invalid_token\", error_description=\"" +
-                       quote_safe(error.reason.empty() ? error.description : error.reason) + "\"");
+                       quote_safe(redact_secret_runs(error.reason.empty() ? error.description
+                                                                          : error.reason)) +
+                       "\"");
       break;
     default:
       break;

@@ -6,6 +6,13 @@
 // session's handlers are serialised without a strand and no lock is taken
 // between the threads on the request path.
 //
+// Admission: each accepted connection is counted against the global and the
+// per-client cap (http/connection_limits.h) on strand_; one over a cap is
+// handed to refuse_connection() (a canned 503, then closed) instead of a
+// session, and at most max_refusals_in_flight refusals run at once (beyond
+// that a refused socket is just closed). The count is released when the
+// session closes its socket.
+//
 // Drain: stop() posts begin_drain() to the server strand, which closes the
 // acceptor (new connections are refused), tells every live session to drain
 // (idle ones close at once, busy ones after their response, which says
@@ -35,6 +42,7 @@
 
 #include "core/clock.h"
 #include "http/access_log.h"
+#include "http/internal/refusal.h"
 #include "http/internal/session.h"
 
 namespace latchkey::http {
@@ -47,6 +55,34 @@ using boost::system::error_code;
 // After a failed accept (typically out of file descriptors) wait a little
 // rather than spin on the error.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
+// Failed accepts and refusals can come thousands a second: one log line per
+// kind and interval, saying how many were not logged.
+constexpr std::chrono::seconds kWarningInterval{10};
+
+// On strand_: whether to log now, and how many were suppressed since.
+struct ThrottledWarning {
+  std::chrono::steady_clock::time_point next{};
+  std::uint64_t suppressed = 0;
+
+  std::optional<std::uint64_t> due() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next) {
+      ++suppressed;
+      return std::nullopt;
+    }
+    next = now + kWarningInterval;
+    return std::exchange(suppressed, 0);
+  }
+};
+
+std::string client_key_of(const boost::asio::ip::address& address) {
+  if (address.is_v4()) {
+    const auto bytes = address.to_v4().to_bytes();
+    return client_key(bytes);
+  }
+  const auto bytes = address.to_v6().to_bytes();
+  return client_key(bytes);
+}
 
 int io_thread_count(int configured) {
   if (configured > 0) return configured;
@@ -60,6 +96,8 @@ class ServerImpl final : public Server, private internal::SessionTracker {
         router_(router),
         random_(random),
         clock_(options.clock != nullptr ? *options.clock : system_clock_),
+        connections_(resolve_connection_limits(
+            options.max_connections, options.max_connections_per_client, current_nofile_limit())),
         contexts_(make_contexts(io_thread_count(options.io_threads))),
         ioc_(*contexts_.front()),
         strand_(asio::make_strand(ioc_)),
@@ -68,7 +106,13 @@ class ServerImpl final : public Server, private internal::SessionTracker {
         drain_timer_(strand_),
         blocking_pool_(static_cast<std::size_t>(std::max(1, options.blocking_threads))) {
     // Contexts without connections must keep running until the drain.
-    for (auto& context : contexts_) work_.push_back(asio::make_work_guard(*context));
+    for (auto& context : contexts_) {
+      work_.push_back(asio::make_work_guard(*context));
+      // Asio creates a context's reactor (epoll, eventfd, timerfd) on its
+      // first socket. Made now, while descriptors are free: made later, out
+      // of descriptors, it would throw from inside the accept loop.
+      tcp::socket warm_up(*context);
+    }
   }
 
   ~ServerImpl() override {
@@ -100,11 +144,14 @@ class ServerImpl final : public Server, private internal::SessionTracker {
     if (acceptor_.bind(*endpoint, ec); ec) {
       return fail(Error::unavailable("cannot bind " + where() + ": " + ec.message()));
     }
+    port_ = acceptor_.local_endpoint(ec).port();
+    if (ec) return fail(Error::unavailable("cannot read the bound port: " + ec.message()));
+    if (options_.before_listen) {
+      if (auto s = options_.before_listen(url()); !s) return s;
+    }
     if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) {
       return fail(Error::unavailable("cannot listen on " + where() + ": " + ec.message()));
     }
-    port_ = acceptor_.local_endpoint(ec).port();
-    if (ec) return fail(Error::unavailable("cannot read the bound port: " + ec.message()));
 
     state_.emplace(internal::ServerState{options_, router_, random_, clock_, blocking_pool_,
                                          blocking_in_flight_, tls_ ? &*tls_ : nullptr, *this});
@@ -113,6 +160,17 @@ class ServerImpl final : public Server, private internal::SessionTracker {
   }
 
   std::uint16_t port() const override { return port_; }
+
+  ConnectionLimits connection_limits() const override { return connections_.limits(); }
+
+  ConnectionStats connection_stats() const override {
+    ConnectionStats stats = connections_.stats();
+    stats.accept_errors = accept_errors_.load(std::memory_order_relaxed);
+    stats.refused_unanswered = refused_unanswered_.load(std::memory_order_relaxed);
+    stats.refusals_in_flight =
+        static_cast<std::size_t>(std::max(0, refusals_in_flight_.load(std::memory_order_relaxed)));
+    return stats;
+  }
 
   std::string url() const override {
     const bool ipv6_literal = options_.host.find(':') != std::string::npos;
@@ -194,24 +252,70 @@ class ServerImpl final : public Server, private internal::SessionTracker {
   void do_accept() {
     if (draining_on_strand_) return;
     asio::io_context& next = *contexts_[next_context_++ % contexts_.size()];
-    acceptor_.async_accept(next.get_executor(), [this](error_code ec, tcp::socket socket) {
-      on_accept(ec, std::move(socket));
-    });
+    try {
+      acceptor_.async_accept(next.get_executor(), [this](error_code ec, tcp::socket socket) {
+        on_accept(ec, std::move(socket));
+      });
+    } catch (const boost::system::system_error& e) {
+      // Asio ran out of something (descriptors, memory) before accept():
+      // the same pause as for a failed accept, never the end of accepting.
+      on_accept(e.code(), tcp::socket(ioc_));  // ioc_ has its reactor: the acceptor
+    }
   }
 
   void on_accept(error_code ec, tcp::socket socket) {
     if (draining_on_strand_) return;  // the socket closes as it goes out of scope
     if (ec) {
       if (ec == asio::error::operation_aborted) return;
-      spdlog::warn("accept failed: {}", ec.message());
+      // Typically EMFILE: the connection stays in the backlog; try again
+      // after a pause rather than spin.
+      accept_errors_.fetch_add(1, std::memory_order_relaxed);
+      if (const auto suppressed = accept_warning_.due()) {
+        spdlog::warn("accept failed: {} (retrying every {} ms; {} more failure(s) not logged)",
+                     ec.message(), kAcceptRetryDelay.count(), *suppressed);
+      }
       accept_retry_timer_.expires_after(kAcceptRetryDelay);
       accept_retry_timer_.async_wait([this](error_code wait_ec) {
         if (!wait_ec) do_accept();
       });
       return;
     }
-    internal::start_session(std::move(socket), *state_);
+    admit(std::move(socket));
     do_accept();
+  }
+
+  // On strand_: a session when both caps allow it, else a refusal.
+  void admit(tcp::socket socket) {
+    error_code ec;
+    const auto endpoint = socket.remote_endpoint(ec);
+    if (ec) return;  // the client is already gone
+    const auto address = endpoint.address();
+    Admission admission = connections_.admit(client_key_of(address));
+    if (admission.admitted()) {
+      return internal::start_session(std::move(socket), address.to_string(),
+                                     std::move(admission.slot), *state_);
+    }
+    if (const auto suppressed = refusal_warning_.due()) {
+      const ConnectionLimits& limits = connections_.limits();
+      if (admission.refusal == ConnectionRefusal::kServerFull) {
+        spdlog::warn(
+            "refusing connections: {} open, the limit (max_connections); {} other refusal(s) "
+            "not logged",
+            limits.max_connections, *suppressed);
+      } else {
+        spdlog::warn(
+            "refusing connections: {} has {} open, the per-client limit "
+            "(max_connections_per_client); {} other refusal(s) not logged",
+            address.to_string(), limits.max_per_client, *suppressed);
+      }
+    }
+    if (static_cast<std::size_t>(refusals_in_flight_.fetch_add(1, std::memory_order_relaxed)) >=
+        connections_.limits().max_refusals_in_flight) {
+      refusals_in_flight_.fetch_sub(1, std::memory_order_relaxed);
+      refused_unanswered_.fetch_add(1, std::memory_order_relaxed);
+      return;  // closed unanswered as the socket goes out of scope
+    }
+    internal::refuse_connection(std::move(socket), admission.refusal, *state_, refusals_in_flight_);
   }
 
   void begin_drain() {
@@ -281,6 +385,12 @@ class ServerImpl final : public Server, private internal::SessionTracker {
       sessions_;             // guarded by sessions_mu_
   bool draining_ = false;    // guarded by sessions_mu_
   bool destroying_ = false;  // guarded by sessions_mu_
+  // Also before ioc_: sessions and refusals destroyed with the contexts
+  // release their slot and their in-flight count here.
+  ConnectionTable connections_;
+  std::atomic<int> refusals_in_flight_{0};
+  std::atomic<std::uint64_t> accept_errors_{0};
+  std::atomic<std::uint64_t> refused_unanswered_{0};
   std::optional<internal::ServerState> state_;
 
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
@@ -292,6 +402,8 @@ class ServerImpl final : public Server, private internal::SessionTracker {
   asio::steady_timer accept_retry_timer_;  // on strand_
   asio::steady_timer drain_timer_;         // on strand_
   bool draining_on_strand_ = false;        // on strand_
+  ThrottledWarning accept_warning_;        // on strand_
+  ThrottledWarning refusal_warning_;       // on strand_
   asio::thread_pool blocking_pool_;
   std::atomic<bool> stop_requested_{false};
   std::atomic<int> blocking_in_flight_{0};

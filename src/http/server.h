@@ -45,6 +45,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "http/connection_limits.h"
 #include "http/router.h"
 
 namespace latchkey {
@@ -83,7 +84,20 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};   // keep-alive connection with no request
   std::chrono::milliseconds drain_timeout{10'000};  // in-flight requests allowed to finish on stop
   std::chrono::milliseconds write_timeout{10'000};  // a whole response must be sent within this
-  std::string tls_cert_file;                        // both set: serve HTTPS only
+  // Connection limits (docs/security/connections.md). 0: derived from the
+  // process's soft RLIMIT_NOFILE at start() (http/connection_limits.h). A new
+  // connection over either cap is answered 503 (reason too_many_connections,
+  // Retry-After, Connection: close) without its request being read, and
+  // closed; the connections already open keep being served.
+  std::size_t max_connections = 0;             // all clients together
+  std::size_t max_connections_per_client = 0;  // per client address (IPv6: per /64)
+  // A keep-alive connection ends after its max_requests_per_connection-th
+  // response, or after its first response once it is older than
+  // max_connection_age (by `clock`): that response says Connection: close.
+  // 0: no limit.
+  std::uint64_t max_requests_per_connection = 1000;
+  std::chrono::milliseconds max_connection_age{3'600'000};
+  std::string tls_cert_file;  // both set: serve HTTPS only
   std::string tls_key_file;
   bool access_log = true;  // one JSON line per request (path only, no query)
   // Where access-log lines go (http/access_log.h). latchkeyd passes a
@@ -91,10 +105,16 @@ struct ServerOptions {
   // for a lock or a write(2). run() flushes it before it returns. Null:
   // spdlog's default logger at info level (tests and tools).
   std::shared_ptr<AccessLog> access_log_sink;
-  const Clock* clock = nullptr;  // access-log timestamps; null: the system clock
+  // Access-log timestamps and connection ages; null: the system clock.
+  const Clock* clock = nullptr;
   // Called on the I/O thread once per answered request; must be cheap and
   // must not block. Null: nothing is reported.
   std::function<void(const RequestObservation&)> observer;
+  // Called once from start(), after the socket is bound (so the URL, port 0
+  // resolved, is known) and before it listens: until it returns, a client's
+  // connect() is refused. An error stops start() with that error. latchkeyd
+  // delivers the first start's admin credentials here (server/bootstrap.h).
+  std::function<Status(const std::string& url)> before_listen;
 };
 
 class Server {
@@ -107,6 +127,10 @@ class Server {
 
   virtual std::uint16_t port() const = 0;
   virtual std::string url() const = 0;  // "http://127.0.0.1:8080"
+  // The caps in force (the options' values, or their defaults) and the
+  // connections counted against them. From any thread.
+  virtual ConnectionLimits connection_limits() const = 0;
+  virtual ConnectionStats connection_stats() const = 0;
   // Runs io_threads I/O threads (the caller's being one of them) until stop()
   // has drained; returns then.
   virtual void run() = 0;

@@ -50,9 +50,9 @@ Status validate_role_shape(std::string_view role_id) {
   return {};
 }
 
-Error key_not_found(std::string_view id) {
-  // The id comes from the client: never echo a secret pasted in its place.
-  return Error::not_found("no API key with id \"" + redact_secrets(id) + "\"");
+Error key_not_found() {
+  // The id comes from the client: never echoed (it may be a pasted secret).
+  return Error::not_found("no API key with the given id");
 }
 
 }  // namespace
@@ -179,8 +179,9 @@ Result<CreatedKey> KeyService::create(const Principal& actor, const CreateKeyReq
       auto holds = role_membership_(actor.user_id, request.role_id);
       if (!holds) return fail(holds.error());
       if (!*holds) {
-        return fail(Error::forbidden("you do not hold the role \"" + request.role_id +
-                                     "\"; a key can only carry a role its owner holds"));
+        return fail(Error::forbidden(
+            "you do not hold the role named in field \"role\"; a key can only carry a role its "
+            "owner holds"));
       }
     }
   }
@@ -247,7 +248,7 @@ Result<ApiKey> KeyService::deactivate(const Principal& actor, std::string_view k
   // seed 002: owners deactivate their own keys, administrators any key.
   // Anyone else learns nothing about the key's existence.
   if (!*found || ((*found)->user_id != actor.user_id && !actor.is_admin())) {
-    return fail(key_not_found(key_id));
+    return fail(key_not_found());
   }
   // DESIGN invariant 4: a read-only key never writes.
   if (!actor.may_write()) {
@@ -260,7 +261,7 @@ Result<ApiKey> KeyService::deactivate(const Principal& actor, std::string_view k
   const Instant now = clock_.now();
   auto stored = store_.deactivate_key(key_id, now, actor.user_id);
   if (!stored) return fail(stored.error());
-  if (!*stored) return fail(key_not_found(key_id));
+  if (!*stored) return fail(key_not_found());
   ApiKey key = std::move(**stored);
   {
     std::unique_lock lock(mu_);
@@ -290,13 +291,13 @@ Result<ApiKey> KeyService::set_limits(const Principal& actor, std::string_view k
   }
   auto found = lookup_by_id(key_id);
   if (!found) return fail(found.error());
-  if (!*found) return fail(key_not_found(key_id));
+  if (!*found) return fail(key_not_found());
   if (before) {
     if (auto s = before(**found); !s) return fail(s.error());
   }
   auto stored = store_.set_key_limits(key_id, limits);
   if (!stored) return fail(stored.error());
-  if (!*stored) return fail(key_not_found(key_id));
+  if (!*stored) return fail(key_not_found());
   ApiKey key = std::move(**stored);
   {
     std::unique_lock lock(mu_);

@@ -1,5 +1,6 @@
 #include <string>
 
+#include "core/redaction.h"
 #include "core/secret.h"
 #include "http/error_response.h"
 #include "pipeline/credentials.h"
@@ -35,7 +36,9 @@ class AuthenticateStage final : public Stage {
       case Credential::kClientSecret: {
         auto basic = parse_basic_authorization(request.header("Authorization"));
         if (!basic) return refuse(ex, basic.error());
-        ex.audit_credential = "client " + basic->client_id;
+        // Not verified yet, shown to administrators: sanitised (a secret
+        // pasted as the username is not recorded).
+        ex.audit_credential = "client " + sanitize_for_display(basic->client_id);
         auto client = services_.clients.verify(basic->client_id, basic->client_secret);
         if (!client) return refuse(ex, client.error());
         ex.client = std::move(*client);

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/redaction.h"
+
 namespace latchkey::pipeline {
 
 const std::string& Exchange::presented_api_key() {
@@ -28,8 +30,10 @@ std::string credential_of(const Principal& principal) {
 
 void add_request_fields(AuditEvent& event, const http::Request& request) {
   event.client_ip = request.remote_ip;
-  event.user_agent = std::string(request.header("User-Agent").value_or(""));
-  event.integration = std::string(request.header("X-Integration").value_or(""));
+  // Shown to administrators (audit queries, the dependents report): cut
+  // short, without control characters or secret-shaped runs.
+  event.user_agent = sanitize_for_display(request.header("User-Agent").value_or(""));
+  event.integration = sanitize_for_display(request.header("X-Integration").value_or(""));
 }
 
 }  // namespace latchkey::pipeline

@@ -147,22 +147,23 @@ Decision decide(const EffectivePermissions& held, const Application* application
                                                     quoted(to_string(request.action)) + " writes");
   }
   if (application == nullptr) {
-    Decision d = Decision::denied(kReasonUnknownApplication,
-                                  "no application with id " + quoted(request.application));
-    d.application = request.application;
-    return d;
+    // The client's value is not echoed (it may be a misplaced secret).
+    return Decision::denied(kReasonUnknownApplication,
+                            "field \"application\" names no application");
   }
   const Needs needs = needs_of(request);
   if (needs.steps == Needs::Steps::kRequested && request.steps.empty()) {
     return Decision::denied(kReasonStepsRequired, quoted(to_string(request.action)) +
                                                       " needs the steps it touches (\"steps\")");
   }
-  for (const std::string& step : request.steps) {
-    if (application->find_step(step) == nullptr) {
-      Decision d = Decision::denied(kReasonUnknownStep, "application " + quoted(application->id) +
-                                                            " has no step " + quoted(step));
+  for (std::size_t i = 0; i < request.steps.size(); ++i) {
+    if (application->find_step(request.steps[i]) == nullptr) {
+      // Named by its position: the client's value is not echoed.
+      Decision d =
+          Decision::denied(kReasonUnknownStep, "application " + quoted(application->id) +
+                                                   " has no step steps[" + std::to_string(i) + "]");
       d.application = application->id;
-      d.step = step;
+      d.step = "steps[" + std::to_string(i) + "]";
       return d;
     }
   }

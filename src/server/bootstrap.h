@@ -1,9 +1,21 @@
-// First-start bootstrap: on an empty store, create the `admin` user (human,
-// API access, ADMIN) and show its Client ID and Secret exactly once, on
-// stdout and optionally in a JSON file readable only by its owner. Later
-// starts find users and show nothing.
+// First start and admin recovery: how a one-time admin credential reaches
+// whoever runs latchkeyd, in an order that no crash can turn into a
+// lock-out (docs/security/bootstrap.md).
+//
+// The rule: a credential is DELIVERED before it is STORED. On a store
+// without users, latchkeyd makes the admin and its secret in memory, writes
+// them to the --bootstrap-file (atomically, see write_bootstrap_file) and
+// prints them on stdout, and only then commits the admin. A kill -9 at any
+// point before the commit leaves a store without users, so the next start
+// simply bootstraps again (a new secret, a new file); a kill -9 after it
+// leaves an admin whose secret was already delivered. There is no state in
+// which the admin exists and its secret was never shown. All of this runs
+// before the port listens, so a client that can connect finds the file
+// complete. `latchkeyd recover-admin` (server/recover_admin.h) follows the
+// same rule.
 #pragma once
 
+#include <cstdio>
 #include <string>
 
 #include "accounts/user_service.h"
@@ -11,30 +23,32 @@
 
 namespace latchkey::server {
 
-// The --bootstrap-file: reserved (created empty, mode 0600, exclusively)
-// *before* the admin is created, so that a path that cannot be written is
-// known while nothing has been committed yet; then filled with
-// {"url","user_id","client_id","client_secret"} or, when the store already
-// had users, removed again.
-class BootstrapFile {
- public:
-  // kConflict when the file exists (it is never overwritten); kUnavailable
-  // when it cannot be created.
-  static Result<BootstrapFile> reserve(const std::string& path);
-  BootstrapFile(BootstrapFile&& other) noexcept;
-  BootstrapFile& operator=(BootstrapFile&&) = delete;
-  ~BootstrapFile();  // abandons the file unless write() succeeded
+// Writes {"url","user_id","client_id","client_secret"} to `path` so that a
+// reader sees no file, the previous file, or the whole new one: a temporary
+// `<path>.tmp` (mode 0600, created exclusively, never through a symlink),
+// fsync, rename over `path`, fsync of the directory. An existing `path` is
+// replaced only when it is a regular file that is empty or holds such a
+// document; anything else is kConflict (latchkeyd never overwrites a file it
+// did not write). kUnavailable when the file cannot be written.
+Status write_bootstrap_file(const std::string& path, const std::string& url,
+                            const IssuedClientCredential& credential);
 
-  Status write(const std::string& url, const IssuedClientCredential& admin);
+// The text printed to stdout. `headline` says why (first start, recovery).
+std::string credential_banner(const std::string& headline, const std::string& url,
+                              const IssuedClientCredential& credential);
 
- private:
-  BootstrapFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  std::string path_;
-  int fd_;
-  bool written_ = false;
-};
+// Delivers a credential: to `file` (when not empty) with write_bootstrap_file,
+// then `banner` to `out`, flushed. The first failure is returned; a caller
+// stores the credential only after this succeeded.
+Status deliver_credential(const std::string& file, const std::string& url,
+                          const IssuedClientCredential& credential, const std::string& banner,
+                          std::FILE* out);
 
-// The banner printed to stdout on first start.
-std::string bootstrap_banner(const std::string& url, const IssuedClientCredential& admin);
+// The first start. On a store without users: makes the admin, delivers its
+// credential, then stores it, and returns true. Otherwise does nothing and
+// returns false. An error means nothing was stored (or the store failed);
+// latchkeyd then exits without listening, and its next start tries again.
+Result<bool> run_first_start(UserService& users, const std::string& url,
+                             const std::string& bootstrap_file, std::FILE* out);
 
 }  // namespace latchkey::server

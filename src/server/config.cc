@@ -194,6 +194,10 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
                                                             "max_header_bytes",
                                                             "read_timeout_ms",
                                                             "idle_timeout_ms",
+                                                            "max_connections",
+                                                            "max_connections_per_client",
+                                                            "max_requests_per_connection",
+                                                            "max_connection_age_s",
                                                             "audit_flush_interval_ms",
                                                             "audit_buffer_size",
                                                             "key_max_validity_days",
@@ -251,6 +255,10 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
   num("max_header_bytes", c.max_header_bytes);
   num("read_timeout_ms", c.read_timeout_ms);
   num("idle_timeout_ms", c.idle_timeout_ms);
+  num("max_connections", c.max_connections);
+  num("max_connections_per_client", c.max_connections_per_client);
+  num("max_requests_per_connection", c.max_requests_per_connection);
+  num("max_connection_age_s", c.max_connection_age_s);
   num("audit_flush_interval_ms", c.audit_flush_interval_ms);
   num("audit_buffer_size", c.audit_buffer_size);
   num("key_max_validity_days", c.key_max_validity_days);
@@ -325,6 +333,32 @@ Status apply_toml_file(const std::string& path, Config& c) {
   return apply_toml_table(table, path, c);
 }
 
+// docs/security/connections.md: 0 derives a cap from RLIMIT_NOFILE, or turns
+// a per-connection limit off.
+Status validate_connection_limits(const Config& c) {
+  constexpr std::int64_t kMaxCap = 10'000'000;
+  if (c.max_connections < 0 || c.max_connections > kMaxCap || c.max_connections_per_client < 0 ||
+      c.max_connections_per_client > kMaxCap) {
+    return fail(Error::invalid_request(
+        "max_connections and max_connections_per_client must be between 0 (derived from the "
+        "descriptor limit) and 10000000"));
+  }
+  if (c.max_connections != 0 && c.max_connections_per_client > c.max_connections) {
+    return fail(Error::invalid_request(
+        "max_connections_per_client must not exceed max_connections (set them equal to turn the "
+        "per-client cap off)"));
+  }
+  if (c.max_requests_per_connection < 0 || c.max_requests_per_connection > 1'000'000'000) {
+    return fail(Error::invalid_request(
+        "max_requests_per_connection must be between 0 (unlimited) and 1000000000"));
+  }
+  if (c.max_connection_age_s < 0 || c.max_connection_age_s > 30LL * 24 * 3600) {
+    return fail(Error::invalid_request(
+        "max_connection_age_s must be between 0 (unlimited) and 2592000 (30 days)"));
+  }
+  return {};
+}
+
 Status validate(const Config& c) {
   if (!split_listen(c.listen, nullptr, nullptr)) {
     return fail(Error::invalid_request("listen must be HOST:PORT, got \"" + c.listen + "\""));
@@ -341,6 +375,7 @@ Status validate(const Config& c) {
       c.read_timeout_ms <= 0 || c.idle_timeout_ms <= 0) {
     return fail(Error::invalid_request("threads, sizes and timeouts must be positive"));
   }
+  if (auto s = validate_connection_limits(c); !s) return s;
   if (c.audit_flush_interval_ms <= 0 || c.audit_flush_interval_ms > 3'600'000) {
     return fail(
         Error::invalid_request("audit_flush_interval_ms must be between 1 and 3600000 (one hour)"));
@@ -521,6 +556,18 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
       ->envname("LATCHKEY_READ_TIMEOUT_MS");
   app.add_option("--idle-timeout-ms", c.idle_timeout_ms, "keep-alive idle time before closing")
       ->envname("LATCHKEY_IDLE_TIMEOUT_MS");
+  app.add_option("--max-connections", c.max_connections,
+                 "most open client connections (0: derived from the descriptor limit)")
+      ->envname("LATCHKEY_MAX_CONNECTIONS");
+  app.add_option("--max-connections-per-client", c.max_connections_per_client,
+                 "most open connections per client address (0: max-connections / 8, at least 64)")
+      ->envname("LATCHKEY_MAX_CONNECTIONS_PER_CLIENT");
+  app.add_option("--max-requests-per-connection", c.max_requests_per_connection,
+                 "a keep-alive connection closes after this many responses (0: unlimited)")
+      ->envname("LATCHKEY_MAX_REQUESTS_PER_CONNECTION");
+  app.add_option("--max-connection-age-s", c.max_connection_age_s,
+                 "a keep-alive connection closes after its first response past this age (0: off)")
+      ->envname("LATCHKEY_MAX_CONNECTION_AGE_S");
   app.add_option("--key-max-validity-days", c.key_max_validity_days,
                  "longest validity of a new API key, 1..365 days")
       ->envname("LATCHKEY_KEY_MAX_VALIDITY_DAYS");
@@ -572,6 +619,13 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
       ->envname("LATCHKEY_AUTH_THROTTLE_FORGET_S");
   app.add_flag("--insecure-test-clock", c.insecure_test_clock,
                "TESTS ONLY: expose POST /_test/clock/advance");
+  // The main options also follow the subcommand: `recover-admin --data DIR`.
+  CLI::App* recover_admin = app.add_subcommand(
+      "recover-admin",
+      "offline, with latchkeyd stopped: issue a new Client Secret for the admin user, print it "
+      "once (and write --bootstrap-file), record admin.recovered in the audit trail");
+  recover_admin->fallthrough();
+  app.require_subcommand(0, 1);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -580,6 +634,7 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
     return out;
   }
   if (auto s = validate(c); !s) return fail(s.error());
+  out.recover_admin = recover_admin->parsed();
   return out;
 }
 

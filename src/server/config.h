@@ -38,6 +38,13 @@ struct Config {
   std::int64_t max_header_bytes = 8 * 1024;
   std::int64_t read_timeout_ms = 10'000;
   std::int64_t idle_timeout_ms = 60'000;
+  // Connection limits (docs/security/connections.md): 0 derives the caps
+  // from RLIMIT_NOFILE (after latchkeyd raised it to its hard limit); 0
+  // turns the per-connection request and age limits off.
+  std::int64_t max_connections = 0;
+  std::int64_t max_connections_per_client = 0;
+  std::int64_t max_requests_per_connection = 1000;
+  std::int64_t max_connection_age_s = 3600;
   bool insecure_test_clock = false;  // tests only: POST /_test/clock/advance
   // Audit log (docs/audit.md): how often buffered events are stored, and
   // how many may wait before new ones are dropped (and counted).
@@ -93,6 +100,9 @@ struct Config {
 struct ParsedCommandLine {
   Config config;
   bool exit_now = false;  // --help or --version was printed
+  // `latchkeyd recover-admin`: run the offline recovery instead of serving
+  // (server/recover_admin.h).
+  bool recover_admin = false;
   int exit_code = 0;
 };
 

@@ -24,6 +24,7 @@
 #include "audit/buffered_audit_log.h"
 #include "authz/permission_service.h"
 #include "core/clock.h"
+#include "core/crash_points.h"
 #include "core/random.h"
 #include "gateway/gateway.h"
 #include "http/access_log.h"
@@ -35,6 +36,8 @@
 #include "pipeline/route_rules.h"
 #include "server/bootstrap.h"
 #include "server/config.h"
+#include "server/connection_metrics.h"
+#include "server/recover_admin.h"
 #include "server/request_metrics.h"
 #include "server/service_metrics.h"
 #include "store/audit_store.h"
@@ -90,6 +93,13 @@ int run(int argc, char** argv) {
   if (!parsed) return fatal(parsed.error().description) + 1;
   if (parsed->exit_now) return parsed->exit_code;
   const Config& config = parsed->config;
+  if (parsed->recover_admin) {
+    const std::string url =
+        !config.public_url.empty()
+            ? config.public_url
+            : (config.tls_cert.empty() ? "http://" : "https://") + config.listen;
+    return run_recover_admin({config.data_dir, config.bootstrap_file, url}, stdout, stderr);
+  }
 
   // Signals are taken by a dedicated thread (sigwait), so block them before any
   // thread exists (spdlog's included): every later thread inherits the mask.
@@ -104,6 +114,18 @@ int run(int argc, char** argv) {
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  // Descriptors bound how many clients can connect: take all the hard limit
+  // allows, before the store and the server open any (connection caps are
+  // derived from the result, docs/security/connections.md).
+  if (const http::NofileRaise nofile = http::raise_nofile_limit(); !nofile.error.empty()) {
+    spdlog::warn("cannot raise the file descriptor limit (RLIMIT_NOFILE) from {} to {}: {}",
+                 nofile.before, nofile.hard, nofile.error);
+  } else if (nofile.after != nofile.before) {
+    spdlog::info("file descriptor limit (RLIMIT_NOFILE) raised from {} to {} (the hard limit)",
+                 nofile.before, nofile.after);
+  } else {
+    spdlog::info("file descriptor limit (RLIMIT_NOFILE): {} (the hard limit)", nofile.after);
+  }
   // The access log: pure JSON lines on stderr. Each I/O thread appends to a
   // ring of its own, without a lock; a background thread writes what they
   // hold in batches (one write(2) each), so no I/O thread ever waits for a
@@ -245,6 +267,29 @@ int run(int argc, char** argv) {
   options.max_header_bytes = static_cast<std::size_t>(config.max_header_bytes);
   options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
   options.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
+  {
+    const std::uint64_t nofile = http::current_nofile_limit();
+    const http::ConnectionLimits caps = http::resolve_connection_limits(
+        static_cast<std::size_t>(config.max_connections),
+        static_cast<std::size_t>(config.max_connections_per_client), nofile);
+    options.max_connections = caps.max_connections;
+    options.max_connections_per_client = caps.max_per_client;
+    options.max_requests_per_connection =
+        static_cast<std::uint64_t>(config.max_requests_per_connection);
+    options.max_connection_age = std::chrono::seconds(config.max_connection_age_s);
+    spdlog::info(
+        "connection limits: {} open in all{}, {} per client address, {} refusals in flight; {} "
+        "requests and {} s per keep-alive connection (0: unlimited)",
+        caps.max_connections, config.max_connections == 0 ? " (derived)" : "", caps.max_per_client,
+        caps.max_refusals_in_flight, config.max_requests_per_connection,
+        config.max_connection_age_s);
+    if (caps.max_connections + http::kMinDescriptorReserve > nofile) {
+      spdlog::warn(
+          "max_connections {} leaves fewer than {} of the {} file descriptors for the store, logs "
+          "and upstreams: accept() may fail with EMFILE",
+          caps.max_connections, http::kMinDescriptorReserve, nofile);
+    }
+  }
   // Access lines are info-level: a quieter log_level silences them too.
   options.access_log =
       config.access_log && spdlog::level::from_str(config.log_level) <= spdlog::level::info;
@@ -254,6 +299,16 @@ int run(int argc, char** argv) {
   // and the services' own cache and audit counters.
   options.observer = request_metrics_observer();
   register_service_metrics(**jwt_service, permissions, audit_log);
+  // The first start (server/bootstrap.h): on a store without users, the
+  // admin's credentials are written and printed, then the admin is stored,
+  // all after the port is bound and before it listens, so no crash can lock
+  // the admin out and no client can connect before the bootstrap file is
+  // complete.
+  options.before_listen = [&users, &config](const std::string& url) -> Status {
+    auto first = run_first_start(users, url, config.bootstrap_file, stdout);
+    if (!first) return fail(Error{first.error().code, "first start: " + first.error().description});
+    return {};
+  };
   auto server = http::Server::start(options, router, random);
   if (!server) return fatal(server.error().description);
   const std::string url = (*server)->url();
@@ -261,33 +316,8 @@ int run(int argc, char** argv) {
   // configured one, else public_url, else the bound URL. Set before run():
   // no request is served and no token issued before.
   (*jwt_service)->set_issuer(effective_issuer(config, url));
+  register_connection_metrics(**server);
 
-  // Reserve the bootstrap file before creating the admin: a path that cannot
-  // be written must not cost the one and only showing of the secret.
-  std::optional<BootstrapFile> bootstrap_file;
-  std::string bootstrap_file_problem;
-  if (!config.bootstrap_file.empty()) {
-    auto reserved = BootstrapFile::reserve(config.bootstrap_file);
-    if (reserved) {
-      bootstrap_file.emplace(std::move(*reserved));
-    } else {
-      bootstrap_file_problem = reserved.error().description;
-    }
-  }
-  auto admin = users.bootstrap_admin("admin");
-  if (!admin) return fatal("bootstrap failed: " + admin.error().description);
-  if (admin->has_value()) {
-    // Shown once, on stdout only: never through the logger.
-    std::fputs(bootstrap_banner(url, **admin).c_str(), stdout);
-    std::fflush(stdout);
-    if (bootstrap_file) {
-      if (auto s = bootstrap_file->write(url, **admin); !s) {
-        spdlog::error("{}; the credentials were printed above", s.error().description);
-      }
-    } else if (!bootstrap_file_problem.empty()) {
-      spdlog::error("{}; the credentials were printed above", bootstrap_file_problem);
-    }
-  }
   if (auto pruned = account_tokens.prune(); !pruned) {
     spdlog::warn("tombstone pruning failed: {}", pruned.error().description);
   }
@@ -305,6 +335,8 @@ int run(int argc, char** argv) {
     std::ofstream(config.ready_file + ".tmp") << url << "\n";
     std::rename((config.ready_file + ".tmp").c_str(), config.ready_file.c_str());
   }
+  // Tests only: the start is complete; later writes must not be killed.
+  test_hooks::disarm_crash_points();
 
   std::thread signal_watcher([&] {
     int sig = 0;
@@ -319,6 +351,7 @@ int run(int argc, char** argv) {
   pthread_kill(signal_watcher.native_handle(), SIGTERM);
   signal_watcher.join();
   unregister_service_metrics();
+  unregister_connection_metrics();
   // Every request has been answered: store what they recorded.
   key_last_used.stop();  // the last batch of API key last-used times
   audit_log.shutdown();

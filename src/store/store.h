@@ -68,6 +68,14 @@ class Store {
   // kNotFound when there is no such user.
   virtual Result<User> update_user(std::string_view id, const UserUpdate& update, Instant now) = 0;
 
+  // True when the store holds at least one user (latchkeyd's first start
+  // asks). Backends answer without listing every user.
+  virtual Result<bool> has_users() {
+    auto users = list_users();
+    if (!users) return fail(users.error());
+    return !users->empty();
+  }
+
   // Creates the first user with its credential, atomically, only if the store
   // has no user at all. Returns false (and writes nothing) otherwise.
   virtual Result<bool> bootstrap_first_user(const NewUser& user,

@@ -28,6 +28,7 @@
 
 #include "core/clock.h"
 #include "core/random.h"
+#include "core/redaction.h"
 #include "core/secret.h"
 #include "http/access_log.h"
 #include "http/error_response.h"
@@ -185,12 +186,15 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
  public:
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
-  HttpSession(asio::ip::tcp::socket&& socket, ServerState& state, std::string remote_ip)
+  HttpSession(asio::ip::tcp::socket&& socket, ServerState& state, std::string remote_ip,
+              ConnectionSlot slot)
       : state_(state),
         executor_(socket.get_executor()),
         stream_(make_stream(std::move(socket), state)),
         read_timer_(executor_),
-        remote_ip_(std::move(remote_ip)) {}
+        remote_ip_(std::move(remote_ip)),
+        slot_(std::move(slot)),
+        opened_at_(state.clock.now()) {}
 
   ~HttpSession() override {
     if (body_source_) body_source_->cancel();
@@ -684,7 +688,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
       return;
     }
     phase_ = Phase::kWriting;
-    const bool keep_alive = keep_alive_ && !draining_;
+    const bool keep_alive = keep_alive_ && !draining_ && !worn_out();
 
     if (response.status < 200 || response.status > 599) {
       spdlog::error("handler returned status {} for {} {}; answering 500", response.status,
@@ -897,9 +901,19 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     end_body(/*cancel=*/true);
     if (awaiting_) abandon_async();
     tcp().close();
+    slot_.release();  // counts against the caps only while open
   }
 
   bool closed() const { return phase_ == Phase::kClosed; }
+
+  // This connection has served its share (max_requests_per_connection) or
+  // lived long enough (max_connection_age): its next response is its last.
+  bool worn_out() const {
+    const auto max_requests = options().max_requests_per_connection;
+    if (max_requests != 0 && served_ >= max_requests) return true;
+    const auto max_age = options().max_connection_age;
+    return max_age.count() != 0 && state_.clock.now() - opened_at_ >= max_age;
+  }
 
   ServerState& state_;
   asio::any_io_executor executor_;  // the connection's single-threaded io_context
@@ -908,6 +922,8 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   const std::size_t buffer_max_ = buffer_.max_size();  // restored after a chunked body
   asio::steady_timer read_timer_;
   std::string remote_ip_;
+  ConnectionSlot slot_;      // released when the socket closes
+  const Instant opened_at_;  // by state_.clock, for max_connection_age
 
   // All below: touched only on the session's io_context thread.
   Phase phase_ = Phase::kIdle;
@@ -976,27 +992,26 @@ std::string fresh_request_id(Random& random) {
 std::string choose_request_id(std::string_view client_value, Random& random) {
   if (!client_value.empty() && client_value.size() <= kMaxRequestIdChars &&
       std::all_of(client_value.begin(), client_value.end(), is_request_id_char) &&
-      !contains_secret_like(client_value)) {  // a misplaced token is not echoed or logged
+      !contains_secret_like(client_value) &&
+      !looks_like_secret(client_value)) {  // a misplaced token is not echoed or logged
     return std::string(client_value);
   }
   return fresh_request_id(random);
 }
 
-void start_session(asio::ip::tcp::socket socket, ServerState& state) {
+void start_session(asio::ip::tcp::socket socket, std::string remote_ip, ConnectionSlot slot,
+                   ServerState& state) {
   error_code ec;
-  const auto endpoint = socket.remote_endpoint(ec);
-  if (ec) return;  // the client is already gone
-  std::string remote_ip = endpoint.address().to_string();
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
 
   if (state.tls != nullptr) {
     auto s = std::make_shared<HttpSession<beast::ssl_stream<beast::tcp_stream>>>(
-        std::move(socket), state, std::move(remote_ip));
+        std::move(socket), state, std::move(remote_ip), std::move(slot));
     state.tracker.on_session_start(s);
     s->run();
   } else {
-    auto s = std::make_shared<HttpSession<beast::tcp_stream>>(std::move(socket), state,
-                                                              std::move(remote_ip));
+    auto s = std::make_shared<HttpSession<beast::tcp_stream>>(
+        std::move(socket), state, std::move(remote_ip), std::move(slot));
     state.tracker.on_session_start(s);
     s->run();
   }

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "http/connection_limits.h"
 #include "http/router.h"
 #include "http/server.h"
 
@@ -55,8 +56,10 @@ struct ServerState {
   SessionTracker& tracker;
 };
 
-// Registers a session for `socket` with state.tracker and starts serving it.
-void start_session(boost::asio::ip::tcp::socket socket, ServerState& state);
+// Registers a session for `socket` (from `remote_ip`) with state.tracker and
+// starts serving it. The session holds `slot` until it closes its socket.
+void start_session(boost::asio::ip::tcp::socket socket, std::string remote_ip, ConnectionSlot slot,
+                   ServerState& state);
 
 // The client's X-Request-Id when it is 1-64 characters of [A-Za-z0-9._-],
 // else a fresh 16-hex-character id. Exposed for tests.

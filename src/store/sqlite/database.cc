@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "metrics/metrics.h"
+#include "store/sqlite/crash_at_sync_vfs.h"
 #include "store/sqlite/migrations.h"
 
 namespace latchkey::sqlite {
@@ -60,6 +61,7 @@ Result<std::unique_ptr<Database>> Database::open(const StoreOptions& options) {
     return fail(Error::invalid_request("store: read_connections and max_batch must be at least 1"));
   }
   if (auto s = ensure_data_dir(options.data_dir); !s) return fail(s.error());
+  install_crash_at_sync_vfs_if_armed();  // tests only (core/crash_points.h)
   auto lock = DirectoryLock::acquire(options.data_dir);
   if (!lock) return fail(lock.error());
   const std::string path =

@@ -15,7 +15,7 @@ Status SqliteKeyStore::insert_key(const ApiKey& key) {
       return fail(Error::conflict("an API key with this id or digest already exists"));
     }
     if (inserted.error().code == ErrorCode::kNotFound) {
-      return fail(Error::not_found("no user with id \"" + key.user_id + "\""));
+      return fail(Error::not_found("no user with the given id"));
     }
     return inserted;
   });

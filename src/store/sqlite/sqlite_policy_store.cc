@@ -31,7 +31,7 @@ Status require(Connection& connection, PolicyTable table, std::string_view id) {
   auto exists = row_exists(connection, table, id);
   if (!exists) return fail(exists.error());
   if (!*exists) {
-    return fail(Error::not_found("no " + std::string(noun_of(table)) + " with id " + quoted(id)));
+    return fail(Error::not_found("no " + std::string(noun_of(table)) + " with the given id"));
   }
   return {};
 }
@@ -71,8 +71,7 @@ Status SqlitePolicyStore::add_step(const policy::Step& step) {
   return db_.write([&](Connection& connection) -> Status {
     auto app = select_application(connection, step.application_id);
     if (!app) return fail(app.error());
-    if (!*app)
-      return fail(Error::not_found("no application with id " + quoted(step.application_id)));
+    if (!*app) return fail(Error::not_found("no application with the given id"));
     if ((*app)->find_step_by_name(step.name) != nullptr) {
       return fail(Error::conflict("application " + quoted((*app)->name) +
                                   " already has a step named " + quoted(step.name)));

@@ -15,8 +15,9 @@ using sqlite::Connection;
 
 namespace {
 
-Error user_not_found(std::string_view id) {
-  return Error::not_found("no user with id \"" + std::string(id) + "\"");
+Error user_not_found() {
+  // The id may be the client's: named, never echoed (docs/security/echo-and-timing.md).
+  return Error::not_found("no user with the given id");
 }
 
 // Sorted, without duplicates: the order in which users come back.
@@ -87,7 +88,7 @@ Result<User> SqliteStore::get_user(std::string_view id) {
   auto user =
       db_->read([&](Connection& connection) { return sqlite::select_user(connection, id); });
   if (!user) return fail(user.error());
-  if (!*user) return fail(user_not_found(id));
+  if (!*user) return fail(user_not_found());
   return std::move(**user);
 }
 
@@ -112,11 +113,19 @@ Result<User> SqliteStore::update_user(std::string_view id, const UserUpdate& upd
     }
     auto updated = sqlite::update_user_row(connection, id, update, now);
     if (!updated) return fail(updated.error());
-    if (!*updated) return fail(user_not_found(id));
+    if (!*updated) return fail(user_not_found());
     auto user = sqlite::select_user(connection, id);
     if (!user) return fail(user.error());
-    if (!*user) return fail(user_not_found(id));
+    if (!*user) return fail(user_not_found());
     return std::move(**user);
+  });
+}
+
+Result<bool> SqliteStore::has_users() {
+  return db_->read([&](Connection& connection) -> Result<bool> {
+    auto count = sqlite::count_users(connection);
+    if (!count) return fail(count.error());
+    return *count > 0;
   });
 }
 
@@ -186,7 +195,7 @@ Status SqliteStore::issue_account_token(const AccountToken& token) {
     // leave a live token behind a disabled user.
     auto disabled = sqlite::select_user_disabled(connection, token.user_id);
     if (!disabled) return fail(disabled.error());
-    if (!*disabled) return fail(user_not_found(token.user_id));
+    if (!*disabled) return fail(user_not_found());
     if (**disabled) {
       return fail(Error::conflict("the user is disabled").with_reason("user_disabled"));
     }

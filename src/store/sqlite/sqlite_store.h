@@ -41,6 +41,7 @@ class SqliteStore final : public Store {
   Result<std::optional<User>> find_user_by_name(std::string_view name) override;
   Result<std::vector<User>> list_users() override;
   Result<User> update_user(std::string_view id, const UserUpdate& update, Instant now) override;
+  Result<bool> has_users() override;
   Result<bool> bootstrap_first_user(const NewUser& user,
                                     const ClientCredential& credential) override;
 

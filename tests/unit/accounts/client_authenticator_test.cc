@@ -87,3 +87,62 @@ TEST_F(ClientAuthenticatorTest, DisableAndApiAccessTakeEffectAtOnce) {
 
 }  // namespace
 }  // namespace latchkey
+
+namespace latchkey {
+namespace {
+
+// Test that an unknown client id, a wrong secret and a disabled user's right
+// secret do the same work, first seen (two store reads and one digest
+// comparison) and repeated (one comparison, from memory), so that response
+// times do not tell them apart (docs/security/echo-and-timing.md).
+TEST_F(ClientAuthenticatorTest, UnknownWrongAndDisabledDoTheSameWork) {
+  const IssuedClientCredential known = service_account();
+  const IssuedClientCredential disabled = service_account();
+  ASSERT_TRUE(users_.update(admin_, disabled.user_id, {.disabled = true}));
+  const IssuedClientCredential other = service_account();  // a well-formed, wrong secret
+
+  struct Attempt {
+    const char* what;
+    std::string client_id;
+    std::string secret;
+    std::string reason;
+  };
+  const std::vector<Attempt> attempts = {
+      {"unknown client", "cli_00000000000000unknown", other.client_secret, ""},
+      {"wrong secret", known.client_id, other.client_secret, ""},
+      {"disabled user", disabled.client_id, disabled.client_secret, "user_disabled"},
+  };
+  for (int round = 0; round < 3; ++round) {
+    const AuthenticationWork expected =
+        round == 0 ? AuthenticationWork{.store_reads = 2, .digest_compares = 1}
+                   : AuthenticationWork{.store_reads = 0, .digest_compares = 1};
+    for (const Attempt& a : attempts) {
+      auto r = clients_.authenticate(a.client_id, a.secret);
+      ASSERT_FALSE(r) << a.what;
+      EXPECT_EQ(r.error().code, ErrorCode::kInvalidClient) << a.what;
+      EXPECT_EQ(r.error().reason, a.reason) << a.what;
+      const AuthenticationWork work = ClientAuthenticator::last_work();
+      EXPECT_EQ(work, expected) << a.what << " in round " << round << ": " << work.store_reads
+                                << " reads, " << work.digest_compares << " comparisons";
+    }
+  }
+  // The right secret of a known client costs the same as a refusal.
+  ASSERT_TRUE(clients_.authenticate(known.client_id, known.client_secret));
+  EXPECT_EQ(ClientAuthenticator::last_work(),
+            (AuthenticationWork{.store_reads = 0, .digest_compares = 1}));
+}
+
+// Test that a change to any user forgets the ids remembered as unknown (a
+// reset hands out a new client id, which might have been probed before).
+TEST_F(ClientAuthenticatorTest, RememberedUnknownIdsAreForgottenOnChange) {
+  const IssuedClientCredential c = service_account();
+  ASSERT_FALSE(clients_.authenticate("cli_00000000000000probe1", c.client_secret));
+  ASSERT_FALSE(clients_.authenticate("cli_00000000000000probe1", c.client_secret));
+  EXPECT_EQ(ClientAuthenticator::last_work().store_reads, 0);  // remembered
+  ASSERT_TRUE(users_.reset_access_key(admin_, c.user_id));
+  ASSERT_FALSE(clients_.authenticate("cli_00000000000000probe1", c.client_secret));
+  EXPECT_EQ(ClientAuthenticator::last_work().store_reads, 2);  // read again after the reset
+}
+
+}  // namespace
+}  // namespace latchkey

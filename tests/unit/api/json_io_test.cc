@@ -37,5 +37,20 @@ TEST(JsonIo, TypedFields) {
   EXPECT_TRUE(reject_unknown_fields(j, {"flag", "name", "n", "nil"}).has_value());
 }
 
+// Test that an unknown field is named when it is an ordinary name and not
+// when it looks like a secret (issue 13 item 5).
+TEST(JsonIo, UnknownFieldNamedOnlyWhenHarmless) {
+  auto typo = reject_unknown_fields(Json{{"api_acess", true}}, {"api_access"});
+  ASSERT_FALSE(typo.has_value());
+  EXPECT_EQ(typo.error().description, "unknown field \"api_acess\"");
+  const std::string secret = std::string("lk_") + "sec_" + "Zm9vYmFyYmF6";
+  auto misplaced = reject_unknown_fields(Json{{secret, 1}}, {"api_access"});
+  ASSERT_FALSE(misplaced.has_value());
+  EXPECT_EQ(misplaced.error().description, "unknown field");
+  auto long_name = reject_unknown_fields(Json{{std::string(65, 'x'), 1}}, {"api_access"});
+  ASSERT_FALSE(long_name.has_value());
+  EXPECT_EQ(long_name.error().description, "unknown field");
+}
+
 }  // namespace
 }  // namespace latchkey::api

@@ -103,5 +103,22 @@ TEST(ErrorResponse, OtherErrorsHaveNoChallenge) {
   }
 }
 
+// Test that a secret-shaped run that reached a description, a reason or a
+// detail leaves as "[redacted]", in the body and in the challenge.
+TEST(ErrorResponse, SecretShapedRunsAreRedacted) {
+  // Assembled so that secret scanners do not flag this file.
+  const std::string jwt =
+      std::string("eyJhbGciOiJFUzI1NiJ9") + "." + "eyJzdWIiOiJ4In0" + "." + "c2ln";
+  const std::string key = std::string("lk_") + "key_" + "abcdefgh12345678";
+  Error e{ErrorCode::kInvalidToken, "no token like " + jwt, ""};
+  e.with_detail("hint", "try " + key);
+  const Response r = error_response(e);
+  EXPECT_EQ(r.body.find(jwt), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find(key), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("no token like [redacted]"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("try [redacted]"), std::string::npos) << r.body;
+  EXPECT_EQ(r.header("WWW-Authenticate")->find(jwt), std::string::npos);
+}
+
 }  // namespace
 }  // namespace latchkey::http

@@ -47,10 +47,23 @@ class RawConnection {
   using SteadyClock = std::chrono::steady_clock;
 
   // receive_buffer > 0: SO_RCVBUF before connecting (a slow reader's window).
-  explicit RawConnection(std::uint16_t port, int receive_buffer = 0) {
+  // source_ip: bind to this local address first (another loopback address,
+  // such as 127.0.0.2, is another client to the server).
+  explicit RawConnection(std::uint16_t port, int receive_buffer = 0,
+                         const char* source_ip = nullptr) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     if (receive_buffer > 0) {
       ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    }
+    if (source_ip != nullptr) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      if (::inet_pton(AF_INET, source_ip, &local.sin_addr) != 1 ||
+          ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+        ::close(fd_);
+        fd_ = -1;
+        return;
+      }
     }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;

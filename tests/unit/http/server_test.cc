@@ -722,6 +722,45 @@ TEST_F(ServerTest, ServesHttps) {
   EXPECT_FALSE(plain.read_response(2s).has_value());
 }
 
+// Test that over TLS a connection beyond max_connections also gets its 503
+// (too_many_connections), after the handshake.
+TEST_F(ServerTest, RefusesOverTheCapOverHttps) {
+  TempCertificate certificate;
+  if (!certificate.ok()) GTEST_SKIP() << "openssl CLI not available";
+  auto options = test_options();
+  options.tls_cert_file = certificate.cert();
+  options.tls_key_file = certificate.key();
+  options.read_timeout = 10s;  // the held connection never finishes its handshake
+  options.max_connections = 1;
+  start(options);
+  RawConnection held(port());  // admitted, waits in its handshake
+  ASSERT_TRUE(held.connected());
+  for (int i = 0; i < 500 && server_->connection_stats().open == 0; ++i) {
+    std::this_thread::sleep_for(10ms);  // bounded wait for the accept
+  }
+  ASSERT_EQ(server_->connection_stats().open, 1u);
+
+  CURL* curl = curl_easy_init();
+  ASSERT_NE(curl, nullptr);
+  std::string body;
+  const std::string url = server_->url() + "/hello";
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);  // self-signed, loopback only
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_to_string);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  const CURLcode rc = curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(curl);
+  ASSERT_EQ(rc, CURLE_OK) << curl_easy_strerror(rc);
+  EXPECT_EQ(status, 503);
+  EXPECT_EQ(nlohmann::json::parse(body)["reason"], "too_many_connections");
+  EXPECT_EQ(server_->connection_stats().refused_server, 1u);
+}
+
 }  // namespace
 }  // namespace latchkey::http
 

@@ -323,9 +323,13 @@ TEST(DecisionTest, BadReferencesAreClientErrors) {
   Decision d = decide(p, nullptr, {Action::kReadRecords, "app_nope", {"stp_intake"}, false});
   EXPECT_EQ(d.reason, kReasonUnknownApplication);
   EXPECT_TRUE(d.is_client_error());
-  d = decide(p, &app, {Action::kReadRecords, "app_risk", {"stp_nope"}, false});
+  // The client's references are named by field, never echoed (issue 13 item 5).
+  EXPECT_EQ(d.description.find("app_nope"), std::string::npos) << d.description;
+  EXPECT_TRUE(d.application.empty());
+  d = decide(p, &app, {Action::kReadRecords, "app_risk", {"stp_intake", "stp_nope"}, false});
   EXPECT_EQ(d.reason, kReasonUnknownStep);
-  EXPECT_EQ(d.step, "stp_nope");
+  EXPECT_EQ(d.step, "steps[1]");
+  EXPECT_EQ(d.description.find("stp_nope"), std::string::npos) << d.description;
   d = decide(p, &app, {Action::kReadRecords, "app_risk", {}, false});
   EXPECT_EQ(d.reason, kReasonStepsRequired);
   EXPECT_TRUE(d.is_client_error());

@@ -51,6 +51,31 @@ TEST_F(ConfigTest, Defaults) {
   EXPECT_FALSE(c->config.insecure_test_clock);
 }
 
+// Test that `recover-admin` is a subcommand taking the main options after
+// it (and before it), and that serving stays the default.
+TEST_F(ConfigTest, RecoverAdminSubcommand) {
+  auto serve = load({"--data", "/tmp/a"});
+  ASSERT_TRUE(serve.has_value()) << serve.error().description;
+  EXPECT_FALSE(serve->recover_admin);
+
+  auto after = load({"recover-admin", "--data", "/tmp/b", "--bootstrap-file", "/tmp/b.json"});
+  ASSERT_TRUE(after.has_value()) << after.error().description;
+  EXPECT_TRUE(after->recover_admin);
+  EXPECT_FALSE(after->exit_now);
+  EXPECT_EQ(after->config.data_dir, "/tmp/b");
+  EXPECT_EQ(after->config.bootstrap_file, "/tmp/b.json");
+
+  auto before = load({"--data", "/tmp/c", "recover-admin"});
+  ASSERT_TRUE(before.has_value()) << before.error().description;
+  EXPECT_TRUE(before->recover_admin);
+  EXPECT_EQ(before->config.data_dir, "/tmp/c");
+
+  auto unknown = load({"recover-everything"});
+  ASSERT_TRUE(unknown.has_value());
+  EXPECT_TRUE(unknown->exit_now);
+  EXPECT_NE(unknown->exit_code, 0);
+}
+
 // Test that flags override the environment, which overrides the file.
 TEST_F(ConfigTest, PrecedenceFileEnvFlags) {
   const std::string path = write_toml(
@@ -96,6 +121,61 @@ TEST_F(ConfigTest, ExtraModules) {
   ASSERT_TRUE(c.has_value()) << c.error().description;
   EXPECT_EQ(c->config.extra_modules, std::vector<std::string>{"REPORTS_EXPORT"});
   EXPECT_FALSE(load({"--config", write_toml("extra_modules = \"REPORTS_EXPORT\"\n")}).has_value());
+}
+
+// Test the connection limits (docs/security/connections.md): defaults (0:
+// derived caps; 1000 requests and one hour per connection), TOML keys,
+// environment and flags.
+TEST_F(ConfigTest, ConnectionLimits) {
+  auto d = load({});
+  ASSERT_TRUE(d.has_value()) << d.error().description;
+  EXPECT_EQ(d->config.max_connections, 0);
+  EXPECT_EQ(d->config.max_connections_per_client, 0);
+  EXPECT_EQ(d->config.max_requests_per_connection, 1000);
+  EXPECT_EQ(d->config.max_connection_age_s, 3600);
+
+  const std::string path = write_toml(
+      "max_connections = 5000\nmax_connections_per_client = 100\n"
+      "max_requests_per_connection = 0\nmax_connection_age_s = 600\n");
+  auto f = load({"--config", path});
+  ASSERT_TRUE(f.has_value()) << f.error().description;
+  EXPECT_EQ(f->config.max_connections, 5000);
+  EXPECT_EQ(f->config.max_connections_per_client, 100);
+  EXPECT_EQ(f->config.max_requests_per_connection, 0);
+  EXPECT_EQ(f->config.max_connection_age_s, 600);
+
+  setenv("LATCHKEY_MAX_CONNECTIONS_PER_CLIENT", "200", 1);
+  auto e = load({"--config", path, "--max-connections", "6000", "--max-requests-per-connection",
+                 "50", "--max-connection-age-s", "0"});
+  unsetenv("LATCHKEY_MAX_CONNECTIONS_PER_CLIENT");
+  ASSERT_TRUE(e.has_value()) << e.error().description;
+  EXPECT_EQ(e->config.max_connections, 6000);
+  EXPECT_EQ(e->config.max_connections_per_client, 200);
+  EXPECT_EQ(e->config.max_requests_per_connection, 50);
+  EXPECT_EQ(e->config.max_connection_age_s, 0);
+}
+
+// Test that bad connection limits stop start-up with a message naming them.
+TEST_F(ConfigTest, RejectsBadConnectionLimits) {
+  const std::pair<std::vector<std::string>, const char*> cases[] = {
+      {{"--max-connections", "-1"}, "max_connections"},
+      {{"--max-connections", "10000001"}, "max_connections"},
+      {{"--max-connections-per-client", "-5"}, "max_connections_per_client"},
+      {{"--max-connections", "10", "--max-connections-per-client", "11"},
+       "max_connections_per_client must not exceed max_connections"},
+      {{"--max-requests-per-connection", "-1"}, "max_requests_per_connection"},
+      {{"--max-connection-age-s", "2592001"}, "max_connection_age_s"}};
+  for (const auto& [args, message] : cases) {
+    auto c = load(args);
+    ASSERT_FALSE(c.has_value()) << message;
+    EXPECT_NE(c.error().description.find(message), std::string::npos) << c.error().description;
+  }
+  auto typed = load({"--config", write_toml("max_connections = \"many\"\n")});
+  ASSERT_FALSE(typed.has_value());
+  EXPECT_NE(typed.error().description.find("max_connections must be an integer"),
+            std::string::npos);
+  // The per-client cap alone may be anything: the derived global cap bounds it.
+  EXPECT_TRUE(load({"--max-connections-per-client", "1000000"}).has_value());
 }
 
 // Test that IPv6 listen addresses parse.
