@@ -256,7 +256,7 @@ TEST_F(JwtTest, ExpiredRefused) {
 // overflowed the conversion to milliseconds), and that the years up to 9999
 // still verify.
 TEST_F(JwtTest, OutOfRangeTimesRefused) {
-  const auto header = nlohmann::json{{"alg", "ES256"}, {"typ", "JWT"}, {"kid", "sk_1"}};
+  const auto header = nlohmann::json{{"alg", "ES256"}, {"typ", "at+jwt"}, {"kid", "sk_1"}};
   const auto signed_with = [&](const char* claim, const nlohmann::json& value) {
     nlohmann::json payload = payload_of(sign(claims()));
     payload[claim] = value;
