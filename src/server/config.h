@@ -37,7 +37,8 @@ struct Config {
   std::int64_t max_header_bytes = 8 * 1024;
   std::int64_t read_timeout_ms = 10'000;
   std::int64_t idle_timeout_ms = 60'000;
-  bool insecure_test_clock = false;  // tests only: POST /_test/clock/advance
+  bool insecure_test_clock = false;   // tests only: POST /_test/clock/advance
+  bool insecure_test_faults = false;  // tests only: store fault injection, POST /_test/faults
   // Audit log (docs/audit.md): how often buffered events are stored, and
   // how many may wait before new ones are dropped (and counted).
   std::int64_t audit_flush_interval_ms = 1'000;
