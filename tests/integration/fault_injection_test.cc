@@ -29,6 +29,7 @@ enum class Flow {
   kRevokeSession,
   kRevokeAccountToken,
   kRevokeOAuthToken,
+  kRevokeUserTokens,
   kResetSecret,
   kDisableUser,
 };
@@ -47,6 +48,8 @@ const char* name_of(Flow flow) {
       return "RevokeAccountToken";
     case Flow::kRevokeOAuthToken:
       return "RevokeOAuthToken";
+    case Flow::kRevokeUserTokens:
+      return "RevokeUserTokens";
     case Flow::kResetSecret:
       return "ResetSecret";
     case Flow::kDisableUser:
@@ -56,8 +59,8 @@ const char* name_of(Flow flow) {
 }
 
 // Revocations fail closed: refused by the running server even when the
-// store could not confirm them. (A disable that fails is not: see
-// docs/security/faults.md.)
+// store could not confirm them. (A disable or an admin's revocation of all
+// of a user's tokens that fails is not: see docs/security/faults.md.)
 bool fails_closed(Flow flow) {
   return flow == Flow::kDeactivateKey || flow == Flow::kRevokeSession ||
          flow == Flow::kRevokeAccountToken || flow == Flow::kRevokeOAuthToken;
@@ -158,6 +161,10 @@ class FaultInjection : public ServerTest, public ::testing::WithParamInterface<P
             post("/oauth/revoke", {kForm, basic_header(a.user.client_id, a.user.client_secret)},
                  "token=" + a.jwt);
         break;
+      case Flow::kRevokeUserTokens:
+        a.answer = send("DELETE", "/api/v1/users/" + a.user.user_id + "/tokens",
+                        {bearer_header(admin_token())});
+        break;
       case Flow::kResetSecret:
         a.answer =
             post("/api/v1/users/" + a.user.user_id + "/access-key", {bearer_header(admin_token())});
@@ -179,6 +186,7 @@ class FaultInjection : public ServerTest, public ::testing::WithParamInterface<P
       case Flow::kRevokeOAuthToken:
         return me(a.jwt).status;
       case Flow::kRevokeAccountToken:
+      case Flow::kRevokeUserTokens:
       case Flow::kDisableUser:
         return me(a.token).status;
       default:
@@ -305,8 +313,8 @@ INSTANTIATE_TEST_SUITE_P(
     EveryWriteFlow, FaultInjection,
     ::testing::Combine(::testing::Values(Flow::kIssueToken, Flow::kCreateKey, Flow::kDeactivateKey,
                                          Flow::kRevokeSession, Flow::kRevokeAccountToken,
-                                         Flow::kRevokeOAuthToken, Flow::kResetSecret,
-                                         Flow::kDisableUser),
+                                         Flow::kRevokeOAuthToken, Flow::kRevokeUserTokens,
+                                         Flow::kResetSecret, Flow::kDisableUser),
                        ::testing::Values("before_write", "after_commit")),
     [](const ::testing::TestParamInfo<Param>& info) {
       return std::string(name_of(std::get<0>(info.param))) + "_" + std::get<1>(info.param);
