@@ -25,7 +25,8 @@ constexpr std::string_view kScopeWrite = "write";
 constexpr std::string_view kScopeAll = "read write";
 
 // An error of RFC 6749 §5.2 (also used by RFC 7009 and 7662): the body is
-// exactly {"error", "error_description"}.
+// {"error", "error_description"}, and "reason" when latchkey knows more
+// (e.g. api_access_disabled).
 struct OAuthError {
   int status = 400;
   std::string error;
@@ -33,6 +34,7 @@ struct OAuthError {
   bool basic_challenge = false;         // WWW-Authenticate: Basic (the client used Basic)
   std::chrono::seconds retry_after{0};  // throttled
   std::optional<Error> latchkey_error;  // a store failure: the standard 5xx instead
+  std::string reason;                   // machine-readable detail, "" when none
 };
 
 OAuthError invalid_request(std::string description) {
@@ -50,8 +52,9 @@ http::Response error_response(const OAuthError& e) {
     no_store(r);
     return r;
   }
-  http::Response r =
-      json_response(e.status, Json{{"error", e.error}, {"error_description", e.description}});
+  Json body{{"error", e.error}, {"error_description", e.description}};
+  if (!e.reason.empty()) body["reason"] = e.reason;
+  http::Response r = json_response(e.status, body);
   no_store(r);
   if (e.status == 401 && e.basic_challenge) {
     r.set_header("WWW-Authenticate", "Basic realm=\"latchkey\"");
@@ -130,14 +133,11 @@ std::expected<PresentedClient, OAuthError> presented_client(const http::Request&
   return PresentedClient{*body_id, *body_secret, false};
 }
 
-enum class DisabledClient { kUnauthorizedClient, kInvalidClient };
-
 // Checks the client's secret, throttled against credential stuffing
 // (limits/auth_throttle.h).
 std::expected<AuthenticatedClient, OAuthError> authenticate_client(const ApiContext& ctx,
                                                                    const http::Request& request,
-                                                                   const PresentedClient& client,
-                                                                   DisabledClient disabled) {
+                                                                   const PresentedClient& client) {
   limits::AuthThrottle* throttle =
       ctx.limits != nullptr ? ctx.limits->auth_throttle.get() : nullptr;
   if (throttle != nullptr) {
@@ -166,11 +166,12 @@ std::expected<AuthenticatedClient, OAuthError> authenticate_client(const ApiCont
   }
   if (error.reason == "user_disabled" || error.reason == "api_access_disabled") {
     // The secret was right: not a guess, so not counted as a failure.
+    // seed 001: every call of an account without API access (or disabled)
+    // answers 401, the token endpoint included.
     if (throttle != nullptr) throttle->refund(client.client_id, request.remote_ip);
-    if (disabled == DisabledClient::kUnauthorizedClient) {
-      return std::unexpected(OAuthError{400, "unauthorized_client", error.description});
-    }
-    return std::unexpected(OAuthError{401, "invalid_client", error.description, client.basic});
+    OAuthError e{401, "invalid_client", error.description, client.basic};
+    e.reason = error.reason;
+    return std::unexpected(std::move(e));
   }
   // A wrong secret.
   if (throttle != nullptr) throttle->failed(client.client_id, request.remote_ip);
@@ -252,7 +253,7 @@ std::expected<Caller, OAuthError> authenticate_caller(const ApiContext& ctx,
   }
   auto presented = presented_client(request, form);
   if (!presented) return std::unexpected(presented.error());
-  auto client = authenticate_client(ctx, request, *presented, DisabledClient::kInvalidClient);
+  auto client = authenticate_client(ctx, request, *presented);
   if (!client) return std::unexpected(client.error());
   return Caller{client->user.id, client->user.name, "client " + client->client_id,
                 std::find(client->user.modules.begin(), client->user.modules.end(), kModuleAdmin) !=
@@ -312,8 +313,7 @@ http::Response oauth_token(const ApiContext& ctx, pipeline::Exchange& ex) {
     const auto grant_type = form->value("grant_type");
     if (!grant_type)
       return std::unexpected(invalid_request("the parameter grant_type is required"));
-    auto client =
-        authenticate_client(ctx, request, *presented, DisabledClient::kUnauthorizedClient);
+    auto client = authenticate_client(ctx, request, *presented);
     if (!client) return std::unexpected(client.error());
     event.principal_id = client->user.id;
     event.principal_name = client->user.name;
@@ -489,7 +489,9 @@ http::Response oauth_metadata(const ApiContext& ctx, pipeline::Exchange& ex) {
   const Json methods = Json::array({"client_secret_basic", "client_secret_post"});
   // RFC 8414 §2: response_types_supported is REQUIRED; this server has no
   // authorization endpoint (client credentials only), so the list is empty.
-  return json_response(200, Json{{"issuer", base},
+  // `issuer` is exactly the `iss` of the tokens (RFC 8414 §3.3, RFC 9068 §4).
+  const std::string issuer = ctx.jwts != nullptr ? ctx.jwts->issuer() : base;
+  return json_response(200, Json{{"issuer", issuer},
                                  {"token_endpoint", base + "/oauth/token"},
                                  {"jwks_uri", base + "/.well-known/jwks.json"},
                                  {"introspection_endpoint", base + "/oauth/introspect"},

@@ -68,6 +68,22 @@ Result<GatewayRoute> compile_one(const GatewayRouteSpec& spec, std::size_t index
   return route;
 }
 
+// Whether the escape at `at` is the lead byte of an overlong UTF-8 form
+// ("%C0%AE" is "." and "%E0%80%AF" is "/" to a lenient decoder): %C0 and
+// %C1 always, %E0 before an escaped 0x80-0x9F, %F0 before 0x80-0x8F. Raw
+// bytes above 0x7F never get here (http/framing.h refuses them).
+bool starts_overlong_utf8(std::string_view path, std::size_t at) {
+  const int lead = hex_digit_value(path[at + 1]) * 16 + hex_digit_value(path[at + 2]);
+  if (lead == 0xC0 || lead == 0xC1) return true;
+  if (lead != 0xE0 && lead != 0xF0) return false;
+  if (at + 5 >= path.size() || path[at + 3] != '%') return false;
+  const int hi = hex_digit_value(path[at + 4]);
+  const int lo = hex_digit_value(path[at + 5]);
+  if (hi < 0 || lo < 0) return false;
+  const int next = hi * 16 + lo;
+  return next >= 0x80 && next < (lead == 0xE0 ? 0xA0 : 0x90);
+}
+
 }  // namespace
 
 std::string Upstream::key() const { return host + ":" + std::to_string(port); }
@@ -175,6 +191,7 @@ bool is_ambiguous_path(std::string_view path) {
     const int lo = hex_digit_value(path[i + 2]);
     if (hi < 0 || lo < 0) return true;  // not an escape at all
     const char decoded = static_cast<char>(hi * 16 + lo);
+    if (starts_overlong_utf8(path, i)) return true;
     // '/', '\\', '.', ';' and every unreserved character: an upstream that
     // decodes before routing would see another path than latchkey matched
     // ("/records/%65xport" is "/records/export" there).

@@ -355,8 +355,8 @@ Status validate(const Config& c) {
     return fail(Error::invalid_request(
         "key_login_token_ttl and key_access_token_ttl must be between 1 and 86400 seconds"));
   }
-  if (c.jwt_issuer.empty() || c.jwt_audience.empty()) {
-    return fail(Error::invalid_request("jwt_issuer and jwt_audience must not be empty"));
+  if (c.jwt_audience.empty()) {
+    return fail(Error::invalid_request("jwt_audience must not be empty"));
   }
   if (c.oauth_access_token_ttl_seconds < 1 || c.oauth_access_token_ttl_seconds > 86'400) {
     return fail(
@@ -514,7 +514,9 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
   app.add_option("--key-access-token-ttl", c.key_access_token_ttl_seconds,
                  "lifetime of POST /v2/auth/token/access tokens in seconds (default 900)")
       ->envname("LATCHKEY_KEY_ACCESS_TOKEN_TTL");
-  app.add_option("--jwt-issuer", c.jwt_issuer, "iss claim of issued JWTs")
+  app.add_option("--jwt-issuer", c.jwt_issuer,
+                 "iss claim of issued JWTs and the metadata issuer (default: public_url, else "
+                 "the URL latchkeyd listens on)")
       ->envname("LATCHKEY_JWT_ISSUER");
   app.add_option("--jwt-audience", c.jwt_audience, "aud claim of issued JWTs")
       ->envname("LATCHKEY_JWT_AUDIENCE");
@@ -562,6 +564,13 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
   }
   if (auto s = validate(c); !s) return fail(s.error());
   return out;
+}
+
+std::string effective_issuer(const Config& config, std::string_view bound_url) {
+  if (!config.jwt_issuer.empty()) return config.jwt_issuer;
+  std::string url = config.public_url.empty() ? std::string(bound_url) : config.public_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
 }
 
 }  // namespace latchkey::server

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -53,7 +54,9 @@ struct Config {
   // often the signing key rotates automatically (0: never).
   std::int64_t key_login_token_ttl_seconds = 7200;
   std::int64_t key_access_token_ttl_seconds = 900;
-  std::string jwt_issuer = "latchkey";
+  // Empty: the issuer is public_url, else the URL latchkeyd listens on
+  // (effective_issuer()); it is also the RFC 8414 metadata `issuer`.
+  std::string jwt_issuer;
   std::string jwt_audience = "latchkey";
   std::int64_t signing_key_rotation_days = 30;
   // OAuth 2.0 (docs/oauth.md): lifetime of POST /oauth/token tokens
@@ -97,5 +100,10 @@ struct ParsedCommandLine {
 // kInvalidRequest with a message for the operator on any bad value, unknown
 // TOML key or unreadable file.
 Result<ParsedCommandLine> load_config(int argc, const char* const* argv);
+
+// The `iss` of issued JWTs and the RFC 8414 metadata `issuer`: jwt_issuer
+// when set, else public_url without trailing slashes, else `bound_url`
+// (the URL the server listens on, e.g. "http://127.0.0.1:8080").
+std::string effective_issuer(const Config& config, std::string_view bound_url);
 
 }  // namespace latchkey::server

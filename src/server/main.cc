@@ -268,6 +268,10 @@ int run(int argc, char** argv) {
   auto server = http::Server::start(options, router, random);
   if (!server) return fatal(server.error().description);
   const std::string url = (*server)->url();
+  // One issuer for `iss` and the RFC 8414 metadata (docs/jwt.md): the
+  // configured one, else public_url, else the bound URL. Set before run():
+  // no request is served and no token issued before.
+  (*jwt_service)->set_issuer(effective_issuer(config, url));
 
   // Reserve the bootstrap file before creating the admin: a path that cannot
   // be written must not cost the one and only showing of the secret.

@@ -1,5 +1,6 @@
 #include "store/faulty_store.h"
 
+#include <functional>
 #include <string>
 #include <utility>
 
@@ -228,8 +229,12 @@ class FaultySessionStore final : public SessionStore {
  public:
   FaultySessionStore(SessionStore& inner, FaultInjector& faults) : inner_(inner), faults_(faults) {}
 
-  Result<LoginOutcome> login_session(const LoginSession& candidate, Instant now) override {
-    return counted(faults_, "login_session", [&] { return inner_.login_session(candidate, now); });
+  using SessionStore::login_session;
+  Result<LoginOutcome> login_session(
+      const LoginSession& candidate, Instant now,
+      const std::function<bool(const LoginSession&)>& reusable) override {
+    return counted(faults_, "login_session",
+                   [&] { return inner_.login_session(candidate, now, reusable); });
   }
   Result<std::optional<LoginSession>> find_session(std::string_view key_id,
                                                    std::string_view session_id) override {

@@ -10,6 +10,7 @@
 // a write returns once durable; every method may be called from any thread.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,8 +48,15 @@ class SessionStore {
   // outlive the token); otherwise stores `candidate`'s token as the
   // session's token (creating the session, or replacing an expired token:
   // revoked_at is cleared) and returns it. Two concurrent calls for the same
-  // session return the same token.
-  virtual Result<LoginOutcome> login_session(const LoginSession& candidate, Instant now) = 0;
+  // session return the same token. `reusable` (called inside the
+  // transaction) may declare a valid, unrevoked stored token stale (e.g. in
+  // a form from before an upgrade): it is then replaced like an expired one.
+  virtual Result<LoginOutcome> login_session(
+      const LoginSession& candidate, Instant now,
+      const std::function<bool(const LoginSession&)>& reusable) = 0;
+  Result<LoginOutcome> login_session(const LoginSession& candidate, Instant now) {
+    return login_session(candidate, now, [](const LoginSession&) { return true; });
+  }
 
   virtual Result<std::optional<LoginSession>> find_session(std::string_view key_id,
                                                            std::string_view session_id) = 0;

@@ -40,7 +40,8 @@ class Es256Key {
   Result<std::string> sign(std::string_view input) const;
   // True only for a valid 64-byte r || s signature of `input` by this key
   // in the low form; the high-s twin of a valid signature is refused, so a
-  // token has exactly one spelling (revocation by the token's digest holds).
+  // signing has exactly one valid spelling. (Revocation does not rely on
+  // it: it is by jti and session, tokens/jwt_service.cc.)
   bool verify(std::string_view input, std::string_view signature) const;
 
   // Public coordinates, base64url, as in a JWK.

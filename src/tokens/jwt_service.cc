@@ -102,20 +102,26 @@ class VerifiedJwtCache {
       by_digest_;  // GUARDED_BY(mu_)
 };
 
-// Digests of revoked, not yet expired tokens (seed 003 session revocation).
-// Consulted on every verification; `count_` keeps the common empty case free
-// of locking.
-class RevocationSet {
+// Revoked, not yet expired tokens, by an identifier the token carries:
+// its jti (RFC 7009 and session revocations) or its seed-003 session.
+// Never by the token's bytes: a second spelling of the same token (an ES256
+// high-S twin, another base64url rendering) carries the same identifiers.
+// An entry counts until the token it stands for expires; maintenance prunes
+// it later. Consulted on every request; `count_` keeps the common empty case
+// free of locking.
+class RevokedIds {
  public:
-  void add(const Digest& digest, Instant expires_at) {
+  void add(std::string id, Instant expires_at) {
     std::unique_lock lock(mu_);
-    revoked_[digest] = expires_at;
+    Instant& until = revoked_[std::move(id)];
+    until = std::max(until, expires_at);
     count_.store(revoked_.size(), std::memory_order_release);
   }
-  bool contains(const Digest& digest) const {
+  bool contains(std::string_view id, Instant now) const {
     if (count_.load(std::memory_order_acquire) == 0) return false;
     std::shared_lock lock(mu_);
-    return revoked_.contains(digest);
+    const auto it = revoked_.find(id);
+    return it != revoked_.end() && now < it->second;
   }
   void prune(Instant now) {
     std::unique_lock lock(mu_);
@@ -125,10 +131,25 @@ class RevocationSet {
   std::size_t size() const { return count_.load(std::memory_order_acquire); }
 
  private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   mutable std::shared_mutex mu_;
-  std::unordered_map<Digest, Instant, DigestHash> revoked_;  // GUARDED_BY(mu_)
+  std::unordered_map<std::string, Instant, Hash, std::equal_to<>> revoked_;  // GUARDED_BY(mu_)
   std::atomic<std::size_t> count_{0};
 };
+
+// A seed-003 session as one identifier: key ids and session ids never
+// contain a newline (valid_session_id, key ids are generated).
+std::string session_ref(std::string_view key_id, std::string_view session_id) {
+  std::string ref;
+  ref.reserve(key_id.size() + 1 + session_id.size());
+  ref += key_id;
+  ref += '\n';
+  ref += session_id;
+  return ref;
+}
 
 Error user_state_error(const User& user) {
   if (user.disabled) {
@@ -156,9 +177,6 @@ std::shared_ptr<const Principal> principal_of_client(const User& user, const Jwt
   return p;
 }
 
-// Revoked jtis are kept in a RevocationSet under this digest.
-Digest jti_digest(std::string_view jti) { return digest_secret(std::string("jti:") += jti); }
-
 class JwtServiceImpl final : public JwtService {
  public:
   JwtServiceImpl(Store& store, ApiKeyAuthority& keys, const Clock& clock, Random& random,
@@ -168,6 +186,7 @@ class JwtServiceImpl final : public JwtService {
         clock_(clock),
         random_(random),
         options_(std::move(options)),
+        issuer_(options_.issuer),
         ring_(store.signing_keys(), clock, random,
               std::max({options_.access_token_ttl, options_.login_token_ttl,
                         options_.oauth_access_token_ttl}),
@@ -178,22 +197,22 @@ class JwtServiceImpl final : public JwtService {
     if (auto s = ring_.load(); !s) return s;
     auto revoked = store_.sessions().revoked_sessions(clock_.now());
     if (!revoked) return fail(revoked.error());
-    for (const LoginSession& s : *revoked) {
-      revocations_.add(digest_secret(s.token), s.token_expires_at);
-    }
+    for (const LoginSession& s : *revoked) remember_revoked_session(s);
     // RFC 7009 revocations by jti (docs/oauth.md).
     auto revoked_jwts = store_.revoked_tokens().revoked_jwts(clock_.now());
     if (!revoked_jwts) return fail(revoked_jwts.error());
-    for (const RevokedJwt& r : *revoked_jwts) revoked_ids_.add(jti_digest(r.jti), r.expires_at);
+    for (const RevokedJwt& r : *revoked_jwts) revoked_ids_.add(r.jti, r.expires_at);
     return {};
   }
+
+  void set_issuer(std::string issuer) override { issuer_ = std::move(issuer); }
 
   Result<IssuedJwt> issue_client_credentials(const User& user, std::string_view client_id,
                                              bool read_only) override {
     if (auto rotated = ring_.rotate_if_due(); !rotated) return fail(rotated.error());
     const Instant now = clock_.now();
     JwtClaims claims;
-    claims.issuer = options_.issuer;
+    claims.issuer = issuer_;
     claims.audience = options_.audience;
     claims.subject = user.id;
     claims.scope = read_only ? "read" : "read write";
@@ -220,14 +239,14 @@ class JwtServiceImpl final : public JwtService {
     if (token_id.empty()) return fail(Error::invalid_request("the token has no jti"));
     // Refused at once, before the write: if the write fails (503), this
     // process still refuses the token (fail closed, docs/security/faults.md).
-    revoked_ids_.add(jti_digest(token_id), expires_at);
+    revoked_ids_.add(std::string(token_id), expires_at);
     auto stored = store_.revoked_tokens().revoke_jwt(
         RevokedJwt{std::string(token_id), std::string(user_id), clock_.now(), expires_at});
     if (!stored) return fail(stored.error());
     return {};
   }
 
-  const std::string& issuer() const override { return options_.issuer; }
+  const std::string& issuer() const override { return issuer_; }
   const std::string& audience() const override { return options_.audience; }
 
   Result<IssuedJwt> exchange_access(std::string_view api_key, const RequestOrigin&) override {
@@ -264,7 +283,13 @@ class JwtServiceImpl final : public JwtService {
     row.token_expires_at = candidate->expires_at;
     // seed 003: same (key, session) -> same token while it is valid; the
     // decision is one store write, so concurrent logins agree.
-    auto outcome = store_.sessions().login_session(row, now);
+    // A stored token in an older form (typ, iss or client_id from before an
+    // upgrade or an issuer change) would be refused: it is replaced.
+    auto outcome = store_.sessions().login_session(row, now, [this](const LoginSession& stored) {
+      const auto facts = read_stored_jwt(stored.token);
+      return facts && facts->typ == kAccessTokenType && facts->issuer == issuer_ &&
+             facts->has_client_id;
+    });
     if (!outcome) return fail(outcome.error());
     keys_.note_used(facts.key_id);
     if (!outcome->reused) return candidate;
@@ -301,14 +326,15 @@ class JwtServiceImpl final : public JwtService {
       if (!fresh) return fail(fresh.error());
       principal = std::move(*fresh);
     }
-    // Revocation state, on every request (cache hit or not), all in memory.
-    if (revocations_.contains(digest)) {
-      return fail(Error::invalid_token("revoked", "the session of this token was revoked"));
-    }
-    // The jti digest only when some jti is revoked at all (the common case is none).
-    if (!principal->token_id.empty() && revoked_ids_.size() != 0 &&
-        revoked_ids_.contains(jti_digest(principal->token_id))) {
+    // Revocation state, on every request (cache hit or not), all in memory,
+    // by the token's identifiers (never its bytes: see RevokedIds).
+    if (revoked_ids_.contains(principal->token_id, now)) {
       return fail(Error::invalid_token("revoked", "this token was revoked"));
+    }
+    if (principal->key && !principal->key->session_id.empty() && revoked_sessions_.size() != 0 &&
+        revoked_sessions_.contains(session_ref(principal->key->key_id, principal->key->session_id),
+                                   now)) {
+      return fail(Error::invalid_token("revoked", "the session of this token was revoked"));
     }
     if (!principal->key) {  // OAuth client credentials: no key behind it
       if (!principal->api_access) {
@@ -364,15 +390,15 @@ class JwtServiceImpl final : public JwtService {
       if (session && *session) refuse_session_token(**session);
     }
     if (!revoked) return fail(revoked.error());
-    // After the commit and before answering: the token is refused at once.
+    // After the commit and before answering: the token is refused at once,
+    // in whatever spelling it is presented.
     refuse_session_token(*revoked);
     return {};
   }
 
   void refuse_session_token(const LoginSession& session) {
-    const Digest digest = digest_secret(session.token);
-    revocations_.add(digest, session.token_expires_at);
-    cache_.evict(digest);
+    remember_revoked_session(session);
+    cache_.evict(digest_secret(session.token));
   }
 
   void forget_user(std::string_view user_id) override {
@@ -408,7 +434,7 @@ class JwtServiceImpl final : public JwtService {
       return fail(r.error());
     }
     if (auto r = store_.revoked_tokens().prune_revoked_jwts(now); !r) return fail(r.error());
-    revocations_.prune(now);
+    revoked_sessions_.prune(now);
     revoked_ids_.prune(now);
     cache_.sweep(now);
     return {};
@@ -417,10 +443,20 @@ class JwtServiceImpl final : public JwtService {
   JwtStats stats() const override {
     return JwtStats{verifications_.load(std::memory_order_relaxed),
                     hits_.load(std::memory_order_relaxed), cache_.size(),
-                    revocations_.size() + revoked_ids_.size()};
+                    revoked_sessions_.size() + revoked_ids_.size()};
   }
 
  private:
+  // A revoked session: refused by its (key, session) until its token
+  // expires (login refuses the session until then, so no newer token of it
+  // can exist), and its token's jti too.
+  void remember_revoked_session(const LoginSession& s) {
+    revoked_sessions_.add(session_ref(s.key_id, s.session_id), s.token_expires_at);
+    if (const auto facts = read_stored_jwt(s.token); facts && !facts->jwt_id.empty()) {
+      revoked_ids_.add(facts->jwt_id, s.token_expires_at);
+    }
+  }
+
   static Error expired(Instant at) {
     return Error::invalid_token("expired", "the access token expired at " + format_rfc3339(at) +
                                                "; request a new one")
@@ -459,12 +495,13 @@ class JwtServiceImpl final : public JwtService {
     if (auto rotated = ring_.rotate_if_due(); !rotated) return fail(rotated.error());
     const Instant now = clock_.now();
     JwtClaims claims;
-    claims.issuer = options_.issuer;
+    claims.issuer = issuer_;
     claims.audience = options_.audience;
     claims.subject = facts.user_id;
     claims.key_id = facts.key_id;
     claims.scope = facts.read_only ? "read" : "read write";
     claims.role = facts.role_id;
+    claims.client_id = facts.key_id;  // RFC 9068: the API key is the client
     claims.session_id = std::string(session_id);
     claims.issued_at = floor_seconds(now);
     claims.expires_at = claims.issued_at + ttl;
@@ -494,7 +531,7 @@ class JwtServiceImpl final : public JwtService {
     verifications_.fetch_add(1, std::memory_order_relaxed);
     auto claims = verify_jwt(
         token, [&](std::string_view kid) { return ring_.find(kid, now); },
-        JwtExpectations{options_.issuer, options_.audience, now});
+        JwtExpectations{issuer_, options_.audience, now});
     if (!claims) return fail(claims.error());
     if (claims->grant == kClientCredentialsGrant)
       return build_client_principal(*claims, digest, now, epoch);
@@ -556,10 +593,11 @@ class JwtServiceImpl final : public JwtService {
   const Clock& clock_;
   Random& random_;
   const JwtOptions options_;
+  std::string issuer_;  // set before serving (set_issuer), then read-only
   SigningKeyRing ring_;
   VerifiedJwtCache cache_;
-  RevocationSet revocations_;
-  RevocationSet revoked_ids_;  // RFC 7009 revocations, by jti_digest(jti)
+  RevokedIds revoked_sessions_;  // session_ref(key, session)
+  RevokedIds revoked_ids_;       // jti: RFC 7009 and session revocations
   std::atomic<std::uint64_t> verifications_{0};
   std::atomic<std::uint64_t> hits_{0};
 };

@@ -14,7 +14,7 @@
 //                      cache keyed by token digest); every call, cache hit or
 //                      not, consults the in-memory revocation state: key
 //                      deactivated or expired, owner disabled or without API
-//                      access, session revoked -> 401 at once.
+//                      access, token (jti) or session revoked -> 401 at once.
 //   sessions           list and revoke seed-003 sessions of a key.
 //   signing keys       JWKS, rotation (manual and periodic) with overlap: a
 //                      key stays published while a token it signed can
@@ -68,7 +68,7 @@ class ApiKeyAuthority {
 };
 
 struct JwtOptions {
-  std::string issuer = "latchkey";
+  std::string issuer = "latchkey";  // the server's URL in latchkeyd (set_issuer)
   std::string audience = "latchkey";
   Duration access_token_ttl = std::chrono::seconds(900);  // seed 004: 15 minutes
   Duration login_token_ttl = std::chrono::seconds(7200);  // seed 003: 2 hours
@@ -149,6 +149,12 @@ class JwtService {
   // restart. Revoking twice is fine.
   virtual Status revoke_token_id(std::string_view token_id, std::string_view user_id,
                                  Instant expires_at) = 0;
+
+  // The `iss` of issued tokens and the only one accepted (the RFC 8414
+  // metadata `issuer`). main.cc calls it once, after the listening socket
+  // is bound and before any request is served or token issued: not safe
+  // concurrently with issuance or verification.
+  virtual void set_issuer(std::string issuer) = 0;
 
   // `iss` and `aud` of the tokens this service issues (for introspection).
   virtual const std::string& issuer() const = 0;

@@ -5,11 +5,13 @@
 // saw, bounded by generous safety limits.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -445,12 +447,97 @@ TEST_F(GatewayTest, AmbiguousPathsRefused) {
   for (const char* path :
        {"/echo/%2e%2e", "/echo/a%2Fb", "/echo/x/", "/echo/a%5Cb",
         // an escaped unreserved character: "export" to the upstream
-        "/echo/%65xport", "/echo/%7Eme", "/echo/a%5fb", "/echo/a;b", "/echo/a%3Bb", "/echo/a%zz"}) {
+        "/echo/%65xport", "/echo/%7Eme", "/echo/a%5fb", "/echo/a;b", "/echo/a%3Bb", "/echo/a%zz",
+        // an escaped overlong UTF-8 form of "." or "/"
+        "/echo/%C0%AE%C0%AE", "/echo/%E0%80%AF"}) {
     HttpResult r = get(path, {bearer_header(token)});
     EXPECT_EQ(r.status, 400) << path << ": " << r.body;
     EXPECT_EQ(json_of(r)["reason"], "ambiguous_path") << path;
   }
   EXPECT_TRUE(upstream_->requests().empty());
+}
+
+// Sends `bytes` on a new connection and reads until the server closes it;
+// "<still open>" appended when it has not closed within 10 s.
+std::string exchange_until_closed(const std::string& url, const std::string& bytes) {
+  const int port = std::stoi(url.substr(url.rfind(':') + 1));
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size())) {
+    ::close(fd);
+    return "<connect or send failed>";
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+      out += "<still open>";
+      break;
+    }
+    char chunk[4096];
+    const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n <= 0) break;
+    out.append(chunk, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+// Test that request smuggling, Host and raw non-ASCII target vectors sent
+// to a gateway route are answered 400 and closed by latchkeyd, and that
+// the upstream receives nothing (not even a connection); the same route
+// forwards a well-framed request (docs/security/framing.md, issue 13).
+TEST_F(GatewayTest, BadFramingNeverReachesTheUpstream) {
+  const std::string token =
+      issue_token(create_user_with_credentials("gw-framing", "service", true));
+  const std::string auth = "Authorization: Bearer " + token + "\r\n";
+  const std::string post = "POST /echo/x HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth;
+  const std::string smuggled = "GET /echo/smuggled HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth + "\r\n";
+  const std::string body = "0\r\n\r\n" + smuggled;
+  const std::vector<std::pair<std::string, std::string>> vectors = {
+      {post + "Transfer-Encoding: xchunked\r\n\r\n" + body, "bad_transfer_encoding"},
+      {post + "Transfer-Encoding: identity\r\n\r\n" + body, "bad_transfer_encoding"},
+      {post + "Transfer-Encoding: chunked, identity\r\n\r\n" + body, "bad_transfer_encoding"},
+      {post + "Transfer-Encoding: chunked, chunked\r\n\r\n" + body, "bad_transfer_encoding"},
+      {"POST /echo/x HTTP/1.0\r\n" + auth + "Transfer-Encoding: chunked\r\n\r\n" + body,
+       "transfer_encoding_http10"},
+      {post + "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n" + body,
+       "te_with_content_length"},
+      {post + "Content-Length: 0\r\nContent-Length: 48\r\n\r\n" + smuggled,
+       "duplicate_content_length"},
+      {post + "X-A: b\r\n c\r\nContent-Length: 0\r\n\r\n", "obs_fold"},
+      {"GET /echo/x HTTP/1.1\r\n" + auth + "\r\n", "missing_host"},
+      {"GET /echo/x HTTP/1.1\r\nHost: a\r\nHost: b\r\n" + auth + "\r\n", "duplicate_host"},
+      {"GET /echo/x HTTP/1.1\r\nHost: a@b\r\n" + auth + "\r\n", "bad_host"},
+      {"GET /echo/\xc0\xae\xc0\xae HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth + "\r\n",
+       "non_ascii_target"},
+  };
+  for (const auto& [bytes, reason] : vectors) {
+    SCOPED_TRACE(reason);
+    const std::string answer = exchange_until_closed(server_->url(), bytes);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 ")) << answer;
+    EXPECT_NE(answer.find("\"reason\":\"" + reason + "\""), std::string::npos) << answer;
+    EXPECT_NE(answer.find("Connection: close\r\n"), std::string::npos) << answer;
+    EXPECT_EQ(answer.find("<still open>"), std::string::npos) << answer;
+    EXPECT_EQ(answer.find("\nHTTP/1."), std::string::npos) << "a second answer: " << answer;
+  }
+  EXPECT_TRUE(upstream_->requests().empty());
+  EXPECT_EQ(upstream_->connections(), 0);
+
+  // The control: the same route, well framed, reaches the upstream.
+  const std::string answer = exchange_until_closed(
+      server_->url(), post + "Content-Length: 5\r\nConnection: close\r\n\r\nhello");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 ")) << answer;
+  ASSERT_EQ(upstream_->requests().size(), 1u);
+  EXPECT_EQ(upstream_->requests().front().target, "/echo/x");
+  EXPECT_EQ(upstream_->requests().front().body, "hello");
 }
 
 // Test that a read-only principal (a read-scope API key's token, a

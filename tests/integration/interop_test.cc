@@ -86,11 +86,8 @@ TEST_F(Interop, AuthlibClientCredentials) {
   const ToolRun r = run_command(
       "LATCHKEY_URL=" + quoted(url()) + " LATCHKEY_CLIENT_ID=" + quoted(creds().client_id) +
       " LATCHKEY_CLIENT_SECRET=" + quoted(creds().client_secret) + " " + quoted(python) + " " +
-      quoted(kSourceDir + "/tests/interop/authlib_client_credentials.py") +
-      // The token's iss is latchkeyd's jwt_issuer (default "latchkey"), while the
-      // RFC 8414 metadata names the server's URL as its issuer: the script warns
-      // about the difference (docs/interop.md).
-      " --issuer latchkey");
+      // No --issuer: the token's iss must be the RFC 8414 metadata issuer.
+      quoted(kSourceDir + "/tests/interop/authlib_client_credentials.py"));
   EXPECT_EQ(r.exit_code, 0) << r.output << "\n--- latchkeyd:\n" << server_->output();
 }
 

@@ -51,12 +51,14 @@ class OAuth : public ServerTest {
   }
 
   // Asserts an RFC 6749 §5.2 error: status, exactly {error,
-  // error_description}, no-store.
+  // error_description} and maybe latchkey's reason, no-store.
   static void expect_oauth_error(const HttpResult& r, long status, const std::string& error) {
     EXPECT_EQ(r.status, status) << r.body;
     const Json j = json_of(r);
     EXPECT_EQ(j.value("error", ""), error) << r.body;
-    EXPECT_EQ(keys_of(j), (std::set<std::string>{"error", "error_description"})) << r.body;
+    std::set<std::string> keys = keys_of(j);
+    keys.erase("reason");
+    EXPECT_EQ(keys, (std::set<std::string>{"error", "error_description"})) << r.body;
     EXPECT_EQ(r.header("cache-control"), "no-store");
   }
 
@@ -173,15 +175,23 @@ TEST_F(OAuth, UnsupportedGrantTypeAndInvalidScope) {
                      "invalid_scope");
 }
 
-// Test unauthorized_client for a disabled user or one without API access
-// (the secret is right, the client may not use this grant).
-TEST_F(OAuth, DisabledClientIsUnauthorizedClient) {
+// Test seed 001 ("a service account without API access enabled returns 401
+// on every call"): the token endpoint answers 401 invalid_client with the
+// reason for a user without API access, and for a disabled one.
+TEST_F(OAuth, DisabledClientIsInvalidClient) {
   ASSERT_EQ(patch_user(client_.user_id, R"({"api_access":false})").status, 200);
-  expect_oauth_error(token_basic(client_, "grant_type=client_credentials"), 400,
-                     "unauthorized_client");
+  HttpResult no_access = token_basic(client_, "grant_type=client_credentials");
+  expect_oauth_error(no_access, 401, "invalid_client");
+  EXPECT_EQ(json_of(no_access)["reason"], "api_access_disabled");
+  HttpResult posted = post("/oauth/token", {kForm},
+                           "grant_type=client_credentials&client_id=" + client_.client_id +
+                               "&client_secret=" + client_.client_secret);
+  expect_oauth_error(posted, 401, "invalid_client");
+  EXPECT_EQ(json_of(posted)["reason"], "api_access_disabled");
   ASSERT_EQ(patch_user(client_.user_id, R"({"api_access":true,"disabled":true})").status, 200);
-  expect_oauth_error(token_basic(client_, "grant_type=client_credentials"), 400,
-                     "unauthorized_client");
+  HttpResult disabled = token_basic(client_, "grant_type=client_credentials");
+  expect_oauth_error(disabled, 401, "invalid_client");
+  EXPECT_EQ(json_of(disabled)["reason"], "user_disabled");
 }
 
 // Test that OAuth tokens are refused once their user is disabled or loses
@@ -284,7 +294,8 @@ TEST_F(OAuth, IntrospectActiveTokens) {
   EXPECT_EQ(j["username"], "oauth-client");
   EXPECT_EQ(j["token_type"], "Bearer");
   EXPECT_EQ(j["sub"], client_.user_id);
-  EXPECT_EQ(j["iss"], "latchkey");
+  // iss is the RFC 8414 issuer: the server's URL (no public_url here).
+  EXPECT_EQ(j["iss"], server_->url());
   EXPECT_EQ(j["aud"], "latchkey");
   EXPECT_EQ(j["exp"].get<long long>() - j["iat"].get<long long>(), 3600);
   EXPECT_TRUE(j["jti"].get<std::string>().starts_with("jti_"));
@@ -493,6 +504,14 @@ TEST_F(OAuthPublicUrl, MetadataUsesPublicUrl) {
   const Json j = json_of(r);
   EXPECT_EQ(j["issuer"], "https://auth.example.com");
   EXPECT_EQ(j["token_endpoint"], "https://auth.example.com/oauth/token");
+  // The tokens' iss is that issuer too (RFC 9068 §4).
+  const std::string basic = basic_header(admin().client_id, admin().client_secret);
+  HttpResult issued = post("/oauth/token", {kForm, basic}, "grant_type=client_credentials");
+  ASSERT_EQ(issued.status, 200) << issued.body;
+  HttpResult introspected = post("/oauth/introspect", {kForm, basic},
+                                 "token=" + json_of(issued)["access_token"].get<std::string>());
+  ASSERT_EQ(introspected.status, 200) << introspected.body;
+  EXPECT_EQ(json_of(introspected)["iss"], "https://auth.example.com");
   EXPECT_EQ(j["jwks_uri"], "https://auth.example.com/.well-known/jwks.json");
 }
 

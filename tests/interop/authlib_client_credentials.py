@@ -117,6 +117,10 @@ def verify_jwt(meta, access_token, expected_issuer, expected_scope):
     except JoseError as e:
         raise Failure(f"the token does not verify against the JWKS: {e!r}")
     check(claims.header.get("alg") == "ES256", f"alg is {claims.header.get('alg')!r}")
+    # RFC 9068 §4: an access token is typed at+jwt and names its client.
+    check(str(claims.header.get("typ", "")).lower() in ("at+jwt", "application/at+jwt"),
+          f"typ is {claims.header.get('typ')!r}, expected at+jwt (RFC 9068)")
+    check(bool(claims.get("client_id")), "the token has no client_id claim (RFC 9068)")
     check(claims["exp"] > time.time(), f"exp {claims['exp']} is not in the future")
     scopes = set(str(claims.get("scope", "")).split())
     check(scopes == set(expected_scope.split()),

@@ -60,7 +60,7 @@ void LatchkeydProcess::start() {
   std::filesystem::remove(ready);
   std::vector<std::string> args = {LATCHKEYD_PATH,
                                    "--listen",
-                                   "127.0.0.1:0",
+                                   listen_,
                                    "--data",
                                    data_dir_ + "/db",
                                    "--ready-file",
@@ -87,6 +87,11 @@ void LatchkeydProcess::start() {
     if (std::filesystem::exists(ready)) {
       url_ = read_file(ready);
       while (!url_.empty() && (url_.back() == '\n')) url_.pop_back();
+      // A restart listens on the same port, as a deployment does: the JWT
+      // issuer (the server's URL) stays the same.
+      if (const auto colon = url_.rfind(':'); colon != std::string::npos) {
+        listen_ = "127.0.0.1:" + url_.substr(colon + 1);
+      }
       return;
     }
     int status = 0;

@@ -1,6 +1,7 @@
 // Runs a real latchkeyd for integration tests: loopback, any free port, a
 // fresh data directory, the test clock enabled. The first start bootstraps
-// the admin; restart() keeps the data directory (for durability tests).
+// the admin; restart() keeps the data directory and the port (for
+// durability tests; the JWT issuer is the server's URL).
 #pragma once
 
 #include <sys/types.h>
@@ -39,6 +40,7 @@ class LatchkeydProcess {
   void start();
 
   std::vector<std::string> extra_args_;
+  std::string listen_ = "127.0.0.1:0";  // the first start's port after it
   std::string data_dir_;
   std::string url_;
   std::string log_path_;

@@ -32,6 +32,7 @@
 #include "http/access_log.h"
 #include "http/error_response.h"
 #include "http/executor.h"
+#include "http/framing.h"
 
 namespace latchkey::http::internal {
 namespace {
@@ -72,7 +73,10 @@ bool is_framing_header(std::string_view name) {
          iequals(name, "Connection");
 }
 
-Request to_request(bhttp::request<bhttp::string_body>&& in) {
+// `max_fields`: the fields of the header section; Beast appends the
+// trailer fields of a chunked body after them, and a trailer must not pass
+// for a header (RFC 9110 §6.5.1), so those are dropped.
+Request to_request(bhttp::request<bhttp::string_body>&& in, std::size_t max_fields) {
   Request out;
   out.method = std::string(in.method_string());
   out.target = std::string(in.target());
@@ -80,11 +84,16 @@ Request to_request(bhttp::request<bhttp::string_body>&& in) {
   std::size_t count = 0;
   std::size_t bytes = 0;
   for (const auto& field : in) {
+    if (count == max_fields) break;
     ++count;
     bytes += field.name_string().size() + field.value().size();
   }
   out.headers.reserve(count, bytes);
-  for (const auto& field : in) out.headers.add(field.name_string(), field.value());
+  std::size_t added = 0;
+  for (const auto& field : in) {
+    if (added++ == count) break;
+    out.headers.add(field.name_string(), field.value());
+  }
   out.body = std::move(in.body());
   return out;
 }
@@ -337,8 +346,45 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     read_timer_.expires_after(options().read_timeout);
     read_timer_.async_wait(
         [self = self(), generation](error_code ec) { self->on_read_deadline(ec, generation); });
+    head_scanned_ = 0;
+    header_fields_ = SIZE_MAX;
+    read_head();
+  }
+
+  // Reads until the whole head is in buffer_ and checks its framing on the
+  // raw bytes (framing.h: Beast 1.74 accepts smuggling forms), then lets
+  // Beast parse it from the buffer. A head that does not end within
+  // max_header_bytes goes to Beast too, which answers 431.
+  void read_head() {
+    const std::string_view bytes(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    const std::size_t head_end = find_head_end(bytes, head_scanned_);
+    if (head_end != std::string_view::npos) {
+      const HeadCheck check = check_request_head(bytes.substr(0, head_end));
+      if (!check.ok()) return refuse_framing(check.error, check.method, check.target);
+    } else if (const FramingError early = check_head_prefix(bytes); early != FramingError::kNone) {
+      return refuse_framing(early, {}, {});
+    } else if (bytes.size() < options().max_header_bytes) {
+      head_scanned_ = bytes.size() >= 2 ? bytes.size() - 2 : 0;
+      stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                              [self = self()](error_code ec, std::size_t n) {
+                                if (self->closed()) return;
+                                if (ec) return self->on_read_error(ec);
+                                self->buffer_.commit(n);
+                                self->read_head();
+                              });
+      return;
+    }
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&HttpSession::on_header, self()));
+  }
+
+  // A request whose framing check failed: 400 with the reason, then close.
+  void refuse_framing(FramingError error, std::string_view method, std::string_view target) {
+    stop_read_timer();
+    send_error(
+        Error::invalid_request("malformed HTTP request: " + std::string(framing_description(error)))
+            .with_reason(std::string(framing_reason(error))),
+        0, method, target);
   }
 
   void on_read_deadline(error_code ec, std::uint64_t generation) {
@@ -367,11 +413,36 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
 
   void read_body() {
     if (parser_->is_done()) return on_request_read();
+    if (parser_->chunked()) {
+      // What follows are trailer fields (dropped in to_request()).
+      const auto& fields = parser_->get();
+      header_fields_ = static_cast<std::size_t>(std::distance(fields.begin(), fields.end()));
+      // A chunk-size line must end within kMaxChunkLineBytes: Beast keeps
+      // buffering an unterminated one, so the buffer is bounded meanwhile
+      // (reading past the limit fails with buffer_overflow).
+      chunk_line_too_long_ = false;
+      parser_->on_chunk_header(on_chunk_header_);
+      buffer_.max_size(std::max(kMaxChunkLineBytes, buffer_.size()));
+    }
     bhttp::async_read(stream_, buffer_, *parser_, [self = self()](error_code ec, std::size_t) {
+      self->buffer_.max_size(self->buffer_max_);
       if (self->closed()) return;
+      if (ec && !self->timed_out_ &&
+          (self->chunk_line_too_long_ || ec == bhttp::error::buffer_overflow)) {
+        return self->refuse_framing(FramingError::kChunkLineTooLong, {}, {});
+      }
       if (ec) return self->on_read_error(ec);
       self->on_request_read();
     });
+  }
+
+  // Beast's on_chunk_header callback: the extensions of a chunk line that
+  // did end within the buffer may still be over the limit.
+  void check_chunk_header(std::uint64_t, beast::string_view extensions, error_code& ec) {
+    if (extensions.size() + 2 > kMaxChunkLineBytes) {
+      chunk_line_too_long_ = true;
+      ec = bhttp::error::bad_chunk_extension;
+    }
   }
 
   void stop_read_timer() {
@@ -402,11 +473,13 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
 
   // A response the server makes itself when the request could not be read;
   // the connection closes after it.
-  void send_error(Error error, int status_override = 0) {
+  // `method` and `target`: when Beast parsed nothing (a framing refusal).
+  void send_error(Error error, int status_override = 0, std::string_view method = {},
+                  std::string_view target = {}) {
     Request request;
     const auto& partial = parser_->get();
-    request.method = std::string(partial.method_string());
-    request.target = std::string(partial.target());
+    request.method = std::string(method.empty() ? partial.method_string() : method);
+    request.target = std::string(target.empty() ? partial.target() : target);
     request.remote_ip = remote_ip_;
     request.request_id = choose_request_id(partial["X-Request-Id"], state_.random);
     Response response = error_response(error);
@@ -427,7 +500,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     request_version_ = message.version();
     const std::string client_request_id(message["X-Request-Id"]);
 
-    Request request = to_request(std::move(message));
+    Request request = to_request(std::move(message), header_fields_);
     request.remote_ip = remote_ip_;
     request.request_id = choose_request_id(client_request_id, state_.random);
 
@@ -824,6 +897,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   asio::any_io_executor executor_;  // the connection's single-threaded io_context
   Stream stream_;
   beast::flat_buffer buffer_;
+  const std::size_t buffer_max_ = buffer_.max_size();  // restored after a chunked body
   asio::steady_timer read_timer_;
   std::string remote_ip_;
 
@@ -839,6 +913,13 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   SteadyClock::time_point started_;
   const std::string* route_ = nullptr;  // the request's route pattern (owned by the router)
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::size_t head_scanned_ = 0;          // buffer_ bytes already searched for the head's end
+  std::size_t header_fields_ = SIZE_MAX;  // fields before a chunked body's trailer
+  bool chunk_line_too_long_ = false;
+  std::function<void(std::uint64_t, beast::string_view, error_code&)> on_chunk_header_ =
+      [this](std::uint64_t size, beast::string_view extensions, error_code& ec) {
+        check_chunk_header(size, extensions, ec);
+      };
   std::optional<bhttp::response<bhttp::string_body>> res_;
 
   // An outstanding kAsync request (awaiting_), and its responder.

@@ -4,7 +4,9 @@
 
 namespace latchkey::sqlite {
 
-Result<LoginOutcome> SqliteSessionStore::login_session(const LoginSession& candidate, Instant now) {
+Result<LoginOutcome> SqliteSessionStore::login_session(
+    const LoginSession& candidate, Instant now,
+    const std::function<bool(const LoginSession&)>& reusable) {
   // seed 003: the decision (reuse or replace) and the write are one
   // transaction on the single writer, so concurrent logins agree.
   return db_.write([&](Connection& connection) -> Result<LoginOutcome> {
@@ -18,7 +20,7 @@ Result<LoginOutcome> SqliteSessionStore::login_session(const LoginSession& candi
         return fail(Error::conflict("this session was revoked; log in with a new session_id")
                         .with_reason("session_revoked"));
       }
-      return LoginOutcome{std::move(**existing), true};
+      if (reusable(**existing)) return LoginOutcome{std::move(**existing), true};
     }
     if (auto s = upsert_session(connection, candidate); !s) return fail(s.error());
     auto stored = select_session(connection, candidate.key_id, candidate.session_id);

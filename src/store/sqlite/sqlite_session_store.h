@@ -10,7 +10,10 @@ class SqliteSessionStore final : public SessionStore {
  public:
   explicit SqliteSessionStore(Database& db) : db_(db) {}
 
-  Result<LoginOutcome> login_session(const LoginSession& candidate, Instant now) override;
+  using SessionStore::login_session;
+  Result<LoginOutcome> login_session(
+      const LoginSession& candidate, Instant now,
+      const std::function<bool(const LoginSession&)>& reusable) override;
   Result<std::optional<LoginSession>> find_session(std::string_view key_id,
                                                    std::string_view session_id) override;
   Result<std::vector<LoginSession>> sessions_of_key(std::string_view key_id) override;

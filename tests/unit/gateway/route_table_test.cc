@@ -165,6 +165,15 @@ TEST(GatewayRoutes, AmbiguousPaths) {
                           "/a/%7E", "/a/%7e"}) {
     EXPECT_TRUE(is_ambiguous_path(bad)) << bad;
   }
+  // Escaped overlong UTF-8 forms ("." and "/" to a lenient decoder); a
+  // well-formed escaped UTF-8 sequence passes.
+  for (const char* bad : {"/a/%C0%AE%C0%AE/b", "/a/%c0%af", "/a/%C1%9C", "/a/%E0%80%AE",
+                          "/a/%e0%9f%bf", "/a/%F0%80%80%AE", "/a/%f0%8f%bf%bf"}) {
+    EXPECT_TRUE(is_ambiguous_path(bad)) << bad;
+  }
+  for (const char* ok : {"/a/%E0%A0%80", "/a/%F0%90%80%80", "/a/%C2%A9", "/a/%E0", "/a/%E0x"}) {
+    EXPECT_FALSE(is_ambiguous_path(ok)) << ok;
+  }
   // ';' (path parameters), plain or escaped, and malformed escapes.
   for (const char* bad :
        {"/a;b", "/a/b;c=d", "/a/;", "/a/%3B", "/a/%3b", "/a/%", "/a/%4", "/a/%zz", "/a/%4g"}) {

@@ -105,5 +105,21 @@ TEST_F(ConfigTest, Ipv6Listen) {
   EXPECT_EQ(c->config.port(), 9000);
 }
 
+// Test the JWT issuer (docs/jwt.md): jwt_issuer when set, else public_url
+// without trailing slashes, else the URL latchkeyd listens on.
+TEST_F(ConfigTest, EffectiveIssuer) {
+  auto plain = load({});
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_TRUE(plain->config.jwt_issuer.empty());
+  EXPECT_EQ(effective_issuer(plain->config, "http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+  auto proxied = load({"--public-url", "https://auth.example.com//"});
+  ASSERT_TRUE(proxied.has_value());
+  EXPECT_EQ(effective_issuer(proxied->config, "http://127.0.0.1:8080"), "https://auth.example.com");
+  auto fixed =
+      load({"--public-url", "https://auth.example.com", "--jwt-issuer", "urn:example:latchkey"});
+  ASSERT_TRUE(fixed.has_value());
+  EXPECT_EQ(effective_issuer(fixed->config, "http://127.0.0.1:8080"), "urn:example:latchkey");
+}
+
 }  // namespace
 }  // namespace latchkey::server

@@ -46,6 +46,32 @@ TEST_P(StoreConformanceTest, LoginSessionReusesValidToken) {
   EXPECT_EQ(second->session.token_expires_at, now + hours(2));
 }
 
+// Test the `reusable` predicate: a valid, unrevoked stored token it declares
+// stale (an older token form) is replaced inside the same transaction; a
+// revoked one stays refused whatever the predicate says.
+TEST_P(StoreConformanceTest, LoginSessionReplacesStaleToken) {
+  const Instant now = clock_.now();
+  ASSERT_TRUE(store_->sessions().login_session(candidate("key_a", "s1", "old-form", now), now));
+  auto stale = [](const LoginSession& s) { return s.token != "old-form"; };
+  const Instant later = now + seconds(10);
+  auto next =
+      store_->sessions().login_session(candidate("key_a", "s1", "new-form", later), later, stale);
+  ASSERT_TRUE(next) << next.error().description;
+  EXPECT_FALSE(next->reused);
+  EXPECT_EQ(next->session.token, "new-form");
+  auto again =
+      store_->sessions().login_session(candidate("key_a", "s1", "newer", later), later, stale);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->reused);
+  EXPECT_EQ(again->session.token, "new-form");
+
+  ASSERT_TRUE(store_->sessions().revoke_session("key_a", "s1", later));
+  auto refused = store_->sessions().login_session(candidate("key_a", "s1", "x", later), later,
+                                                  [](const LoginSession&) { return false; });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason, "session_revoked");
+}
+
 // Test that another session id or another key gets its own token.
 TEST_P(StoreConformanceTest, LoginSessionIsPerKeyAndSession) {
   const Instant now = clock_.now();

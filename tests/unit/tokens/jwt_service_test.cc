@@ -136,11 +136,12 @@ TEST_F(JwtServiceTest, ExchangeAccessIssuesFifteenMinuteJwt) {
   EXPECT_EQ(issued->expires_in, 900);
   const auto header = part(issued->access_token, 0);
   EXPECT_EQ(header["alg"], "ES256");
-  EXPECT_EQ(header["typ"], "JWT");
+  EXPECT_EQ(header["typ"], "at+jwt");  // RFC 9068
   EXPECT_TRUE(header["kid"].is_string());
   const auto claims = part(issued->access_token, 1);
   EXPECT_EQ(claims["sub"], "usr_owner");
   EXPECT_EQ(claims["key_id"], "key_good");
+  EXPECT_EQ(claims["client_id"], "key_good");  // the API key is the client
   EXPECT_EQ(claims["scope"], "read");
   EXPECT_EQ(claims["role"], "rol_reader");
   EXPECT_EQ(claims["iss"], "latchkey");
@@ -443,6 +444,106 @@ TEST_F(JwtServiceTest, NoAuthenticationSucceedsAfterRevocationReturns) {
   stop.store(true);
   for (auto& t : readers) t.join();
   EXPECT_EQ(violations.load(), 0);
+}
+
+// The current signing key (kid and key), read from the store as a holder
+// of the database could.
+std::pair<std::string, Es256Key> current_signing_key(Store& store) {
+  auto records = store.signing_keys().list_signing_keys();
+  EXPECT_TRUE(records && !records->empty());
+  const SigningKeyRecord* newest = &records->front();
+  for (const SigningKeyRecord& r : *records) {
+    if (r.created_at > newest->created_at) newest = &r;
+  }
+  auto key = Es256Key::from_private_pem(newest->private_key_pem);
+  EXPECT_TRUE(key);
+  return {newest->kid, std::move(*key)};
+}
+
+// The token's header and payload with a fresh signature: another valid
+// spelling of the same token (ECDSA signatures are randomized).
+std::string respelled(const std::string& token, const Es256Key& key) {
+  const std::string input = token.substr(0, token.rfind('.'));
+  return input + "." + base64url_encode(*key.sign(input));
+}
+
+// Test issue 13 item 1: a session's revocation is by the session and its
+// token's jti, not by the token's bytes, so another spelling of the token
+// (same claims, another valid signature) is refused too, cached or not, and
+// after a restart.
+TEST_F(JwtServiceTest, RevokedSessionRefusedInEverySpelling) {
+  auto issued = service_->login(kGoodKey, "s-spelled", {});
+  auto admin_token = service_->exchange_access(kAdminKey, {});
+  ASSERT_TRUE(issued && admin_token);
+  const auto [kid, key] = current_signing_key(*store_);
+  const std::string other = respelled(issued->access_token, key);
+  ASSERT_NE(other, issued->access_token);
+  ASSERT_TRUE(service_->authenticate(other));  // valid, and now cached
+  auto admin = service_->authenticate(admin_token->access_token);
+  ASSERT_TRUE(admin);
+  ASSERT_TRUE(service_->revoke_session(account_of(**admin), "key_good", "s-spelled"));
+  EXPECT_EQ(reason(issued->access_token), "revoked");
+  EXPECT_EQ(reason(other), "revoked");
+  EXPECT_EQ(reason(respelled(issued->access_token, key)), "revoked");
+  start();
+  EXPECT_EQ(reason(issued->access_token), "revoked");
+  EXPECT_EQ(reason(other), "revoked");
+}
+
+// Test that a jti revoked by RFC 7009 is refused in another spelling too,
+// and after a restart.
+TEST_F(JwtServiceTest, RevokedJtiRefusedInEverySpelling) {
+  auto issued = service_->exchange_access(kGoodKey, {});
+  ASSERT_TRUE(issued);
+  const auto [kid, key] = current_signing_key(*store_);
+  const std::string other = respelled(issued->access_token, key);
+  auto principal = service_->authenticate(issued->access_token);
+  ASSERT_TRUE(principal);
+  ASSERT_TRUE(service_->revoke_token_id((*principal)->token_id, (*principal)->user_id,
+                                        (*principal)->token_expires_at));
+  EXPECT_EQ(reason(issued->access_token), "revoked");
+  EXPECT_EQ(reason(other), "revoked");
+  start();
+  EXPECT_EQ(reason(other), "revoked");
+}
+
+// Test that a session revocation ends with its token: once the token
+// expired, the same session id logs in again and its new token works, even
+// before maintenance prunes the revocation.
+TEST_F(JwtServiceTest, SessionRevocationEndsWithItsToken) {
+  auto issued = service_->login(kGoodKey, "cycle", {});
+  auto admin_token = service_->exchange_access(kAdminKey, {});
+  ASSERT_TRUE(issued && admin_token);
+  auto admin = service_->authenticate(admin_token->access_token);
+  ASSERT_TRUE(admin);
+  ASSERT_TRUE(service_->revoke_session(account_of(**admin), "key_good", "cycle"));
+  clock_.advance(seconds(7200));
+  auto again = service_->login(kGoodKey, "cycle", {});
+  ASSERT_TRUE(again) << again.error().description;
+  EXPECT_FALSE(again->reused);
+  EXPECT_TRUE(service_->authenticate(again->access_token));
+}
+
+// Test the issuer: set_issuer() names the iss of new tokens and the only
+// one accepted; a session's stored token from before an issuer change (an
+// upgrade) is replaced at the next login instead of being handed back.
+TEST_F(JwtServiceTest, IssuerChangeReplacesStoredSessionToken) {
+  auto before = service_->login(kGoodKey, "", {});
+  ASSERT_TRUE(before);
+  EXPECT_EQ(part(before->access_token, 1)["iss"], "latchkey");
+  start();
+  service_->set_issuer("https://auth.example.com");
+  EXPECT_EQ(service_->issuer(), "https://auth.example.com");
+  EXPECT_EQ(reason(before->access_token), "wrong_issuer");
+  auto after = service_->login(kGoodKey, "", {});
+  ASSERT_TRUE(after);
+  EXPECT_FALSE(after->reused);
+  EXPECT_EQ(part(after->access_token, 1)["iss"], "https://auth.example.com");
+  EXPECT_TRUE(service_->authenticate(after->access_token));
+  auto reused = service_->login(kGoodKey, "", {});
+  ASSERT_TRUE(reused);
+  EXPECT_TRUE(reused->reused);
+  EXPECT_EQ(reused->access_token, after->access_token);
 }
 
 }  // namespace

@@ -98,21 +98,25 @@ TEST_F(JwtTest, SignVerifyRoundTrip) {
   EXPECT_EQ(verified->jwt_id, "jti_1");
 }
 
-// Test that the header carries alg ES256, typ JWT and the kid, and the
-// signature is the 64-byte r||s form.
+// Test that the header carries alg ES256, typ at+jwt (RFC 9068) and the
+// kid, the claims include client_id, and the signature is the 64-byte r||s
+// form.
 TEST_F(JwtTest, HeaderAndSignatureShape) {
   const std::string token = sign(claims());
   const auto header = nlohmann::json::parse(*base64url_decode(token.substr(0, token.find('.'))));
   EXPECT_EQ(header["alg"], "ES256");
-  EXPECT_EQ(header["typ"], "JWT");
+  EXPECT_EQ(header["typ"], "at+jwt");
   EXPECT_EQ(header["kid"], "sk_1");
+  EXPECT_EQ(header.size(), 3u);
   const auto signature = base64url_decode(token.substr(token.rfind('.') + 1));
   ASSERT_TRUE(signature);
   EXPECT_EQ(signature->size(), 64u);
   const auto payload = payload_of(token);
-  for (const char* claim : {"iss", "aud", "sub", "key_id", "scope", "role", "iat", "exp", "jti"}) {
+  for (const char* claim :
+       {"iss", "aud", "sub", "key_id", "client_id", "scope", "role", "iat", "exp", "jti"}) {
     EXPECT_TRUE(payload.contains(claim)) << claim;
   }
+  EXPECT_EQ(payload["client_id"], "key_1");  // a key's token: the key is the client
 }
 
 // Test that signatures are malleable no more: every signature is emitted in
@@ -223,7 +227,7 @@ TEST_F(JwtTest, Hs256WithPublicKeyAsSecretRefused) {
 TEST_F(JwtTest, UnknownKidRefused) {
   EXPECT_EQ(reason_of(verify(sign(claims(), "sk_gone"))), "unknown_key");
   const auto payload = payload_of(sign(claims()));
-  EXPECT_EQ(reason_of(verify(assemble({{"alg", "ES256"}, {"typ", "JWT"}}, payload, "x"))),
+  EXPECT_EQ(reason_of(verify(assemble({{"alg", "ES256"}, {"typ", "at+jwt"}}, payload, "x"))),
             "malformed");
 }
 
@@ -269,13 +273,110 @@ TEST_F(JwtTest, MalformedSegmentsRefused) {
 
 // Test that a payload without required claims is refused after the signature checks.
 TEST_F(JwtTest, MissingClaimsRefused) {
-  const nlohmann::json header = {{"alg", "ES256"}, {"typ", "JWT"}, {"kid", "sk_1"}};
+  const nlohmann::json header = {{"alg", "ES256"}, {"typ", "at+jwt"}, {"kid", "sk_1"}};
   const nlohmann::json payload = {{"iss", "latchkey"}, {"aud", "latchkey-api"}, {"sub", "u"}};
   const std::string input =
       base64url_encode(header.dump()) + "." + base64url_encode(payload.dump());
   auto sig = key_->sign(input);
   ASSERT_TRUE(sig);
   EXPECT_EQ(reason_of(verify(input + "." + base64url_encode(*sig))), "malformed");
+}
+
+// Signs a hand-made header and payload (raw text) with `key`.
+std::string sign_raw(const std::string& header, const std::string& payload, const Es256Key& key) {
+  const std::string input = base64url_encode(header) + "." + base64url_encode(payload);
+  return input + "." + base64url_encode(*key.sign(input));
+}
+
+// Test that a header member other than alg, typ, kid is refused, even when
+// the token is otherwise valid and signed by the right key (RFC 8725 §3.10:
+// no key named or carried by the sender; no crit, no zip).
+TEST_F(JwtTest, UnknownHeaderMembersRefused) {
+  const std::string payload = payload_of(sign(claims())).dump();
+  for (const char* member : {"jwk", "jku", "x5u", "x5c", "x5t", "crit", "zip", "cty", "b64"}) {
+    nlohmann::json header = {{"alg", "ES256"}, {"typ", "at+jwt"}, {"kid", "sk_1"}};
+    header[member] = "x";
+    EXPECT_EQ(reason_of(verify(sign_raw(header.dump(), payload, *key_))), "unsupported_header")
+        << member;
+  }
+}
+
+// Test explicit typing: at+jwt in any case, with or without application/,
+// is accepted; JWT, a missing typ or another type is wrong_type.
+TEST_F(JwtTest, TypMustBeAccessToken) {
+  const std::string payload = payload_of(sign(claims())).dump();
+  auto with_typ = [&](const nlohmann::json& typ) {
+    nlohmann::json header = {{"alg", "ES256"}, {"kid", "sk_1"}};
+    if (!typ.is_null()) header["typ"] = typ;
+    return verify(sign_raw(header.dump(), payload, *key_));
+  };
+  for (const char* ok : {"at+jwt", "AT+JWT", "application/at+jwt", "Application/At+Jwt"}) {
+    EXPECT_TRUE(with_typ(ok)) << ok;
+  }
+  for (const nlohmann::json& bad :
+       {nlohmann::json("JWT"), nlohmann::json("jwt"), nlohmann::json("application/jwt"),
+        nlohmann::json("secevent+jwt"), nlohmann::json("application/"), nlohmann::json(1),
+        nlohmann::json()}) {
+    EXPECT_EQ(reason_of(with_typ(bad)), "wrong_type") << bad.dump();
+  }
+}
+
+// Test that a member name twice in the header or the payload is refused
+// (nlohmann alone would keep the last), at any depth, while the same name in
+// two different objects is fine.
+TEST_F(JwtTest, DuplicateMembersRefused) {
+  const std::string header = R"({"alg":"ES256","typ":"at+jwt","kid":"sk_1"})";
+  std::string payload = payload_of(sign(claims())).dump();
+  ASSERT_TRUE(verify(sign_raw(header, payload, *key_)));
+  EXPECT_EQ(reason_of(verify(sign_raw(R"({"alg":"none","typ":"at+jwt","kid":"sk_1","alg":"ES256"})",
+                                      payload, *key_))),
+            "duplicate_member");
+  std::string dup_sub = payload;
+  dup_sub.insert(1, R"("sub":"usr_admin",)");
+  EXPECT_EQ(reason_of(verify(sign_raw(header, dup_sub, *key_))), "duplicate_member");
+  std::string nested = payload;
+  nested.insert(1, R"("ext":{"a":1,"a":2},)");
+  EXPECT_EQ(reason_of(verify(sign_raw(header, nested, *key_))), "duplicate_member");
+  std::string distinct = payload;
+  distinct.insert(1, R"("ext":{"a":1,"b":{"a":2}},"ext2":[{"a":1},{"a":1}],)");
+  EXPECT_TRUE(verify(sign_raw(header, distinct, *key_)));
+}
+
+// Test that a key's token must name its key as client_id, and that every
+// token needs a client_id (RFC 9068 §2.2).
+TEST_F(JwtTest, ClientIdRequiredAndMatchesKey) {
+  nlohmann::json payload = payload_of(sign(claims()));
+  const std::string header = R"({"alg":"ES256","typ":"at+jwt","kid":"sk_1"})";
+  payload["client_id"] = "key_other";
+  EXPECT_EQ(reason_of(verify(sign_raw(header, payload.dump(), *key_))), "malformed");
+  payload.erase("client_id");
+  EXPECT_EQ(reason_of(verify(sign_raw(header, payload.dump(), *key_))), "malformed");
+  auto verified = verify(sign(claims()));
+  ASSERT_TRUE(verified);
+  EXPECT_EQ(verified->client_id, "key_1");
+}
+
+// Test nbf at its edge: refused until the second it names, accepted from it.
+TEST_F(JwtTest, NotBeforeEdge) {
+  nlohmann::json payload = payload_of(sign(claims()));
+  payload["nbf"] = std::chrono::duration_cast<seconds>(kNow.time_since_epoch()).count() + 10;
+  const std::string token =
+      sign_raw(R"({"alg":"ES256","typ":"at+jwt","kid":"sk_1"})", payload.dump(), *key_);
+  EXPECT_EQ(reason_of(verify(token, kNow + seconds(9))), "not_yet_valid");
+  EXPECT_TRUE(verify(token, kNow + seconds(10)));
+}
+
+// Test that a stored token's own facts are read without verification (for
+// the session store's tokens only), and garbage yields nothing.
+TEST_F(JwtTest, ReadStoredJwt) {
+  const auto facts = read_stored_jwt(sign(claims()));
+  ASSERT_TRUE(facts);
+  EXPECT_EQ(facts->typ, "at+jwt");
+  EXPECT_EQ(facts->issuer, "latchkey");
+  EXPECT_EQ(facts->jwt_id, "jti_1");
+  EXPECT_TRUE(facts->has_client_id);
+  EXPECT_FALSE(read_stored_jwt("a.b.c"));
+  EXPECT_FALSE(read_stored_jwt("garbage"));
 }
 
 // Test base64url: round trip, no padding, canonical form only.
