@@ -42,7 +42,10 @@ class Server:
         ready = os.path.join(self.root, "ready")
         if os.path.exists(ready):
             os.remove(ready)
-        args = [self.binary, "--listen", "127.0.0.1:0", "--data", os.path.join(self.root, "db"),
+        # A restart listens on the same port, as a deployment does: the JWT
+        # issuer is the server's URL, so tokens name it.
+        listen = "127.0.0.1:%d" % (self.port or 0)
+        args = [self.binary, "--listen", listen, "--data", os.path.join(self.root, "db"),
                 "--ready-file", ready, "--bootstrap-file",
                 os.path.join(self.root, "bootstrap.json"), "--log-level", "warn",
                 "--access-log", "false",
@@ -50,9 +53,9 @@ class Server:
                 # deactivated keys): no throttle, no rate limit.
                 "--rate-limit-per-minute", "0", "--auth-throttle-client-failures", "1000000",
                 "--auth-throttle-ip-failures", "1000000"]
+        deadline = time.monotonic() + 20
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log,
                                      stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if os.path.exists(ready):
                 with open(ready) as f:
@@ -60,9 +63,14 @@ class Server:
                 self.port = int(url.rsplit(":", 1)[1])
                 return
             if self.proc.poll() is not None:
-                raise SystemExit("latchkeyd exited during start-up; see " + self.log.name)
+                # The port may still be held by the killed process' sockets
+                # for a moment: try again until the deadline.
+                time.sleep(0.05)
+                self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log,
+                                             stdin=subprocess.DEVNULL)
+                continue
             time.sleep(0.005)
-        raise SystemExit("latchkeyd did not become ready within 20 s")
+        raise SystemExit("latchkeyd did not become ready within 20 s; see " + self.log.name)
 
     def kill9(self):
         if self.proc and self.proc.poll() is None:
@@ -352,15 +360,23 @@ def main():
     p.add_argument("--max-load-seconds", type=float, default=0.8)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--keep", action="store_true", help="keep the data directory")
+    p.add_argument("--max-seconds", type=float, default=None,
+                   help="start no new cycle after this many seconds (then the final check)")
     a = p.parse_args()
     seed = a.seed if a.seed is not None else random.SystemRandom().randrange(1 << 30)
     root = tempfile.mkdtemp(prefix="latchkey-crash-loop-")
     run = Run(os.path.abspath(a.latchkeyd), root, seed)
     started = time.monotonic()
+    done = 0
     try:
         run.setup()
+        done = 0
         for n in range(1, a.cycles + 1):
+            if a.max_seconds is not None and time.monotonic() - started > a.max_seconds:
+                print("time limit: stopping after %d of %d cycles" % (done, a.cycles), flush=True)
+                break
             run.cycle(n, a.max_load_seconds)
+            done = n
             if n % 50 == 0 or n == a.cycles:
                 print("cycle %d/%d: %d acknowledged writes, %d checks passed, %d failures"
                       % (n, a.cycles, run.acked, run.verified, len(run.failures)), flush=True)
@@ -373,7 +389,7 @@ def main():
     elapsed = time.monotonic() - started
     print("crash loop: seed %d, %d cycles (+1 final kill), %d acknowledged writes, "
           "%d checks passed, %d ambiguous (unanswered at the kill), %d failures, %.1f s"
-          % (seed, a.cycles, run.acked, run.verified, run.ambiguous, len(run.failures), elapsed))
+          % (seed, done, run.acked, run.verified, run.ambiguous, len(run.failures), elapsed))
     for f in run.failures[:50]:
         print("FAILURE " + f)
     if run.failures:
