@@ -21,6 +21,7 @@ namespace limits {
 struct Limits;
 }
 class JwtService;
+class FaultInjector;  // store/faulty_store.h
 }  // namespace latchkey
 
 namespace latchkey::pipeline {
@@ -39,6 +40,8 @@ struct ApiContext {
   UserService& users;
   // Set only with --insecure-test-clock: exposes POST /_test/clock/advance.
   AdjustableClock* test_clock = nullptr;
+  // Set only with --insecure-test-faults: exposes /_test/faults.
+  FaultInjector* test_faults = nullptr;
   // Areas wired in server/main.cc; null where a test leaves them out.
   authz::PermissionService* permissions = nullptr;  // seed 001 (authz/)
   AuditLog* audit = nullptr;                        // audit/

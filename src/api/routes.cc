@@ -14,6 +14,7 @@
 #include "api/openapi_handlers.h"
 #include "api/ops_handlers.h"
 #include "api/policy_handlers.h"
+#include "api/test_fault_handlers.h"
 #include "api/user_handlers.h"
 #include "audit/audit_log.h"
 #include "limits/limits.h"
@@ -204,6 +205,10 @@ pipeline::RouteTable route_table(const ApiContext& ctx, std::vector<RouteEntry> 
   t.add(open_route(ctx, "GET", "/metrics", Dispatch::kInline, metrics_text));
   if (ctx.test_clock != nullptr) {
     t.add(open_route(ctx, "POST", "/_test/clock/advance", Dispatch::kInline, advance_test_clock));
+  }
+  if (ctx.test_faults != nullptr) {
+    t.add(open_route(ctx, "POST", "/_test/faults", Dispatch::kInline, arm_test_faults));
+    t.add(open_route(ctx, "GET", "/_test/faults", Dispatch::kInline, test_fault_stats));
   }
 
   t.add_all(std::move(extra));  // gateway routes, after the API's own

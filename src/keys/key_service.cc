@@ -260,9 +260,24 @@ Result<ApiKey> KeyService::deactivate(const Principal& actor, std::string_view k
   }
   const Instant now = clock_.now();
   auto stored = store_.deactivate_key(key_id, now, actor.user_id);
-  if (!stored) return fail(stored.error());
+  if (!stored) {
+    // Fail closed (docs/security/faults.md): the store could not confirm
+    // the deactivation (it may or may not be durable), so this process
+    // refuses the key anyway; the error (503) tells the caller to retry.
+    ApiKey key = **found;
+    key.status = KeyStatus::kInactive;
+    key.deactivated_at = now;
+    key.deactivated_by = actor.user_id;
+    apply_deactivation(key);
+    return fail(stored.error());
+  }
   if (!*stored) return fail(key_not_found());
   ApiKey key = std::move(**stored);
+  apply_deactivation(key);
+  return finish(std::move(key), now);
+}
+
+void KeyService::apply_deactivation(const ApiKey& key) {
   {
     std::unique_lock lock(mu_);
     ApiKey memo = key;
@@ -271,7 +286,6 @@ Result<ApiKey> KeyService::deactivate(const Principal& actor, std::string_view k
     by_digest_[digest_key(key.digest)] = key.id;
   }
   for (const DeactivationListener& listener : listeners_) listener(key);
-  return finish(std::move(key), now);
 }
 
 Result<ApiKey> KeyService::set_limits(const Principal& actor, std::string_view key_id,

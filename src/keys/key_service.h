@@ -117,7 +117,9 @@ class KeyService {
                                    bool all_users = false);
 
   // Owner or ADMIN; otherwise kNotFound (existence is not leaked). Idempotent.
-  // A read-only key-derived token gets kForbidden (invariant 4).
+  // A read-only key-derived token gets kForbidden (invariant 4). When the
+  // store write fails, the key is refused in memory all the same (fail
+  // closed) and the store's error is returned.
   Result<ApiKey> deactivate(const Principal& actor, std::string_view key_id,
                             const BeforeChange& before = {});
 
@@ -162,6 +164,8 @@ class KeyService {
  private:
   ApiKey finish(ApiKey key, Instant now) const;  // status + pending last use
   void remember(const ApiKey& key);
+  // Holds `key` (deactivated) in memory and tells the listeners.
+  void apply_deactivation(const ApiKey& key);
   Result<std::optional<ApiKey>> lookup_by_id(std::string_view key_id);
 
   KeyStore& store_;

@@ -619,6 +619,8 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
       ->envname("LATCHKEY_AUTH_THROTTLE_FORGET_S");
   app.add_flag("--insecure-test-clock", c.insecure_test_clock,
                "TESTS ONLY: expose POST /_test/clock/advance");
+  app.add_flag("--insecure-test-faults", c.insecure_test_faults,
+               "TESTS ONLY: wrap the store in a fault injector armed by POST /_test/faults");
   // The main options also follow the subcommand: `recover-admin --data DIR`.
   CLI::App* recover_admin = app.add_subcommand(
       "recover-admin",

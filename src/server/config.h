@@ -45,7 +45,8 @@ struct Config {
   std::int64_t max_connections_per_client = 0;
   std::int64_t max_requests_per_connection = 1000;
   std::int64_t max_connection_age_s = 3600;
-  bool insecure_test_clock = false;  // tests only: POST /_test/clock/advance
+  bool insecure_test_clock = false;   // tests only: POST /_test/clock/advance
+  bool insecure_test_faults = false;  // tests only: store fault injection, POST /_test/faults
   // Audit log (docs/audit.md): how often buffered events are stored, and
   // how many may wait before new ones are dropped (and counted).
   std::int64_t audit_flush_interval_ms = 1'000;

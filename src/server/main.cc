@@ -41,6 +41,7 @@
 #include "server/request_metrics.h"
 #include "server/service_metrics.h"
 #include "store/audit_store.h"
+#include "store/faulty_store.h"
 #include "store/store.h"
 #include "tokens/account_token_cache.h"
 #include "tokens/account_token_service.h"
@@ -147,6 +148,15 @@ int run(int argc, char** argv) {
 
   auto store = open_sqlite_store({.data_dir = config.data_dir});
   if (!store) return fatal("cannot open the store: " + store.error().description);
+  // Fault injection (docs/security/faults.md): only with the test-only flag.
+  std::shared_ptr<FaultInjector> test_faults;
+  if (config.insecure_test_faults) {
+    spdlog::warn(
+        "--insecure-test-faults is on: anyone can make this server's writes fail. "
+        "Tests only.");
+    test_faults = std::make_shared<FaultInjector>();
+    *store = make_faulty_store(std::move(*store), test_faults);
+  }
 
   AccountTokenCache token_cache;
   AccountTokenOptions token_options;
@@ -203,6 +213,7 @@ int run(int argc, char** argv) {
 
   api::ApiContext ctx{**store,        clock, client_authenticator,
                       account_tokens, users, config.insecure_test_clock ? &test_clock : nullptr};
+  ctx.test_faults = test_faults.get();
   ctx.audit = &audit_log;
   ctx.keys = &key_service;
   ctx.jwts = jwt_service->get();

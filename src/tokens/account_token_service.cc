@@ -64,6 +64,9 @@ Result<std::shared_ptr<const Principal>> AccountTokenService::authenticate(std::
         "the bearer token is not a latchkey access token (bad prefix, length or checksum)"));
   }
   const Digest digest = digest_secret(token);
+  if (unconfirmed_.contains(digest)) {
+    return fail(Error::invalid_token("revoked", "the access token was revoked"));
+  }
   std::shared_ptr<const Principal> principal = cache_.find(digest);
   if (!principal || clock_.now() >= principal->token_expires_at) {
     auto fresh = authenticate_from_store(digest);
@@ -146,6 +149,11 @@ Status AccountTokenService::revoke(std::string_view token) {
   if (!principal) return fail(principal.error());
   const Digest digest = digest_secret(token);
   auto ended = store_.end_account_token(digest, TokenEndReason::kRevoked, clock_.now());
+  if (!ended) {
+    // Fail closed (docs/security/faults.md): refused here until a retry
+    // makes the revocation durable (or the process restarts).
+    unconfirmed_.add(digest, (*principal)->token_expires_at, clock_.now());
+  }
   cache_.evict(digest);
   if (!ended) return fail(ended.error());
   return {};

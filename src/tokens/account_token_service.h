@@ -25,6 +25,7 @@
 #include "core/random.h"
 #include "store/store.h"
 #include "tokens/account_token_cache.h"
+#include "tokens/unconfirmed_revocations.h"
 
 namespace latchkey {
 
@@ -63,6 +64,8 @@ class AccountTokenService {
   Result<std::shared_ptr<const Principal>> authenticate(std::string_view token);
 
   // Ends the presented token (which must authenticate) without replacement.
+  // When the store write fails, the token is refused by this process all
+  // the same (fail closed) and the store's error is returned.
   Status revoke(std::string_view token);
 
   // Ends every token of the user; returns how many.
@@ -83,6 +86,7 @@ class AccountTokenService {
   const Clock& clock_;
   Random& random_;
   const AccountTokenOptions options_;
+  UnconfirmedRevocations unconfirmed_;
 };
 
 }  // namespace latchkey

@@ -237,11 +237,12 @@ class JwtServiceImpl final : public JwtService {
   Status revoke_token_id(std::string_view token_id, std::string_view user_id,
                          Instant expires_at) override {
     if (token_id.empty()) return fail(Error::invalid_request("the token has no jti"));
+    // Refused at once, before the write: if the write fails (503), this
+    // process still refuses the token (fail closed, docs/security/faults.md).
+    revoked_ids_.add(std::string(token_id), expires_at);
     auto stored = store_.revoked_tokens().revoke_jwt(
         RevokedJwt{std::string(token_id), std::string(user_id), clock_.now(), expires_at});
     if (!stored) return fail(stored.error());
-    // After the commit and before answering: refused at once.
-    revoked_ids_.add(std::string(token_id), expires_at);
     return {};
   }
 
@@ -381,12 +382,23 @@ class JwtServiceImpl final : public JwtService {
 
   Status revoke_login_session(std::string_view key_id, std::string_view session_id) override {
     auto revoked = store_.sessions().revoke_session(key_id, session_id, clock_.now());
+    if (!revoked && revoked.error().code != ErrorCode::kNotFound) {
+      // Fail closed (docs/security/faults.md): the store could not confirm
+      // the revocation, so this process refuses the session's token anyway;
+      // the error (503) tells the caller to retry.
+      auto session = store_.sessions().find_session(key_id, session_id);
+      if (session && *session) refuse_session_token(**session);
+    }
     if (!revoked) return fail(revoked.error());
     // After the commit and before answering: the token is refused at once,
     // in whatever spelling it is presented.
-    remember_revoked_session(*revoked);
-    cache_.evict(digest_secret(revoked->token));
+    refuse_session_token(*revoked);
     return {};
+  }
+
+  void refuse_session_token(const LoginSession& session) {
+    remember_revoked_session(session);
+    cache_.evict(digest_secret(session.token));
   }
 
   void forget_user(std::string_view user_id) override {

@@ -165,6 +165,29 @@ TEST_F(KeyServiceTest, DeactivationFollowsSeparationOfDuties) {
   EXPECT_EQ(service_.deactivate(read_only_key, a3.key.id).error().code, ErrorCode::kForbidden);
 }
 
+// Test that a deactivation the store cannot confirm answers kUnavailable
+// but refuses the key in memory all the same (fail closed), and that the
+// retry makes it durable.
+TEST_F(KeyServiceTest, DeactivationFailsClosedWhenTheStoreFails) {
+  const CreatedKey k = create(alice_);
+  std::vector<std::string> heard;
+  service_.add_deactivation_listener([&](const ApiKey& key) { heard.push_back(key.id); });
+  store_.fail_deactivate = true;
+  auto failed = service_.deactivate(alice_, k.key.id);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable);  // 503: retry
+  // Refused by this process all the same (docs/security/faults.md).
+  EXPECT_FALSE(service_.is_active(k.key.id, clock_.now()));
+  EXPECT_FALSE(service_.authenticate(k.api_key));
+  EXPECT_EQ(heard, std::vector<std::string>{k.key.id});
+  // The retry makes it durable.
+  store_.fail_deactivate = false;
+  ASSERT_TRUE(service_.deactivate(alice_, k.key.id));
+  auto stored = store_.find_key(k.key.id);
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_TRUE((*stored)->deactivated_at.has_value());
+}
+
 // Test that is_active and authenticate see a deactivation as soon as it
 // returns, and that listeners run before it returns.
 TEST_F(KeyServiceTest, DeactivationIsVisibleInMemoryAtOnce) {

@@ -55,6 +55,7 @@ class MemKeyStore final : public KeyStore {
                                                std::string_view by) override {
     std::lock_guard lock(mu_);
     ++writes;
+    if (fail_deactivate) return fail(Error::unavailable("disk full"));
     auto it = keys_.find(std::string(id));
     if (it == keys_.end()) return std::optional<ApiKey>();
     if (!it->second.deactivated_at) {
@@ -95,6 +96,7 @@ class MemKeyStore final : public KeyStore {
   int reads = 0;
   int usage_batches = 0;
   bool fail_usage = false;
+  bool fail_deactivate = false;
 
  private:
   std::mutex mu_;

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "store/faulty_store.h"
 #include "store/store.h"
 
 namespace latchkey::testing {
@@ -64,9 +65,24 @@ StoreBackend sqlite_backend(std::string name, int read_connections, int max_batc
   return backend;
 }
 
+// The fault injection decorator, disarmed: it must change nothing.
+StoreBackend faults_disarmed_backend() {
+  StoreBackend backend = sqlite_backend("FaultsDisarmed", 4, 256);
+  backend.open = [](const std::string& dir) -> std::unique_ptr<Store> {
+    auto store = open_sqlite_store(StoreOptions{dir, 4, 256});
+    if (!store) {
+      ADD_FAILURE() << store.error().description;
+      return nullptr;
+    }
+    return make_faulty_store(std::move(*store), std::make_shared<FaultInjector>());
+  };
+  return backend;
+}
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformanceTest,
                          ::testing::Values(sqlite_backend("GroupCommit", 4, 256),
-                                           sqlite_backend("Unbatched", 1, 1)),
+                                           sqlite_backend("Unbatched", 1, 1),
+                                           faults_disarmed_backend()),
                          backend_name);
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/faulty_store.h"
 #include "support/counter_random.h"
 #include "support/fake_clock.h"
 
@@ -25,7 +26,8 @@ class AccountTokenServiceTest : public ::testing::Test {
     dir_ = mkdtemp(tmpl);
     auto store = open_sqlite_store({.data_dir = dir_});
     ASSERT_TRUE(store.has_value()) << store.error().description;
-    store_ = std::move(*store);
+    // Disarmed unless a test arms it (store/faulty_store.h).
+    store_ = make_faulty_store(std::move(*store), faults_);
     service_ = std::make_unique<AccountTokenService>(*store_, cache_, clock_, random_,
                                                      AccountTokenOptions{});
     NewUser u{.id = "usr_1",
@@ -55,6 +57,7 @@ class AccountTokenServiceTest : public ::testing::Test {
   testing::FakeClock clock_;
   testing::CounterRandom random_;
   AccountTokenCache cache_;
+  std::shared_ptr<FaultInjector> faults_ = std::make_shared<FaultInjector>();
   std::unique_ptr<Store> store_;
   std::unique_ptr<AccountTokenService> service_;
   User user_;
@@ -182,6 +185,22 @@ TEST_F(AccountTokenServiceTest, NothingAuthenticatesAfterTheWriteReturns) {
     for (auto& t : readers) t.join();
     EXPECT_EQ(violations, 0) << "write kind " << static_cast<int>(write);
   }
+}
+
+// Test that a revocation the store cannot confirm answers kUnavailable but
+// is refused by this service all the same (fail closed); nothing was
+// written, so a fresh service (a restart) accepts the token again.
+TEST_F(AccountTokenServiceTest, RevocationFailsClosedWhenTheStoreFails) {
+  const std::string token = issue();
+  faults_->arm({.nth = 1});
+  auto revoked = service_->revoke(token);
+  ASSERT_FALSE(revoked);
+  EXPECT_EQ(revoked.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(reason_of(token), "revoked");
+  faults_->arm({});
+  AccountTokenCache fresh_cache;
+  AccountTokenService restarted(*store_, fresh_cache, clock_, random_, AccountTokenOptions{});
+  EXPECT_TRUE(restarted.authenticate(token));
 }
 
 }  // namespace

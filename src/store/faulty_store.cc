@@ -1,0 +1,395 @@
+#include "store/faulty_store.h"
+
+#include <functional>
+#include <string>
+#include <utility>
+
+#include "store/audit_store.h"
+#include "store/key_store.h"
+#include "store/policy_store.h"
+#include "store/revoked_token_store.h"
+#include "store/session_store.h"
+#include "store/signing_key_store.h"
+
+namespace latchkey {
+
+void FaultInjector::arm(const Plan& plan) {
+  std::lock_guard lock(mu_);
+  plan_ = plan;
+  stats_ = {};
+}
+
+FaultInjector::Stats FaultInjector::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+std::optional<FaultInjector::Point> FaultInjector::next() {
+  std::lock_guard lock(mu_);
+  const std::uint64_t n = ++stats_.writes;
+  if (plan_.nth == 0) return std::nullopt;
+  if (n != plan_.nth && !(plan_.forever && n > plan_.nth)) return std::nullopt;
+  ++stats_.failed;
+  return plan_.point;
+}
+
+Error injected_fault(std::string_view op) {
+  return Error::unavailable("store: write not committed: injected fault in " + std::string(op));
+}
+
+namespace {
+
+// Runs one counted write `op` through the injector.
+template <class F>
+auto counted(FaultInjector& faults, std::string_view op, F&& write) -> decltype(write()) {
+  using R = decltype(write());
+  const auto point = faults.next();
+  if (point == FaultInjector::Point::kBeforeWrite) return R(fail(injected_fault(op)));
+  R result = write();
+  if (point == FaultInjector::Point::kAfterCommit && result) return R(fail(injected_fault(op)));
+  return result;
+}
+
+class FaultyPolicyStore final : public PolicyStore {
+ public:
+  FaultyPolicyStore(PolicyStore& inner, FaultInjector& faults) : inner_(inner), faults_(faults) {}
+
+  Status create_application(const policy::Application& application) override {
+    return counted(faults_, "create_application",
+                   [&] { return inner_.create_application(application); });
+  }
+  Status add_step(const policy::Step& step) override {
+    return counted(faults_, "add_step", [&] { return inner_.add_step(step); });
+  }
+  Result<std::optional<policy::Application>> get_application(std::string_view id) override {
+    return inner_.get_application(id);
+  }
+  Result<std::optional<policy::Application>> find_application_by_name(
+      std::string_view name) override {
+    return inner_.find_application_by_name(name);
+  }
+  Result<std::vector<policy::Application>> list_applications() override {
+    return inner_.list_applications();
+  }
+  Status create_permission_set(const policy::StepPermissionSet& set) override {
+    return counted(faults_, "create_permission_set",
+                   [&] { return inner_.create_permission_set(set); });
+  }
+  Result<std::optional<policy::StepPermissionSet>> get_permission_set(
+      std::string_view id) override {
+    return inner_.get_permission_set(id);
+  }
+  Result<std::optional<policy::StepPermissionSet>> find_permission_set_by_name(
+      std::string_view name) override {
+    return inner_.find_permission_set_by_name(name);
+  }
+  Result<std::vector<policy::StepPermissionSet>> list_permission_sets() override {
+    return inner_.list_permission_sets();
+  }
+  Result<bool> set_permission_set_step(std::string_view set_id, std::string_view step_id,
+                                       policy::Access access) override {
+    return counted(faults_, "set_permission_set_step",
+                   [&] { return inner_.set_permission_set_step(set_id, step_id, access); });
+  }
+  Result<bool> remove_permission_set_step(std::string_view set_id,
+                                          std::string_view step_id) override {
+    return counted(faults_, "remove_permission_set_step",
+                   [&] { return inner_.remove_permission_set_step(set_id, step_id); });
+  }
+  Status create_role(const policy::Role& role) override {
+    return counted(faults_, "create_role", [&] { return inner_.create_role(role); });
+  }
+  Result<std::optional<policy::Role>> get_role(std::string_view id) override {
+    return inner_.get_role(id);
+  }
+  Result<std::optional<policy::Role>> find_role_by_name(std::string_view name) override {
+    return inner_.find_role_by_name(name);
+  }
+  Result<std::vector<policy::Role>> list_roles() override { return inner_.list_roles(); }
+  Result<std::vector<std::string>> delete_role(std::string_view id) override {
+    return counted(faults_, "delete_role", [&] { return inner_.delete_role(id); });
+  }
+  Result<bool> add_role_module(std::string_view role_id, std::string_view module) override {
+    return counted(faults_, "add_role_module",
+                   [&] { return inner_.add_role_module(role_id, module); });
+  }
+  Result<bool> remove_role_module(std::string_view role_id, std::string_view module) override {
+    return counted(faults_, "remove_role_module",
+                   [&] { return inner_.remove_role_module(role_id, module); });
+  }
+  Result<bool> add_role_permission_set(std::string_view role_id, std::string_view set_id) override {
+    return counted(faults_, "add_role_permission_set",
+                   [&] { return inner_.add_role_permission_set(role_id, set_id); });
+  }
+  Result<bool> remove_role_permission_set(std::string_view role_id,
+                                          std::string_view set_id) override {
+    return counted(faults_, "remove_role_permission_set",
+                   [&] { return inner_.remove_role_permission_set(role_id, set_id); });
+  }
+  Result<bool> add_role_member(std::string_view role_id, std::string_view user_id) override {
+    return counted(faults_, "add_role_member",
+                   [&] { return inner_.add_role_member(role_id, user_id); });
+  }
+  Result<bool> remove_role_member(std::string_view role_id, std::string_view user_id) override {
+    return counted(faults_, "remove_role_member",
+                   [&] { return inner_.remove_role_member(role_id, user_id); });
+  }
+  Result<std::vector<std::string>> role_members(std::string_view role_id) override {
+    return inner_.role_members(role_id);
+  }
+  Result<std::vector<std::string>> roles_using_permission_set(std::string_view set_id) override {
+    return inner_.roles_using_permission_set(set_id);
+  }
+  Result<bool> set_entitlement(std::string_view user_id, std::string_view application_id,
+                               policy::Access access) override {
+    return counted(faults_, "set_entitlement",
+                   [&] { return inner_.set_entitlement(user_id, application_id, access); });
+  }
+  Result<bool> remove_entitlement(std::string_view user_id,
+                                  std::string_view application_id) override {
+    return counted(faults_, "remove_entitlement",
+                   [&] { return inner_.remove_entitlement(user_id, application_id); });
+  }
+  Result<bool> grant_build_access(std::string_view user_id,
+                                  std::string_view application_id) override {
+    return counted(faults_, "grant_build_access",
+                   [&] { return inner_.grant_build_access(user_id, application_id); });
+  }
+  Result<bool> revoke_build_access(std::string_view user_id,
+                                   std::string_view application_id) override {
+    return counted(faults_, "revoke_build_access",
+                   [&] { return inner_.revoke_build_access(user_id, application_id); });
+  }
+  Result<policy::UserGrants> user_grants(std::string_view user_id) override {
+    return inner_.user_grants(user_id);
+  }
+
+ private:
+  PolicyStore& inner_;
+  FaultInjector& faults_;
+};
+
+// Audit batches are background writes: forwarded, never counted.
+class FaultyAuditStore final : public AuditStore {
+ public:
+  explicit FaultyAuditStore(AuditStore& inner) : inner_(inner) {}
+
+  Status append(std::span<const AuditEvent> events) override { return inner_.append(events); }
+  Result<AuditPage> query(const AuditQuery& query) override { return inner_.query(query); }
+  Result<std::vector<AuditClient>> clients_of(std::string_view principal_id, Instant from,
+                                              Instant to) override {
+    return inner_.clients_of(principal_id, from, to);
+  }
+  Result<std::vector<AuditActionUse>> action_usage(Instant from, Instant to) override {
+    return inner_.action_usage(from, to);
+  }
+  Result<std::int64_t> prune(Instant before) override { return inner_.prune(before); }
+
+ private:
+  AuditStore& inner_;
+};
+
+class FaultyKeyStore final : public KeyStore {
+ public:
+  FaultyKeyStore(KeyStore& inner, FaultInjector& faults) : inner_(inner), faults_(faults) {}
+
+  Status insert_key(const ApiKey& key) override {
+    return counted(faults_, "insert_key", [&] { return inner_.insert_key(key); });
+  }
+  Result<std::optional<ApiKey>> find_key(std::string_view id) override {
+    return inner_.find_key(id);
+  }
+  Result<std::optional<ApiKey>> find_key_by_digest(const Digest& digest) override {
+    return inner_.find_key_by_digest(digest);
+  }
+  Result<std::vector<ApiKey>> list_keys_of_user(std::string_view user_id) override {
+    return inner_.list_keys_of_user(user_id);
+  }
+  Result<std::vector<ApiKey>> list_keys() override { return inner_.list_keys(); }
+  Result<std::optional<ApiKey>> deactivate_key(std::string_view id, Instant at,
+                                               std::string_view by_user_id) override {
+    return counted(faults_, "deactivate_key",
+                   [&] { return inner_.deactivate_key(id, at, by_user_id); });
+  }
+  // Last-used times are flushed in the background: never counted.
+  Result<int> record_key_usage(const std::vector<KeyUsage>& usages) override {
+    return inner_.record_key_usage(usages);
+  }
+  Result<std::optional<ApiKey>> set_key_limits(std::string_view id,
+                                               const KeyLimitOverride& limits) override {
+    return counted(faults_, "set_key_limits", [&] { return inner_.set_key_limits(id, limits); });
+  }
+
+ private:
+  KeyStore& inner_;
+  FaultInjector& faults_;
+};
+
+class FaultySessionStore final : public SessionStore {
+ public:
+  FaultySessionStore(SessionStore& inner, FaultInjector& faults) : inner_(inner), faults_(faults) {}
+
+  using SessionStore::login_session;
+  Result<LoginOutcome> login_session(
+      const LoginSession& candidate, Instant now,
+      const std::function<bool(const LoginSession&)>& reusable) override {
+    return counted(faults_, "login_session",
+                   [&] { return inner_.login_session(candidate, now, reusable); });
+  }
+  Result<std::optional<LoginSession>> find_session(std::string_view key_id,
+                                                   std::string_view session_id) override {
+    return inner_.find_session(key_id, session_id);
+  }
+  Result<std::vector<LoginSession>> sessions_of_key(std::string_view key_id) override {
+    return inner_.sessions_of_key(key_id);
+  }
+  Result<LoginSession> revoke_session(std::string_view key_id, std::string_view session_id,
+                                      Instant at) override {
+    return counted(faults_, "revoke_session",
+                   [&] { return inner_.revoke_session(key_id, session_id, at); });
+  }
+  Result<std::vector<LoginSession>> revoked_sessions(Instant now) override {
+    return inner_.revoked_sessions(now);
+  }
+  Result<int> prune_sessions(Instant before) override { return inner_.prune_sessions(before); }
+
+ private:
+  SessionStore& inner_;
+  FaultInjector& faults_;
+};
+
+class FaultySigningKeyStore final : public SigningKeyStore {
+ public:
+  FaultySigningKeyStore(SigningKeyStore& inner, FaultInjector& faults)
+      : inner_(inner), faults_(faults) {}
+
+  Result<std::vector<SigningKeyRecord>> list_signing_keys() override {
+    return inner_.list_signing_keys();
+  }
+  Result<bool> rotate_signing_key(const SigningKeyRecord& next, Instant now, Instant verify_until,
+                                  std::optional<Instant> only_if_current_older_than) override {
+    return counted(faults_, "rotate_signing_key", [&] {
+      return inner_.rotate_signing_key(next, now, verify_until, only_if_current_older_than);
+    });
+  }
+  Result<int> prune_signing_keys(Instant now) override { return inner_.prune_signing_keys(now); }
+
+ private:
+  SigningKeyStore& inner_;
+  FaultInjector& faults_;
+};
+
+class FaultyRevokedTokenStore final : public RevokedTokenStore {
+ public:
+  FaultyRevokedTokenStore(RevokedTokenStore& inner, FaultInjector& faults)
+      : inner_(inner), faults_(faults) {}
+
+  Result<bool> revoke_jwt(const RevokedJwt& revoked) override {
+    return counted(faults_, "revoke_jwt", [&] { return inner_.revoke_jwt(revoked); });
+  }
+  Result<std::vector<RevokedJwt>> revoked_jwts(Instant now) override {
+    return inner_.revoked_jwts(now);
+  }
+  Result<int> prune_revoked_jwts(Instant before) override {
+    return inner_.prune_revoked_jwts(before);
+  }
+
+ private:
+  RevokedTokenStore& inner_;
+  FaultInjector& faults_;
+};
+
+class FaultyStore final : public Store {
+ public:
+  FaultyStore(std::unique_ptr<Store> inner, std::shared_ptr<FaultInjector> faults)
+      : inner_(std::move(inner)),
+        faults_(std::move(faults)),
+        policy_(inner_->policy(), *faults_),
+        audit_(inner_->audit()),
+        keys_(inner_->keys(), *faults_),
+        sessions_(inner_->sessions(), *faults_),
+        signing_keys_(inner_->signing_keys(), *faults_),
+        revoked_tokens_(inner_->revoked_tokens(), *faults_) {}
+
+  Status ping() override { return inner_->ping(); }
+  PolicyStore& policy() override { return policy_; }
+  AuditStore& audit() override { return audit_; }
+  KeyStore& keys() override { return keys_; }
+  SessionStore& sessions() override { return sessions_; }
+  SigningKeyStore& signing_keys() override { return signing_keys_; }
+  RevokedTokenStore& revoked_tokens() override { return revoked_tokens_; }
+
+  Result<User> create_user(const NewUser& user) override {
+    return counted(*faults_, "create_user", [&] { return inner_->create_user(user); });
+  }
+  Result<User> get_user(std::string_view id) override { return inner_->get_user(id); }
+  Result<std::optional<User>> find_user_by_name(std::string_view name) override {
+    return inner_->find_user_by_name(name);
+  }
+  Result<std::vector<User>> list_users() override { return inner_->list_users(); }
+  Result<User> update_user(std::string_view id, const UserUpdate& update, Instant now) override {
+    return counted(*faults_, "update_user", [&] { return inner_->update_user(id, update, now); });
+  }
+  Result<bool> bootstrap_first_user(const NewUser& user,
+                                    const ClientCredential& credential) override {
+    return counted(*faults_, "bootstrap_first_user",
+                   [&] { return inner_->bootstrap_first_user(user, credential); });
+  }
+  Status put_client_credential(const ClientCredential& credential) override {
+    return counted(*faults_, "put_client_credential",
+                   [&] { return inner_->put_client_credential(credential); });
+  }
+  Result<ClientCredential> set_client_secret(std::string_view user_id,
+                                             std::string_view client_id_if_new,
+                                             const Digest& secret_digest, Instant at,
+                                             bool only_if_none) override {
+    return counted(*faults_, "set_client_secret", [&] {
+      return inner_->set_client_secret(user_id, client_id_if_new, secret_digest, at, only_if_none);
+    });
+  }
+  Result<std::optional<ClientCredential>> find_client_credential(
+      std::string_view client_id) override {
+    return inner_->find_client_credential(client_id);
+  }
+  Result<std::optional<ClientCredential>> client_credential_of_user(
+      std::string_view user_id) override {
+    return inner_->client_credential_of_user(user_id);
+  }
+  Status issue_account_token(const AccountToken& token) override {
+    return counted(*faults_, "issue_account_token",
+                   [&] { return inner_->issue_account_token(token); });
+  }
+  Result<AccountTokenLookup> find_account_token(const Digest& digest) override {
+    return inner_->find_account_token(digest);
+  }
+  Result<bool> end_account_token(const Digest& digest, TokenEndReason reason, Instant at) override {
+    return counted(*faults_, "end_account_token",
+                   [&] { return inner_->end_account_token(digest, reason, at); });
+  }
+  Result<int> end_account_tokens_of_user(std::string_view user_id, TokenEndReason reason,
+                                         Instant at) override {
+    return counted(*faults_, "end_account_tokens_of_user",
+                   [&] { return inner_->end_account_tokens_of_user(user_id, reason, at); });
+  }
+  // Hourly pruning is a background write: never counted.
+  Result<int> prune_tombstones(Instant now) override { return inner_->prune_tombstones(now); }
+
+ private:
+  std::unique_ptr<Store> inner_;
+  std::shared_ptr<FaultInjector> faults_;
+  FaultyPolicyStore policy_;
+  FaultyAuditStore audit_;
+  FaultyKeyStore keys_;
+  FaultySessionStore sessions_;
+  FaultySigningKeyStore signing_keys_;
+  FaultyRevokedTokenStore revoked_tokens_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> make_faulty_store(std::unique_ptr<Store> inner,
+                                         std::shared_ptr<FaultInjector> faults) {
+  return std::make_unique<FaultyStore>(std::move(inner), std::move(faults));
+}
+
+}  // namespace latchkey
