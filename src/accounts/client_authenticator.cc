@@ -7,6 +7,9 @@ constexpr std::size_t kMaxCachedClients = 100'000;
 // Ids known to have no credential; past the bound the set starts over, so
 // spraying ids costs memory no longer than that.
 constexpr std::size_t kMaxUnknownClients = 100'000;
+// Longer ids cannot be ours (cli_ + 20 characters): they are not remembered,
+// so the set stays small (at most kMaxUnknownClients x this).
+constexpr std::size_t kMaxRememberedIdBytes = 64;
 // Read in place of an unknown client's user: no user id has this form.
 constexpr std::string_view kNoSuchUser = "usr_-no-such-user-";
 
@@ -64,7 +67,7 @@ Result<AuthenticatedClient> ClientAuthenticator::authenticate(std::string_view c
     }
     {
       std::unique_lock lock(mu_);
-      if (epoch_ == epoch) {
+      if (epoch_ == epoch && client_id.size() <= kMaxRememberedIdBytes) {
         if (unknown_.size() >= kMaxUnknownClients) unknown_.clear();
         unknown_.emplace(client_id);
       }

@@ -74,8 +74,10 @@ bool is_base64url_char(char c) {
 }
 
 // Length of the JWT-like run (three non-empty base64url segments, the first
-// starting with "eyJ", i.e. '{"') starting at `pos`, or 0.
-std::size_t jwt_like_run(std::string_view text, std::size_t pos) {
+// starting with "eyJ", i.e. '{"') starting at `pos`, or 0. `*scanned` is
+// where the scan stopped.
+std::size_t jwt_like_run(std::string_view text, std::size_t pos, std::size_t* scanned) {
+  *scanned = pos;
   if (text.substr(pos, 3) != "eyJ") return 0;
   std::size_t end = pos;
   std::size_t segment = 0;
@@ -91,6 +93,7 @@ std::size_t jwt_like_run(std::string_view text, std::size_t pos) {
       break;
     }
   }
+  *scanned = end;
   return dots == 2 && segment > 0 ? end - pos : 0;
 }
 
@@ -102,37 +105,65 @@ bool starts_with_secret_prefix(std::string_view text, std::size_t pos) {
   return false;
 }
 
-// Length of the secret-like run starting at `pos`, or 0. Two leaks found by
-// the bearer_key fuzz target (fuzz/corpus/bearer_key/adjacent): the run stops where another
-// secret's prefix begins ("lk_key_...lk_at_..." glued together), else it took the "lk" and the
-// second secret was printed whole; and a JWT-like run that starts inside the body and goes on past
-// it is masked with it, else its payload and signature were printed.
-std::size_t secret_like_run(std::string_view text, std::size_t pos) {
-  for (SecretKind kind :
-       {SecretKind::kClientSecret, SecretKind::kApiKey, SecretKind::kAccessToken}) {
-    const std::string_view prefix = secret_prefix(kind);
-    if (text.substr(pos, prefix.size()) != prefix) continue;
-    const std::size_t body = pos + prefix.size();
-    std::size_t end = body;
-    while (end < text.size() && is_base62(text.substr(end, 1)) &&
-           !starts_with_secret_prefix(text, end)) {
-      ++end;
-    }
-    if (end - body < 8) continue;
-    for (std::size_t j = body; j < end; ++j) {
-      const std::size_t jwt = jwt_like_run(text, j);
-      if (j + jwt > end) return j + jwt - pos;
-    }
-    return end - pos;
-  }
-  return 0;
-}
+// Finds secret-shaped runs in one text, in one left-to-right pass of linear
+// cost. When a JWT-like scan from p fails where it stopped (at s), every scan
+// starting in (p, s) fails too (it meets the same end with no more dots), so
+// those starts are not scanned again: "eyJeyJeyJ..." costs n, not n^2.
+class RunFinder {
+ public:
+  explicit RunFinder(std::string_view text) : text_(text) {}
 
-std::size_t redactable_run(std::string_view text, std::size_t pos) {
-  if (text[pos] == 'l') return secret_like_run(text, pos);
-  if (text[pos] == 'e') return jwt_like_run(text, pos);
-  return 0;
-}
+  // Length of the secret-shaped run starting at `pos`, or 0. Positions are
+  // asked in increasing order.
+  std::size_t at(std::size_t pos) {
+    if (text_[pos] == 'l') return secret_like_run(pos);
+    if (text_[pos] == 'e') return jwt_at(pos);
+    return 0;
+  }
+
+ private:
+  std::size_t jwt_at(std::size_t pos) {
+    if (pos > failed_from_ && pos < failed_until_) return 0;
+    std::size_t scanned = pos;
+    const std::size_t run = jwt_like_run(text_, pos, &scanned);
+    if (run == 0 && scanned > pos) {
+      failed_from_ = pos;
+      failed_until_ = scanned;
+    }
+    return run;
+  }
+
+  // Two leaks found by the bearer_key fuzz target
+  // (fuzz/corpus/bearer_key/adjacent): the run stops where another secret's
+  // prefix begins ("lk_key_...lk_at_..." glued together), else it took the
+  // "lk" and the second secret was printed whole; and a JWT-like run that
+  // starts inside the body and goes on past it is masked with it, else its
+  // payload and signature were printed.
+  std::size_t secret_like_run(std::size_t pos) {
+    for (SecretKind kind :
+         {SecretKind::kClientSecret, SecretKind::kApiKey, SecretKind::kAccessToken}) {
+      const std::string_view prefix = secret_prefix(kind);
+      if (text_.substr(pos, prefix.size()) != prefix) continue;
+      const std::size_t body = pos + prefix.size();
+      std::size_t end = body;
+      while (end < text_.size() && is_base62(text_.substr(end, 1)) &&
+             !starts_with_secret_prefix(text_, end)) {
+        ++end;
+      }
+      if (end - body < 8) continue;
+      for (std::size_t j = body; j < end; ++j) {
+        const std::size_t jwt = jwt_at(j);
+        if (j + jwt > end) return j + jwt - pos;
+      }
+      return end - pos;
+    }
+    return 0;
+  }
+
+  std::string_view text_;
+  std::size_t failed_from_ = 0;
+  std::size_t failed_until_ = 0;  // JWT scans starting in (from, until) fail
+};
 
 }  // namespace
 
@@ -143,8 +174,9 @@ bool redact_once(std::string_view text, std::string& out) {
   out.clear();
   out.reserve(text.size());
   bool masked = false;
+  RunFinder runs(text);
   for (std::size_t i = 0; i < text.size();) {
-    const std::size_t run = redactable_run(text, i);
+    const std::size_t run = runs.at(i);
     if (run > 0) {
       out += mask_secret(text.substr(i, run));
       i += run;
@@ -156,6 +188,9 @@ bool redact_once(std::string_view text, std::string& out) {
   return masked;
 }
 
+// Passes of redact_secrets() before it gives up and masks everything.
+constexpr int kMaxRedactionPasses = 4;
+
 }  // namespace
 
 std::string redact_secrets(std::string_view text) {
@@ -165,14 +200,19 @@ std::string redact_secrets(std::string_view text) {
   // run with the text after them ("...eyJa" + ".b.c"; found by the
   // bearer_key fuzz target). Mask again until nothing is left: each pass
   // that masks removes at least 7 ASCII characters, so this ends.
+  // Bounded: text built to need more passes is masked whole.
   std::string again;
-  while (redact_once(out, again)) out.swap(again);
+  for (int pass = 1; redact_once(out, again); ++pass) {
+    if (pass == kMaxRedactionPasses) return mask_secret({});
+    out.swap(again);
+  }
   return out;
 }
 
 bool contains_secret_like(std::string_view text) {
+  RunFinder runs(text);
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (redactable_run(text, i) > 0) return true;
+    if (runs.at(i) > 0) return true;
   }
   return false;
 }

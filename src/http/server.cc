@@ -55,6 +55,10 @@ using boost::system::error_code;
 // After a failed accept (typically out of file descriptors) wait a little
 // rather than spin on the error.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
+
+// Refusals answered at once over HTTPS (each a TLS handshake); beyond them a
+// refused connection is closed unanswered.
+constexpr std::size_t kMaxTlsRefusalsInFlight = 64;
 // Failed accepts and refusals can come thousands a second: one log line per
 // kind and interval, saying how many were not logged.
 constexpr std::chrono::seconds kWarningInterval{10};
@@ -309,8 +313,15 @@ class ServerImpl final : public Server, private internal::SessionTracker {
             address.to_string(), limits.max_per_client, *suppressed);
       }
     }
+    // A refusal over HTTPS costs a whole TLS handshake: only a few run at
+    // once, so that clients breaking a cap cannot spend the CPU the admitted
+    // clients need.
+    const std::size_t refusals_allowed =
+        state_->tls != nullptr
+            ? std::min(connections_.limits().max_refusals_in_flight, kMaxTlsRefusalsInFlight)
+            : connections_.limits().max_refusals_in_flight;
     if (static_cast<std::size_t>(refusals_in_flight_.fetch_add(1, std::memory_order_relaxed)) >=
-        connections_.limits().max_refusals_in_flight) {
+        refusals_allowed) {
       refusals_in_flight_.fetch_sub(1, std::memory_order_relaxed);
       refused_unanswered_.fetch_add(1, std::memory_order_relaxed);
       return;  // closed unanswered as the socket goes out of scope

@@ -5,8 +5,8 @@
 // directory lock refuses it otherwise). It works on the user named `admin`
 // (the one the first start creates; users are never renamed or deleted):
 //   - a new Client Secret replaces the old one (the Client ID stays), and
-//     the admin's account token is revoked, so whoever held the old secret
-//     or token holds nothing that works;
+//     the admin's account token is revoked (OAuth access tokens issued
+//     with the old secret live until they expire, as after an online reset);
 //   - a disabled admin is enabled again, and API access is turned on;
 //   - if the store has no `admin` at all, one is created (human, API
 //     access, ADMIN).

@@ -327,6 +327,7 @@ class FaultyStore final : public Store {
     return inner_->find_user_by_name(name);
   }
   Result<std::vector<User>> list_users() override { return inner_->list_users(); }
+  Result<bool> has_users() override { return inner_->has_users(); }
   Result<User> update_user(std::string_view id, const UserUpdate& update, Instant now) override {
     return counted(*faults_, "update_user", [&] { return inner_->update_user(id, update, now); });
   }

@@ -1,7 +1,7 @@
 // FaultyStore: a Store decorator that makes chosen writes fail, for fault
 // injection tests only (docs/security/faults.md). latchkeyd wraps its real
 // store in it only with --insecure-test-faults, which also exposes
-// POST /_test/faults to arm it; production never builds one.
+// POST /_test/faults to arm it; without that flag no FaultyStore exists.
 //
 // Counted writes are the request-driven ones: every write method of the
 // store and its area stores except the background ones (audit batches, API

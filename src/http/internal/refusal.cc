@@ -149,13 +149,23 @@ void refuse_connection(tcp::socket socket, ConnectionRefusal refusal, ServerStat
                        std::atomic<int>& in_flight) {
   std::string response = refusal_response(refusal, choose_request_id({}, state.random));
   const auto budget = refusal_budget(state.options);
+  // Once constructed, the Refusal gives the in-flight count back; until then
+  // (a failed allocation or SSL_new) it is given back here.
+  auto start = [&]<class Stream>(std::type_identity<Stream>) {
+    std::shared_ptr<Refusal<Stream>> r;
+    try {
+      r = std::make_shared<Refusal<Stream>>(std::move(socket), state, std::move(response),
+                                            in_flight);
+    } catch (const std::exception&) {
+      in_flight.fetch_sub(1, std::memory_order_relaxed);
+      return;  // the socket closes unanswered
+    }
+    r->start(budget);
+  };
   if (state.tls != nullptr) {
-    std::make_shared<Refusal<asio::ssl::stream<tcp::socket>>>(std::move(socket), state,
-                                                              std::move(response), in_flight)
-        ->start(budget);
+    start(std::type_identity<asio::ssl::stream<tcp::socket>>{});
   } else {
-    std::make_shared<Refusal<tcp::socket>>(std::move(socket), state, std::move(response), in_flight)
-        ->start(budget);
+    start(std::type_identity<tcp::socket>{});
   }
 }
 

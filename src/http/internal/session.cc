@@ -74,11 +74,9 @@ bool is_framing_header(std::string_view name) {
          iequals(name, "Connection");
 }
 
-// `max_fields`: the fields of the header section; Beast appends the
-// trailer fields of a chunked body after them, and a trailer must not pass
-// for a header (RFC 9110 §6.5.1), so those are dropped.
 // `header_section`: the fields of a chunked request as they were before its
-// body, or null to take every field. Trailer fields are dropped; they cannot
+// body, or null to take every field. Trailer fields are dropped (a trailer
+// must not pass for a header, RFC 9110 §6.5.1); they cannot
 // be cut off by position, because Beast inserts each one next to a header
 // field of the same name (found by the framing fuzz target: a trailer
 // "Host" became a second Host and pushed the last header field out).

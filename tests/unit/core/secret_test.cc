@@ -118,5 +118,20 @@ TEST(Secret, RedactsSecretsGluedTogether) {
   EXPECT_FALSE(contains_secret_like(redact_secrets(tail_jwt))) << redact_secrets(tail_jwt);
 }
 
+// Test that hostile text costs linear work: every request path goes through
+// redaction on an I/O thread (the access log), and "eyJeyJeyJ..." once cost
+// the square of its length (a 1 MiB path: hours, so this test would time out).
+TEST(Secret, HostileRunsAreScannedOnce) {
+  std::string repeated;
+  for (int i = 0; i < 350'000; ++i) repeated += "eyJ";
+  for (const std::string& text : {repeated, "lk_sec_" + repeated, "lk_key_" + repeated + ".a"}) {
+    const std::string redacted = redact_secrets(text);
+    EXPECT_FALSE(contains_secret_like(redacted));
+  }
+  EXPECT_FALSE(contains_secret_like(repeated));
+  EXPECT_TRUE(contains_secret_like(repeated + ".a.b"));
+  EXPECT_EQ(redact_secrets(repeated + ".a.b"), mask_secret(repeated + ".a.b"));
+}
+
 }  // namespace
 }  // namespace latchkey
