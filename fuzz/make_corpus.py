@@ -6,12 +6,25 @@ crashed a target are committed as corpus/<target>/crash-* and are not
 written here.
 
   python3 fuzz/make_corpus.py            # from the repository root
+  python3 fuzz/make_corpus.py --well-formed DIR
+
+The committed corpus holds no well-formed latchkey secret (a secret scanner
+would rightly flag one): its secrets carry a wrong checksum. The build runs
+the second form, which writes the same seeds with well-formed secrets into
+DIR/<target>/ (the build tree), and ctest replays both.
 """
 import base64
 import pathlib
+import sys
 import zlib
 
-ROOT = pathlib.Path(__file__).resolve().parent / "corpus"
+WELL_FORMED = len(sys.argv) == 3 and sys.argv[1] == "--well-formed"
+ROOT = (pathlib.Path(sys.argv[2]) if WELL_FORMED
+        else pathlib.Path(__file__).resolve().parent / "corpus")
+TARGETS = ["framing", "basic_credentials", "bearer_key", "jws", "json_body", "form_body",
+           "config_toml", "audit_output", "route_match"]
+for t in TARGETS:
+    (ROOT / t).mkdir(parents=True, exist_ok=True)
 B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
@@ -21,7 +34,7 @@ def write(target: str, name: str, data) -> None:
     (d / name).write_bytes(data.encode() if isinstance(data, str) else data)
 
 
-def secret(prefix: str, body: str) -> str:
+def well_formed(prefix: str, body: str) -> str:
     """A well-formed latchkey secret: prefix, 43 base62, CRC32 in 6 base62."""
     body = (body * 43)[:43]
     crc = zlib.crc32((prefix + body).encode()) & 0xFFFFFFFF
@@ -30,6 +43,17 @@ def secret(prefix: str, body: str) -> str:
         digits = B62[crc % 62] + digits
         crc //= 62
     return prefix + body + digits
+
+
+def with_last(text: str, avoid: str) -> str:
+    """`text` with its last character replaced by one not in `avoid`."""
+    return text[:-1] + next(c for c in "0123" if c not in avoid)
+
+
+def secret(prefix: str, body: str) -> str:
+    """Well-formed in the build tree; a wrong checksum in the committed corpus."""
+    s = well_formed(prefix, body)
+    return s if WELL_FORMED else with_last(s, s[-1])
 
 
 SEC = secret("lk_sec_", "Q7")
@@ -103,7 +127,7 @@ for name, v in {
     "bearer_jwt": "Bearer " + JWT_SHAPE,
     "bearer_lower": "bearer  " + SEC + "  ",
     "client_secret": SEC,
-    "bad_checksum": KEY[:-1] + ("A" if KEY[-1] != "A" else "B"),
+    "bad_checksum": with_last(KEY, well_formed("lk_key_", "m3X")[-1] + KEY[-1]),
     "short_key": "lk_key_abcdefgh",
     "log_line": f"user-agent curl/8 {KEY} and {JWT_SHAPE}. end",
     "multiline": f"line one\napi_key={KEY}\n\ttoken: {AT}\n",

@@ -38,7 +38,7 @@ if [ ! -f "$build_dir/build.ninja" ]; then
     -DCMAKE_CXX_FLAGS="-O1 -g" -DLATCHKEY_FUZZ=ON -DLATCHKEY_BUILD_TESTS=OFF \
     -DLATCHKEY_BUILD_BENCH=OFF >/dev/null
 fi
-ninja -C "$build_dir" "${target}_fuzz"
+ninja -C "$build_dir" "${target}_fuzz" fuzz_corpus_well_formed
 
 new_dir=$build_dir/corpus-new/$target
 mkdir -p "$new_dir"
@@ -48,7 +48,8 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
 "$build_dir/fuzz/${target}_fuzz" -max_total_time="$seconds" -print_final_stats=1 \
   -artifact_prefix="$build_dir/" -max_len=${FUZZ_MAX_LEN:-4096} "$@" \
-  "$new_dir" "fuzz/corpus/$target" 2>&1 | tee "$log" || status=$?
+  "$new_dir" "fuzz/corpus/$target" "$build_dir/fuzz/corpus-well-formed/$target" 2>&1 |
+  tee "$log" || status=$?
 
 if [ "${FUZZ_MERGE:-0}" = 1 ] && [ $status -eq 0 ]; then
   "$build_dir/fuzz/${target}_fuzz" -merge=1 "fuzz/corpus/$target" "$new_dir" >/dev/null 2>&1

@@ -355,13 +355,13 @@ TEST_F(ConnectionCapsTest, RefusalIsBoundedInTime) {
   o.write_timeout = 200ms;  // the refusal budget
   start(o);
   auto held = served();
-  RawConnection stubborn(port());  // never reads, never closes
-  ASSERT_TRUE(stubborn.connected());
+  RawConnection silent(port());  // never reads, never closes
+  ASSERT_TRUE(silent.connected());
   ASSERT_TRUE(eventually([&] { return stats().refused_server == 1; }));
   // Keeps sending, so the server's linger never sees the end of the stream.
-  ASSERT_TRUE(stubborn.send(get("/hello")));
+  ASSERT_TRUE(silent.send(get("/hello")));
   EXPECT_TRUE(eventually([&] {
-    stubborn.send("x");
+    silent.send("x");
     return stats().refusals_in_flight == 0;
   }));
 }
