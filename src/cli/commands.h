@@ -49,5 +49,6 @@ void add_scan_command(CLI::App& app, CommandContext& context);  // scan PATH...
 // applications, permission-sets, roles, entitlements, build-access,
 // permissions, authorize (docs/permissions.md)
 void add_policy_commands(CLI::App& app, CommandContext& context);
+void add_agent_command(CLI::App& app, CommandContext& context);  // agent --config FILE
 
 }  // namespace latchkey::cli

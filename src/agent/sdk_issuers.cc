@@ -1,0 +1,55 @@
+#include "agent/sdk_issuers.h"
+
+namespace latchkey::agent {
+
+AccountIssuer::AccountIssuer(std::string base_url, std::string client_id, SecretSource secret,
+                             GetEnv getenv, std::shared_ptr<client::Transport> transport,
+                             client::UnixClock clock)
+    : base_url_(std::move(base_url)),
+      client_id_(std::move(client_id)),
+      secret_(std::move(secret)),
+      getenv_(std::move(getenv)),
+      transport_(std::move(transport)),
+      clock_(std::move(clock)) {}
+
+client::Result<client::Token> AccountIssuer::issue() {
+  auto secret = secret_.read(getenv_);
+  if (!secret) return std::unexpected(std::move(secret.error()));
+  if (!source_ || *secret != secret_in_use_) {
+    secret_in_use_ = *secret;
+    source_ = std::make_unique<client::AccountTokenSource>(client::AccountTokenSourceOptions{
+        .base_url = base_url_,
+        .credentials = {client_id_, *secret},
+        .transport = transport_,
+        .cache = std::make_shared<client::MemoryTokenCache>(),
+        .clock = clock_,
+    });
+  }
+  // Every call is a new issuance: the keeper only asks when it needs one.
+  return source_->refresh();
+}
+
+MeChecker::MeChecker(std::string base_url, std::shared_ptr<client::Transport> transport)
+    : base_url_(std::move(base_url)), transport_(std::move(transport)) {}
+
+client::Status MeChecker::check(const client::Token& token) {
+  client::Client client(base_url_, transport_,
+                        std::make_shared<client::StaticTokenSource>(token.access_token));
+  auto me = client.call_once("GET", "/api/v1/account/me");
+  if (!me) return std::unexpected(std::move(me.error()));
+  return {};
+}
+
+client::Result<std::unique_ptr<Issuer>> make_issuer(const AgentConfig& config, const GetEnv& getenv,
+                                                    std::shared_ptr<client::Transport> transport,
+                                                    client::UnixClock clock) {
+  if (config.credential == CredentialKind::kClientSecret) {
+    return std::make_unique<AccountIssuer>(config.server_url, config.client_id, config.secret,
+                                           getenv, std::move(transport), std::move(clock));
+  }
+  return std::unexpected(client::ClientError{
+      .kind = client::ErrorKind::kUsage,
+      .description = "credential = \"api_key\" is not available in this build yet"});
+}
+
+}  // namespace latchkey::agent
