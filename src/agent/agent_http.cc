@@ -155,6 +155,7 @@ std::string health_json(const KeeperStatus& status, std::int64_t now) {
       {"superseded_total", status.superseded_total},
       {"refused_total", status.refused_total},
       {"sink_failures_total", status.sink_failures_total},
+      {"last_check_failed", status.last_check_failed},
       {"last_error", status.last_error},
   };
   const auto time_or_null = [](std::int64_t t) { return t > 0 ? nlohmann::json(t) : nullptr; };
