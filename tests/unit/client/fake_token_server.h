@@ -164,9 +164,11 @@ class FakeTokenServer {
         authorization_of(request) == "Bearer " + newest_) {
       return FakeTransport::json(200, R"({"id":"usr_1"})");
     }
-    return FakeTransport::json(
-        401,
-        R"({"error":"invalid_token","error_description":"the token was superseded","reason":"superseded"})");
+    // A careless server might quote the token it refused: the client must
+    // mask it.
+    return FakeTransport::json(401, R"({"error":"invalid_token","error_description":"the token )" +
+                                        authorization_of(request).substr(7) +
+                                        R"( was superseded","reason":"superseded"})");
   }
 
   const Flow flow_;
