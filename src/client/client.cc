@@ -3,7 +3,9 @@
 #include "latchkey/client/client.h"
 
 #include "client/internal/redact.h"
+#include "client/internal/send_with_retry.h"
 #include "client/internal/server_error.h"
+#include "client/internal/token_exchange.h"
 
 namespace latchkey::client {
 namespace {
@@ -15,18 +17,17 @@ constexpr std::string_view kPersistent401 =
     "tokens of the user). Give each integration its own service account, or have one process "
     "issue the token and share it. Not retrying.";
 
-std::string trim_trailing_slashes(std::string url) {
-  while (url.ends_with('/')) url.pop_back();
-  return url;
-}
-
 }  // namespace
 
 Client::Client(std::string base_url, std::shared_ptr<Transport> transport,
-               std::shared_ptr<TokenSource> tokens)
-    : base_url_(trim_trailing_slashes(std::move(base_url))),
+               std::shared_ptr<TokenSource> tokens, ClientOptions options)
+    : base_url_(internal::trim_trailing_slashes(std::move(base_url))),
       transport_(std::move(transport)),
-      tokens_(std::move(tokens)) {}
+      tokens_(std::move(tokens)),
+      options_(std::move(options)) {
+  if (!options_.clock) options_.clock = system_unix_seconds;
+  if (!options_.sleeper) options_.sleeper = system_sleep;
+}
 
 Result<HttpResponse> Client::send_with(std::string_view method, std::string_view path,
                                        std::string_view body, const std::string& token) {
@@ -37,7 +38,9 @@ Result<HttpResponse> Client::send_with(std::string_view method, std::string_view
       .body = std::string(body),
   };
   if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
-  auto response = transport_->send(request);
+  auto response = internal::send_with_retry(
+      *transport_, request,
+      {.policy = options_.retry, .sleeper = options_.sleeper, .clock = options_.clock});
   if (!response) internal::scrub(response.error(), {token});
   return response;
 }
@@ -70,7 +73,7 @@ Result<HttpResponse> Client::perform(std::string_view method, std::string_view p
     response = send_with(method, path, body, fresh->access_token);
     if (!response) return response;
     if (response->status == 401) {
-      ClientError error = internal::error_from_response(*response);
+      ClientError error = internal::error_from_response(*response, options_.clock());
       error.kind = ErrorKind::kTokenRejectedAfterRefresh;
       const std::string server_said = error.description;
       error.description = std::string(kPersistent401);
@@ -81,7 +84,7 @@ Result<HttpResponse> Client::perform(std::string_view method, std::string_view p
   }
 
   if (response->status < 200 || response->status > 299) {
-    ClientError error = internal::error_from_response(*response);
+    ClientError error = internal::error_from_response(*response, options_.clock());
     internal::scrub(error, {token->access_token});
     return std::unexpected(std::move(error));
   }

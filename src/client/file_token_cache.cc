@@ -1,4 +1,4 @@
-// FileTokenCache: {"access_token": "...", "expires_at": <unix seconds>} in a
+// FileTokenCache: {"access_token", "expires_at", "issued_at"} (unix seconds) in a
 // 0600 file under a 0700 directory, replaced by write-temp-fsync-rename.
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -108,6 +108,11 @@ std::optional<Token> FileTokenCache::load() {
     return std::nullopt;
   }
   Token out{token->get<std::string>(), expires_at->get<std::int64_t>()};
+  // "issued_at" is optional: files written before it existed lack it.
+  if (const auto issued_at = json.find("issued_at");
+      issued_at != json.end() && issued_at->is_number_integer()) {
+    out.issued_at_unix = issued_at->get<std::int64_t>();
+  }
   if (!is_plausible_token(out.access_token)) return std::nullopt;
   return out;
 }
@@ -124,7 +129,8 @@ Status FileTokenCache::store(const Token& token) {
     return std::unexpected(cache_error(path_, "cannot create a temporary file", errno));
   }
   const nlohmann::json json = {{"access_token", token.access_token},
-                               {"expires_at", token.expires_at_unix}};
+                               {"expires_at", token.expires_at_unix},
+                               {"issued_at", token.issued_at_unix}};
   const std::string text = json.dump() + "\n";
   int err = 0;
   if (::fchmod(fd.get(), kFileMode) != 0 || !write_all(fd.get(), text) || ::fsync(fd.get()) != 0) {

@@ -16,6 +16,10 @@
 // regeneration usually means another process is regenerating the token with
 // the same credentials.
 //
+// A 429 is waited out and the request resent as ClientOptions::retry says
+// (retry.h); when the policy gives up the error is ErrorKind::kRateLimited
+// with the server's retry_after.
+//
 // Thread-safe when its Transport and TokenSource are (all the library's are).
 #pragma once
 
@@ -23,7 +27,12 @@
 #include <string>
 #include <string_view>
 
+#include "latchkey/client/account_token_source.h"
+#include "latchkey/client/api_key_token_source.h"
 #include "latchkey/client/error.h"
+#include "latchkey/client/oauth_token_source.h"
+#include "latchkey/client/refreshing_token_source.h"
+#include "latchkey/client/retry.h"
 #include "latchkey/client/token.h"
 #include "latchkey/client/token_cache.h"
 #include "latchkey/client/token_source.h"
@@ -31,10 +40,16 @@
 
 namespace latchkey::client {
 
+struct ClientOptions {
+  RetryPolicy retry;  // 429 on API calls
+  Sleeper sleeper;    // default: system_sleep
+  UnixClock clock;    // default: system_unix_seconds (for Retry-After dates)
+};
+
 class Client {
  public:
   Client(std::string base_url, std::shared_ptr<Transport> transport,
-         std::shared_ptr<TokenSource> tokens);
+         std::shared_ptr<TokenSource> tokens, ClientOptions options = {});
 
   // Sends `method` `path` (e.g. "/api/v1/users") with an optional JSON
   // `body`. Returns the response when its status is 2xx; otherwise an error
@@ -59,6 +74,7 @@ class Client {
   const std::string base_url_;
   const std::shared_ptr<Transport> transport_;
   const std::shared_ptr<TokenSource> tokens_;
+  ClientOptions options_;
 };
 
 }  // namespace latchkey::client

@@ -11,7 +11,9 @@
 // Plain value type; thread-compatible.
 #pragma once
 
+#include <chrono>
 #include <expected>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +23,7 @@ namespace latchkey::client {
 enum class ErrorKind {
   kTransport,                  // the server could not be reached: DNS, connect, TLS, timeout
   kHttp,                       // the server answered with a 4xx or 5xx status
+  kRateLimited,                // 429, still refused after the RetryPolicy's waits (retry_after)
   kTokenRejectedAfterRefresh,  // 401 again after regenerating the token once
                                // (seed 000: "retry once, then fail loud")
   kBadResponse,                // the server answered something that is not the documented shape
@@ -36,17 +39,24 @@ struct ClientError {
   std::string reason;       // the server's machine-readable `reason`, if any
   std::vector<std::pair<std::string, std::string>> details;  // other body fields
   std::string request_id;  // X-Request-Id of the failed response, if any
+  // The server's Retry-After (429, 503), in seconds from when it answered;
+  // an HTTP-date is converted. nullopt when it sent none.
+  std::optional<std::chrono::seconds> retry_after;
 
-  // True when the server answered and refused (kHttp or
+  // True when the server answered and refused (kHttp, kRateLimited or
   // kTokenRejectedAfterRefresh), as opposed to not being reachable.
   bool refused_by_server() const {
-    return kind == ErrorKind::kHttp || kind == ErrorKind::kTokenRejectedAfterRefresh;
+    return kind == ErrorKind::kHttp || kind == ErrorKind::kRateLimited ||
+           kind == ErrorKind::kTokenRejectedAfterRefresh;
   }
 
   // One line for humans: "invalid_token: <description> (reason: superseded,
   // superseded_by_client_id: cli_..., request id: ...)".
   std::string message() const;
 };
+
+// The kind's name, e.g. "rate_limited", for logs and examples.
+const char* kind_name(ErrorKind kind);
 
 template <class T>
 using Result = std::expected<T, ClientError>;

@@ -16,10 +16,12 @@ struct Credentials {
 };
 
 // A bearer token and when it stops working, in whole seconds since the Unix
-// epoch (UTC).
+// epoch (UTC). issued_at_unix is when it was requested (0: unknown, e.g. a
+// token given by the caller); the refresh point is computed from both.
 struct Token {
   std::string access_token;
   std::int64_t expires_at_unix = 0;
+  std::int64_t issued_at_unix = 0;
 };
 
 inline bool operator==(const Token& a, const Token& b) {

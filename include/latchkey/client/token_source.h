@@ -1,31 +1,26 @@
 // Where a Client gets its bearer token from.
 //
-// AccountTokenSource implements seed 000: it exchanges a Client ID and
-// Secret (HTTP Basic) at POST /api/v1/account/token for an access token,
-// caches it with its expiry and re-uses it until it is about to expire.
-// Every exchange invalidates all earlier tokens of the user, on any machine,
-// so it must happen rarely: on first use, on expiry, and once after a 401.
+// TokenSource is the interface. The sources that exchange a credential for
+// a token share refresh, single flight and 429 handling
+// (refreshing_token_source.h):
+//
+//   AccountTokenSource                 Client ID + Secret → POST /api/v1/account/token (seed 000)
+//   ApiKeyTokenSource                  API key → POST /v2/auth/token/access (seed 004), or
+//                                      API key + session id → POST /auth/login (seed 003)
+//   OAuthClientCredentialsTokenSource  Client ID + Secret → POST /oauth/token (RFC 6749 §4.4)
 //
 // StaticTokenSource hands out one token given by the caller (e.g. from
 // LATCHKEY_TOKEN) and cannot obtain another.
 //
-// Both are thread-safe. AccountTokenSource holds a mutex across an exchange,
-// so concurrent callers in one process share a single exchange instead of
-// invalidating each other's tokens.
+// All are thread-safe.
 #pragma once
 
-#include <cstdint>
-#include <functional>
-#include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 
 #include "latchkey/client/error.h"
+#include "latchkey/client/retry.h"
 #include "latchkey/client/token.h"
-#include "latchkey/client/token_cache.h"
-#include "latchkey/client/transport.h"
 
 namespace latchkey::client {
 
@@ -54,56 +49,6 @@ class StaticTokenSource final : public TokenSource {
 
  private:
   const std::string access_token_;
-};
-
-// Seconds since the Unix epoch. Injected so that tests drive time.
-using UnixClock = std::function<std::int64_t()>;
-std::int64_t system_unix_seconds();
-
-struct AccountTokenSourceOptions {
-  std::string base_url;  // e.g. "https://latchkey.example.com"
-  Credentials credentials;
-  std::shared_ptr<Transport> transport;  // required
-  std::shared_ptr<TokenCache> cache;     // default: a MemoryTokenCache
-  UnixClock clock;                       // default: system_unix_seconds
-  // A token is treated as expired this long before its expiry, so that it
-  // does not die in flight.
-  std::int64_t expiry_margin_seconds = 60;
-  // Told when the cache cannot be written; the token is still used. The
-  // error never contains the token.
-  std::function<void(const ClientError&)> on_cache_error;
-};
-
-class AccountTokenSource final : public TokenSource {
- public:
-  explicit AccountTokenSource(AccountTokenSourceOptions options);
-
-  // The cached token (memory, then the TokenCache) unless it is missing or
-  // about to expire; otherwise a newly issued one, which is then cached.
-  Result<Token> get() override;
-
-  bool can_refresh() const override { return true; }
-
-  // If the cache already holds a valid token other than `rejected` (another
-  // thread or process sharing the cache regenerated it), returns that one;
-  // otherwise issues a new token. Never issues more than one.
-  Result<Token> refresh_after_rejection(std::string_view rejected) override;
-
-  // Issues a new token unconditionally (`latchkey token --new`). Every other
-  // holder of the user's previous token will get 401 superseded.
-  Result<Token> refresh();
-
-  // Forgets the token in memory and in the cache (after revoking it).
-  Status forget();
-
- private:
-  bool usable(const Token& token) const;
-  std::optional<Token> cached_locked();
-  Result<Token> issue_locked();
-
-  AccountTokenSourceOptions options_;
-  std::mutex mu_;
-  std::optional<Token> current_;  // guarded by mu_
 };
 
 }  // namespace latchkey::client

@@ -31,7 +31,8 @@ std::string replace_all(std::string text, std::string_view secret) {
   return text;
 }
 
-std::string scrub_text(const std::string& text, std::initializer_list<std::string_view> secrets) {
+template <class Secrets>
+std::string scrub_text(const std::string& text, const Secrets& secrets) {
   std::string out = text;
   for (std::string_view secret : secrets) out = replace_all(std::move(out), secret);
   return mask_secret_like(out);
@@ -64,7 +65,8 @@ std::string mask_secret_like(std::string_view text) {
   return out;
 }
 
-void scrub(ClientError& error, std::initializer_list<std::string_view> secrets) {
+template <class Secrets>
+void scrub_all(ClientError& error, const Secrets& secrets) {
   error.error = scrub_text(error.error, secrets);
   error.description = scrub_text(error.description, secrets);
   error.reason = scrub_text(error.reason, secrets);
@@ -73,6 +75,14 @@ void scrub(ClientError& error, std::initializer_list<std::string_view> secrets) 
     key = scrub_text(key, secrets);
     value = scrub_text(value, secrets);
   }
+}
+
+void scrub(ClientError& error, std::initializer_list<std::string_view> secrets) {
+  scrub_all(error, secrets);
+}
+
+void scrub(ClientError& error, const std::vector<std::string_view>& secrets) {
+  scrub_all(error, secrets);
 }
 
 }  // namespace latchkey::client::internal

@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "latchkey/client/error.h"
 
@@ -18,5 +19,6 @@ std::string mask_secret_like(std::string_view text);
 // Masks every occurrence of each non-empty `secrets` value, and anything
 // shaped like a latchkey secret, in every text field of `error`.
 void scrub(ClientError& error, std::initializer_list<std::string_view> secrets);
+void scrub(ClientError& error, const std::vector<std::string_view>& secrets);
 
 }  // namespace latchkey::client::internal

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "client/internal/redact.h"
+#include "client/internal/retry_after.h"
+#include "latchkey/client/retry.h"
 
 namespace latchkey::client::internal {
 namespace {
@@ -30,9 +32,16 @@ std::string as_text(const nlohmann::json& value) {
 }  // namespace
 
 ClientError error_from_response(const HttpResponse& response) {
+  return error_from_response(response, system_unix_seconds());
+}
+
+ClientError error_from_response(const HttpResponse& response, std::int64_t now_unix) {
   ClientError error;
-  error.kind = ErrorKind::kHttp;
+  error.kind = response.status == 429 ? ErrorKind::kRateLimited : ErrorKind::kHttp;
   error.status = response.status;
+  if (const auto value = response.header("Retry-After")) {
+    error.retry_after = parse_retry_after(*value, now_unix);
+  }
   error.request_id = response.header("X-Request-Id").value_or("");
   const auto body = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_object()) {

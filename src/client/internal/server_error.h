@@ -4,6 +4,7 @@
 // result is already masked of anything shaped like a secret. Pure functions.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "latchkey/client/error.h"
@@ -11,7 +12,10 @@
 
 namespace latchkey::client::internal {
 
-ClientError error_from_response(const HttpResponse& response);
+// A 429 is ErrorKind::kRateLimited, any other status kHttp. Retry-After is
+// read into retry_after (an HTTP-date relative to `now_unix`).
+ClientError error_from_response(const HttpResponse& response, std::int64_t now_unix);
+ClientError error_from_response(const HttpResponse& response);  // now: the system clock
 
 // ErrorKind::kBadResponse for a response that does not have the documented
 // shape; `what` says what was wrong (never quoting a secret).

@@ -1,9 +1,10 @@
+#include "latchkey/client/account_token_source.h"
+
 #include <gtest/gtest.h>
 
 #include <thread>
 #include <vector>
 
-#include "latchkey/client/token_source.h"
 #include "unit/client/fake_account_server.h"
 
 namespace latchkey::client {
@@ -49,16 +50,22 @@ TEST_F(AccountTokenSourceTest, ExchangesCredentialsWithBasicAuth) {
   EXPECT_TRUE(testing::authorization_of(requests[0]).starts_with("Basic Y2xpX0FBQUFB"));
 }
 
-// Test that a cached token is reused until it expires: no second POST.
-TEST_F(AccountTokenSourceTest, ReusesCachedTokenUntilExpiry) {
+// Test that a cached token is reused until 80 % of its lifetime has passed
+// (3600 s: the refresh point is 2880 s), then replaced by one new exchange.
+TEST_F(AccountTokenSourceTest, ReusesCachedTokenUntilTheRefreshPoint) {
   auto source = make_source();
   auto first = source->get();
   ASSERT_TRUE(first.has_value());
-  now_ += 3600 - 61;  // just outside the 60 s safety margin
+  now_ += 2880 - 1;
   auto second = source->get();
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->access_token, first->access_token);
   EXPECT_EQ(server_.token_posts(), 1u);
+  now_ += 1;
+  auto third = source->get();
+  ASSERT_TRUE(third.has_value());
+  EXPECT_NE(third->access_token, first->access_token);
+  EXPECT_EQ(server_.token_posts(), 2u);
 }
 
 // Test that an expired token (or one inside the safety margin) is replaced

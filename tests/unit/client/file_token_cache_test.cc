@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "latchkey/client/account_token_source.h"
 #include "latchkey/client/token_cache.h"
-#include "latchkey/client/token_source.h"
 #include "unit/client/fake_account_server.h"
 
 namespace latchkey::client {
