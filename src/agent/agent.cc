@@ -55,9 +55,7 @@ client::Result<std::unique_ptr<Agent>> Agent::create(AgentConfig config, AgentEn
   transport_options.ca_file = c.ca_file;
   transport_options.user_agent = "latchkey-agent/0.1";
   std::shared_ptr<client::Transport> transport = agent->env_.make_transport(transport_options);
-  auto issuer = make_issuer(c, agent->env_.getenv, transport, agent->env_.clock);
-  if (!issuer) return std::unexpected(std::move(issuer.error()));
-  agent->issuer_ = std::move(*issuer);
+  agent->issuer_ = make_issuer(c, agent->env_.getenv, transport, agent->env_.clock);
   agent->checker_ = std::make_unique<MeChecker>(c.server_url, transport);
   Agent* self = agent.get();
   agent->keeper_ = std::make_unique<TokenKeeper>(

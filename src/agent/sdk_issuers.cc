@@ -29,6 +29,30 @@ client::Result<client::Token> AccountIssuer::issue() {
   return source_->refresh();
 }
 
+ApiKeyIssuer::ApiKeyIssuer(std::string base_url, SecretSource api_key, GetEnv getenv,
+                           std::shared_ptr<client::Transport> transport, client::UnixClock clock)
+    : base_url_(std::move(base_url)),
+      api_key_(std::move(api_key)),
+      getenv_(std::move(getenv)),
+      transport_(std::move(transport)),
+      clock_(std::move(clock)) {}
+
+client::Result<client::Token> ApiKeyIssuer::issue() {
+  auto key = api_key_.read(getenv_);
+  if (!key) return std::unexpected(std::move(key.error()));
+  if (!source_ || *key != key_in_use_) {
+    key_in_use_ = *key;
+    source_ = std::make_unique<client::ApiKeyTokenSource>(client::ApiKeyTokenSourceOptions{
+        .base_url = base_url_,
+        .api_key = *key,
+        .transport = transport_,
+        .clock = clock_,
+        .cache = std::make_shared<client::MemoryTokenCache>(),
+    });
+  }
+  return source_->refresh();
+}
+
 MeChecker::MeChecker(std::string base_url, std::shared_ptr<client::Transport> transport)
     : base_url_(std::move(base_url)), transport_(std::move(transport)) {}
 
@@ -40,16 +64,15 @@ client::Status MeChecker::check(const client::Token& token) {
   return {};
 }
 
-client::Result<std::unique_ptr<Issuer>> make_issuer(const AgentConfig& config, const GetEnv& getenv,
-                                                    std::shared_ptr<client::Transport> transport,
-                                                    client::UnixClock clock) {
-  if (config.credential == CredentialKind::kClientSecret) {
-    return std::make_unique<AccountIssuer>(config.server_url, config.client_id, config.secret,
-                                           getenv, std::move(transport), std::move(clock));
+std::unique_ptr<Issuer> make_issuer(const AgentConfig& config, const GetEnv& getenv,
+                                    std::shared_ptr<client::Transport> transport,
+                                    client::UnixClock clock) {
+  if (config.credential == CredentialKind::kApiKey) {
+    return std::make_unique<ApiKeyIssuer>(config.server_url, config.secret, getenv,
+                                          std::move(transport), std::move(clock));
   }
-  return std::unexpected(client::ClientError{
-      .kind = client::ErrorKind::kUsage,
-      .description = "credential = \"api_key\" is not available in this build yet"});
+  return std::make_unique<AccountIssuer>(config.server_url, config.client_id, config.secret, getenv,
+                                         std::move(transport), std::move(clock));
 }
 
 }  // namespace latchkey::agent

@@ -5,6 +5,10 @@
 // /api/v1/account/token with HTTP Basic). The secret is read from its source
 // before every issuance, so a rotated secret file is used without a restart.
 //
+// ApiKeyIssuer: seeds 003/004, ApiKeyTokenSource::refresh() (POST
+// /v2/auth/token/access {"api_key"}: a new 15-minute JWT each time; no
+// supersede exists for JWTs). The key is re-read like the secret.
+//
 // MeChecker: GET /api/v1/account/me with the token, through
 // Client::call_once (it never regenerates a token on 401: the agent decides
 // what a refusal means).
@@ -38,6 +42,22 @@ class AccountIssuer final : public Issuer {
   std::unique_ptr<client::AccountTokenSource> source_;
 };
 
+class ApiKeyIssuer final : public Issuer {
+ public:
+  ApiKeyIssuer(std::string base_url, SecretSource api_key, GetEnv getenv,
+               std::shared_ptr<client::Transport> transport, client::UnixClock clock);
+  client::Result<client::Token> issue() override;
+
+ private:
+  const std::string base_url_;
+  const SecretSource api_key_;
+  const GetEnv getenv_;
+  const std::shared_ptr<client::Transport> transport_;
+  const client::UnixClock clock_;
+  std::string key_in_use_;
+  std::unique_ptr<client::ApiKeyTokenSource> source_;
+};
+
 class MeChecker final : public Checker {
  public:
   MeChecker(std::string base_url, std::shared_ptr<client::Transport> transport);
@@ -48,10 +68,9 @@ class MeChecker final : public Checker {
   const std::shared_ptr<client::Transport> transport_;
 };
 
-// The Issuer for `config.credential`; fails (kUsage) when the credential
-// kind cannot be served by this build.
-client::Result<std::unique_ptr<Issuer>> make_issuer(const AgentConfig& config, const GetEnv& getenv,
-                                                    std::shared_ptr<client::Transport> transport,
-                                                    client::UnixClock clock);
+// The Issuer for `config.credential`.
+std::unique_ptr<Issuer> make_issuer(const AgentConfig& config, const GetEnv& getenv,
+                                    std::shared_ptr<client::Transport> transport,
+                                    client::UnixClock clock);
 
 }  // namespace latchkey::agent

@@ -107,10 +107,11 @@ void TokenKeeper::issue(std::int64_t now) {
     status_.next_issue_at = now + delay;
     status_.last_error = "cannot obtain a token: " + issued.error().message();
     std::string hint;
-    if (issued.error().error == "invalid_client") {
+    if (issued.error().status == 401) {
       hint =
-          " The server refused the credential: check it (was the Client Secret reset, the user "
-          "disabled, API access turned off?); a secret file is re-read before every attempt.";
+          " The server refused the credential: check it (Client Secret reset, API key "
+          "deactivated or expired, user disabled, API access turned off?); a secret file is "
+          "re-read before every attempt.";
     }
     log_.error(status_.last_error + "; retrying in " + std::to_string(delay) + " s." + hint);
     return;

@@ -73,9 +73,12 @@ HttpResult get_over_socket(const std::string& socket, const std::string& path,
 // The agent as a child process: `latchkey agent --config FILE`, stderr to a file.
 class AgentProcess {
  public:
-  AgentProcess(const std::string& config, const std::string& log) : log_(log) {
+  // `env`: "NAME=value" entries added to the agent's environment.
+  AgentProcess(const std::string& config, const std::string& log, std::vector<std::string> env = {})
+      : log_(log) {
     pid_ = fork();
     if (pid_ == 0) {
+      for (std::string& entry : env) ::putenv(entry.data());
       const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       dup2(fd, 1);
       dup2(fd, 2);
@@ -124,18 +127,19 @@ class AgentTest : public ServerTest {
     if (!std::getenv("LATCHKEY_KEEP_TEST_DATA")) std::filesystem::remove_all(dir_, ec);
   }
 
-  std::string write_config(const std::string& extra = "") {
+  // `credential`: the credential lines; default: the account's client secret file.
+  std::string write_config(std::string credential = "") {
+    if (credential.empty()) {
+      credential = "credential = \"client_secret\"\nclient_id = \"" + account_.client_id +
+                   "\"\nclient_secret_file = \"" + secret_file_ + "\"\n";
+    }
     const std::string path = dir_ + "/agent.toml";
     std::ofstream(path) << "server_url = \"" << server_->url() << "\"\n"
-                        << "credential = \"client_secret\"\n"
-                        << "client_id = \"" << account_.client_id << "\"\n"
-                        << "client_secret_file = \"" << secret_file_ << "\"\n"
-                        << "[[file_sink]]\npath = \"" << sink_ << "\"\n"
+                        << credential << "[[file_sink]]\npath = \"" << sink_ << "\"\n"
                         << "[socket]\npath = \"" << socket_ << "\"\n"
                         << "[refresh]\ncheck_interval_seconds = 1\n"
                         << "supersede_backoff_initial_seconds = 1\n"
-                        << "supersede_backoff_max_seconds = 2\n"
-                        << extra;
+                        << "supersede_backoff_max_seconds = 2\n";
     return path;
   }
 
@@ -240,6 +244,37 @@ TEST_F(AgentTest, KeepsTwoReadersSuppliedAcrossSupersedeAndRestart) {
   EXPECT_NE(log.find("received SIGTERM, stopping"), std::string::npos) << log;
   EXPECT_EQ(log.find(account_.client_secret), std::string::npos);
   for (const std::string& token : seen_tokens_) EXPECT_EQ(log.find(token), std::string::npos);
+}
+
+// Test the API-key credential (seed 004): the agent hands out JWTs from
+// /v2/auth/token/access, with the key taken from an environment variable;
+// once the key is deactivated it stops handing out a token and says why.
+TEST_F(AgentTest, SuppliesJwtsFromAnApiKey) {
+  const std::string owner_token = issue_token(account_);
+  const HttpResult created =
+      post("/api/v1/keys", {bearer_header(owner_token), "Content-Type: application/json"},
+           R"({"name": "agent", "scope": "read", "expires_in_days": 30})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string api_key = json_of(created)["api_key"];
+  const std::string key_id = json_of(created)["id"];
+  agent_ = std::make_unique<AgentProcess>(
+      write_config("credential = \"api_key\"\napi_key_env = \"SYNC_API_KEY\"\n"), log_,
+      std::vector<std::string>{"SYNC_API_KEY=" + api_key});
+  ASSERT_TRUE(eventually([&] { return both_supplied(); })) << agent_->log();
+  EXPECT_TRUE(token_from_socket().starts_with("eyJ"));
+  const Json token = Json::parse(get_over_socket(socket_, "/token").body);
+  EXPECT_LE(token.value("expires_at", 0LL) - health().value("token_issued_at", 0LL), 900);
+
+  ASSERT_EQ(post("/api/v1/keys/" + key_id + "/deactivate", {bearer_header(owner_token)}).status,
+            200);
+  ASSERT_TRUE(eventually([&] { return get_over_socket(socket_, "/token").status == 503; }))
+      << agent_->log();
+  const Json h = health();
+  EXPECT_EQ(h.value("status", ""), "unavailable");
+  EXPECT_GE(h.value("refused_total", 0), 1) << h.dump();
+  EXPECT_NE(agent_->log().find("the server refused the token"), std::string::npos);
+  EXPECT_EQ(agent_->stop(), 0);
+  EXPECT_EQ(agent_->log().find(api_key), std::string::npos);
 }
 
 // Test that the agent refuses to start with a secret file others may read,
