@@ -12,6 +12,7 @@
 #include "agent/agent_http.h"
 #include "agent/file_sink.h"
 #include "agent/sdk_issuers.h"
+#include "latchkey/client/token_cache.h"
 
 namespace latchkey::agent {
 namespace {
@@ -86,6 +87,18 @@ int Agent::publish(const client::Token& token) {
   return failures;
 }
 
+void Agent::adopt_previous_token() {
+  // Only account tokens: issuing one supersedes the previous run's token
+  // that readers may still hold, while a JWT costs nothing to re-issue.
+  if (config_.credential != CredentialKind::kClientSecret) return;
+  for (const FileSink& sink : config_.file_sinks) {
+    if (sink.format != SinkFormat::kJson) continue;
+    if (auto token = client::FileTokenCache(sink.path).load()) {
+      if (keeper_->adopt(*token, config_.client_id)) return;
+    }
+  }
+}
+
 void Agent::request_stop() {
   std::lock_guard lock(mu_);
   stop_ = true;
@@ -112,6 +125,7 @@ void Agent::run() {
     log_.warn(config_.server_url +
               " is plain http: the credential and tokens cross the network unencrypted");
   }
+  adopt_previous_token();
   std::unique_lock lock(mu_);
   while (!stop_) {
     lock.unlock();

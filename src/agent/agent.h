@@ -6,7 +6,9 @@
 // Agent::create() checks what can be checked before running (the sink
 // directories exist, the socket can be created) and fails with a message;
 // run() serves until request_stop(), then removes the socket. The token
-// files are left in place: the token in them stays valid.
+// files are left in place: the token in them stays valid, and the next run
+// re-uses an account token from a JSON sink when the server still accepts
+// it as the configured client's.
 //
 // Thread-safety: request_stop() and status() from any thread; run() once.
 #pragma once
@@ -48,6 +50,9 @@ class Agent {
  private:
   Agent(AgentConfig config, AgentEnvironment env);
   int publish(const client::Token& token);
+  // Takes over a still-valid account token from a JSON file sink, so that a
+  // restart of the agent does not supersede the token readers hold.
+  void adopt_previous_token();
 
   const AgentConfig config_;
   const AgentEnvironment env_;

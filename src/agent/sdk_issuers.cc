@@ -1,5 +1,7 @@
 #include "agent/sdk_issuers.h"
 
+#include <nlohmann/json.hpp>
+
 namespace latchkey::agent {
 
 AccountIssuer::AccountIssuer(std::string base_url, std::string client_id, SecretSource secret,
@@ -56,12 +58,26 @@ client::Result<client::Token> ApiKeyIssuer::issue() {
 MeChecker::MeChecker(std::string base_url, std::shared_ptr<client::Transport> transport)
     : base_url_(std::move(base_url)), transport_(std::move(transport)) {}
 
-client::Status MeChecker::check(const client::Token& token) {
+client::Result<client::HttpResponse> MeChecker::me(const client::Token& token) {
   client::Client client(base_url_, transport_,
                         std::make_shared<client::StaticTokenSource>(token.access_token));
-  auto me = client.call_once("GET", "/api/v1/account/me");
-  if (!me) return std::unexpected(std::move(me.error()));
+  return client.call_once("GET", "/api/v1/account/me");
+}
+
+client::Status MeChecker::check(const client::Token& token) {
+  auto answer = me(token);
+  if (!answer) return std::unexpected(std::move(answer.error()));
   return {};
+}
+
+client::Result<std::string> MeChecker::owner(const client::Token& token) {
+  auto answer = me(token);
+  if (!answer) return std::unexpected(std::move(answer.error()));
+  const auto body = nlohmann::json::parse(answer->body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_object() && body.contains("client_id") && body["client_id"].is_string()) {
+    return body["client_id"].get<std::string>();
+  }
+  return std::string();
 }
 
 std::unique_ptr<Issuer> make_issuer(const AgentConfig& config, const GetEnv& getenv,

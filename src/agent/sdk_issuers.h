@@ -62,8 +62,11 @@ class MeChecker final : public Checker {
  public:
   MeChecker(std::string base_url, std::shared_ptr<client::Transport> transport);
   client::Status check(const client::Token& token) override;
+  client::Result<std::string> owner(const client::Token& token) override;
 
  private:
+  client::Result<client::HttpResponse> me(const client::Token& token);
+
   const std::string base_url_;
   const std::shared_ptr<client::Transport> transport_;
 };

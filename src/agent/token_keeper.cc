@@ -72,6 +72,37 @@ std::int64_t TokenKeeper::next_due_locked(std::int64_t now) const {
   return std::max(due, now);
 }
 
+bool TokenKeeper::adopt(const client::Token& token, const std::string& client_id) {
+  const std::int64_t now = clock_();
+  if (token.expires_at_unix <= now + policy_.check_interval_seconds) return false;
+  auto owner = checker_.owner(token);
+  if (!owner || *owner != client_id) return false;
+  std::unique_lock lock(mu_);
+  if (status_.state != TokenState::kNone) return false;
+  current_ = token;
+  status_.token = token;
+  status_.state = TokenState::kValid;
+  // When it was issued is unknown: the refresh point is placed within what
+  // is left of its lifetime.
+  status_.issued_at = now;
+  status_.refresh_at =
+      now + std::max<std::int64_t>(
+                1, static_cast<std::int64_t>((token.expires_at_unix - now) * policy_.at_fraction));
+  status_.last_check_ok_at = now;
+  ++status_.checks_total;
+  next_check_at_ = now + policy_.check_interval_seconds;
+  log_.info(
+      "re-using the token left in the file sink by the previous run (the server accepts "
+      "it), valid until " +
+      format_utc(token.expires_at_unix) + ", refreshed after " + format_utc(status_.refresh_at) +
+      "; no new issuance");
+  lock.unlock();
+  const int failures = publish_ ? publish_(token) : 0;
+  lock.lock();
+  status_.sink_failures_total += static_cast<std::uint64_t>(failures);
+  return true;
+}
+
 std::int64_t TokenKeeper::step() {
   const std::int64_t now = clock_();
   bool issue_now = false;

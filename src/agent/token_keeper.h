@@ -46,6 +46,9 @@ class Checker {
  public:
   virtual ~Checker() = default;
   virtual client::Status check(const client::Token& token) = 0;
+  // The client id the server says `token` belongs to ("" when it does not
+  // say); fails as check() does.
+  virtual client::Result<std::string> owner(const client::Token& token) = 0;
 };
 
 // Writes a new token to the file sinks; returns how many failed (each
@@ -94,6 +97,12 @@ class TokenKeeper {
  public:
   TokenKeeper(RefreshPolicy policy, Issuer& issuer, Checker& checker, Publish publish,
               client::UnixClock clock, AgentLog& log);
+
+  // Before the first step: takes over `token` (found in a file sink from a
+  // previous run) instead of issuing a new one, if the server accepts it as
+  // a token of `client_id` and it is valid for longer than the check
+  // interval. Publishes it to every sink. Returns whether it was adopted.
+  bool adopt(const client::Token& token, const std::string& client_id);
 
   // Does what is due now; returns the unix second at which to call again.
   std::int64_t step();

@@ -240,8 +240,19 @@ TEST_F(AgentTest, KeepsTwoReadersSuppliedAcrossSupersedeAndRestart) {
   EXPECT_EQ(agent_->stop(), 0);
   EXPECT_NE(::lstat(socket_.c_str(), &st), 0) << "the socket is removed on SIGTERM";
   EXPECT_EQ(::stat(sink_.c_str(), &st), 0) << "the file sink stays";
-  const std::string log = agent_->log();
+  std::string log = agent_->log();
   EXPECT_NE(log.find("received SIGTERM, stopping"), std::string::npos) << log;
+
+  // A restarted agent takes over the token in its sink instead of
+  // superseding the one the readers hold.
+  const std::string last = token_from_file();
+  agent_ = std::make_unique<AgentProcess>(write_config(), dir_ + "/agent2.log");
+  ASSERT_TRUE(eventually([&] { return both_supplied(); })) << agent_->log();
+  EXPECT_EQ(token_from_socket(), last);
+  EXPECT_EQ(health().value("issued_total", -1), 0);
+  EXPECT_EQ(agent_->stop(), 0);
+  log += agent_->log();
+  EXPECT_NE(log.find("no new issuance"), std::string::npos) << log;
   EXPECT_EQ(log.find(account_.client_secret), std::string::npos);
   for (const std::string& token : seen_tokens_) EXPECT_EQ(log.find(token), std::string::npos);
 }

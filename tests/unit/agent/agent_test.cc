@@ -117,6 +117,35 @@ TEST_F(AgentRunTest, PublishesAndStopsCleanly) {
   EXPECT_NE(log_.str().find("stopped; socket removed"), std::string::npos) << log_.str();
 }
 
+// Test that a restarted agent re-uses the account token in its JSON sink
+// when the server still accepts it for the configured client.
+TEST_F(AgentRunTest, ReusesTheTokenOfThePreviousRun) {
+  AgentConfig c = config();
+  c.file_sinks = {{dir_.path() + "/token.json", SinkFormat::kJson}};
+  dir_.write("token.json", "{\"access_token\":\"tok-previous\",\"expires_at\":" +
+                               std::to_string(kNow + 100'000) + "}\n");
+  transport_->set_handler([](const client::HttpRequest& request) {
+    if (request.url.ends_with("/api/v1/account/me") &&
+        testing::authorization_of(request) == "Bearer tok-previous") {
+      return client::Result<client::HttpResponse>(
+          testing::FakeTransport::json(200, "{\"id\":\"usr_1\",\"client_id\":\"cli_abc\"}"));
+    }
+    return client::Result<client::HttpResponse>(testing::FakeTransport::json(500, "{}"));
+  });
+  auto agent = Agent::create(c, env());
+  ASSERT_TRUE(agent.has_value()) << agent.error().description;
+  std::thread runner([&] { (*agent)->run(); });
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!(*agent)->status().token && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);  // poll for the condition, bounded by the deadline
+  }
+  (*agent)->request_stop();
+  runner.join();
+  ASSERT_TRUE((*agent)->status().token.has_value()) << log_.str();
+  EXPECT_EQ((*agent)->status().token->access_token, "tok-previous");
+  EXPECT_EQ(transport_->count("POST", "/api/v1/account/token"), 0u);
+}
+
 // Test that a sink whose directory does not exist stops the start.
 TEST_F(AgentRunTest, RefusesAMissingSinkDirectory) {
   AgentConfig c = config();

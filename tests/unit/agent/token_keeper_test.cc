@@ -63,8 +63,13 @@ class FakeChecker final : public Checker {
     if (!answer) return {};
     return std::unexpected(*answer);
   }
+  client::Result<std::string> owner(const client::Token& token) override {
+    if (auto checked_ok = check(token); !checked_ok) return std::unexpected(checked_ok.error());
+    return owner_id;
+  }
   std::deque<std::optional<client::ClientError>> answers;  // nullopt: accepted
   std::vector<std::string> checked;
+  std::string owner_id = "cli_abc";
 };
 
 class TokenKeeperTest : public ::testing::Test {
@@ -255,6 +260,32 @@ TEST_F(TokenKeeperTest, StopsHandingOutAnExpiredToken) {
   EXPECT_EQ(keeper().status().state, TokenState::kExpired);
   EXPECT_FALSE(keeper().status().token.has_value());
   EXPECT_NE(logged().find("expired before a new one"), std::string::npos);
+}
+
+// Test that a token left by a previous run is taken over when the server
+// accepts it as the configured client's, instead of superseding it.
+TEST_F(TokenKeeperTest, AdoptsAValidTokenFromAPreviousRun) {
+  const client::Token previous{"tok-previous", kStart + 10'000};
+  EXPECT_TRUE(keeper().adopt(previous, "cli_abc"));
+  EXPECT_EQ(published_, std::vector<std::string>{"tok-previous"});
+  EXPECT_EQ(keeper().step(), kStart + 60);
+  EXPECT_EQ(issuer_.calls, 0);
+  EXPECT_EQ(keeper().status().token->access_token, "tok-previous");
+  EXPECT_EQ(keeper().status().refresh_at, kStart + 8000);
+  EXPECT_NE(logged().find("no new issuance"), std::string::npos);
+}
+
+// Test that a previous token is not taken over when it belongs to another
+// client, is refused, or is about to expire.
+TEST_F(TokenKeeperTest, DoesNotAdoptAForeignRefusedOrExpiringToken) {
+  EXPECT_FALSE(keeper().adopt({"tok-x", kStart + 10'000}, "cli_other"));
+  checker_.answers = {superseded_by("cli_abc")};
+  EXPECT_FALSE(keeper().adopt({"tok-x", kStart + 10'000}, "cli_abc"));
+  EXPECT_FALSE(keeper().adopt({"tok-x", kStart + 30}, "cli_abc"));
+  EXPECT_TRUE(published_.empty());
+  keeper().step();
+  EXPECT_EQ(issuer_.calls, 1);
+  EXPECT_EQ(keeper().status().token->access_token, "tok-1");
 }
 
 // Test the SDK-based issuer and checker against a scripted server: the
