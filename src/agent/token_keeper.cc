@@ -135,7 +135,8 @@ void TokenKeeper::issue(std::int64_t now) {
   if (!issued) {
     ++status_.issue_failures_total;
     const std::int64_t delay = retry_delay(++consecutive_issue_failures_);
-    status_.next_issue_at = now + delay;
+    // From the end of the attempt: the SDK may have waited out a 429.
+    status_.next_issue_at = clock_() + delay;
     status_.last_error = "cannot obtain a token: " + issued.error().message();
     std::string hint;
     if (issued.error().status == 401) {
@@ -177,6 +178,7 @@ void TokenKeeper::check(std::int64_t now) {
     token = *current_;
   }
   auto checked = checker_.check(token);
+  now = clock_();  // schedules from the end of the request
   std::lock_guard lock(mu_);
   ++status_.checks_total;
   next_check_at_ = now + policy_.check_interval_seconds;

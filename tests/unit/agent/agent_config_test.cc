@@ -171,6 +171,19 @@ TEST_F(AgentConfigTest, ExpandsVariablesInPaths) {
   EXPECT_FALSE(expand_variables("${UNTERMINATED", env()).has_value());
 }
 
+// Test that the shipped example (examples/agent.toml) is a valid config.
+TEST_F(AgentConfigTest, TheExampleIsValid) {
+  vars_["RUNTIME_DIRECTORY"] = "/run/latchkey-agent/risk-sync";
+  vars_["CREDENTIALS_DIRECTORY"] = dir_.path();
+  dir_.write("client_secret", "s\n", 0400);
+  auto config = load_agent_config(LATCHKEY_SOURCE_DIR "/examples/agent.toml", env());
+  ASSERT_TRUE(config.has_value()) << config.error().description;
+  EXPECT_EQ(config->socket.path, "/run/latchkey-agent/risk-sync/agent.sock");
+  ASSERT_EQ(config->file_sinks.size(), 1u);
+  EXPECT_EQ(config->file_sinks[0].path, "/run/latchkey-agent/risk-sync/token.json");
+  EXPECT_EQ(config->refresh.supersede_backoff_max_seconds, 900);
+}
+
 // Test the refresh policy's bounds.
 TEST_F(AgentConfigTest, RefusesAPolicyOutOfBounds) {
   const std::string socket = "[socket]\npath = \"/run/a.sock\"\n";
