@@ -314,6 +314,32 @@ TEST_P(RefreshingSourcesTest, ExchangeGivesUpWhenTheWaitWouldExceedTheBudget) {
   EXPECT_EQ(server_.exchanges(), 1u);
 }
 
+// Test that the sum of waits never exceeds max_total_wait: the last wait is
+// shortened to what is left, then the source gives up with kRateLimited.
+TEST_P(RefreshingSourcesTest, WaitsNeverExceedTheBudget) {
+  common_.retry = RetryPolicy{.max_attempts = 10,
+                              .initial_backoff = milliseconds(40'000),
+                              .max_backoff = milliseconds(100'000),
+                              .max_total_wait = milliseconds(60'000),
+                              .random = [] { return 0.0; }};
+  server_.throttle_exchanges(100, "");
+  auto token = source()->get();
+  ASSERT_FALSE(token.has_value());
+  EXPECT_EQ(token.error().kind, ErrorKind::kRateLimited);
+  EXPECT_EQ(sleeper_.waits(),
+            (std::vector<milliseconds>{milliseconds(40'000), milliseconds(20'000)}));
+  EXPECT_EQ(server_.exchanges(), 3u);
+}
+
+// Test that jitter never turns a Retry-After that fits the budget into a
+// refusal: the jittered wait is cut to the budget.
+TEST_P(RefreshingSourcesTest, JitterIsCutToTheBudget) {
+  common_.retry.random = [] { return 0.999; };
+  server_.throttle_exchanges(1, "55");
+  ASSERT_TRUE(source()->get().has_value());
+  EXPECT_EQ(sleeper_.waits(), std::vector<milliseconds>{milliseconds(60'000)});
+}
+
 // Test that jitter only lengthens a wait, by at most `jitter`.
 TEST_P(RefreshingSourcesTest, JitterStaysWithinItsBound) {
   common_.retry.random = [] { return 0.999; };
