@@ -158,6 +158,39 @@ TEST_F(SdkApiKey, RetriesOnceAfterTheTokenIsRevoked) {
   EXPECT_NE(tokens->get()->access_token, revoked);
 }
 
+// Test the login flow's single 401 retry: the server's clock jumps past the
+// session token's expiry (a skewed client still thinks it fresh); the call
+// is refused with reason "expired", the SDK logs in once more on the same
+// session, which issues a new token, and replays. (Revoking a login token
+// revokes its session instead: RevokedSessionFailsLoudWithTheReason.)
+TEST_F(SdkApiKey, LoginRetriesOnceAfterTheTokenExpired) {
+  auto tokens = source("s2");
+  client::Client client = client_for(tokens);
+  ASSERT_TRUE(client.call("GET", "/api/v1/account/me").has_value());
+  const std::string expired = tokens->get()->access_token;
+  server_->advance_clock_seconds(7201);
+  ASSERT_EQ(me(expired).status, 401);
+  auto response = client.call("GET", "/api/v1/account/me");
+  ASSERT_TRUE(response.has_value()) << response.error().message();
+  EXPECT_EQ(tokens->exchange_count(), 2u);
+  EXPECT_NE(tokens->get()->access_token, expired);
+}
+
+// Test a real 429 on the login flow: the login itself is refused by the
+// key's limit, waited out, then succeeds.
+TEST_F(SdkApiKey, LoginRealRateLimitIsWaitedOut) {
+  limit_key(1);
+  client::RetryPolicy retry = exact_retry();
+  retry.max_total_wait = milliseconds(120'000);
+  auto first = source("s3", retry)->get();  // uses the one request of the minute
+  ASSERT_TRUE(first.has_value()) << first.error().message();
+  auto second = source("s4", retry)->get();  // a new session: a new login, refused at first
+  ASSERT_TRUE(second.has_value()) << second.error().message();
+  ASSERT_EQ(waits().size(), 1u);
+  EXPECT_GE(waits()[0], milliseconds(1000));
+  EXPECT_NE(first->access_token, second->access_token);
+}
+
 // Test that a deactivated key fails loudly: the call's 401 leads to one
 // re-exchange, which the server refuses with reason "revoked".
 TEST_F(SdkApiKey, DeactivatedKeyFailsLoudWithTheReason) {
