@@ -62,6 +62,14 @@ ExampleRun SdkTest::run_example(const std::string& program,
   // The examples write their token cache into the working directory.
   const std::string cwd = server_->data_dir();
 
+  // Built before fork: the child of a threaded process may not allocate.
+  std::vector<char*> envp;
+  for (auto& entry : env_strings) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  std::vector<char> program_path(path.begin(), path.end());
+  program_path.push_back('\0');
+  char* argv[] = {program_path.data(), nullptr};
+
   const pid_t pid = fork();
   if (pid == 0) {
     const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -69,10 +77,6 @@ ExampleRun SdkTest::run_example(const std::string& program,
     if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || chdir(cwd.c_str()) != 0) {
       _exit(126);
     }
-    std::vector<char*> envp;
-    for (auto& entry : env_strings) envp.push_back(entry.data());
-    envp.push_back(nullptr);
-    char* argv[] = {const_cast<char*>(path.c_str()), nullptr};
     execve(path.c_str(), argv, envp.data());
     _exit(127);
   }
