@@ -1,8 +1,6 @@
 #include "client/internal/send_with_retry.h"
 
 #include <algorithm>
-#include <random>
-#include <thread>
 
 #include "client/internal/retry_after.h"
 
