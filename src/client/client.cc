@@ -11,6 +11,10 @@ namespace latchkey::client {
 namespace {
 
 constexpr std::string_view kPersistent401 =
+    "the server refused the request with 401 again after a new token was obtained and the "
+    "request replayed once. Not retrying.";
+// Only account tokens are superseded: say what usually causes it.
+constexpr std::string_view kPersistentSupersede =
     "the server refused the request with 401 again after the access token was regenerated "
     "and the request replayed once; another process is probably regenerating the token with "
     "the same client credentials (every POST /api/v1/account/token invalidates all earlier "
@@ -63,7 +67,8 @@ Result<HttpResponse> Client::perform(std::string_view method, std::string_view p
   }
   auto token = tokens_->get();
   if (!token) return std::unexpected(std::move(token.error()));
-  auto response = send_with(method, path, body, token->access_token);
+  std::string sent = token->access_token;  // scrubbed from every error below
+  auto response = send_with(method, path, body, sent);
   if (!response) return response;
 
   if (response->status == 401 && replay_once_on_401 && tokens_->can_refresh()) {
@@ -76,16 +81,18 @@ Result<HttpResponse> Client::perform(std::string_view method, std::string_view p
       ClientError error = internal::error_from_response(*response, options_.clock());
       error.kind = ErrorKind::kTokenRejectedAfterRefresh;
       const std::string server_said = error.description;
-      error.description = std::string(kPersistent401);
+      error.description =
+          std::string(error.reason == "superseded" ? kPersistentSupersede : kPersistent401);
       if (!server_said.empty()) error.description += " The server said: " + server_said;
-      internal::scrub(error, {token->access_token, fresh->access_token});
+      internal::scrub(error, {sent, fresh->access_token});
       return std::unexpected(std::move(error));
     }
+    sent = fresh->access_token;
   }
 
   if (response->status < 200 || response->status > 299) {
     ClientError error = internal::error_from_response(*response, options_.clock());
-    internal::scrub(error, {token->access_token});
+    internal::scrub(error, {sent, token->access_token});
     return std::unexpected(std::move(error));
   }
   return response;

@@ -16,7 +16,7 @@
 //   token is still valid it is handed out (and on_refresh_error told); the
 //   next get() tries again.
 //
-// Thread-safe. Derived classes only implement exchange().
+// Thread-safe. Derived classes implement exchange() and secrets().
 #pragma once
 
 #include <condition_variable>

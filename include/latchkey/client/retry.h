@@ -9,11 +9,13 @@
 //
 // so it is never shorter than the server's Retry-After (seconds or an
 // HTTP-date), grows exponentially when the server sends none, and is spread
-// by jitter so that many clients do not return at the same instant. It gives
-// up, answering ErrorKind::kRateLimited with the server's retry_after, when
-// max_attempts requests were sent or when the next wait would bring the sum
-// of waits above max_total_wait (a Retry-After longer than that fails at
-// once, without sleeping). Only 429 is retried; other statuses never are.
+// by jitter so that many clients do not return at the same instant. The sum
+// of all waits of one request never exceeds max_total_wait: the last wait is
+// shortened to what is left of it. The library gives up, answering
+// ErrorKind::kRateLimited with the server's retry_after, when max_attempts
+// requests were sent, when the budget is used up, or at once (without
+// sleeping) when the Retry-After alone is longer than what is left of the
+// budget. Only 429 is retried; other statuses never are.
 //
 // Plain values; the callables must be thread-safe.
 #pragma once

@@ -1,8 +1,6 @@
 #include "client/internal/send_with_retry.h"
 
 #include <algorithm>
-#include <random>
-#include <thread>
 
 #include "client/internal/retry_after.h"
 
@@ -33,8 +31,14 @@ Result<HttpResponse> send_with_retry(Transport& transport, const HttpRequest& re
     const std::int64_t now = env.clock ? env.clock() : system_unix_seconds();
     const auto retry_after = response->header("Retry-After");
     const auto delay = retry_after ? parse_retry_after(*retry_after, now) : std::nullopt;
-    const std::chrono::milliseconds wait = retry_wait(env.policy, attempt, delay);
-    if (waited + wait > env.policy.max_total_wait) return response;  // give up now, not later
+    const std::chrono::milliseconds remaining = env.policy.max_total_wait - waited;
+    // Give up now, not after sleeping, when the server asks for more than
+    // the budget has left; jitter and back-off alone only shorten the last wait.
+    if (remaining <= std::chrono::milliseconds::zero() || (delay && *delay > remaining)) {
+      return response;
+    }
+    const std::chrono::milliseconds wait =
+        std::min(retry_wait(env.policy, attempt, delay), remaining);
     waited += wait;
     if (env.sleeper) {
       env.sleeper(wait);

@@ -158,5 +158,34 @@ TEST(OAuthClientCredentialsTokenSourceTest, InvalidClientCarriesTheReason) {
   EXPECT_EQ(token.error().reason, "api_access_disabled");
 }
 
+// Test that when the replay after a 401 is refused otherwise (403 quoting
+// the token), neither the first nor the fresh token appears in the error.
+TEST(ClientScrubTest, RefusedReplayNeverQuotesEitherToken) {
+  int issued = 0;
+  int calls = 0;
+  auto transport = std::make_shared<FakeTransport>([&](const HttpRequest& request) {
+    if (request.url.ends_with("/v2/auth/token/access")) {
+      return FakeTransport::json(200, R"({"access_token":"eyJjwt)" + std::to_string(++issued) +
+                                          R"(abcdefghijkl","expires_in":900})");
+    }
+    const std::string presented = testing::authorization_of(request).substr(7);
+    if (++calls == 1) {
+      return FakeTransport::json(401, R"({"error":"invalid_token","reason":"revoked"})");
+    }
+    return FakeTransport::json(
+        403, R"({"error":"forbidden","error_description":"token )" + presented + R"( may not"})");
+  });
+  auto tokens = std::make_shared<ApiKeyTokenSource>(
+      ApiKeyTokenSourceOptions{.base_url = kBaseUrl, .api_key = kApiKey, .transport = transport});
+  Client client(kBaseUrl, transport, tokens);
+  auto response = client.call("GET", "/api/v1/account/me");
+  ASSERT_FALSE(response.has_value());
+  EXPECT_EQ(response.error().status, 403);
+  EXPECT_EQ(issued, 2);
+  EXPECT_EQ(response.error().message().find("eyJjwt1abcdefghijkl"), std::string::npos);
+  EXPECT_EQ(response.error().message().find("eyJjwt2abcdefghijkl"), std::string::npos)
+      << response.error().message();
+}
+
 }  // namespace
 }  // namespace latchkey::client

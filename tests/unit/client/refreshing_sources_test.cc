@@ -149,6 +149,22 @@ TEST_P(RefreshingSourcesTest, RefreshFractionIsConfigurable) {
   EXPECT_EQ(server_.exchanges(), 2u);
 }
 
+// Test that a fraction outside (0, 1] falls back to the default 0.8.
+TEST_P(RefreshingSourcesTest, RefreshFractionOutOfRangeMeansTheDefault) {
+  for (const double fraction : {0.0, -1.0, 1.5}) {
+    common_.refresh_at_fraction = fraction;
+    auto tokens = source();
+    const std::int64_t start = now_.load();
+    ASSERT_TRUE(tokens->get().has_value());
+    now_ = start + 799;
+    ASSERT_TRUE(tokens->get().has_value());
+    EXPECT_EQ(tokens->exchange_count(), 1u) << fraction;
+    now_ = start + 800;
+    ASSERT_TRUE(tokens->get().has_value());
+    EXPECT_EQ(tokens->exchange_count(), 2u) << fraction;
+  }
+}
+
 // Test that 16 threads asking at once, while the exchange is held open
 // until all of them have started, cause exactly one exchange and all get
 // its token.
@@ -272,6 +288,15 @@ TEST_P(RefreshingSourcesTest, ExchangeHonoursRetryAfterSeconds) {
   EXPECT_EQ(tokens->exchange_count(), 1u);  // one logical exchange, three requests
 }
 
+// Test that a Retry-After given as an HTTP-date is waited out relative to
+// the injected clock.
+TEST_P(RefreshingSourcesTest, ExchangeHonoursRetryAfterHttpDate) {
+  now_ = 784'111'777 - 7;  // 7 s before Sun, 06 Nov 1994 08:49:37 GMT
+  server_.throttle_exchanges(1, "Sun, 06 Nov 1994 08:49:37 GMT");
+  ASSERT_TRUE(source()->get().has_value());
+  EXPECT_EQ(sleeper_.waits(), std::vector<milliseconds>{milliseconds(7000)});
+}
+
 // Test that without Retry-After the waits grow exponentially from
 // initial_backoff and stop at max_backoff.
 TEST_P(RefreshingSourcesTest, ExchangeBacksOffExponentiallyWithoutRetryAfter) {
@@ -312,6 +337,32 @@ TEST_P(RefreshingSourcesTest, ExchangeGivesUpWhenTheWaitWouldExceedTheBudget) {
   EXPECT_EQ(token.error().retry_after, std::chrono::seconds(120));
   EXPECT_TRUE(sleeper_.waits().empty());
   EXPECT_EQ(server_.exchanges(), 1u);
+}
+
+// Test that the sum of waits never exceeds max_total_wait: the last wait is
+// shortened to what is left, then the source gives up with kRateLimited.
+TEST_P(RefreshingSourcesTest, WaitsNeverExceedTheBudget) {
+  common_.retry = RetryPolicy{.max_attempts = 10,
+                              .initial_backoff = milliseconds(40'000),
+                              .max_backoff = milliseconds(100'000),
+                              .max_total_wait = milliseconds(60'000),
+                              .random = [] { return 0.0; }};
+  server_.throttle_exchanges(100, "");
+  auto token = source()->get();
+  ASSERT_FALSE(token.has_value());
+  EXPECT_EQ(token.error().kind, ErrorKind::kRateLimited);
+  EXPECT_EQ(sleeper_.waits(),
+            (std::vector<milliseconds>{milliseconds(40'000), milliseconds(20'000)}));
+  EXPECT_EQ(server_.exchanges(), 3u);
+}
+
+// Test that jitter never turns a Retry-After that fits the budget into a
+// refusal: the jittered wait is cut to the budget.
+TEST_P(RefreshingSourcesTest, JitterIsCutToTheBudget) {
+  common_.retry.random = [] { return 0.999; };
+  server_.throttle_exchanges(1, "55");
+  ASSERT_TRUE(source()->get().has_value());
+  EXPECT_EQ(sleeper_.waits(), std::vector<milliseconds>{milliseconds(60'000)});
 }
 
 // Test that jitter only lengthens a wait, by at most `jitter`.
