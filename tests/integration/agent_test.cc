@@ -73,16 +73,25 @@ HttpResult get_over_socket(const std::string& socket, const std::string& path,
 // The agent as a child process: `latchkey agent --config FILE`, stderr to a file.
 class AgentProcess {
  public:
-  // `env`: "NAME=value" entries added to the agent's environment.
+  // `env`: "NAME=value" entries added to the agent's environment. argv and
+  // the environment are built before fork: the child of a threaded process
+  // must not allocate.
   AgentProcess(const std::string& config, const std::string& log, std::vector<std::string> env = {})
       : log_(log) {
+    std::vector<std::string> args = {LATCHKEY_CLI_PATH, "agent", "--config", config};
+    for (char** entry = environ; *entry != nullptr; ++entry) env.emplace_back(*entry);
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    std::vector<char*> envp;
+    for (std::string& entry : env) envp.push_back(entry.data());
+    envp.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
-      for (std::string& entry : env) ::putenv(entry.data());
       const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       dup2(fd, 1);
       dup2(fd, 2);
-      execl(LATCHKEY_CLI_PATH, LATCHKEY_CLI_PATH, "agent", "--config", config.c_str(), nullptr);
+      execve(argv[0], argv.data(), envp.data());
       _exit(127);
     }
   }
@@ -299,12 +308,16 @@ TEST_F(AgentTest, RefusesUnsafeCredentials) {
   EXPECT_NE(::access(socket_.c_str(), F_OK), 0);
 
   ::chmod(secret_file_.c_str(), 0600);
+  std::vector<std::string> args = {LATCHKEY_CLI_PATH, "agent",      "--config", config,
+                                   "--client-secret", "from-a-flag"};
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
   const pid_t pid = fork();
   if (pid == 0) {
     const int fd = ::open(log_.c_str(), O_WRONLY | O_TRUNC);
     dup2(fd, 2);
-    execl(LATCHKEY_CLI_PATH, LATCHKEY_CLI_PATH, "agent", "--config", config.c_str(),
-          "--client-secret", "from-a-flag", nullptr);
+    execv(argv[0], argv.data());
     _exit(127);
   }
   int status = 0;
