@@ -95,7 +95,8 @@ void Agent::adopt_previous_token() {
   for (const FileSink& sink : config_.file_sinks) {
     if (sink.format != SinkFormat::kJson) continue;
     if (auto token = client::FileTokenCache(sink.path).load()) {
-      if (keeper_->adopt(*token, config_.client_id)) return;
+      keeper_->offer_previous(*token, config_.client_id);
+      return;
     }
   }
 }

@@ -72,13 +72,52 @@ std::int64_t TokenKeeper::next_due_locked(std::int64_t now) const {
   return std::max(due, now);
 }
 
-bool TokenKeeper::adopt(const client::Token& token, const std::string& client_id) {
-  const std::int64_t now = clock_();
-  if (token.expires_at_unix <= now + policy_.check_interval_seconds) return false;
+void TokenKeeper::offer_previous(const client::Token& token, const std::string& client_id) {
+  std::lock_guard lock(mu_);
+  previous_.emplace(token, client_id);
+}
+
+TokenKeeper::Adoption TokenKeeper::try_adopt_previous(std::int64_t now) {
+  client::Token token;
+  std::string client_id;
+  {
+    std::lock_guard lock(mu_);
+    token = previous_->first;
+    client_id = previous_->second;
+  }
+  const auto reject = [this](const std::string& why) {
+    std::lock_guard lock(mu_);
+    previous_.reset();
+    log_.info("not re-using the token left in the file sink by the previous run: " + why +
+              "; issuing a new one");
+    return Adoption::kRejected;
+  };
+  if (token.expires_at_unix <= now + policy_.check_interval_seconds) {
+    return reject("it expires too soon");
+  }
   auto owner = checker_.owner(token);
-  if (!owner || *owner != client_id) return false;
+  now = clock_();
+  if (!owner) {
+    const client::ClientError& error = owner.error();
+    const bool cannot_tell = error.kind == client::ErrorKind::kTransport ||
+                             error.kind == client::ErrorKind::kRateLimited || error.status == 429 ||
+                             error.status >= 500;
+    if (!cannot_tell) return reject("the server refused it (" + error.message() + ")");
+    std::lock_guard lock(mu_);
+    ++status_.check_failures_total;
+    status_.last_check_failed = true;
+    const std::int64_t delay = retry_delay(++consecutive_issue_failures_);
+    status_.next_issue_at = now + delay;
+    status_.last_error = "cannot check the token left by the previous run: " + error.message();
+    log_.warn(status_.last_error + "; retrying in " + std::to_string(delay) +
+              " s rather than issuing a new token, which would supersede it");
+    return Adoption::kUnreachable;
+  }
+  if (*owner != client_id) return reject("it belongs to another client");
+
   std::unique_lock lock(mu_);
-  if (status_.state != TokenState::kNone) return false;
+  previous_.reset();
+  consecutive_issue_failures_ = 0;
   current_ = token;
   status_.token = token;
   status_.state = TokenState::kValid;
@@ -89,6 +128,7 @@ bool TokenKeeper::adopt(const client::Token& token, const std::string& client_id
       now + std::max<std::int64_t>(
                 1, static_cast<std::int64_t>((token.expires_at_unix - now) * policy_.at_fraction));
   status_.last_check_ok_at = now;
+  status_.last_check_failed = false;
   ++status_.checks_total;
   next_check_at_ = now + policy_.check_interval_seconds;
   log_.info(
@@ -100,7 +140,7 @@ bool TokenKeeper::adopt(const client::Token& token, const std::string& client_id
   const int failures = publish_ ? publish_(token) : 0;
   lock.lock();
   status_.sink_failures_total += static_cast<std::uint64_t>(failures);
-  return true;
+  return Adoption::kAdopted;
 }
 
 std::int64_t TokenKeeper::step() {
@@ -130,6 +170,12 @@ std::int64_t TokenKeeper::step() {
 }
 
 void TokenKeeper::issue(std::int64_t now) {
+  bool have_previous = false;
+  {
+    std::lock_guard lock(mu_);
+    have_previous = previous_.has_value();
+  }
+  if (have_previous && try_adopt_previous(now) != Adoption::kRejected) return;
   auto issued = issuer_.issue();
   std::unique_lock lock(mu_);
   if (!issued) {

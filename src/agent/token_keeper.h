@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "agent/agent_config.h"
 #include "agent/agent_log.h"
@@ -98,11 +99,13 @@ class TokenKeeper {
   TokenKeeper(RefreshPolicy policy, Issuer& issuer, Checker& checker, Publish publish,
               client::UnixClock clock, AgentLog& log);
 
-  // Before the first step: takes over `token` (found in a file sink from a
-  // previous run) instead of issuing a new one, if the server accepts it as
-  // a token of `client_id` and it is valid for longer than the check
-  // interval. Publishes it to every sink. Returns whether it was adopted.
-  bool adopt(const client::Token& token, const std::string& client_id);
+  // Before the first step: a token found in a file sink, left by a previous
+  // run. The first issuance takes it over instead of issuing (publishing it
+  // to every sink) if the server accepts it as a token of `client_id` and it
+  // is valid for longer than the check interval. While the server cannot be
+  // reached, the attempt is retried with the issuance back-off rather than
+  // issuing a token that would supersede the one readers hold.
+  void offer_previous(const client::Token& token, const std::string& client_id);
 
   // Does what is due now; returns the unix second at which to call again.
   std::int64_t step();
@@ -110,6 +113,8 @@ class TokenKeeper {
   KeeperStatus status() const;
 
  private:
+  enum class Adoption { kAdopted, kRejected, kUnreachable };
+  Adoption try_adopt_previous(std::int64_t now);
   bool needs_token_locked(std::int64_t now) const;
   void issue(std::int64_t now);
   void check(std::int64_t now);
@@ -132,6 +137,8 @@ class TokenKeeper {
   std::uint64_t consecutive_issue_failures_ = 0;  // guarded by mu_
   std::uint64_t supersede_streak_ = 0;            // guarded by mu_
   std::uint64_t consecutive_refusals_ = 0;        // guarded by mu_
+  // (token, client id) offered by offer_previous(); guarded by mu_
+  std::optional<std::pair<client::Token, std::string>> previous_;
 };
 
 }  // namespace latchkey::agent

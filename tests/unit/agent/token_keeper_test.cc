@@ -265,27 +265,57 @@ TEST_F(TokenKeeperTest, StopsHandingOutAnExpiredToken) {
 // Test that a token left by a previous run is taken over when the server
 // accepts it as the configured client's, instead of superseding it.
 TEST_F(TokenKeeperTest, AdoptsAValidTokenFromAPreviousRun) {
-  const client::Token previous{"tok-previous", kStart + 10'000};
-  EXPECT_TRUE(keeper().adopt(previous, "cli_abc"));
-  EXPECT_EQ(published_, std::vector<std::string>{"tok-previous"});
+  keeper().offer_previous({"tok-previous", kStart + 10'000}, "cli_abc");
   EXPECT_EQ(keeper().step(), kStart + 60);
   EXPECT_EQ(issuer_.calls, 0);
+  EXPECT_EQ(published_, std::vector<std::string>{"tok-previous"});
   EXPECT_EQ(keeper().status().token->access_token, "tok-previous");
   EXPECT_EQ(keeper().status().refresh_at, kStart + 8000);
   EXPECT_NE(logged().find("no new issuance"), std::string::npos);
 }
 
 // Test that a previous token is not taken over when it belongs to another
-// client, is refused, or is about to expire.
+// client, is refused, or is about to expire: a new one is issued.
 TEST_F(TokenKeeperTest, DoesNotAdoptAForeignRefusedOrExpiringToken) {
-  EXPECT_FALSE(keeper().adopt({"tok-x", kStart + 10'000}, "cli_other"));
-  checker_.answers = {superseded_by("cli_abc")};
-  EXPECT_FALSE(keeper().adopt({"tok-x", kStart + 10'000}, "cli_abc"));
-  EXPECT_FALSE(keeper().adopt({"tok-x", kStart + 30}, "cli_abc"));
-  EXPECT_TRUE(published_.empty());
+  keeper().offer_previous({"tok-x", kStart + 10'000}, "cli_other");
   keeper().step();
   EXPECT_EQ(issuer_.calls, 1);
   EXPECT_EQ(keeper().status().token->access_token, "tok-1");
+  EXPECT_NE(logged().find("it belongs to another client"), std::string::npos);
+
+  checker_.answers = {superseded_by("cli_abc")};
+  TokenKeeper refused(
+      policy_, issuer_, checker_, nullptr, [this] { return now_.load(); }, log_);
+  refused.offer_previous({"tok-x", kStart + 10'000}, "cli_abc");
+  refused.step();
+  EXPECT_EQ(issuer_.calls, 2);
+
+  TokenKeeper expiring(
+      policy_, issuer_, checker_, nullptr, [this] { return now_.load(); }, log_);
+  expiring.offer_previous({"tok-x", kStart + 30}, "cli_abc");
+  expiring.step();
+  EXPECT_EQ(issuer_.calls, 3);
+  EXPECT_EQ(published_, std::vector<std::string>{"tok-1"});
+}
+
+// Test that while the server cannot be reached, the previous token is
+// checked again later instead of being superseded by a new issuance.
+TEST_F(TokenKeeperTest, RetriesAdoptionWhileTheServerIsUnreachable) {
+  checker_.answers = {client::ClientError{.kind = client::ErrorKind::kTransport,
+                                          .description = "connection refused"},
+                      client::ClientError{.kind = client::ErrorKind::kTransport,
+                                          .description = "connection refused"}};
+  keeper().offer_previous({"tok-previous", kStart + 10'000}, "cli_abc");
+  EXPECT_EQ(keeper().step(), kStart + 1);
+  now_ = kStart + 1;
+  EXPECT_EQ(keeper().step(), kStart + 3);
+  EXPECT_EQ(keeper().status().state, TokenState::kNone);
+  now_ = kStart + 3;
+  keeper().step();
+  EXPECT_EQ(issuer_.calls, 0);
+  EXPECT_EQ(keeper().status().token->access_token, "tok-previous");
+  EXPECT_EQ(keeper().status().check_failures_total, 2u);
+  EXPECT_NE(logged().find("rather than issuing a new token"), std::string::npos);
 }
 
 // Test the SDK-based issuer and checker against a scripted server: the
