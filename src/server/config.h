@@ -21,6 +21,7 @@ struct RoleLimitSpec {
   std::string role;  // a role id
   std::optional<std::int64_t> requests_per_minute;
   std::optional<std::int64_t> concurrent_per_route;
+  bool operator==(const RoleLimitSpec&) const = default;
 };
 
 struct Config {
