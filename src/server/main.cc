@@ -93,6 +93,9 @@ int run(int argc, char** argv) {
   // Everything latchkeyd creates (database, WAL, lock, bootstrap file) is
   // private to its user, even in a data directory created by someone else.
   ::umask(077);
+  // A SIGHUP before the signal thread waits for it must not kill the
+  // process (its default action): ignored until blocked below.
+  signal(SIGHUP, SIG_IGN);
   auto parsed = load_config(argc, argv);
   if (!parsed) return fatal(parsed.error().description) + 1;
   if (parsed->exit_now) return parsed->exit_code;
@@ -113,6 +116,7 @@ int run(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);  // reload, never the default "terminate"
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGHUP, SIG_DFL);  // blocked now: kept pending for sigwait, not discarded
   signal(SIGPIPE, SIG_IGN);
 
   auto logger = spdlog::stderr_logger_mt("latchkeyd");
