@@ -70,9 +70,9 @@ bash scripts/install-deps.sh
 say "2/3 build in ./$build_dir"
 if [ ! -f "$build_dir/build.ninja" ]; then
   say "configuring with CMake (Ninja, RelWithDebInfo)"
-  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build_dir.configure.log" 2>&1 ||
-    { cat "$build_dir.configure.log"; exit 1; }
-  rm -f "$build_dir.configure.log"
+  mkdir -p "$build_dir"
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build_dir/configure.log" 2>&1 ||
+    { cat "$build_dir/configure.log"; exit 1; }
 fi
 # Let CMake regenerate first if it must, then ask Ninja what is left: a dry
 # run prints one [n/N] line per step. It runs on a copy of the manifest,
