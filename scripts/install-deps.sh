@@ -29,12 +29,37 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
+# apt's machine-readable progress (APT::Status-Fd lines such as
+# "pmstatus:cmake:42.8:Installing cmake") as one updating line on a terminal,
+# or one line per 10 % otherwise; everything else apt says on stdout is
+# dropped (its errors go to stderr).
+show_apt_progress() {
+  local kind package percent message phase="" shown=-10 tty=0
+  [ -t 1 ] && tty=1
+  while IFS=: read -r kind package percent message; do
+    case "$kind" in dlstatus) message="download: $message" ;; pmstatus) ;; *) continue ;; esac
+    [ "$kind" = "$phase" ] || { phase=$kind; shown=-10; }
+    percent=${percent%%.*}
+    if ((tty)); then
+      printf '\r\033[Kinstall-deps: %3s%% %s' "$percent" "$message"
+    elif ((percent >= shown + 10)); then
+      shown=$percent
+      printf 'install-deps: %3s%% %s\n' "$percent" "$message"
+    fi
+  done
+  ((tty)) && printf '\r\033[K'
+  return 0
+}
+
 if ((${#missing[@]})); then
   sudo_cmd=()
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  echo "install-deps: installing ${missing[*]}"
+  echo "install-deps: installing ${#missing[@]} packages (and what they depend on): ${missing[*]}"
+  echo "install-deps: apt-get update"
   "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    -o APT::Status-Fd=1 "${missing[@]}" | show_apt_progress
+  echo "install-deps: done"
 fi
 
 # newman runs examples/postman (tests/integration/interop_test.cc); only when missing.

@@ -47,6 +47,7 @@ struct GatewayRouteSpec {
   bool forward_authorization = false;       // pass the caller's Authorization upstream
   std::int64_t timeout_ms = 30'000;         // upstream response headers, and each body read
   std::int64_t connect_timeout_ms = 2'000;  // TCP connect to the upstream
+  bool operator==(const GatewayRouteSpec&) const = default;  // config reload diffs
 };
 
 using pipeline::kAuthenticatedOnly;

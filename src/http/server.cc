@@ -95,7 +95,7 @@ int io_thread_count(int configured) {
 
 class ServerImpl final : public Server, private internal::SessionTracker {
  public:
-  ServerImpl(const ServerOptions& options, const Router& router, Random& random)
+  ServerImpl(const ServerOptions& options, const RouterSource& router, Random& random)
       : options_(options),
         router_(router),
         random_(random),
@@ -161,6 +161,10 @@ class ServerImpl final : public Server, private internal::SessionTracker {
                                          blocking_in_flight_, tls_ ? &*tls_ : nullptr, *this});
     asio::post(strand_, [this] { do_accept(); });
     return {};
+  }
+
+  void own_router_source(std::unique_ptr<RouterSource> source) {
+    owned_router_ = std::move(source);
   }
 
   std::uint16_t port() const override { return port_; }
@@ -383,7 +387,8 @@ class ServerImpl final : public Server, private internal::SessionTracker {
   }
 
   const ServerOptions options_;
-  const Router& router_;
+  std::unique_ptr<RouterSource> owned_router_;  // set when started with a fixed Router
+  const RouterSource& router_;
   Random& random_;
   SystemClock system_clock_;
   const Clock& clock_;
@@ -423,9 +428,20 @@ class ServerImpl final : public Server, private internal::SessionTracker {
 
 }  // namespace
 
+Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options,
+                                              const RouterSource& router, Random& random) {
+  auto server = std::make_unique<ServerImpl>(options, router, random);
+  if (auto listening = server->listen(); !listening) return fail(listening.error());
+  return std::unique_ptr<Server>(std::move(server));
+}
+
 Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, const Router& router,
                                               Random& random) {
-  auto server = std::make_unique<ServerImpl>(options, router, random);
+  // A fixed router: a source that is never published again, owned by the server.
+  auto source = std::make_unique<RouterSource>(std::shared_ptr<const Router>(
+      std::shared_ptr<const Router>(), &router));  // not owned: the caller's
+  auto server = std::make_unique<ServerImpl>(options, *source, random);
+  server->own_router_source(std::move(source));
   if (auto listening = server->listen(); !listening) return fail(listening.error());
   return std::unique_ptr<Server>(std::move(server));
 }

@@ -47,6 +47,7 @@
 #include "core/error.h"
 #include "http/connection_limits.h"
 #include "http/router.h"
+#include "http/router_source.h"
 
 namespace latchkey {
 class Clock;
@@ -123,6 +124,10 @@ class Server {
   // kInvalidRequest when the TLS files cannot be loaded.
   static Result<std::unique_ptr<Server>> start(const ServerOptions& options, const Router& router,
                                                Random& random);
+  // The same with a replaceable router (router_source.h): each connection
+  // takes the newest one at its next request. `router` outlives the server.
+  static Result<std::unique_ptr<Server>> start(const ServerOptions& options,
+                                               const RouterSource& router, Random& random);
   virtual ~Server() = default;
 
   virtual std::uint16_t port() const = 0;

@@ -42,6 +42,7 @@ struct RouteRuleSpec {
   std::string application;         // fixed application (when the path has no {application})
   std::vector<std::string> steps;  // fixed steps (when the path has no {step})
   bool admin_data = false;         // audit_export covering admin data
+  bool operator==(const RouteRuleSpec&) const = default;  // config reload diffs
 };
 
 // The decision a matched route asks for.

@@ -30,23 +30,34 @@ bool split_listen(std::string_view listen, std::string* host, std::uint16_t* por
   return true;
 }
 
+// "FILE:LINE:COLUMN: message" (docs/configuration.md): where in the file a
+// problem is, in the form editors and compilers use; "FILE: message" when
+// the place is unknown.
+Error at(const std::string& path, const toml::source_region& where, const std::string& message) {
+  if (where.begin.line == 0) return Error::invalid_request(path + ": " + message);
+  return Error::invalid_request(path + ":" + std::to_string(where.begin.line) + ":" +
+                                std::to_string(where.begin.column) + ": " + message);
+}
+
 // [[route_rules]] tables (api/route_rules.h); compiled later by validate().
-Status parse_route_rules(const toml::node& node, std::vector<pipeline::RouteRuleSpec>& out) {
+Status parse_route_rules(const toml::node& node, const std::string& path,
+                         std::vector<pipeline::RouteRuleSpec>& out) {
   const toml::array* rules = node.as_array();
   if (rules == nullptr) {
-    return fail(Error::invalid_request("route_rules must be an array of tables ([[route_rules]])"));
+    return fail(
+        at(path, node.source(), "route_rules must be an array of tables ([[route_rules]])"));
   }
   for (std::size_t i = 0; i < rules->size(); ++i) {
     const std::string where = "route_rules[" + std::to_string(i) + "]: ";
     const toml::table* rule = (*rules)[i].as_table();
-    if (rule == nullptr) return fail(Error::invalid_request(where + "must be a table"));
+    if (rule == nullptr) return fail(at(path, (*rules)[i].source(), where + "must be a table"));
     pipeline::RouteRuleSpec spec;
     for (const auto& [key, value] : *rule) {
       const std::string_view k = key.str();
       if (k == "method" || k == "path" || k == "action" || k == "application") {
         const auto text = value.value_exact<std::string>();
         if (!text)
-          return fail(Error::invalid_request(where + std::string(k) + " must be a string"));
+          return fail(at(path, value.source(), where + std::string(k) + " must be a string"));
         (k == "method"   ? spec.method
          : k == "path"   ? spec.path
          : k == "action" ? spec.action
@@ -54,27 +65,28 @@ Status parse_route_rules(const toml::node& node, std::vector<pipeline::RouteRule
       } else if (k == "steps") {
         const toml::array* steps = value.as_array();
         if (steps == nullptr) {
-          return fail(Error::invalid_request(where + "steps must be an array of strings"));
+          return fail(at(path, value.source(), where + "steps must be an array of strings"));
         }
         for (const toml::node& step : *steps) {
           const auto text = step.value_exact<std::string>();
           if (!text)
-            return fail(Error::invalid_request(where + "steps must be an array of strings"));
+            return fail(at(path, step.source(), where + "steps must be an array of strings"));
           spec.steps.push_back(*text);
         }
       } else if (k == "admin_data") {
         const auto flag = value.value_exact<bool>();
-        if (!flag) return fail(Error::invalid_request(where + "admin_data must be true or false"));
+        if (!flag)
+          return fail(at(path, value.source(), where + "admin_data must be true or false"));
         spec.admin_data = *flag;
       } else {
-        return fail(Error::invalid_request(
-            where + "unknown key \"" + std::string(k) +
-            "\" (known: method, path, action, application, steps, admin_data)"));
+        return fail(at(path, key.source(),
+                       where + "unknown key \"" + std::string(k) +
+                           "\" (known: method, path, action, application, steps, admin_data)"));
       }
     }
     for (const auto& [name, value] :
          {std::pair{"method", &spec.method}, {"path", &spec.path}, {"action", &spec.action}}) {
-      if (value->empty()) return fail(Error::invalid_request(where + name + " is required"));
+      if (value->empty()) return fail(at(path, rule->source(), where + name + " is required"));
     }
     out.push_back(std::move(spec));
   }
@@ -82,51 +94,55 @@ Status parse_route_rules(const toml::node& node, std::vector<pipeline::RouteRule
 }
 
 // [[role_limits]] tables: {role, requests_per_minute?, concurrent_per_route?}.
-Status parse_role_limits(const toml::node& node, std::vector<RoleLimitSpec>& out) {
+Status parse_role_limits(const toml::node& node, const std::string& path,
+                         std::vector<RoleLimitSpec>& out) {
   const toml::array* entries = node.as_array();
   if (entries == nullptr) {
-    return fail(Error::invalid_request("role_limits must be an array of tables ([[role_limits]])"));
+    return fail(
+        at(path, node.source(), "role_limits must be an array of tables ([[role_limits]])"));
   }
   for (std::size_t i = 0; i < entries->size(); ++i) {
     const std::string where = "role_limits[" + std::to_string(i) + "]: ";
     const toml::table* entry = (*entries)[i].as_table();
-    if (entry == nullptr) return fail(Error::invalid_request(where + "must be a table"));
+    if (entry == nullptr) return fail(at(path, (*entries)[i].source(), where + "must be a table"));
     RoleLimitSpec spec;
     for (const auto& [key, value] : *entry) {
       const std::string_view k = key.str();
       if (k == "role") {
         const auto text = value.value_exact<std::string>();
-        if (!text) return fail(Error::invalid_request(where + "role must be a string"));
+        if (!text) return fail(at(path, value.source(), where + "role must be a string"));
         spec.role = *text;
       } else if (k == "requests_per_minute" || k == "concurrent_per_route") {
         const auto number = value.value_exact<std::int64_t>();
-        if (!number)
-          return fail(Error::invalid_request(where + std::string(k) + " must be an integer"));
+        if (!number) {
+          return fail(at(path, value.source(), where + std::string(k) + " must be an integer"));
+        }
         (k == "requests_per_minute" ? spec.requests_per_minute : spec.concurrent_per_route) =
             *number;
       } else {
-        return fail(
-            Error::invalid_request(where + "unknown key \"" + std::string(k) +
-                                   "\" (known: role, requests_per_minute, concurrent_per_route)"));
+        return fail(at(path, key.source(),
+                       where + "unknown key \"" + std::string(k) +
+                           "\" (known: role, requests_per_minute, concurrent_per_route)"));
       }
     }
-    if (spec.role.empty()) return fail(Error::invalid_request(where + "role is required"));
+    if (spec.role.empty()) return fail(at(path, entry->source(), where + "role is required"));
     out.push_back(std::move(spec));
   }
   return {};
 }
 
 // [[gateway_routes]] tables (gateway/route_table.h); compiled later by validate().
-Status parse_gateway_routes(const toml::node& node, std::vector<gateway::GatewayRouteSpec>& out) {
+Status parse_gateway_routes(const toml::node& node, const std::string& path,
+                            std::vector<gateway::GatewayRouteSpec>& out) {
   const toml::array* routes = node.as_array();
   if (routes == nullptr) {
     return fail(
-        Error::invalid_request("gateway_routes must be an array of tables ([[gateway_routes]])"));
+        at(path, node.source(), "gateway_routes must be an array of tables ([[gateway_routes]])"));
   }
   for (std::size_t i = 0; i < routes->size(); ++i) {
     const std::string where = "gateway_routes[" + std::to_string(i) + "]: ";
     const toml::table* route = (*routes)[i].as_table();
-    if (route == nullptr) return fail(Error::invalid_request(where + "must be a table"));
+    if (route == nullptr) return fail(at(path, (*routes)[i].source(), where + "must be a table"));
     gateway::GatewayRouteSpec spec;
     const std::pair<const char*, std::string*> strings[] = {
         {"method", &spec.method},
@@ -144,7 +160,7 @@ Status parse_gateway_routes(const toml::node& node, std::vector<gateway::Gateway
         if (k != name) continue;
         known = true;
         const auto text = value.value_exact<std::string>();
-        if (!text) return fail(Error::invalid_request(where + name + " must be a string"));
+        if (!text) return fail(at(path, value.source(), where + name + " must be a string"));
         *field = *text;
       }
       if (known) continue;
@@ -152,27 +168,28 @@ Status parse_gateway_routes(const toml::node& node, std::vector<gateway::Gateway
         const auto flag = value.value_exact<bool>();
         if (!flag) {
           return fail(
-              Error::invalid_request(where + "forward_authorization must be true or false"));
+              at(path, value.source(), where + "forward_authorization must be true or false"));
         }
         spec.forward_authorization = *flag;
       } else if (k == "timeout_ms" || k == "connect_timeout_ms") {
         const auto number = value.value_exact<std::int64_t>();
         if (!number) {
-          return fail(Error::invalid_request(where + std::string(k) + " must be an integer"));
+          return fail(at(path, value.source(), where + std::string(k) + " must be an integer"));
         }
         (k == "timeout_ms" ? spec.timeout_ms : spec.connect_timeout_ms) = *number;
       } else {
-        return fail(Error::invalid_request(
-            where + "unknown key \"" + std::string(k) +
-            "\" (known: method, path, upstream, action, application, application_param, step, "
-            "step_param, forward_authorization, timeout_ms, connect_timeout_ms)"));
+        return fail(at(path, key.source(),
+                       where + "unknown key \"" + std::string(k) +
+                           "\" (known: method, path, upstream, action, application, "
+                           "application_param, step, step_param, forward_authorization, "
+                           "timeout_ms, connect_timeout_ms)"));
       }
     }
     for (const auto& [name, value] : {std::pair{"method", &spec.method},
                                       {"path", &spec.path},
                                       {"upstream", &spec.upstream},
                                       {"action", &spec.action}}) {
-      if (value->empty()) return fail(Error::invalid_request(where + name + " is required"));
+      if (value->empty()) return fail(at(path, route->source(), where + name + " is required"));
     }
     out.push_back(std::move(spec));
   }
@@ -221,25 +238,30 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
                                                             "auth_throttle_forget_s"};
   for (const auto& [key, value] : table) {
     if (!kKnown.contains(key.str())) {
-      return fail(Error::invalid_request("config file " + path + ": unknown key \"" +
-                                         std::string(key.str()) + "\""));
+      return fail(at(path, key.source(), "unknown key \"" + std::string(key.str()) + "\""));
     }
   }
-  // A key of the wrong type is an error, never silently ignored.
-  std::string wrong_type;
+  // A key of the wrong type is an error, never silently ignored; the first
+  // one is reported, where its value is.
+  std::optional<Error> wrong_type;
+  auto bad = [&](const toml::node& node, std::string message) {
+    if (!wrong_type) wrong_type = at(path, node.source(), message);
+  };
   auto str = [&](const char* key, std::string& out) {
-    if (!table.contains(key)) return;
-    if (auto v = table[key].value_exact<std::string>())
+    const toml::node* node = table.get(key);
+    if (node == nullptr) return;
+    if (auto v = node->value_exact<std::string>())
       out = *v;
     else
-      wrong_type = std::string(key) + " must be a string";
+      bad(*node, std::string(key) + " must be a string");
   };
   auto num = [&](const char* key, std::int64_t& out) {
-    if (!table.contains(key)) return;
-    if (auto v = table[key].value_exact<std::int64_t>())
+    const toml::node* node = table.get(key);
+    if (node == nullptr) return;
+    if (auto v = node->value_exact<std::int64_t>())
       out = *v;
     else
-      wrong_type = std::string(key) + " must be an integer";
+      bad(*node, std::string(key) + " must be an integer");
   };
   str("listen", c.listen);
   str("data", c.data_dir);
@@ -278,47 +300,39 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
   num("auth_throttle_forget_s", c.auth_throttle_forget_s);
   if (const toml::node* limits = table.get("role_limits")) {
     c.role_limits.clear();
-    if (auto s = parse_role_limits(*limits, c.role_limits); !s) {
-      return fail(Error::invalid_request("config file " + path + ": " + s.error().description));
-    }
+    if (auto s = parse_role_limits(*limits, path, c.role_limits); !s) return s;
   }
   if (const toml::node* routes = table.get("gateway_routes")) {
     c.gateway_routes.clear();
-    if (auto s = parse_gateway_routes(*routes, c.gateway_routes); !s) {
-      return fail(Error::invalid_request("config file " + path + ": " + s.error().description));
-    }
+    if (auto s = parse_gateway_routes(*routes, path, c.gateway_routes); !s) return s;
   }
   if (const toml::node* rules = table.get("route_rules")) {
     c.route_rules.clear();
-    if (auto s = parse_route_rules(*rules, c.route_rules); !s) {
-      return fail(Error::invalid_request("config file " + path + ": " + s.error().description));
-    }
+    if (auto s = parse_route_rules(*rules, path, c.route_rules); !s) return s;
   }
   if (const toml::node* modules = table.get("extra_modules")) {
     const toml::array* list = modules->as_array();
     if (list == nullptr) {
-      wrong_type = "extra_modules must be an array of strings";
+      bad(*modules, "extra_modules must be an array of strings");
     } else {
       c.extra_modules.clear();
       for (const toml::node& module : *list) {
         if (auto v = module.value_exact<std::string>()) {
           c.extra_modules.push_back(*v);
         } else {
-          wrong_type = "extra_modules must be an array of strings";
+          bad(module, "extra_modules must be an array of strings");
         }
       }
     }
   }
-  if (table.contains("access_log")) {
-    if (auto v = table["access_log"].value_exact<bool>())
+  if (const toml::node* node = table.get("access_log")) {
+    if (auto v = node->value_exact<bool>())
       c.access_log = *v;
     else
-      wrong_type = "access_log must be true or false";
+      bad(*node, "access_log must be true or false");
   }
-  if (threads > std::numeric_limits<int>::max()) wrong_type = "threads is too large";
-  if (!wrong_type.empty()) {
-    return fail(Error::invalid_request("config file " + path + ": " + wrong_type));
-  }
+  if (threads > std::numeric_limits<int>::max()) bad(*table.get("threads"), "threads is too large");
+  if (wrong_type) return fail(*wrong_type);
   return {};
 }
 
@@ -327,8 +341,7 @@ Status apply_toml_file(const std::string& path, Config& c) {
   try {
     table = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    return fail(
-        Error::invalid_request("config file " + path + ": " + std::string(e.description())));
+    return fail(at(path, e.source(), std::string(e.description())));
   }
   return apply_toml_table(table, path, c);
 }
@@ -498,7 +511,7 @@ Result<Config> config_from_toml(std::string_view toml_text) {
   try {
     table = toml::parse(toml_text, std::string_view("<string>"));
   } catch (const toml::parse_error& e) {
-    return fail(Error::invalid_request("config file <string>: " + std::string(e.description())));
+    return fail(at("<string>", e.source(), std::string(e.description())));
   }
   if (auto s = apply_toml_table(table, "<string>", c); !s) return fail(s.error());
   if (auto s = validate(c); !s) return fail(s.error());

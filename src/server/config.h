@@ -21,8 +21,12 @@ struct RoleLimitSpec {
   std::string role;  // a role id
   std::optional<std::int64_t> requests_per_minute;
   std::optional<std::int64_t> concurrent_per_route;
+  bool operator==(const RoleLimitSpec&) const = default;
 };
 
+// A new setting also goes into server/config_diff.cc, as reloadable (and
+// applied in server/reload.h's Apply) or as needing a restart, so that a
+// SIGHUP reload reports its changes (docs/operations.md).
 struct Config {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free port
   std::string data_dir = "./latchkey-data";

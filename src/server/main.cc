@@ -1,5 +1,6 @@
 // latchkeyd: wires the real clock, randomness, store and services together,
-// serves HTTP until SIGINT/SIGTERM, then drains and exits 0.
+// serves HTTP until SIGINT/SIGTERM, then drains and exits 0. SIGHUP reloads
+// the configuration (server/reload.h, docs/operations.md).
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -37,7 +38,9 @@
 #include "server/bootstrap.h"
 #include "server/config.h"
 #include "server/connection_metrics.h"
+#include "server/data_dir.h"
 #include "server/recover_admin.h"
+#include "server/reload.h"
 #include "server/request_metrics.h"
 #include "server/service_metrics.h"
 #include "store/audit_store.h"
@@ -90,6 +93,9 @@ int run(int argc, char** argv) {
   // Everything latchkeyd creates (database, WAL, lock, bootstrap file) is
   // private to its user, even in a data directory created by someone else.
   ::umask(077);
+  // A SIGHUP before the signal thread waits for it must not kill the
+  // process (its default action): ignored until blocked below.
+  signal(SIGHUP, SIG_IGN);
   auto parsed = load_config(argc, argv);
   if (!parsed) return fatal(parsed.error().description) + 1;
   if (parsed->exit_now) return parsed->exit_code;
@@ -108,12 +114,14 @@ int run(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);  // reload, never the default "terminate"
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGHUP, SIG_DFL);  // blocked now: kept pending for sigwait, not discarded
   signal(SIGPIPE, SIG_IGN);
 
   auto logger = spdlog::stderr_logger_mt("latchkeyd");
   spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  apply_log_level(config);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
   // Descriptors bound how many clients can connect: take all the hard limit
   // allows, before the store and the server open any (connection caps are
@@ -146,6 +154,9 @@ int run(int argc, char** argv) {
   }
   OsRandom random;
 
+  if (const std::string warning = data_dir_permission_warning(config.data_dir); !warning.empty()) {
+    spdlog::warn("WARNING: {}", warning);
+  }
   auto store = open_sqlite_store({.data_dir = config.data_dir});
   if (!store) return fatal("cannot open the store: " + store.error().description);
   // Fault injection (docs/security/faults.md): only with the test-only flag.
@@ -208,9 +219,6 @@ int run(int argc, char** argv) {
   jwt_user_hook.store(jwt_service->get());
   key_service.add_deactivation_listener(
       [jwts = jwt_service->get()](const ApiKey& key) { jwts->forget_key(key.id); });
-  auto route_rules = pipeline::RouteRules::compile(config.route_rules);
-  if (!route_rules) return fatal("bad nginx route rule: " + route_rules.error().description);
-
   api::ApiContext ctx{**store,        clock, client_authenticator,
                       account_tokens, users, config.insecure_test_clock ? &test_clock : nullptr};
   ctx.test_faults = test_faults.get();
@@ -224,7 +232,7 @@ int run(int argc, char** argv) {
         if (ctx.permissions == nullptr) return true;  // no permission model: shape check only
         return ctx.permissions->is_member(user_id, role_id);
       });
-  ctx.route_rules = &*route_rules;
+  // ctx.route_rules: set per router (build_configured_router), reloadable.
   // OAuth 2.0 endpoints (docs/oauth.md): the base URL of the RFC 8414 metadata.
   const api::OAuthOptions oauth_options{config.public_url, !config.tls_cert.empty()};
   ctx.oauth = &oauth_options;
@@ -240,33 +248,24 @@ int run(int argc, char** argv) {
   throttle_options.max_delay = std::chrono::seconds(config.auth_throttle_max_delay_s);
   throttle_options.forget_after = std::chrono::seconds(config.auth_throttle_forget_s);
   limits.auth_throttle = std::make_unique<limits::AuthThrottle>(clock, throttle_options);
-  {
-    std::map<std::string, limits::LimitOverride, std::less<>> roles;
-    for (const RoleLimitSpec& role : config.role_limits) {
-      limits::LimitOverride& over = roles[role.role];
-      if (role.requests_per_minute)
-        over.requests_per_minute = static_cast<int>(*role.requests_per_minute);
-      if (role.concurrent_per_route)
-        over.concurrent_per_route = static_cast<int>(*role.concurrent_per_route);
-    }
-    limits.policy = std::make_unique<limits::ConfiguredLimitPolicy>(
-        limits::KeyLimits{static_cast<int>(config.rate_limit_per_minute),
-                          static_cast<int>(config.concurrency_per_route)},
-        std::move(roles),
-        [&key_service](std::string_view key_id) -> std::optional<limits::LimitOverride> {
-          auto over = key_service.limits_of(key_id);
-          if (!over) return std::nullopt;
-          return limits::LimitOverride{over->requests_per_minute, over->concurrent_per_route};
-        });
-  }
+  // The configured part of the policy is replaced on reload (server/reload.h).
+  const limits::KeyOverrideLookup key_overrides =
+      [&key_service](std::string_view key_id) -> std::optional<limits::LimitOverride> {
+    auto over = key_service.limits_of(key_id);
+    if (!over) return std::nullopt;
+    return limits::LimitOverride{over->requests_per_minute, over->concurrent_per_route};
+  };
+  auto limit_policy =
+      std::make_unique<ReloadableLimitPolicy>(make_limit_policy(config, key_overrides));
+  ReloadableLimitPolicy& reloadable_limits = *limit_policy;
+  limits.policy = std::move(limit_policy);
   ctx.limits = &limits;
   // Gateway mode (docs/gateway.md): entries of the same route table, after
   // the API's own routes.
-  auto gateway_routes = gateway::compile_gateway_routes(config.gateway_routes);
-  if (!gateway_routes) return fatal("bad gateway route: " + gateway_routes.error().description);
-  const http::Router router = api::build_router(
-      ctx,
-      gateway::gateway_route_entries(*gateway_routes, {.client_tls = !config.tls_cert.empty()}));
+  // One router, replaced as a whole on reload (http/router_source.h).
+  auto initial_router = build_configured_router(ctx, config);
+  if (!initial_router) return fatal(initial_router.error().description);
+  http::RouterSource router(std::move(*initial_router));
 
   http::ServerOptions options;
   options.host = config.host();
@@ -349,12 +348,45 @@ int run(int argc, char** argv) {
   // Tests only: the start is complete; later writes must not be killed.
   test_hooks::disarm_crash_points();
 
+  // SIGHUP: load the configuration again (file, environment, flags) and
+  // apply what can change while serving; connections stay open.
+  Reloader reloader(
+      config,
+      [argc, argv]() -> Result<Config> {
+        auto again = load_config(argc, argv);
+        if (!again) return fail(again.error());
+        return std::move(again->config);
+      },
+      [&ctx, &router, &reloadable_limits, &key_overrides](const Config& next,
+                                                          const ConfigDiff&) -> Status {
+        // Build everything first: a failure here changes nothing.
+        auto next_router = build_configured_router(ctx, next);
+        if (!next_router) return fail(next_router.error());
+        auto next_limits = make_limit_policy(next, key_overrides);
+        router.publish(std::move(*next_router));
+        reloadable_limits.replace(std::move(next_limits));
+        apply_log_level(next);
+        return {};
+      },
+      [](bool warning, const std::string& line) {
+        if (warning) {
+          spdlog::warn("{}", line);
+        } else {
+          spdlog::info("{}", line);
+        }
+      });
   std::thread signal_watcher([&] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    if (sig != 0) {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        spdlog::info("signal {} (SIGHUP): reloading the configuration", sig);
+        reloader.reload();
+        continue;
+      }
       spdlog::info("signal {}: draining", sig);
       (*server)->stop();
+      return;
     }
   });
   (*server)->run();

@@ -5,12 +5,15 @@
 // account tokens not limited, per-key overrides (durable) and per-role
 // limits from the configuration, 429 with Retry-After and RateLimit-*.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "integration/server_fixture.h"
@@ -237,6 +240,41 @@ TEST_F(RateLimit, RoleLimitFromConfiguration) {
   // The role-less key keeps the default.
   HttpResult plain = authorize(access_token(key_));
   EXPECT_EQ(plain.header("ratelimit-limit"), "60");
+}
+
+// Test that SIGHUP applies a changed role limit and default to the running
+// server (docs/operations.md), counting what was already made.
+TEST_F(RateLimit, ReloadAppliesChangedLimits) {
+  HttpResult role = post("/api/v1/roles", {bearer_header(admin_token()), kJson},
+                         Json{{"name", "Batch"}, {"modules", {"RECORDS"}}}.dump());
+  ASSERT_EQ(role.status, 201) << role.body;
+  const std::string role_id = json_of(role)["id"];
+  ASSERT_EQ(send("PUT", "/api/v1/users/" + owner_.user_id + "/roles/" + role_id,
+                 {bearer_header(admin_token())})
+                .status,
+            200);
+  const CreatedKey batch = create_key("batch", role_id);
+  const std::string token = access_token(batch);                // 1
+  EXPECT_EQ(authorize(token).header("ratelimit-limit"), "60");  // 2
+
+  write_config("rate_limit_per_minute = 30\n[[role_limits]]\nrole = \"" + role_id +
+               "\"\nrequests_per_minute = 3\n");
+  const auto applied = [this] {
+    return server_->output().find("reload: applied rate_limit_per_minute and role_limits") !=
+           std::string::npos;
+  };
+  ASSERT_EQ(::kill(server_->pid(), SIGHUP), 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!applied() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling another process's log
+  }
+  ASSERT_TRUE(applied()) << server_->output();
+
+  HttpResult third = authorize(token);  // 3 of 3
+  EXPECT_NE(third.status, 429) << third.body;
+  EXPECT_EQ(third.header("ratelimit-limit"), "3");
+  EXPECT_EQ(authorize(token).status, 429);
+  EXPECT_EQ(authorize(access_token(key_)).header("ratelimit-limit"), "30");
 }
 
 // Test the credential-stuffing throttle on POST /api/v1/account/token:

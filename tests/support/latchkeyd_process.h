@@ -35,6 +35,7 @@ class LatchkeydProcess {
   int stop_gracefully();  // SIGTERM; returns the exit status
   void restart();         // start again on the same data directory
   void advance_clock_seconds(long long seconds);
+  pid_t pid() const { return pid_; }  // e.g. to send SIGHUP (reload)
 
  private:
   void start();

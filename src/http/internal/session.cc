@@ -514,7 +514,13 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     request.remote_ip = remote_ip_;
     request.request_id = choose_request_id(client_request_id, state_.random);
 
-    Router::Match match = state_.router.match(request.method, request.path());
+    // One atomic load per request; the snapshot changes only after a reload.
+    if (const std::uint64_t generation = state_.router.generation();
+        router_ == nullptr || generation != router_generation_) {
+      router_ = state_.router.current();
+      router_generation_ = generation;
+    }
+    Router::Match match = router_->match(request.method, request.path());
     route_ = match.pattern;
     if (match.async_handler != nullptr) {
       return start_async(*match.async_handler, std::move(request), std::move(match.params));
@@ -933,7 +939,11 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   std::uint64_t served_ = 0;
   std::uint64_t read_generation_ = 0;
   SteadyClock::time_point started_;
-  const std::string* route_ = nullptr;  // the request's route pattern (owned by the router)
+  const std::string* route_ = nullptr;  // the request's route pattern (owned by router_)
+  // The router of this connection's requests: kept until the next request
+  // finds a newer generation, so a reload never frees what a request uses.
+  std::shared_ptr<const Router> router_;
+  std::uint64_t router_generation_ = 0;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::size_t head_scanned_ = 0;              // buffer_ bytes already searched for the head's end
   std::optional<HeaderList> header_section_;  // a chunked request's fields before its trailer

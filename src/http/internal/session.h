@@ -16,6 +16,7 @@
 
 #include "http/connection_limits.h"
 #include "http/router.h"
+#include "http/router_source.h"
 #include "http/server.h"
 
 namespace latchkey {
@@ -47,7 +48,7 @@ class SessionTracker {
 // What every session reads; it outlives all sessions.
 struct ServerState {
   const ServerOptions& options;
-  const Router& router;
+  const RouterSource& router;  // replaceable while serving (router_source.h)
   Random& random;
   const Clock& clock;
   boost::asio::thread_pool& blocking_pool;

@@ -199,11 +199,50 @@ TEST(ConfigFromToml, ParsesAndValidatesAString) {
     const auto refused = config_from_toml(bad);
     ASSERT_FALSE(refused.has_value()) << bad;
     EXPECT_EQ(refused.error().code, ErrorCode::kInvalidRequest);
-    EXPECT_TRUE(refused.error().description.starts_with("config file <string>: ") ||
+    EXPECT_TRUE(refused.error().description.starts_with("<string>:") ||
                 refused.error().description.starts_with("listen must be") ||
                 refused.error().description.starts_with("threads, sizes"))
         << refused.error().description;
   }
+}
+
+// Test that TOML errors name FILE:LINE:COLUMN (docs/configuration.md): a
+// syntax error where the parser stopped, a value of the wrong type where the
+// value is, an unknown key where the key is, also inside [[tables]].
+TEST_F(ConfigTest, TomlErrorsNameFileLineAndColumn) {
+  const std::string syntax = write_toml("listen = \"127.0.0.1:1\"\nthreads = = 2\n");
+  auto refused = load({"--config", syntax});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidRequest);
+  EXPECT_TRUE(refused.error().description.starts_with(syntax + ":2:11: "))
+      << refused.error().description;
+
+  const std::string type = write_toml("# a comment\nlisten = \"127.0.0.1:1\"\n  threads = \"2\"\n");
+  refused = load({"--config", type});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().description, type + ":3:13: threads must be an integer");
+
+  const std::string unknown = write_toml("listen = \"127.0.0.1:1\"\n\nlistn = 3\n");
+  refused = load({"--config", unknown});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().description, unknown + ":3:1: unknown key \"listn\"");
+
+  const std::string nested = write_toml(
+      "[[gateway_routes]]\nmethod = \"GET\"\npath = \"/a/{x}\"\nupstream = 5\n"
+      "action = \"authenticated\"\n");
+  refused = load({"--config", nested});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().description,
+            nested + ":4:12: gateway_routes[0]: upstream must be a string");
+}
+
+// Test that a file that cannot be read is named, with no made-up location.
+TEST_F(ConfigTest, UnreadableFileIsNamed) {
+  const std::string missing = ::testing::TempDir() + "/latchkeyd-no-such-file.toml";
+  auto refused = load({"--config", missing});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_TRUE(refused.error().description.starts_with(missing + ": "))
+      << refused.error().description;
 }
 
 // Test the JWT issuer (docs/jwt.md): jwt_issuer when set, else public_url
