@@ -67,6 +67,11 @@ std::optional<Token> RefreshingTokenSource::current_locked(bool need_fresh) {
 Result<Token> RefreshingTokenSource::get() {
   std::unique_lock lock(mu_);
   if (auto token = current_locked(/*need_fresh=*/true)) return *token;
+  if (settings_.clock() < next_proactive_refresh_) {
+    // A proactive refresh failed moments ago: keep the still-valid token
+    // rather than send every caller's request into a server that is down.
+    if (auto token = current_locked(/*need_fresh=*/false)) return *token;
+  }
   if (flight_) {
     // Someone is exchanging: keep using the current token while it lasts.
     if (auto token = current_locked(/*need_fresh=*/false)) return *token;
@@ -143,6 +148,9 @@ Result<Token> RefreshingTokenSource::lead(std::unique_lock<std::mutex>& lock,
   if (result) {
     current_ = *result;
     rejected_.clear();
+    next_proactive_refresh_ = 0;
+  } else if (fallback) {
+    next_proactive_refresh_ = settings_.clock() + kFailedRefreshPauseSeconds;
   }
   flight->result = result;
   flight->done = true;

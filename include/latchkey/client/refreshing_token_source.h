@@ -13,8 +13,8 @@
 //   the meantime is used instead of exchanging again.
 // - 429 on the exchange is waited out with the RetryPolicy (retry.h).
 // - A failed proactive refresh does not break callers: while the current
-//   token is still valid it is handed out (and on_refresh_error told); the
-//   next get() tries again.
+//   token is still valid it is handed out (and on_refresh_error told); get()
+//   tries again kFailedRefreshPauseSeconds later, not on every call.
 //
 // Thread-safe. Derived classes implement exchange() and secrets().
 #pragma once
@@ -58,6 +58,10 @@ struct RefreshSettings {
 
 class RefreshingTokenSource : public TokenSource {
  public:
+  // How long get() keeps a still-valid token after a proactive refresh
+  // failed before it tries again.
+  static constexpr std::int64_t kFailedRefreshPauseSeconds = 5;
+
   ~RefreshingTokenSource() override;
 
   // The current token while it is fresh; otherwise the result of one
@@ -108,6 +112,9 @@ class RefreshingTokenSource : public TokenSource {
   std::shared_ptr<Flight> flight_;  // the running exchange, guarded by mu_
   std::uint64_t exchanges_ = 0;     // guarded by mu_
   std::string rejected_;            // the token last refused with 401, guarded by mu_
+  // After a failed proactive refresh, get() hands out the still-valid token
+  // without exchanging until this time (Unix seconds), guarded by mu_.
+  std::int64_t next_proactive_refresh_ = 0;
 };
 
 }  // namespace latchkey::client

@@ -243,6 +243,25 @@ TEST_P(RefreshingSourcesTest, FailedRefreshFallsBackToTheValidToken) {
   EXPECT_EQ(none.error().status, 503);
 }
 
+// Test that a failed proactive refresh is not retried on every get(): the
+// valid token is handed out for kFailedRefreshPauseSeconds, then one more
+// exchange is tried.
+TEST_P(RefreshingSourcesTest, FailedRefreshPausesBeforeTheNextAttempt) {
+  auto tokens = source();
+  ASSERT_TRUE(tokens->get().has_value());
+  server_.refuse_exchanges(503, R"({"error":"temporarily_unavailable"})");
+  now_ += 850;
+  ASSERT_TRUE(tokens->get().has_value());
+  const std::uint64_t after_failure = tokens->exchange_count();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(tokens->get().has_value());
+  now_ += RefreshingTokenSource::kFailedRefreshPauseSeconds - 1;
+  ASSERT_TRUE(tokens->get().has_value());
+  EXPECT_EQ(tokens->exchange_count(), after_failure);
+  now_ += 1;
+  ASSERT_TRUE(tokens->get().has_value());
+  EXPECT_EQ(tokens->exchange_count(), after_failure + 1);
+}
+
 // Test the single 401 retry: the call is replayed once with a new token
 // and succeeds.
 TEST_P(RefreshingSourcesTest, ClientRetriesOnceOn401) {
