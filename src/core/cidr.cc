@@ -67,7 +67,8 @@ Result<Cidr> Cidr::parse(std::string_view text) {
   const auto slash = text.find('/');
   const auto address = IpAddress::parse(text.substr(0, slash));
   if (!address) return bad("bad address");
-  const int max_prefix = address->is_v4() ? 32 : 128;
+  const bool v6_text = text.substr(0, slash).find(':') != std::string_view::npos;
+  const int max_prefix = v6_text ? 128 : 32;
   int prefix = max_prefix;
   if (slash != std::string_view::npos) {
     const std::string_view digits = text.substr(slash + 1);
@@ -84,7 +85,7 @@ Result<Cidr> Cidr::parse(std::string_view text) {
   cidr.network_ = *address;
   cidr.prefix_ = prefix;
   // An IPv4-mapped block (::ffff:10.0.0.0/104) names IPv4 addresses.
-  if (address->is_v4() && text.substr(0, slash).find(':') != std::string_view::npos) {
+  if (address->is_v4() && v6_text) {
     if (prefix < 96) return bad("an IPv4-mapped block needs a prefix of at least 96");
     cidr.prefix_ = prefix - 96;
   }

@@ -75,8 +75,13 @@ std::optional<RawResponse> raw_request(std::uint16_t port, const char* source_ip
                                        const std::vector<std::string>& headers = {}) {
   RawConnection c(port, 0, source_ip);
   if (!c.connected()) return std::nullopt;
-  std::string request = prefix + method + " " + target + " HTTP/1.1\r\nHost: t\r\n";
-  for (const auto& h : headers) request += h + "\r\n";
+  std::string request = prefix + method + " " + target + " HTTP/1.1\r\n";
+  bool host = false;
+  for (const auto& h : headers) {
+    request += h + "\r\n";
+    host |= h.starts_with("Host:");
+  }
+  if (!host) request += "Host: t\r\n";
   request += "Content-Length: 0\r\nConnection: close\r\n\r\n";
   c.send(request);
   return c.read_response();
@@ -208,8 +213,10 @@ TEST_F(TrustedProxyTest, ForwardedForHonouredFromTrustedPeersOnly) {
 // clients behind one trusted proxy do not share a count, while a client
 // that forges X-Forwarded-For without being a proxy gains nothing.
 TEST_F(TrustedProxyTest, ThrottleCountsTheForwardedClient) {
-  const std::string body = R"({"api_key":"lk_key_guess"})";
+  int attempt = 0;
   auto bad_key = [&](const char* source, const std::string& xff) {
+    // A new key each time: only the per-IP count can add up.
+    const std::string body = R"({"api_key":"lk_key_guess)" + std::to_string(attempt++) + R"("})";
     RawConnection c(port(), 0, source);
     c.send(
         "POST /v2/auth/token/access HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
@@ -392,9 +399,10 @@ class CaddyTest : public ServerTest {
 TEST_F(CaddyTest, AllowedRequestReachesUpstreamWithIdentity) {
   const Credentials svc = create_user_with_credentials("caddy-svc", "service", true);
   const std::string token = issue_token(svc);
-  auto r = raw_request(
-      static_cast<std::uint16_t>(port_), "127.0.0.2", "", "GET", "/health/db?verbose=1",
-      {bearer_header(token), "X-Integration: caddy-monitor", "X-Latchkey-User-Id: forged"});
+  auto r =
+      raw_request(static_cast<std::uint16_t>(port_), "127.0.0.2", "", "GET", "/health/db?verbose=1",
+                  {"Host: 127.0.0.1:" + std::to_string(port_), bearer_header(token),
+                   "X-Integration: caddy-monitor", "X-Latchkey-User-Id: forged"});
   ASSERT_TRUE(r) << caddy_->output();
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_NE(r->body.find("upstream user_id=" + svc.user_id), std::string::npos) << r->body;

@@ -74,7 +74,9 @@ TEST(Cidr, StrictParsing) {
                           "10.0.0.0/1000"}) {
     auto parsed = Cidr::parse(bad);
     EXPECT_FALSE(parsed) << "accepted: \"" << bad << "\"";
-    if (!parsed) EXPECT_NE(parsed.error().description.find(bad), std::string::npos);
+    if (!parsed) {
+      EXPECT_NE(parsed.error().description.find(bad), std::string::npos);
+    }
   }
 }
 
