@@ -22,7 +22,7 @@ WELL_FORMED = len(sys.argv) == 3 and sys.argv[1] == "--well-formed"
 ROOT = (pathlib.Path(sys.argv[2]) if WELL_FORMED
         else pathlib.Path(__file__).resolve().parent / "corpus")
 TARGETS = ["framing", "basic_credentials", "bearer_key", "jws", "json_body", "form_body",
-           "config_toml", "audit_output", "route_match"]
+           "config_toml", "audit_output", "route_match", "proxy_header"]
 for t in TARGETS:
     (ROOT / t).mkdir(parents=True, exist_ok=True)
 B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -263,4 +263,30 @@ write("route_match", "literal_after_param", routes(3, "GET /a/{x}/c\nGET /a/b/{y
 write("route_match", "rest_patterns", routes(2, "GET /records/{app}/*\nGET /files/\n/records/a/b/c\n"
                                                 "/records/a\n/records/%2e%2e/x\n/records/./a\n", True))
 write("route_match", "dup_params", routes(1, "GET /{a}/{a}\n/x/y\n"))
+write("route_match", "catch_all", routes(3, "GET /v1/ext-authz/{path+}\nGET /v1/{x}/a\nGET /{p+}/z\n"
+                                            "/v1/ext-authz/a/b/c/\n/v1/ext-authz\n/v1/ext-authz/\n/v1/q/a\n/q/z\n"))
 write("route_match", "odd_patterns", routes(4, "GET {}\nGET /{\nGET /{}/x\nGET /\n/\n/{}\n/x\n?q\n"))
+
+# proxy_header: first byte even = a connection's first bytes (PROXY v1/v2),
+# odd = "cidrs\npeer\nX-Forwarded-For".
+V2SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+def v2(cmd: int, fam: int, payload: bytes) -> bytes:
+    return V2SIG + bytes([cmd, fam, len(payload) >> 8, len(payload) & 0xFF]) + payload
+write("proxy_header", "v1_tcp4", b"\x00PROXY TCP4 198.51.100.7 10.0.0.1 51234 443\r\nGET / HTTP/1.1\r\n\r\n")
+write("proxy_header", "v1_tcp6", b"\x00PROXY TCP6 2001:db8::7 ::1 1 65535\r\n")
+write("proxy_header", "v1_unknown", b"\x00PROXY UNKNOWN whatever\r\n")
+write("proxy_header", "v1_too_long", b"\x00PROXY UNKNOWN " + b"a" * 120)
+write("proxy_header", "v1_bad_port", b"\x00PROXY TCP4 1.2.3.4 5.6.7.8 065535 1\r\n")
+write("proxy_header", "v2_tcp4_tlv", b"\x00" + v2(0x21, 0x11, bytes([198, 51, 100, 7, 10, 0, 0, 1, 0xC8, 0x22, 1, 187])
+                                                 + b"\x01\x00\x02h2") + b"\x16\x03\x01")
+write("proxy_header", "v2_tcp6", b"\x00" + v2(0x21, 0x21, bytes([0x20, 1, 0xD, 0xB8] + [0] * 11 + [7] + [0] * 20)))
+write("proxy_header", "v2_local", b"\x00" + v2(0x20, 0x00, b""))
+write("proxy_header", "v2_unix", b"\x00" + v2(0x21, 0x31, b"p" * 216))
+write("proxy_header", "v2_too_long", b"\x00" + V2SIG + b"\x21\x11\xff\xff")
+write("proxy_header", "v2_udp", b"\x00" + v2(0x21, 0x12, bytes(12)))
+write("proxy_header", "http", b"\x00GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+write("proxy_header", "xff_chain", b"\x0110.0.0.0/8,::1/128\n10.0.0.1\n6.6.6.6, 198.51.100.1, 10.0.0.2\n10.1.1.1")
+write("proxy_header", "xff_mapped", b"\x01127.0.0.1/32,::ffff:10.0.0.0/104\n::ffff:127.0.0.1\n::ffff:198.51.100.9")
+write("proxy_header", "xff_malformed", b"\x0110.0.0.0/8\n10.0.0.1\nunknown, 1.2.3.4:80, [::1], 10.0.0.3")
+write("proxy_header", "xff_untrusted", b"\x0110.0.0.0/8\n203.0.113.1\n1.2.3.4")
+write("proxy_header", "cidr_bad", b"\x0110.0.0.1/8,::/129,0.0.0.0/0\n1.1.1.1\n2.2.2.2")

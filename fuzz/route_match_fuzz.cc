@@ -6,7 +6,8 @@
 // the method of every route.
 //
 // Properties: the trie answers exactly what trying every route in order
-// answers (the reference below): the same route, the same parameters, the
+// answers (the reference below, with a last "{name+}" taking the rest of the
+// path): the same route, the same parameters, the
 // same 405 method list. A compiled PathPattern's match has one non-empty
 // capture per parameter, none holding '/', and never matches a path with a
 // dot segment.
@@ -36,7 +37,10 @@ std::vector<std::string_view> split(std::string_view path) {
   return out;
 }
 
-bool is_param(std::string_view s) { return s.size() > 2 && s.front() == '{' && s.back() == '}'; }
+bool is_rest(std::string_view s) { return s.size() > 3 && s.front() == '{' && s.ends_with("+}"); }
+bool is_param(std::string_view s) {
+  return s.size() > 2 && s.front() == '{' && s.back() == '}' && !is_rest(s);
+}
 
 struct RouteLine {
   std::string method;
@@ -49,9 +53,17 @@ std::optional<std::vector<std::pair<std::string, std::string>>> reference_match(
   if (path.empty() || path.front() != '/' || path.find("//") != std::string_view::npos) {
     return std::nullopt;
   }
-  const auto want = split(pattern);
+  auto want = split(pattern);
   const auto got = split(path);
-  if (want.size() != got.size()) return std::nullopt;
+  // A last "{name+}" takes one or more segments: the rest of the path.
+  std::optional<std::string> rest_name;
+  if (!want.empty() && is_rest(want.back())) {
+    rest_name = std::string(want.back().substr(1, want.back().size() - 3));
+    want.pop_back();
+    if (got.size() <= want.size()) return std::nullopt;
+  } else if (want.size() != got.size()) {
+    return std::nullopt;
+  }
   std::vector<std::pair<std::string, std::string>> params;
   for (std::size_t i = 0; i < want.size(); ++i) {
     if (is_param(want[i])) {
@@ -59,6 +71,14 @@ std::optional<std::vector<std::pair<std::string, std::string>>> reference_match(
     } else if (want[i] != got[i]) {
       return std::nullopt;
     }
+  }
+  if (rest_name) {
+    std::string rest;
+    for (std::size_t i = want.size(); i < got.size(); ++i) {
+      rest += (i == want.size() ? "" : "/") + std::string(got[i]);
+    }
+    if (path.back() == '/') rest += '/';
+    params.emplace_back(*rest_name, rest);
   }
   return params;
 }

@@ -9,7 +9,7 @@ packages=(
   libboost1.74-dev libssl-dev libsodium-dev libsqlite3-dev sqlite3
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  clang-format wrk nginx-light haproxy python3
+  clang-format wrk nginx-light haproxy caddy python3
 )
 
 # Interop tests (docs/interop.md): authlib and requests for the Python client,

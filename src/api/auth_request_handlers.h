@@ -1,9 +1,14 @@
-// GET /v1/auth-request: the endpoint nginx's auth_request module calls before
-// it proxies a request to the protected API (docs/nginx.md).
+// GET /v1/auth-request: the endpoint nginx's auth_request module (and
+// Traefik ForwardAuth, Caddy forward_auth) calls before it proxies a request
+// to the protected API (docs/nginx.md, docs/proxies.md). The same decision
+// for Envoy's ext_authz HTTP service: /v1/ext-authz/{path+} with any method.
 //
 // Reads the original method and URI from X-Original-Method and
-// X-Original-URI (set in the nginx configuration) and the bearer token from
-// Authorization, maps (method, path) to a decision request with the
+// X-Original-URI (nginx) or X-Forwarded-Method and X-Forwarded-Uri (Traefik,
+// Caddy; both families present must agree, and neither may repeat, else 403
+// ambiguous_original_request), or for ext_authz from the request's own
+// method and its path after /v1/ext-authz; the bearer token from
+// Authorization; maps (method, path) to a decision request with the
 // configured route rules (route_rules.h; first match wins, no match denies)
 // and answers:
 //   200  allowed, with X-Latchkey-User-Id, X-Latchkey-User-Name,
@@ -35,7 +40,15 @@ namespace latchkey::api {
 // match: 403 no_route_rule).
 std::shared_ptr<const pipeline::DecisionSource> auth_request_decision_source(const ApiContext& ctx);
 
-// The 200 of an allowed request, with the identity headers.
+// Envoy ext_authz: the route rules applied to this request's method and
+// its path after the /v1/ext-authz prefix (the {path+} parameter).
+std::shared_ptr<const pipeline::DecisionSource> ext_authz_decision_source(const ApiContext& ctx);
+
+// The methods /v1/ext-authz/{path+} answers (Envoy forwards the original one).
+inline constexpr const char* kExtAuthzMethods[] = {"GET",   "HEAD",   "POST",   "PUT",
+                                                   "PATCH", "DELETE", "OPTIONS"};
+
+// The 200 of an allowed request, with the identity headers (also ext_authz).
 http::Response auth_request(const ApiContext& ctx, pipeline::Exchange& ex);
 
 }  // namespace latchkey::api

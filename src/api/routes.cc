@@ -159,6 +159,19 @@ pipeline::RouteTable route_table(const ApiContext& ctx, std::vector<RouteEntry> 
     t.add(
         route(ctx, "GET", "/v1/auth-request", Dispatch::kBlocking, std::move(nginx), auth_request));
   }
+  // Envoy's ext_authz HTTP service (docs/proxies.md): the original method,
+  // the original path after the prefix. Refusals keep their status (Envoy
+  // passes 401/403/429 to the client as they are).
+  for (const char* method : kExtAuthzMethods) {
+    Requirement envoy =
+        api_route(ctx, method, "/v1/ext-authz/{path+}", Dispatch::kBlocking, false, auth_request)
+            .requirement;
+    envoy.write = false;  // the decision is a read, whatever the original method
+    envoy.decision = ext_authz_decision_source(ctx);
+    envoy.audit_action = "authorize.authenticate";
+    t.add(route(ctx, method, "/v1/ext-authz/{path+}", Dispatch::kBlocking, std::move(envoy),
+                auth_request));
+  }
 
   // API-key exchanges for JWTs (seeds 003/004, docs/jwt.md): each counts
   // against the presented key; failures are throttled per key and IP.

@@ -122,7 +122,9 @@ std::vector<http::Header> upstream_request_headers(const http::Request& request,
     }
     if (normalised == "x-forwarded-for") {
       // Appended to, under its own name only: "X_Forwarded_For" is dropped.
-      if (http::iequals(name, "X-Forwarded-For")) {
+      // Only a trusted proxy's chain is passed on (docs/proxies.md); from
+      // anyone else it is dropped, not relayed as if latchkeyd vouched for it.
+      if (request.peer_trusted && http::iequals(name, "X-Forwarded-For")) {
         if (!forwarded_for.empty()) forwarded_for += ", ";
         forwarded_for += trim(h.value);
       }
@@ -136,9 +138,12 @@ std::vector<http::Header> upstream_request_headers(const http::Request& request,
     out.push_back(h);
   }
   out.push_back({"Host", std::string(options.upstream_host_header)});
-  if (!request.remote_ip.empty()) {
+  // The last hop: the trusted proxy that sent the chain, else the client.
+  const std::string& last_hop =
+      request.peer_trusted && !request.peer_ip.empty() ? request.peer_ip : request.remote_ip;
+  if (!last_hop.empty()) {
     if (!forwarded_for.empty()) forwarded_for += ", ";
-    forwarded_for += request.remote_ip;
+    forwarded_for += last_hop;
   }
   if (!forwarded_for.empty()) out.push_back({"X-Forwarded-For", std::move(forwarded_for)});
   out.push_back({"X-Forwarded-Proto", options.client_tls ? "https" : "http"});

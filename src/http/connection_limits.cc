@@ -131,6 +131,12 @@ Admission ConnectionTable::admit(std::string key) {
     admission.refusal = ConnectionRefusal::kServerFull;
     return admission;
   }
+  if (key.empty()) {
+    ++open_;
+    ++admitted_;
+    admission.slot = ConnectionSlot(this, std::move(key));
+    return admission;
+  }
   auto [it, inserted] = per_client_.try_emplace(key, 0);
   if (it->second >= limits_.max_per_client) {
     if (inserted) per_client_.erase(it);  // a cap of 0: no zero entries stay
@@ -147,6 +153,10 @@ Admission ConnectionTable::admit(std::string key) {
 
 void ConnectionTable::release(const std::string& key) {
   std::lock_guard lock(mu_);
+  if (key.empty()) {
+    --open_;
+    return;
+  }
   const auto it = per_client_.find(key);
   if (it == per_client_.end()) return;  // cannot happen: every slot was admitted here
   if (--it->second == 0) per_client_.erase(it);

@@ -132,7 +132,8 @@ class ConnectionTable {
   ConnectionTable& operator=(const ConnectionTable&) = delete;
 
   // Counts the connection when both caps allow it, else says which is full.
-  // The global cap is checked first.
+  // The global cap is checked first. An empty key counts against the global
+  // cap only (a trusted proxy, whose connections carry many clients).
   Admission admit(std::string key);
   ConnectionStats stats() const;
   const ConnectionLimits& limits() const { return limits_; }

@@ -36,8 +36,13 @@ std::string_view next_segment(std::string_view& rest) {
   return segment;
 }
 
+// "{name+}": the rest of the path (only as the last segment).
+bool is_rest(std::string_view segment) {
+  return segment.size() > 3 && segment.front() == '{' && segment.ends_with("+}");
+}
+
 bool is_param(std::string_view segment) {
-  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}' && !is_rest(segment);
 }
 
 }  // namespace
@@ -61,9 +66,17 @@ void Router::add_async(std::string method, std::string pattern, AsyncHandler han
 void Router::add_route(Route route) {
   for (auto s : split_path(route.pattern)) route.segments.emplace_back(s);
   std::uint32_t node = 0;
-  for (const std::string& segment : route.segments) {
+  for (std::size_t i = 0; i < route.segments.size(); ++i) {
+    const std::string& segment = route.segments[i];
     std::uint32_t child = kNoNode;
-    if (is_param(segment)) {
+    if (is_rest(segment) && i + 1 == route.segments.size()) {
+      child = nodes_[node].rest;
+      if (child == kNoNode) {
+        child = static_cast<std::uint32_t>(nodes_.size());
+        nodes_[node].rest = child;
+        nodes_.emplace_back();
+      }
+    } else if (is_param(segment)) {
       child = nodes_[node].param;
       if (child == kNoNode) {
         child = static_cast<std::uint32_t>(nodes_.size());
@@ -101,6 +114,7 @@ void Router::walk(std::uint32_t node, std::string_view rest, Visit& visit) const
       [](const auto& entry, std::string_view s) { return std::string_view(entry.first) < s; });
   if (at != here.literals.end() && at->first == segment) walk(at->second, rest, visit);
   if (here.param != kNoNode) walk(here.param, rest, visit);
+  if (here.rest != kNoNode) visit(nodes_[here.rest]);  // this segment and all after it
 }
 
 Router::Match Router::match(std::string_view method, std::string_view path) const {
@@ -135,7 +149,13 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     result.dispatch = route.dispatch;
     result.pattern = &route.pattern;
     std::string_view rest = path;
-    for (const std::string& seg : route.segments) {
+    for (std::size_t i = 0; i < route.segments.size(); ++i) {
+      const std::string& seg = route.segments[i];
+      if (is_rest(seg) && i + 1 == route.segments.size()) {
+        result.params.add(seg.substr(1, seg.size() - 3),
+                          std::string(rest.substr(rest.find_first_not_of('/'))));
+        break;
+      }
       const std::string_view part = next_segment(rest);
       if (is_param(seg)) result.params.add(seg.substr(1, seg.size() - 2), std::string(part));
     }

@@ -1,6 +1,8 @@
 // The routing table: method + path pattern -> handler. Patterns are literal
-// segments and named parameters: "/api/v1/users/{id}/access-key". The whole
-// API surface is assembled in one place (api/routes.cc).
+// segments and named parameters: "/api/v1/users/{id}/access-key". A last
+// segment "{name+}" takes the rest of the path, one or more segments, '/'
+// included ("/v1/ext-authz/{path+}": Envoy's ext_authz prefixes the original
+// path). The whole API surface is assembled in one place (api/routes.cc).
 //
 // Matching: the first route added that matches the method and the path
 // wins, as if every route were tried in order; a literal segment has no
@@ -102,6 +104,7 @@ class Router {
     // Literal segment -> child node, sorted by segment.
     std::vector<std::pair<std::string, std::uint32_t>> literals;
     std::uint32_t param = kNoNode;      // child for a {param} segment
+    std::uint32_t rest = kNoNode;       // child for a last {name+} segment
     std::vector<std::uint32_t> routes;  // routes whose pattern ends here, in the order added
   };
   static constexpr std::uint32_t kNoNode = UINT32_MAX;

@@ -298,7 +298,10 @@ class ServerImpl final : public Server, private internal::SessionTracker {
     const auto endpoint = socket.remote_endpoint(ec);
     if (ec) return;  // the client is already gone
     const auto address = endpoint.address();
-    Admission admission = connections_.admit(client_key_of(address));
+    // A trusted proxy carries many clients: only the global cap counts it.
+    const bool trusted =
+        !options_.trusted_proxies.empty() && options_.trusted_proxies.contains(address.to_string());
+    Admission admission = connections_.admit(trusted ? std::string() : client_key_of(address));
     if (admission.admitted()) {
       return internal::start_session(std::move(socket), address.to_string(),
                                      std::move(admission.slot), *state_);

@@ -44,6 +44,7 @@
 #include <memory>
 #include <string>
 
+#include "core/cidr.h"
 #include "core/error.h"
 #include "http/connection_limits.h"
 #include "http/router.h"
@@ -98,6 +99,17 @@ struct ServerOptions {
   // 0: no limit.
   std::uint64_t max_requests_per_connection = 1000;
   std::chrono::milliseconds max_connection_age{3'600'000};
+  // Proxies whose word on the client is believed (docs/proxies.md): from a
+  // peer in this set, X-Forwarded-For names the client
+  // (http/client_address.h), its connections count against max_connections
+  // only (not the per-client cap), and with proxy_protocol it must open with
+  // a PROXY header. Empty: trust nobody.
+  CidrSet trusted_proxies;
+  // Expect a PROXY protocol v1/v2 header (http/proxy_protocol.h) before the
+  // first request (and before the TLS handshake) from every trusted peer: a
+  // trusted peer without one, an untrusted peer with one, or a malformed
+  // header closes the connection. Untrusted peers are served as they are.
+  bool proxy_protocol = false;
   std::string tls_cert_file;  // both set: serve HTTPS only
   std::string tls_key_file;
   bool access_log = true;  // one JSON line per request (path only, no query)

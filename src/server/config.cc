@@ -8,6 +8,8 @@
 #include <limits>
 #include <set>
 
+#include "core/cidr.h"
+
 namespace latchkey::server {
 namespace {
 
@@ -215,6 +217,8 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
                                                             "max_connections_per_client",
                                                             "max_requests_per_connection",
                                                             "max_connection_age_s",
+                                                            "trusted_proxies",
+                                                            "proxy_protocol",
                                                             "audit_flush_interval_ms",
                                                             "audit_buffer_size",
                                                             "key_max_validity_days",
@@ -325,6 +329,27 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
       }
     }
   }
+  if (const toml::node* proxies = table.get("trusted_proxies")) {
+    const toml::array* list = proxies->as_array();
+    if (list == nullptr) {
+      bad(*proxies, "trusted_proxies must be an array of strings (CIDR blocks)");
+    } else {
+      c.trusted_proxies.clear();
+      for (const toml::node& entry : *list) {
+        if (auto v = entry.value_exact<std::string>()) {
+          c.trusted_proxies.push_back(*v);
+        } else {
+          bad(entry, "trusted_proxies must be an array of strings (CIDR blocks)");
+        }
+      }
+    }
+  }
+  if (const toml::node* node = table.get("proxy_protocol")) {
+    if (auto v = node->value_exact<bool>())
+      c.proxy_protocol = *v;
+    else
+      bad(*node, "proxy_protocol must be true or false");
+  }
   if (const toml::node* node = table.get("access_log")) {
     if (auto v = node->value_exact<bool>())
       c.access_log = *v;
@@ -389,6 +414,13 @@ Status validate(const Config& c) {
     return fail(Error::invalid_request("threads, sizes and timeouts must be positive"));
   }
   if (auto s = validate_connection_limits(c); !s) return s;
+  if (auto proxies = CidrSet::parse(c.trusted_proxies); !proxies) {
+    return fail(Error::invalid_request("trusted_proxies: " + proxies.error().description));
+  }
+  if (c.proxy_protocol && c.trusted_proxies.empty()) {
+    return fail(Error::invalid_request(
+        "proxy_protocol needs trusted_proxies: a PROXY header is accepted only from them"));
+  }
   if (c.audit_flush_interval_ms <= 0 || c.audit_flush_interval_ms > 3'600'000) {
     return fail(
         Error::invalid_request("audit_flush_interval_ms must be between 1 and 3600000 (one hour)"));
@@ -581,6 +613,14 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
   app.add_option("--max-connection-age-s", c.max_connection_age_s,
                  "a keep-alive connection closes after its first response past this age (0: off)")
       ->envname("LATCHKEY_MAX_CONNECTION_AGE_S");
+  app.add_option("--trusted-proxy", c.trusted_proxies,
+                 "CIDR block of a proxy whose X-Forwarded-For / PROXY header names the client "
+                 "(repeatable; replaces the config file's list)")
+      ->delimiter(',')
+      ->envname("LATCHKEY_TRUSTED_PROXIES");
+  app.add_flag("--proxy-protocol", c.proxy_protocol,
+               "trusted proxies open each connection with a PROXY protocol v1/v2 header")
+      ->envname("LATCHKEY_PROXY_PROTOCOL");
   app.add_option("--key-max-validity-days", c.key_max_validity_days,
                  "longest validity of a new API key, 1..365 days")
       ->envname("LATCHKEY_KEY_MAX_VALIDITY_DAYS");

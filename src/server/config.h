@@ -49,6 +49,10 @@ struct Config {
   std::int64_t max_connections_per_client = 0;
   std::int64_t max_requests_per_connection = 1000;
   std::int64_t max_connection_age_s = 3600;
+  // Proxies (docs/proxies.md): CIDR blocks whose X-Forwarded-For (and, with
+  // proxy_protocol, PROXY header) name the client. Empty: trust nobody.
+  std::vector<std::string> trusted_proxies;
+  bool proxy_protocol = false;
   bool insecure_test_clock = false;   // tests only: POST /_test/clock/advance
   bool insecure_test_faults = false;  // tests only: store fault injection, POST /_test/faults
   // Audit log (docs/audit.md): how often buffered events are stored, and

@@ -69,6 +69,8 @@ const std::vector<Setting>& restart_settings() {
       setting("auth_throttle_ip_failures", &Config::auth_throttle_ip_failures),
       setting("auth_throttle_max_delay_s", &Config::auth_throttle_max_delay_s),
       setting("auth_throttle_forget_s", &Config::auth_throttle_forget_s),
+      setting("trusted_proxies", &Config::trusted_proxies),
+      setting("proxy_protocol", &Config::proxy_protocol),
   };
   return settings;
 }

@@ -24,6 +24,7 @@
 #include "api/routes.h"
 #include "audit/buffered_audit_log.h"
 #include "authz/permission_service.h"
+#include "core/cidr.h"
 #include "core/clock.h"
 #include "core/crash_points.h"
 #include "core/random.h"
@@ -277,6 +278,16 @@ int run(int argc, char** argv) {
   options.max_header_bytes = static_cast<std::size_t>(config.max_header_bytes);
   options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
   options.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
+  options.trusted_proxies = CidrSet::parse(config.trusted_proxies).value();  // validated
+  options.proxy_protocol = config.proxy_protocol;
+  if (!options.trusted_proxies.empty()) {
+    std::string list;
+    for (const auto& block : options.trusted_proxies.blocks()) {
+      list += (list.empty() ? "" : ", ") + block.to_string();
+    }
+    spdlog::info("trusted proxies: {}{}", list,
+                 config.proxy_protocol ? " (PROXY protocol expected from them)" : "");
+  }
   {
     const std::uint64_t nofile = http::current_nofile_limit();
     const http::ConnectionLimits caps = http::resolve_connection_limits(

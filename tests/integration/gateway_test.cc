@@ -652,7 +652,8 @@ TEST_F(GatewayTest, SpoofingHeadersDropped) {
   EXPECT_EQ(count["x-latchkey-key-scope"], 0);  // an account token
   EXPECT_EQ(req.header("X-Latchkey-User-Id"), svc.user_id);
   EXPECT_EQ(req.header("X-Latchkey-Scope"), "read write");
-  EXPECT_EQ(req.header("X-Forwarded-For"), "10.9.9.9, 127.0.0.1");
+  // latchkeyd trusts no proxy here: the client's own chain is not relayed.
+  EXPECT_EQ(req.header("X-Forwarded-For"), "127.0.0.1");
   EXPECT_EQ(req.header("X-Forwarded-Proto"), "http");
   EXPECT_NE(req.header("X-Forwarded-Host"), "evil");
   EXPECT_EQ(req.header("X-Kept_Header"), "yes");  // not one of latchkey's

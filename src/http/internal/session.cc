@@ -31,9 +31,11 @@
 #include "core/redaction.h"
 #include "core/secret.h"
 #include "http/access_log.h"
+#include "http/client_address.h"
 #include "http/error_response.h"
 #include "http/executor.h"
 #include "http/framing.h"
+#include "http/proxy_protocol.h"
 
 namespace latchkey::http::internal {
 namespace {
@@ -191,6 +193,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
         stream_(make_stream(std::move(socket), state)),
         read_timer_(executor_),
         remote_ip_(std::move(remote_ip)),
+        peer_trusted_(state.options.trusted_proxies.contains(remote_ip_)),
         slot_(std::move(slot)),
         opened_at_(state.clock.now()) {}
 
@@ -301,14 +304,81 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
 
   void on_run() {
     if (closed()) return;  // drained before it started
+    if (options().proxy_protocol) {
+      phase_ = Phase::kHandshake;
+      tcp().expires_after(options().read_timeout);
+      return read_proxy_header();
+    }
+    start_protocol();
+  }
+
+  // With proxy_protocol: the raw bytes before TLS or HTTP. A trusted peer
+  // must open with a PROXY header, an untrusted one must not
+  // (docs/proxies.md); either mistake, or a malformed header, closes the
+  // connection. Bytes read past the header stay in buffer_ for what follows.
+  void read_proxy_header() {
+    const std::string_view bytes(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    if (peer_trusted_) {
+      const ProxyParse parsed = parse_proxy_header(bytes);
+      if (parsed.status == ProxyParse::Status::kInvalid) {
+        spdlog::debug("PROXY header from {} refused: {}", remote_ip_, parsed.error);
+        return close_now();
+      }
+      if (parsed.status == ProxyParse::Status::kDone) {
+        buffer_.consume(parsed.header.length);
+        if (parsed.header.source) {
+          remote_ip_ = parsed.header.source->to_string();
+          peer_trusted_ = options().trusted_proxies.contains(*parsed.header.source);
+        }
+        return start_protocol();
+      }
+    } else {
+      switch (detect_proxy_signature(bytes)) {
+        case ProxySignature::kYes:
+          spdlog::debug("PROXY header from untrusted peer {} refused", remote_ip_);
+          return close_now();
+        case ProxySignature::kNo:
+          return start_protocol();
+        case ProxySignature::kMaybe:
+          break;
+      }
+    }
+    // Never more than one v2 header's worth: the parser refuses beyond it.
+    tcp().async_read_some(buffer_.prepare(kFirstReadBytes),
+                          [self = self()](error_code ec, std::size_t n) {
+                            if (self->closed()) return;
+                            if (ec) return self->close_now();
+                            self->buffer_.commit(n);
+                            self->read_proxy_header();
+                          });
+  }
+
+  void start_protocol() {
     if constexpr (kTls) {
       phase_ = Phase::kHandshake;
       tcp().expires_after(options().read_timeout);
+      if (buffer_.size() > 0) {  // read with a PROXY header: the start of the ClientHello
+        return stream_.async_handshake(asio::ssl::stream_base::server, buffer_.data(),
+                                       [self = self()](error_code ec, std::size_t) {
+                                         self->buffer_.consume(self->buffer_.size());
+                                         self->on_handshake(ec);
+                                       });
+      }
       stream_.async_handshake(asio::ssl::stream_base::server,
                               beast::bind_front_handler(&HttpSession::on_handshake, self()));
     } else {
       wait_for_request();
     }
+  }
+
+  // The one place a request's client address is decided.
+  void stamp_client(Request& request) const {
+    const ClientAddress client =
+        peer_trusted_ ? resolve_client_address(options().trusted_proxies, remote_ip_, request)
+                      : ClientAddress{remote_ip_, false};
+    request.remote_ip = client.client;
+    request.peer_ip = remote_ip_;
+    request.peer_trusted = client.peer_trusted;
   }
 
   void on_handshake(error_code ec) {
@@ -489,7 +559,8 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     const auto& partial = parser_->get();
     request.method = std::string(method.empty() ? partial.method_string() : method);
     request.target = std::string(target.empty() ? partial.target() : target);
-    request.remote_ip = remote_ip_;
+    for (const auto& field : partial) request.headers.add(field.name_string(), field.value());
+    stamp_client(request);
     request.request_id = choose_request_id(partial["X-Request-Id"], state_.random);
     Response response = error_response(error);
     if (status_override != 0) response.status = status_override;
@@ -511,7 +582,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
 
     Request request = to_request(std::move(message), header_section_ ? &*header_section_ : nullptr);
     header_section_.reset();
-    request.remote_ip = remote_ip_;
+    stamp_client(request);
     request.request_id = choose_request_id(client_request_id, state_.random);
 
     // One atomic load per request; the snapshot changes only after a reload.
@@ -575,6 +646,8 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     pending_->method = request.method;
     pending_->target = request.target;
     pending_->remote_ip = request.remote_ip;
+    pending_->peer_ip = request.peer_ip;
+    pending_->peer_trusted = request.peer_trusted;
     pending_->request_id = request.request_id;
     auto responder = std::make_shared<AsyncResponder>(self(), generation);
     responder_ = responder;
@@ -925,7 +998,8 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   beast::flat_buffer buffer_;
   const std::size_t buffer_max_ = buffer_.max_size();  // restored after a chunked body
   asio::steady_timer read_timer_;
-  std::string remote_ip_;
+  std::string remote_ip_;    // the peer: TCP, or the source a trusted PROXY header named
+  bool peer_trusted_;        // remote_ip_ is in trusted_proxies
   ConnectionSlot slot_;      // released when the socket closes
   const Instant opened_at_;  // by state_.clock, for max_connection_age
 

@@ -84,11 +84,16 @@ TEST(GatewayHeaders, HopByHopRemovedTowardsUpstream) {
   EXPECT_EQ(values(out, "Host"), (std::vector<std::string>{"127.0.0.1:9000"}));
 }
 
-// Test X-Forwarded-For appended to, X-Forwarded-Proto and -Host set (the
-// client's own values replaced), and X-Request-Id set to the request's id.
+// Test X-Forwarded-For: a trusted proxy's chain is appended to with the
+// proxy's address; X-Forwarded-Proto and -Host set (the client's own values
+// replaced), and X-Request-Id set to the request's id.
 TEST(GatewayHeaders, ForwardedHeaders) {
-  const auto out = upstream_request_headers(client_request(), account_principal(),
-                                            {.upstream_host_header = "up"});
+  http::Request via_proxy = client_request();
+  via_proxy.remote_ip = "203.0.113.5";  // what http/client_address.h decided
+  via_proxy.peer_ip = "10.0.0.9";
+  via_proxy.peer_trusted = true;
+  const auto out =
+      upstream_request_headers(via_proxy, account_principal(), {.upstream_host_header = "up"});
   EXPECT_EQ(values(out, "X-Forwarded-For"), (std::vector<std::string>{"203.0.113.5, 10.0.0.9"}));
   EXPECT_EQ(values(out, "X-Forwarded-Proto"), (std::vector<std::string>{"http"}));
   EXPECT_EQ(values(out, "X-Forwarded-Host"), (std::vector<std::string>{"gw.example.com"}));
@@ -99,6 +104,14 @@ TEST(GatewayHeaders, ForwardedHeaders) {
                                             {.upstream_host_header = "up", .client_tls = true});
   EXPECT_EQ(values(tls, "X-Forwarded-For"), (std::vector<std::string>{"10.0.0.9"}));
   EXPECT_EQ(values(tls, "X-Forwarded-Proto"), (std::vector<std::string>{"https"}));
+}
+
+// Test that an untrusted peer's X-Forwarded-For is not relayed: the upstream
+// sees only the address latchkeyd saw.
+TEST(GatewayHeaders, UntrustedForwardedForDropped) {
+  const auto out = upstream_request_headers(client_request(), account_principal(),
+                                            {.upstream_host_header = "up"});
+  EXPECT_EQ(values(out, "X-Forwarded-For"), (std::vector<std::string>{"10.0.0.9"}));
 }
 
 // Test that client-sent X-Latchkey-* headers are stripped and replaced by
@@ -173,6 +186,9 @@ TEST(GatewayHeaders, ResponseHeaders) {
 // method are dropped in every spelling; X-Forwarded-* are latchkey's own.
 TEST(GatewayHeaders, OverridingHeadersDroppedInAnySpelling) {
   http::Request r = client_request();
+  r.remote_ip = "203.0.113.5";
+  r.peer_ip = "10.0.0.9";
+  r.peer_trusted = true;  // even a trusted proxy's misspelt X_Forwarded_For is dropped
   const std::vector<std::string> dropped = {"X_Latchkey_User_Id",
                                             "x_latchkey-scope",
                                             "X-LATCHKEY_KEY_SCOPE",

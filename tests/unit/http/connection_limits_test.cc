@@ -139,6 +139,26 @@ TEST(ConnectionTable, CountsAgainstBothCapsAndReleases) {
   EXPECT_EQ(table.stats().clients, 0u);
 }
 
+// Test that an empty key (a trusted proxy's connection) counts against the
+// global cap only, never a per-client cap, and is released like any other.
+TEST(ConnectionTable, TrustedProxyCountsGloballyOnly) {
+  ConnectionTable table({.max_connections = 3, .max_per_client = 1});
+  Admission p1 = table.admit("");
+  Admission p2 = table.admit("");
+  ASSERT_TRUE(p1.admitted());
+  ASSERT_TRUE(p2.admitted());
+  Admission a = table.admit("a");
+  ASSERT_TRUE(a.admitted());
+  EXPECT_EQ(table.admit("").refusal, ConnectionRefusal::kServerFull);
+  EXPECT_EQ(table.stats().clients, 1u);
+  p1.slot.release();
+  EXPECT_EQ(table.stats().open, 2u);
+  p2 = Admission{};
+  a = Admission{};
+  EXPECT_EQ(table.stats().open, 0u);
+  EXPECT_EQ(table.stats().clients, 0u);
+}
+
 // Test the canned answer: 503, JSON error with reason too_many_connections
 // and the cap that was hit, Retry-After, Connection: close, a request id and
 // an exact Content-Length.

@@ -374,5 +374,34 @@ TEST(Router, AgreesWithFirstMatchInOrderAdded) {
   }
 }
 
+// Test that a last "{name+}" segment takes the rest of the path (one or
+// more segments, '/' included), loses to an earlier route, and answers 405
+// like any other route.
+TEST(Router, RestSegmentTakesTheRestOfThePath) {
+  Router router;
+  router.add("GET", "/v1/ext-authz/health", Dispatch::kInline, answer("literal"));
+  router.add("GET", "/v1/ext-authz/{path+}", Dispatch::kInline, answer("rest"));
+  router.add("POST", "/v1/ext-authz/{path+}", Dispatch::kInline, answer("rest-post"));
+  auto m = router.match("GET", "/v1/ext-authz/api/records/7");
+  ASSERT_NE(m.handler, nullptr);
+  EXPECT_EQ(call(m), "rest");
+  EXPECT_EQ(m.params.get("path"), "api/records/7");
+  EXPECT_EQ(*m.pattern, "/v1/ext-authz/{path+}");
+  m = router.match("GET", "/v1/ext-authz/a/");
+  ASSERT_NE(m.handler, nullptr);
+  EXPECT_EQ(m.params.get("path"), "a/");
+  m = router.match("GET", "/v1/ext-authz/health");
+  ASSERT_NE(m.handler, nullptr);
+  EXPECT_EQ(call(m), "literal");
+  EXPECT_EQ(router.match("GET", "/v1/ext-authz").handler, nullptr);  // at least one segment
+  EXPECT_EQ(router.match("GET", "/v1/ext-authz/").handler, nullptr);
+  EXPECT_EQ(router.match("GET", "/v1/ext-authz//a").handler, nullptr);  // "//" never matches
+  EXPECT_EQ(router.match("DELETE", "/v1/ext-authz/x/y").allowed_methods, "GET, POST");
+  // Not last: a literal segment.
+  router.add("GET", "/odd/{x+}/tail", Dispatch::kInline, answer("odd"));
+  EXPECT_EQ(router.match("GET", "/odd/a/tail").handler, nullptr);
+  EXPECT_NE(router.match("GET", "/odd/{x+}/tail").handler, nullptr);
+}
+
 }  // namespace
 }  // namespace latchkey::http

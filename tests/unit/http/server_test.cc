@@ -722,6 +722,63 @@ TEST_F(ServerTest, ServesHttps) {
   EXPECT_FALSE(plain.read_response(2s).has_value());
 }
 
+// One HTTPS GET with libcurl; `source` binds the client (another loopback
+// address is another peer); `proxy_header`: curl sends a PROXY v1 header
+// before its ClientHello. Returns the status (0: failed) and the body.
+std::pair<long, std::string> https_get(const std::string& url, const char* source,
+                                       bool proxy_header,
+                                       const std::vector<std::string>& headers = {}) {
+  CURL* curl = curl_easy_init();
+  std::string body;
+  curl_slist* list = nullptr;
+  for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);  // self-signed, loopback only
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+  curl_easy_setopt(curl, CURLOPT_INTERFACE, (std::string("host!") + source).c_str());
+  curl_easy_setopt(curl, CURLOPT_HAPROXYPROTOCOL, proxy_header ? 1L : 0L);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_to_string);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  const CURLcode rc = curl_easy_perform(curl);
+  long status = 0;
+  if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(curl);
+  curl_slist_free_all(list);
+  return {status, body};
+}
+
+// Test that the PROXY header comes before the TLS handshake: a trusted
+// proxy's header is read and the TLS session that follows it is served
+// (its X-Forwarded-For naming the client); a trusted peer without a header
+// and an untrusted one with a header are refused; an untrusted one without
+// is served as itself.
+TEST_F(ServerTest, ProxyProtocolBeforeTls) {
+  TempCertificate certificate;
+  if (!certificate.ok()) GTEST_SKIP() << "openssl CLI not available";
+  auto options = test_options();
+  options.tls_cert_file = certificate.cert();
+  options.tls_key_file = certificate.key();
+  options.trusted_proxies = CidrSet::parse({"127.0.0.3/32"}).value();
+  options.proxy_protocol = true;
+  start(options);
+  const std::string url = server_->url() + "/users/1";
+
+  auto [status, body] = https_get(url, "127.0.0.3", true, {"X-Forwarded-For: 198.51.100.5"});
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_EQ(nlohmann::json::parse(body)["remote"], "198.51.100.5");
+
+  EXPECT_EQ(https_get(url, "127.0.0.3", false).first, 0);  // no header from the proxy
+  EXPECT_EQ(https_get(url, "127.0.0.2", true).first, 0);   // a header from anyone else
+
+  auto [direct_status, direct_body] =
+      https_get(url, "127.0.0.2", false, {"X-Forwarded-For: 198.51.100.6"});
+  ASSERT_EQ(direct_status, 200) << direct_body;
+  EXPECT_EQ(nlohmann::json::parse(direct_body)["remote"], "127.0.0.2");
+}
+
 // Test that over TLS a connection beyond max_connections also gets its 503
 // (too_many_connections), after the handshake.
 TEST_F(ServerTest, RefusesOverTheCapOverHttps) {
