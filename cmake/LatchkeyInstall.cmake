@@ -53,7 +53,12 @@ target_include_directories(latchkey_client_shared
 target_compile_features(latchkey_client_shared PUBLIC cxx_std_23)  # std::expected in error.h
 target_link_libraries(latchkey_client_shared PRIVATE ${_client_deps})
 target_link_options(latchkey_client_shared PRIVATE
-  -Wl,--version-script=${PROJECT_SOURCE_DIR}/cmake/latchkey-client.map -Wl,--no-undefined)
+  -Wl,--version-script=${PROJECT_SOURCE_DIR}/cmake/latchkey-client.map)
+if(NOT LATCHKEY_SANITIZE AND NOT LATCHKEY_FUZZ)
+  # Every symbol resolved at link time. Not with sanitizers: clang leaves the
+  # ASan runtime's symbols to the executable.
+  target_link_options(latchkey_client_shared PRIVATE -Wl,--no-undefined)
+endif()
 
 # --- Binaries and the SDK ---------------------------------------------------
 # latchkeyd is a system daemon started by systemd or an administrator:
@@ -83,14 +88,20 @@ install(FILES ${PROJECT_BINARY_DIR}/install/latchkeyConfig.cmake
 
 # pkg-config: latchkey-client.pc, relocatable (prefix from the .pc's own place).
 file(RELATIVE_PATH LATCHKEY_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
+string(REGEX REPLACE "/$" "" LATCHKEY_PC_TO_PREFIX "${LATCHKEY_PC_TO_PREFIX}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/latchkey-client.pc.in
   ${PROJECT_BINARY_DIR}/install/latchkey-client.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/install/latchkey-client.pc
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
 
 # --- Man pages from --help --------------------------------------------------
+# Not in the sanitizer and fuzz builds: nothing there ships, and running
+# their binaries at build time would make the build depend on ASan's exit
+# checks.
 find_program(HELP2MAN_PROGRAM help2man)
-if(HELP2MAN_PROGRAM)
+if(LATCHKEY_SANITIZE OR LATCHKEY_FUZZ)
+  message(STATUS "man pages: not generated in the sanitizer or fuzz build")
+elseif(HELP2MAN_PROGRAM)
   set(_man_dir ${PROJECT_BINARY_DIR}/man)
   set(_man_pages)
   foreach(entry "latchkeyd;8;self-hosted API access server"

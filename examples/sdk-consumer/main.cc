@@ -4,9 +4,10 @@
 //
 // Reads LATCHKEY_URL, LATCHKEY_CLIENT_ID and LATCHKEY_CLIENT_SECRET from the
 // environment (a secret never belongs on a command line: ps shows it).
+#include <latchkey/client/client.h>
+
 #include <cstdlib>
 #include <iostream>
-#include <latchkey/client/client.h>
 #include <memory>
 #include <string>
 
@@ -24,7 +25,8 @@ std::string env(const char* name) {
 int main() {
   const std::string url = env("LATCHKEY_URL");
   if (url.empty()) {
-    std::cerr << "sdk-consumer: set LATCHKEY_URL (and LATCHKEY_CLIENT_ID, LATCHKEY_CLIENT_SECRET)\n";
+    std::cerr
+        << "sdk-consumer: set LATCHKEY_URL (and LATCHKEY_CLIENT_ID, LATCHKEY_CLIENT_SECRET)\n";
     return 2;
   }
   std::shared_ptr<lk::Transport> transport = lk::make_curl_transport();

@@ -94,10 +94,24 @@ status=$(http_status "$server_url/healthz")
 [ "$status" = 200 ] || fail "GET $server_url/healthz answered $status"
 [ "$(stat -c '%U %a' "$state/data/bootstrap.json")" = "latchkey 600" ] ||
   fail "bootstrap.json is not latchkey's with mode 0600: $(stat -c '%U %a' "$state/data/bootstrap.json")"
-[ ! -s "$state/stdout" ] || grep -q client_secret "$state/stdout" ||
-  fail "unexpected stdout: $(cat "$state/stdout")"
+# stdout carries the first-start credentials, which is why the unit sends
+# it to /dev/null (StandardOutput=null) instead of the journal.
+grep -q 'Client Secret:' "$state/stdout" || fail "stdout does not carry the first-start credentials"
+grep -qx 'StandardOutput=null' "$unit" || fail "$unit lets stdout (the admin secret) reach the journal"
+# liblatchkey-client-dev as installed: find_package(latchkey) from /usr.
+cmake=${LATCHKEY_CMAKE:-cmake}
+"$cmake" -S "$source_dir/examples/sdk-consumer" -B "$state/consumer" -G Ninja \
+  -DCMAKE_CXX_COMPILER="${LATCHKEY_CXX:-c++}" >"$state/consumer.log" 2>&1 &&
+  "$cmake" --build "$state/consumer" >>"$state/consumer.log" 2>&1 || {
+  cat "$state/consumer.log" >&2
+  fail "examples/sdk-consumer does not build against the installed liblatchkey-client-dev"
+}
+out=$(LATCHKEY_URL=$server_url LATCHKEY_CLIENT_ID=$(json_field "$state/data/bootstrap.json" client_id) \
+  LATCHKEY_CLIENT_SECRET=$(json_field "$state/data/bootstrap.json" client_secret) \
+  "$state/consumer/sdk-consumer") || fail "sdk-consumer against the packaged SDK failed: $out"
+grep -q '^me 200 ' <<<"$out" || fail "sdk-consumer against the packaged SDK: $out"
 stop_latchkeyd
-say "the unit's ExecStart answered GET /healthz 200 as user latchkey and stopped cleanly"
+say "the unit's ExecStart answered GET /healthz 200 as user latchkey, the packaged SDK called it, it stopped cleanly"
 
 # Purge: the files are gone, the data directory too; the users stay.
 mkdir -p /var/lib/latchkey && touch /var/lib/latchkey/latchkey.db  # what StateDirectory= holds
@@ -113,6 +127,7 @@ for f in /usr/sbin/latchkeyd /usr/bin/latchkey /etc/latchkey /var/lib/latchkey \
   "$libdir/pkgconfig/latchkey-client.pc"; do
   [ ! -e "$f" ] || fail "$f is still there after dpkg --purge"
 done
-! ls "$libdir"/liblatchkey-client.so* >/dev/null 2>&1 || fail "liblatchkey-client is still there"
+leftover=("$libdir"/liblatchkey-client.so*)  # nullglob: empty when none is left
+[ ${#leftover[@]} -eq 0 ] || fail "still there after dpkg --purge: ${leftover[*]}"
 getent passwd latchkey >/dev/null || fail "purge removed the user latchkey (documented: it stays)"
 say "installed, ran and purged in $(($(date +%s) - start)) s"
