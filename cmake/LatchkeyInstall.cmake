@@ -15,6 +15,7 @@
 # `cmake --install build --prefix /tmp/x` never writes outside /tmp/x.
 # The choice is made at install time (install(CODE)), when the prefix of
 # `cmake --install --prefix` or of CPack is known.
+
 # Debian's multiarch library directory (lib/x86_64-linux-gnu) for every
 # prefix, not only /usr: ld.so, pkg-config and find_package search it under
 # /usr/local too, and the .deb needs it (lintian
@@ -175,10 +176,14 @@ install(CODE "
   set(LATCHKEYD \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SBINDIR}/latchkeyd\")
   set(LATCHKEY \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/latchkey\")
   set(LATCHKEY_ETC \"\${_latchkey_etc}/latchkey\")
+  # One directory per destination: cpack and a cmake --install may run at
+  # the same time (the package tests do) and must not write each other's unit.
+  string(MD5 _latchkey_tag \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}\")
+  set(_latchkey_unit_dir \"${PROJECT_BINARY_DIR}/install/systemd/\${_latchkey_tag}\")
   foreach(unit latchkeyd.service latchkey-agent@.service)
     configure_file(\"${PROJECT_SOURCE_DIR}/packaging/systemd/\${unit}.in\"
-                   \"${PROJECT_BINARY_DIR}/install/systemd/\${unit}\" @ONLY)
-    file(INSTALL \"${PROJECT_BINARY_DIR}/install/systemd/\${unit}\"
+                   \"\${_latchkey_unit_dir}/\${unit}\" @ONLY)
+    file(INSTALL \"\${_latchkey_unit_dir}/\${unit}\"
          DESTINATION \"\${_latchkey_units}\" PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
   endforeach()
 " COMPONENT daemon)

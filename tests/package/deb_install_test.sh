@@ -79,6 +79,7 @@ fi
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 [ -n "$exec_start" ] || fail "no ExecStart= in $unit"
 read -r -a command_line <<<"$exec_start"
+[ "${command_line[0]}" = /usr/sbin/latchkeyd ] || fail "$unit runs ${command_line[0]}, not /usr/sbin/latchkeyd"
 unit_env=()
 while IFS= read -r line; do unit_env+=("$line"); done < <(sed -n 's/^Environment=//p' "$unit")
 grep -q '^User=latchkey$' "$unit" || fail "$unit does not run as User=latchkey"
