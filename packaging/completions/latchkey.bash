@@ -42,7 +42,7 @@ _latchkey() {
   done
 
   case "$prev" in
-    --token-cache | --cacert)
+    --token-cache | --cacert | --config)
       _filedir
       return
       ;;
