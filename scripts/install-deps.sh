@@ -15,6 +15,9 @@ packages=(
 # Interop tests (docs/interop.md): authlib and requests for the Python client,
 # npm for newman. A Node.js that is already there (with its own npm) is kept.
 packages+=(python3-authlib python3-requests)
+# Packaging (docs/install.md): man pages from --help, the .deb checks, and
+# the bash completion test.
+packages+=(help2man lintian dpkg-dev file bash-completion)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 # Fuzzing (scripts/fuzz.sh, which calls this with --fuzz): clang 14 and its
