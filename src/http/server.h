@@ -45,6 +45,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/log_line.h"
 #include "http/connection_limits.h"
 #include "http/router.h"
 
@@ -99,7 +100,9 @@ struct ServerOptions {
   std::chrono::milliseconds max_connection_age{3'600'000};
   std::string tls_cert_file;  // both set: serve HTTPS only
   std::string tls_key_file;
-  bool access_log = true;  // one JSON line per request (path only, no query)
+  bool access_log = true;  // one line per request (path only, no query)
+  // JSON objects or text (core/log_line.h, docs/logging.md).
+  LogFormat access_log_format = LogFormat::kJson;
   // Where access-log lines go (http/access_log.h). latchkeyd passes a
   // BufferedAccessLog: a background thread writes, and no I/O thread waits
   // for a lock or a write(2). run() flushes it before it returns. Null:

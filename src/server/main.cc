@@ -1,7 +1,6 @@
 // latchkeyd: wires the real clock, randomness, store and services together,
 // serves HTTP until SIGINT/SIGTERM, then drains and exits 0.
 #include <signal.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,10 +32,12 @@
 #include "keys/last_used_flusher.h"
 #include "limits/limit_policy.h"
 #include "limits/limits.h"
+#include "metrics/process_metrics.h"
 #include "pipeline/route_rules.h"
 #include "server/bootstrap.h"
 #include "server/config.h"
 #include "server/connection_metrics.h"
+#include "server/logging.h"
 #include "server/recover_admin.h"
 #include "server/request_metrics.h"
 #include "server/service_metrics.h"
@@ -51,7 +52,7 @@ namespace latchkey::server {
 namespace {
 
 int fatal(const std::string& message) {
-  std::fprintf(stderr, "latchkeyd: %s\n", message.c_str());
+  write_log_line("error", message);  // server/logging.h: in the chosen format
   return 1;
 }
 
@@ -90,6 +91,9 @@ int run(int argc, char** argv) {
   // Everything latchkeyd creates (database, WAL, lock, bootstrap file) is
   // private to its user, even in a data directory created by someone else.
   ::umask(077);
+  // Until the configuration is read, errors use the format the command line
+  // or the environment asks for (docs/logging.md).
+  set_log_format(resolve_log_format(log_format_hint(argc, argv), ::isatty(STDERR_FILENO) != 0));
   auto parsed = load_config(argc, argv);
   if (!parsed) return fatal(parsed.error().description) + 1;
   if (parsed->exit_now) return parsed->exit_code;
@@ -111,10 +115,9 @@ int run(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto logger = spdlog::stderr_logger_mt("latchkeyd");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(config.log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  const LogFormat log_format =
+      resolve_log_format(config.log_format, ::isatty(STDERR_FILENO) != 0);
+  configure_logging(log_format, config.log_level);
   // Descriptors bound how many clients can connect: take all the hard limit
   // allows, before the store and the server open any (connection caps are
   // derived from the result, docs/security/connections.md).
@@ -127,7 +130,7 @@ int run(int argc, char** argv) {
   } else {
     spdlog::info("file descriptor limit (RLIMIT_NOFILE): {} (the hard limit)", nofile.after);
   }
-  // The access log: pure JSON lines on stderr. Each I/O thread appends to a
+  // The access log: lines on stderr in the same format as the logger's. Each I/O thread appends to a
   // ring of its own, without a lock; a background thread writes what they
   // hold in batches (one write(2) each), so no I/O thread ever waits for a
   // write. Lines are dropped and counted rather than wait when it falls
@@ -305,18 +308,23 @@ int run(int argc, char** argv) {
   options.access_log =
       config.access_log && spdlog::level::from_str(config.log_level) <= spdlog::level::info;
   options.access_log_sink = access_log;
+  options.access_log_format = log_format;
   options.clock = &clock;
   // /metrics (docs/metrics.md): requests by route and status, latencies,
   // and the services' own cache and audit counters.
   options.observer = request_metrics_observer();
   register_service_metrics(**jwt_service, permissions, audit_log);
+  metrics::register_process_metrics(metrics::default_registry());  // and latchkey_build_info
+  metrics::register_build_info(metrics::default_registry());
   // The first start (server/bootstrap.h): on a store without users, the
   // admin's credentials are written and printed, then the admin is stored,
   // all after the port is bound and before it listens, so no crash can lock
   // the admin out and no client can connect before the bootstrap file is
   // complete.
-  options.before_listen = [&users, &config](const std::string& url) -> Status {
-    auto first = run_first_start(users, url, config.bootstrap_file, stdout);
+  options.before_listen = [&users, &config, &clock, log_format](const std::string& url) -> Status {
+    // In JSON format the credentials are one JSON line too (docs/logging.md).
+    auto first = run_first_start(users, url, config.bootstrap_file, stdout,
+                                 log_format == LogFormat::kJson ? &clock : nullptr);
     if (!first) return fail(Error{first.error().code, "first start: " + first.error().description});
     return {};
   };
