@@ -109,7 +109,10 @@ class LogsTest : public ServerTest {
 TEST_F(LogsTest, EveryLineIsJsonInJsonFormat) {
   const std::string token = admin_token();
   EXPECT_EQ(get("/healthz").status, 200);
-  EXPECT_EQ(get("/nope/\xC3\xA9\xFF").status, 404);  // a non-UTF-8 path is still valid JSON
+  // Raw bytes, not UTF-8: the access line is still valid JSON (curl would escape them).
+  const std::string not_found = raw_exchange(
+      server_->url(), "GET /nope/\xC3\xA9\xFF HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(not_found.starts_with("HTTP/1.1 4")) << not_found;  // Beast refuses it: 400
   EXPECT_EQ(issue("no-such-client", "wrong").status, 401);
   EXPECT_EQ(get("/echo/one", {bearer_header(token), "X-Request-Id: gw-1"}).status, 200);
   const std::string malformed =
