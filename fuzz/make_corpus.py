@@ -22,7 +22,7 @@ WELL_FORMED = len(sys.argv) == 3 and sys.argv[1] == "--well-formed"
 ROOT = (pathlib.Path(sys.argv[2]) if WELL_FORMED
         else pathlib.Path(__file__).resolve().parent / "corpus")
 TARGETS = ["framing", "basic_credentials", "bearer_key", "jws", "json_body", "form_body",
-           "config_toml", "audit_output", "route_match"]
+           "config_toml", "audit_output", "route_match", "trace_context"]
 for t in TARGETS:
     (ROOT / t).mkdir(parents=True, exist_ok=True)
 B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -264,3 +264,13 @@ write("route_match", "rest_patterns", routes(2, "GET /records/{app}/*\nGET /file
                                                 "/records/a\n/records/%2e%2e/x\n/records/./a\n", True))
 write("route_match", "dup_params", routes(1, "GET /{a}/{a}\n/x/y\n"))
 write("route_match", "odd_patterns", routes(4, "GET {}\nGET /{\nGET /{}/x\nGET /\n/\n/{}\n/x\n?q\n"))
+
+# trace_context: lines alternate traceparent, tracestate; the whole input is also logged.
+write("trace_context", "valid", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\n"
+                                "rojo=00f067aa0ba902b7, congo=t61rcWkgMzE\n")
+write("trace_context", "later_version", "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x\n"
+                                        "a@b=1\n")
+write("trace_context", "two_parents", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\n"
+                                      "a=1\n00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\n")
+write("trace_context", "zero_ids", "00-00000000000000000000000000000000-0000000000000000-00\nA=1\n")
+write("trace_context", "bad_utf8", b"\xff\xfe\xc0\xae\xed\xa0\x80\xe2\x80\xa8\x00\x1b[31m\n\xf4\x90")
