@@ -154,7 +154,9 @@ std::string credential_json_line(const std::string& time, const std::string& url
                     "them in a secrets manager now."
                   : "first start: created the admin user. Its credentials are in the bootstrap "
                     "file; move them to a secrets manager and delete the file.");
-  out.field("url", url).field("user_id", credential.user_id).field("client_id", credential.client_id);
+  out.field("url", url)
+      .field("user_id", credential.user_id)
+      .field("client_id", credential.client_id);
   if (bootstrap_file.empty()) {
     out.field("client_secret", credential.client_secret);
   } else {

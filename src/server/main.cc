@@ -115,8 +115,7 @@ int run(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  const LogFormat log_format =
-      resolve_log_format(config.log_format, ::isatty(STDERR_FILENO) != 0);
+  const LogFormat log_format = resolve_log_format(config.log_format, ::isatty(STDERR_FILENO) != 0);
   configure_logging(log_format, config.log_level);
   // Descriptors bound how many clients can connect: take all the hard limit
   // allows, before the store and the server open any (connection caps are
@@ -130,7 +129,7 @@ int run(int argc, char** argv) {
   } else {
     spdlog::info("file descriptor limit (RLIMIT_NOFILE): {} (the hard limit)", nofile.after);
   }
-  // The access log: lines on stderr in the same format as the logger's. Each I/O thread appends to a
+  // The access log: stderr, the logger's format. Each I/O thread appends to a
   // ring of its own, without a lock; a background thread writes what they
   // hold in batches (one write(2) each), so no I/O thread ever waits for a
   // write. Lines are dropped and counted rather than wait when it falls
@@ -314,7 +313,7 @@ int run(int argc, char** argv) {
   // and the services' own cache and audit counters.
   options.observer = request_metrics_observer();
   register_service_metrics(**jwt_service, permissions, audit_log);
-  metrics::register_process_metrics(metrics::default_registry());  // and latchkey_build_info
+  metrics::register_process_metrics(metrics::default_registry());
   metrics::register_build_info(metrics::default_registry());
   // The first start (server/bootstrap.h): on a store without users, the
   // admin's credentials are written and printed, then the admin is stored,

@@ -619,14 +619,13 @@ TEST_F(ServerTest, AccessLogSinkHasEveryLineWhenRunReturns) {
     ASSERT_TRUE(line.starts_with(head)) << line;
     const std::string ids = line.substr(head.size(), 32 + std::strlen("\",\"span_id\":\"") + 16);
     EXPECT_EQ(ids.substr(32, 13), "\",\"span_id\":\"") << line;
-    const std::string middle =
-        "\",\"remote\":\"127.0.0.1\",\"method\":\"GET\",\"path\":\"/users/" +
-        std::to_string(i) + "\",\"status\":200,\"duration_ms\":";
+    const std::string middle = "\",\"remote\":\"127.0.0.1\",\"method\":\"GET\",\"path\":\"/users/" +
+                               std::to_string(i) + "\",\"status\":200,\"duration_ms\":";
     ASSERT_EQ(line.substr(head.size() + ids.size(), middle.size()), middle) << line;
     const std::size_t duration_at = head.size() + ids.size() + middle.size();
     EXPECT_TRUE(line.ends_with(",\"principal\":\"\"}")) << line;
-    const std::string duration = line.substr(
-        duration_at, line.size() - duration_at - std::strlen(",\"principal\":\"\"}"));
+    const std::string duration =
+        line.substr(duration_at, line.size() - duration_at - std::strlen(",\"principal\":\"\"}"));
     EXPECT_EQ(duration.find_first_not_of("0123456789."), std::string::npos) << line;
     EXPECT_EQ(duration.size() - duration.find('.'), 4u) << line;  // three decimals
   }
