@@ -100,7 +100,9 @@ struct ServerOptions {
   std::chrono::milliseconds max_connection_age{3'600'000};
   std::string tls_cert_file;  // both set: serve HTTPS only
   std::string tls_key_file;
-  bool access_log = true;  // one line per request (path only, no query)
+  // One line per request (path only, no query), while spdlog's default
+  // logger logs at info level or below.
+  bool access_log = true;
   // JSON objects or text (core/log_line.h, docs/logging.md).
   LogFormat access_log_format = LogFormat::kJson;
   // Where access-log lines go (http/access_log.h). latchkeyd passes a

@@ -642,7 +642,12 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     out.exit_now = true;
-    out.exit_code = app.exit(e);
+    if (e.get_exit_code() != 0) {  // a bad flag: the caller says so in the log format
+      out.exit_code = e.get_exit_code();
+      out.error = std::string(e.what()) + " (run with --help for more information)";
+      return out;
+    }
+    out.exit_code = app.exit(e);  // --help, --version: on stdout
     return out;
   }
   if (auto s = validate(c); !s) return fail(s.error());

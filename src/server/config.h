@@ -103,7 +103,8 @@ struct Config {
 
 struct ParsedCommandLine {
   Config config;
-  bool exit_now = false;  // --help or --version was printed
+  bool exit_now = false;  // --help or --version was printed, or `error` is set
+  std::string error;      // a command-line error to report before exiting with exit_code
   // `latchkeyd recover-admin`: run the offline recovery instead of serving
   // (server/recover_admin.h).
   bool recover_admin = false;

@@ -124,8 +124,10 @@ void write_log_line(std::string_view level, std::string_view message) {
   if (log_format() == LogFormat::kJson) {
     LogLine(line, LogFormat::kJson, now_rfc3339(), level, "latchkeyd", message).finish();
   } else {
+    // As ever, for a person at a terminal: start-up errors come from the
+    // configuration, not from clients, and may span lines (a TOML excerpt).
     line = "latchkeyd: ";
-    append_text(line, message, /*quote_if_needed=*/false);
+    line += message;
   }
   line.push_back('\n');
   std::fflush(stderr);

@@ -46,7 +46,7 @@ void set_log_level(std::string_view level);
 
 // One line on stderr in the current format, without the logger: for
 // start-up errors before (or without) configure_logging(). In text format
-// it reads "latchkeyd: <message>", as it always has.
+// it reads "latchkeyd: <message>", unescaped, as it always has.
 void write_log_line(std::string_view level, std::string_view message);
 
 // `level` as the logs spell it: trace, debug, info, warn, error, critical.

@@ -96,7 +96,10 @@ int run(int argc, char** argv) {
   set_log_format(resolve_log_format(log_format_hint(argc, argv), ::isatty(STDERR_FILENO) != 0));
   auto parsed = load_config(argc, argv);
   if (!parsed) return fatal(parsed.error().description) + 1;
-  if (parsed->exit_now) return parsed->exit_code;
+  if (parsed->exit_now) {
+    if (!parsed->error.empty()) write_log_line("error", parsed->error);
+    return parsed->exit_code;
+  }
   const Config& config = parsed->config;
   if (parsed->recover_admin) {
     const std::string url =
@@ -303,9 +306,9 @@ int run(int argc, char** argv) {
           caps.max_connections, http::kMinDescriptorReserve, nofile);
     }
   }
-  // Access lines are info-level: a quieter log_level silences them too.
-  options.access_log =
-      config.access_log && spdlog::level::from_str(config.log_level) <= spdlog::level::info;
+  // Access lines are info-level: a quieter log_level silences them too
+  // (checked per request, so set_log_level() applies at once).
+  options.access_log = config.access_log;
   options.access_log_sink = access_log;
   options.access_log_format = log_format;
   options.clock = &clock;

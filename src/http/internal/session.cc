@@ -676,7 +676,9 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   }
 
   void report(const Request& request, const Response& response) {
-    if (options().access_log) {
+    // Access lines are info-level: a quieter level, also one set later
+    // (a SIGHUP reload), silences them.
+    if (options().access_log && spdlog::default_logger_raw()->should_log(spdlog::level::info)) {
       write_access_log(options().access_log_sink.get(), options().access_log_format, request,
                        response.status, started_, response.principal_for_log, state_.clock);
     }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/log_context.h"
+#include "server/config.h"
 
 namespace latchkey::server {
 namespace {
@@ -96,6 +97,26 @@ TEST(Logging, ResolvesTheFormat) {
   EXPECT_EQ(log_format_hint(5, argv), "text");
   const char* argv2[] = {"latchkeyd", "--log-format=json"};
   EXPECT_EQ(log_format_hint(2, argv2), "json");
+}
+
+// Test that log_format takes json, text and auto (the default), nothing else,
+// from TOML and from the command line, and that a bad flag is an error to
+// report (not printed by the parser itself).
+TEST(Logging, LogFormatSetting) {
+  EXPECT_EQ(config_from_toml("")->log_format, "auto");
+  EXPECT_EQ(config_from_toml("log_format = \"json\"")->log_format, "json");
+  EXPECT_EQ(config_from_toml("log_format = \"text\"")->log_format, "text");
+  EXPECT_FALSE(config_from_toml("log_format = \"xml\""));
+  const char* argv[] = {"latchkeyd", "--log-format", "text"};
+  const auto parsed = load_config(3, argv);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->config.log_format, "text");
+  const char* bad[] = {"latchkeyd", "--threads", "many"};
+  const auto refused = load_config(3, bad);
+  ASSERT_TRUE(refused);
+  EXPECT_TRUE(refused->exit_now);
+  EXPECT_NE(refused->exit_code, 0);
+  EXPECT_NE(refused->error.find("--threads"), std::string::npos) << refused->error;
 }
 
 }  // namespace
