@@ -157,9 +157,20 @@ void write_access_log(AccessLog* sink, LogFormat format, const Request& request,
 }
 
 // The request's trace (core/trace_context.h) from every traceparent and
-// tracestate header line of `fields` (a Beast header).
+// tracestate header line: of the request's headers (never its trailers), or
+// of what Beast parsed of a request that could not be read whole.
+TraceContext trace_of(const HeaderList& headers, Random& random) {
+  std::vector<std::string_view> parents;
+  std::vector<std::string_view> states;
+  for (const HeaderView h : headers) {
+    if (iequals(h.name, "traceparent")) parents.push_back(h.value);
+    if (iequals(h.name, "tracestate")) states.push_back(h.value);
+  }
+  return continue_or_start_trace(parents, states, random);
+}
+
 template <class Fields>
-TraceContext trace_of(const Fields& fields, Random& random) {
+TraceContext trace_of_partial(const Fields& fields, Random& random) {
   std::vector<std::string_view> parents;
   std::vector<std::string_view> states;
   for (const auto& field : fields) {
@@ -490,7 +501,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     request.target = std::string(target.empty() ? partial.target() : target);
     request.remote_ip = remote_ip_;
     request.request_id = choose_request_id(partial["X-Request-Id"], state_.random);
-    request.trace = trace_of(partial, state_.random);
+    request.trace = trace_of_partial(partial, state_.random);
     Response response = error_response(error);
     if (status_override != 0) response.status = status_override;
     keep_alive_ = false;
@@ -508,13 +519,12 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     keep_alive_ = message.keep_alive();
     request_version_ = message.version();
     const std::string client_request_id(message["X-Request-Id"]);
-    TraceContext trace = trace_of(message, state_.random);
 
     Request request = to_request(std::move(message), header_section_ ? &*header_section_ : nullptr);
     header_section_.reset();
     request.remote_ip = remote_ip_;
     request.request_id = choose_request_id(client_request_id, state_.random);
-    request.trace = std::move(trace);
+    request.trace = trace_of(request.headers, state_.random);
 
     Router::Match match = state_.router.match(request.method, request.path());
     route_ = match.pattern;
