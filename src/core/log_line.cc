@@ -42,18 +42,30 @@ std::size_t utf8_sequence(std::string_view text, std::size_t at, std::size_t& in
   return length;
 }
 
-// Calls `ascii(c)` for each ASCII byte, `sequence(view)` for each valid
-// multi-byte sequence and `replacement()` for each invalid subpart.
-template <class Ascii, class Sequence>
-void for_each_char(std::string_view text, Ascii ascii, Sequence sequence) {
+// Calls `sequence(view)` for each run of ASCII bytes that `plain` accepts
+// (copied as they are: the common case, one append per run) and for each
+// valid multi-byte sequence, `ascii(c)` for every other ASCII byte, and
+// `sequence(U+FFFD)` for each invalid subpart.
+template <class Plain, class Ascii, class Sequence>
+void for_each_char(std::string_view text, Plain plain, Ascii ascii, Sequence sequence) {
   std::size_t i = 0;
+  std::size_t run = 0;  // where the pending run of plain bytes starts
+  const auto flush = [&] {
+    if (i > run) sequence(text.substr(run, i - run));
+  };
   while (i < text.size()) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x80) {
+      if (plain(c)) {
+        ++i;
+        continue;
+      }
+      flush();
       ascii(static_cast<char>(c));
-      ++i;
+      run = ++i;
       continue;
     }
+    flush();
     std::size_t invalid = 1;
     const std::size_t n = utf8_sequence(text, i, invalid);
     if (n == 0) {
@@ -63,13 +75,22 @@ void for_each_char(std::string_view text, Ascii ascii, Sequence sequence) {
       sequence(text.substr(i, n));
       i += n;
     }
+    run = i;
   }
+  flush();
 }
 
 void append_hex_escape(std::string& out, std::string_view prefix, unsigned value, int digits) {
   out += prefix;
   for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4)
     out.push_back(kHex[(value >> shift) & 15]);
+}
+
+// `,"key":` — keys are identifiers chosen by the code ([a-z_]), never input.
+void append_json_key(std::string& out, std::string_view key) {
+  out += ",\"";
+  out += key;
+  out += "\":";
 }
 
 bool needs_text_quotes(std::string_view text) {
@@ -86,7 +107,7 @@ bool needs_text_quotes(std::string_view text) {
 void append_json_string(std::string& out, std::string_view text) {
   out.push_back('"');
   for_each_char(
-      text,
+      text, [](unsigned char c) { return c >= 0x20 && c != 0x7F && c != '"' && c != '\\'; },
       [&out](char ch) {
         switch (ch) {
           case '"':
@@ -131,6 +152,9 @@ void append_text(std::string& out, std::string_view text, bool quote_if_needed) 
   if (quoted) out.push_back('"');
   for_each_char(
       text,
+      [quoted](unsigned char c) {
+        return c >= 0x20 && c != 0x7F && !(quoted && (c == '"' || c == '\\'));
+      },
       [&out, quoted](char ch) {
         switch (ch) {
           case '\n':
@@ -189,9 +213,7 @@ LogLine::LogLine(std::string& out, LogFormat format, std::string_view time, std:
 
 LogLine& LogLine::field(std::string_view key, std::string_view value) {
   if (format_ == LogFormat::kJson) {
-    out_.push_back(',');
-    append_json_string(out_, key);
-    out_.push_back(':');
+    append_json_key(out_, key);
     append_json_string(out_, value);
   } else {
     out_.push_back(' ');
@@ -204,9 +226,7 @@ LogLine& LogLine::field(std::string_view key, std::string_view value) {
 
 LogLine& LogLine::number(std::string_view key, std::string_view value) {
   if (format_ == LogFormat::kJson) {
-    out_.push_back(',');
-    append_json_string(out_, key);
-    out_.push_back(':');
+    append_json_key(out_, key);
   } else {
     out_.push_back(' ');
     out_ += key;

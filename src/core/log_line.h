@@ -37,7 +37,8 @@ class LogLine {
  public:
   LogLine(std::string& out, LogFormat format, std::string_view time, std::string_view level,
           std::string_view logger, std::string_view message);
-  // A string field (escaped as the format needs).
+  // A string field (the value escaped as the format needs). Keys are
+  // written as they are: identifiers chosen by the code ([a-z_]), never input.
   LogLine& field(std::string_view key, std::string_view value);
   // A field whose value is already a JSON number or literal ("200", "0.125").
   LogLine& number(std::string_view key, std::string_view value);
