@@ -22,7 +22,7 @@ WELL_FORMED = len(sys.argv) == 3 and sys.argv[1] == "--well-formed"
 ROOT = (pathlib.Path(sys.argv[2]) if WELL_FORMED
         else pathlib.Path(__file__).resolve().parent / "corpus")
 TARGETS = ["framing", "basic_credentials", "bearer_key", "jws", "json_body", "form_body",
-           "config_toml", "audit_output", "route_match", "proxy_header"]
+           "config_toml", "audit_output", "route_match", "proxy_header", "trace_context"]
 for t in TARGETS:
     (ROOT / t).mkdir(parents=True, exist_ok=True)
 B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -290,3 +290,12 @@ write("proxy_header", "xff_mapped", b"\x01127.0.0.1/32,::ffff:10.0.0.0/104\n::ff
 write("proxy_header", "xff_malformed", b"\x0110.0.0.0/8\n10.0.0.1\nunknown, 1.2.3.4:80, [::1], 10.0.0.3")
 write("proxy_header", "xff_untrusted", b"\x0110.0.0.0/8\n203.0.113.1\n1.2.3.4")
 write("proxy_header", "cidr_bad", b"\x0110.0.0.1/8,::/129,0.0.0.0/0\n1.1.1.1\n2.2.2.2")
+# trace_context: lines alternate traceparent, tracestate; the whole input is also logged.
+write("trace_context", "valid", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\n"
+                                "rojo=00f067aa0ba902b7, congo=t61rcWkgMzE\n")
+write("trace_context", "later_version", "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x\n"
+                                        "a@b=1\n")
+write("trace_context", "two_parents", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\n"
+                                      "a=1\n00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\n")
+write("trace_context", "zero_ids", "00-00000000000000000000000000000000-0000000000000000-00\nA=1\n")
+write("trace_context", "bad_utf8", b"\xff\xfe\xc0\xae\xed\xa0\x80\xe2\x80\xa8\x00\x1b[31m\n\xf4\x90")

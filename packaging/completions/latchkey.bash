@@ -5,7 +5,7 @@
 # Options are read from `latchkey [COMMAND [SUBCOMMAND]] --help` when asked
 # for, so they are always those of the installed binary.
 
-_latchkey_commands="token me users access-key audit keys scan applications permission-sets roles entitlements build-access permissions authorize"
+_latchkey_commands="token me users access-key audit keys scan applications permission-sets roles entitlements build-access permissions authorize agent"
 
 _latchkey_subcommands() {
   case "$1" in

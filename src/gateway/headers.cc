@@ -132,6 +132,7 @@ std::vector<http::Header> upstream_request_headers(const http::Request& request,
     }
     if (normalised == "x-forwarded-proto" || normalised == "x-forwarded-host" ||
         normalised == "x-request-id" || normalised == "content-length" ||
+        normalised == "traceparent" || normalised == "tracestate" ||  // latchkeyd's hop, below
         normalised == "expect") {  // latchkeyd already read the whole body
       continue;
     }
@@ -149,6 +150,11 @@ std::vector<http::Header> upstream_request_headers(const http::Request& request,
   out.push_back({"X-Forwarded-Proto", options.client_tls ? "https" : "http"});
   if (!client_host.empty()) out.push_back({"X-Forwarded-Host", std::move(client_host)});
   if (!request.request_id.empty()) out.push_back({"X-Request-Id", request.request_id});
+  // W3C Trace Context: the upstream's parent is latchkeyd's span.
+  if (!request.trace.empty()) {
+    out.push_back({"traceparent", request.trace.traceparent()});
+    if (!request.trace.tracestate.empty()) out.push_back({"tracestate", request.trace.tracestate});
+  }
   for (http::Header& h : identity_headers(principal)) out.push_back(std::move(h));
   return out;
 }

@@ -15,7 +15,9 @@
 //                     it; Host set to the upstream; X-Forwarded-For appended,
 //                     X-Forwarded-Proto and X-Forwarded-Host set; X-Request-Id
 //                     set to the request's id; Expect removed (the body was
-//                     already read whole).
+//                     already read whole); traceparent and tracestate
+//                     replaced by latchkeyd's hop of the request's trace
+//                     (http::Request::trace, docs/logging.md "Tracing").
 //   to the caller:    hop-by-hop headers removed; Content-Length,
 //                     X-Request-Id and Server removed (the server sets its
 //                     own); RateLimit and RateLimit-* removed (latchkey's own

@@ -1,7 +1,9 @@
 #include "http/access_log.h"
 
 #include <fmt/format.h>
+#include <limits.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,7 +26,20 @@ void bump(std::atomic<std::uint64_t>& counter) {
   counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
+bool is_regular_file(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 }  // namespace
+
+std::size_t atomic_write_length(std::string_view batch, std::size_t limit) {
+  if (batch.size() <= limit) return batch.size();
+  const auto last = batch.rfind('\n', limit - 1);
+  if (last != std::string_view::npos) return last + 1;
+  const auto first = batch.find('\n');  // one line longer than limit
+  return first == std::string_view::npos ? batch.size() : first + 1;
+}
 
 // One appending thread's lines: a byte ring with a single producer (that
 // thread) and a single consumer (the writer). The producer publishes whole
@@ -65,6 +80,7 @@ BufferedAccessLog::BufferedAccessLog(AccessLogOptions options)
     : options_(std::move(options)),
       ring_bytes_(std::bit_ceil(std::max(options_.buffer_bytes, kMinRingBytes))),
       id_(next_log_id.fetch_add(1, std::memory_order_relaxed)),
+      split_writes_(!is_regular_file(options_.fd)),
       writer_([this] { run_writer(); }) {}
 
 BufferedAccessLog::~BufferedAccessLog() { stop(); }
@@ -194,7 +210,12 @@ void BufferedAccessLog::write_batch() {
     batch_.append(ring->data.get(), held - first);
     ring->tail.store(head, std::memory_order_release);  // the producer may reuse it now
   }
-  if (!batch_.empty()) write_all(batch_);
+  std::string_view rest = batch_;
+  while (!rest.empty()) {
+    const std::size_t n = split_writes_ ? atomic_write_length(rest, PIPE_BUF) : rest.size();
+    write_all(rest.substr(0, n));
+    rest.remove_prefix(n);
+  }
 }
 
 void BufferedAccessLog::write_all(std::string_view bytes) {

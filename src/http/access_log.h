@@ -66,6 +66,13 @@ struct AccessLogStats {
   std::uint64_t failed_bytes = 0;  // bytes lost to a failed write(2)
 };
 
+// The length of the first piece of `batch` (whole lines) to hand to one
+// write(2) so that it is atomic on a pipe: at most `limit` bytes (PIPE_BUF)
+// ending at a '\n', or one whole line when that line alone is longer. Lines
+// of other writers to the same pipe (the logger's) then never land inside
+// one of ours.
+std::size_t atomic_write_length(std::string_view batch, std::size_t limit);
+
 class BufferedAccessLog final : public AccessLog {
  public:
   explicit BufferedAccessLog(AccessLogOptions options = {});
@@ -91,6 +98,9 @@ class BufferedAccessLog final : public AccessLog {
   const AccessLogOptions options_;
   const std::size_t ring_bytes_;
   const std::uint64_t id_;  // distinguishes logs in the per-thread ring cache
+  // fd is not a regular file (a pipe, a socket: journald, docker): write
+  // whole lines in pieces of at most PIPE_BUF, see atomic_write_length().
+  const bool split_writes_;
 
   mutable std::mutex rings_mu_;
   std::vector<std::unique_ptr<Ring>> rings_;  // guarded by rings_mu_; never shrinks

@@ -46,6 +46,7 @@
 
 #include "core/cidr.h"
 #include "core/error.h"
+#include "core/log_line.h"
 #include "http/connection_limits.h"
 #include "http/router.h"
 #include "http/router_source.h"
@@ -112,7 +113,11 @@ struct ServerOptions {
   bool proxy_protocol = false;
   std::string tls_cert_file;  // both set: serve HTTPS only
   std::string tls_key_file;
-  bool access_log = true;  // one JSON line per request (path only, no query)
+  // One line per request (path only, no query), while spdlog's default
+  // logger logs at info level or below.
+  bool access_log = true;
+  // JSON objects or text (core/log_line.h, docs/logging.md).
+  LogFormat access_log_format = LogFormat::kJson;
   // Where access-log lines go (http/access_log.h). latchkeyd passes a
   // BufferedAccessLog: a background thread writes, and no I/O thread waits
   // for a lock or a write(2). run() flushes it before it returns. Null:

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/crash_points.h"
+#include "core/log_line.h"
+#include "core/time.h"
 
 namespace latchkey::server {
 namespace {
@@ -142,6 +144,29 @@ std::string credential_banner(const std::string& headline, const std::string& ur
          credential.client_id + ":<CLIENT_SECRET>' | base64 -w0)\"\n\n";
 }
 
+std::string credential_json_line(const std::string& time, const std::string& url,
+                                 const IssuedClientCredential& credential,
+                                 const std::string& bootstrap_file) {
+  std::string line;
+  LogLine out(line, LogFormat::kJson, time, "info", "bootstrap",
+              bootstrap_file.empty()
+                  ? "first start: created the admin user. Its credentials are shown ONCE; store "
+                    "them in a secrets manager now."
+                  : "first start: created the admin user. Its credentials are in the bootstrap "
+                    "file; move them to a secrets manager and delete the file.");
+  out.field("url", url)
+      .field("user_id", credential.user_id)
+      .field("client_id", credential.client_id);
+  if (bootstrap_file.empty()) {
+    out.field("client_secret", credential.client_secret);
+  } else {
+    out.field("bootstrap_file", bootstrap_file);
+  }
+  out.finish();
+  line.push_back('\n');
+  return line;
+}
+
 Status deliver_credential(const std::string& file, const std::string& url,
                           const IssuedClientCredential& credential, const std::string& banner,
                           std::FILE* out) {
@@ -158,13 +183,17 @@ Status deliver_credential(const std::string& file, const std::string& url,
 }
 
 Result<bool> run_first_start(UserService& users, const std::string& url,
-                             const std::string& bootstrap_file, std::FILE* out) {
+                             const std::string& bootstrap_file, std::FILE* out,
+                             const Clock* json_clock) {
   auto pending = users.prepare_bootstrap_admin("admin");
   if (!pending) return fail(pending.error());
   if (!pending->has_value()) return false;
   const PendingAdmin& admin = **pending;
   const std::string banner =
-      credential_banner("first start: created the admin user.", url, admin.issued);
+      json_clock != nullptr
+          ? credential_json_line(format_rfc3339(json_clock->now()), url, admin.issued,
+                                 bootstrap_file)
+          : credential_banner("first start: created the admin user.", url, admin.issued);
   if (auto s = deliver_credential(bootstrap_file, url, admin.issued, banner, out); !s) {
     return fail(Error{s.error().code,
                       s.error().description + "; nothing was stored, the next start tries again"});

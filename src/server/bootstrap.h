@@ -19,6 +19,7 @@
 #include <string>
 
 #include "accounts/user_service.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 namespace latchkey::server {
@@ -44,11 +45,23 @@ Status deliver_credential(const std::string& file, const std::string& url,
                           const IssuedClientCredential& credential, const std::string& banner,
                           std::FILE* out);
 
+// The first start's credentials as one JSON line (--log-format json,
+// docs/logging.md), with the keys of a log line (time, level, logger
+// "bootstrap", msg) and url, user_id, client_id. The client secret is in
+// it only when there is no bootstrap file to hold it; otherwise the line
+// names the file ("bootstrap_file") and the secret stays out of stdout.
+std::string credential_json_line(const std::string& time, const std::string& url,
+                                 const IssuedClientCredential& credential,
+                                 const std::string& bootstrap_file);
+
 // The first start. On a store without users: makes the admin, delivers its
-// credential, then stores it, and returns true. Otherwise does nothing and
+// credential, then stores it, and returns true. `json_clock` set: the
+// credential is printed as credential_json_line() timed by it, else as the
+// text banner. Otherwise does nothing and
 // returns false. An error means nothing was stored (or the store failed);
 // latchkeyd then exits without listening, and its next start tries again.
 Result<bool> run_first_start(UserService& users, const std::string& url,
-                             const std::string& bootstrap_file, std::FILE* out);
+                             const std::string& bootstrap_file, std::FILE* out,
+                             const Clock* json_clock = nullptr);
 
 }  // namespace latchkey::server

@@ -208,6 +208,7 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
                                                             "account_token_ttl",
                                                             "bootstrap_file",
                                                             "log_level",
+                                                            "log_format",
                                                             "access_log",
                                                             "max_body_bytes",
                                                             "max_header_bytes",
@@ -273,6 +274,7 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
   str("tls_key", c.tls_key);
   str("bootstrap_file", c.bootstrap_file);
   str("log_level", c.log_level);
+  str("log_format", c.log_format);
   std::int64_t threads = c.io_threads;
   num("threads", threads);
   c.io_threads = static_cast<int>(threads);
@@ -520,6 +522,9 @@ Status validate(const Config& c) {
     return fail(
         Error::invalid_request("log_level must be one of trace, debug, info, warn, error, off"));
   }
+  if (c.log_format != "json" && c.log_format != "text" && c.log_format != "auto") {
+    return fail(Error::invalid_request("log_format must be json, text or auto"));
+  }
   return {};
 }
 
@@ -591,6 +596,11 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
       ->envname("LATCHKEY_READY_FILE");
   app.add_option("--log-level", c.log_level, "trace|debug|info|warn|error|off")
       ->envname("LATCHKEY_LOG_LEVEL");
+  app.add_option("--log-format", c.log_format,
+                 "json|text|auto: every stderr line as a JSON object or as text (auto: json "
+                 "unless stderr is a terminal)")
+      ->envname("LATCHKEY_LOG_FORMAT")
+      ->capture_default_str();
   app.add_option("--access-log", c.access_log, "log one line per request (true/false)")
       ->envname("LATCHKEY_ACCESS_LOG");
   app.add_option("--max-body-bytes", c.max_body_bytes, "largest accepted request body")
@@ -685,7 +695,12 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     out.exit_now = true;
-    out.exit_code = app.exit(e);
+    if (e.get_exit_code() != 0) {  // a bad flag: the caller says so in the log format
+      out.exit_code = e.get_exit_code();
+      out.error = std::string(e.what()) + " (run with --help for more information)";
+      return out;
+    }
+    out.exit_code = app.exit(e);  // --help, --version: on stdout
     return out;
   }
   if (auto s = validate(c); !s) return fail(s.error());

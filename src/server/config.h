@@ -37,6 +37,9 @@ struct Config {
   std::string bootstrap_file;  // also write the first admin's credentials here (mode 0600)
   std::string ready_file;      // write the server URL here once listening
   std::string log_level = "info";
+  // "json", "text", or "auto" (json unless stderr is a terminal);
+  // docs/logging.md.
+  std::string log_format = "auto";
   bool access_log = true;
   std::int64_t max_body_bytes = 64 * 1024;
   std::int64_t max_header_bytes = 8 * 1024;
@@ -108,7 +111,8 @@ struct Config {
 
 struct ParsedCommandLine {
   Config config;
-  bool exit_now = false;  // --help or --version was printed
+  bool exit_now = false;  // --help or --version was printed, or `error` is set
+  std::string error;      // a command-line error to report before exiting with exit_code
   // `latchkeyd recover-admin`: run the offline recovery instead of serving
   // (server/recover_admin.h).
   bool recover_admin = false;

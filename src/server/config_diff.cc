@@ -71,6 +71,7 @@ const std::vector<Setting>& restart_settings() {
       setting("auth_throttle_forget_s", &Config::auth_throttle_forget_s),
       setting("trusted_proxies", &Config::trusted_proxies),
       setting("proxy_protocol", &Config::proxy_protocol),
+      setting("log_format", &Config::log_format),
   };
   return settings;
 }

@@ -2,7 +2,6 @@
 // serves HTTP until SIGINT/SIGTERM, then drains and exits 0. SIGHUP reloads
 // the configuration (server/reload.h, docs/operations.md).
 #include <signal.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,11 +34,13 @@
 #include "keys/last_used_flusher.h"
 #include "limits/limit_policy.h"
 #include "limits/limits.h"
+#include "metrics/process_metrics.h"
 #include "pipeline/route_rules.h"
 #include "server/bootstrap.h"
 #include "server/config.h"
 #include "server/connection_metrics.h"
 #include "server/data_dir.h"
+#include "server/logging.h"
 #include "server/recover_admin.h"
 #include "server/reload.h"
 #include "server/request_metrics.h"
@@ -55,7 +56,7 @@ namespace latchkey::server {
 namespace {
 
 int fatal(const std::string& message) {
-  std::fprintf(stderr, "latchkeyd: %s\n", message.c_str());
+  write_log_line("error", message);  // server/logging.h: in the chosen format
   return 1;
 }
 
@@ -97,9 +98,15 @@ int run(int argc, char** argv) {
   // A SIGHUP before the signal thread waits for it must not kill the
   // process (its default action): ignored until blocked below.
   signal(SIGHUP, SIG_IGN);
+  // Until the configuration is read, errors use the format the command line
+  // or the environment asks for (docs/logging.md).
+  set_log_format(resolve_log_format(log_format_hint(argc, argv), ::isatty(STDERR_FILENO) != 0));
   auto parsed = load_config(argc, argv);
   if (!parsed) return fatal(parsed.error().description) + 1;
-  if (parsed->exit_now) return parsed->exit_code;
+  if (parsed->exit_now) {
+    if (!parsed->error.empty()) write_log_line("error", parsed->error);
+    return parsed->exit_code;
+  }
   const Config& config = parsed->config;
   if (parsed->recover_admin) {
     const std::string url =
@@ -120,10 +127,8 @@ int run(int argc, char** argv) {
   signal(SIGHUP, SIG_DFL);  // blocked now: kept pending for sigwait, not discarded
   signal(SIGPIPE, SIG_IGN);
 
-  auto logger = spdlog::stderr_logger_mt("latchkeyd");
-  spdlog::set_default_logger(logger);
-  apply_log_level(config);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  const LogFormat log_format = resolve_log_format(config.log_format, ::isatty(STDERR_FILENO) != 0);
+  configure_logging(log_format, config.log_level);
   // Descriptors bound how many clients can connect: take all the hard limit
   // allows, before the store and the server open any (connection caps are
   // derived from the result, docs/security/connections.md).
@@ -136,7 +141,7 @@ int run(int argc, char** argv) {
   } else {
     spdlog::info("file descriptor limit (RLIMIT_NOFILE): {} (the hard limit)", nofile.after);
   }
-  // The access log: pure JSON lines on stderr. Each I/O thread appends to a
+  // The access log: stderr, the logger's format. Each I/O thread appends to a
   // ring of its own, without a lock; a background thread writes what they
   // hold in batches (one write(2) each), so no I/O thread ever waits for a
   // write. Lines are dropped and counted rather than wait when it falls
@@ -311,22 +316,27 @@ int run(int argc, char** argv) {
           caps.max_connections, http::kMinDescriptorReserve, nofile);
     }
   }
-  // Access lines are info-level: a quieter log_level silences them too.
-  options.access_log =
-      config.access_log && spdlog::level::from_str(config.log_level) <= spdlog::level::info;
+  // Access lines are info-level: a quieter log_level silences them too
+  // (checked per request, so set_log_level() applies at once).
+  options.access_log = config.access_log;
   options.access_log_sink = access_log;
+  options.access_log_format = log_format;
   options.clock = &clock;
   // /metrics (docs/metrics.md): requests by route and status, latencies,
   // and the services' own cache and audit counters.
   options.observer = request_metrics_observer();
   register_service_metrics(**jwt_service, permissions, audit_log);
+  metrics::register_process_metrics(metrics::default_registry());
+  metrics::register_build_info(metrics::default_registry());
   // The first start (server/bootstrap.h): on a store without users, the
   // admin's credentials are written and printed, then the admin is stored,
   // all after the port is bound and before it listens, so no crash can lock
   // the admin out and no client can connect before the bootstrap file is
   // complete.
-  options.before_listen = [&users, &config](const std::string& url) -> Status {
-    auto first = run_first_start(users, url, config.bootstrap_file, stdout);
+  options.before_listen = [&users, &config, &clock, log_format](const std::string& url) -> Status {
+    // In JSON format the credentials are one JSON line too (docs/logging.md).
+    auto first = run_first_start(users, url, config.bootstrap_file, stdout,
+                                 log_format == LogFormat::kJson ? &clock : nullptr);
     if (!first) return fail(Error{first.error().code, "first start: " + first.error().description});
     return {};
   };

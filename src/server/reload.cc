@@ -9,6 +9,7 @@
 #include "gateway/gateway.h"
 #include "gateway/route_table.h"
 #include "pipeline/route_rules.h"
+#include "server/logging.h"
 
 namespace latchkey::server {
 namespace {
@@ -26,9 +27,7 @@ struct ConfiguredRouting {
 
 }  // namespace
 
-void apply_log_level(const Config& config) {
-  spdlog::set_level(spdlog::level::from_str(config.log_level));
-}
+void apply_log_level(const Config& config) { set_log_level(config.log_level); }
 
 Result<std::shared_ptr<const http::Router>> build_configured_router(const api::ApiContext& base,
                                                                     const Config& config) {

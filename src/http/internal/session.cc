@@ -27,9 +27,13 @@
 #include <utility>
 
 #include "core/clock.h"
+#include "core/log_context.h"
+#include "core/log_line.h"
 #include "core/random.h"
 #include "core/redaction.h"
 #include "core/secret.h"
+#include "core/time.h"
+#include "core/trace_context.h"
 #include "http/access_log.h"
 #include "http/client_address.h"
 #include "http/error_response.h"
@@ -106,6 +110,7 @@ Request to_request(bhttp::request<bhttp::string_body>&& in, HeaderList* header_s
 Response invoke_handler(const Handler& handler, const Request& request, const PathParams& params) {
   // Handlers return errors as values; an exception here is a bug, and it
   // costs one 500, not the connection or the process.
+  const ScopedLogContext log_context({request.request_id, request.trace.trace_id});
   try {
     return handler(request, params);
   } catch (const std::exception& e) {
@@ -120,28 +125,8 @@ Response invoke_handler(const Handler& handler, const Request& request, const Pa
 
 Response internal_error() { return error_response(Error::internal("internal server error")); }
 
-// Appends `text` as a JSON string. Bytes outside printable ASCII are escaped
-// (\u00XX), so a hostile path can neither break the line nor smuggle bytes.
-void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c < 0x20 || c >= 0x7f) {
-      out += "\\u00";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  out.push_back('"');
-}
-
 // Lines go to `sink` (never blocks), else to spdlog's default logger.
-void write_access_log(AccessLog* sink, const Request& request, int status,
+void write_access_log(AccessLog* sink, LogFormat format, const Request& request, int status,
                       SteadyClock::time_point started, const std::string& principal,
                       const Clock& clock) {
   const auto micros =
@@ -150,27 +135,52 @@ void write_access_log(AccessLog* sink, const Request& request, int status,
   // One buffer per I/O thread, reused: no allocation per line once warm.
   thread_local std::string line;
   line.clear();
-  line.reserve(256);
-  line += "{\"ts\":\"";
-  line += format_rfc3339(clock.now());
-  line += "\",\"request_id\":";
-  append_json_string(line, request.request_id);
-  line += ",\"remote\":";
-  append_json_string(line, request.remote_ip);
-  line += ",\"method\":";
-  append_json_string(line, request.method);
-  line += ",\"path\":";
-  append_json_string(line, redact_secrets(request.path()));
-  fmt::format_to(std::back_inserter(line),
-                 ",\"status\":{},\"duration_ms\":{:.3f},\"principal\":", status,
-                 static_cast<double>(micros) / 1000.0);
-  append_json_string(line, principal);
-  line.push_back('}');
+  line.reserve(384);
+  char numbers[32];
+  LogLine out(line, format, format_rfc3339(clock.now()), "info", "access", "request");
+  out.field("request_id", request.request_id);
+  if (!request.trace.empty()) {
+    out.field("trace_id", request.trace.trace_id).field("span_id", request.trace.span_id);
+  }
+  out.field("remote", request.remote_ip)
+      .field("method", request.method)
+      .field("path", redact_secrets(request.path()));
+  auto end = fmt::format_to(numbers, "{}", status);
+  out.number("status", std::string_view(numbers, static_cast<std::size_t>(end - numbers)));
+  end = fmt::format_to(numbers, "{:.3f}", static_cast<double>(micros) / 1000.0);
+  out.number("duration_ms", std::string_view(numbers, static_cast<std::size_t>(end - numbers)));
+  out.field("principal", principal);
+  out.finish();
   if (sink != nullptr) {
     sink->append(line);
   } else {
     spdlog::default_logger_raw()->info(line);
   }
+}
+
+// The request's trace (core/trace_context.h) from every traceparent and
+// tracestate header line: of the request's headers (never its trailers), or
+// of what Beast parsed of a request that could not be read whole.
+TraceContext trace_of(const HeaderList& headers, Random& random) {
+  std::vector<std::string_view> parents;
+  std::vector<std::string_view> states;
+  for (const HeaderView h : headers) {
+    if (iequals(h.name, "traceparent")) parents.push_back(h.value);
+    if (iequals(h.name, "tracestate")) states.push_back(h.value);
+  }
+  return continue_or_start_trace(parents, states, random);
+}
+
+template <class Fields>
+TraceContext trace_of_partial(const Fields& fields, Random& random) {
+  std::vector<std::string_view> parents;
+  std::vector<std::string_view> states;
+  for (const auto& field : fields) {
+    const std::string_view name = field.name_string();
+    if (iequals(name, "traceparent")) parents.push_back(field.value());
+    if (iequals(name, "tracestate")) states.push_back(field.value());
+  }
+  return continue_or_start_trace(parents, states, random);
 }
 
 // One connection. Stream is beast::tcp_stream or beast::ssl_stream of one;
@@ -562,6 +572,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     for (const auto& field : partial) request.headers.add(field.name_string(), field.value());
     stamp_client(request);
     request.request_id = choose_request_id(partial["X-Request-Id"], state_.random);
+    request.trace = trace_of_partial(partial, state_.random);
     Response response = error_response(error);
     if (status_override != 0) response.status = status_override;
     keep_alive_ = false;
@@ -584,6 +595,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     header_section_.reset();
     stamp_client(request);
     request.request_id = choose_request_id(client_request_id, state_.random);
+    request.trace = trace_of(request.headers, state_.random);
 
     // One atomic load per request; the snapshot changes only after a reload.
     if (const std::uint64_t generation = state_.router.generation();
@@ -649,8 +661,13 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     pending_->peer_ip = request.peer_ip;
     pending_->peer_trusted = request.peer_trusted;
     pending_->request_id = request.request_id;
+    pending_->trace = request.trace;
     auto responder = std::make_shared<AsyncResponder>(self(), generation);
     responder_ = responder;
+    // Copies: pending_ may be reset while the handler runs.
+    const std::string log_request_id = pending_->request_id;
+    const std::string log_trace_id = pending_->trace.trace_id;
+    const ScopedLogContext log_context({log_request_id, log_trace_id});
     try {
       handler(std::move(request), std::move(params), responder);
     } catch (const std::exception& e) {
@@ -748,9 +765,11 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
   }
 
   void report(const Request& request, const Response& response) {
-    if (options().access_log) {
-      write_access_log(options().access_log_sink.get(), request, response.status, started_,
-                       response.principal_for_log, state_.clock);
+    // Access lines are info-level: a quieter level, also one set later
+    // (a SIGHUP reload), silences them.
+    if (options().access_log && spdlog::default_logger_raw()->should_log(spdlog::level::info)) {
+      write_access_log(options().access_log_sink.get(), options().access_log_format, request,
+                       response.status, started_, response.principal_for_log, state_.clock);
     }
     if (options().observer) {
       options().observer(RequestObservation{

@@ -245,5 +245,30 @@ TEST(GatewayHeaders, ScopeHeaderForEveryPrincipal) {
   EXPECT_TRUE(values(identity_headers(read_oauth), "X-Latchkey-Key-Scope").empty());
 }
 
+// Test that the upstream gets latchkeyd's hop of the request's trace: the
+// caller's traceparent and tracestate (in any spelling) are replaced.
+TEST(GatewayHeaders, TraceContextIsLatchkeydsHop) {
+  http::Request r = client_request();
+  r.add_header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  r.add_header("Trace_Parent", "spoofed");
+  r.add_header("tracestate", "caller=1");
+  r.trace = TraceContext{"4bf92f3577b34da6a3ce929d0e0e4736", "b7ad6b7169203331", "00f067aa0ba902b7",
+                         1, "rojo=1"};
+  const auto out = upstream_request_headers(r, account_principal(), {.upstream_host_header = "u"});
+  EXPECT_EQ(values(out, "traceparent"),
+            std::vector<std::string>{"00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01"});
+  EXPECT_EQ(values(out, "tracestate"), std::vector<std::string>{"rojo=1"});
+
+  r.trace.tracestate.clear();
+  const auto without =
+      upstream_request_headers(r, account_principal(), {.upstream_host_header = "u"});
+  EXPECT_TRUE(values(without, "tracestate").empty());
+  r.trace = {};  // a request built without the server (tools, tests): nothing added
+  EXPECT_TRUE(
+      values(upstream_request_headers(r, account_principal(), {.upstream_host_header = "u"}),
+             "traceparent")
+          .empty());
+}
+
 }  // namespace
 }  // namespace latchkey::gateway

@@ -252,5 +252,49 @@ TEST(BufferedAccessLog, SeveralLogsOnOneThread) {
   EXPECT_EQ(b_file.contents(), "b0\nb1\nb2\n");
 }
 
+// Test that batches for a pipe are cut into whole lines of at most the
+// limit, so that each write(2) is atomic against other writers.
+TEST(AtomicWriteLength, CutsAtLineEndsWithinTheLimit) {
+  EXPECT_EQ(atomic_write_length("a\nbb\n", 16), 5u);              // all of it fits
+  EXPECT_EQ(atomic_write_length("aaaa\nbbbb\ncccc\n", 12), 10u);  // two lines
+  EXPECT_EQ(atomic_write_length("aaaa\nbbbb\ncccc\n", 10), 10u);  // exactly at the limit
+  EXPECT_EQ(atomic_write_length("aaaaaaaaaaaa\nb\n", 8), 13u);    // one long line alone
+  EXPECT_EQ(atomic_write_length("aaaaaaaaaaaa", 8), 12u);         // no line end at all
+}
+
+// Test that through a pipe every line arrives whole and in order, also
+// when a batch is far larger than PIPE_BUF.
+TEST(BufferedAccessLogTest, PipeGetsWholeLines) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  std::string received;
+  std::thread reader([&] {
+    char buf[1 << 16];
+    for (;;) {
+      const ssize_t n = ::read(fds[0], buf, sizeof buf);
+      if (n <= 0) break;
+      received.append(buf, static_cast<std::size_t>(n));
+    }
+  });
+  {
+    AccessLogOptions options;
+    options.fd = fds[1];
+    options.poll_interval = std::chrono::hours(1);  // one big batch at flush()
+    BufferedAccessLog log(options);
+    for (int i = 0; i < 2000; ++i) log.append(std::string(100, static_cast<char>('a' + i % 26)));
+    log.flush();
+    EXPECT_EQ(log.stats().dropped, 0u);
+  }
+  ::close(fds[1]);
+  reader.join();
+  ::close(fds[0]);
+  std::istringstream lines(received);
+  int count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    ASSERT_EQ(line, std::string(100, static_cast<char>('a' + count % 26)));
+  }
+  EXPECT_EQ(count, 2000);
+}
+
 }  // namespace
 }  // namespace latchkey::http

@@ -551,7 +551,11 @@ TEST_F(ServerTest, AccessLogOmitsQueryString) {
   EXPECT_EQ(entries[0]["request_id"], "trace-1");
   EXPECT_EQ(entries[0]["remote"], "127.0.0.1");
   EXPECT_TRUE(entries[0]["duration_ms"].is_number());
-  EXPECT_TRUE(entries[0]["ts"].get<std::string>().ends_with("Z"));
+  EXPECT_TRUE(entries[0]["time"].get<std::string>().ends_with("Z"));
+  EXPECT_EQ(entries[0]["level"], "info");
+  EXPECT_EQ(entries[0]["logger"], "access");
+  EXPECT_EQ(entries[0]["trace_id"].get<std::string>().size(), 32u);
+  EXPECT_EQ(entries[0]["span_id"].get<std::string>().size(), 16u);
   EXPECT_EQ(entries[1]["path"], "/echo");
   EXPECT_EQ(entries[1]["principal"], "user-1");
 }
@@ -608,14 +612,20 @@ TEST_F(ServerTest, AccessLogSinkHasEveryLineWhenRunReturns) {
   for (int i = 0; i < kRequests; ++i) {
     const std::string& line = lines[static_cast<std::size_t>(i)];
     // Everything but the duration, byte for byte.
-    const std::string head = "{\"ts\":\"2026-11-18T11:06:40.123Z\",\"request_id\":\"trace-" +
-                             std::to_string(i) +
-                             "\",\"remote\":\"127.0.0.1\",\"method\":\"GET\",\"path\":\"/users/" +
-                             std::to_string(i) + "\",\"status\":200,\"duration_ms\":";
-    EXPECT_TRUE(line.starts_with(head)) << line;
+    const std::string head =
+        "{\"time\":\"2026-11-18T11:06:40.123Z\",\"level\":\"info\",\"logger\":\"access\","
+        "\"msg\":\"request\",\"request_id\":\"trace-" +
+        std::to_string(i) + "\",\"trace_id\":\"";
+    ASSERT_TRUE(line.starts_with(head)) << line;
+    const std::string ids = line.substr(head.size(), 32 + std::strlen("\",\"span_id\":\"") + 16);
+    EXPECT_EQ(ids.substr(32, 13), "\",\"span_id\":\"") << line;
+    const std::string middle = "\",\"remote\":\"127.0.0.1\",\"method\":\"GET\",\"path\":\"/users/" +
+                               std::to_string(i) + "\",\"status\":200,\"duration_ms\":";
+    ASSERT_EQ(line.substr(head.size() + ids.size(), middle.size()), middle) << line;
+    const std::size_t duration_at = head.size() + ids.size() + middle.size();
     EXPECT_TRUE(line.ends_with(",\"principal\":\"\"}")) << line;
     const std::string duration =
-        line.substr(head.size(), line.size() - head.size() - std::strlen(",\"principal\":\"\"}"));
+        line.substr(duration_at, line.size() - duration_at - std::strlen(",\"principal\":\"\"}"));
     EXPECT_EQ(duration.find_first_not_of("0123456789."), std::string::npos) << line;
     EXPECT_EQ(duration.size() - duration.find('.'), 4u) << line;  // three decimals
   }

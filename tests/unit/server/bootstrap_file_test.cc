@@ -105,5 +105,28 @@ TEST_F(BootstrapFileTest, BannerShowsTheCredentialOnce) {
   EXPECT_EQ(banner.find("lk_sec_one", at + 1), std::string::npos);
 }
 
+// Test that in JSON format the credentials are one JSON line with the log
+// keys, holding the secret only when no bootstrap file holds it.
+TEST_F(BootstrapFileTest, JsonLineHoldsTheSecretOnlyWithoutAFile) {
+  const std::string time = "2026-12-05T01:02:03.456Z";
+  const std::string with_file = credential_json_line(time, "http://h:1", credential_, path_);
+  ASSERT_TRUE(with_file.ends_with("}\n"));
+  EXPECT_EQ(with_file.find('\n'), with_file.size() - 1);  // one line
+  const auto j = nlohmann::json::parse(with_file);
+  EXPECT_EQ(j["time"], time);
+  EXPECT_EQ(j["level"], "info");
+  EXPECT_EQ(j["logger"], "bootstrap");
+  EXPECT_EQ(j["client_id"], "cli_1");
+  EXPECT_EQ(j["user_id"], "usr_1");
+  EXPECT_EQ(j["url"], "http://h:1");
+  EXPECT_EQ(j["bootstrap_file"], path_);
+  EXPECT_EQ(with_file.find("lk_sec_one"), std::string::npos);
+
+  const auto alone =
+      nlohmann::json::parse(credential_json_line(time, "http://h:1", credential_, ""));
+  EXPECT_EQ(alone["client_secret"], "lk_sec_one");
+  EXPECT_FALSE(alone.contains("bootstrap_file"));
+}
+
 }  // namespace
 }  // namespace latchkey::server
