@@ -148,6 +148,7 @@ int run_agent_until_signalled(AgentConfig config, AgentEnvironment env) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);  // `systemctl reload` must not end the agent
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   std::ostream& out = *env.log;
@@ -159,7 +160,11 @@ int run_agent_until_signalled(AgentConfig config, AgentEnvironment env) {
   Agent* running = agent->get();
   std::thread waiter([running, signals] {
     int received = 0;
-    sigwait(&signals, &received);
+    while (sigwait(&signals, &received) == 0 && received == SIGHUP) {
+      running->log().info(
+          "received SIGHUP: nothing to reload (the credential file is re-read before every "
+          "issuance; other settings need a restart)");
+    }
     running->log().info(std::string("received ") + (received == SIGINT ? "SIGINT" : "SIGTERM") +
                         ", stopping");
     running->request_stop();

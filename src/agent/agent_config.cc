@@ -252,6 +252,15 @@ void parse_refresh(const toml::table* table, RefreshPolicy& out, Problems& probl
         "refresh.supersede_backoff_max_seconds must not be below "
         "refresh.supersede_backoff_initial_seconds");
   }
+  // Supersedes are seen at checks, so a shorter window would end every
+  // streak before the next one is seen and the back-off would never grow:
+  // two agents would take turns superseding each other at every check.
+  if (out.supersede_window_seconds <=
+      out.check_interval_seconds + out.supersede_backoff_max_seconds) {
+    problems.add(
+        "refresh.supersede_window_seconds must be greater than refresh.check_interval_seconds + "
+        "refresh.supersede_backoff_max_seconds");
+  }
 }
 
 }  // namespace

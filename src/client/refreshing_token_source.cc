@@ -129,19 +129,21 @@ Result<Token> RefreshingTokenSource::lead(std::unique_lock<std::mutex>& lock,
 
   Result<Token> result = std::unexpected(ClientError{
       .kind = ErrorKind::kUsage, .description = "the token exchange failed unexpectedly"});
+  std::optional<ClientError> cache_error;
   try {
     result = exchange();
-  } catch (const std::exception&) {
-    // Nothing may throw across the API; keep the waiters from hanging.
-  }
-  if (result) {
-    if (auto stored = settings_.cache->store(*result); !stored && settings_.on_cache_error) {
-      ClientError error = std::move(stored.error());
-      std::vector<std::string_view> masked = secrets();
-      masked.push_back(result->access_token);
-      internal::scrub(error, masked);
-      settings_.on_cache_error(error);
+    if (result) {
+      if (auto stored = settings_.cache->store(*result); !stored) {
+        cache_error = std::move(stored.error());
+        std::vector<std::string_view> masked = secrets();
+        masked.push_back(result->access_token);
+        internal::scrub(*cache_error, masked);
+      }
     }
+  } catch (...) {
+    // Nothing may throw across the API (a derived exchange() or a user's
+    // TokenCache); the flight is published below either way, so waiters
+    // never hang.
   }
 
   lock.lock();
@@ -156,7 +158,11 @@ Result<Token> RefreshingTokenSource::lead(std::unique_lock<std::mutex>& lock,
   flight->done = true;
   flight_.reset();
   done_.notify_all();
-  if (!result && fallback && usable(*fallback)) {
+  const bool use_fallback = !result && fallback && usable(*fallback);
+  // Callbacks run without the lock: they may call back into this source.
+  lock.unlock();
+  if (cache_error && settings_.on_cache_error) settings_.on_cache_error(*cache_error);
+  if (use_fallback) {
     // A proactive refresh failed; the current token still works for now.
     if (settings_.on_refresh_error) settings_.on_refresh_error(result.error());
     return *fallback;

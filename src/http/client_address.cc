@@ -1,12 +1,10 @@
 #include "http/client_address.h"
 
-#include <vector>
-
 namespace latchkey::http {
 namespace {
 
-// More hops than any real chain; a longer header is read no further (the
-// peer is then the client, as for a malformed entry).
+// More hops than any real chain: only this many entries, counted from the
+// right, are read.
 constexpr std::size_t kMaxHops = 64;
 
 std::string_view trim(std::string_view s) {
@@ -36,23 +34,25 @@ ClientAddress resolve_client_address(const CidrSet& trusted_proxies, std::string
   out.peer_trusted = true;
   const std::string chain = forwarded_for_chain(request);
   if (chain.empty()) return out;
-  std::vector<std::string_view> hops;
+  // Read from the right: each trusted proxy appended the address it saw, so
+  // the rightmost untrusted entry is the client. Only the kMaxHops rightmost
+  // entries are read, so a client cannot pad its own forged prefix until the
+  // real entries fall out of reach.
   std::string_view rest = chain;
-  while (true) {
-    if (hops.size() == kMaxHops) return out;
-    const auto comma = rest.find(',');
-    hops.push_back(trim(rest.substr(0, comma)));
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
-  }
-  for (auto hop = hops.rbegin(); hop != hops.rend(); ++hop) {
-    const auto address = IpAddress::parse(*hop);
+  std::string client;
+  for (std::size_t examined = 0; examined < kMaxHops; ++examined) {
+    const auto comma = rest.rfind(',');
+    const std::string_view hop =
+        trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+    const auto address = IpAddress::parse(hop);
     if (!address) return out;  // malformed: nothing left of it can be vouched for
-    if (!trusted_proxies.contains(*address) || std::next(hop) == hops.rend()) {
-      out.client = address->to_string();
-      return out;
-    }
+    client = address->to_string();
+    if (!trusted_proxies.contains(*address) || comma == std::string_view::npos) break;
+    rest = rest.substr(0, comma);
   }
+  // The first untrusted entry from the right; or, when every entry read is
+  // a trusted proxy, the leftmost one read (as far back as it is followed).
+  out.client = std::move(client);
   return out;
 }
 

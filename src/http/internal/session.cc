@@ -159,26 +159,13 @@ void write_access_log(AccessLog* sink, LogFormat format, const Request& request,
 }
 
 // The request's trace (core/trace_context.h) from every traceparent and
-// tracestate header line: of the request's headers (never its trailers), or
-// of what Beast parsed of a request that could not be read whole.
+// tracestate header line of the request's headers (never its trailers).
 TraceContext trace_of(const HeaderList& headers, Random& random) {
   std::vector<std::string_view> parents;
   std::vector<std::string_view> states;
   for (const HeaderView h : headers) {
     if (iequals(h.name, "traceparent")) parents.push_back(h.value);
     if (iequals(h.name, "tracestate")) states.push_back(h.value);
-  }
-  return continue_or_start_trace(parents, states, random);
-}
-
-template <class Fields>
-TraceContext trace_of_partial(const Fields& fields, Random& random) {
-  std::vector<std::string_view> parents;
-  std::vector<std::string_view> states;
-  for (const auto& field : fields) {
-    const std::string_view name = field.name_string();
-    if (iequals(name, "traceparent")) parents.push_back(field.value());
-    if (iequals(name, "tracestate")) states.push_back(field.value());
   }
   return continue_or_start_trace(parents, states, random);
 }
@@ -569,10 +556,18 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     const auto& partial = parser_->get();
     request.method = std::string(method.empty() ? partial.method_string() : method);
     request.target = std::string(target.empty() ? partial.target() : target);
-    for (const auto& field : partial) request.headers.add(field.name_string(), field.value());
+    if (header_section_) {
+      // A chunked request failed after its head: Beast has merged trailer
+      // fields into `partial`, and a trailer must never name the client or
+      // the trace.
+      request.headers = *header_section_;
+    } else {
+      for (const auto& field : partial) request.headers.add(field.name_string(), field.value());
+    }
     stamp_client(request);
-    request.request_id = choose_request_id(partial["X-Request-Id"], state_.random);
-    request.trace = trace_of_partial(partial, state_.random);
+    request.request_id =
+        choose_request_id(request.headers.find("X-Request-Id").value_or(""), state_.random);
+    request.trace = trace_of(request.headers, state_.random);
     Response response = error_response(error);
     if (status_override != 0) response.status = status_override;
     keep_alive_ = false;
@@ -589,12 +584,12 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
     parser_.reset();
     keep_alive_ = message.keep_alive();
     request_version_ = message.version();
-    const std::string client_request_id(message["X-Request-Id"]);
 
     Request request = to_request(std::move(message), header_section_ ? &*header_section_ : nullptr);
     header_section_.reset();
     stamp_client(request);
-    request.request_id = choose_request_id(client_request_id, state_.random);
+    request.request_id =
+        choose_request_id(request.headers.find("X-Request-Id").value_or(""), state_.random);
     request.trace = trace_of(request.headers, state_.random);
 
     // One atomic load per request; the snapshot changes only after a reload.

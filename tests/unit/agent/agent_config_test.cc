@@ -192,6 +192,15 @@ TEST_F(AgentConfigTest, RefusesAPolicyOutOfBounds) {
   EXPECT_FALSE(
       parse(base() + socket + "[refresh]\nretry_initial_seconds = 10\nretry_max_seconds = 5\n")
           .has_value());
+  // A window the back-off could never grow in (supersedes are seen at checks).
+  EXPECT_FALSE(parse(base() + socket +
+                     "[refresh]\ncheck_interval_seconds = 60\nsupersede_backoff_max_seconds = 900\n"
+                     "supersede_window_seconds = 960\n")
+                   .has_value());
+  EXPECT_TRUE(parse(base() + socket +
+                    "[refresh]\ncheck_interval_seconds = 60\nsupersede_backoff_max_seconds = 900\n"
+                    "supersede_window_seconds = 961\n")
+                  .has_value());
 }
 
 // Test that a secret file is re-read, so that a rotated secret is used.

@@ -262,6 +262,20 @@ TEST_P(RefreshingSourcesTest, FailedRefreshPausesBeforeTheNextAttempt) {
   EXPECT_EQ(tokens->exchange_count(), after_failure + 1);
 }
 
+// Test that on_refresh_error runs without the source's lock: a callback
+// that calls back into the source does not deadlock.
+TEST_P(RefreshingSourcesTest, RefreshErrorCallbackMayCallTheSource) {
+  std::shared_ptr<RefreshingTokenSource> tokens;
+  std::uint64_t seen = 0;
+  common_.on_refresh_error = [&](const ClientError&) { seen = tokens->exchange_count(); };
+  tokens = source();
+  ASSERT_TRUE(tokens->get().has_value());
+  server_.refuse_exchanges(503, R"({"error":"temporarily_unavailable"})");
+  now_ += 850;
+  ASSERT_TRUE(tokens->get().has_value());
+  EXPECT_EQ(seen, 2u);
+}
+
 // Test the single 401 retry: the call is replayed once with a new token
 // and succeeds.
 TEST_P(RefreshingSourcesTest, ClientRetriesOnceOn401) {
@@ -446,6 +460,47 @@ INSTANTIATE_TEST_SUITE_P(AllFlows, RefreshingSourcesTest,
                          ::testing::Values(Flow::kAccount, Flow::kApiKeyAccess, Flow::kApiKeyLogin,
                                            Flow::kOAuth),
                          [](const auto& info) { return std::string(flow_name(info.param)); });
+
+// A cache whose store() throws something that is not a std::exception.
+class ThrowingCache final : public TokenCache {
+ public:
+  std::optional<Token> load() override { return std::nullopt; }
+  Status store(const Token&) override { throw 42; }
+  Status clear() override { return {}; }
+};
+
+// Test that a cache that throws does not break the source: the token just
+// obtained is still handed out (as when store() reports an error).
+TEST(RefreshingTokenSource, ThrowingCacheDoesNotEscape) {
+  testing::FakeTokenServer server(Flow::kAccount);
+  AccountTokenSource tokens(AccountTokenSourceOptions{.base_url = kBaseUrl,
+                                                      .credentials = {kClientId, kClientSecret},
+                                                      .transport = server.transport(),
+                                                      .cache = std::make_shared<ThrowingCache>()});
+  ASSERT_TRUE(tokens.get().has_value());
+  ASSERT_TRUE(tokens.get().has_value());
+  EXPECT_EQ(tokens.exchange_count(), 1u);
+}
+
+// An exchange that throws something that is not a std::exception.
+class ThrowingSource final : public RefreshingTokenSource {
+ public:
+  ThrowingSource() : RefreshingTokenSource(RefreshSettings{}) {}
+
+ private:
+  Result<Token> exchange() override { throw 42; }
+  std::vector<std::string_view> secrets() const override { return {}; }
+};
+
+// Test that an exchange that throws is contained: the caller gets an
+// error, and the next caller is not left waiting for a flight that never
+// lands.
+TEST(RefreshingTokenSource, ThrowingExchangeNeitherEscapesNorHangsTheNextCaller) {
+  ThrowingSource tokens;
+  EXPECT_FALSE(tokens.get().has_value());
+  EXPECT_FALSE(tokens.refresh().has_value());
+  EXPECT_EQ(tokens.exchange_count(), 2u);
+}
 
 }  // namespace
 }  // namespace latchkey::client

@@ -57,11 +57,21 @@ TEST(ClientAddress, MalformedUsesThePeer) {
   }
   // Malformed left of the client does not matter: the walk stops at it.
   EXPECT_EQ(client(set, "10.0.0.1", {"garbage, 198.51.100.1"}), "198.51.100.1");
-  // Absurdly long chains are not walked.
-  std::string long_chain;
-  for (int i = 0; i < 200; ++i) long_chain += "10.0.0.5, ";
-  long_chain += "10.0.0.6";
-  EXPECT_EQ(client(set, "10.0.0.1", {long_chain}), "10.0.0.1");
+}
+
+// Test that only the 64 rightmost entries are read, so a client cannot pad
+// a forged prefix until the address its proxy appended is out of reach.
+TEST(ClientAddress, LongChainsAreReadFromTheRightOnly) {
+  const auto set = trusted({"10.0.0.0/8"});
+  std::string forged;
+  for (int i = 0; i < 100; ++i) forged += "10.0.0.5, ";
+  EXPECT_EQ(client(set, "10.0.0.1", {forged + "198.51.100.1"}), "198.51.100.1");
+  EXPECT_EQ(client(set, "10.0.0.1", {forged + "198.51.100.1, 10.0.0.2"}), "198.51.100.1");
+  // Only trusted hops as far as it is read: the 64th from the right.
+  std::string trusted_only;
+  for (int i = 0; i < 200; ++i) trusted_only += "10.0.0.5, ";
+  trusted_only += "10.0.0.6";
+  EXPECT_EQ(client(set, "10.0.0.1", {trusted_only}), "10.0.0.5");
 }
 
 }  // namespace
