@@ -5,8 +5,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "client/internal/redact.h"
-#include "client/internal/server_error.h"
 #include "client/internal/token_exchange.h"
 
 namespace latchkey::client {
@@ -39,16 +37,8 @@ Result<Token> ApiKeyTokenSource::exchange() {
       .body = body.dump(),
   };
   const std::int64_t requested_at = settings().clock();
-  auto response = send(*transport_, request);
-  if (!response) {
-    internal::scrub(response.error(), secrets());
-    return std::unexpected(std::move(response.error()));
-  }
-  if (response->status != 200) {
-    ClientError error = internal::error_from_response(*response, requested_at);
-    internal::scrub(error, secrets());
-    return std::unexpected(std::move(error));
-  }
+  auto response = send_exchange(*transport_, request, requested_at);
+  if (!response) return std::unexpected(std::move(response.error()));
   // seed 004 answers {"access_token", "expires_in"}; seed 003 adds
   // "token_type": "Bearer".
   return internal::parse_token_response(*response, requested_at,

@@ -5,8 +5,6 @@
 #include <cctype>
 
 #include "client/internal/base64.h"
-#include "client/internal/redact.h"
-#include "client/internal/server_error.h"
 #include "client/internal/token_exchange.h"
 
 namespace latchkey::client {
@@ -77,16 +75,8 @@ Result<Token> OAuthClientCredentialsTokenSource::exchange() {
       .body = std::move(body),
   };
   const std::int64_t requested_at = settings().clock();
-  auto response = send(*transport_, request);
-  if (!response) {
-    internal::scrub(response.error(), secrets());
-    return std::unexpected(std::move(response.error()));
-  }
-  if (response->status != 200) {
-    ClientError error = internal::error_from_response(*response, requested_at);
-    internal::scrub(error, secrets());
-    return std::unexpected(std::move(error));
-  }
+  auto response = send_exchange(*transport_, request, requested_at);
+  if (!response) return std::unexpected(std::move(response.error()));
   std::vector<std::pair<std::string, std::string>> fields;
   auto token = internal::parse_token_response(*response, requested_at,
                                               {.require_bearer_type = true}, &fields);

@@ -7,6 +7,7 @@
 
 #include "client/internal/redact.h"
 #include "client/internal/send_with_retry.h"
+#include "client/internal/server_error.h"
 
 namespace latchkey::client {
 
@@ -105,11 +106,22 @@ std::uint64_t RefreshingTokenSource::exchange_count() const {
   return exchanges_;
 }
 
-Result<HttpResponse> RefreshingTokenSource::send(Transport& transport,
-                                                 const HttpRequest& request) const {
-  return internal::send_with_retry(
+Result<HttpResponse> RefreshingTokenSource::send_exchange(Transport& transport,
+                                                          const HttpRequest& request,
+                                                          std::int64_t requested_at) const {
+  auto response = internal::send_with_retry(
       transport, request,
       {.policy = settings_.retry, .sleeper = settings_.sleeper, .clock = settings_.clock});
+  if (!response) {
+    internal::scrub(response.error(), secrets());
+    return std::unexpected(std::move(response.error()));
+  }
+  if (response->status != 200) {
+    ClientError error = internal::error_from_response(*response, requested_at);
+    internal::scrub(error, secrets());
+    return std::unexpected(std::move(error));
+  }
+  return response;
 }
 
 Result<Token> RefreshingTokenSource::join(std::unique_lock<std::mutex>& lock) {

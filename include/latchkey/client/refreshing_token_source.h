@@ -88,8 +88,12 @@ class RefreshingTokenSource : public TokenSource {
   // The secrets to mask in every error this source returns.
   virtual std::vector<std::string_view> secrets() const = 0;
 
-  // Sends `request` through `transport`, waiting out 429 with the policy.
-  Result<HttpResponse> send(Transport& transport, const HttpRequest& request) const;
+  // Sends an exchange request through `transport`, waiting out 429 with the
+  // policy. A failure to send and any answer but 200 come back as a
+  // ClientError (the server's reason, Retry-After measured from
+  // `requested_at`) with secrets() masked.
+  Result<HttpResponse> send_exchange(Transport& transport, const HttpRequest& request,
+                                     std::int64_t requested_at) const;
   const RefreshSettings& settings() const { return settings_; }
 
  private:
