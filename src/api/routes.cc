@@ -162,15 +162,17 @@ pipeline::RouteTable route_table(const ApiContext& ctx, std::vector<RouteEntry> 
   // Envoy's ext_authz HTTP service (docs/proxies.md): the original method,
   // the original path after the prefix. Refusals keep their status (Envoy
   // passes 401/403/429 to the client as they are).
+  // "/v1/ext-authz" (Envoy's prefix + "/", which the router reads as the
+  // prefix alone) asks about the original path "/".
   for (const char* method : kExtAuthzMethods) {
-    Requirement envoy =
-        api_route(ctx, method, "/v1/ext-authz/{path+}", Dispatch::kBlocking, false, auth_request)
-            .requirement;
-    envoy.write = false;  // the decision is a read, whatever the original method
-    envoy.decision = ext_authz_decision_source(ctx);
-    envoy.audit_action = "authorize.authenticate";
-    t.add(route(ctx, method, "/v1/ext-authz/{path+}", Dispatch::kBlocking, std::move(envoy),
-                auth_request));
+    for (const char* pattern : {"/v1/ext-authz/{path+}", "/v1/ext-authz"}) {
+      Requirement envoy =
+          api_route(ctx, method, pattern, Dispatch::kBlocking, false, auth_request).requirement;
+      envoy.write = false;  // the decision is a read, whatever the original method
+      envoy.decision = ext_authz_decision_source(ctx);
+      envoy.audit_action = "authorize.authenticate";
+      t.add(route(ctx, method, pattern, Dispatch::kBlocking, std::move(envoy), auth_request));
+    }
   }
 
   // API-key exchanges for JWTs (seeds 003/004, docs/jwt.md): each counts

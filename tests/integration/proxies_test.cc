@@ -611,8 +611,11 @@ TEST_F(EnvoyContractTest, RefusalsCarryStatusReasonAndBody) {
       check("DELETE", "/health/db",
             {bearer_header(token), "X-Original-Method: GET", "X-Forwarded-Method: GET"});
   EXPECT_EQ(headers_ignored.status, 403) << headers_ignored.body;
-  // "/" has no path after the prefix: no route.
-  EXPECT_EQ(check("GET", "/", {bearer_header(token)}).status, 404);
+  // "/" is asked as the prefix and a slash: decided like any path (no rule
+  // here names it).
+  HttpResult root = check("GET", "/", {bearer_header(token)});
+  EXPECT_EQ(root.status, 403) << root.body;
+  EXPECT_EQ(root.header("x-latchkey-reason"), "no_route_rule");
 }
 
 // Test that docs/proxies.md quotes the example files the tests run, verbatim.

@@ -29,7 +29,9 @@ const std::set<std::string> kUndocumented = {
     // Envoy ext_authz: an OpenAPI path parameter cannot hold '/'.
     "GET /v1/ext-authz/{path+}", "HEAD /v1/ext-authz/{path+}", "POST /v1/ext-authz/{path+}",
     "PUT /v1/ext-authz/{path+}", "PATCH /v1/ext-authz/{path+}", "DELETE /v1/ext-authz/{path+}",
-    "OPTIONS /v1/ext-authz/{path+}"};
+    "OPTIONS /v1/ext-authz/{path+}", "GET /v1/ext-authz", "HEAD /v1/ext-authz",
+    "POST /v1/ext-authz", "PUT /v1/ext-authz", "PATCH /v1/ext-authz", "DELETE /v1/ext-authz",
+    "OPTIONS /v1/ext-authz"};
 
 const std::set<std::string> kHttpMethods = {"get",   "put",     "post", "delete",
                                             "patch", "options", "head", "trace"};
@@ -341,7 +343,8 @@ TEST(RouteTable, EveryRouteHasARequirement) {
       EXPECT_TRUE(req.write) << name << " changes state: read-only callers are refused";
     }
     if (e.pattern == "/v1/authorize" || e.pattern == "/v1/auth-request" ||
-        e.pattern == "/v1/ext-authz/{path+}" || e.pattern == "/apps/{app}/records") {
+        e.pattern == "/v1/ext-authz/{path+}" || e.pattern == "/v1/ext-authz" ||
+        e.pattern == "/apps/{app}/records") {
       EXPECT_NE(req.decision, nullptr) << name;
     }
     if (e.pattern == "/apps/{app}/records") {
