@@ -5,21 +5,27 @@ files. The signed JWS seeds come from make_jws_seeds.py; inputs that once
 crashed a target are committed as corpus/<target>/crash-* and are not
 written here.
 
-  python3 fuzz/make_corpus.py            # from the repository root
+  python3 fuzz/make_corpus.py                     # from the repository root
   python3 fuzz/make_corpus.py --well-formed DIR
+  python3 fuzz/make_corpus.py --wrong-checksum DIR
 
-The committed corpus holds no well-formed latchkey secret (a secret scanner
-would rightly flag one): its secrets carry a wrong checksum. The build runs
-the second form, which writes the same seeds with well-formed secrets into
-DIR/<target>/ (the build tree), and ctest replays both.
+The committed corpus holds nothing shaped like a latchkey secret (a secret
+scanner would rightly flag one, even with a wrong checksum): where a seed
+holds a secret it holds a short stand-in ("lk_key_m3Xm3Xm3X"). The build
+runs the other two forms, which write the same seeds into DIR/<target>/
+(the build tree) with well-formed secrets and with secrets whose checksum
+is wrong, plus the crash inputs that hold a secret; ctest replays all three.
 """
 import base64
 import pathlib
 import sys
 import zlib
 
-WELL_FORMED = len(sys.argv) == 3 and sys.argv[1] == "--well-formed"
-ROOT = (pathlib.Path(sys.argv[2]) if WELL_FORMED
+MODE = sys.argv[1] if len(sys.argv) == 3 else "committed"
+if MODE not in ("committed", "--well-formed", "--wrong-checksum"):
+    sys.exit("usage: make_corpus.py [--well-formed DIR | --wrong-checksum DIR]")
+GENERATED = MODE != "committed"
+ROOT = (pathlib.Path(sys.argv[2]) if GENERATED
         else pathlib.Path(__file__).resolve().parent / "corpus")
 TARGETS = ["framing", "basic_credentials", "bearer_key", "jws", "json_body", "form_body",
            "config_toml", "audit_output", "route_match", "proxy_header", "trace_context"]
@@ -51,9 +57,14 @@ def with_last(text: str, avoid: str) -> str:
 
 
 def secret(prefix: str, body: str) -> str:
-    """Well-formed in the build tree; a wrong checksum in the committed corpus."""
+    """Well-formed, or with a wrong checksum, in the build tree; a short
+    stand-in that no scanner takes for a secret in the committed corpus."""
     s = well_formed(prefix, body)
-    return s if WELL_FORMED else with_last(s, s[-1])
+    if MODE == "--well-formed":
+        return s
+    if MODE == "--wrong-checksum":
+        return with_last(s, s[-1])
+    return prefix + body * 3
 
 
 SEC = secret("lk_sec_", "Q7")
@@ -136,6 +147,12 @@ for name, v in {
     "basic_header": "Basic YTpi",
 }.items():
     write("bearer_key", name, v)
+if GENERATED:
+    # Found by the fuzzer (docs/security/fuzzing.md): a mask's kept tail and
+    # the text after it formed a new JWT-like run. Written here, not
+    # committed, because it holds a secret.
+    write("bearer_key", "crash-mask-tail-starts-jwt",
+          "Basi" + well_formed("lk_key_", "m3X")[-36:] + AT + "ieyJa.b.cceyJa.b.cc YTpi")
 
 # jws: first byte even = a token; odd = "<header>\n<payload>" the target signs.
 HDR = '{"alg":"ES256","typ":"at+jwt","kid":"fuzz-key-1"}'

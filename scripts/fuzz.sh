@@ -48,7 +48,8 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
 "$build_dir/fuzz/${target}_fuzz" -max_total_time="$seconds" -print_final_stats=1 \
   -artifact_prefix="$build_dir/" -max_len=${FUZZ_MAX_LEN:-4096} "$@" \
-  "$new_dir" "fuzz/corpus/$target" "$build_dir/fuzz/corpus-well-formed/$target" 2>&1 |
+  "$new_dir" "fuzz/corpus/$target" "$build_dir/fuzz/corpus-well-formed/$target" \
+  "$build_dir/fuzz/corpus-wrong-checksum/$target" 2>&1 |
   tee "$log" || status=$?
 
 if [ "${FUZZ_MERGE:-0}" = 1 ] && [ $status -eq 0 ]; then
