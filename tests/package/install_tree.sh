@@ -35,9 +35,9 @@ soname=$(readelf -d "$libdir/liblatchkey-client.so.0" | sed -n 's/.*SONAME.*\[\(
 [ "$soname" = liblatchkey-client.so.0 ] || fail "SONAME is '$soname'"
 
 # Outside /usr, the units name the binaries of this prefix.
-grep -qx "ExecStart=$prefix/sbin/latchkeyd --config $prefix/etc/latchkey/latchkeyd.toml" \
+grep -qxF "ExecStart=$prefix/sbin/latchkeyd --config $prefix/etc/latchkey/latchkeyd.toml" \
   lib/systemd/system/latchkeyd.service || fail "latchkeyd.service: $(grep ExecStart lib/systemd/system/latchkeyd.service)"
-grep -qx "ExecStart=$prefix/bin/latchkey agent --config $prefix/etc/latchkey/agent/%i.toml" \
+grep -qxF "ExecStart=$prefix/bin/latchkey agent --config $prefix/etc/latchkey/agent/%i.toml" \
   lib/systemd/system/latchkey-agent@.service || fail "latchkey-agent@.service: wrong ExecStart"
 # The man pages are real pages made from --help.
 zcat share/man/man8/latchkeyd.8.gz | grep -q 'LATCHKEY_CONFIG' || fail "latchkeyd.8 lacks --config"

@@ -5,6 +5,9 @@ set -euo pipefail
 work=${LATCHKEY_PACKAGE_WORK:?run through ctest}
 build_dir=${LATCHKEY_BUILD_DIR:?}
 source_dir=${LATCHKEY_SOURCE_DIR:?}
+# The fixtures start in parallel and in any order: each test makes the
+# shared work directory itself rather than relying on another to have done it.
+mkdir -p "$work"
 
 say() { printf '%s: %s\n' "$(basename "$0" .sh)" "$*"; }
 fail() {
