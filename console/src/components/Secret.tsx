@@ -29,11 +29,11 @@ export function SecretReveal({ label, value, copyLabel }: SecretRevealProps) {
     <div class="secret-reveal">
       <label for={id}>{label}</label>
       <div class="secret-reveal-row">
-        <input
+        <textarea
           id={id}
           class="secret-value"
-          type="text"
           readOnly
+          rows={2}
           value={value}
           spellcheck={false}
           autoComplete="off"
