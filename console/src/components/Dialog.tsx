@@ -4,7 +4,8 @@
 // dialog allows closing; on close, focus returns to the element that had it.
 import type { ComponentChildren } from "preact";
 import { createPortal } from "preact/compat";
-import { useEffect, useId, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
+import { useUniqueId } from "./useUniqueId";
 
 const FOCUSABLE =
   'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), ' +
@@ -44,13 +45,14 @@ export interface DialogProps {
 
 export function Dialog({ title, onClose, children, actions, role = "dialog", size = "medium", fallbackFocus }: DialogProps) {
   const ref = useRef<HTMLDivElement>(null);
-  const titleId = `dlg${useId()}`;
+  const titleId = useUniqueId("dlg");
   const onCloseRef = useRef(onClose);
   onCloseRef.current = onClose;
   const fallbackRef = useRef(fallbackFocus);
   fallbackRef.current = fallbackFocus;
 
-  useEffect(() => {
+  // A layout effect: focus is inside the dialog before it is painted.
+  useLayoutEffect(() => {
     const node = ref.current!;
     const opener = document.activeElement as HTMLElement | null;
     // A dialog opened from a dialog: the one below becomes inert too.
