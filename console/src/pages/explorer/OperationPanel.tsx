@@ -91,6 +91,7 @@ function OperationDetails({ op, domId }: { op: Operation; domId: string }) {
     }
     setBusy(true);
     setFailure("");
+    setResponse(null);
     const started = performance.now();
     try {
       let result: RawResponse;
