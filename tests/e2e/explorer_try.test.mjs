@@ -83,6 +83,7 @@ test("Try on GET /api/v1/account/me succeeds with the console's own token, nothi
   assert.match(headers.authorization ?? "", /^Bearer ey/, "sent with the explorer's JWT");
   assert.equal(headers.cookie, undefined, "not with the session cookie");
   await expectNoSeriousAxeViolations(page);
+  await body.locator(".response").evaluate((element) => element.scrollIntoView({ block: "center" }));
   await screenshot(page, "api-specification");
 
   // A second Try reuses the cached token: no new explorer-token call.
@@ -138,6 +139,15 @@ test("a public operation is sent with no credentials; Basic-only ones say what t
   assert.equal(headers.authorization, undefined);
   assert.equal(headers.cookie, undefined);
   await body.getByText("200 OK").waitFor();
+
+  // The console's own operations go with the session cookie.
+  const session = operation("GET", "/api/v1/console/session");
+  await session.click();
+  const sessionBody = page.locator(`#${await session.getAttribute("aria-controls")}`);
+  await sessionBody.getByText("sent with your console session").waitFor();
+  await sessionBody.getByRole("button", { name: "Try", exact: true }).click();
+  await sessionBody.getByText("200 OK").waitFor();
+  assert.equal(JSON.parse(await sessionBody.locator(".response-body").innerText()).user.name, server.bootstrap.username);
 
   const token = operation("POST", "/api/v1/account/token");
   await token.click();
