@@ -51,6 +51,16 @@ function readIfExists(file) {
   }
 }
 
+// Servers still running when the test process exits (a test failed before
+// its stop()) are killed with it, never left behind, and their data removed.
+const running = new Map();  // child process -> data directory
+process.on("exit", () => {
+  for (const [child, dataDir] of running) {
+    child.kill("SIGKILL");
+    if (!process.env.LATCHKEY_KEEP_TEST_DATA) fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
 // Starts the latchkeyd of env LATCHKEYD on 127.0.0.1 (any free port) with a
 // temporary data directory, --bootstrap-file, a ready file and the injected
 // test clock (--insecure-test-clock), as tests/support/latchkeyd_process.cc.
@@ -81,6 +91,8 @@ export async function startServer(options = {}) {
     env: { ...process.env, ...(options.env ?? {}) },
   });
   fs.closeSync(log);
+  running.set(child, dataDir);
+  child.once("exit", () => running.delete(child));
   try {
     await waitForReadyFile(readyFile, child, logFile);
   } catch (error) {
