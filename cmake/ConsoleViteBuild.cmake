@@ -17,7 +17,7 @@ if(NOT locked STREQUAL "0")
 endif()
 
 execute_process(COMMAND ${CMAKE_COMMAND} -E env LATCHKEY_CONSOLE_OUT=${OUT} NO_COLOR=1
-                        ${NPM} run --silent build
+                        npm_config_update_notifier=false ${NPM} run --silent build
                 WORKING_DIRECTORY ${DIR} RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "The web console's build (`npm run build` in ${DIR}) failed (exit ${rc}); "

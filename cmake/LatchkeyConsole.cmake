@@ -56,7 +56,7 @@ function(latchkey_npm_ci dir stamp_var)
     COMMAND ${CMAKE_COMMAND} -DNPM=${LATCHKEY_NPM} -DDIR=${dir} -DSTAMP=${stamp}
             -P ${PROJECT_SOURCE_DIR}/cmake/NpmCi.cmake
     DEPENDS ${dir}/package-lock.json ${dir}/package.json ${PROJECT_SOURCE_DIR}/cmake/NpmCi.cmake
-    COMMENT "npm ci in ${name}/ (its package-lock.json is new or changed)"
+    COMMENT "npm packages of ${name}/: npm ci unless node_modules matches package-lock.json"
     VERBATIM)
   set(${stamp_var} ${stamp} PARENT_SCOPE)
 endfunction()

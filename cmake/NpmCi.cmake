@@ -30,7 +30,8 @@ if(installed STREQUAL wanted)
   message(STATUS "${DIR}/node_modules is up to date with its package-lock.json")
 else()
   string(TIMESTAMP started "%s")
-  execute_process(COMMAND ${NPM} ci --no-audit --no-fund --prefer-offline
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env npm_config_update_notifier=false
+                          ${NPM} ci --no-audit --no-fund --prefer-offline
                   WORKING_DIRECTORY ${DIR} RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR

@@ -28,7 +28,7 @@ GENERATED = MODE != "committed"
 ROOT = (pathlib.Path(sys.argv[2]) if GENERATED
         else pathlib.Path(__file__).resolve().parent / "corpus")
 TARGETS = ["framing", "basic_credentials", "bearer_key", "jws", "json_body", "form_body",
-           "config_toml", "audit_output", "route_match", "proxy_header", "trace_context"]
+           "config_toml", "audit_output", "route_match", "proxy_header", "trace_context", "console_path"]
 for t in TARGETS:
     (ROOT / t).mkdir(parents=True, exist_ok=True)
 B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -316,3 +316,14 @@ write("trace_context", "two_parents", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f06
                                       "a=1\n00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\n")
 write("trace_context", "zero_ids", "00-00000000000000000000000000000000-0000000000000000-00\nA=1\n")
 write("trace_context", "bad_utf8", b"\xff\xfe\xc0\xae\xed\xa0\x80\xe2\x80\xa8\x00\x1b[31m\n\xf4\x90")
+# console_path: a request target under /console (docs/console.md).
+for name, target in [("root", "/console/"), ("redirect", "/console?next=%2Fusers"),
+                     ("asset", "/console/assets/app-AbC1.js?v=1"), ("route", "/console/users/usr_1/"),
+                     ("missing", "/console/assets/none-0000.js"), ("dotdot", "/console/../../etc/passwd"),
+                     ("escaped_dots", "/console/%2e%2E/%2e%2e/etc/passwd"),
+                     ("escaped_slash", "/console/assets%2Fapp-AbC1.js"),
+                     ("backslash", "/console/assets\\app-AbC1.js"), ("nul", "/console/index.html%00.js"),
+                     ("double_escape", "/console/%252e%252e/x"), ("utf8", "/console/users/%C3%A9"),
+                     ("overlong", "/console/%c0%ae%c0%ae/x"), ("long", "/console/" + "a" * 1100)]:
+    write("console_path", name, target)
+write("console_path", "raw_bytes", b"/console/\x00\xff\r\n/..")

@@ -51,6 +51,16 @@ function readIfExists(file) {
   }
 }
 
+// Servers still running when the test process exits (a test failed before
+// its stop()) are killed with it, never left behind, and their data removed.
+const running = new Map();  // child process -> data directory
+process.on("exit", () => {
+  for (const [child, dataDir] of running) {
+    child.kill("SIGKILL");
+    if (!process.env.LATCHKEY_KEEP_TEST_DATA) fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
 // Starts the latchkeyd of env LATCHKEYD on 127.0.0.1 (any free port) with a
 // temporary data directory, --bootstrap-file, a ready file and the injected
 // test clock (--insecure-test-clock), as tests/support/latchkeyd_process.cc.
@@ -81,6 +91,8 @@ export async function startServer(options = {}) {
     env: { ...process.env, ...(options.env ?? {}) },
   });
   fs.closeSync(log);
+  running.set(child, dataDir);
+  child.once("exit", () => running.delete(child));
   try {
     await waitForReadyFile(readyFile, child, logFile);
   } catch (error) {
@@ -180,9 +192,9 @@ const reportCspViolations = () => {
 // records what must not happen, in page.problems:
 //   errors       console errors and uncaught exceptions
 //   csp          Content-Security-Policy violations
-//   badResponses responses >= 500, and >= 400 for anything but /api/ calls
-//                (the console's own files must all load; API refusals are
-//                the page's business)
+//   badResponses responses >= 500, and >= 400 to anything but fetch()/XHR
+//                calls (the document and its files must all load; an API
+//                call's refusal is the page's business)
 // expectCleanPage(page) asserts all three are empty.
 export async function newPage(browser, options = {}) {
   const context = await browser.newContext({ viewport: options.viewport ?? VIEWPORT });
@@ -203,13 +215,17 @@ export async function newPage(browser, options = {}) {
   page.on("pageerror", (error) => problems.errors.push(`uncaught: ${error.message}`));
   page.on("response", (response) => {
     const status = response.status();
-    const { pathname } = new URL(response.url());
-    if (status >= 500 || (status >= 400 && !pathname.startsWith("/api/"))) {
-      problems.badResponses.push(`${status} ${response.request().method()} ${pathname}`);
+    const request = response.request();
+    const apiCall = ["fetch", "xhr"].includes(request.resourceType());
+    if (status >= 500 || (status >= 400 && !apiCall)) {
+      problems.badResponses.push(`${status} ${request.method()} ${new URL(response.url()).pathname}`);
     }
   });
   page.on("requestfailed", (request) => {
-    problems.badResponses.push(`failed ${request.method()} ${request.url()}: ${request.failure()?.errorText}`);
+    const error = request.failure()?.errorText ?? "";
+    // Navigating away cancels what was loading (net::ERR_ABORTED): not a fault.
+    if (["fetch", "xhr"].includes(request.resourceType()) || error === "net::ERR_ABORTED") return;
+    problems.badResponses.push(`failed ${request.method()} ${request.url()}: ${error}`);
   });
   return page;
 }

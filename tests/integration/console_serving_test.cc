@@ -20,6 +20,11 @@ constexpr const char* kCsp =
 
 class Console : public ServerTest {
  protected:
+  void SetUp() override {
+    if (!LATCHKEY_CONSOLE_BUILT) GTEST_SKIP() << "built with -DLATCHKEY_CONSOLE=OFF";
+    ServerTest::SetUp();
+  }
+
   std::uint16_t port() const {
     const std::string& url = server_->url();
     return static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
@@ -225,6 +230,22 @@ TEST_F(Console, RefusesTraversalVectors) {
     EXPECT_EQ(r.status, 400);
     EXPECT_EQ(r.json().value("reason", ""), "invalid_path");
   }
+}
+
+// Test that a latchkeyd built without the console says so at /console/
+// (only in such a build).
+class ConsoleNotBuilt : public ServerTest {
+ protected:
+  void SetUp() override {
+    if (LATCHKEY_CONSOLE_BUILT) GTEST_SKIP() << "the console is built in";
+    ServerTest::SetUp();
+  }
+};
+
+TEST_F(ConsoleNotBuilt, AnswersNotFound) {
+  const HttpResult r = get("/console/");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(json_of(r).value("reason", ""), "console_not_built");
 }
 
 }  // namespace
