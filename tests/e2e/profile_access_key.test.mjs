@@ -161,3 +161,50 @@ test("the tabs follow the keyboard: arrows move between them, each with its URL"
   await page.goBack();
   await page.getByRole("tab", { name: "Access Key", selected: true }).waitFor();
 });
+
+test("a first-time person: no Client ID yet, so Reset Secret Key first, then Generate Access Key", async () => {
+  // The bootstrap secret was reset above: the admin's token comes from the new one.
+  const admin = (await tokenFor(newSecret)).json.access_token;
+  const created = await api(server, "POST", "/api/v1/users", {
+    bearer: admin,
+    json: { name: "bob", type: "human", api_access: true },
+  });
+  assert.equal(created.status, 201, created.text);
+  const invited = await api(server, "POST", `/api/v1/users/${created.json.id}/invitation`, { bearer: admin });
+  assert.equal(invited.status, 201, invited.text);
+  const password = "a password long enough";
+  const accepted = await api(server, "POST", "/api/v1/console/invitations/accept", {
+    json: { token: decodeURIComponent(new URL(invited.json.invitation_url).hash.slice(1)), password },
+  });
+  assert.equal(accepted.status, 204, accepted.text);
+
+  const bob = await newPage(browser);
+  await signIn(bob, server, { username: "bob", password });
+  await bob.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
+  await bob.getByText("Not created yet. Use “Reset Secret Key” to create your Client ID and Secret.").waitFor();
+
+  await bob.getByRole("button", { name: "Generate Access Key" }).click();
+  await bob.getByRole("alertdialog", { name: "Generate Access Key?" }).getByRole("button", { name: "Generate Access Key" }).click();
+  await bob.getByRole("alert").filter({ hasText: "You have no Client ID yet." }).waitFor();
+
+  await bob.getByRole("button", { name: "Reset Secret Key" }).click();
+  await bob.getByRole("alertdialog", { name: "Reset Secret Key?" }).getByRole("button", { name: "Reset Secret Key" }).click();
+  const reveal = bob.getByRole("alertdialog", { name: "Your new Client Secret" });
+  const secret = await reveal.getByRole("textbox", { name: "Client Secret" }).inputValue();
+  await reveal.getByRole("button", { name: "OK" }).click();
+  const clientId = (await bob.locator(".client-id").innerText()).trim();
+  assert.match(clientId, /^cli_/);
+
+  await bob.getByRole("button", { name: "Generate Access Key" }).click();
+  await bob.getByRole("alertdialog", { name: "Generate Access Key?" }).getByRole("button", { name: "Generate Access Key" }).click();
+  await bob.waitForFunction(() => document.querySelector(".access-key-box textarea")?.value);
+  const token = await bob.getByRole("textbox", { name: "Access Key", exact: true }).inputValue();
+  const who = await me(token);
+  assert.equal(who.status, 200, who.text);
+  assert.equal(who.json.name, "bob");
+  // The secret from the reveal is bob's: it exchanges for a token too.
+  const exchanged = await api(server, "POST", "/api/v1/account/token", { basic: [clientId, secret] });
+  assert.equal(exchanged.status, 200, exchanged.text);
+  expectCleanPage(bob);
+  await bob.context().close();
+});
