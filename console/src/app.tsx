@@ -113,7 +113,7 @@ export function App() {
   }
 
   if (state.status === "unreachable") {
-    setTitle("Unavailable");
+    document.title = `Unavailable · ${APP_NAME}`;
     return (
       <main id="main" class="card-page">
         <div class="card">
@@ -172,7 +172,7 @@ function Shell({ session, path, onSignedOut }: ShellProps) {
   const match = matchRoute(routes, path);
   const allowed = match && (!match.route.adminOnly || admin);
   const title = allowed ? match.route.title : "Page not found";
-  setTitle(title);
+  useEffect(() => setTitle(title), [title]);
 
   const Page = allowed ? match.route.component : NotFoundPage;
 
