@@ -431,5 +431,49 @@ TEST_F(ConsoleBehindHttps, CookieIsSecureAndPublicOriginAccepted) {
   EXPECT_EQ(post("/api/v1/users/" + id + "/invitation", other_scheme).status, 403);
 }
 
+// With the store's writes failing (fault injection, docs/security/faults.md):
+// a sign-in that cannot be stored answers 503 and sets no cookie; a
+// sign-out that cannot be stored answers 503 (the session is not claimed
+// ended); an invitation that cannot be accepted stays usable.
+class ConsoleUnderFaults : public Console {
+ protected:
+  std::vector<std::string> server_args() override { return {"--insecure-test-faults"}; }
+
+  void arm(int nth, const std::string& mode) {
+    HttpResult r =
+        post("/_test/faults", {"Content-Type: application/json"},
+             Json{{"fail_write", nth}, {"mode", mode}, {"point", "before_write"}}.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+};
+
+// Test that failed writes never pass and never lose a secret.
+TEST_F(ConsoleUnderFaults, FailedWritesAnswer503) {
+  const Session s = sign_in_admin();
+  const std::string id = create_user("heidi", "human", false);
+  HttpResult inv = post("/api/v1/users/" + id + "/invitation", with(s));
+  ASSERT_EQ(inv.status, 201) << inv.body;
+  const std::string url = json_of(inv)["invitation_url"];
+  const std::string token = url.substr(url.find('#') + 1);
+
+  arm(1, "forever");
+  HttpResult refused = sign_in_raw("admin", admin_password());
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.header("set-cookie"), "");
+  HttpResult out = post("/api/v1/console/sign-out", with(s));
+  EXPECT_EQ(out.status, 503) << out.body;
+  HttpResult accept = post("/api/v1/console/invitations/accept", {"Content-Type: application/json"},
+                           Json{{"token", token}, {"password", "heidi's long password"}}.dump());
+  EXPECT_EQ(accept.status, 503) << accept.body;
+
+  arm(0, "once");  // disarmed
+  EXPECT_EQ(get("/api/v1/console/session", with(s, false)).status, 200);
+  HttpResult accepted =
+      post("/api/v1/console/invitations/accept", {"Content-Type: application/json"},
+           Json{{"token", token}, {"password", "heidi's long password"}}.dump());
+  EXPECT_EQ(accepted.status, 204) << accepted.body;
+  EXPECT_EQ(sign_in_raw("heidi", "heidi's long password").status, 200);
+}
+
 }  // namespace
 }  // namespace latchkey::testing
