@@ -351,6 +351,20 @@ TEST_F(Console, ExplorerTokenEndsWithTheSession) {
   EXPECT_EQ(after.status, 401) << after.body;
 }
 
+// Test that sessions and their explorer tokens survive a restart, and that
+// signing out after it still ends the token minted before it.
+TEST_F(Console, ExplorerTokenEndsWithTheSessionAcrossARestart) {
+  const Session s = sign_in_admin();
+  HttpResult r = post("/api/v1/console/explorer-token", with(s));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string token = json_of(r)["access_token"];
+  server_->restart();
+  ASSERT_EQ(get("/api/v1/console/session", with(s, false)).status, 200);
+  ASSERT_EQ(me(token).status, 200);
+  ASSERT_EQ(post("/api/v1/console/sign-out", with(s)).status, 204);
+  EXPECT_EQ(me(token).status, 401);
+}
+
 // Test that the data plane never takes the cookie: /v1/authorize and
 // /v1/auth-request answer 401 with only a session cookie.
 TEST_F(Console, DataPlaneNeverTakesTheCookie) {
