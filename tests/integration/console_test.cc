@@ -365,6 +365,22 @@ TEST_F(Console, ExplorerTokenEndsWithTheSessionAcrossARestart) {
   EXPECT_EQ(me(token).status, 401);
 }
 
+// Test that disabling a person ends their console sessions at once (and
+// enabling them again does not revive them).
+TEST_F(Console, DisablingAPersonEndsTheirSessions) {
+  const std::string password = "ivan's long password";
+  const std::string ivan = invited_person("ivan", password);
+  const Session s = sign_in("ivan", password);
+  ASSERT_EQ(get("/api/v1/users/me", with(s, false)).status, 200);
+  ASSERT_EQ(patch_user(ivan, R"({"disabled": true})").status, 200);
+  HttpResult refused = get("/api/v1/users/me", with(s, false));
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_EQ(json_of(refused)["reason"], "user_disabled");
+  ASSERT_EQ(patch_user(ivan, R"({"disabled": false})").status, 200);
+  EXPECT_EQ(get("/api/v1/users/me", with(s, false)).status, 401);
+  EXPECT_EQ(sign_in_raw("ivan", password).status, 200);
+}
+
 // Test that the data plane never takes the cookie: /v1/authorize and
 // /v1/auth-request answer 401 with only a session cookie.
 TEST_F(Console, DataPlaneNeverTakesTheCookie) {
