@@ -349,10 +349,13 @@ http::Response console_explorer_token(const ApiContext& ctx, pipeline::Exchange&
                                                    kExplorerTokenTtl);
   if (!issued) return error_of(ex, issued.error());
   // Ends with the session (revoked by jti at sign-out, revoke, ...).
-  if (issued->principal != nullptr) {
-    ctx.console_auth->note_session_token(
-        ex.console_session_id,
-        console_auth::SessionToken{issued->principal->token_id, user->id, issued->expires_at});
+  if (issued->principal == nullptr || issued->principal->token_id.empty()) {
+    return error_of(ex, Error::internal("the explorer token has no jti"));
+  }
+  if (auto s = ctx.console_auth->note_session_token(ConsoleSessionToken{
+          issued->principal->token_id, ex.console_session_id, user->id, issued->expires_at});
+      !s) {
+    return error_of(ex, s.error());  // not handed out: it could outlive the session
   }
   http::Response r = json_response(200, Json{{"access_token", issued->access_token},
                                              {"token_type", "bearer"},

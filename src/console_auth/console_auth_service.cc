@@ -29,17 +29,13 @@ ConsoleAuthService::ConsoleAuthService(Store& store, const Clock& clock, Random&
                                        ConsoleAuthOptions options)
     : store_(store), clock_(clock), random_(random), options_(options) {}
 
-void ConsoleAuthService::set_token_revoker(std::function<void(const SessionToken&)> revoke) {
+void ConsoleAuthService::set_token_revoker(std::function<void(const ConsoleSessionToken&)> revoke) {
   std::lock_guard lock(mu_);
   revoke_token_ = std::move(revoke);
 }
 
-void ConsoleAuthService::note_session_token(const std::string& session_id, SessionToken token) {
-  std::lock_guard lock(mu_);
-  auto& tokens = tokens_[session_id];
-  const Instant now = clock_.now();
-  std::erase_if(tokens, [now](const SessionToken& t) { return t.expires_at <= now; });
-  tokens.push_back(std::move(token));
+Status ConsoleAuthService::note_session_token(const ConsoleSessionToken& token) {
+  return store_.console().add_console_session_token(token);
 }
 
 std::string ConsoleAuthService::csrf_token_for(std::string_view cookie_secret) {
@@ -54,21 +50,18 @@ std::string ConsoleAuthService::csrf_token_for(std::string_view cookie_secret) {
 }
 
 void ConsoleAuthService::session_ended(const std::string& session_id) {
-  std::function<void(const SessionToken&)> revoke;
-  std::vector<SessionToken> tokens;
+  std::function<void(const ConsoleSessionToken&)> revoke;
   {
     std::lock_guard lock(mu_);
     seen_.erase(session_id);
     seen_written_.erase(session_id);
-    if (auto it = tokens_.find(session_id); it != tokens_.end()) {
-      tokens = std::move(it->second);
-      tokens_.erase(it);
-    }
     revoke = revoke_token_;
   }
-  if (revoke) {
-    for (const SessionToken& token : tokens) revoke(token);
-  }
+  if (!revoke) return;
+  auto tokens = store_.console().console_session_tokens(session_id, clock_.now());
+  // A failed read leaves the tokens to their own expiry (at most 300 s).
+  if (!tokens) return;
+  for (const ConsoleSessionToken& token : *tokens) revoke(token);
 }
 
 Result<SignedIn> ConsoleAuthService::sign_in(const SignInRequest& request) {

@@ -60,14 +60,6 @@ struct SignedIn {
   std::string csrf_token;
 };
 
-// A token minted for a session (the API explorer's JWT): revoked when the
-// session ends.
-struct SessionToken {
-  std::string token_id;  // jti
-  std::string user_id;
-  Instant expires_at;
-};
-
 struct IssuedInvitation {
   std::string token;  // shown once, in the invitation link
   Instant expires_at;
@@ -83,11 +75,13 @@ class ConsoleAuthService {
   ConsoleAuthService(Store& store, const Clock& clock, Random& random,
                      ConsoleAuthOptions options = {});
 
-  // Called for every token noted with note_session_token() when its session
-  // ends here (sign-out, revoke, user disabled, password set). The record
-  // is in memory: after a restart such a token lives until its own expiry.
-  void set_token_revoker(std::function<void(const SessionToken&)> revoke);
-  void note_session_token(const std::string& session_id, SessionToken token);
+  // Called for every unexpired token noted with note_session_token() when
+  // its session ends here (sign-out, revoke, user disabled, password set).
+  // The notes are stored, so this holds across restarts.
+  void set_token_revoker(std::function<void(const ConsoleSessionToken&)> revoke);
+  // Durable before it returns: a token whose note failed must not be handed
+  // out.
+  Status note_session_token(const ConsoleSessionToken& token);
 
   // The session's CSRF token, derived from its cookie secret (one-way), so
   // that GET /api/v1/console/session can hand it to a reloaded page.
@@ -151,8 +145,7 @@ class ConsoleAuthService {
   mutable std::mutex mu_;
   std::map<std::string, Instant> seen_;          // guarded by mu_: newest use per session
   std::map<std::string, Instant> seen_written_;  // guarded by mu_: as last stored
-  std::map<std::string, std::vector<SessionToken>> tokens_;  // guarded by mu_
-  std::function<void(const SessionToken&)> revoke_token_;    // guarded by mu_
+  std::function<void(const ConsoleSessionToken&)> revoke_token_;  // guarded by mu_
 };
 
 }  // namespace latchkey::console_auth

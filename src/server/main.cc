@@ -246,7 +246,7 @@ int run(int argc, char** argv) {
   // The web console's sign-in (docs/console.md); the API explorer's tokens
   // end with their session.
   console_auth::ConsoleAuthService console_auth(**store, clock, random);
-  console_auth.set_token_revoker([jwts = jwt_service->get()](const console_auth::SessionToken& t) {
+  console_auth.set_token_revoker([jwts = jwt_service->get()](const ConsoleSessionToken& t) {
     if (auto s = jwts->revoke_token_id(t.token_id, t.user_id, t.expires_at); !s) {
       spdlog::warn("revoking a console session's token failed: {}", s.error().description);
     }

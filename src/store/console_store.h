@@ -40,6 +40,14 @@ struct ConsoleSessionSeen {
   Instant at;
 };
 
+// A token minted for a session (the API explorer's JWT, by its jti).
+struct ConsoleSessionToken {
+  std::string token_id;
+  std::string session_id;
+  std::string user_id;
+  Instant expires_at;
+};
+
 struct ConsoleInvitation {
   Digest token_digest{};  // SHA-256 of the invitation token (lk_inv_...)
   std::string user_id;
@@ -80,8 +88,16 @@ class ConsoleStore {
   // Ends every open session of the user; returns how many.
   virtual Result<int> end_console_sessions_of_user(std::string_view user_id, Instant at,
                                                    std::string_view reason) = 0;
-  // Deletes sessions whose absolute end or end is before `before`.
+  // Deletes sessions whose absolute end or end is before `before`, and
+  // session tokens that expired before it.
   virtual Result<int> prune_console_sessions(Instant before) = 0;
+
+  // Remembers a token minted for a session. kNotFound when the session does
+  // not exist; kConflict when the token id is taken.
+  virtual Status add_console_session_token(const ConsoleSessionToken& token) = 0;
+  // The session's tokens that expire after `now`.
+  virtual Result<std::vector<ConsoleSessionToken>> console_session_tokens(
+      std::string_view session_id, Instant now) = 0;
 
   // --- invitations ---------------------------------------------------------------
   // Stores the user's invitation, replacing any earlier one of the user (the

@@ -345,6 +345,14 @@ class FaultyConsoleStore final : public ConsoleStore {
   Result<int> prune_console_sessions(Instant before) override {
     return inner_.prune_console_sessions(before);
   }
+  Status add_console_session_token(const ConsoleSessionToken& token) override {
+    return counted(faults_, "add_console_session_token",
+                   [&] { return inner_.add_console_session_token(token); });
+  }
+  Result<std::vector<ConsoleSessionToken>> console_session_tokens(std::string_view session_id,
+                                                                  Instant now) override {
+    return inner_.console_session_tokens(session_id, now);
+  }
   Status put_console_invitation(const ConsoleInvitation& invitation) override {
     return counted(faults_, "put_console_invitation",
                    [&] { return inner_.put_console_invitation(invitation); });

@@ -351,6 +351,36 @@ TEST_F(Console, ExplorerTokenEndsWithTheSession) {
   EXPECT_EQ(after.status, 401) << after.body;
 }
 
+// Test that sessions and their explorer tokens survive a restart, and that
+// signing out after it still ends the token minted before it.
+TEST_F(Console, ExplorerTokenEndsWithTheSessionAcrossARestart) {
+  const Session s = sign_in_admin();
+  HttpResult r = post("/api/v1/console/explorer-token", with(s));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string token = json_of(r)["access_token"];
+  server_->restart();
+  ASSERT_EQ(get("/api/v1/console/session", with(s, false)).status, 200);
+  ASSERT_EQ(me(token).status, 200);
+  ASSERT_EQ(post("/api/v1/console/sign-out", with(s)).status, 204);
+  EXPECT_EQ(me(token).status, 401);
+}
+
+// Test that disabling a person ends their console sessions at once (and
+// enabling them again does not revive them).
+TEST_F(Console, DisablingAPersonEndsTheirSessions) {
+  const std::string password = "ivan's long password";
+  const std::string ivan = invited_person("ivan", password);
+  const Session s = sign_in("ivan", password);
+  ASSERT_EQ(get("/api/v1/users/me", with(s, false)).status, 200);
+  ASSERT_EQ(patch_user(ivan, R"({"disabled": true})").status, 200);
+  HttpResult refused = get("/api/v1/users/me", with(s, false));
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_EQ(json_of(refused)["reason"], "user_disabled");
+  ASSERT_EQ(patch_user(ivan, R"({"disabled": false})").status, 200);
+  EXPECT_EQ(get("/api/v1/users/me", with(s, false)).status, 401);
+  EXPECT_EQ(sign_in_raw("ivan", password).status, 200);
+}
+
 // Test that the data plane never takes the cookie: /v1/authorize and
 // /v1/auth-request answer 401 with only a session cookie.
 TEST_F(Console, DataPlaneNeverTakesTheCookie) {
@@ -429,6 +459,50 @@ TEST_F(ConsoleBehindHttps, CookieIsSecureAndPublicOriginAccepted) {
   std::vector<std::string> other_scheme = with(s);
   other_scheme.push_back("Origin: http://console.example:8443");
   EXPECT_EQ(post("/api/v1/users/" + id + "/invitation", other_scheme).status, 403);
+}
+
+// With the store's writes failing (fault injection, docs/security/faults.md):
+// a sign-in that cannot be stored answers 503 and sets no cookie; a
+// sign-out that cannot be stored answers 503 (the session is not claimed
+// ended); an invitation that cannot be accepted stays usable.
+class ConsoleUnderFaults : public Console {
+ protected:
+  std::vector<std::string> server_args() override { return {"--insecure-test-faults"}; }
+
+  void arm(int nth, const std::string& mode) {
+    HttpResult r =
+        post("/_test/faults", {"Content-Type: application/json"},
+             Json{{"fail_write", nth}, {"mode", mode}, {"point", "before_write"}}.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+};
+
+// Test that failed writes never pass and never lose a secret.
+TEST_F(ConsoleUnderFaults, FailedWritesAnswer503) {
+  const Session s = sign_in_admin();
+  const std::string id = create_user("heidi", "human", false);
+  HttpResult inv = post("/api/v1/users/" + id + "/invitation", with(s));
+  ASSERT_EQ(inv.status, 201) << inv.body;
+  const std::string url = json_of(inv)["invitation_url"];
+  const std::string token = url.substr(url.find('#') + 1);
+
+  arm(1, "forever");
+  HttpResult refused = sign_in_raw("admin", admin_password());
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.header("set-cookie"), "");
+  HttpResult out = post("/api/v1/console/sign-out", with(s));
+  EXPECT_EQ(out.status, 503) << out.body;
+  HttpResult accept = post("/api/v1/console/invitations/accept", {"Content-Type: application/json"},
+                           Json{{"token", token}, {"password", "heidi's long password"}}.dump());
+  EXPECT_EQ(accept.status, 503) << accept.body;
+
+  arm(0, "once");  // disarmed
+  EXPECT_EQ(get("/api/v1/console/session", with(s, false)).status, 200);
+  HttpResult accepted =
+      post("/api/v1/console/invitations/accept", {"Content-Type: application/json"},
+           Json{{"token", token}, {"password", "heidi's long password"}}.dump());
+  EXPECT_EQ(accepted.status, 204) << accepted.body;
+  EXPECT_EQ(sign_in_raw("heidi", "heidi's long password").status, 200);
 }
 
 }  // namespace

@@ -242,6 +242,16 @@ CREATE TABLE console_sessions (
 );
 CREATE INDEX console_sessions_by_user ON console_sessions (user_id, created_at);
 
+-- Tokens minted for a session (the API explorer's JWTs, by jti): revoked
+-- when the session ends, also after a restart.
+CREATE TABLE console_session_tokens (
+  token_id    TEXT    NOT NULL PRIMARY KEY,
+  session_id  TEXT    NOT NULL REFERENCES console_sessions (id) ON DELETE CASCADE,
+  user_id     TEXT    NOT NULL,
+  expires_at  INTEGER NOT NULL
+);
+CREATE INDEX console_session_tokens_by_session ON console_session_tokens (session_id);
+
 -- One invitation per user: a new one replaces the earlier.
 CREATE TABLE console_invitations (
   token_digest  BLOB    NOT NULL PRIMARY KEY CHECK (length(token_digest) = 32),

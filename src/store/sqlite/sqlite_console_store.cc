@@ -205,7 +205,46 @@ Result<int> SqliteConsoleStore::prune_console_sessions(Instant before) {
     if (!statement) return fail(statement.error());
     statement->bind_instant(1, before).bind_instant(2, before);
     if (auto s = statement->run(); !s) return fail(s.error());
-    return connection.changes();
+    const int pruned = connection.changes();
+    auto tokens = connection.prepare("DELETE FROM console_session_tokens WHERE expires_at < ?");
+    if (!tokens) return fail(tokens.error());
+    tokens->bind_instant(1, before);
+    if (auto s = tokens->run(); !s) return fail(s.error());
+    return pruned;
+  });
+}
+
+Status SqliteConsoleStore::add_console_session_token(const ConsoleSessionToken& token) {
+  return db_.write([&](Connection& connection) -> Status {
+    auto statement = connection.prepare(
+        "INSERT INTO console_session_tokens (token_id, session_id, user_id, expires_at) "
+        "VALUES (?, ?, ?, ?)");
+    if (!statement) return fail(statement.error());
+    statement->bind_text(1, token.token_id)
+        .bind_text(2, token.session_id)
+        .bind_text(3, token.user_id)
+        .bind_instant(4, token.expires_at);
+    return statement->run();
+  });
+}
+
+Result<std::vector<ConsoleSessionToken>> SqliteConsoleStore::console_session_tokens(
+    std::string_view session_id, Instant now) {
+  return db_.read([&](Connection& connection) -> Result<std::vector<ConsoleSessionToken>> {
+    auto statement = connection.prepare(
+        "SELECT token_id, session_id, user_id, expires_at FROM console_session_tokens "
+        "WHERE session_id = ? AND expires_at > ? ORDER BY token_id");
+    if (!statement) return fail(statement.error());
+    statement->bind_text(1, session_id).bind_instant(2, now);
+    std::vector<ConsoleSessionToken> out;
+    for (;;) {
+      auto row = statement->step();
+      if (!row) return fail(row.error());
+      if (!*row) break;
+      out.push_back(ConsoleSessionToken{statement->text_at(0), statement->text_at(1),
+                                        statement->text_at(2), statement->instant_at(3)});
+    }
+    return out;
   });
 }
 

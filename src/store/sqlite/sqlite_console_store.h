@@ -33,6 +33,9 @@ class SqliteConsoleStore final : public ConsoleStore {
   Result<int> end_console_sessions_of_user(std::string_view user_id, Instant at,
                                            std::string_view reason) override;
   Result<int> prune_console_sessions(Instant before) override;
+  Status add_console_session_token(const ConsoleSessionToken& token) override;
+  Result<std::vector<ConsoleSessionToken>> console_session_tokens(std::string_view session_id,
+                                                                  Instant now) override;
 
   Status put_console_invitation(const ConsoleInvitation& invitation) override;
   Result<std::optional<ConsoleInvitation>> find_console_invitation(

@@ -166,11 +166,16 @@ TEST_F(ConsoleAuthServiceTest, RefreshIsStoredCoalesced) {
 // for it are handed to the revoker, and another person cannot revoke it.
 TEST_F(ConsoleAuthServiceTest, SignOutAndRevokeEndTheSession) {
   std::vector<std::string> revoked;
-  service_->set_token_revoker([&](const SessionToken& t) { revoked.push_back(t.token_id); });
   const SignedIn first = sign_in();
   const SignedIn second = sign_in();
-  service_->note_session_token(first.view.session.id,
-                               {"jti_1", alice_.id, clock_.now() + seconds(300)});
+  ASSERT_TRUE(service_->note_session_token(
+      {"jti_1", first.view.session.id, alice_.id, clock_.now() + seconds(300)}));
+  ASSERT_TRUE(service_->note_session_token(
+      {"jti_old", first.view.session.id, alice_.id, clock_.now() + seconds(1)}));
+  clock_.advance(seconds(1));  // jti_old has expired: nothing to revoke
+  // The notes are durable: a service made after them (a restart) revokes.
+  service_ = std::make_unique<ConsoleAuthService>(*store_, clock_, random_);
+  service_->set_token_revoker([&](const ConsoleSessionToken& t) { revoked.push_back(t.token_id); });
   ASSERT_TRUE(service_->sign_out(first.view.session.id));
   EXPECT_EQ(reason_of_lookup(first.cookie_secret), "session_ended");
   EXPECT_EQ(revoked, std::vector<std::string>{"jti_1"});

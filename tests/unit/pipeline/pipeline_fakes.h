@@ -88,6 +88,25 @@ class CollectingAuditLog final : public AuditLog {
   std::mutex mu_;
 };
 
+// The console's cookie: "good-cookie" is the session "ses_1" of usr_1 whose
+// CSRF token is "csrf-1"; anything else is refused.
+class FakeConsole final : public ConsoleSessionVerifier {
+ public:
+  Result<ConsoleCaller> verify(std::string_view cookie) override {
+    ++calls;
+    if (error) return fail(*error);
+    if (cookie != "good-cookie") {
+      return fail(Error::invalid_token("session_invalid", "no valid console session"));
+    }
+    auto principal = std::make_shared<Principal>();
+    principal->user_id = "usr_1";
+    principal->credential = "session ses_1";
+    return ConsoleCaller{std::move(principal), "ses_1", digest_secret("csrf-1")};
+  }
+  std::optional<Error> error;
+  int calls = 0;
+};
+
 // Services over the fakes; a test changes the fakes, then builds pipelines.
 struct FakeServices {
   latchkey::testing::FakeClock clock;
@@ -97,7 +116,7 @@ struct FakeServices {
   FakeDecider decider;
   CollectingAuditLog audit;
   limits::Limits limits;
-  NoConsoleSessions console;
+  FakeConsole console;
   Services services() {
     return Services{clock, bearer, clients, keys, decider, audit, limits, console};
   }

@@ -383,5 +383,82 @@ TEST_F(StagesTest, FailClosedWhenAServiceFails) {
   EXPECT_EQ(calls, 0);
 }
 
+// A request carrying the console's cookie (and the given extra headers).
+http::Request cookie_request(std::string method,
+                             std::vector<std::pair<std::string, std::string>> extra = {}) {
+  http::Request req = request_with("", std::move(method));
+  req.add_header("Host", "latchkey.test");
+  req.add_header("Cookie", "theme=dark; latchkey_session=good-cookie");
+  for (auto& [name, value] : extra) req.add_header(name, value);
+  return req;
+}
+
+const Requirement kConsoleRoute{.credential = Credential::kBearer,
+                                .session_cookie = true,
+                                .key_limit = KeyLimit::kRate,
+                                .audit_action = "test.call"};
+
+// Test the console's cookie in the authenticate stage: a read passes with
+// the person as principal and the session recorded; a write needs the
+// matching X-CSRF-Token; a foreign Origin is refused even with it; the
+// refusals never reach the handler and are audited.
+TEST_F(StagesTest, SessionCookieNeedsCsrfForWrites) {
+  std::string seen_session;
+  int calls = 0;
+  auto ok = [&](Exchange& ex) {
+    ++calls;
+    seen_session = ex.console_session_id;
+    EXPECT_EQ(ex.principal->user_id, "usr_1");
+    return http::Response::json(200, "{}");
+  };
+  EXPECT_EQ(run(kConsoleRoute, cookie_request("GET"), ok).status, 200);
+  EXPECT_EQ(seen_session, "ses_1");
+  EXPECT_EQ(fakes_.audit.events.back().credential, "session ses_1");
+
+  const http::Response no_token = run(kConsoleRoute, cookie_request("POST"), ok);
+  EXPECT_EQ(no_token.status, 403);
+  EXPECT_EQ(Json::parse(no_token.body).at("reason"), "csrf_token_invalid");
+  const http::Response wrong =
+      run(kConsoleRoute, cookie_request("DELETE", {{"X-CSRF-Token", "csrf-2"}}), ok);
+  EXPECT_EQ(wrong.status, 403);
+  EXPECT_EQ(fakes_.audit.events.back().reason, "csrf_token_invalid");
+  const http::Response foreign = run(
+      kConsoleRoute,
+      cookie_request("POST", {{"X-CSRF-Token", "csrf-1"}, {"Origin", "https://evil.test"}}), ok);
+  EXPECT_EQ(foreign.status, 403);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(
+      run(kConsoleRoute,
+          cookie_request("POST", {{"X-CSRF-Token", "csrf-1"}, {"Origin", "http://latchkey.test"}}),
+          ok)
+          .status,
+      200);
+  EXPECT_EQ(calls, 2);
+}
+
+// Test where the cookie is not used: a route without session_cookie (the
+// data plane) never asks the verifier; an Authorization header wins over
+// the cookie; an unknown cookie is a 401 and a failing verifier a 503,
+// never a pass.
+TEST_F(StagesTest, SessionCookieOnlyWhereDeclaredAndFailClosed) {
+  int calls = 0;
+  auto ok = [&](Exchange&) {
+    ++calls;
+    return http::Response::json(200, "{}");
+  };
+  EXPECT_EQ(run(kBearerLimited, cookie_request("GET"), ok).status, 401);
+  EXPECT_EQ(fakes_.console.calls, 0);
+  http::Request both = cookie_request("POST");
+  both.add_header("Authorization", "Bearer good");
+  EXPECT_EQ(run(kConsoleRoute, both, ok).status, 200);  // bearer: no CSRF needed
+  EXPECT_EQ(fakes_.console.calls, 0);
+  http::Request unknown = request_with("");
+  unknown.add_header("Cookie", "latchkey_session=other");
+  EXPECT_EQ(run(kConsoleRoute, unknown, ok).status, 401);
+  fakes_.console.error = Error::unavailable("store down");
+  EXPECT_EQ(run(kConsoleRoute, cookie_request("GET"), ok).status, 503);
+  EXPECT_EQ(calls, 1);
+}
+
 }  // namespace
 }  // namespace latchkey::pipeline

@@ -194,6 +194,40 @@ TEST_P(StoreConformanceTest, ConsoleSessionsPruned) {
   EXPECT_FALSE(left->has_value());
 }
 
+// Test that tokens noted for a session are listed until they expire, need
+// an existing session, and are pruned after expiry.
+TEST_P(StoreConformanceTest, ConsoleSessionTokens) {
+  const User alice = make_user("alice");
+  ConsoleStore& console = store_->console();
+  const Instant now = clock_.now();
+  ASSERT_TRUE(console.create_console_session(
+      session_of("ses_t", alice.id, random_digest(), random_digest(), now)));
+  ASSERT_TRUE(console.add_console_session_token({"jti_b", "ses_t", alice.id, now + seconds(300)}));
+  ASSERT_TRUE(console.add_console_session_token({"jti_a", "ses_t", alice.id, now + seconds(10)}));
+  auto twice = console.add_console_session_token({"jti_a", "ses_t", alice.id, now});
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().code, ErrorCode::kConflict);
+  auto orphan = console.add_console_session_token({"jti_c", "ses_none", alice.id, now});
+  ASSERT_FALSE(orphan);
+  EXPECT_EQ(orphan.error().code, ErrorCode::kNotFound);
+  reopen();
+  auto listed = store_->console().console_session_tokens("ses_t", now);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ(listed->at(0).token_id, "jti_a");
+  EXPECT_EQ(listed->at(0).user_id, alice.id);
+  EXPECT_EQ(listed->at(0).expires_at, now + seconds(10));
+  auto later = store_->console().console_session_tokens("ses_t", now + seconds(10));
+  ASSERT_TRUE(later);
+  ASSERT_EQ(later->size(), 1u);
+  EXPECT_EQ(later->front().token_id, "jti_b");
+  ASSERT_TRUE(store_->console().prune_console_sessions(now + seconds(11)));
+  auto pruned = store_->console().console_session_tokens("ses_t", now);
+  ASSERT_TRUE(pruned);
+  ASSERT_EQ(pruned->size(), 1u);
+  EXPECT_EQ(pruned->front().token_id, "jti_b");
+}
+
 // Test that a new invitation replaces the user's earlier one, and that
 // accepting is once only, before expiry: it sets the password and ends the
 // user's sessions in the same transaction.
