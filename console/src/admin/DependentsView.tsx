@@ -1,0 +1,87 @@
+// "Who depends on this account" (seed 001): the distinct clients that called
+// as the user in the last N days, from GET /api/v1/users/{id}/dependents.
+// Shown on a user's profile and on the Audit page.
+import { useEffect, useState } from "preact/hooks";
+import { api } from "../api";
+import { Loading, Message } from "./bits";
+import type { Dependents } from "./types";
+import { enc, errorText, when } from "./util";
+
+export function DependentsView({ userId, headingLevel = 2 }: { userId: string; headingLevel?: 2 | 3 }) {
+  const [days, setDays] = useState(30);
+  const [data, setData] = useState<Dependents | null>(null);
+  const [error, setError] = useState("");
+
+  useEffect(() => {
+    let current = true;
+    setData(null);
+    setError("");
+    api<Dependents>("GET", `/api/v1/users/${enc(userId)}/dependents?days=${days}`)
+      .then((d) => current && setData(d))
+      .catch((e) => current && setError(errorText(e)));
+    return () => {
+      current = false;
+    };
+  }, [userId, days]);
+
+  const Heading = headingLevel === 2 ? "h2" : "h3";
+  const headingId = `lk-dependents-${userId}`;
+  return (
+    <section aria-labelledby={headingId}>
+      <Heading id={headingId}>Who depends on this account</Heading>
+      <p class="lk-hint">
+        The clients that called as this account. Check them before rotating its Client Secret or disabling it.
+      </p>
+      <label class="lk-field lk-narrow">
+        Period
+        <select value={String(days)} onChange={(e) => setDays(Number(e.currentTarget.value))}>
+          <option value="1">last 24 hours</option>
+          <option value="7">last 7 days</option>
+          <option value="30">last 30 days</option>
+          <option value="90">last 90 days</option>
+          <option value="365">last year</option>
+        </select>
+      </label>
+      {error && <Message kind="error">Could not load the dependents: {error}</Message>}
+      {!data && !error && <Loading what="dependents" />}
+      {data && data.clients.length === 0 && (
+        <p class="lk-empty">No client called as {data.name} in the last {data.days} days.</p>
+      )}
+      {data && data.clients.length > 0 && (
+        <div class="lk-table-wrap">
+          <table class="lk-table">
+            <caption class="lk-sr-only">
+              Clients of {data.name} in the last {data.days} days
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Integration</th>
+                <th scope="col">Client IP</th>
+                <th scope="col">User-Agent</th>
+                <th scope="col">Credentials</th>
+                <th scope="col">First seen</th>
+                <th scope="col">Last seen</th>
+                <th scope="col">Calls</th>
+                <th scope="col">Denied</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.clients.map((c) => (
+                <tr key={`${c.client_ip}|${c.user_agent}|${c.integration}`}>
+                  <td>{c.integration || <span class="lk-muted">(none sent)</span>}</td>
+                  <td>{c.client_ip}</td>
+                  <td class="lk-wrap">{c.user_agent}</td>
+                  <td>{c.credentials.join(", ")}</td>
+                  <td>{when(c.first_seen)}</td>
+                  <td>{when(c.last_seen)}</td>
+                  <td>{c.calls}</td>
+                  <td>{c.denied}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

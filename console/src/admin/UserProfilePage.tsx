@@ -1,0 +1,194 @@
+// A user's profile as an administrator sees it: details and grants, their
+// API keys with "Deactivate" for any active key and NO "New Key" (seed 002,
+// separation of duties: only the user creates their own keys), who depends
+// on the account, and revoking their tokens.
+import { useEffect, useState } from "preact/hooks";
+import { api } from "../api";
+import type { PageProps } from "../page";
+import { Loading, Message, PageLink } from "./bits";
+import type { ApiKey, Grants, User } from "./types";
+import { DependentsView } from "./DependentsView";
+import { enc, errorText, when } from "./util";
+
+export function UserProfilePage({ params, navigate, session }: PageProps) {
+  const id = params.id;
+  const [user, setUser] = useState<User | null>(null);
+  const [grants, setGrants] = useState<Grants | null>(null);
+  const [keys, setKeys] = useState<ApiKey[] | null>(null);
+  const [loadError, setLoadError] = useState("");
+  const [error, setError] = useState("");
+  const [done, setDone] = useState("");
+  const [busy, setBusy] = useState(false);
+
+  const loadKeys = async () => {
+    const body = await api<{ keys: ApiKey[] }>("GET", `/api/v1/keys?user_id=${enc(id)}`);
+    setKeys(body.keys);
+  };
+  useEffect(() => {
+    setUser(null);
+    setLoadError("");
+    api<User>("GET", `/api/v1/users/${enc(id)}`)
+      .then(setUser)
+      .catch((e) => setLoadError(errorText(e)));
+    api<Grants>("GET", `/api/v1/users/${enc(id)}/grants`)
+      .then(setGrants)
+      .catch(() => setGrants(null));
+    loadKeys().catch((e) => setError(`Could not load the API keys: ${errorText(e)}`));
+  }, [id]);
+
+  const act = async (what: () => Promise<string>) => {
+    setBusy(true);
+    setError("");
+    setDone("");
+    try {
+      setDone(await what());
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const deactivate = (key: ApiKey) =>
+    act(async () => {
+      await api("POST", `/api/v1/keys/${enc(key.id)}/deactivate`);
+      await loadKeys();
+      return `Key “${key.name}” (${key.masked}) deactivated: it and every token obtained from it are refused from now on.`;
+    });
+
+  const revokeTokens = () =>
+    act(async () => {
+      if (!user || !window.confirm(`Revoke every access token of ${user.name}?`)) return "";
+      const result = await api<{ revoked: number }>("DELETE", `/api/v1/users/${enc(id)}/tokens`);
+      return `${result.revoked} token(s) of ${user.name} revoked.`;
+    });
+
+  if (loadError) {
+    return (
+      <div class="lk-admin">
+        <Message kind="error">Could not load this user: {loadError}</Message>
+        <PageLink to="/users" navigate={navigate}>
+          Back to Manage Users
+        </PageLink>
+      </div>
+    );
+  }
+  if (!user) return <Loading what="the user" />;
+
+  const self = user.id === session.user.id;
+  return (
+    <div class="lk-admin">
+      <p>
+        <PageLink to="/users" navigate={navigate}>
+          ← Manage Users
+        </PageLink>
+      </p>
+      <section class="lk-card" aria-labelledby="lk-user-details">
+        <h2 id="lk-user-details">{user.name}</h2>
+        <dl class="lk-details">
+          <dt>User ID</dt>
+          <dd>
+            <code>{user.id}</code>
+          </dd>
+          <dt>Type</dt>
+          <dd>{user.type === "service" ? "Service account" : "Human"}</dd>
+          <dt>Status</dt>
+          <dd>{user.disabled ? "Disabled" : "Active"}</dd>
+          <dt>API access</dt>
+          <dd>{user.api_access ? "On" : "Off"}</dd>
+          <dt>Client ID</dt>
+          <dd>
+            <code>{user.client_id ?? "none yet"}</code>
+          </dd>
+          <dt>Modules held directly</dt>
+          <dd>{user.modules.length ? user.modules.join(", ") : "none"}</dd>
+          {grants && (
+            <>
+              <dt>Roles</dt>
+              <dd>{grants.roles.length ? grants.roles.map((r) => r.name).join(", ") : "none"}</dd>
+              <dt>Application entitlements</dt>
+              <dd>
+                {Object.keys(grants.entitlements).length
+                  ? Object.entries(grants.entitlements)
+                      .map(([app, access]) => `${app}: ${access === "edit" ? "Edit" : "Read"}`)
+                      .join(", ")
+                  : "none"}
+              </dd>
+              <dt>Build access</dt>
+              <dd>{grants.build_access.length ? grants.build_access.join(", ") : "none"}</dd>
+            </>
+          )}
+          <dt>Created</dt>
+          <dd>{when(user.created_at)}</dd>
+        </dl>
+        <button type="button" onClick={revokeTokens} disabled={busy}>
+          Revoke tokens
+        </button>
+      </section>
+
+      {error && <Message kind="error">{error}</Message>}
+      {done && <Message kind="success">{done}</Message>}
+
+      <section aria-labelledby="lk-user-keys">
+        <h2 id="lk-user-keys">API Keys</h2>
+        <p class="lk-hint">
+          {self
+            ? "These are your own keys; create new ones from your Profile."
+            : `Only ${user.name} can create keys for their own profile (separation of duties). As an administrator you can deactivate any of their keys.`}
+        </p>
+        {!keys && !error && <Loading what="API keys" />}
+        {keys && keys.length === 0 && <p class="lk-empty">{user.name} has no API keys.</p>}
+        {keys && keys.length > 0 && (
+          <div class="lk-table-wrap">
+            <table class="lk-table">
+              <caption class="lk-sr-only">API keys of {user.name}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Key</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Scope</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Expires</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">
+                    <span class="lk-sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {keys.map((key) => (
+                  <tr key={key.id}>
+                    <th scope="row">{key.name}</th>
+                    <td>
+                      <code>{key.masked}</code>
+                    </td>
+                    <td>{key.status}</td>
+                    <td>{key.scope}</td>
+                    <td>{when(key.created_at)}</td>
+                    <td>{when(key.expires_at)}</td>
+                    <td>{when(key.last_used_at)}</td>
+                    <td>
+                      {key.status === "active" && (
+                        <button
+                          type="button"
+                          disabled={busy}
+                          aria-label={`Deactivate key ${key.name} (${key.masked})`}
+                          onClick={() => deactivate(key)}
+                        >
+                          Deactivate
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+
+      <DependentsView userId={user.id} />
+    </div>
+  );
+}

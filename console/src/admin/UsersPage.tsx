@@ -1,0 +1,309 @@
+// Manage Users (seeds 001, 002): list and search, create a human user (with a
+// one-time invitation link) or a service account, the API access toggle,
+// Disable/Enable, "Reset Secret" for a service account, and the action menu
+// with "Export Account API Key" (the CSV of GET /api/v1/reports/api-keys).
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { api } from "../api";
+import type { PageProps } from "../page";
+import { Loading, Message, OneTimeSecret, PageLink } from "./bits";
+import { MenuButton } from "./MenuButton";
+import type { User } from "./types";
+import { downloadFile, enc, errorText, when } from "./util";
+
+export const KEY_REPORT_CSV = "/api/v1/reports/api-keys?format=csv";
+
+type Shown =
+  | { kind: "invitation"; user: string; url: string; expires: string }
+  | { kind: "secret"; user: string; clientId: string; secret: string }
+  | { kind: "done"; text: string };
+
+export function UsersPage({ session, navigate }: PageProps) {
+  const [users, setUsers] = useState<User[] | null>(null);
+  const [loadError, setLoadError] = useState("");
+  const [error, setError] = useState("");
+  const [shown, setShown] = useState<Shown | null>(null);
+  const [search, setSearch] = useState("");
+  const [busy, setBusy] = useState(false);
+
+  const load = async () => {
+    try {
+      const body = await api<{ users: User[] }>("GET", "/api/v1/users");
+      setUsers(body.users);
+      setLoadError("");
+    } catch (e) {
+      setLoadError(errorText(e));
+    }
+  };
+  useEffect(() => {
+    load();
+  }, []);
+
+  const visible = useMemo(() => {
+    const needle = search.trim().toLowerCase();
+    if (!users) return [];
+    if (!needle) return users;
+    return users.filter((u) =>
+      [u.name, u.id, u.type, u.client_id ?? ""].some((field) => field.toLowerCase().includes(needle)),
+    );
+  }, [users, search]);
+
+  const run = async (what: () => Promise<void>) => {
+    setBusy(true);
+    setError("");
+    try {
+      await what();
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const exportKeys = () =>
+    run(async () => {
+      const name = await downloadFile(KEY_REPORT_CSV, "api-keys.csv");
+      setShown({ kind: "done", text: `The API key report was downloaded as ${name}.` });
+    });
+
+  const patch = (user: User, body: Partial<Pick<User, "disabled" | "api_access">>, text: string) =>
+    run(async () => {
+      await api("PATCH", `/api/v1/users/${enc(user.id)}`, { body });
+      setShown({ kind: "done", text });
+      await load();
+    });
+
+  const resetSecret = (user: User) =>
+    run(async () => {
+      if (!window.confirm(`Reset the Client Secret of ${user.name}? The current secret stops working at once.`)) return;
+      const issued = await api<{ client_id: string; client_secret: string }>(
+        "POST",
+        `/api/v1/users/${enc(user.id)}/access-key`,
+      );
+      setShown({ kind: "secret", user: user.name, clientId: issued.client_id, secret: issued.client_secret });
+      await load();
+    });
+
+  const invite = (user: User) =>
+    run(async () => {
+      const invitation = await api<{ invitation_url: string; expires_at: string }>(
+        "POST",
+        `/api/v1/users/${enc(user.id)}/invitation`,
+      );
+      setShown({ kind: "invitation", user: user.name, url: invitation.invitation_url, expires: invitation.expires_at });
+    });
+
+  const revokeTokens = (user: User) =>
+    run(async () => {
+      if (!window.confirm(`Revoke every access token of ${user.name}? Integrations using them get 401 until they get a new token.`)) return;
+      const result = await api<{ revoked: number }>("DELETE", `/api/v1/users/${enc(user.id)}/tokens`);
+      setShown({ kind: "done", text: `${result.revoked} token(s) of ${user.name} revoked.` });
+    });
+
+  return (
+    <div class="lk-admin">
+      <div class="lk-toolbar">
+        <MenuButton label="Actions" ariaLabel="Actions for all users" items={[{ label: "Export Account API Key", onSelect: exportKeys }]} />
+        <PageLink class="lk-button-link" to="/service-accounts/new" navigate={navigate}>
+          New service account (guided)
+        </PageLink>
+      </div>
+
+      <CreateUser
+        onCreated={async (user, invitation) => {
+          await load();
+          if (invitation) setShown({ kind: "invitation", user: user.name, ...invitation });
+          else setShown({ kind: "done", text: `${user.type === "service" ? "Service account" : "User"} ${user.name} created.` });
+        }}
+        onError={setError}
+      />
+
+      {error && <Message kind="error">{error}</Message>}
+      {shown?.kind === "done" && <Message kind="success">{shown.text}</Message>}
+      {shown?.kind === "invitation" && (
+        <OneTimeSecret
+          label={`Invitation link for ${shown.user}`}
+          value={shown.url}
+          warning={`Send this link to ${shown.user}: they set their own password there (at least 12 characters). It works once, until ${when(shown.expires)}, and is not shown again; a new link replaces it.`}
+          onDone={() => setShown(null)}
+        />
+      )}
+      {shown?.kind === "secret" && (
+        <OneTimeSecret
+          label={`New Client Secret for ${shown.user} (Client ID ${shown.clientId})`}
+          value={shown.secret}
+          warning="This is the only time the secret is shown. The old secret no longer works; the current access token stays valid until a new one is generated."
+          onDone={() => setShown(null)}
+        />
+      )}
+
+      <section aria-labelledby="lk-users-list">
+        <h2 id="lk-users-list">Users and service accounts</h2>
+        <label class="lk-field">
+          Search users
+          <input type="search" value={search} onInput={(e) => setSearch(e.currentTarget.value)} placeholder="name, id, type or Client ID" />
+        </label>
+        {loadError && <Message kind="error">Could not load the users: {loadError}</Message>}
+        {!users && !loadError && <Loading what="users" />}
+        {users && visible.length === 0 && (
+          <p class="lk-empty">{users.length === 0 ? "No users yet." : `No user matches “${search}”.`}</p>
+        )}
+        {users && visible.length > 0 && (
+          <div class="lk-table-wrap">
+            <table class="lk-table">
+              <caption class="lk-sr-only">
+                {visible.length} of {users.length} users
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">API access</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Client ID</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">
+                    <span class="lk-sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {visible.map((user) => {
+                  const self = user.id === session.user.id;
+                  return (
+                    <tr key={user.id}>
+                      <th scope="row">
+                        <PageLink to={`/users/${enc(user.id)}`} navigate={navigate}>
+                          {user.name}
+                        </PageLink>
+                        <div class="lk-muted">{user.id}</div>
+                      </th>
+                      <td>{user.type === "service" ? "Service account" : "Human"}</td>
+                      <td>
+                        <button
+                          type="button"
+                          role="switch"
+                          class="lk-switch"
+                          aria-checked={user.api_access}
+                          aria-label={`API access for ${user.name}`}
+                          disabled={busy || self}
+                          title={self ? "You cannot turn off your own API access" : undefined}
+                          onClick={() =>
+                            patch(
+                              user,
+                              { api_access: !user.api_access },
+                              `API access ${user.api_access ? "turned off" : "turned on"} for ${user.name}.`,
+                            )
+                          }
+                        >
+                          {user.api_access ? "On" : "Off"}
+                        </button>
+                      </td>
+                      <td>{user.disabled ? <span class="lk-badge lk-bad">Disabled</span> : <span class="lk-badge lk-good">Active</span>}</td>
+                      <td>
+                        <code>{user.client_id ?? "none yet"}</code>
+                      </td>
+                      <td>{when(user.created_at)}</td>
+                      <td>
+                        <MenuButton
+                          label="Actions"
+                          ariaLabel={`Actions for ${user.name}`}
+                          items={[
+                            { label: "Open profile", onSelect: () => navigate(`/users/${enc(user.id)}`) },
+                            user.disabled
+                              ? { label: "Enable", onSelect: () => patch(user, { disabled: false }, `${user.name} enabled.`) }
+                              : {
+                                  label: "Disable",
+                                  disabled: self,
+                                  onSelect: () => patch(user, { disabled: true }, `${user.name} disabled; their tokens were deleted.`),
+                                },
+                            ...(user.type === "service"
+                              ? [{ label: "Reset Secret", onSelect: () => resetSecret(user) }]
+                              : [{ label: "Create invitation link", onSelect: () => invite(user) }]),
+                            { label: "Revoke tokens", onSelect: () => revokeTokens(user) },
+                            { label: "Export Account API Key", onSelect: exportKeys },
+                          ]}
+                        />
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function CreateUser({
+  onCreated,
+  onError,
+}: {
+  onCreated: (user: User, invitation?: { url: string; expires: string }) => Promise<void>;
+  onError: (text: string) => void;
+}) {
+  const [name, setName] = useState("");
+  const [type, setType] = useState<"human" | "service">("human");
+  const [apiAccess, setApiAccess] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    onError("");
+    try {
+      const user = await api<User>("POST", "/api/v1/users", { body: { name: name.trim(), type, api_access: apiAccess } });
+      let invitation: { url: string; expires: string } | undefined;
+      if (type === "human") {
+        try {
+          const made = await api<{ invitation_url: string; expires_at: string }>(
+            "POST",
+            `/api/v1/users/${enc(user.id)}/invitation`,
+          );
+          invitation = { url: made.invitation_url, expires: made.expires_at };
+        } catch (e) {
+          onError(`${user.name} was created, but no invitation link could be made: ${errorText(e)}`);
+        }
+      }
+      setName("");
+      await onCreated(user, invitation);
+    } catch (e) {
+      onError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form class="lk-card" onSubmit={submit} aria-labelledby="lk-create-user">
+      <h2 id="lk-create-user">Create a user</h2>
+      <div class="lk-row">
+        <label class="lk-field">
+          Name
+          <input required maxLength={128} value={name} onInput={(e) => setName(e.currentTarget.value)} autoComplete="off" />
+        </label>
+        <fieldset class="lk-inline">
+          <legend>Type</legend>
+          <label>
+            <input type="radio" name="lk-user-type" checked={type === "human"} onChange={() => setType("human")} /> Human user
+          </label>
+          <label>
+            <input type="radio" name="lk-user-type" checked={type === "service"} onChange={() => setType("service")} /> Service account
+          </label>
+        </fieldset>
+        <label class="lk-check">
+          <input type="checkbox" checked={apiAccess} onChange={(e) => setApiAccess(e.currentTarget.checked)} /> API access
+        </label>
+        <button type="submit" disabled={busy || !name.trim()}>
+          {type === "human" ? "Create user and invitation link" : "Create service account"}
+        </button>
+      </div>
+      <p class="lk-hint">
+        {type === "human"
+          ? "A human user gets a one-time invitation link (valid 24 hours) to set their password."
+          : "A service account never signs in; it uses its Client ID and Secret. For the nine provisioning steps, use the guided form."}
+      </p>
+    </form>
+  );
+}
