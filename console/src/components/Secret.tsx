@@ -1,0 +1,43 @@
+// Secrets on screen. MaskedSecret shows the only form a stored secret has
+// afterwards ("••••a1B9"); SecretReveal shows a full secret the one time the
+// server returns it, selectable and with "Copy to clipboard".
+import { useId } from "preact/hooks";
+import { CopyButton } from "./CopyButton";
+
+export function MaskedSecret({ masked, label = "masked" }: { masked: string; label?: string }) {
+  const tail = masked.replace(/^[•*]+/, "");
+  return (
+    <code class="masked" aria-label={tail ? `${label}, ending in ${tail.split("").join(" ")}` : label}>
+      {masked}
+    </code>
+  );
+}
+
+export interface SecretRevealProps {
+  // The visible label of the field, e.g. "API key", "Client Secret", "Access Key".
+  label: string;
+  value: string;
+  copyLabel?: string;
+}
+
+export function SecretReveal({ label, value, copyLabel }: SecretRevealProps) {
+  const id = `sec${useId()}`;
+  return (
+    <div class="secret-reveal">
+      <label for={id}>{label}</label>
+      <div class="secret-reveal-row">
+        <input
+          id={id}
+          class="secret-value"
+          type="text"
+          readOnly
+          value={value}
+          spellcheck={false}
+          autoComplete="off"
+          onFocus={(event) => event.currentTarget.select()}
+        />
+        <CopyButton text={value} label={copyLabel} what={label} variant="primary" />
+      </div>
+    </div>
+  );
+}
