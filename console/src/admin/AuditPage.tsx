@@ -4,7 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { PageProps } from "../page";
-import { Loading, Message } from "./bits";
+import { Button, Loading, Notice } from "../components";
 import { DependentsView } from "./DependentsView";
 import type { AuditEvent, User } from "./types";
 import { downloadFile, errorText, query, when } from "./util";
@@ -170,10 +170,8 @@ export function AuditPage(_: PageProps) {
               <option value="1000">1000</option>
             </select>
           </label>
-          <button type="submit">Apply filters</button>
-          <button
-            type="button"
-            onClick={() => {
+          <Button type="submit">Apply filters</Button>
+          <Button onClick={() => {
               setDraft(EMPTY);
               setCursors([""]);
               setPage(0);
@@ -181,7 +179,7 @@ export function AuditPage(_: PageProps) {
             }}
           >
             Clear
-          </button>
+          </Button>
         </div>
         <p class="lk-hint">
           Principal, decision and time are filtered by the server; key and action are filtered within each page of events.
@@ -198,18 +196,18 @@ export function AuditPage(_: PageProps) {
               <option value="jsonl">JSON Lines</option>
             </select>
           </label>
-          <button type="button" onClick={exportTrail}>
+          <Button onClick={exportTrail}>
             Export audit trail
-          </button>
+          </Button>
         </div>
         <p class="lk-hint">The export holds up to 100 000 events matching the principal, decision and time filters, newest first.</p>
-        {exported && <Message kind="success">{exported}</Message>}
+        {exported && <Notice kind="success">{exported}</Notice>}
       </section>
 
       <section aria-labelledby="lk-audit-events">
         <h2 id="lk-audit-events">Events</h2>
-        {error && <Message kind="error">{error}</Message>}
-        {!events && !error && <Loading what="events" />}
+        {error && <Notice kind="error">{error}</Notice>}
+        {!events && !error && <Loading what="Loading events…" />}
         {events && shown.length === 0 && (
           <p class="lk-empty">
             {events.length === 0
@@ -220,7 +218,7 @@ export function AuditPage(_: PageProps) {
         {events && shown.length > 0 && (
           <div class="lk-table-wrap">
             <table class="lk-table lk-audit">
-              <caption class="lk-sr-only">
+              <caption class="sr-only">
                 Audit events, page {page + 1}
                 {browserFiltered ? `, ${shown.length} of ${events.length} match the key and action filters` : ""}
               </caption>
@@ -240,17 +238,17 @@ export function AuditPage(_: PageProps) {
                 {shown.map((ev) => (
                   <tr key={ev.id} data-decision={ev.decision}>
                     <td>{when(ev.at)}</td>
-                    <td>{ev.principal_name || <span class="lk-muted">unidentified</span>}</td>
+                    <td>{ev.principal_name || <span class="muted">unidentified</span>}</td>
                     <td>{ev.credential}</td>
                     <td>{ev.action}</td>
                     <td class="lk-wrap">{ev.resource}</td>
                     <td>
                       {ev.decision}
-                      {ev.reason && <span class="lk-muted"> ({ev.reason})</span>}
+                      {ev.reason && <span class="muted"> ({ev.reason})</span>}
                     </td>
                     <td class="lk-wrap">
                       {ev.client_ip}
-                      {ev.integration && <div class="lk-muted">{ev.integration}</div>}
+                      {ev.integration && <div class="muted">{ev.integration}</div>}
                     </td>
                     <td>{ev.count}</td>
                   </tr>
@@ -260,20 +258,18 @@ export function AuditPage(_: PageProps) {
           </div>
         )}
         <nav class="lk-row" aria-label="Pages of events">
-          <button type="button" disabled={page === 0} onClick={() => setPage(page - 1)}>
+          <Button disabled={page === 0} onClick={() => setPage(page - 1)}>
             Newer events
-          </button>
+          </Button>
           <span>Page {page + 1}</span>
-          <button
-            type="button"
-            disabled={!next}
+          <Button disabled={!next}
             onClick={() => {
               setCursors([...cursors.slice(0, page + 1), next!]);
               setPage(page + 1);
             }}
           >
             Older events
-          </button>
+          </Button>
         </nav>
       </section>
 

@@ -3,7 +3,7 @@
 // Shown on a user's profile and on the Audit page.
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
-import { Loading, Message } from "./bits";
+import { Loading, Notice } from "../components";
 import type { Dependents } from "./types";
 import { enc, errorText, when } from "./util";
 
@@ -42,15 +42,15 @@ export function DependentsView({ userId, headingLevel = 2 }: { userId: string; h
           <option value="365">last year</option>
         </select>
       </label>
-      {error && <Message kind="error">Could not load the dependents: {error}</Message>}
-      {!data && !error && <Loading what="dependents" />}
+      {error && <Notice kind="error">Could not load the dependents: {error}</Notice>}
+      {!data && !error && <Loading what="Loading dependents…" />}
       {data && data.clients.length === 0 && (
         <p class="lk-empty">No client called as {data.name} in the last {data.days} days.</p>
       )}
       {data && data.clients.length > 0 && (
         <div class="lk-table-wrap">
           <table class="lk-table">
-            <caption class="lk-sr-only">
+            <caption class="sr-only">
               Clients of {data.name} in the last {data.days} days
             </caption>
             <thead>
@@ -68,7 +68,7 @@ export function DependentsView({ userId, headingLevel = 2 }: { userId: string; h
             <tbody>
               {data.clients.map((c) => (
                 <tr key={`${c.client_ip}|${c.user_agent}|${c.integration}`}>
-                  <td>{c.integration || <span class="lk-muted">(none sent)</span>}</td>
+                  <td>{c.integration || <span class="muted">(none sent)</span>}</td>
                   <td>{c.client_ip}</td>
                   <td class="lk-wrap">{c.user_agent}</td>
                   <td>{c.credentials.join(", ")}</td>

@@ -5,7 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { PageProps } from "../page";
-import { Loading, Message } from "./bits";
+import { Button, ConfirmDialog, Loading, Notice } from "../components";
 import type { Access, Application, Grants, PermissionSet, Role, User } from "./types";
 import { enc, errorText } from "./util";
 
@@ -66,8 +66,8 @@ export function RolesPage(_: PageProps) {
     }
   };
 
-  if (loadError) return <Message kind="error">Could not load the permission model: {loadError}</Message>;
-  if (!model) return <Loading what="roles and permissions" />;
+  if (loadError) return <Notice kind="error">Could not load the permission model: {loadError}</Notice>;
+  if (!model) return <Loading what="Loading roles and permissions…" />;
 
   return (
     <div class="lk-admin">
@@ -76,8 +76,8 @@ export function RolesPage(_: PageProps) {
         <a href="#lk-user-grants">Entitlements and build access</a>
       </nav>
       <div aria-live="polite">
-        {error && <Message kind="error">{error}</Message>}
-        {done && <Message kind="success">{done}</Message>}
+        {error && <Notice kind="error">{error}</Notice>}
+        {done && <Notice kind="success">{done}</Notice>}
       </div>
       <RolesSection model={model} run={run} busy={busy} />
       <ApplicationsSection model={model} run={run} busy={busy} />
@@ -122,9 +122,9 @@ function RolesSection({ model, run, busy }: SectionProps) {
           New role name
           <input required maxLength={128} value={name} onInput={(e) => setName(e.currentTarget.value)} placeholder="Integration: Risk Sync" />
         </label>
-        <button type="submit" disabled={busy || !name.trim()}>
+        <Button type="submit" disabled={busy || !name.trim()}>
           Create role
-        </button>
+        </Button>
       </form>
       {model.roles.length === 0 && <p class="lk-empty">No roles yet.</p>}
       {model.roles.map((role) => (
@@ -137,6 +137,7 @@ function RolesSection({ model, run, busy }: SectionProps) {
 function RoleCard({ role, model, run, busy }: SectionProps & { role: Role }) {
   const [module, setModule] = useState("");
   const [set, setSet] = useState("");
+  const [deleting, setDeleting] = useState(false);
   const base = `/api/v1/roles/${enc(role.id)}`;
   const freeModules = model.modules.filter((m) => !role.modules.includes(m));
   const freeSets = model.sets.filter((s) => !role.permission_sets.includes(s.id));
@@ -144,7 +145,7 @@ function RoleCard({ role, model, run, busy }: SectionProps & { role: Role }) {
   return (
     <article class="lk-subcard" aria-labelledby={headingId}>
       <h3 id={headingId}>{role.name}</h3>
-      <p class="lk-muted">
+      <p class="muted">
         {role.id} · members: {role.members && role.members.length ? role.members.map((id) => userName(model, id)).join(", ") : "none"}
       </p>
       <h4>Modules</h4>
@@ -155,14 +156,12 @@ function RoleCard({ role, model, run, busy }: SectionProps & { role: Role }) {
           {role.modules.map((m) => (
             <li key={m}>
               {m}{" "}
-              <button
-                type="button"
-                disabled={busy}
+              <Button disabled={busy}
                 aria-label={`Remove module ${m} from ${role.name}`}
                 onClick={() => run(() => api("DELETE", `${base}/modules/${enc(m)}`), `Module ${m} removed from ${role.name}.`)}
               >
                 Remove
-              </button>
+              </Button>
             </li>
           ))}
         </ul>
@@ -180,15 +179,13 @@ function RoleCard({ role, model, run, busy }: SectionProps & { role: Role }) {
               ))}
             </select>
           </label>
-          <button
-            type="button"
-            disabled={busy || !module}
+          <Button disabled={busy || !module}
             onClick={async () => {
               if (await run(() => api("PUT", `${base}/modules/${enc(module)}`), `Module ${module} attached to ${role.name}.`)) setModule("");
             }}
           >
             Attach module
-          </button>
+          </Button>
         </div>
       )}
       <h4>Step permission sets</h4>
@@ -201,14 +198,12 @@ function RoleCard({ role, model, run, busy }: SectionProps & { role: Role }) {
             return (
               <li key={id}>
                 {name}{" "}
-                <button
-                  type="button"
-                  disabled={busy}
+                <Button disabled={busy}
                   aria-label={`Detach ${name} from ${role.name}`}
                   onClick={() => run(() => api("DELETE", `${base}/permission-sets/${enc(id)}`), `${name} detached from ${role.name}.`)}
                 >
                   Detach
-                </button>
+                </Button>
               </li>
             );
           })}
@@ -227,28 +222,32 @@ function RoleCard({ role, model, run, busy }: SectionProps & { role: Role }) {
               ))}
             </select>
           </label>
-          <button
-            type="button"
-            disabled={busy || !set}
+          <Button disabled={busy || !set}
             onClick={async () => {
               if (await run(() => api("PUT", `${base}/permission-sets/${enc(set)}`), `Permission set attached to ${role.name}.`)) setSet("");
             }}
           >
             Attach permission set
-          </button>
+          </Button>
         </div>
       )}
-      <button
-        type="button"
-        class="lk-danger"
-        disabled={busy}
-        onClick={() => {
-          if (window.confirm(`Delete the role ${role.name}? Its members lose it at once.`))
-            run(() => api("DELETE", base), `Role ${role.name} deleted.`);
-        }}
-      >
+      <Button variant="danger" disabled={busy} onClick={() => setDeleting(true)}>
         Delete role
-      </button>
+      </Button>
+      {deleting && (
+        <ConfirmDialog
+          title={`Delete the role ${role.name}?`}
+          confirmLabel="Delete role"
+          danger
+          onCancel={() => setDeleting(false)}
+          onConfirm={async () => {
+            setDeleting(false);
+            await run(() => api("DELETE", base), `Role ${role.name} deleted.`);
+          }}
+        >
+          <p>Its members ({role.members?.length ?? 0}) lose its modules and step permission sets at once.</p>
+        </ConfirmDialog>
+      )}
     </article>
   );
 }
@@ -291,9 +290,9 @@ function ApplicationsSection({ model, run, busy }: SectionProps) {
           Other steps (comma-separated)
           <input value={others} onInput={(e) => setOthers(e.currentTarget.value)} placeholder="Review, Approve" />
         </label>
-        <button type="submit" disabled={busy || !name.trim() || !origin.trim()}>
+        <Button type="submit" disabled={busy || !name.trim() || !origin.trim()}>
           Create application
-        </button>
+        </Button>
       </form>
       {model.applications.length === 0 && <p class="lk-empty">No applications yet.</p>}
       {model.applications.map((app) => (
@@ -309,12 +308,12 @@ function AppCard({ app, run, busy }: { app: Application; run: Run; busy: boolean
   return (
     <article class="lk-subcard" aria-labelledby={headingId}>
       <h3 id={headingId}>{app.name}</h3>
-      <p class="lk-muted">{app.id}</p>
+      <p class="muted">{app.id}</p>
       <ol class="lk-steps">
         {app.steps.map((s) => (
           <li key={s.id}>
             {s.name}
-            {s.origin && <strong> (origin step)</strong>} <span class="lk-muted">{s.id}</span>
+            {s.origin && <strong> (origin step)</strong>} <span class="muted">{s.id}</span>
           </li>
         ))}
       </ol>
@@ -330,9 +329,9 @@ function AppCard({ app, run, busy }: { app: Application; run: Run; busy: boolean
           New step of {app.name}
           <input required maxLength={128} value={step} onInput={(e) => setStep(e.currentTarget.value)} />
         </label>
-        <button type="submit" disabled={busy || !step.trim()}>
+        <Button type="submit" disabled={busy || !step.trim()}>
           Add step
-        </button>
+        </Button>
       </form>
     </article>
   );
@@ -376,15 +375,13 @@ function StepAccessPicker({
           <option value="edit">Edit</option>
         </select>
       </label>
-      <button
-        type="button"
-        disabled={busy || !step}
+      <Button disabled={busy || !step}
         onClick={async () => {
           if (await onPick(step, access)) setStep("");
         }}
       >
         {label}
-      </button>
+      </Button>
     </div>
   );
 }
@@ -432,14 +429,12 @@ function SetsSection({ model, run, busy }: SectionProps) {
               {Object.entries(set.steps).map(([step, access]) => (
                 <li key={step}>
                   {stepLabel(model, step)}: {access === "edit" ? "Edit" : "Read"}{" "}
-                  <button
-                    type="button"
-                    disabled={busy}
+                  <Button disabled={busy}
                     aria-label={`Remove ${stepLabel(model, step)} from ${set.name}`}
                     onClick={() => run(() => api("DELETE", `${base}/${enc(step)}`), `Step removed from ${set.name}.`)}
                   >
                     Remove
-                  </button>
+                  </Button>
                 </li>
               ))}
             </ul>
@@ -494,8 +489,8 @@ function UserGrantsSection({ model, run, busy }: SectionProps) {
           ))}
         </select>
       </label>
-      {error && <Message kind="error">{error}</Message>}
-      {userId && !grants && !error && <Loading what="grants" />}
+      {error && <Notice kind="error">{error}</Notice>}
+      {userId && !grants && !error && <Loading what="Loading grants…" />}
       {grants && (
         <div class="lk-grid">
           <div>
@@ -507,14 +502,12 @@ function UserGrantsSection({ model, run, busy }: SectionProps) {
                 {grants.roles.map((r) => (
                   <li key={r.id}>
                     {r.name}{" "}
-                    <button
-                      type="button"
-                      disabled={busy}
+                    <Button disabled={busy}
                       aria-label={`Remove ${who} from ${r.name}`}
                       onClick={() => run(() => api("DELETE", `${base}/roles/${enc(r.id)}`), `${who} removed from ${r.name}.`)}
                     >
                       Remove
-                    </button>
+                    </Button>
                   </li>
                 ))}
               </ul>
@@ -533,9 +526,9 @@ function UserGrantsSection({ model, run, busy }: SectionProps) {
                     ))}
                 </select>
               </label>
-              <button type="button" disabled={busy || !role} onClick={() => run(() => api("PUT", `${base}/roles/${enc(role)}`), `Role granted to ${who}.`)}>
+              <Button disabled={busy || !role} onClick={() => run(() => api("PUT", `${base}/roles/${enc(role)}`), `Role granted to ${who}.`)}>
                 Grant role
-              </button>
+              </Button>
             </div>
           </div>
           <div>
@@ -547,14 +540,12 @@ function UserGrantsSection({ model, run, busy }: SectionProps) {
                 {Object.entries(grants.entitlements).map(([a, level]) => (
                   <li key={a}>
                     {appName(model, a)}: {level === "edit" ? "Edit" : "Read"}{" "}
-                    <button
-                      type="button"
-                      disabled={busy}
+                    <Button disabled={busy}
                       aria-label={`Revoke the entitlement of ${who} on ${appName(model, a)}`}
                       onClick={() => run(() => api("DELETE", `${base}/entitlements/${enc(a)}`), `Entitlement revoked.`)}
                     >
                       Revoke
-                    </button>
+                    </Button>
                   </li>
                 ))}
               </ul>
@@ -578,13 +569,11 @@ function UserGrantsSection({ model, run, busy }: SectionProps) {
                   <option value="edit">Edit</option>
                 </select>
               </label>
-              <button
-                type="button"
-                disabled={busy || !app}
+              <Button disabled={busy || !app}
                 onClick={() => run(() => api("PUT", `${base}/entitlements/${enc(app)}`, { body: { access } }), `Entitlement set for ${who}.`)}
               >
                 Set entitlement
-              </button>
+              </Button>
             </div>
           </div>
           <div>
@@ -596,14 +585,12 @@ function UserGrantsSection({ model, run, busy }: SectionProps) {
                 {grants.build_access.map((a) => (
                   <li key={a}>
                     {appName(model, a)}{" "}
-                    <button
-                      type="button"
-                      disabled={busy}
+                    <Button disabled={busy}
                       aria-label={`Revoke build access of ${who} on ${appName(model, a)}`}
                       onClick={() => run(() => api("DELETE", `${base}/build-access/${enc(a)}`), `Build access revoked.`)}
                     >
                       Revoke
-                    </button>
+                    </Button>
                   </li>
                 ))}
               </ul>
@@ -622,13 +609,11 @@ function UserGrantsSection({ model, run, busy }: SectionProps) {
                     ))}
                 </select>
               </label>
-              <button
-                type="button"
-                disabled={busy || !buildApp}
+              <Button disabled={busy || !buildApp}
                 onClick={() => run(() => api("PUT", `${base}/build-access/${enc(buildApp)}`), `Build access granted to ${who}.`)}
               >
                 Grant build access
-              </button>
+              </Button>
             </div>
           </div>
         </div>

@@ -5,7 +5,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
 import type { PageProps } from "../page";
-import { Loading, Message, OneTimeSecret, PageLink } from "./bits";
+import { Button, Loading, Notice } from "../components";
+import { OneTimeSecret, PageLink } from "./bits";
 import { WizardSummary, type SummaryInput } from "./WizardSummary";
 import type { Access, Application, PermissionSet, Role, User } from "./types";
 import { enc, errorText } from "./util";
@@ -151,8 +152,7 @@ export function ServiceAccountWizard({ navigate }: PageProps) {
         if (!generateSecret) return null;
         const issued = await api<{ client_id: string; client_secret: string }>("POST", `/api/v1/users/${id}/access-key`);
         revealed = { clientId: issued.client_id, secret: issued.client_secret };
-        setSecret(revealed);
-        return `Client ID ${issued.client_id}; the secret is shown once below`;
+        return `Client ID ${issued.client_id}; the secret is shown once, at the end`;
       });
       await step(async () => {
         role = await api<Role>("POST", "/api/v1/roles", { body: { name: effectiveRoleName } });
@@ -189,7 +189,9 @@ export function ServiceAccountWizard({ navigate }: PageProps) {
         return `${user!.name} is a member of ${role!.name}`;
       });
       setSummary({ user: user!, applications, credentials: revealed });
+      if (revealed) setSecret(revealed);
     } catch (e) {
+      if (revealed) setSecret(revealed);
       setStatus(index, "failed", errorText(e));
       setFailure(
         `Step ${index + 1}, “${STEP_TITLES[index]}”, failed: ${errorText(e)}. ` +
@@ -200,8 +202,8 @@ export function ServiceAccountWizard({ navigate }: PageProps) {
     }
   };
 
-  if (loadError) return <Message kind="error">Could not load modules and applications: {loadError}</Message>;
-  if (!modules || !applications) return <Loading what="modules and applications" />;
+  if (loadError) return <Notice kind="error">Could not load modules and applications: {loadError}</Notice>;
+  if (!modules || !applications) return <Loading what="Loading modules and applications…" />;
 
   const locked = running || progress !== null;
   return (
@@ -288,12 +290,12 @@ export function ServiceAccountWizard({ navigate }: PageProps) {
                   ))}
                 </select>
               </label>
-              <button type="button" disabled={locked} onClick={applyNeed}>
+              <Button disabled={locked} onClick={applyNeed}>
                 Fill in steps 5 to 8
-              </button>
+              </Button>
             </div>
           )}
-          {applied && <Message kind="info">{applied}</Message>}
+          {applied && <Notice kind="info">{applied}</Notice>}
         </section>
 
         <fieldset disabled={locked} class="lk-card">
@@ -317,10 +319,10 @@ export function ServiceAccountWizard({ navigate }: PageProps) {
             ))}
           </div>
           {roleModules.has("ADMIN") && (
-            <Message kind="error">
+            <Notice kind="error">
               ADMIN on a service account makes audit trails meaningless and least privilege impossible (seed 001). Grant only what the integration
               does.
-            </Message>
+            </Notice>
           )}
         </fieldset>
 
@@ -404,9 +406,9 @@ export function ServiceAccountWizard({ navigate }: PageProps) {
         </fieldset>
 
         {!locked && (
-          <button type="submit" class="lk-primary" disabled={!name.trim() || !effectiveRoleName.trim()}>
+          <Button type="submit" variant="primary" disabled={!name.trim() || !effectiveRoleName.trim()}>
             Provision service account
-          </button>
+          </Button>
         )}
       </form>
 
@@ -419,19 +421,21 @@ export function ServiceAccountWizard({ navigate }: PageProps) {
             {progress.map((p, i) => (
               <li key={STEP_TITLES[i]} class={`lk-step-${p.status}`}>
                 <span class="lk-step-title">{STEP_TITLES[i]}</span>: <strong>{statusText(p.status)}</strong>
-                {p.detail && <span class="lk-muted"> — {p.detail}</span>}
+                {p.detail && <span class="muted"> — {p.detail}</span>}
               </li>
             ))}
           </ol>
-          {failure && <Message kind="error">{failure}</Message>}
+          {failure && <Notice kind="error">{failure}</Notice>}
         </section>
       )}
 
       {secret && (
         <OneTimeSecret
-          label={`Client Secret of ${name.trim()} (Client ID ${secret.clientId})`}
+          title={`Client Secret of ${name.trim()}`}
+          label={`Client Secret (Client ID ${secret.clientId})`}
           value={secret.secret}
           warning="This is the only time the Client Secret is shown. Store it in the integration's secret store now; it cannot be retrieved again (reset it to get a new one)."
+          onDone={() => setSecret(null)}
         />
       )}
 

@@ -5,7 +5,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { PageProps } from "../page";
-import { Loading, Message, PageLink } from "./bits";
+import { Button, ConfirmDialog, Loading, MaskedSecret, Notice } from "../components";
+import { PageLink } from "./bits";
 import type { ApiKey, Grants, User } from "./types";
 import { DependentsView } from "./DependentsView";
 import { enc, errorText, when } from "./util";
@@ -19,6 +20,7 @@ export function UserProfilePage({ params, navigate, session }: PageProps) {
   const [error, setError] = useState("");
   const [done, setDone] = useState("");
   const [busy, setBusy] = useState(false);
+  const [confirmRevoke, setConfirmRevoke] = useState(false);
 
   const loadKeys = async () => {
     const body = await api<{ keys: ApiKey[] }>("GET", `/api/v1/keys?user_id=${enc(id)}`);
@@ -58,22 +60,21 @@ export function UserProfilePage({ params, navigate, session }: PageProps) {
 
   const revokeTokens = () =>
     act(async () => {
-      if (!user || !window.confirm(`Revoke every access token of ${user.name}?`)) return "";
       const result = await api<{ revoked: number }>("DELETE", `/api/v1/users/${enc(id)}/tokens`);
-      return `${result.revoked} token(s) of ${user.name} revoked.`;
+      return `${result.revoked} token(s) of ${user?.name ?? id} revoked.`;
     });
 
   if (loadError) {
     return (
       <div class="lk-admin">
-        <Message kind="error">Could not load this user: {loadError}</Message>
+        <Notice kind="error">Could not load this user: {loadError}</Notice>
         <PageLink to="/users" navigate={navigate}>
           Back to Manage Users
         </PageLink>
       </div>
     );
   }
-  if (!user) return <Loading what="the user" />;
+  if (!user) return <Loading what="Loading the user…" />;
 
   const self = user.id === session.user.id;
   return (
@@ -121,13 +122,27 @@ export function UserProfilePage({ params, navigate, session }: PageProps) {
           <dt>Created</dt>
           <dd>{when(user.created_at)}</dd>
         </dl>
-        <button type="button" onClick={revokeTokens} disabled={busy}>
+        <Button onClick={() => setConfirmRevoke(true)} disabled={busy}>
           Revoke tokens
-        </button>
+        </Button>
+        {confirmRevoke && (
+          <ConfirmDialog
+            title={`Revoke the tokens of ${user.name}?`}
+            confirmLabel="Revoke tokens"
+            danger
+            onCancel={() => setConfirmRevoke(false)}
+            onConfirm={async () => {
+              setConfirmRevoke(false);
+              await revokeTokens();
+            }}
+          >
+            <p>Every access token of this account stops working at once; its integrations get 401 until they obtain a new token.</p>
+          </ConfirmDialog>
+        )}
       </section>
 
-      {error && <Message kind="error">{error}</Message>}
-      {done && <Message kind="success">{done}</Message>}
+      {error && <Notice kind="error">{error}</Notice>}
+      {done && <Notice kind="success">{done}</Notice>}
 
       <section aria-labelledby="lk-user-keys">
         <h2 id="lk-user-keys">API Keys</h2>
@@ -136,12 +151,12 @@ export function UserProfilePage({ params, navigate, session }: PageProps) {
             ? "These are your own keys; create new ones from your Profile."
             : `Only ${user.name} can create keys for their own profile (separation of duties). As an administrator you can deactivate any of their keys.`}
         </p>
-        {!keys && !error && <Loading what="API keys" />}
+        {!keys && !error && <Loading what="Loading API keys…" />}
         {keys && keys.length === 0 && <p class="lk-empty">{user.name} has no API keys.</p>}
         {keys && keys.length > 0 && (
           <div class="lk-table-wrap">
             <table class="lk-table">
-              <caption class="lk-sr-only">API keys of {user.name}</caption>
+              <caption class="sr-only">API keys of {user.name}</caption>
               <thead>
                 <tr>
                   <th scope="col">Name</th>
@@ -152,7 +167,7 @@ export function UserProfilePage({ params, navigate, session }: PageProps) {
                   <th scope="col">Expires</th>
                   <th scope="col">Last used</th>
                   <th scope="col">
-                    <span class="lk-sr-only">Actions</span>
+                    <span class="sr-only">Actions</span>
                   </th>
                 </tr>
               </thead>
@@ -161,7 +176,7 @@ export function UserProfilePage({ params, navigate, session }: PageProps) {
                   <tr key={key.id}>
                     <th scope="row">{key.name}</th>
                     <td>
-                      <code>{key.masked}</code>
+                      <MaskedSecret masked={key.masked} label="API key" />
                     </td>
                     <td>{key.status}</td>
                     <td>{key.scope}</td>
@@ -170,14 +185,12 @@ export function UserProfilePage({ params, navigate, session }: PageProps) {
                     <td>{when(key.last_used_at)}</td>
                     <td>
                       {key.status === "active" && (
-                        <button
-                          type="button"
-                          disabled={busy}
+                        <Button disabled={busy}
                           aria-label={`Deactivate key ${key.name} (${key.masked})`}
                           onClick={() => deactivate(key)}
                         >
                           Deactivate
-                        </button>
+                        </Button>
                       )}
                     </td>
                   </tr>

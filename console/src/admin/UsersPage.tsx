@@ -5,12 +5,20 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api } from "../api";
 import type { PageProps } from "../page";
-import { Loading, Message, OneTimeSecret, PageLink } from "./bits";
+import { Button, ConfirmDialog, EmptyState, Loading, Notice } from "../components";
+import { OneTimeSecret, PageLink } from "./bits";
 import { MenuButton } from "./MenuButton";
 import type { User } from "./types";
 import { downloadFile, enc, errorText, when } from "./util";
 
 export const KEY_REPORT_CSV = "/api/v1/reports/api-keys?format=csv";
+
+interface Confirm {
+  title: string;
+  text: string;
+  confirm: string;
+  action: () => Promise<void>;
+}
 
 type Shown =
   | { kind: "invitation"; user: string; url: string; expires: string }
@@ -24,6 +32,7 @@ export function UsersPage({ session, navigate }: PageProps) {
   const [shown, setShown] = useState<Shown | null>(null);
   const [search, setSearch] = useState("");
   const [busy, setBusy] = useState(false);
+  const [confirming, setConfirming] = useState<Confirm | null>(null);
 
   const load = async () => {
     try {
@@ -73,14 +82,18 @@ export function UsersPage({ session, navigate }: PageProps) {
     });
 
   const resetSecret = (user: User) =>
-    run(async () => {
-      if (!window.confirm(`Reset the Client Secret of ${user.name}? The current secret stops working at once.`)) return;
+    setConfirming({
+      title: `Reset the Client Secret of ${user.name}?`,
+      text: "The current secret stops working at once: every integration using it must get the new one. Check who depends on this account first.",
+      confirm: "Reset Secret",
+      action: async () => {
       const issued = await api<{ client_id: string; client_secret: string }>(
         "POST",
         `/api/v1/users/${enc(user.id)}/access-key`,
       );
       setShown({ kind: "secret", user: user.name, clientId: issued.client_id, secret: issued.client_secret });
       await load();
+      },
     });
 
   const invite = (user: User) =>
@@ -93,10 +106,14 @@ export function UsersPage({ session, navigate }: PageProps) {
     });
 
   const revokeTokens = (user: User) =>
-    run(async () => {
-      if (!window.confirm(`Revoke every access token of ${user.name}? Integrations using them get 401 until they get a new token.`)) return;
-      const result = await api<{ revoked: number }>("DELETE", `/api/v1/users/${enc(user.id)}/tokens`);
-      setShown({ kind: "done", text: `${result.revoked} token(s) of ${user.name} revoked.` });
+    setConfirming({
+      title: `Revoke the tokens of ${user.name}?`,
+      text: "Every access token of this account stops working at once; its integrations get 401 until they obtain a new token.",
+      confirm: "Revoke tokens",
+      action: async () => {
+        const result = await api<{ revoked: number }>("DELETE", `/api/v1/users/${enc(user.id)}/tokens`);
+        setShown({ kind: "done", text: `${result.revoked} token(s) of ${user.name} revoked.` });
+      },
     });
 
   return (
@@ -117,11 +134,26 @@ export function UsersPage({ session, navigate }: PageProps) {
         onError={setError}
       />
 
-      {error && <Message kind="error">{error}</Message>}
-      {shown?.kind === "done" && <Message kind="success">{shown.text}</Message>}
+      {confirming && (
+        <ConfirmDialog
+          title={confirming.title}
+          confirmLabel={confirming.confirm}
+          danger
+          onCancel={() => setConfirming(null)}
+          onConfirm={async () => {
+            await confirming.action();
+            setConfirming(null);
+          }}
+        >
+          <p>{confirming.text}</p>
+        </ConfirmDialog>
+      )}
+      {error && <Notice kind="error">{error}</Notice>}
+      {shown?.kind === "done" && <Notice kind="success">{shown.text}</Notice>}
       {shown?.kind === "invitation" && (
         <OneTimeSecret
-          label={`Invitation link for ${shown.user}`}
+          title={`Invitation link for ${shown.user}`}
+          label="Invitation link"
           value={shown.url}
           warning={`Send this link to ${shown.user}: they set their own password there (at least 12 characters). It works once, until ${when(shown.expires)}, and is not shown again; a new link replaces it.`}
           onDone={() => setShown(null)}
@@ -129,7 +161,8 @@ export function UsersPage({ session, navigate }: PageProps) {
       )}
       {shown?.kind === "secret" && (
         <OneTimeSecret
-          label={`New Client Secret for ${shown.user} (Client ID ${shown.clientId})`}
+          title={`New Client Secret for ${shown.user}`}
+          label={`Client Secret (Client ID ${shown.clientId})`}
           value={shown.secret}
           warning="This is the only time the secret is shown. The old secret no longer works; the current access token stays valid until a new one is generated."
           onDone={() => setShown(null)}
@@ -142,15 +175,17 @@ export function UsersPage({ session, navigate }: PageProps) {
           Search users
           <input type="search" value={search} onInput={(e) => setSearch(e.currentTarget.value)} placeholder="name, id, type or Client ID" />
         </label>
-        {loadError && <Message kind="error">Could not load the users: {loadError}</Message>}
-        {!users && !loadError && <Loading what="users" />}
+        {loadError && <Notice kind="error">Could not load the users: {loadError}</Notice>}
+        {!users && !loadError && <Loading what="Loading users…" />}
         {users && visible.length === 0 && (
-          <p class="lk-empty">{users.length === 0 ? "No users yet." : `No user matches “${search}”.`}</p>
+          <EmptyState title={users.length === 0 ? "No users yet." : `No user matches “${search}”.`}>
+            {users.length === 0 ? <p>Create a human user or a service account above.</p> : <p>Search looks at names, ids, types and Client IDs.</p>}
+          </EmptyState>
         )}
         {users && visible.length > 0 && (
           <div class="lk-table-wrap">
             <table class="lk-table">
-              <caption class="lk-sr-only">
+              <caption class="sr-only">
                 {visible.length} of {users.length} users
               </caption>
               <thead>
@@ -162,7 +197,7 @@ export function UsersPage({ session, navigate }: PageProps) {
                   <th scope="col">Client ID</th>
                   <th scope="col">Created</th>
                   <th scope="col">
-                    <span class="lk-sr-only">Actions</span>
+                    <span class="sr-only">Actions</span>
                   </th>
                 </tr>
               </thead>
@@ -175,7 +210,7 @@ export function UsersPage({ session, navigate }: PageProps) {
                         <PageLink to={`/users/${enc(user.id)}`} navigate={navigate}>
                           {user.name}
                         </PageLink>
-                        <div class="lk-muted">{user.id}</div>
+                        <div class="muted">{user.id}</div>
                       </th>
                       <td>{user.type === "service" ? "Service account" : "Human"}</td>
                       <td>
@@ -295,9 +330,9 @@ function CreateUser({
         <label class="lk-check">
           <input type="checkbox" checked={apiAccess} onChange={(e) => setApiAccess(e.currentTarget.checked)} /> API access
         </label>
-        <button type="submit" disabled={busy || !name.trim()}>
+        <Button type="submit" disabled={busy || !name.trim()}>
           {type === "human" ? "Create user and invitation link" : "Create service account"}
-        </button>
+        </Button>
       </div>
       <p class="lk-hint">
         {type === "human"

@@ -3,7 +3,8 @@
 // least-privilege warnings (seed 001, "Least Privilege").
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
-import { Loading, Message, PageLink } from "./bits";
+import { Loading, Notice } from "../components";
+import { PageLink } from "./bits";
 import { accountToken, decide, plannedRows, revokeToken, touchedApplications, type DecisionRow } from "./decisions";
 import type { Application, Grants, LeastPrivilegeReport, User } from "./types";
 import { enc, errorText } from "./util";
@@ -73,8 +74,8 @@ export function WizardSummary({ input, navigate }: { input: SummaryInput; naviga
     if (outcome) heading.current?.focus();
   }, [outcome]);
 
-  if (error) return <Message kind="error">Could not build the summary: {error}</Message>;
-  if (!grants || !outcome) return <Loading what="the decision table (asking the server for each action)" />;
+  if (error) return <Notice kind="error">Could not build the summary: {error}</Notice>;
+  if (!grants || !outcome) return <Loading what="Loading the decision table (asking the server for each action)…" />;
 
   const warnings = localWarnings(grants, outcome, applications);
   const apps = touchedApplications(applications, grants);
@@ -84,16 +85,16 @@ export function WizardSummary({ input, navigate }: { input: SummaryInput; naviga
         What {user.name} may do
       </h2>
       {outcome.kind === "refused" && (
-        <Message kind="error">
+        <Notice kind="error">
           The server refuses the account's credentials ({outcome.status}, {outcome.reason}): {outcome.message}. Every call of the integration
           will be refused until this is fixed{outcome.reason === "api_access_disabled" ? " by turning on API access" : ""}.
-        </Message>
+        </Notice>
       )}
       {outcome.kind === "no-secret" && (
-        <Message kind="info">
+        <Notice kind="info">
           No Client Secret was generated, so the account's permissions could not be asked of the decision API. Generate one from Manage Users
           (“Reset Secret”).
-        </Message>
+        </Notice>
       )}
       {outcome.kind === "decided" && (
         <>
@@ -110,7 +111,7 @@ export function WizardSummary({ input, navigate }: { input: SummaryInput; naviga
 
       <h3>Least privilege</h3>
       {warnings.length === 0 && (serverFlags ?? []).length === 0 ? (
-        <Message kind="success">No warning: every grant is used by an allowed action above.</Message>
+        <Notice kind="success">No warning: every grant is used by an allowed action above.</Notice>
       ) : (
         <ul class="lk-warnings" data-testid="least-privilege-warnings">
           {warnings.map((w) => (
@@ -159,7 +160,7 @@ function DecisionTable({ app, rows }: { app: Application; rows: DecisionRow[] })
               data-decision={row.decision}
             >
               <th scope="row">
-                {row.action.label} <span class="lk-muted">({row.action.action})</span>
+                {row.action.label} <span class="muted">({row.action.action})</span>
               </th>
               <td>{row.stepName ?? (row.action.action === "modify_application_design" ? "—" : "origin step")}</td>
               <td>

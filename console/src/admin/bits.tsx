@@ -1,72 +1,37 @@
-// Pieces of markup the administrators' pages repeat.
+// Pieces the administrators' pages repeat, built on the shared components.
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { Button, Dialog, Notice, SecretReveal } from "../components";
 
-// An error (role=alert: read out at once) or a confirmation (role=status).
-export function Message({ kind, children }: { kind: "error" | "success" | "info"; children: ComponentChildren }) {
-  return (
-    <div class={`lk-msg lk-msg-${kind}`} role={kind === "error" ? "alert" : "status"}>
-      {children}
-    </div>
-  );
-}
-
-// A secret shown exactly once (seed 002's one-time reveal): the value, a copy
-// button, and the warning that it cannot be shown again. Focus moves here so
-// that a keyboard or screen-reader user lands on it.
+// A secret shown exactly once (seed 002's one-time reveal pop-up): the value
+// with "Copy to clipboard", the warning that it cannot be shown again, and
+// "OK". Escape does not close it: the person acknowledges with OK.
 export function OneTimeSecret({
+  title,
   label,
   value,
   warning,
   onDone,
 }: {
+  title: string;
   label: string;
   value: string;
   warning: string;
-  onDone?: () => void;
+  onDone: () => void;
 }) {
-  const heading = useRef<HTMLHeadingElement>(null);
-  const [copied, setCopied] = useState(false);
-  useEffect(() => heading.current?.focus(), []);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(value);
-      setCopied(true);
-    } catch {
-      setCopied(false);
-    }
-  };
   return (
-    <section class="lk-reveal" aria-labelledby="lk-reveal-title">
-      <h3 id="lk-reveal-title" tabIndex={-1} ref={heading}>
-        {label}
-      </h3>
-      <p class="lk-warning">{warning}</p>
-      <p>
-        <code class="lk-secret" data-testid="one-time-secret">
-          {value}
-        </code>
-      </p>
-      <button type="button" onClick={copy}>
-        Copy to clipboard
-      </button>{" "}
-      {onDone && (
-        <button type="button" onClick={onDone}>
+    <Dialog
+      title={title}
+      actions={
+        <Button variant="primary" onClick={onDone}>
           OK
-        </button>
-      )}
-      <span role="status" class="lk-copied">
-        {copied ? "Copied." : ""}
-      </span>
-    </section>
-  );
-}
-
-export function Loading({ what }: { what: string }) {
-  return (
-    <p role="status" class="lk-loading">
-      Loading {what}…
-    </p>
+        </Button>
+      }
+    >
+      <Notice kind="warning">
+        <p>{warning}</p>
+      </Notice>
+      <SecretReveal label={label} value={value} />
+    </Dialog>
   );
 }
 
