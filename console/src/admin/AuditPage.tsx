@@ -4,10 +4,10 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { PageProps } from "../page";
-import { Button, Loading, Notice } from "../components";
+import { Button, DateTime, Loading, Notice, Table } from "../components";
 import { DependentsView } from "./DependentsView";
 import type { AuditEvent, User } from "./types";
-import { downloadFile, errorText, query, when } from "./util";
+import { downloadFile, errorText, query } from "./util";
 
 interface Filters {
   principal: string;
@@ -216,46 +216,40 @@ export function AuditPage(_: PageProps) {
           </p>
         )}
         {events && shown.length > 0 && (
-          <div class="lk-table-wrap">
-            <table class="lk-table lk-audit">
-              <caption class="sr-only">
-                Audit events, page {page + 1}
-                {browserFiltered ? `, ${shown.length} of ${events.length} match the key and action filters` : ""}
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Principal</th>
-                  <th scope="col">Credential</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Resource</th>
-                  <th scope="col">Decision</th>
-                  <th scope="col">Client</th>
-                  <th scope="col">Calls</th>
-                </tr>
-              </thead>
-              <tbody>
-                {shown.map((ev) => (
-                  <tr key={ev.id} data-decision={ev.decision}>
-                    <td>{when(ev.at)}</td>
-                    <td>{ev.principal_name || <span class="muted">unidentified</span>}</td>
-                    <td>{ev.credential}</td>
-                    <td>{ev.action}</td>
-                    <td class="lk-wrap">{ev.resource}</td>
-                    <td>
-                      {ev.decision}
-                      {ev.reason && <span class="muted"> ({ev.reason})</span>}
-                    </td>
-                    <td class="lk-wrap">
-                      {ev.client_ip}
-                      {ev.integration && <div class="muted">{ev.integration}</div>}
-                    </td>
-                    <td>{ev.count}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            caption={`Audit events, page ${page + 1}${browserFiltered ? `, ${shown.length} of ${events.length} match the key and action filters` : ""}`}
+            captionHidden
+            rows={shown}
+            rowKey={(ev) => String(ev.id)}
+            columns={[
+              { key: "at", header: "When", render: (ev) => <DateTime value={ev.at} /> },
+              { key: "principal", header: "Principal", render: (ev) => ev.principal_name || <span class="muted">unidentified</span> },
+              { key: "credential", header: "Credential", render: (ev) => ev.credential },
+              { key: "action", header: "Action", render: (ev) => ev.action },
+              { key: "resource", header: "Resource", render: (ev) => <span class="lk-wrap">{ev.resource}</span> },
+              {
+                key: "decision",
+                header: "Decision",
+                render: (ev) => (
+                  <span data-decision={ev.decision}>
+                    {ev.decision}
+                    {ev.reason && <span class="muted"> ({ev.reason})</span>}
+                  </span>
+                ),
+              },
+              {
+                key: "client",
+                header: "Client",
+                render: (ev) => (
+                  <span class="lk-wrap">
+                    {ev.client_ip}
+                    {ev.integration && <span class="muted"> · {ev.integration}</span>}
+                  </span>
+                ),
+              },
+              { key: "count", header: "Calls", render: (ev) => ev.count },
+            ]}
+          />
         )}
         <nav class="lk-row" aria-label="Pages of events">
           <Button disabled={page === 0} onClick={() => setPage(page - 1)}>

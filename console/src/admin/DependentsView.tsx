@@ -3,9 +3,9 @@
 // Shown on a user's profile and on the Audit page.
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
-import { Loading, Notice } from "../components";
+import { DateTime, Loading, Notice, Table } from "../components";
 import type { Dependents } from "./types";
-import { enc, errorText, when } from "./util";
+import { enc, errorText } from "./util";
 
 export function DependentsView({ userId, headingLevel = 2 }: { userId: string; headingLevel?: 2 | 3 }) {
   const [days, setDays] = useState(30);
@@ -48,39 +48,22 @@ export function DependentsView({ userId, headingLevel = 2 }: { userId: string; h
         <p class="lk-empty">No client called as {data.name} in the last {data.days} days.</p>
       )}
       {data && data.clients.length > 0 && (
-        <div class="lk-table-wrap">
-          <table class="lk-table">
-            <caption class="sr-only">
-              Clients of {data.name} in the last {data.days} days
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Integration</th>
-                <th scope="col">Client IP</th>
-                <th scope="col">User-Agent</th>
-                <th scope="col">Credentials</th>
-                <th scope="col">First seen</th>
-                <th scope="col">Last seen</th>
-                <th scope="col">Calls</th>
-                <th scope="col">Denied</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.clients.map((c) => (
-                <tr key={`${c.client_ip}|${c.user_agent}|${c.integration}`}>
-                  <td>{c.integration || <span class="muted">(none sent)</span>}</td>
-                  <td>{c.client_ip}</td>
-                  <td class="lk-wrap">{c.user_agent}</td>
-                  <td>{c.credentials.join(", ")}</td>
-                  <td>{when(c.first_seen)}</td>
-                  <td>{when(c.last_seen)}</td>
-                  <td>{c.calls}</td>
-                  <td>{c.denied}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption={`Clients of ${data.name} in the last ${data.days} days`}
+          captionHidden
+          rows={data.clients}
+          rowKey={(c) => `${c.client_ip}|${c.user_agent}|${c.integration}`}
+          columns={[
+            { key: "integration", header: "Integration", rowHeader: true, render: (c) => c.integration || <span class="muted">(none sent)</span> },
+            { key: "ip", header: "Client IP", render: (c) => c.client_ip },
+            { key: "ua", header: "User-Agent", render: (c) => <span class="lk-wrap">{c.user_agent}</span> },
+            { key: "credentials", header: "Credentials", render: (c) => c.credentials.join(", ") },
+            { key: "first", header: "First seen", render: (c) => <DateTime value={c.first_seen} /> },
+            { key: "last", header: "Last seen", render: (c) => <DateTime value={c.last_seen} /> },
+            { key: "calls", header: "Calls", render: (c) => c.calls },
+            { key: "denied", header: "Denied", render: (c) => c.denied },
+          ]}
+        />
       )}
     </section>
   );

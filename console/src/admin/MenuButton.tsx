@@ -23,6 +23,9 @@ interface Props {
 export function MenuButton({ label, ariaLabel, items }: Props) {
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(0);
+  // Fixed to the viewport, next to the button: a menu inside a scrolling
+  // table frame would otherwise be clipped by it.
+  const [place, setPlace] = useState<Record<string, string>>({});
   const button = useRef<HTMLButtonElement>(null);
   const list = useRef<HTMLUListElement>(null);
   const id = useId();
@@ -43,7 +46,22 @@ export function MenuButton({ label, ariaLabel, items }: Props) {
     return () => document.removeEventListener("mousedown", close);
   }, [open]);
 
+  useEffect(() => {
+    if (!open) return;
+    const close = () => setOpen(false);
+    window.addEventListener("resize", close);
+    window.addEventListener("scroll", close, true);
+    return () => {
+      window.removeEventListener("resize", close);
+      window.removeEventListener("scroll", close, true);
+    };
+  }, [open]);
+
   const openAt = (index: number) => {
+    const rect = button.current!.getBoundingClientRect();
+    const right = `${Math.max(4, window.innerWidth - rect.right)}px`;
+    const below = window.innerHeight - rect.bottom > Math.min(320, 40 * items.length + 16);
+    setPlace(below ? { top: `${rect.bottom + 4}px`, right } : { bottom: `${window.innerHeight - rect.top + 4}px`, right });
     setActive((index + items.length) % items.length);
     setOpen(true);
   };
@@ -103,7 +121,7 @@ export function MenuButton({ label, ariaLabel, items }: Props) {
         {label} <span aria-hidden="true">▾</span>
       </button>
       {open && (
-        <ul ref={list} id={`${id}-menu`} role="menu" aria-labelledby={`${id}-button`} onKeyDown={onMenuKey}>
+        <ul ref={list} id={`${id}-menu`} role="menu" aria-labelledby={`${id}-button`} onKeyDown={onMenuKey} style={place}>
           {items.map((item, index) => (
             <li
               key={item.label}

@@ -5,11 +5,11 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { PageProps } from "../page";
-import { Button, ConfirmDialog, Loading, MaskedSecret, Notice } from "../components";
+import { Button, ConfirmDialog, DateTime, Loading, MaskedSecret, Notice, Table } from "../components";
 import { PageLink } from "./bits";
 import type { ApiKey, Grants, User } from "./types";
 import { DependentsView } from "./DependentsView";
-import { enc, errorText, when } from "./util";
+import { enc, errorText } from "./util";
 
 export function UserProfilePage({ params, navigate, session }: PageProps) {
   const id = params.id;
@@ -120,7 +120,9 @@ export function UserProfilePage({ params, navigate, session }: PageProps) {
             </>
           )}
           <dt>Created</dt>
-          <dd>{when(user.created_at)}</dd>
+          <dd>
+            <DateTime value={user.created_at} />
+          </dd>
         </dl>
         <Button onClick={() => setConfirmRevoke(true)} disabled={busy}>
           Revoke tokens
@@ -154,50 +156,31 @@ export function UserProfilePage({ params, navigate, session }: PageProps) {
         {!keys && !error && <Loading what="Loading API keys…" />}
         {keys && keys.length === 0 && <p class="lk-empty">{user.name} has no API keys.</p>}
         {keys && keys.length > 0 && (
-          <div class="lk-table-wrap">
-            <table class="lk-table">
-              <caption class="sr-only">API keys of {user.name}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Key</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Scope</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Expires</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {keys.map((key) => (
-                  <tr key={key.id}>
-                    <th scope="row">{key.name}</th>
-                    <td>
-                      <MaskedSecret masked={key.masked} label="API key" />
-                    </td>
-                    <td>{key.status}</td>
-                    <td>{key.scope}</td>
-                    <td>{when(key.created_at)}</td>
-                    <td>{when(key.expires_at)}</td>
-                    <td>{when(key.last_used_at)}</td>
-                    <td>
-                      {key.status === "active" && (
-                        <Button disabled={busy}
-                          aria-label={`Deactivate key ${key.name} (${key.masked})`}
-                          onClick={() => deactivate(key)}
-                        >
-                          Deactivate
-                        </Button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            caption={`API keys of ${user.name}`}
+            captionHidden
+            rows={keys}
+            rowKey={(key) => key.id}
+            columns={[
+              { key: "name", header: "Name", rowHeader: true, render: (key) => key.name },
+              { key: "key", header: "Key", render: (key) => <MaskedSecret masked={key.masked} label="API key" /> },
+              { key: "status", header: "Status", render: (key) => <span class={`status status-${key.status}`}>{key.status}</span> },
+              { key: "scope", header: "Scope", render: (key) => key.scope },
+              { key: "created", header: "Created", render: (key) => <DateTime value={key.created_at} /> },
+              { key: "expires", header: "Expires", render: (key) => <DateTime value={key.expires_at} /> },
+              { key: "used", header: "Last used", render: (key) => (key.last_used_at ? <DateTime value={key.last_used_at} /> : "never") },
+              {
+                key: "actions",
+                header: <span class="sr-only">Actions</span>,
+                render: (key) =>
+                  key.status === "active" && (
+                    <Button disabled={busy} aria-label={`Deactivate key ${key.name} (${key.masked})`} onClick={() => deactivate(key)}>
+                      Deactivate
+                    </Button>
+                  ),
+              },
+            ]}
+          />
         )}
       </section>
 

@@ -5,7 +5,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api } from "../api";
 import type { PageProps } from "../page";
-import { Button, ConfirmDialog, EmptyState, Loading, Notice } from "../components";
+import { Button, ConfirmDialog, DateTime, EmptyState, Loading, Notice, Table } from "../components";
 import { OneTimeSecret, PageLink } from "./bits";
 import { MenuButton } from "./MenuButton";
 import type { User } from "./types";
@@ -183,88 +183,83 @@ export function UsersPage({ session, navigate }: PageProps) {
           </EmptyState>
         )}
         {users && visible.length > 0 && (
-          <div class="lk-table-wrap">
-            <table class="lk-table">
-              <caption class="sr-only">
-                {visible.length} of {users.length} users
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">API access</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Client ID</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {visible.map((user) => {
+          <Table
+            caption={`${visible.length} of ${users.length} users`}
+            captionHidden
+            rows={visible}
+            rowKey={(user) => user.id}
+            columns={[
+              {
+                key: "name",
+                header: "Name",
+                rowHeader: true,
+                render: (user) => (
+                  <>
+                    <PageLink to={`/users/${enc(user.id)}`} navigate={navigate}>
+                      {user.name}
+                    </PageLink>
+                    <div class="muted">{user.id}</div>
+                  </>
+                ),
+              },
+              { key: "type", header: "Type", render: (user) => (user.type === "service" ? "Service account" : "Human") },
+              {
+                key: "api",
+                header: "API access",
+                render: (user) => {
                   const self = user.id === session.user.id;
                   return (
-                    <tr key={user.id}>
-                      <th scope="row">
-                        <PageLink to={`/users/${enc(user.id)}`} navigate={navigate}>
-                          {user.name}
-                        </PageLink>
-                        <div class="muted">{user.id}</div>
-                      </th>
-                      <td>{user.type === "service" ? "Service account" : "Human"}</td>
-                      <td>
-                        <button
-                          type="button"
-                          role="switch"
-                          class="lk-switch"
-                          aria-checked={user.api_access}
-                          aria-label={`API access for ${user.name}`}
-                          disabled={busy || self}
-                          title={self ? "You cannot turn off your own API access" : undefined}
-                          onClick={() =>
-                            patch(
-                              user,
-                              { api_access: !user.api_access },
-                              `API access ${user.api_access ? "turned off" : "turned on"} for ${user.name}.`,
-                            )
-                          }
-                        >
-                          {user.api_access ? "On" : "Off"}
-                        </button>
-                      </td>
-                      <td>{user.disabled ? <span class="lk-badge lk-bad">Disabled</span> : <span class="lk-badge lk-good">Active</span>}</td>
-                      <td>
-                        <code>{user.client_id ?? "none yet"}</code>
-                      </td>
-                      <td>{when(user.created_at)}</td>
-                      <td>
-                        <MenuButton
-                          label="Actions"
-                          ariaLabel={`Actions for ${user.name}`}
-                          items={[
-                            { label: "Open profile", onSelect: () => navigate(`/users/${enc(user.id)}`) },
-                            user.disabled
-                              ? { label: "Enable", onSelect: () => patch(user, { disabled: false }, `${user.name} enabled.`) }
-                              : {
-                                  label: "Disable",
-                                  disabled: self,
-                                  onSelect: () => patch(user, { disabled: true }, `${user.name} disabled; their tokens were deleted.`),
-                                },
-                            ...(user.type === "service"
-                              ? [{ label: "Reset Secret", onSelect: () => resetSecret(user) }]
-                              : [{ label: "Create invitation link", onSelect: () => invite(user) }]),
-                            { label: "Revoke tokens", onSelect: () => revokeTokens(user) },
-                            { label: "Export Account API Key", onSelect: exportKeys },
-                          ]}
-                        />
-                      </td>
-                    </tr>
+                    <button
+                      type="button"
+                      role="switch"
+                      class="lk-switch"
+                      aria-checked={user.api_access}
+                      aria-label={`API access for ${user.name}`}
+                      disabled={busy || self}
+                      title={self ? "You cannot turn off your own API access" : undefined}
+                      onClick={() =>
+                        patch(user, { api_access: !user.api_access }, `API access ${user.api_access ? "turned off" : "turned on"} for ${user.name}.`)
+                      }
+                    >
+                      {user.api_access ? "On" : "Off"}
+                    </button>
                   );
-                })}
-              </tbody>
-            </table>
-          </div>
+                },
+              },
+              {
+                key: "status",
+                header: "Status",
+                render: (user) => (user.disabled ? <span class="lk-badge lk-bad">Disabled</span> : <span class="lk-badge lk-good">Active</span>),
+              },
+              { key: "client", header: "Client ID", render: (user) => <code>{user.client_id ?? "none yet"}</code> },
+              { key: "created", header: "Created", render: (user) => <DateTime value={user.created_at} /> },
+              {
+                key: "actions",
+                header: <span class="sr-only">Actions</span>,
+                render: (user) => (
+                  <MenuButton
+                    label="Actions"
+                    ariaLabel={`Actions for ${user.name}`}
+                    items={[
+                      { label: "Open profile", onSelect: () => navigate(`/users/${enc(user.id)}`) },
+                      user.disabled
+                        ? { label: "Enable", onSelect: () => patch(user, { disabled: false }, `${user.name} enabled.`) }
+                        : {
+                            label: "Disable",
+                            disabled: user.id === session.user.id,
+                            onSelect: () => patch(user, { disabled: true }, `${user.name} disabled; their tokens were deleted.`),
+                          },
+                      ...(user.type === "service"
+                        ? [{ label: "Reset Secret", onSelect: () => resetSecret(user) }]
+                        : [{ label: "Create invitation link", onSelect: () => invite(user) }]),
+                      { label: "Revoke tokens", onSelect: () => revokeTokens(user) },
+                      { label: "Export Account API Key", onSelect: exportKeys },
+                    ]}
+                  />
+                ),
+              },
+            ]}
+          />
         )}
       </section>
     </div>

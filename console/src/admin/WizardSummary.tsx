@@ -3,7 +3,7 @@
 // least-privilege warnings (seed 001, "Least Privilege").
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
-import { Loading, Notice } from "../components";
+import { Loading, Notice, Table } from "../components";
 import { PageLink } from "./bits";
 import { accountToken, decide, plannedRows, revokeToken, touchedApplications, type DecisionRow } from "./decisions";
 import type { Application, Grants, LeastPrivilegeReport, User } from "./types";
@@ -77,7 +77,14 @@ export function WizardSummary({ input, navigate }: { input: SummaryInput; naviga
   if (error) return <Notice kind="error">Could not build the summary: {error}</Notice>;
   if (!grants || !outcome) return <Loading what="Loading the decision table (asking the server for each action)…" />;
 
-  const warnings = localWarnings(grants, outcome, applications);
+  // The server's report (GET /api/v1/reports/least-privilege) judges use
+  // over the audit window, which for a new account is empty: only its
+  // structural ADMIN flag says something here; the rest is judged against
+  // the decision table.
+  const shownWarnings = [
+    ...localWarnings(grants, outcome, applications),
+    ...(serverFlags ?? []).filter((f) => f === "admin_on_service_account" && !grants.modules.concat(grants.roles.flatMap((r) => r.modules)).includes("ADMIN")).map((f) => FLAG_TEXT[f] ?? f),
+  ];
   const apps = touchedApplications(applications, grants);
   return (
     <section class="lk-card lk-summary" aria-labelledby="lk-wz-summary">
@@ -110,18 +117,13 @@ export function WizardSummary({ input, navigate }: { input: SummaryInput; naviga
       )}
 
       <h3>Least privilege</h3>
-      {warnings.length === 0 && (serverFlags ?? []).length === 0 ? (
-        <Notice kind="success">No warning: every grant is used by an allowed action above.</Notice>
+      {shownWarnings.length === 0 ? (
+        <Notice kind="success">No warning: every grant is needed by an allowed action above.</Notice>
       ) : (
         <ul class="lk-warnings" data-testid="least-privilege-warnings">
-          {warnings.map((w) => (
+          {shownWarnings.map((w) => (
             <li key={w}>{w}</li>
           ))}
-          {(serverFlags ?? [])
-            .filter((f) => f.startsWith("admin"))
-            .map((f) => (
-              <li key={f}>{FLAG_TEXT[f] ?? f}</li>
-            ))}
         </ul>
       )}
       <p>
@@ -139,45 +141,44 @@ export function WizardSummary({ input, navigate }: { input: SummaryInput; naviga
 
 function DecisionTable({ app, rows }: { app: Application; rows: DecisionRow[] }) {
   return (
-    <div class="lk-table-wrap">
-      <table class="lk-table lk-decisions" data-application={app.id}>
-        <caption>{app.name}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Action</th>
-            <th scope="col">Step</th>
-            <th scope="col">Decision</th>
-            <th scope="col">Missing</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((row) => (
-            <tr
-              key={`${row.action.action}|${row.stepId ?? ""}`}
+    <Table
+      caption={app.name}
+      rows={rows}
+      rowKey={(row) => `${row.action.action}|${row.stepId ?? ""}`}
+      columns={[
+        {
+          key: "action",
+          header: "Action",
+          rowHeader: true,
+          render: (row) => (
+            <>
+              {row.action.label} <span class="muted">({row.action.action})</span>
+            </>
+          ),
+        },
+        {
+          key: "step",
+          header: "Step",
+          render: (row) => row.stepName ?? (row.action.action === "modify_application_design" ? "—" : "origin step"),
+        },
+        {
+          key: "decision",
+          header: "Decision",
+          render: (row) => (
+            <span
+              class={`lk-badge ${row.decision === "allow" ? "lk-good" : "lk-bad"}`}
               data-action={row.action.action}
               data-application={app.id}
               data-step={row.stepId ?? ""}
               data-decision={row.decision}
             >
-              <th scope="row">
-                {row.action.label} <span class="muted">({row.action.action})</span>
-              </th>
-              <td>{row.stepName ?? (row.action.action === "modify_application_design" ? "—" : "origin step")}</td>
-              <td>
-                {row.decision === "allow" ? (
-                  <span class="lk-badge lk-good">Allowed</span>
-                ) : row.decision === "deny" ? (
-                  <span class="lk-badge lk-bad">Denied</span>
-                ) : (
-                  <span class="lk-badge lk-bad">Error</span>
-                )}
-              </td>
-              <td>{row.missing}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+              {row.decision === "allow" ? "Allowed" : row.decision === "deny" ? "Denied" : "Error"}
+            </span>
+          ),
+        },
+        { key: "missing", header: "Missing", render: (row) => row.missing },
+      ]}
+    />
   );
 }
 
