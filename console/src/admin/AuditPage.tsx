@@ -223,17 +223,33 @@ export function AuditPage(_: PageProps) {
             rowKey={(ev) => String(ev.id)}
             columns={[
               { key: "at", header: "When", render: (ev) => <DateTime value={ev.at} /> },
-              { key: "principal", header: "Principal", render: (ev) => ev.principal_name || <span class="muted">unidentified</span> },
-              { key: "credential", header: "Credential", render: (ev) => ev.credential },
-              { key: "action", header: "Action", render: (ev) => ev.action },
-              { key: "resource", header: "Resource", render: (ev) => <span class="lk-wrap">{ev.resource}</span> },
+              {
+                key: "principal",
+                header: "Principal",
+                render: (ev) => (
+                  <>
+                    {ev.principal_name || <span class="muted">unidentified</span>}
+                    <div class="muted lk-wrap">{ev.credential}</div>
+                  </>
+                ),
+              },
+              {
+                key: "action",
+                header: "Action",
+                render: (ev) => (
+                  <>
+                    {ev.action}
+                    <div class="muted lk-wrap">{ev.resource}</div>
+                  </>
+                ),
+              },
               {
                 key: "decision",
                 header: "Decision",
                 render: (ev) => (
                   <span data-decision={ev.decision}>
                     {ev.decision}
-                    {ev.reason && <span class="muted"> ({ev.reason})</span>}
+                    {ev.reason && <div class="muted">{ev.reason}</div>}
                   </span>
                 ),
               },
@@ -241,10 +257,10 @@ export function AuditPage(_: PageProps) {
                 key: "client",
                 header: "Client",
                 render: (ev) => (
-                  <span class="lk-wrap">
+                  <>
                     {ev.client_ip}
-                    {ev.integration && <span class="muted"> · {ev.integration}</span>}
-                  </span>
+                    {ev.integration && <div class="muted lk-wrap">{ev.integration}</div>}
+                  </>
                 ),
               },
               { key: "count", header: "Calls", render: (ev) => ev.count },

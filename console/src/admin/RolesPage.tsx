@@ -5,7 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { PageProps } from "../page";
-import { Button, ConfirmDialog, Loading, Notice } from "../components";
+import { Button, ConfirmDialog, Loading, Notice, Tabs } from "../components";
 import type { Access, Application, Grants, PermissionSet, Role, User } from "./types";
 import { enc, errorText } from "./util";
 
@@ -29,6 +29,13 @@ async function loadModel(): Promise<Model> {
   return { modules: m.modules, applications: a.applications, sets: s.permission_sets, roles, users: u.users };
 }
 
+const TABS = [
+  { id: "roles", label: "Roles" },
+  { id: "applications", label: "Applications and steps" },
+  { id: "sets", label: "Step permission sets" },
+  { id: "grants", label: "Entitlements and build access" },
+];
+
 type Run = (what: () => Promise<unknown>, done: string) => Promise<boolean>;
 
 export function RolesPage(_: PageProps) {
@@ -37,6 +44,7 @@ export function RolesPage(_: PageProps) {
   const [error, setError] = useState("");
   const [done, setDone] = useState("");
   const [busy, setBusy] = useState(false);
+  const [tab, setTab] = useState("roles");
 
   const reload = () =>
     loadModel()
@@ -71,18 +79,16 @@ export function RolesPage(_: PageProps) {
 
   return (
     <div class="lk-admin">
-      <nav aria-label="Sections of this page" class="lk-jump">
-        <a href="#lk-roles">Roles</a> <a href="#lk-apps">Applications and steps</a> <a href="#lk-sets">Step permission sets</a>{" "}
-        <a href="#lk-user-grants">Entitlements and build access</a>
-      </nav>
       <div aria-live="polite">
         {error && <Notice kind="error">{error}</Notice>}
         {done && <Notice kind="success">{done}</Notice>}
       </div>
-      <RolesSection model={model} run={run} busy={busy} />
-      <ApplicationsSection model={model} run={run} busy={busy} />
-      <SetsSection model={model} run={run} busy={busy} />
-      <UserGrantsSection model={model} run={run} busy={busy} />
+      <Tabs label="Parts of the permission model" tabs={TABS} selected={tab} onSelect={setTab} idPrefix="lk-roles-tab">
+        {tab === "roles" && <RolesSection model={model} run={run} busy={busy} />}
+        {tab === "applications" && <ApplicationsSection model={model} run={run} busy={busy} />}
+        {tab === "sets" && <SetsSection model={model} run={run} busy={busy} />}
+        {tab === "grants" && <UserGrantsSection model={model} run={run} busy={busy} />}
+      </Tabs>
     </div>
   );
 }
