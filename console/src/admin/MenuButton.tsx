@@ -3,7 +3,7 @@
 // Home and End move; Escape closes and gives focus back to the button; Tab
 // closes. The shared components (src/components) have no menu: this one is
 // the administrators' pages' own.
-import { useEffect, useId, useRef, useState } from "preact/hooks";
+import { useEffect, useId, useLayoutEffect, useRef, useState } from "preact/hooks";
 
 export interface MenuItem {
   label: string;
@@ -30,7 +30,8 @@ export function MenuButton({ label, ariaLabel, items }: Props) {
   const list = useRef<HTMLUListElement>(null);
   const id = useId();
 
-  useEffect(() => {
+  // Layout effect: focus follows the keys at once, before the next key.
+  useLayoutEffect(() => {
     if (!open) return;
     const item = list.current?.querySelectorAll<HTMLElement>("[role=menuitem]")[active];
     item?.focus();
