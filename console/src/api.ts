@@ -8,6 +8,8 @@ export interface SessionUser {
   type: "human" | "service";
   modules: string[];
   api_access: boolean;
+  // Present once the person has API credentials (seed 000's "Client").
+  client_id?: string | null;
 }
 
 export interface ConsoleSession {
@@ -47,6 +49,8 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   // Send this bearer token instead of the session cookie (API explorer).
   bearer?: string;
+  // Send neither the cookie nor a token (the explorer's public operations).
+  anonymous?: boolean;
   raw?: boolean;
 }
 
@@ -59,12 +63,13 @@ export interface RawResponse {
 async function send(method: string, path: string, options: RequestOptions): Promise<Response> {
   const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  const cookie = !options.bearer && !options.anonymous;
   if (options.bearer) headers["Authorization"] = `Bearer ${options.bearer}`;
-  else if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = csrfToken;
+  else if (cookie && method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = csrfToken;
   return fetch(path, {
     method,
     headers,
-    credentials: options.bearer ? "omit" : "same-origin",
+    credentials: cookie ? "same-origin" : "omit",
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
 }
@@ -85,11 +90,19 @@ async function toError(response: Response): Promise<ApiError> {
   return new ApiError(response.status, error, reason, message, Number.isFinite(retry) ? retry : undefined);
 }
 
+// A 401 on a session call means the session is gone, except where the 401
+// is about something else: a failed sign-in or invitation, or the person's
+// API access being off (the console's token endpoints).
+function losesSession(path: string, error: ApiError): boolean {
+  if (path.startsWith("/api/v1/console/sign-in") || path.startsWith("/api/v1/console/invitations/")) return false;
+  return error.reason !== "api_access_disabled" && error.error !== "invalid_client";
+}
+
 export async function api<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
   const response = await send(method, path, options);
   if (!response.ok) {
     const error = await toError(response);
-    if (response.status === 401 && !options.bearer && !path.startsWith("/api/v1/console/sign-in")) onSessionLost();
+    if (response.status === 401 && !options.bearer && !options.anonymous && losesSession(path, error)) onSessionLost();
     throw error;
   }
   if (response.status === 204) return undefined as T;

@@ -34,8 +34,9 @@ export interface DialogProps {
   children?: ComponentChildren;
   // Buttons, shown at the bottom.
   actions?: ComponentChildren;
+  // Focus starts on the element inside that carries data-autofocus, else on
+  // the first focusable one.
   role?: "dialog" | "alertdialog";
-  // Where focus goes when no element inside carries data-autofocus.
   size?: "small" | "medium" | "large";
   // Where focus goes on close when the opener has left the page.
   fallbackFocus?: () => HTMLElement | null;
@@ -52,6 +53,9 @@ export function Dialog({ title, onClose, children, actions, role = "dialog", siz
   useEffect(() => {
     const node = ref.current!;
     const opener = document.activeElement as HTMLElement | null;
+    // A dialog opened from a dialog: the one below becomes inert too.
+    const below = openDialogs[openDialogs.length - 1];
+    below?.parentElement?.setAttribute("inert", "");
     openDialogs.push(node);
     setBackgroundInert(true);
     const first = node.querySelector<HTMLElement>("[data-autofocus]") ?? focusableIn(node)[0] ?? node;
@@ -90,6 +94,7 @@ export function Dialog({ title, onClose, children, actions, role = "dialog", siz
       document.removeEventListener("keydown", onKeyDown, true);
       const index = openDialogs.indexOf(node);
       if (index >= 0) openDialogs.splice(index, 1);
+      openDialogs[openDialogs.length - 1]?.parentElement?.removeAttribute("inert");
       if (openDialogs.length === 0) setBackgroundInert(false);
       // Give focus back after the DOM settled (the opener may be re-rendered).
       queueMicrotask(() => {

@@ -7,8 +7,11 @@ import { CopyButton } from "./CopyButton";
 export function MaskedSecret({ masked, label = "masked" }: { masked: string; label?: string }) {
   const tail = masked.replace(/^[•*]+/, "");
   return (
-    <code class="masked" aria-label={tail ? `${label}, ending in ${tail.split("").join(" ")}` : label}>
-      {masked}
+    <code class="masked">
+      <span aria-hidden="true" class="masked-value">
+        {masked}
+      </span>
+      <span class="sr-only">{tail ? `${label}, masked, ending in ${tail.split("").join(" ")}` : `${label}, masked`}</span>
     </code>
   );
 }

@@ -7,8 +7,6 @@ import { useRef } from "preact/hooks";
 export interface TabItem {
   id: string;
   label: string;
-  // Optional href so that a tab is also a real link (opened in a new tab etc.).
-  href?: string;
 }
 
 export interface TabsProps {
