@@ -147,11 +147,16 @@ Result<std::optional<PendingAdmin>> UserService::prepare_bootstrap_admin(std::st
                   generate_secret(SecretKind::kClientSecret, random_)};
   admin.credential = {admin.issued.client_id, admin.user.id,
                       digest_secret(admin.issued.client_secret), admin.user.created_at};
+  admin.issued.username = admin.user.name;
+  admin.issued.console_password = random_base62(random_, 24);
   return std::optional<PendingAdmin>(std::move(admin));
 }
 
 Status UserService::commit_bootstrap_admin(const PendingAdmin& admin) {
-  auto created = store_.bootstrap_first_user(admin.user, admin.credential);
+  auto created =
+      admin.console_password_hash.empty()
+          ? store_.bootstrap_first_user(admin.user, admin.credential)
+          : store_.bootstrap_first_user(admin.user, admin.credential, admin.console_password_hash);
   if (!created) return fail(created.error());
   if (!*created) return fail(Error::conflict("the store already has users"));
   return {};

@@ -36,6 +36,10 @@ struct IssuedClientCredential {
   std::string user_id;
   std::string client_id;
   std::string client_secret;
+  // The first start and admin recovery only: the web console's sign-in
+  // (docs/console.md), shown once beside the secret. Empty otherwise.
+  std::string username;
+  std::string console_password;
 };
 
 // The first start's admin, made but not stored yet: its credentials are
@@ -45,7 +49,10 @@ struct IssuedClientCredential {
 struct PendingAdmin {
   NewUser user;
   ClientCredential credential;    // holds the secret's digest
-  IssuedClientCredential issued;  // holds the secret, to show once
+  IssuedClientCredential issued;  // holds the secret and console password, to show once
+  // The console password's argon2id string (console_auth/password.h), set
+  // by whoever delivers the password before commit_bootstrap_admin().
+  std::string console_password_hash;
 };
 
 inline constexpr std::size_t kMaxUserNameBytes = 128;
@@ -76,7 +83,8 @@ class UserService {
   // On an empty store: `name` as a human with API access and ADMIN, with
   // fresh credentials, not stored yet. nullopt when the store has users.
   Result<std::optional<PendingAdmin>> prepare_bootstrap_admin(std::string_view name);
-  // Stores the admin with its credential atomically, only if the store still
+  // Stores the admin with its credential (and console password hash, when
+  // set) atomically, only if the store still
   // has no user (kConflict otherwise: nothing is written).
   Status commit_bootstrap_admin(const PendingAdmin& admin);
 

@@ -24,6 +24,10 @@ class JwtService;
 class FaultInjector;  // store/faulty_store.h
 }  // namespace latchkey
 
+namespace latchkey::console_auth {
+class ConsoleAuthService;  // console_auth/console_auth_service.h
+}
+
 namespace latchkey::pipeline {
 class RouteRules;  // pipeline/route_rules.h
 }
@@ -51,6 +55,9 @@ struct ApiContext {
       nullptr;                          // nginx auth_request (auth_request_handlers.h)
   limits::Limits* limits = nullptr;     // rate/concurrency limits, stuffing throttle
   const OAuthOptions* oauth = nullptr;  // OAuth endpoints (oauth_handlers.h)
+  // The web console's sign-in (docs/console.md); null: every cookie and
+  // sign-in is refused.
+  console_auth::ConsoleAuthService* console_auth = nullptr;
 };
 
 }  // namespace latchkey::api

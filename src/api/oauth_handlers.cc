@@ -285,7 +285,9 @@ std::string scope_of(const Principal& p) {
   return std::string(read_only ? kScopeRead : kScopeAll);
 }
 
-std::string base_url(const ApiContext& ctx, const http::Request& request) {
+}  // namespace
+
+std::string public_base_url(const ApiContext& ctx, const http::Request& request) {
   if (ctx.oauth != nullptr && !ctx.oauth->public_url.empty()) {
     std::string url = ctx.oauth->public_url;
     while (!url.empty() && url.back() == '/') url.pop_back();
@@ -302,8 +304,6 @@ std::string base_url(const ApiContext& ctx, const http::Request& request) {
   if (!sane) host = "localhost";
   return std::string(tls ? "https://" : "http://") + host;
 }
-
-}  // namespace
 
 http::Response oauth_token(const ApiContext& ctx, pipeline::Exchange& ex) {
   const http::Request& request = ex.request();
@@ -489,7 +489,7 @@ http::Response oauth_revoke(const ApiContext& ctx, pipeline::Exchange& ex) {
 
 http::Response oauth_metadata(const ApiContext& ctx, pipeline::Exchange& ex) {
   const http::Request& request = ex.request();
-  const std::string base = base_url(ctx, request);
+  const std::string base = public_base_url(ctx, request);
   const Json methods = Json::array({"client_secret_basic", "client_secret_post"});
   // RFC 8414 §2: response_types_supported is REQUIRED; this server has no
   // authorization endpoint (client credentials only), so the list is empty.

@@ -26,6 +26,10 @@ struct OAuthOptions {
   bool tls = false;
 };
 
+// The server's base URL as clients reach it: public_url, else the scheme and
+// the request's (sanitised) Host header.
+std::string public_base_url(const ApiContext& ctx, const http::Request& request);
+
 http::Response oauth_token(const ApiContext& ctx, pipeline::Exchange& ex);
 http::Response oauth_introspect(const ApiContext& ctx, pipeline::Exchange& ex);
 http::Response oauth_revoke(const ApiContext& ctx, pipeline::Exchange& ex);

@@ -7,6 +7,7 @@
 #include "api/audit_handlers.h"
 #include "api/auth_request_handlers.h"
 #include "api/authorize_handlers.h"
+#include "api/console_handlers.h"
 #include "api/exchange_handlers.h"
 #include "api/jwks_handlers.h"
 #include "api/key_handlers.h"
@@ -56,13 +57,15 @@ class DiscardingAuditLog final : public AuditLog {
 struct ApiPipeline {
   explicit ApiPipeline(const ApiContext& ctx)
       : tokens(ctx.account_tokens, ctx.jwts),
+        console(make_console_session_verifier(ctx)),
         clients(ctx.client_authenticator),
         keys(ctx.keys),
         decider(ctx.permissions),
         pipeline(pipeline::Services{ctx.clock, tokens, clients, keys, decider,
                                     ctx.audit != nullptr ? *ctx.audit : discard,
-                                    ctx.limits != nullptr ? *ctx.limits : no_limits}) {}
+                                    ctx.limits != nullptr ? *ctx.limits : no_limits, *console}) {}
   pipeline::TokenVerifier tokens;
+  std::unique_ptr<pipeline::ConsoleSessionVerifier> console;
   pipeline::StoreClientVerifier clients;
   pipeline::KeyServiceVerifier keys;
   pipeline::PermissionDecider decider;
@@ -79,6 +82,9 @@ RouteEntry api_route(const ApiContext& ctx, std::string method, std::string patt
   req.credential = Credential::kBearer;
   req.key_limit = KeyLimit::kRate;
   req.admin = admin;
+  // The web console's cookie works on the admin API, never on the data
+  // plane (/v1/...) nor the exchanges (docs/console.md).
+  req.session_cookie = pattern.starts_with("/api/v1/");
   // A call that can change latchkey's own state (RFC 6750 §3.1: a "read"
   // token never writes).
   req.write = method != "GET" && method != "HEAD" && pattern.starts_with("/api/");
@@ -124,6 +130,30 @@ pipeline::RouteTable route_table(const ApiContext& ctx, std::vector<RouteEntry> 
   api("POST", "/api/v1/users/{id}/access-key", Dispatch::kBlocking, reset_access_key,
       "user.access_key.reset");
   admin("DELETE", "/api/v1/users/{id}/tokens", revoke_user_tokens, "user.tokens.revoke");
+
+  // The web console's sign-in (docs/console.md). Sign-in and accepting an
+  // invitation take no credential and are throttled per username and IP.
+  const Requirement console_open{
+      .credential = Credential::kNone, .throttle = Throttle::kConsole, .audit_resource = "console"};
+  t.add(route(ctx, "POST", "/api/v1/console/sign-in", Dispatch::kBlocking, console_open,
+              console_sign_in));
+  t.add(route(ctx, "POST", "/api/v1/console/invitations/inspect", Dispatch::kBlocking, console_open,
+              console_inspect_invitation));
+  t.add(route(ctx, "POST", "/api/v1/console/invitations/accept", Dispatch::kBlocking, console_open,
+              console_accept_invitation));
+  api("GET", "/api/v1/console/session", Dispatch::kBlocking, console_session, "console.session");
+  api("POST", "/api/v1/console/sign-out", Dispatch::kBlocking, console_sign_out,
+      "console.sign_out");
+  api("GET", "/api/v1/console/sessions", Dispatch::kBlocking, console_list_sessions,
+      "console.sessions.list");
+  api("DELETE", "/api/v1/console/sessions/{id}", Dispatch::kBlocking, console_revoke_session,
+      "console.session.revoke");
+  admin("POST", "/api/v1/users/{id}/invitation", console_create_invitation,
+        "console.invitation.create");
+  api("POST", "/api/v1/console/access-token", Dispatch::kBlocking, console_access_token,
+      "console.access_token");
+  api("POST", "/api/v1/console/explorer-token", Dispatch::kBlocking, console_explorer_token,
+      "console.explorer_token");
 
   // API keys (seeds 002-004, docs/api-keys.md).
   api("POST", "/api/v1/keys", Dispatch::kBlocking, create_api_key, "api_key.create");

@@ -26,6 +26,10 @@ std::string_view secret_prefix(SecretKind kind) {
       return "lk_key_";
     case SecretKind::kAccessToken:
       return "lk_at_";
+    case SecretKind::kConsoleSession:
+      return "lk_cs_";
+    case SecretKind::kInvitation:
+      return "lk_inv_";
   }
   return "";
 }
@@ -49,8 +53,8 @@ bool is_well_formed_secret(std::string_view text, SecretKind kind) {
 }
 
 std::optional<SecretKind> classify_secret(std::string_view text) {
-  for (SecretKind kind :
-       {SecretKind::kClientSecret, SecretKind::kApiKey, SecretKind::kAccessToken}) {
+  for (SecretKind kind : {SecretKind::kClientSecret, SecretKind::kApiKey, SecretKind::kAccessToken,
+                          SecretKind::kConsoleSession, SecretKind::kInvitation}) {
     if (is_well_formed_secret(text, kind)) return kind;
   }
   return std::nullopt;
@@ -98,8 +102,8 @@ std::size_t jwt_like_run(std::string_view text, std::size_t pos, std::size_t* sc
 }
 
 bool starts_with_secret_prefix(std::string_view text, std::size_t pos) {
-  for (SecretKind kind :
-       {SecretKind::kClientSecret, SecretKind::kApiKey, SecretKind::kAccessToken}) {
+  for (SecretKind kind : {SecretKind::kClientSecret, SecretKind::kApiKey, SecretKind::kAccessToken,
+                          SecretKind::kConsoleSession, SecretKind::kInvitation}) {
     if (text.substr(pos).starts_with(secret_prefix(kind))) return true;
   }
   return false;
@@ -141,7 +145,8 @@ class RunFinder {
   // payload and signature were printed.
   std::size_t secret_like_run(std::size_t pos) {
     for (SecretKind kind :
-         {SecretKind::kClientSecret, SecretKind::kApiKey, SecretKind::kAccessToken}) {
+         {SecretKind::kClientSecret, SecretKind::kApiKey, SecretKind::kAccessToken,
+          SecretKind::kConsoleSession, SecretKind::kInvitation}) {
       const std::string_view prefix = secret_prefix(kind);
       if (text_.substr(pos, prefix.size()) != prefix) continue;
       const std::size_t body = pos + prefix.size();

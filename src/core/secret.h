@@ -18,9 +18,11 @@
 namespace latchkey {
 
 enum class SecretKind {
-  kClientSecret,  // lk_sec_  (seed 000 Client Secret)
-  kApiKey,        // lk_key_  (seeds 002-004)
-  kAccessToken,   // lk_at_   (seed 000 opaque account token)
+  kClientSecret,    // lk_sec_  (seed 000 Client Secret)
+  kApiKey,          // lk_key_  (seeds 002-004)
+  kAccessToken,     // lk_at_   (seed 000 opaque account token)
+  kConsoleSession,  // lk_cs_   (the web console's session cookie)
+  kInvitation,      // lk_inv_  (a console invitation link)
 };
 
 std::string_view secret_prefix(SecretKind kind);

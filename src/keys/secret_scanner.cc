@@ -11,7 +11,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::array kKinds = {SecretKind::kClientSecret, SecretKind::kApiKey,
-                               SecretKind::kAccessToken};
+                               SecretKind::kAccessToken, SecretKind::kConsoleSession,
+                               SecretKind::kInvitation};
 constexpr std::size_t kTailChars = kSecretBodyChars + kSecretChecksumChars;
 constexpr std::size_t kBinaryProbeBytes = 8192;
 
@@ -55,6 +56,10 @@ std::string_view secret_kind_name(SecretKind kind) {
       return "api_key";
     case SecretKind::kAccessToken:
       return "access_token";
+    case SecretKind::kConsoleSession:
+      return "console_session";
+    case SecretKind::kInvitation:
+      return "invitation";
   }
   return "secret";
 }

@@ -1,6 +1,6 @@
 // Leak hygiene: finding latchkey secrets in text and files (`latchkey scan`).
 //
-// A finding is a latchkey prefix (lk_sec_, lk_key_, lk_at_) followed by the
+// A finding is a latchkey prefix (lk_sec_, lk_key_, lk_at_, lk_cs_, lk_inv_) followed by the
 // exact body and a VALID checksum (core/secret.h classify_secret), so that a
 // random string of the same shape is never reported. Findings carry only the
 // masked secret; nothing here prints or keeps a full secret.

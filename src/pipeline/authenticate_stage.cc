@@ -22,6 +22,12 @@ class AuthenticateStage final : public Stage {
     const http::Request& request = ex.request();
     switch (ex.requirement().credential) {
       case Credential::kBearer: {
+        // Requests with an Authorization header never use the cookie.
+        if (ex.requirement().session_cookie && !request.header("Authorization")) {
+          if (auto cookie = cookie_value(request.header("Cookie"), kSessionCookieName)) {
+            return authenticate_session(ex, *cookie);
+          }
+        }
         auto token = parse_bearer_authorization(request.header("Authorization"));
         if (!token) return refuse(ex, token.error());
         ex.audit_credential = "token " + mask_secret(*token);
@@ -59,6 +65,38 @@ class AuthenticateStage final : public Stage {
   }
 
  private:
+  // The web console's session (docs/console.md): the person, with CSRF and
+  // Origin checks for anything but a read.
+  std::optional<http::Response> authenticate_session(Exchange& ex, std::string_view cookie) const {
+    const http::Request& request = ex.request();
+    ex.audit_credential = "session";
+    auto caller = services_.console.verify(cookie);
+    if (!caller) return refuse(ex, caller.error());
+    if (caller->principal == nullptr) {  // a verifier bug must not pass
+      return refuse(ex, Error::invalid_token("session_invalid", "no valid console session"));
+    }
+    ex.audit_credential = "session " + caller->session_id;
+    if (auto origin = request.header("Origin")) {
+      const std::string_view host = request.header("Host").value_or("");
+      if (!same_origin(*origin, host, services_.console.public_origin())) {
+        return refuse(ex, csrf_refused("the request comes from another origin"));
+      }
+    }
+    if (request.method != "GET" && request.method != "HEAD") {
+      const std::string_view token = request.header("X-CSRF-Token").value_or("");
+      if (token.empty() || !digests_equal(caller->csrf_digest, digest_secret(token))) {
+        return refuse(ex, csrf_refused("X-CSRF-Token is missing or does not match the session"));
+      }
+    }
+    ex.console_session_id = std::move(caller->session_id);
+    ex.principal = std::move(caller->principal);
+    return std::nullopt;
+  }
+
+  static Error csrf_refused(std::string description) {
+    return Error::forbidden(std::move(description)).with_reason("csrf_token_invalid");
+  }
+
   static http::Response refuse(Exchange& ex, const Error& error) {
     ex.refusal_reason =
         error.reason.empty() ? std::string(http::error_name(error.code)) : error.reason;

@@ -64,4 +64,53 @@ Result<std::string_view> parse_bearer_authorization(std::optional<std::string_vi
   return *token;
 }
 
+std::optional<std::string_view> cookie_value(std::optional<std::string_view> header,
+                                             std::string_view name) {
+  if (!header) return std::nullopt;
+  std::string_view rest = *header;
+  while (!rest.empty()) {
+    const std::size_t end = rest.find(';');
+    std::string_view pair = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    while (!pair.empty() && (pair.front() == ' ' || pair.front() == '\t')) pair.remove_prefix(1);
+    while (!pair.empty() && (pair.back() == ' ' || pair.back() == '\t')) pair.remove_suffix(1);
+    const std::size_t eq = pair.find('=');
+    if (eq == std::string_view::npos) continue;
+    if (pair.substr(0, eq) != name) continue;
+    std::string_view value = pair.substr(eq + 1);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    return value;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+bool ascii_iequal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool same_origin(std::string_view origin, std::string_view host, std::string_view public_origin) {
+  if (!public_origin.empty() && ascii_iequal(origin, public_origin)) return true;
+  std::string_view authority;
+  if (origin.starts_with("http://")) {
+    authority = origin.substr(7);
+  } else if (origin.starts_with("https://")) {
+    authority = origin.substr(8);
+  } else {
+    return false;
+  }
+  if (authority.empty() || host.empty()) return false;
+  return ascii_iequal(authority, host);
+}
+
 }  // namespace latchkey::pipeline

@@ -26,4 +26,17 @@ Result<BasicCredentials> parse_basic_authorization(std::optional<std::string_vie
 // absent; kInvalidToken (reason "malformed") when it is not a Bearer header.
 Result<std::string_view> parse_bearer_authorization(std::optional<std::string_view> header);
 
+// The web console's cookie (docs/console.md).
+inline constexpr std::string_view kSessionCookieName = "latchkey_session";
+
+// The value of cookie `name` in a Cookie header ("a=1; b=2"); nullopt when
+// absent. Never fails: a malformed header has no such cookie.
+std::optional<std::string_view> cookie_value(std::optional<std::string_view> header,
+                                             std::string_view name);
+
+// True when `origin` (an Origin header: "scheme://host[:port]") names the
+// host `host` (the Host header) or equals `public_origin`. "null" and
+// anything unparseable are another origin.
+bool same_origin(std::string_view origin, std::string_view host, std::string_view public_origin);
+
 }  // namespace latchkey::pipeline

@@ -47,6 +47,9 @@ class Exchange {
   // --- set by the stages --------------------------------------------------------------
   // The verified caller (Credential::kBearer); null for other credentials.
   std::shared_ptr<const Principal> principal;
+  // The web console session that authenticated the request (its public id
+  // "ses_..."); empty for every other credential.
+  std::string console_session_id;
   // The Basic client (Credential::kClientSecret).
   std::optional<AuthenticatedClient> client;
   // The "api_key" of an exchange body (Credential::kApiKey), parsed once; a

@@ -30,6 +30,9 @@ enum class Throttle {
   kNone,
   kClientId,  // per Basic client id and source IP (kClientSecret, kOAuthClient)
   kApiKey,    // per presented key digest and source IP (kApiKey)
+  // Console sign-in and invitation acceptance (docs/console.md): per the
+  // body's "username" and source IP; a 401 or a 404 counts as a failure.
+  kConsole,
 };
 
 // Which per-key limits a key-derived caller pays (seed 004).
@@ -48,6 +51,12 @@ enum class Audience {
 
 struct Requirement {
   Credential credential = Credential::kNone;
+  // With kBearer: a request without an Authorization header may instead
+  // carry the web console's session cookie (docs/console.md); then a method
+  // other than GET/HEAD needs its X-CSRF-Token and a foreign Origin is
+  // refused. Set for every /api/v1/ route (api/routes.cc api_route), never
+  // on the data plane or the exchanges.
+  bool session_cookie = false;
   Throttle throttle = Throttle::kNone;
   KeyLimit key_limit = KeyLimit::kNone;
   // What a concurrency slot is counted per, beside the key: the route

@@ -17,6 +17,7 @@
 #include "accounts/principal.h"
 #include "authz/permission_service.h"
 #include "core/error.h"
+#include "core/secret.h"
 #include "policy/decision.h"
 
 namespace latchkey {
@@ -118,6 +119,32 @@ class PermissionDecider final : public Decider {
   authz::PermissionService* permissions_;
 };
 
+// The web console's session cookie -> the person (docs/console.md).
+struct ConsoleCaller {
+  std::shared_ptr<const Principal> principal;  // credential "session ses_..."
+  std::string session_id;
+  Digest csrf_digest{};
+};
+
+class ConsoleSessionVerifier {
+ public:
+  virtual ~ConsoleSessionVerifier() = default;
+  // kInvalidToken with a reason (session_invalid, session_ended,
+  // session_expired, user_disabled), or kUnavailable/kInternal.
+  virtual Result<ConsoleCaller> verify(std::string_view cookie_secret) = 0;
+  // The origin ("https://host[:port]") of the configured public URL, which
+  // an Origin header may name beside the request's own Host; empty: none.
+  virtual std::string public_origin() const { return {}; }
+};
+
+// Where no console is wired: every cookie is refused (fail closed).
+class NoConsoleSessions final : public ConsoleSessionVerifier {
+ public:
+  Result<ConsoleCaller> verify(std::string_view) override {
+    return fail(Error::invalid_token("session_invalid", "no valid console session"));
+  }
+};
+
 struct Services {
   const Clock& clock;
   BearerVerifier& bearer;
@@ -127,6 +154,7 @@ struct Services {
   AuditLog& audit;
   // Members may be null: a limiter that is not configured limits nothing.
   limits::Limits& limits;
+  ConsoleSessionVerifier& console;
 };
 
 }  // namespace latchkey::pipeline

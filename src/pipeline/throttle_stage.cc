@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/secret.h"
@@ -26,6 +27,19 @@ std::string throttle_id_of_key(std::string_view api_key) {
   return id;
 }
 
+// Who a console sign-in is throttled as: the body's "username" (bounded;
+// a person's name is not a secret); empty when there is none (throttled by
+// IP only, e.g. accepting an invitation).
+std::string throttle_id_of_username(const std::string& body) {
+  auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) return {};
+  auto it = json.find("username");
+  if (it == json.end() || !it->is_string()) return {};
+  std::string name = it->get<std::string>();
+  if (name.empty() || name.size() > 128) return {};
+  return "user:" + name;
+}
+
 // Credential stuffing (limits/auth_throttle.h): the attempt is admitted
 // atomically with the check, so parallel guesses cannot all slip in; on the
 // way out a 401 counts as a failure, a 2xx clears, anything else refunds
@@ -40,6 +54,8 @@ class ThrottleStage final : public Stage {
     const http::Request& request = ex.request();
     if (ex.requirement().throttle == Throttle::kApiKey) {
       ex.throttle_id = throttle_id_of_key(ex.presented_api_key());
+    } else if (ex.requirement().throttle == Throttle::kConsole) {
+      ex.throttle_id = throttle_id_of_username(request.body);
     } else {
       // Unparseable credentials are throttled by source IP only.
       auto basic = parse_basic_authorization(request.header("Authorization"));
@@ -61,7 +77,8 @@ class ThrottleStage final : public Stage {
     const std::string& ip = ex.request().remote_ip;
     if (response.status >= 200 && response.status < 300) {
       throttle.succeeded(ex.throttle_id, ip);
-    } else if (response.status == 401) {
+    } else if (response.status == 401 ||
+               (response.status == 404 && ex.requirement().throttle == Throttle::kConsole)) {
       throttle.failed(ex.throttle_id, ip);
     } else {
       throttle.refund(ex.throttle_id, ip);

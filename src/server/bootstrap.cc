@@ -8,6 +8,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "console_auth/password.h"
 #include "core/crash_points.h"
 #include "core/log_line.h"
 #include "core/time.h"
@@ -80,12 +81,16 @@ bool write_all(int fd, const std::string& data) {
 Status write_bootstrap_file(const std::string& path, const std::string& url,
                             const IssuedClientCredential& credential) {
   if (auto s = check_replaceable(path); !s) return s;
-  const std::string body = nlohmann::json{{"url", url},
-                                          {"user_id", credential.user_id},
-                                          {"client_id", credential.client_id},
-                                          {"client_secret", credential.client_secret}}
-                               .dump(2) +
-                           "\n";
+  nlohmann::json doc{{"url", url},
+                     {"user_id", credential.user_id},
+                     {"client_id", credential.client_id},
+                     {"client_secret", credential.client_secret}};
+  if (!credential.console_password.empty()) {
+    doc["console_url"] = url + "/console/";
+    doc["username"] = credential.username;
+    doc["password"] = credential.console_password;
+  }
+  const std::string body = doc.dump(2) + "\n";
   // A temporary left by a crash holds a secret that was never stored: drop it.
   const std::string temporary = path + ".tmp";
   if (::unlink(temporary.c_str()) != 0 && errno != ENOENT) {
@@ -134,8 +139,14 @@ std::string credential_banner(const std::string& headline, const std::string& ur
          credential.client_id +
          "\n"
          "  Client Secret: " +
-         credential.client_secret +
-         "\n\n"
+         credential.client_secret + "\n" +
+         (credential.console_password.empty()
+              ? std::string()
+              : "\nSign in to the web console (docs/console.md):\n"
+                "  Console:       " +
+                    url + "/console/\n" + "  Username:      " + credential.username + "\n" +
+                    "  Password:      " + credential.console_password + "\n") +
+         "\n"
          "Get an access token (seed 000 flow):\n"
          "  curl -X POST " +
          url +
@@ -157,8 +168,14 @@ std::string credential_json_line(const std::string& time, const std::string& url
   out.field("url", url)
       .field("user_id", credential.user_id)
       .field("client_id", credential.client_id);
+  if (!credential.console_password.empty()) {
+    out.field("console_url", url + "/console/").field("username", credential.username);
+  }
   if (bootstrap_file.empty()) {
     out.field("client_secret", credential.client_secret);
+    if (!credential.console_password.empty()) {
+      out.field("password", credential.console_password);
+    }
   } else {
     out.field("bootstrap_file", bootstrap_file);
   }
@@ -188,7 +205,12 @@ Result<bool> run_first_start(UserService& users, const std::string& url,
   auto pending = users.prepare_bootstrap_admin("admin");
   if (!pending) return fail(pending.error());
   if (!pending->has_value()) return false;
-  const PendingAdmin& admin = **pending;
+  PendingAdmin& admin = **pending;
+  // The console password is hashed before anything is delivered, so that a
+  // failure here shows nothing that would not work.
+  auto hash = console_auth::hash_password(admin.issued.console_password);
+  if (!hash) return fail(hash.error());
+  admin.console_password_hash = std::move(*hash);
   const std::string banner =
       json_clock != nullptr
           ? credential_json_line(format_rfc3339(json_clock->now()), url, admin.issued,

@@ -23,6 +23,7 @@
 #include "api/routes.h"
 #include "audit/buffered_audit_log.h"
 #include "authz/permission_service.h"
+#include "console_auth/console_auth_service.h"
 #include "core/cidr.h"
 #include "core/clock.h"
 #include "core/crash_points.h"
@@ -242,6 +243,15 @@ int run(int argc, char** argv) {
   // OAuth 2.0 endpoints (docs/oauth.md): the base URL of the RFC 8414 metadata.
   const api::OAuthOptions oauth_options{config.public_url, !config.tls_cert.empty()};
   ctx.oauth = &oauth_options;
+  // The web console's sign-in (docs/console.md); the API explorer's tokens
+  // end with their session.
+  console_auth::ConsoleAuthService console_auth(**store, clock, random);
+  console_auth.set_token_revoker([jwts = jwt_service->get()](const console_auth::SessionToken& t) {
+    if (auto s = jwts->revoke_token_id(t.token_id, t.user_id, t.expires_at); !s) {
+      spdlog::warn("revoking a console session's token failed: {}", s.error().description);
+    }
+  });
+  ctx.console_auth = &console_auth;
   // Limits (docs/rate-limits.md): per-key rate (an admin's per-key override
   // > the key's role limits > the defaults), per-key-per-route concurrency
   // and the token endpoints' credential-stuffing throttle. In this process
@@ -417,7 +427,8 @@ int run(int argc, char** argv) {
   unregister_service_metrics();
   unregister_connection_metrics();
   // Every request has been answered: store what they recorded.
-  key_last_used.stop();  // the last batch of API key last-used times
+  key_last_used.stop();             // the last batch of API key last-used times
+  (void)console_auth.flush_seen();  // console sessions' last use
   audit_log.shutdown();
   if (const AuditLogStats audit_stats = audit_log.stats();
       audit_stats.dropped + audit_stats.failed > 0) {

@@ -6,11 +6,13 @@
 #include <vector>
 
 #include "audit/audit_event.h"
+#include "console_auth/password.h"
 #include "core/crash_points.h"
 #include "core/ids.h"
 #include "core/secret.h"
 #include "server/bootstrap.h"
 #include "store/audit_store.h"
+#include "store/console_store.h"
 
 namespace latchkey::server {
 namespace {
@@ -83,6 +85,11 @@ Result<AdminRecovery> recover_admin(Store& store, const Clock& clock, Random& ra
 
   done.credential = {existing ? existing->id : new_user.id, client_id,
                      generate_secret(SecretKind::kClientSecret, random)};
+  // A new console password too (docs/console.md), hashed before delivery.
+  done.credential.username = std::string(kAdminName);
+  done.credential.console_password = console_auth::generate_password(random);
+  auto password_hash = console_auth::hash_password(done.credential.console_password);
+  if (!password_hash) return fail(password_hash.error());
   // Delivered first: a crash after this and before the commit leaves the old
   // secret working and this one void; running the command again fixes it.
   if (auto s = deliver(done.credential); !s) {
@@ -91,10 +98,19 @@ Result<AdminRecovery> recover_admin(Store& store, const Clock& clock, Random& ra
   test_hooks::durability_point("storing the recovered admin");
   const ClientCredential credential{client_id, done.credential.user_id,
                                     digest_secret(done.credential.client_secret), now};
-  if (auto s = store_recovery(store, now, existing, new_user, credential, done); !s) {
-    return fail(
-        Error{s.error().code, "cannot store the new secret: " + s.error().description +
-                                  "; the secret shown above may be void: run recover-admin again"});
+  Status stored = store_recovery(store, now, existing, new_user, credential, done);
+  if (stored) {
+    stored = store.console().set_console_password(done.credential.user_id, *password_hash, now);
+  }
+  if (stored) {
+    auto ended =
+        store.console().end_console_sessions_of_user(done.credential.user_id, now, "revoked");
+    if (!ended) stored = fail(ended.error());
+  }
+  if (!stored) {
+    return fail(Error{stored.error().code,
+                      "cannot store the new secret: " + stored.error().description +
+                          "; the secret shown above may be void: run recover-admin again"});
   }
 
   AuditEvent event;
@@ -138,7 +154,8 @@ int run_recover_admin(const RecoverAdminOptions& options, std::FILE* out, std::F
       **store, clock, random, [&](const IssuedClientCredential& credential) -> Status {
         return deliver_credential(
             options.bootstrap_file, options.url, credential,
-            credential_banner("recover-admin: issued a new Client Secret for the admin user.",
+            credential_banner("recover-admin: issued a new Client Secret and console password "
+                              "for the admin user.",
                               options.url, credential),
             out);
       });
@@ -147,8 +164,9 @@ int run_recover_admin(const RecoverAdminOptions& options, std::FILE* out, std::F
   if (recovered->created) {
     what += " was created";
   } else {
-    what += " has a new Client Secret; the old one and its account token (" +
-            std::to_string(recovered->tokens_revoked) + " revoked) no longer work";
+    what += " has a new Client Secret and console password; the old ones, its account token (" +
+            std::to_string(recovered->tokens_revoked) +
+            " revoked) and its console sessions no longer work";
     if (recovered->enabled) what += "; it was disabled and is enabled again";
     if (recovered->api_access_turned_on) what += "; its API access is on again";
   }

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "store/audit_store.h"
+#include "store/console_store.h"
 #include "store/key_store.h"
 #include "store/policy_store.h"
 #include "store/revoked_token_store.h"
@@ -299,6 +300,72 @@ class FaultyRevokedTokenStore final : public RevokedTokenStore {
   FaultInjector& faults_;
 };
 
+// Console sign-in: the request-driven writes are counted; "last seen"
+// (coalesced, in the background) and pruning are not.
+class FaultyConsoleStore final : public ConsoleStore {
+ public:
+  FaultyConsoleStore(ConsoleStore& inner, FaultInjector& faults) : inner_(inner), faults_(faults) {}
+
+  Status set_console_password(std::string_view user_id, std::string_view password_hash,
+                              Instant at) override {
+    return counted(faults_, "set_console_password",
+                   [&] { return inner_.set_console_password(user_id, password_hash, at); });
+  }
+  Result<std::optional<std::string>> console_password_hash(std::string_view user_id) override {
+    return inner_.console_password_hash(user_id);
+  }
+  Status create_console_session(const ConsoleSession& session) override {
+    return counted(faults_, "create_console_session",
+                   [&] { return inner_.create_console_session(session); });
+  }
+  Result<std::optional<ConsoleSession>> find_console_session_by_secret(
+      const Digest& secret_digest) override {
+    return inner_.find_console_session_by_secret(secret_digest);
+  }
+  Result<std::optional<ConsoleSession>> find_console_session(std::string_view id) override {
+    return inner_.find_console_session(id);
+  }
+  Result<std::vector<ConsoleSession>> open_console_sessions_of_user(
+      std::string_view user_id) override {
+    return inner_.open_console_sessions_of_user(user_id);
+  }
+  Status note_console_sessions_seen(const std::vector<ConsoleSessionSeen>& seen) override {
+    return inner_.note_console_sessions_seen(seen);
+  }
+  Result<bool> end_console_session(std::string_view id, Instant at,
+                                   std::string_view reason) override {
+    return counted(faults_, "end_console_session",
+                   [&] { return inner_.end_console_session(id, at, reason); });
+  }
+  Result<int> end_console_sessions_of_user(std::string_view user_id, Instant at,
+                                           std::string_view reason) override {
+    return counted(faults_, "end_console_sessions_of_user",
+                   [&] { return inner_.end_console_sessions_of_user(user_id, at, reason); });
+  }
+  Result<int> prune_console_sessions(Instant before) override {
+    return inner_.prune_console_sessions(before);
+  }
+  Status put_console_invitation(const ConsoleInvitation& invitation) override {
+    return counted(faults_, "put_console_invitation",
+                   [&] { return inner_.put_console_invitation(invitation); });
+  }
+  Result<std::optional<ConsoleInvitation>> find_console_invitation(
+      const Digest& token_digest) override {
+    return inner_.find_console_invitation(token_digest);
+  }
+  Result<ConsoleInvitation> accept_console_invitation(const Digest& token_digest,
+                                                      std::string_view password_hash,
+                                                      Instant now) override {
+    return counted(faults_, "accept_console_invitation", [&] {
+      return inner_.accept_console_invitation(token_digest, password_hash, now);
+    });
+  }
+
+ private:
+  ConsoleStore& inner_;
+  FaultInjector& faults_;
+};
+
 class FaultyStore final : public Store {
  public:
   FaultyStore(std::unique_ptr<Store> inner, std::shared_ptr<FaultInjector> faults)
@@ -309,7 +376,8 @@ class FaultyStore final : public Store {
         keys_(inner_->keys(), *faults_),
         sessions_(inner_->sessions(), *faults_),
         signing_keys_(inner_->signing_keys(), *faults_),
-        revoked_tokens_(inner_->revoked_tokens(), *faults_) {}
+        revoked_tokens_(inner_->revoked_tokens(), *faults_),
+        console_(inner_->console(), *faults_) {}
 
   Status ping() override { return inner_->ping(); }
   PolicyStore& policy() override { return policy_; }
@@ -318,6 +386,7 @@ class FaultyStore final : public Store {
   SessionStore& sessions() override { return sessions_; }
   SigningKeyStore& signing_keys() override { return signing_keys_; }
   RevokedTokenStore& revoked_tokens() override { return revoked_tokens_; }
+  ConsoleStore& console() override { return console_; }
 
   Result<User> create_user(const NewUser& user) override {
     return counted(*faults_, "create_user", [&] { return inner_->create_user(user); });
@@ -335,6 +404,12 @@ class FaultyStore final : public Store {
                                     const ClientCredential& credential) override {
     return counted(*faults_, "bootstrap_first_user",
                    [&] { return inner_->bootstrap_first_user(user, credential); });
+  }
+  Result<bool> bootstrap_first_user(const NewUser& user, const ClientCredential& credential,
+                                    const std::string& console_password_hash) override {
+    return counted(*faults_, "bootstrap_first_user", [&] {
+      return inner_->bootstrap_first_user(user, credential, console_password_hash);
+    });
   }
   Status put_client_credential(const ClientCredential& credential) override {
     return counted(*faults_, "put_client_credential",
@@ -384,6 +459,7 @@ class FaultyStore final : public Store {
   FaultySessionStore sessions_;
   FaultySigningKeyStore signing_keys_;
   FaultyRevokedTokenStore revoked_tokens_;
+  FaultyConsoleStore console_;
 };
 
 }  // namespace

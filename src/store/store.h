@@ -28,6 +28,7 @@
 namespace latchkey {
 
 class AuditStore;
+class ConsoleStore;
 class KeyStore;
 class PolicyStore;
 class RevokedTokenStore;
@@ -54,6 +55,7 @@ class Store {
   virtual SessionStore& sessions() = 0;
   virtual SigningKeyStore& signing_keys() = 0;
   virtual RevokedTokenStore& revoked_tokens() = 0;  // revoked_token_store.h
+  virtual ConsoleStore& console() = 0;              // console_store.h
 
   // --- users ---------------------------------------------------------------
   // kConflict when the name or id is taken.
@@ -80,6 +82,10 @@ class Store {
   // has no user at all. Returns false (and writes nothing) otherwise.
   virtual Result<bool> bootstrap_first_user(const NewUser& user,
                                             const ClientCredential& credential) = 0;
+  // The same, also setting the user's console password hash (argon2id
+  // string, console_store.h) in the same transaction.
+  virtual Result<bool> bootstrap_first_user(const NewUser& user, const ClientCredential& credential,
+                                            const std::string& console_password_hash) = 0;
 
   // --- client credentials (seed 000) --------------------------------------
   // Stores the user's credential, replacing any earlier one atomically: the

@@ -208,7 +208,8 @@ class JwtServiceImpl final : public JwtService {
   void set_issuer(std::string issuer) override { issuer_ = std::move(issuer); }
 
   Result<IssuedJwt> issue_client_credentials(const User& user, std::string_view client_id,
-                                             bool read_only) override {
+                                             bool read_only,
+                                             std::optional<Duration> ttl = std::nullopt) override {
     if (auto rotated = ring_.rotate_if_due(); !rotated) return fail(rotated.error());
     const Instant now = clock_.now();
     JwtClaims claims;
@@ -219,7 +220,7 @@ class JwtServiceImpl final : public JwtService {
     claims.grant = std::string(kClientCredentialsGrant);
     claims.client_id = std::string(client_id);
     claims.issued_at = floor_seconds(now);
-    claims.expires_at = claims.issued_at + options_.oauth_access_token_ttl;
+    claims.expires_at = claims.issued_at + ttl.value_or(options_.oauth_access_token_ttl);
     claims.jwt_id = new_id("jti_", random_);
     const RingKey signer = ring_.current();
     auto token = encode_jwt(claims, signer.kid, *signer.key);

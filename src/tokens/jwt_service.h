@@ -141,8 +141,11 @@ class JwtService {
   // gty=client_credentials, client_id, scope ("read" or "read write"), living
   // oauth_access_token_ttl. A "read" token never writes and never
   // administers (Principal::read_only).
-  virtual Result<IssuedJwt> issue_client_credentials(const User& user, std::string_view client_id,
-                                                     bool read_only) = 0;
+  // `ttl` set: the token lives that long instead (the console's explorer
+  // token, docs/console.md: 300 s).
+  virtual Result<IssuedJwt> issue_client_credentials(
+      const User& user, std::string_view client_id, bool read_only,
+      std::optional<Duration> ttl = std::nullopt) = 0;
 
   // RFC 7009: revokes the JWT whose jti is `token_id` (of user `user_id`,
   // expiring at `expires_at`) durably; it is refused at once, and after a

@@ -218,6 +218,40 @@ constexpr std::string_view kMigration8 = R"sql(
 ALTER TABLE audit_events ADD COLUMN count INTEGER NOT NULL DEFAULT 1 CHECK (count >= 1);
 )sql";
 
+// The web console (docs/console.md): people's passwords (argon2id strings),
+// console sessions and invitations; secrets only as SHA-256 digests.
+constexpr std::string_view kMigration9 = R"sql(
+CREATE TABLE console_passwords (
+  user_id     TEXT    NOT NULL PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  hash        TEXT    NOT NULL,
+  updated_at  INTEGER NOT NULL
+);
+
+CREATE TABLE console_sessions (
+  id             TEXT    NOT NULL PRIMARY KEY,
+  secret_digest  BLOB    NOT NULL UNIQUE CHECK (length(secret_digest) = 32),
+  csrf_digest    BLOB    NOT NULL CHECK (length(csrf_digest) = 32),
+  user_id        TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  created_at     INTEGER NOT NULL,
+  last_seen_at   INTEGER NOT NULL,
+  expires_at     INTEGER NOT NULL,
+  ip             TEXT    NOT NULL,
+  user_agent     TEXT    NOT NULL,
+  ended_at       INTEGER NOT NULL DEFAULT 0,
+  end_reason     TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX console_sessions_by_user ON console_sessions (user_id, created_at);
+
+-- One invitation per user: a new one replaces the earlier.
+CREATE TABLE console_invitations (
+  token_digest  BLOB    NOT NULL PRIMARY KEY CHECK (length(token_digest) = 32),
+  user_id       TEXT    NOT NULL UNIQUE REFERENCES users (id) ON DELETE CASCADE,
+  created_at    INTEGER NOT NULL,
+  expires_at    INTEGER NOT NULL,
+  used_at       INTEGER NOT NULL DEFAULT 0
+);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "users, modules, client credentials, account tokens, tombstones", kMigration1},
     Migration{2, "permission model: applications, steps, permission sets, roles, grants",
@@ -228,6 +262,7 @@ constexpr std::array kMigrations = {
     Migration{6, "per-key limit overrides", kMigration6},
     Migration{7, "OAuth: revoked JWTs by jti", kMigration7},
     Migration{8, "audit: coalesced rows carry a count of calls", kMigration8},
+    Migration{9, "web console: passwords, sessions, invitations", kMigration9},
 };
 
 constexpr std::string_view kCreateMigrationsTable =

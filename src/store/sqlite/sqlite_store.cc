@@ -70,7 +70,8 @@ SqliteStore::SqliteStore(std::unique_ptr<sqlite::Database> db)
       keys_(*db_),
       sessions_(*db_),
       signing_keys_(*db_),
-      revoked_tokens_(*db_) {}
+      revoked_tokens_(*db_),
+      console_(*db_) {}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -131,6 +132,12 @@ Result<bool> SqliteStore::has_users() {
 
 Result<bool> SqliteStore::bootstrap_first_user(const NewUser& user,
                                                const ClientCredential& credential) {
+  return bootstrap_first_user(user, credential, std::string());
+}
+
+Result<bool> SqliteStore::bootstrap_first_user(const NewUser& user,
+                                               const ClientCredential& credential,
+                                               const std::string& console_password_hash) {
   const NewUser clean = normalized(user);
   return db_->write([&](Connection& connection) -> Result<bool> {
     auto count = sqlite::count_users(connection);
@@ -139,6 +146,13 @@ Result<bool> SqliteStore::bootstrap_first_user(const NewUser& user,
     if (auto s = insert_new_user(connection, clean); !s) return fail(s.error());
     if (auto s = sqlite::upsert_client_credential(connection, credential); !s) {
       return fail(s.error());
+    }
+    if (!console_password_hash.empty()) {
+      if (auto s = sqlite::upsert_console_password(connection, clean.id, console_password_hash,
+                                                   clean.created_at);
+          !s) {
+        return fail(s.error());
+      }
     }
     return true;
   });

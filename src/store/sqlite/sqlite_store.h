@@ -14,6 +14,7 @@
 
 #include "store/sqlite/database.h"
 #include "store/sqlite/sqlite_audit_store.h"
+#include "store/sqlite/sqlite_console_store.h"
 #include "store/sqlite/sqlite_key_store.h"
 #include "store/sqlite/sqlite_policy_store.h"
 #include "store/sqlite/sqlite_revoked_token_store.h"
@@ -35,6 +36,7 @@ class SqliteStore final : public Store {
   SessionStore& sessions() override { return sessions_; }
   SigningKeyStore& signing_keys() override { return signing_keys_; }
   RevokedTokenStore& revoked_tokens() override { return revoked_tokens_; }
+  ConsoleStore& console() override { return console_; }
 
   Result<User> create_user(const NewUser& user) override;
   Result<User> get_user(std::string_view id) override;
@@ -44,6 +46,8 @@ class SqliteStore final : public Store {
   Result<bool> has_users() override;
   Result<bool> bootstrap_first_user(const NewUser& user,
                                     const ClientCredential& credential) override;
+  Result<bool> bootstrap_first_user(const NewUser& user, const ClientCredential& credential,
+                                    const std::string& console_password_hash) override;
 
   Status put_client_credential(const ClientCredential& credential) override;
   Result<ClientCredential> set_client_secret(std::string_view user_id,
@@ -75,6 +79,7 @@ class SqliteStore final : public Store {
   sqlite::SqliteSessionStore sessions_;
   sqlite::SqliteSigningKeyStore signing_keys_;
   sqlite::SqliteRevokedTokenStore revoked_tokens_;
+  sqlite::SqliteConsoleStore console_;
 };
 
 }  // namespace latchkey

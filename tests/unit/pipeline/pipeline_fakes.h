@@ -97,7 +97,10 @@ struct FakeServices {
   FakeDecider decider;
   CollectingAuditLog audit;
   limits::Limits limits;
-  Services services() { return Services{clock, bearer, clients, keys, decider, audit, limits}; }
+  NoConsoleSessions console;
+  Services services() {
+    return Services{clock, bearer, clients, keys, decider, audit, limits, console};
+  }
 };
 
 }  // namespace latchkey::pipeline::testing

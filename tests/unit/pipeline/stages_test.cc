@@ -97,8 +97,8 @@ class StagesTest : public ::testing::Test {
   Pipeline& pipeline() {
     if (!pipeline_) {
       Services s = fakes_.services();
-      pipeline_ = std::make_unique<Pipeline>(
-          Services{s.clock, s.bearer, s.clients, s.api_keys, s.decider, s.audit, limits_});
+      pipeline_ = std::make_unique<Pipeline>(Services{s.clock, s.bearer, s.clients, s.api_keys,
+                                                      s.decider, s.audit, limits_, s.console});
     }
     return *pipeline_;
   }

@@ -1,0 +1,365 @@
+#include "api/console_handlers.h"
+
+#include <chrono>
+
+#include "api/audit_hooks.h"
+#include "api/json_io.h"
+#include "api/oauth_handlers.h"
+#include "api/request_auth.h"
+#include "audit/audit_query.h"
+#include "console_auth/console_auth_service.h"
+#include "core/redaction.h"
+#include "http/error_response.h"
+#include "pipeline/credentials.h"
+#include "tokens/jwt_service.h"
+#include "tokens/principal_of_user.h"
+
+namespace latchkey::api {
+namespace {
+
+using console_auth::ConsoleAuthService;
+using console_auth::SessionView;
+
+constexpr auto kExplorerTokenTtl = std::chrono::seconds(300);
+
+class ConsoleSessions final : public pipeline::ConsoleSessionVerifier {
+ public:
+  explicit ConsoleSessions(const ApiContext& ctx) : ctx_(ctx) {}
+
+  Result<pipeline::ConsoleCaller> verify(std::string_view cookie_secret) override {
+    if (ctx_.console_auth == nullptr) {
+      return fail(Error::invalid_token("session_invalid", "no valid console session"));
+    }
+    auto view = ctx_.console_auth->lookup(cookie_secret);
+    if (!view) return fail(view.error());
+    auto credential = ctx_.store.client_credential_of_user(view->user.id);
+    if (!credential) return fail(credential.error());
+    std::shared_ptr<Principal> principal =
+        principal_of_user(view->user, *credential ? (*credential)->client_id : std::string(),
+                          view->session.created_at, view->session.expires_at);
+    principal->credential = "session " + view->session.id;
+    return pipeline::ConsoleCaller{std::move(principal), view->session.id,
+                                   view->session.csrf_digest};
+  }
+
+  std::string public_origin() const override {
+    if (ctx_.oauth == nullptr || ctx_.oauth->public_url.empty()) return {};
+    // "scheme://host[:port]" of the public URL, without its path.
+    const std::string& url = ctx_.oauth->public_url;
+    const std::size_t scheme = url.find("://");
+    if (scheme == std::string::npos) return {};
+    const std::size_t path = url.find('/', scheme + 3);
+    return path == std::string::npos ? url : url.substr(0, path);
+  }
+
+ private:
+  const ApiContext& ctx_;
+};
+
+http::Response error_of(pipeline::Exchange& ex, const Error& error) {
+  ex.refusal_reason =
+      error.reason.empty() ? std::string(http::error_name(error.code)) : error.reason;
+  return http::error_response(error);
+}
+
+http::Response no_store(http::Response r) {
+  r.set_header("Cache-Control", "no-store");
+  r.set_header("Pragma", "no-cache");
+  return r;
+}
+
+bool secure_cookie(const ApiContext& ctx) {
+  return ctx.oauth != nullptr && (ctx.oauth->tls || ctx.oauth->public_url.starts_with("https://"));
+}
+
+std::string session_cookie(const ApiContext& ctx, std::string_view value, bool clear) {
+  std::string cookie = std::string(pipeline::kSessionCookieName) + "=" + std::string(value) +
+                       "; Path=/; HttpOnly; SameSite=Strict";
+  if (clear) cookie += "; Max-Age=0";
+  if (secure_cookie(ctx)) cookie += "; Secure";
+  return cookie;
+}
+
+Json session_json(const SessionView& view, const std::optional<std::string>& client_id,
+                  const std::string& csrf_token) {
+  const User& user = view.user;
+  return Json{{"session_id", view.session.id},
+              {"csrf_token", csrf_token},
+              {"expires_at", format_rfc3339(view.session.expires_at)},
+              {"idle_expires_at", format_rfc3339(view.idle_expires_at)},
+              {"user",
+               {{"id", user.id},
+                {"name", user.name},
+                {"type", to_string(user.type)},
+                {"modules", user.modules},
+                {"api_access", user.api_access},
+                {"client_id", client_id ? Json(*client_id) : Json(nullptr)}}}};
+}
+
+Result<std::optional<std::string>> client_id_of(const ApiContext& ctx, std::string_view user_id) {
+  auto credential = ctx.store.client_credential_of_user(user_id);
+  if (!credential) return fail(credential.error());
+  if (!*credential) return std::optional<std::string>();
+  return std::optional<std::string>((*credential)->client_id);
+}
+
+Error no_console() { return Error::unavailable("the console's sign-in is not configured"); }
+
+// The route needs the session itself (not a bearer token).
+Status require_session(const pipeline::Exchange& ex) {
+  if (ex.console_session_id.empty()) {
+    return fail(
+        Error::invalid_token("session_required", "this call needs the console's session cookie"));
+  }
+  return {};
+}
+
+// {"key": "..."} strings of a small JSON body; kInvalidRequest otherwise.
+Result<std::string> required_string(const Json& body, std::string_view key) {
+  auto value = optional_string(body, key);
+  if (!value) return fail(value.error());
+  if (!*value) return fail(Error::invalid_request("\"" + std::string(key) + "\" is required"));
+  return std::move(**value);
+}
+
+}  // namespace
+
+std::unique_ptr<pipeline::ConsoleSessionVerifier> make_console_session_verifier(
+    const ApiContext& ctx) {
+  return std::make_unique<ConsoleSessions>(ctx);
+}
+
+http::Response console_sign_in(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
+  AuditEvent event = audit_event(ctx, request, nullptr, "console.sign_in", "console");
+  auto answer = [&](Error error) {
+    event.decision = AuditDecision::kDeny;
+    event.reason = error.reason.empty() ? std::string(http::error_name(error.code)) : error.reason;
+    audit(ex, std::move(event));
+    return error_of(ex, error);
+  };
+  if (ctx.console_auth == nullptr) return answer(no_console());
+  auto body = parse_object_body(request);
+  if (!body) return answer(body.error());
+  if (auto s = reject_unknown_fields(*body, {"username", "password"}); !s) return answer(s.error());
+  auto username = required_string(*body, "username");
+  if (!username) return answer(username.error());
+  auto password = required_string(*body, "password");
+  if (!password) return answer(password.error());
+  // Not verified yet: shown sanitised (a secret pasted as the name is not kept).
+  event.credential = "user " + sanitize_for_display(*username);
+  auto signed_in = ctx.console_auth->sign_in(
+      console_auth::SignInRequest{*username, *password, request.remote_ip,
+                                  std::string(request.header("User-Agent").value_or(""))});
+  if (!signed_in) {
+    if (signed_in.error().reason != "invalid_credentials") return answer(signed_in.error());
+    event.decision = AuditDecision::kDeny;
+    event.reason = "invalid_credentials";
+    audit(ex, std::move(event));
+    ex.refusal_reason = "invalid_credentials";
+    // One answer for an unknown user, a wrong password, a service account
+    // and a disabled user (docs/console.md).
+    return json_response(401, Json{{"error", "invalid_credentials"},
+                                   {"error_description", "the username or password is wrong"}});
+  }
+  const User& user = signed_in->view.user;
+  event.principal_id = user.id;
+  event.principal_name = user.name;
+  event.credential = "session " + signed_in->view.session.id;
+  event.resource = "user/" + user.id;
+  audit(ex, std::move(event));
+  auto client_id = client_id_of(ctx, user.id);
+  http::Response r = json_response(
+      200,
+      session_json(signed_in->view, client_id ? *client_id : std::nullopt, signed_in->csrf_token));
+  r.set_header("Set-Cookie", session_cookie(ctx, signed_in->cookie_secret, false));
+  r.principal_for_log = user.id;
+  return no_store(std::move(r));
+}
+
+http::Response console_session(const ApiContext& ctx, pipeline::Exchange& ex) {
+  if (auto s = require_session(ex); !s) return error_of(ex, s.error());
+  if (ctx.console_auth == nullptr) return error_of(ex, no_console());
+  // The stage verified the cookie; read it again for its CSRF token.
+  auto cookie = pipeline::cookie_value(ex.request().header("Cookie"), pipeline::kSessionCookieName);
+  if (!cookie) return error_of(ex, Error::invalid_token("session_invalid", "no console session"));
+  auto view = ctx.console_auth->lookup(*cookie);
+  if (!view) return error_of(ex, view.error());
+  ex.audit_resource = "user/" + view->user.id;
+  auto client_id = client_id_of(ctx, view->user.id);
+  if (!client_id) return error_of(ex, client_id.error());
+  http::Response r = json_response(
+      200, session_json(*view, *client_id, ConsoleAuthService::csrf_token_for(*cookie)));
+  r.principal_for_log = view->user.id;
+  return no_store(std::move(r));
+}
+
+http::Response console_sign_out(const ApiContext& ctx, pipeline::Exchange& ex) {
+  if (auto s = require_session(ex); !s) return error_of(ex, s.error());
+  if (ctx.console_auth == nullptr) return error_of(ex, no_console());
+  ex.audit_resource = "session/" + ex.console_session_id;
+  if (auto s = ctx.console_auth->sign_out(ex.console_session_id); !s) {
+    return error_of(ex, s.error());
+  }
+  http::Response r = http::Response::no_content();
+  r.set_header("Set-Cookie", session_cookie(ctx, "", true));
+  return r;
+}
+
+http::Response console_list_sessions(const ApiContext& ctx, pipeline::Exchange& ex) {
+  if (ctx.console_auth == nullptr) return error_of(ex, no_console());
+  const Principal& caller = *ex.principal;
+  std::string user_id = caller.user_id;
+  auto query = audit::parse_query_string(ex.request().query(), {"user_id"});
+  if (!query) return error_of(ex, query.error());
+  if (auto wanted = audit::param(*query, "user_id"); wanted && *wanted != caller.user_id) {
+    if (!caller.is_admin()) {
+      return error_of(ex, Error::forbidden("only an admin lists another user's sessions"));
+    }
+    user_id = std::string(*wanted);
+  }
+  ex.audit_resource = "user/" + user_id;
+  auto sessions = ctx.console_auth->sessions_of(user_id);
+  if (!sessions) return error_of(ex, sessions.error());
+  Json list = Json::array();
+  for (const SessionView& view : *sessions) {
+    const ConsoleSession& s = view.session;
+    list.push_back(Json{{"id", s.id},
+                        {"created_at", format_rfc3339(s.created_at)},
+                        {"last_seen_at", format_rfc3339(s.last_seen_at)},
+                        {"idle_expires_at", format_rfc3339(view.idle_expires_at)},
+                        {"expires_at", format_rfc3339(s.expires_at)},
+                        {"ip", s.ip},
+                        {"user_agent", sanitize_for_display(s.user_agent)},
+                        {"current", s.id == ex.console_session_id}});
+  }
+  return json_response(200, Json{{"sessions", std::move(list)}});
+}
+
+http::Response console_revoke_session(const ApiContext& ctx, pipeline::Exchange& ex) {
+  if (ctx.console_auth == nullptr) return error_of(ex, no_console());
+  const std::string id(ex.params().get("id"));
+  ex.audit_resource = "session/" + sanitize_for_display(id);
+  if (auto s = ctx.console_auth->revoke(*ex.principal, id); !s) return error_of(ex, s.error());
+  http::Response r = http::Response::no_content();
+  // Revoking the session in use also clears its cookie.
+  if (id == ex.console_session_id) r.set_header("Set-Cookie", session_cookie(ctx, "", true));
+  return r;
+}
+
+http::Response console_create_invitation(const ApiContext& ctx, pipeline::Exchange& ex) {
+  if (ctx.console_auth == nullptr) return error_of(ex, no_console());
+  const std::string id(ex.params().get("id"));
+  ex.audit_resource = "user/" + sanitize_for_display(id);
+  auto issued = ctx.console_auth->invite(id);
+  if (!issued) return error_of(ex, issued.error());
+  const std::string url = public_base_url(ctx, ex.request()) + "/console/invite#" + issued->token;
+  http::Response r = json_response(
+      201, Json{{"invitation_url", url}, {"expires_at", format_rfc3339(issued->expires_at)}});
+  return no_store(std::move(r));
+}
+
+http::Response console_inspect_invitation(const ApiContext& ctx, pipeline::Exchange& ex) {
+  if (ctx.console_auth == nullptr) return error_of(ex, no_console());
+  auto body = parse_object_body(ex.request());
+  if (!body) return error_of(ex, body.error());
+  if (auto s = reject_unknown_fields(*body, {"token"}); !s) return error_of(ex, s.error());
+  auto token = required_string(*body, "token");
+  if (!token) return error_of(ex, token.error());
+  auto info = ctx.console_auth->inspect_invitation(*token);
+  if (!info) return error_of(ex, info.error());
+  return no_store(json_response(
+      200, Json{{"username", info->username}, {"expires_at", format_rfc3339(info->expires_at)}}));
+}
+
+http::Response console_accept_invitation(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
+  AuditEvent event = audit_event(ctx, request, nullptr, "console.invitation.accept", "console");
+  auto answer = [&](const Error& error) {
+    event.decision = AuditDecision::kDeny;
+    event.reason = error.reason.empty() ? std::string(http::error_name(error.code)) : error.reason;
+    audit(ex, std::move(event));
+    return error_of(ex, error);
+  };
+  if (ctx.console_auth == nullptr) return answer(no_console());
+  auto body = parse_object_body(request);
+  if (!body) return answer(body.error());
+  if (auto s = reject_unknown_fields(*body, {"token", "password"}); !s) return answer(s.error());
+  auto token = required_string(*body, "token");
+  if (!token) return answer(token.error());
+  auto password = required_string(*body, "password");
+  if (!password) return answer(password.error());
+  auto info = ctx.console_auth->inspect_invitation(*token);
+  if (!info) return answer(info.error());
+  if (auto s = ctx.console_auth->accept_invitation(*token, *password); !s) {
+    return answer(s.error());
+  }
+  event.principal_name = info->username;
+  if (auto user = ctx.store.find_user_by_name(info->username); user && *user) {
+    event.principal_id = (*user)->id;
+    event.resource = "user/" + (*user)->id;
+  }
+  audit(ex, std::move(event));
+  return http::Response::no_content();
+}
+
+http::Response console_access_token(const ApiContext& ctx, pipeline::Exchange& ex) {
+  if (auto s = require_session(ex); !s) return error_of(ex, s.error());
+  const Principal& caller = *ex.principal;
+  ex.audit_resource = "user/" + caller.user_id;
+  auto user = ctx.store.get_user(caller.user_id);
+  if (!user) return error_of(ex, user.error());
+  if (!user->api_access) {
+    return error_of(ex, Error::invalid_token("api_access_disabled",
+                                             "API access is disabled for this user; contact "
+                                             "your administrator"));
+  }
+  if (caller.client_id.empty()) {
+    return error_of(ex, Error::conflict("the user has no Client ID yet; reset the secret key first")
+                            .with_reason("no_client_credential"));
+  }
+  // The same issuance as POST /api/v1/account/token: it supersedes the
+  // current token (seed 000).
+  auto issued = ctx.account_tokens.issue(*user, caller.client_id, origin_of(ex.request()));
+  if (!issued) return error_of(ex, issued.error());
+  http::Response r = json_response(200, Json{{"access_token", issued->access_token},
+                                             {"token_type", "bearer"},
+                                             {"expires_in", issued->expires_in},
+                                             {"scope", "read write"}});
+  r.principal_for_log = user->id;
+  return no_store(std::move(r));
+}
+
+http::Response console_explorer_token(const ApiContext& ctx, pipeline::Exchange& ex) {
+  if (auto s = require_session(ex); !s) return error_of(ex, s.error());
+  if (ctx.console_auth == nullptr) return error_of(ex, no_console());
+  if (ctx.jwts == nullptr) {
+    return error_of(ex, Error::unavailable("JWTs are not configured on this server"));
+  }
+  const Principal& caller = *ex.principal;
+  ex.audit_resource = "user/" + caller.user_id;
+  auto user = ctx.store.get_user(caller.user_id);
+  if (!user) return error_of(ex, user.error());
+  if (!user->api_access) {
+    return error_of(ex, Error::invalid_token("api_access_disabled",
+                                             "API access is disabled for this user; contact "
+                                             "your administrator"));
+  }
+  auto issued = ctx.jwts->issue_client_credentials(*user, caller.client_id, /*read_only=*/false,
+                                                   kExplorerTokenTtl);
+  if (!issued) return error_of(ex, issued.error());
+  // Ends with the session (revoked by jti at sign-out, revoke, ...).
+  if (issued->principal != nullptr) {
+    ctx.console_auth->note_session_token(
+        ex.console_session_id,
+        console_auth::SessionToken{issued->principal->token_id, user->id, issued->expires_at});
+  }
+  http::Response r = json_response(200, Json{{"access_token", issued->access_token},
+                                             {"token_type", "bearer"},
+                                             {"expires_in", issued->expires_in},
+                                             {"scope", "read write"}});
+  r.principal_for_log = user->id;
+  return no_store(std::move(r));
+}
+
+}  // namespace latchkey::api
