@@ -6,7 +6,8 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
 import type { PageProps } from "../page";
 import { Button, Loading, Notice } from "../components";
-import { OneTimeSecret, PageLink } from "./bits";
+import { Link } from "../router";
+import { OneTimeSecret } from "./bits";
 import { WizardSummary, type SummaryInput } from "./WizardSummary";
 import type { Access, Application, PermissionSet, Role, User } from "./types";
 import { enc, errorText } from "./util";
@@ -50,7 +51,7 @@ interface Progress {
 
 const stronger = (a: Access | "", b: Access | ""): Access | "" => (a === "edit" || b === "edit" ? "edit" : a || b);
 
-export function ServiceAccountWizard({ navigate }: PageProps) {
+export function ServiceAccountWizard(_: PageProps) {
   const [modules, setModules] = useState<string[] | null>(null);
   const [applications, setApplications] = useState<Application[] | null>(null);
   const [loadError, setLoadError] = useState("");
@@ -263,9 +264,9 @@ export function ServiceAccountWizard({ navigate }: PageProps) {
           {applications.length === 0 ? (
             <p class="lk-empty">
               No applications exist yet, so steps 6 to 8 have nothing to grant.{" "}
-              <PageLink to="/roles" navigate={navigate}>
+              <Link to="/roles">
                 Create an application in Roles & permissions
-              </PageLink>
+              </Link>
               .
             </p>
           ) : (
@@ -439,7 +440,7 @@ export function ServiceAccountWizard({ navigate }: PageProps) {
         />
       )}
 
-      {summary && <WizardSummary input={summary} navigate={navigate} />}
+      {summary && <WizardSummary input={summary} />}
     </div>
   );
 }

@@ -6,12 +6,12 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import type { PageProps } from "../page";
 import { Button, ConfirmDialog, DateTime, Loading, MaskedSecret, Notice, Table } from "../components";
-import { PageLink } from "./bits";
+import { Link } from "../router";
 import type { ApiKey, Grants, User } from "./types";
 import { DependentsView } from "./DependentsView";
 import { enc, errorText } from "./util";
 
-export function UserProfilePage({ params, navigate, session }: PageProps) {
+export function UserProfilePage({ params, session }: PageProps) {
   const id = params.id;
   const [user, setUser] = useState<User | null>(null);
   const [grants, setGrants] = useState<Grants | null>(null);
@@ -68,9 +68,9 @@ export function UserProfilePage({ params, navigate, session }: PageProps) {
     return (
       <div class="lk-admin">
         <Notice kind="error">Could not load this user: {loadError}</Notice>
-        <PageLink to="/users" navigate={navigate}>
+        <Link to="/users">
           Back to Manage Users
-        </PageLink>
+        </Link>
       </div>
     );
   }
@@ -80,9 +80,9 @@ export function UserProfilePage({ params, navigate, session }: PageProps) {
   return (
     <div class="lk-admin">
       <p>
-        <PageLink to="/users" navigate={navigate}>
+        <Link to="/users">
           ← Manage Users
-        </PageLink>
+        </Link>
       </p>
       <section class="lk-card" aria-labelledby="lk-user-details">
         <h2 id="lk-user-details">{user.name}</h2>

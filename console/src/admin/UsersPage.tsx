@@ -6,7 +6,8 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { api } from "../api";
 import type { PageProps } from "../page";
 import { Button, ConfirmDialog, DateTime, EmptyState, Loading, Notice, Table } from "../components";
-import { OneTimeSecret, PageLink } from "./bits";
+import { Link } from "../router";
+import { OneTimeSecret } from "./bits";
 import { MenuButton } from "./MenuButton";
 import type { User } from "./types";
 import { downloadFile, enc, errorText, when } from "./util";
@@ -120,9 +121,9 @@ export function UsersPage({ session, navigate }: PageProps) {
     <div class="lk-admin">
       <div class="lk-toolbar">
         <MenuButton label="Actions" ariaLabel="Actions for all users" items={[{ label: "Export Account API Key", onSelect: exportKeys }]} />
-        <PageLink class="lk-button-link" to="/service-accounts/new" navigate={navigate}>
+        <Link class="lk-button-link" to="/service-accounts/new">
           New service account (guided)
-        </PageLink>
+        </Link>
       </div>
 
       <CreateUser
@@ -195,9 +196,9 @@ export function UsersPage({ session, navigate }: PageProps) {
                 rowHeader: true,
                 render: (user) => (
                   <>
-                    <PageLink to={`/users/${enc(user.id)}`} navigate={navigate}>
+                    <Link to={`/users/${enc(user.id)}`}>
                       {user.name}
-                    </PageLink>
+                    </Link>
                     <div class="muted">{user.id}</div>
                   </>
                 ),

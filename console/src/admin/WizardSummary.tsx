@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
 import { Loading, Notice, Table } from "../components";
-import { PageLink } from "./bits";
+import { Link } from "../router";
 import { accountToken, decide, plannedRows, revokeToken, touchedApplications, type DecisionRow } from "./decisions";
 import type { Application, Grants, LeastPrivilegeReport, User } from "./types";
 import { enc, errorText } from "./util";
@@ -28,7 +28,7 @@ const FLAG_TEXT: Record<string, string> = {
   unused_entitlements: "Some application entitlements were never used in the audit window.",
 };
 
-export function WizardSummary({ input, navigate }: { input: SummaryInput; navigate: (path: string) => void }) {
+export function WizardSummary({ input }: { input: SummaryInput }) {
   const { user, applications, credentials } = input;
   const [grants, setGrants] = useState<Grants | null>(null);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
@@ -127,13 +127,13 @@ export function WizardSummary({ input, navigate }: { input: SummaryInput; naviga
         </ul>
       )}
       <p>
-        <PageLink to={`/users/${enc(user.id)}`} navigate={navigate}>
+        <Link to={`/users/${enc(user.id)}`}>
           Open the profile of {user.name}
-        </PageLink>{" "}
+        </Link>{" "}
         ·{" "}
-        <PageLink to="/users" navigate={navigate}>
+        <Link to="/users">
           Manage Users
-        </PageLink>
+        </Link>
       </p>
     </section>
   );

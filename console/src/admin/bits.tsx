@@ -1,5 +1,4 @@
 // Pieces the administrators' pages repeat, built on the shared components.
-import type { ComponentChildren } from "preact";
 import { Button, Dialog, Notice, SecretReveal } from "../components";
 
 // A secret shown exactly once (seed 002's one-time reveal pop-up): the value
@@ -32,33 +31,5 @@ export function OneTimeSecret({
       </Notice>
       <SecretReveal label={label} value={value} />
     </Dialog>
-  );
-}
-
-// A link to another console page: a real href (open in a new tab works),
-// followed inside the single-page app on a plain click.
-export function PageLink({
-  to,
-  navigate,
-  children,
-  class: className,
-}: {
-  to: string;
-  navigate: (path: string) => void;
-  children: ComponentChildren;
-  class?: string;
-}) {
-  return (
-    <a
-      class={className}
-      href={`/console${to}`}
-      onClick={(event: MouseEvent) => {
-        if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-        event.preventDefault();
-        navigate(to);
-      }}
-    >
-      {children}
-    </a>
   );
 }
