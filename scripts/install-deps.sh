@@ -19,6 +19,10 @@ packages+=(python3-authlib python3-requests)
 # the bash completion test.
 packages+=(help2man lintian dpkg-dev file bash-completion)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+# The web console's browser tests (tests/e2e, docs/console.md): Debian's
+# chromium, driven by playwright-core (which never downloads a browser), and
+# a font so that pages and screenshots render text the same everywhere.
+packages+=(chromium fonts-liberation)
 
 # Fuzzing (scripts/fuzz.sh, which calls this with --fuzz): clang 14 and its
 # compiler-rt, which holds libFuzzer. Not needed by the regular build and

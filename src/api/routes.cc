@@ -18,6 +18,7 @@
 #include "api/test_fault_handlers.h"
 #include "api/user_handlers.h"
 #include "audit/audit_log.h"
+#include "console/console_handler.h"
 #include "limits/limits.h"
 
 namespace latchkey::api {
@@ -44,6 +45,11 @@ RouteEntry route(const ApiContext& ctx, std::string method, std::string pattern,
 RouteEntry open_route(const ApiContext& ctx, std::string method, std::string pattern,
                       Dispatch dispatch, ApiHandler fn) {
   return route(ctx, std::move(method), std::move(pattern), dispatch, Requirement{}, fn);
+}
+
+// The web console (docs/console.md): the embedded single-page app.
+http::Response console_page(const ApiContext&, pipeline::Exchange& ex) {
+  return console::serve_console(console::AssetTable::embedded(), ex.request());
 }
 
 // A server without an audit log (tests that leave it out) records nothing.
@@ -248,6 +254,12 @@ pipeline::RouteTable route_table(const ApiContext& ctx, std::vector<RouteEntry> 
   t.add(open_route(ctx, "GET", "/readyz", Dispatch::kBlocking, readyz));
   t.add(open_route(ctx, "GET", "/openapi.json", Dispatch::kInline, openapi));
   t.add(open_route(ctx, "GET", "/metrics", Dispatch::kInline, metrics_text));
+  // The web console: "/console" also matches "/console/" (the handler tells
+  // them apart); GET and HEAD only, before any gateway route can claim them.
+  for (const char* method : {"GET", "HEAD"}) {
+    t.add(open_route(ctx, method, "/console", Dispatch::kInline, console_page));
+    t.add(open_route(ctx, method, "/console/{path+}", Dispatch::kInline, console_page));
+  }
   if (ctx.test_clock != nullptr) {
     t.add(open_route(ctx, "POST", "/_test/clock/advance", Dispatch::kInline, advance_test_clock));
   }

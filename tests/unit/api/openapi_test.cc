@@ -31,7 +31,9 @@ const std::set<std::string> kUndocumented = {
     "PUT /v1/ext-authz/{path+}", "PATCH /v1/ext-authz/{path+}", "DELETE /v1/ext-authz/{path+}",
     "OPTIONS /v1/ext-authz/{path+}", "GET /v1/ext-authz", "HEAD /v1/ext-authz",
     "POST /v1/ext-authz", "PUT /v1/ext-authz", "PATCH /v1/ext-authz", "DELETE /v1/ext-authz",
-    "OPTIONS /v1/ext-authz"};
+    "OPTIONS /v1/ext-authz",
+    // The web console: HTML and its files, not API operations (docs/console.md).
+    "GET /console", "HEAD /console", "GET /console/{path+}", "HEAD /console/{path+}"};
 
 const std::set<std::string> kHttpMethods = {"get",   "put",     "post", "delete",
                                             "patch", "options", "head", "trace"};
@@ -308,7 +310,7 @@ TEST(RouteTable, RouterIsExactlyTheTable) {
 }
 
 // Test that every route of the surface declares what it needs: the public
-// routes are exactly the health, metadata and description endpoints; every
+// routes are exactly the health, metadata and description endpoints and the web console; every
 // call that can change latchkey's state refuses read-only callers; the
 // decision endpoints decide in the pipeline; gateway routes are limited per
 // key and route.
@@ -328,7 +330,11 @@ TEST(RouteTable, EveryRouteHasARequirement) {
                                          "GET /readyz",
                                          "GET /openapi.json",
                                          "GET /metrics",
-                                         "POST /_test/clock/advance"};
+                                         "POST /_test/clock/advance",
+                                         "GET /console",
+                                         "HEAD /console",
+                                         "GET /console/{path+}",
+                                         "HEAD /console/{path+}"};
   std::set<std::string> open;
   for (const pipeline::RouteEntry& e : table.entries()) {
     const std::string name = e.method + " " + e.pattern;
