@@ -105,15 +105,21 @@ function missingPiece(body: Record<string, unknown>, applications: Application[]
 export type TokenResult = { ok: true; token: string } | { ok: false; status: number; reason: string; message: string };
 
 // Exchanges the account's Client ID and Secret for its access token (seed
-// 000), as the integration will. Through rawRequest: a 401 here is the
-// account's answer, not the end of the person's session.
+// 000), as the integration will. A 401 here is the account's answer, not
+// the end of the person's session.
+//
+// Its own fetch with credentials "omit": a refusal is a 401 with a Basic
+// challenge, on which a request that may carry credentials makes the
+// browser open its sign-in prompt (and wait) instead of answering.
 export async function accountToken(clientId: string, secret: string): Promise<TokenResult> {
-  const response = await rawRequest("POST", "/api/v1/account/token", {
-    headers: { Authorization: `Basic ${btoa(`${clientId}:${secret}`)}`, ...INTEGRATION },
+  const response = await fetch("/api/v1/account/token", {
+    method: "POST",
+    credentials: "omit",
+    headers: { Accept: "application/json", Authorization: `Basic ${btoa(`${clientId}:${secret}`)}`, ...INTEGRATION },
   });
   let body: Record<string, unknown> = {};
   try {
-    body = JSON.parse(response.text);
+    body = JSON.parse(await response.text());
   } catch {
     // not JSON
   }
