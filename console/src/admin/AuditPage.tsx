@@ -131,7 +131,7 @@ export function AuditPage(_: PageProps) {
             </select>
           </label>
           <label class="lk-field">
-            Key (masked, e.g. a1B9)
+            Key or Client ID (any part, e.g. a1B9)
             <input value={draft.key} onInput={set("key")} autoComplete="off" />
           </label>
           <label class="lk-field">
