@@ -83,7 +83,17 @@ export function RolesPage(_: PageProps) {
         {error && <Notice kind="error">{error}</Notice>}
         {done && <Notice kind="success">{done}</Notice>}
       </div>
-      <Tabs label="Parts of the permission model" tabs={TABS} selected={tab} onSelect={setTab} idPrefix="lk-roles-tab">
+      <Tabs
+        label="Parts of the permission model"
+        tabs={TABS}
+        selected={tab}
+        onSelect={(id) => {
+          setTab(id);
+          setError("");
+          setDone("");
+        }}
+        idPrefix="lk-roles-tab"
+      >
         {tab === "roles" && <RolesSection model={model} run={run} busy={busy} />}
         {tab === "applications" && <ApplicationsSection model={model} run={run} busy={busy} />}
         {tab === "sets" && <SetsSection model={model} run={run} busy={busy} />}
