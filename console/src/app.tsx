@@ -91,9 +91,10 @@ export function App() {
 
   useEffect(() => {
     if (location.path === "/invite") return;
-    if (state.status === "anonymous" && location.path !== "/sign-in") {
-      const wanted = location.path === "/" ? "" : `?next=${encodeURIComponent(location.path + location.search)}`;
-      navigate(`/sign-in${wanted}`, { replace: true });
+    // /console/ itself shows the sign-in form where it is; any other page
+    // moves to /sign-in and remembers where the person wanted to go.
+    if (state.status === "anonymous" && location.path !== "/sign-in" && location.path !== "/") {
+      navigate(`/sign-in?next=${encodeURIComponent(location.path + location.search)}`, { replace: true });
     } else if (state.status === "signed-in" && (location.path === "/sign-in" || location.path === "/")) {
       navigate(location.path === "/" ? "/profile" : safeNext, { replace: true });
     }

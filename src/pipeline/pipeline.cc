@@ -91,7 +91,9 @@ Pipeline::~Pipeline() = default;
 
 std::vector<const Stage*> Pipeline::chain_for(const Requirement& req) const {
   std::vector<const Stage*> chain;
-  if (req.credential == Credential::kNone) return chain;  // public: nothing to check or record
+  // Public: nothing to check or record, unless throttled (the console's
+  // sign-in: its handler notes its own audit record).
+  if (req.credential == Credential::kNone && req.throttle == Throttle::kNone) return chain;
   chain.push_back(audit_.get());
   if (req.throttle != Throttle::kNone) chain.push_back(throttle_.get());
   chain.push_back(authenticate_.get());

@@ -46,8 +46,11 @@ test("/console/ loads with the CSP, no console error and no CSP violation", asyn
 });
 
 test("/console redirects to /console/ and the app loads", async () => {
-  const { page } = await open("/console");
-  assert.equal(new URL(page.url()).pathname, "/console/");
+  const { page, response } = await open("/console");
+  const first = response.request().redirectedFrom();
+  assert.equal(new URL(first.url()).pathname, "/console");
+  assert.equal((await first.response()).status(), 308);
+  assert.equal(new URL(response.url()).pathname, "/console/");
   await page.getByRole("main").waitFor();
   expectCleanPage(page);
   await page.context().close();

@@ -1,230 +1,404 @@
-// The web console as a real latchkeyd serves it (docs/console.md, "Building
-// and serving"): the embedded build at /console/ under a strict CSP, its
-// caching, the client-side routes, and refusals of every traversal vector.
+// The web console's sign-in end to end (docs/console.md): a real latchkeyd
+// on loopback, its bootstrap password, the session cookie on the admin API
+// with CSRF and Origin checks, throttling, sign-out, sessions, invitations,
+// the console's tokens, and the data plane that never takes the cookie.
 #include <gtest/gtest.h>
 
-#include <regex>
-#include <set>
-#include <string>
+#include <fstream>
+#include <sstream>
 
 #include "integration/server_fixture.h"
-#include "unit/http/raw_connection.h"
 
 namespace latchkey::testing {
 namespace {
 
-constexpr const char* kCsp =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'";
+struct Session {
+  std::string cookie;  // "latchkey_session=lk_cs_..."
+  std::string csrf;
+  std::string id;
+  Json body;
+};
 
 class Console : public ServerTest {
  protected:
-  std::uint16_t port() const {
-    const std::string& url = server_->url();
-    return static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
+  Json bootstrap_file() {
+    std::ifstream in(server_->data_dir() + "/bootstrap.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    return Json::parse(text.str(), nullptr, false);
   }
 
-  // The raw request line's target, sent as is (curl would normalise "..").
-  http::RawResponse raw_get(const std::string& target) {
-    http::RawConnection c(port());
-    EXPECT_TRUE(
-        c.send("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
-    auto r = c.read_response();
-    EXPECT_TRUE(r.has_value()) << target;
-    return r.value_or(http::RawResponse{});
+  std::string admin_password() { return bootstrap_file().value("password", ""); }
+
+  HttpResult sign_in_raw(const std::string& username, const std::string& password) {
+    return post("/api/v1/console/sign-in",
+                {"Content-Type: application/json", "User-Agent: console-tests"},
+                Json{{"username", username}, {"password", password}}.dump());
   }
 
-  static void expect_security_headers(const HttpResult& r, const std::string& what) {
-    SCOPED_TRACE(what);
-    EXPECT_EQ(r.header("content-security-policy"), kCsp);
-    EXPECT_EQ(r.header("x-content-type-options"), "nosniff");
-    EXPECT_EQ(r.header("referrer-policy"), "no-referrer");
-    EXPECT_EQ(r.header("x-frame-options"), "DENY");
+  Session sign_in(const std::string& username, const std::string& password) {
+    HttpResult r = sign_in_raw(username, password);
+    EXPECT_EQ(r.status, 200) << r.body;
+    Session s;
+    const std::string set_cookie = r.header("set-cookie");
+    s.cookie = set_cookie.substr(0, set_cookie.find(';'));
+    s.body = json_of(r);
+    s.csrf = s.body.value("csrf_token", "");
+    s.id = s.body.value("session_id", "");
+    return s;
   }
 
-  // Every "/console/assets/..." URL that index.html names.
-  static std::set<std::string> asset_urls(const std::string& html) {
-    std::set<std::string> out;
-    const std::regex url("(?:src|href)=\"(/console/assets/[^\"]+)\"");
-    for (auto it = std::sregex_iterator(html.begin(), html.end(), url);
-         it != std::sregex_iterator(); ++it) {
-      out.insert((*it)[1]);
-    }
-    return out;
+  Session sign_in_admin() { return sign_in("admin", admin_password()); }
+
+  // Headers of a console request: the cookie, and the CSRF token when given.
+  static std::vector<std::string> with(const Session& s, bool csrf = true) {
+    std::vector<std::string> h = {"Cookie: " + s.cookie, "Content-Type: application/json"};
+    if (csrf) h.push_back("X-CSRF-Token: " + s.csrf);
+    return h;
+  }
+
+  // A human user with a console password set through an invitation.
+  std::string invited_person(const std::string& name, const std::string& password,
+                             bool api_access = true) {
+    const std::string id = create_user(name, "human", api_access);
+    HttpResult inv = post("/api/v1/users/" + id + "/invitation", {bearer_header(admin_token())});
+    EXPECT_EQ(inv.status, 201) << inv.body;
+    const std::string url = json_of(inv).value("invitation_url", "");
+    const std::string token = url.substr(url.find('#') + 1);
+    HttpResult accepted =
+        post("/api/v1/console/invitations/accept", {"Content-Type: application/json"},
+             Json{{"token", token}, {"password", password}}.dump());
+    EXPECT_EQ(accepted.status, 204) << accepted.body;
+    return id;
+  }
+
+  std::vector<Json> audit_events(const std::string& query) {
+    HttpResult r = get("/api/v1/audit" + query, {bearer_header(admin_token())});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json_of(r)["events"].get<std::vector<Json>>();
   }
 };
 
-// Test that GET /console/ is the console's HTML page with the CSP and the
-// other security headers, revalidated on every use.
-TEST_F(Console, RootIsHtmlWithCsp) {
-  const HttpResult r = get("/console/");
+// Test that the first start writes the admin's console username and
+// password to the bootstrap file and that they sign in, with the documented
+// cookie flags (no Secure on plain HTTP) and the session object.
+TEST_F(Console, BootstrapPasswordSignsIn) {
+  const Json file = bootstrap_file();
+  EXPECT_EQ(file.value("username", ""), "admin");
+  ASSERT_GE(file.value("password", "").size(), 12u);
+  HttpResult r = sign_in_raw("admin", file["password"]);
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(r.header("content-type"), "text/html; charset=utf-8");
-  EXPECT_EQ(r.header("cache-control"), "no-cache");
-  EXPECT_TRUE(std::regex_match(r.header("etag"), std::regex("\"[0-9a-f]{32}\"")));
-  EXPECT_NE(r.body.find("<html"), std::string::npos);
-  expect_security_headers(r, "GET /console/");
+  const std::string cookie = r.header("set-cookie");
+  EXPECT_TRUE(cookie.starts_with("latchkey_session=lk_cs_")) << cookie;
+  EXPECT_NE(cookie.find("; Path=/"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("; HttpOnly"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("; SameSite=Strict"), std::string::npos) << cookie;
+  EXPECT_EQ(cookie.find("Secure"), std::string::npos) << cookie;
+  EXPECT_EQ(r.header("cache-control"), "no-store");
+  const Json body = json_of(r);
+  EXPECT_TRUE(body["session_id"].get<std::string>().starts_with("ses_"));
+  EXPECT_FALSE(body["csrf_token"].get<std::string>().empty());
+  EXPECT_EQ(body["user"]["name"], "admin");
+  EXPECT_EQ(body["user"]["id"], admin().user_id);
+  EXPECT_EQ(body["user"]["client_id"], admin().client_id);
+  EXPECT_EQ(body["user"]["modules"], Json({"ADMIN"}));
+  EXPECT_EQ(body["user"]["api_access"], true);
+  EXPECT_TRUE(body.contains("expires_at"));
+  EXPECT_TRUE(body.contains("idle_expires_at"));
+  // The session reads back, with the same CSRF token (for a reloaded page).
+  const std::string pair = cookie.substr(0, cookie.find(';'));
+  HttpResult again = get("/api/v1/console/session", {"Cookie: " + pair});
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(json_of(again)["csrf_token"], body["csrf_token"]);
+  EXPECT_EQ(json_of(again)["session_id"], body["session_id"]);
 }
 
-// Test that index.html has no inline script and names no other origin:
-// every <script> has a src under /console/, and no URL is absolute.
-TEST_F(Console, IndexHasNoInlineScriptAndNoOtherOrigin) {
-  const HttpResult r = get("/console/");
-  ASSERT_EQ(r.status, 200);
-  const std::regex script("<script\\b([^>]*)>([\\s\\S]*?)</script>");
-  int scripts = 0;
-  for (auto it = std::sregex_iterator(r.body.begin(), r.body.end(), script);
-       it != std::sregex_iterator(); ++it) {
-    ++scripts;
-    const std::string attributes = (*it)[1];
-    EXPECT_TRUE(std::regex_search(attributes, std::regex("\\bsrc=\"/console/[^\"/][^\"]*\"")))
-        << "a script without a same-origin src: " << attributes;
-    EXPECT_TRUE((*it)[2].str().empty()) << "an inline script body";
+// Test the cookie on the admin API: reads work; a write needs the session's
+// X-CSRF-Token (missing or wrong: 403 csrf_token_invalid and nothing is
+// created), and a foreign Origin is refused even with the token.
+TEST_F(Console, CookieAdministersWithCsrf) {
+  const Session s = sign_in_admin();
+  HttpResult users = get("/api/v1/users", with(s, false));
+  ASSERT_EQ(users.status, 200) << users.body;
+  const Json create = {{"name", "made-by-console"}, {"type", "human"}, {"api_access", false}};
+  HttpResult no_token = post("/api/v1/users", with(s, false), create.dump());
+  EXPECT_EQ(no_token.status, 403) << no_token.body;
+  EXPECT_EQ(json_of(no_token)["reason"], "csrf_token_invalid");
+  std::vector<std::string> wrong = with(s, false);
+  wrong.push_back("X-CSRF-Token: " + std::string(64, 'a'));
+  HttpResult wrong_token = post("/api/v1/users", wrong, create.dump());
+  EXPECT_EQ(wrong_token.status, 403) << wrong_token.body;
+  EXPECT_EQ(json_of(wrong_token)["reason"], "csrf_token_invalid");
+  std::vector<std::string> foreign = with(s);
+  foreign.push_back("Origin: http://evil.example");
+  HttpResult cross = post("/api/v1/users", foreign, create.dump());
+  EXPECT_EQ(cross.status, 403) << cross.body;
+  EXPECT_EQ(json_of(cross)["reason"], "csrf_token_invalid");
+  // Nothing was created by the refused calls.
+  for (const Json& u : json_of(get("/api/v1/users", with(s, false)))["users"]) {
+    EXPECT_NE(u["name"], "made-by-console");
   }
-  EXPECT_GE(scripts, 1);
-  const std::regex foreign("(?:src|href|action)=\"(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)");
-  EXPECT_FALSE(std::regex_search(r.body, foreign)) << r.body;
-  EXPECT_EQ(r.body.find("http://"), std::string::npos);
-  EXPECT_EQ(r.body.find("https://"), std::string::npos);
-  EXPECT_EQ(r.body.find(" style=\""), std::string::npos) << "an inline style attribute";
-  EXPECT_EQ(r.body.find("<style"), std::string::npos) << "an inline <style>";
+  std::vector<std::string> same_origin = with(s);
+  same_origin.push_back("Origin: " + server_->url());
+  HttpResult made = post("/api/v1/users", same_origin, create.dump());
+  EXPECT_EQ(made.status, 201) << made.body;
+  // A bearer token wins over the cookie (no CSRF needed, cookie ignored).
+  HttpResult bearer = post("/api/v1/users",
+                           {bearer_header(admin_token()), "Cookie: latchkey_session=garbage",
+                            "Content-Type: application/json"},
+                           Json{{"name", "made-by-bearer"}, {"type", "human"}}.dump());
+  EXPECT_EQ(bearer.status, 201) << bearer.body;
 }
 
-// Test that the JS and CSS index.html names are served with their content
-// types, cached for ever, and answer 304 to their ETag.
-TEST_F(Console, AssetsHaveTypesAndImmutableCaching) {
-  const HttpResult index = get("/console/");
-  ASSERT_EQ(index.status, 200);
-  const std::set<std::string> urls = asset_urls(index.body);
-  bool js = false;
-  bool css = false;
-  for (const std::string& url : urls) {
-    SCOPED_TRACE(url);
-    const HttpResult r = get(url);
-    ASSERT_EQ(r.status, 200);
-    EXPECT_FALSE(r.body.empty());
-    EXPECT_EQ(r.header("cache-control"), "public, max-age=31536000, immutable");
-    expect_security_headers(r, url);
-    if (url.ends_with(".js")) {
-      js = true;
-      EXPECT_EQ(r.header("content-type"), "text/javascript; charset=utf-8");
+// Test that an unknown user, a wrong password, a service account and a
+// disabled person get the very same 401.
+TEST_F(Console, FailedSignInsAreIndistinguishable) {
+  const std::string password = "carol's long password";
+  const std::string carol = invited_person("carol", password);
+  create_user("robot", "service", true);
+  ASSERT_EQ(patch_user(carol, R"({"disabled": true})").status, 200);
+  HttpResult wrong = sign_in_raw("admin", "not the admin password");
+  HttpResult unknown = sign_in_raw("nobody", "not the admin password");
+  HttpResult service = sign_in_raw("robot", "not the admin password");
+  HttpResult disabled = sign_in_raw("carol", password);
+  for (const HttpResult* r : {&wrong, &unknown, &service, &disabled}) {
+    EXPECT_EQ(r->status, 401) << r->body;
+    EXPECT_EQ(r->body, wrong.body);
+    EXPECT_EQ(r->header("set-cookie"), "");
+  }
+  EXPECT_EQ(json_of(wrong)["error"], "invalid_credentials");
+  EXPECT_EQ(wrong.body.find("not the admin password"), std::string::npos);
+}
+
+// Test the sign-in throttle: five wrong passwords for a username cost
+// nothing, the sixth starts a delay during which even the right password
+// gets 429 too_many_attempts with Retry-After.
+TEST_F(Console, SignInIsThrottled) {
+  for (int i = 0; i < 6; ++i) {
+    HttpResult r = sign_in_raw("admin", "wrong password number " + std::to_string(i));
+    ASSERT_EQ(r.status, 401) << i << ": " << r.body;
+  }
+  HttpResult throttled = sign_in_raw("admin", admin_password());
+  ASSERT_EQ(throttled.status, 429) << throttled.body;
+  EXPECT_EQ(json_of(throttled)["error"], "too_many_attempts");
+  EXPECT_EQ(throttled.header("retry-after"), "1");
+  server_->advance_clock_seconds(1);
+  EXPECT_EQ(sign_in_raw("admin", admin_password()).status, 200);
+}
+
+// Test that sign-out ends the session on the server: the cookie is cleared
+// and the old cookie is refused afterwards, on every route.
+TEST_F(Console, SignOutEndsTheSessionServerSide) {
+  const Session s = sign_in_admin();
+  HttpResult without_csrf = post("/api/v1/console/sign-out", with(s, false));
+  EXPECT_EQ(without_csrf.status, 403);
+  HttpResult out = post("/api/v1/console/sign-out", with(s));
+  ASSERT_EQ(out.status, 204) << out.body;
+  EXPECT_NE(out.header("set-cookie").find("Max-Age=0"), std::string::npos);
+  HttpResult session = get("/api/v1/console/session", with(s, false));
+  EXPECT_EQ(session.status, 401);
+  EXPECT_EQ(json_of(session)["reason"], "session_ended");
+  EXPECT_EQ(get("/api/v1/users", with(s, false)).status, 401);
+}
+
+// Test that a session ends after 30 idle minutes but lives on while used.
+TEST_F(Console, IdleSessionExpires) {
+  const Session s = sign_in_admin();
+  server_->advance_clock_seconds(29 * 60);
+  ASSERT_EQ(get("/api/v1/console/session", with(s, false)).status, 200);
+  server_->advance_clock_seconds(29 * 60);
+  ASSERT_EQ(get("/api/v1/console/session", with(s, false)).status, 200);
+  server_->advance_clock_seconds(30 * 60);
+  HttpResult expired = get("/api/v1/console/session", with(s, false));
+  EXPECT_EQ(expired.status, 401);
+  EXPECT_EQ(json_of(expired)["reason"], "session_expired");
+}
+
+// Test listing and revoking sessions: the person sees their own, marked
+// current; revoking another ends it; an admin lists and revokes anyone's.
+TEST_F(Console, SessionsAreListedAndRevocable) {
+  const Session first = sign_in_admin();
+  const Session second = sign_in_admin();
+  HttpResult listed = get("/api/v1/console/sessions", with(first, false));
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  const Json sessions = json_of(listed)["sessions"];
+  ASSERT_EQ(sessions.size(), 2u);
+  int current = 0;
+  for (const Json& one : sessions) {
+    if (one["current"] == true) {
+      ++current;
+      EXPECT_EQ(one["id"], first.id);
     }
-    if (url.ends_with(".css")) {
-      css = true;
-      EXPECT_EQ(r.header("content-type"), "text/css; charset=utf-8");
+    EXPECT_EQ(one["user_agent"], "console-tests");
+    EXPECT_EQ(one["ip"], "127.0.0.1");
+  }
+  EXPECT_EQ(current, 1);
+  HttpResult revoke_no_csrf =
+      send("DELETE", "/api/v1/console/sessions/" + second.id, with(first, false));
+  EXPECT_EQ(revoke_no_csrf.status, 403);
+  HttpResult revoked = send("DELETE", "/api/v1/console/sessions/" + second.id, with(first));
+  ASSERT_EQ(revoked.status, 204) << revoked.body;
+  EXPECT_EQ(get("/api/v1/console/session", with(second, false)).status, 401);
+  EXPECT_EQ(get("/api/v1/console/session", with(first, false)).status, 200);
+
+  // A person sees only their own and cannot revoke the admin's.
+  const std::string password = "dave's long password";
+  const std::string dave = invited_person("dave", password);
+  const Session d = sign_in("dave", password);
+  HttpResult others = get("/api/v1/console/sessions?user_id=" + admin().user_id, with(d, false));
+  EXPECT_EQ(others.status, 403);
+  HttpResult not_his = send("DELETE", "/api/v1/console/sessions/" + first.id, with(d));
+  EXPECT_EQ(not_his.status, 404);
+  // The admin lists and revokes dave's.
+  HttpResult daves = get("/api/v1/console/sessions?user_id=" + dave, with(first, false));
+  ASSERT_EQ(daves.status, 200) << daves.body;
+  ASSERT_EQ(json_of(daves)["sessions"].size(), 1u);
+  EXPECT_EQ(send("DELETE", "/api/v1/console/sessions/" + d.id, with(first)).status, 204);
+  EXPECT_EQ(get("/api/v1/console/session", with(d, false)).status, 401);
+}
+
+// Test the invitation end to end: the link, inspection, the password rules,
+// one-time use; the invited person signs in with their own permissions (no
+// ADMIN: the admin API refuses them); a service account gets no invitation.
+TEST_F(Console, InvitationFlow) {
+  const std::string erin = create_user("erin", "human", true);
+  HttpResult inv = post("/api/v1/users/" + erin + "/invitation", {bearer_header(admin_token())});
+  ASSERT_EQ(inv.status, 201) << inv.body;
+  const std::string url = json_of(inv)["invitation_url"];
+  EXPECT_TRUE(url.starts_with(server_->url() + "/console/invite#lk_inv_")) << url;
+  EXPECT_TRUE(json_of(inv).contains("expires_at"));
+  const std::string token = url.substr(url.find('#') + 1);
+  const std::vector<std::string> json = {"Content-Type: application/json"};
+  HttpResult inspected =
+      post("/api/v1/console/invitations/inspect", json, Json{{"token", token}}.dump());
+  ASSERT_EQ(inspected.status, 200) << inspected.body;
+  EXPECT_EQ(json_of(inspected)["username"], "erin");
+  HttpResult too_short = post("/api/v1/console/invitations/accept", json,
+                              Json{{"token", token}, {"password", "elevenchars"}}.dump());
+  EXPECT_EQ(too_short.status, 400) << too_short.body;
+  EXPECT_EQ(json_of(too_short)["reason"], "password_too_short");
+  EXPECT_EQ(too_short.body.find("elevenchars"), std::string::npos);
+  HttpResult too_long = post("/api/v1/console/invitations/accept", json,
+                             Json{{"token", token}, {"password", std::string(1025, 'x')}}.dump());
+  EXPECT_EQ(too_long.status, 400);
+  EXPECT_EQ(json_of(too_long)["reason"], "password_too_long");
+  const std::string password = "twelve chars!";
+  HttpResult accepted = post("/api/v1/console/invitations/accept", json,
+                             Json{{"token", token}, {"password", password}}.dump());
+  ASSERT_EQ(accepted.status, 204) << accepted.body;
+  HttpResult twice = post("/api/v1/console/invitations/accept", json,
+                          Json{{"token", token}, {"password", "another password"}}.dump());
+  EXPECT_EQ(twice.status, 404);
+  EXPECT_EQ(json_of(twice)["reason"], "invitation_invalid");
+  HttpResult gone =
+      post("/api/v1/console/invitations/inspect", json, Json{{"token", token}}.dump());
+  EXPECT_EQ(gone.status, 404);
+
+  const Session e = sign_in("erin", password);
+  EXPECT_EQ(e.body["user"]["modules"], Json::array());
+  EXPECT_EQ(get("/api/v1/users", with(e, false)).status, 403);
+  EXPECT_EQ(get("/api/v1/users/me", with(e, false)).status, 200);
+
+  const std::string robot = create_user("robot", "service", true);
+  HttpResult for_robot =
+      post("/api/v1/users/" + robot + "/invitation", {bearer_header(admin_token())});
+  EXPECT_EQ(for_robot.status, 409) << for_robot.body;
+  // Only an admin invites.
+  HttpResult by_erin = post("/api/v1/users/" + robot + "/invitation", with(e));
+  EXPECT_EQ(by_erin.status, 403);
+}
+
+// Test "Generate Access Key" (seed 000): the console issues the person's
+// account token through the same service as POST /api/v1/account/token, so
+// the previous token answers 401 superseded.
+TEST_F(Console, AccessTokenSupersedesThePreviousOne) {
+  const std::string old_token = issue_token(admin());
+  ASSERT_EQ(me(old_token).status, 200);
+  const Session s = sign_in_admin();
+  EXPECT_EQ(post("/api/v1/console/access-token", with(s, false)).status, 403);
+  HttpResult r = post("/api/v1/console/access-token", with(s));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const Json body = json_of(r);
+  EXPECT_EQ(body["token_type"], "bearer");
+  EXPECT_EQ(body["scope"], "read write");
+  EXPECT_GT(body["expires_in"].get<long long>(), 0);
+  const std::string fresh = body["access_token"];
+  EXPECT_EQ(me(fresh).status, 200);
+  HttpResult old = me(old_token);
+  EXPECT_EQ(old.status, 401);
+  EXPECT_EQ(json_of(old)["reason"], "superseded");
+  // A bearer token cannot ask for it: the console's session is required.
+  HttpResult by_bearer = post("/api/v1/console/access-token", {bearer_header(fresh)});
+  EXPECT_EQ(by_bearer.status, 401);
+}
+
+// Test the API explorer's token: a 300 s "read write" JWT that works on
+// GET /api/v1/account/me and stops working when the session ends.
+TEST_F(Console, ExplorerTokenEndsWithTheSession) {
+  const Session s = sign_in_admin();
+  HttpResult r = post("/api/v1/console/explorer-token", with(s));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const Json body = json_of(r);
+  EXPECT_EQ(body["expires_in"], 300);
+  EXPECT_EQ(body["scope"], "read write");
+  EXPECT_EQ(body["token_type"], "bearer");
+  const std::string token = body["access_token"];
+  HttpResult who = me(token);
+  ASSERT_EQ(who.status, 200) << who.body;
+  EXPECT_EQ(json_of(who)["id"], admin().user_id);
+  ASSERT_EQ(post("/api/v1/console/sign-out", with(s)).status, 204);
+  HttpResult after = me(token);
+  EXPECT_EQ(after.status, 401) << after.body;
+}
+
+// Test that the data plane never takes the cookie: /v1/authorize and
+// /v1/auth-request answer 401 with only a session cookie.
+TEST_F(Console, DataPlaneNeverTakesTheCookie) {
+  const Session s = sign_in_admin();
+  HttpResult authorize =
+      post("/v1/authorize", with(s), R"({"application":"x","step":"y","action":"read"})");
+  EXPECT_EQ(authorize.status, 401) << authorize.body;
+  HttpResult nginx = get("/v1/auth-request", with(s));
+  EXPECT_EQ(nginx.status, 401) << nginx.body;
+  HttpResult exchange = post("/v2/auth/token/access", with(s), R"({"api_key":"lk_key_nothing"})");
+  EXPECT_EQ(exchange.status, 401) << exchange.body;
+}
+
+// Test that sign-ins (failed and successful), sign-out, invitations and a
+// console-driven call are audited, the latter with the person as principal
+// and the session as credential.
+TEST_F(Console, ConsoleActionsAreAudited) {
+  ASSERT_EQ(sign_in_raw("admin", "a wrong password").status, 401);
+  const Session s = sign_in_admin();
+  ASSERT_EQ(get("/api/v1/users", with(s, false)).status, 200);
+  ASSERT_EQ(post("/api/v1/console/sign-out", with(s)).status, 204);
+  invited_person("frank", "frank's long password");
+  std::map<std::string, std::vector<Json>> by_action;
+  for (const Json& e : audit_events("?limit=200")) by_action[e["action"]].push_back(e);
+  ASSERT_EQ(by_action["console.sign_in"].size(), 2u);
+  int denied = 0;
+  for (const Json& e : by_action["console.sign_in"]) {
+    if (e["decision"] == "deny") {
+      ++denied;
+      EXPECT_EQ(e["reason"], "invalid_credentials");
+    } else {
+      EXPECT_EQ(e["principal_id"], admin().user_id);
+      EXPECT_EQ(e["credential"], "session " + s.id);
     }
-    const HttpResult again = get(url, {"If-None-Match: " + r.header("etag")});
-    EXPECT_EQ(again.status, 304);
-    EXPECT_TRUE(again.body.empty());
-    EXPECT_EQ(again.header("etag"), r.header("etag"));
   }
-  EXPECT_TRUE(js) << "index.html names no script";
-  EXPECT_TRUE(css) << "index.html names no stylesheet";
-}
-
-// Test that /console redirects to /console/ and that client-side routes
-// (deep links) are index.html.
-TEST_F(Console, RedirectAndClientSideRoutes) {
-  HttpResult r = get("/console");
-  EXPECT_EQ(r.status, 308);
-  EXPECT_EQ(r.header("location"), "/console/");
-  expect_security_headers(r, "/console");
-  r = send("HEAD", "/console");
-  EXPECT_EQ(r.status, 308);
-
-  const HttpResult root = get("/console/");
-  for (const char* route : {"/console/users/usr_1", "/console/invite", "/console/profile",
-                            "/console/profile/api-keys?tab=keys"}) {
-    SCOPED_TRACE(route);
-    r = get(route);
-    EXPECT_EQ(r.status, 200);
-    EXPECT_EQ(r.body, root.body);
-    EXPECT_EQ(r.header("cache-control"), "no-cache");
-    EXPECT_EQ(r.header("etag"), root.header("etag"));
-    expect_security_headers(r, route);
-  }
-}
-
-// Test that HEAD answers as GET without the body, and that index.html
-// answers 304 to its own ETag.
-TEST_F(Console, HeadAndConditionalIndex) {
-  const HttpResult page = get("/console/");
-  const HttpResult head = send("HEAD", "/console/");
-  EXPECT_EQ(head.status, 200);
-  EXPECT_TRUE(head.body.empty());
-  EXPECT_EQ(head.header("content-length"), std::to_string(page.body.size()));
-  EXPECT_EQ(head.header("etag"), page.header("etag"));
-  expect_security_headers(head, "HEAD /console/");
-
-  const HttpResult cached = get("/console/", {"If-None-Match: " + page.header("etag")});
-  EXPECT_EQ(cached.status, 304);
-  EXPECT_TRUE(cached.body.empty());
-  expect_security_headers(cached, "304");
-  const HttpResult stale = get("/console/", {"If-None-Match: \"0000\""});
-  EXPECT_EQ(stale.status, 200);
-  EXPECT_EQ(stale.body, page.body);
-}
-
-// Test that a missing file is 404 JSON, and other methods 405.
-TEST_F(Console, MissingFileIsJson404) {
-  for (const char* path :
-       {"/console/assets/nothing-0000.js", "/console/robots.txt", "/console/assets/"}) {
-    SCOPED_TRACE(path);
-    const HttpResult r = get(path);
-    EXPECT_EQ(r.status, 404);
-    EXPECT_EQ(r.header("content-type"), "application/json");
-    EXPECT_EQ(json_of(r).value("error", ""), "not_found");
-    expect_security_headers(r, path);
-  }
-  const HttpResult post_root = post("/console/", {}, "x");
-  EXPECT_EQ(post_root.status, 405);
-  EXPECT_EQ(post_root.header("allow"), "GET, HEAD");
-}
-
-// Test that traversal and smuggling vectors, sent byte for byte, never
-// reach anything outside the embedded files and never cause a 5xx.
-TEST_F(Console, RefusesTraversalVectors) {
-  const std::string index = get("/console/").body;
-  const std::vector<std::string> vectors = {
-      "/console/../../../../etc/passwd",
-      "/console/assets/../../../etc/passwd",
-      "/console/%2e%2e/%2e%2e/etc/passwd",
-      "/console/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
-      "/console/..%2f..%2f..%2fetc%2fpasswd",
-      "/console/assets%2f..%2f..%2fsrc%2fserver%2fmain.cc",
-      "/console/..%5c..%5cetc%5cpasswd",
-      "/console/%252e%252e/%252e%252e/etc/passwd",
-      "/console/index.html%00.js",
-      "/console/%00",
-      "/console/./index.html",
-      "/console//etc/passwd",
-      "/console/assets/..;/..;/etc/passwd",
-      "/console/" + std::string(4000, 'a'),
-      "/console/" + std::string(2000, 'a') + ".js",
-      "/console/?../../etc/passwd",
-      "/console/assets/x.js?/../../etc/passwd",
-      "/console/%c0%ae%c0%ae/etc/passwd",
-  };
-  for (const std::string& target : vectors) {
-    SCOPED_TRACE(target.substr(0, 80));
-    const http::RawResponse r = raw_get(target);
-    EXPECT_GT(r.status, 0);
-    EXPECT_LT(r.status, 500);
-    EXPECT_EQ(r.body.find("root:"), std::string::npos);
-    EXPECT_EQ(r.body.find("#include"), std::string::npos);
-    if (r.status == 200) {
-      EXPECT_EQ(r.body, index) << "a 200 is only ever index.html";
+  EXPECT_EQ(denied, 1);
+  bool listed_by_session = false;
+  for (const Json& e : by_action["user.list"]) {
+    if (e["credential"] == "session " + s.id) {
+      listed_by_session = true;
+      EXPECT_EQ(e["principal_id"], admin().user_id);
     }
   }
-  // The plain dot-segment and escape vectors are refused, not served.
-  for (const char* target : {"/console/../../../../etc/passwd", "/console/%2e%2e/%2e%2e/etc/passwd",
-                             "/console/..%2f..%2fetc%2fpasswd", "/console/index.html%00.js"}) {
-    SCOPED_TRACE(target);
-    const http::RawResponse r = raw_get(target);
-    EXPECT_EQ(r.status, 400);
-    EXPECT_EQ(r.json().value("reason", ""), "invalid_path");
-  }
+  EXPECT_TRUE(listed_by_session);
+  ASSERT_EQ(by_action["console.sign_out"].size(), 1u);
+  EXPECT_EQ(by_action["console.sign_out"][0]["credential"], "session " + s.id);
+  EXPECT_EQ(by_action["console.invitation.create"].size(), 1u);
+  EXPECT_EQ(by_action["console.invitation.accept"].size(), 1u);
 }
 
 }  // namespace

@@ -4,7 +4,8 @@
 // dialog allows closing; on close, focus returns to the element that had it.
 import type { ComponentChildren } from "preact";
 import { createPortal } from "preact/compat";
-import { useEffect, useId, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
+import { useUniqueId } from "./useUniqueId";
 
 const FOCUSABLE =
   'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), ' +
@@ -18,6 +19,10 @@ export function focusableIn(root: HTMLElement): HTMLElement[] {
 
 // Open dialogs, innermost last: only the top one handles Tab and Escape.
 const openDialogs: HTMLElement[] = [];
+// Where the last closed dialog wanted focus to return: a dialog that replaces
+// another (confirm, then the one-time reveal) opens while focus is nowhere,
+// and hands focus back to where the first one came from.
+let lastOpener: HTMLElement | null = null;
 
 function setBackgroundInert(inert: boolean): void {
   const app = document.getElementById("app");
@@ -44,15 +49,17 @@ export interface DialogProps {
 
 export function Dialog({ title, onClose, children, actions, role = "dialog", size = "medium", fallbackFocus }: DialogProps) {
   const ref = useRef<HTMLDivElement>(null);
-  const titleId = `dlg${useId()}`;
+  const titleId = useUniqueId("dlg");
   const onCloseRef = useRef(onClose);
   onCloseRef.current = onClose;
   const fallbackRef = useRef(fallbackFocus);
   fallbackRef.current = fallbackFocus;
 
-  useEffect(() => {
+  // A layout effect: focus is inside the dialog before it is painted.
+  useLayoutEffect(() => {
     const node = ref.current!;
-    const opener = document.activeElement as HTMLElement | null;
+    let opener = document.activeElement as HTMLElement | null;
+    if (!opener || opener === document.body || !opener.isConnected) opener = lastOpener;
     // A dialog opened from a dialog: the one below becomes inert too.
     const below = openDialogs[openDialogs.length - 1];
     below?.parentElement?.setAttribute("inert", "");
@@ -96,8 +103,11 @@ export function Dialog({ title, onClose, children, actions, role = "dialog", siz
       if (index >= 0) openDialogs.splice(index, 1);
       openDialogs[openDialogs.length - 1]?.parentElement?.removeAttribute("inert");
       if (openDialogs.length === 0) setBackgroundInert(false);
-      // Give focus back after the DOM settled (the opener may be re-rendered).
+      lastOpener = opener;
+      // Give focus back after the DOM settled (the opener may be re-rendered),
+      // unless another dialog took over meanwhile.
       queueMicrotask(() => {
+        if (openDialogs.length > 0 && !openDialogs.some((open) => open.contains(opener))) return;
         if (opener && opener.isConnected && !opener.closest("[inert]")) opener.focus();
         else fallbackRef.current?.()?.focus();
       });

@@ -1,7 +1,7 @@
 // Secrets on screen. MaskedSecret shows the only form a stored secret has
 // afterwards ("••••a1B9"); SecretReveal shows a full secret the one time the
 // server returns it, selectable and with "Copy to clipboard".
-import { useId } from "preact/hooks";
+import { useUniqueId } from "./useUniqueId";
 import { CopyButton } from "./CopyButton";
 
 export function MaskedSecret({ masked, label = "masked" }: { masked: string; label?: string }) {
@@ -24,16 +24,16 @@ export interface SecretRevealProps {
 }
 
 export function SecretReveal({ label, value, copyLabel }: SecretRevealProps) {
-  const id = `sec${useId()}`;
+  const id = useUniqueId("secret");
   return (
     <div class="secret-reveal">
       <label for={id}>{label}</label>
       <div class="secret-reveal-row">
-        <input
+        <textarea
           id={id}
           class="secret-value"
-          type="text"
           readOnly
+          rows={2}
           value={value}
           spellcheck={false}
           autoComplete="off"

@@ -2,7 +2,7 @@
 // cells with scope, and a horizontally scrollable, keyboard-focusable frame
 // for narrow windows. When there are no rows, `empty` is shown instead.
 import type { ComponentChildren } from "preact";
-import { useId } from "preact/hooks";
+import { useUniqueId } from "./useUniqueId";
 
 export interface Column<Row> {
   // Stable key of the column (also its CSS class: col-<key>).
@@ -24,7 +24,7 @@ export interface TableProps<Row> {
 }
 
 export function Table<Row>({ caption, captionHidden = false, columns, rows, rowKey, empty, rowClass }: TableProps<Row>) {
-  const captionId = `tbl${useId()}`;
+  const captionId = useUniqueId("table");
   if (rows.length === 0 && empty !== undefined) return <>{empty}</>;
   return (
     <div class="table-frame" role="region" aria-labelledby={captionId} tabIndex={0}>

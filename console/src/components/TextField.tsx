@@ -2,7 +2,7 @@
 // error are tied to the control with aria-describedby, and an error sets
 // aria-invalid.
 import type { ComponentChildren, JSX, Ref } from "preact";
-import { useId } from "preact/hooks";
+import { useUniqueId } from "./useUniqueId";
 
 interface FieldFrameProps {
   id: string;
@@ -40,8 +40,8 @@ export interface TextFieldProps
 }
 
 export function TextField({ label, value, onValue, hint, error, id, inputRef, type = "text", ...rest }: TextFieldProps) {
-  const generated = useId();
-  const fieldId = id ?? `f${generated}`;
+  const generated = useUniqueId("field");
+  const fieldId = id ?? generated;
   return (
     <FieldFrame id={fieldId} label={label} hint={hint} error={error}>
       <input
@@ -69,8 +69,8 @@ export interface TextAreaFieldProps
 }
 
 export function TextAreaField({ label, value, onValue, hint, error, id, ...rest }: TextAreaFieldProps) {
-  const generated = useId();
-  const fieldId = id ?? `f${generated}`;
+  const generated = useUniqueId("field");
+  const fieldId = id ?? generated;
   return (
     <FieldFrame id={fieldId} label={label} hint={hint} error={error}>
       <textarea
@@ -102,8 +102,8 @@ export interface SelectFieldProps
 }
 
 export function SelectField({ label, value, options, onValue, hint, error, id, ...rest }: SelectFieldProps) {
-  const generated = useId();
-  const fieldId = id ?? `f${generated}`;
+  const generated = useUniqueId("field");
+  const fieldId = id ?? generated;
   return (
     <FieldFrame id={fieldId} label={label} hint={hint} error={error}>
       <select
@@ -134,8 +134,8 @@ export interface CheckboxFieldProps {
 }
 
 export function CheckboxField({ label, checked, onChecked, hint, disabled, id }: CheckboxFieldProps) {
-  const generated = useId();
-  const fieldId = id ?? `f${generated}`;
+  const generated = useUniqueId("field");
+  const fieldId = id ?? generated;
   return (
     <div class="field field-checkbox">
       <input

@@ -22,5 +22,6 @@ export { MaskedSecret, SecretReveal } from "./Secret";
 export { DateTime } from "./DateTime";
 export { Loading } from "./Loading";
 export { useAsync } from "./useAsync";
+export { useUniqueId } from "./useUniqueId";
 export type { AsyncState } from "./useAsync";
 export { formatDate, formatDateTime, formatRelative, formatAge, ageInDays, formatDuration } from "./format";

@@ -324,22 +324,29 @@ TEST(RouteTable, EveryRouteHasARequirement) {
   ASSERT_TRUE(spec.has_value());
   const pipeline::RouteTable table =
       route_table(under_test.ctx(), gateway::gateway_route_entries(*spec));
-  const std::set<std::string> kPublic = {"GET /.well-known/jwks.json",
-                                         "GET /.well-known/oauth-authorization-server",
-                                         "GET /healthz",
-                                         "GET /readyz",
-                                         "GET /openapi.json",
-                                         "GET /metrics",
-                                         "POST /_test/clock/advance",
-                                         "GET /console",
-                                         "HEAD /console",
-                                         "GET /console/{path+}",
-                                         "HEAD /console/{path+}"};
+  const std::set<std::string> kPublic = {
+      "GET /.well-known/jwks.json", "GET /.well-known/oauth-authorization-server", "GET /healthz",
+      "GET /readyz", "GET /openapi.json", "GET /metrics", "POST /_test/clock/advance",
+      // The web console's files (docs/console.md).
+      "GET /console", "HEAD /console", "GET /console/{path+}", "HEAD /console/{path+}",
+      // The web console's sign-in (docs/console.md):
+      // throttled per username and IP.
+      "POST /api/v1/console/sign-in", "POST /api/v1/console/invitations/inspect",
+      "POST /api/v1/console/invitations/accept"};
   std::set<std::string> open;
   for (const pipeline::RouteEntry& e : table.entries()) {
     const std::string name = e.method + " " + e.pattern;
     const pipeline::Requirement& req = e.requirement;
     if (req.credential == pipeline::Credential::kNone) open.insert(name);
+    if (e.pattern.starts_with("/api/v1/console/") &&
+        req.credential == pipeline::Credential::kNone) {
+      EXPECT_EQ(req.throttle, pipeline::Throttle::kConsole) << name;
+    }
+    // The console's cookie: every /api/v1/ bearer route, nothing else (the
+    // data plane, the exchanges and the gateway never take it).
+    EXPECT_EQ(req.session_cookie,
+              req.credential == pipeline::Credential::kBearer && e.pattern.starts_with("/api/v1/"))
+        << name;
     if (req.credential == pipeline::Credential::kBearer) {
       EXPECT_NE(req.key_limit, pipeline::KeyLimit::kNone) << name << ": keys must count";
       EXPECT_FALSE(req.audit_action.empty()) << name << ": every bearer call is audited";

@@ -76,6 +76,8 @@ function slug(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, "-");
 }
 
+// "api keys" → "API keys", "oauth" → "OAuth".
 function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  const words = text.replace(/\bapi\b/gi, "API").replace(/\boauth\b/gi, "OAuth");
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }

@@ -1,0 +1,257 @@
+// ConsoleAuthService (console_auth/console_auth_service.h) on a real SQLite
+// store with a fake clock: sign-in, idle and absolute expiry, refresh by
+// use, sign-out, revoke, disabled users, invitations.
+#include "console_auth/console_auth_service.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "console_auth/password.h"
+#include "core/secret.h"
+#include "store/store.h"
+#include "support/counter_random.h"
+#include "support/fake_clock.h"
+#include "unit/store/temp_dir.h"
+
+namespace latchkey::console_auth {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+constexpr std::string_view kPassword = "a long enough password";
+
+class ConsoleAuthServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = open_sqlite_store({.data_dir = dir_.path()});
+    ASSERT_TRUE(store) << store.error().description;
+    store_ = std::move(*store);
+    service_ = std::make_unique<ConsoleAuthService>(*store_, clock_, random_);
+    alice_ = make_user("alice", UserType::kHuman);
+  }
+
+  User make_user(const std::string& name, UserType type) {
+    NewUser user;
+    user.id = "usr_" + name;
+    user.name = name;
+    user.type = type;
+    user.api_access = true;
+    user.created_at = clock_.now();
+    auto created = store_->create_user(user);
+    EXPECT_TRUE(created) << created.error().description;
+    auto hash = hash_password(kPassword);
+    EXPECT_TRUE(hash);
+    EXPECT_TRUE(store_->console().set_console_password(user.id, *hash, clock_.now()));
+    return *created;
+  }
+
+  SignedIn sign_in(const std::string& name = "alice") {
+    auto signed_in = service_->sign_in({name, std::string(kPassword), "127.0.0.1", "test"});
+    EXPECT_TRUE(signed_in) << signed_in.error().description;
+    return signed_in ? *signed_in : SignedIn{};
+  }
+
+  std::string reason_of_lookup(const std::string& cookie) {
+    auto view = service_->lookup(cookie);
+    if (view) return "ok";
+    return view.error().reason;
+  }
+
+  testing::TempDir dir_;
+  testing::FakeClock clock_;
+  testing::CounterRandom random_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<ConsoleAuthService> service_;
+  User alice_;
+};
+
+// Test that sign-in returns a well-formed cookie secret, a CSRF token
+// derived from it, and stores only digests; the lookup finds the session.
+TEST_F(ConsoleAuthServiceTest, SignInMakesASession) {
+  const SignedIn s = sign_in();
+  EXPECT_TRUE(is_well_formed_secret(s.cookie_secret, SecretKind::kConsoleSession));
+  EXPECT_TRUE(s.view.session.id.starts_with("ses_"));
+  EXPECT_EQ(s.csrf_token, ConsoleAuthService::csrf_token_for(s.cookie_secret));
+  EXPECT_TRUE(ConsoleAuthService::csrf_matches(s.view.session, s.csrf_token));
+  EXPECT_FALSE(ConsoleAuthService::csrf_matches(s.view.session, "wrong"));
+  EXPECT_FALSE(ConsoleAuthService::csrf_matches(s.view.session, ""));
+  EXPECT_EQ(s.view.session.expires_at, clock_.now() + hours(12));
+  EXPECT_EQ(s.view.idle_expires_at, clock_.now() + minutes(30));
+  auto stored = store_->console().find_console_session(s.view.session.id);
+  ASSERT_TRUE(stored && stored->has_value());
+  EXPECT_EQ((*stored)->secret_digest, digest_secret(s.cookie_secret));
+  auto view = service_->lookup(s.cookie_secret);
+  ASSERT_TRUE(view) << view.error().description;
+  EXPECT_EQ(view->user.id, alice_.id);
+}
+
+// Test that a wrong password, an unknown user, a service account and a
+// disabled user all get the same error.
+TEST_F(ConsoleAuthServiceTest, EveryFailedSignInLooksTheSame) {
+  make_user("robot", UserType::kService);
+  make_user("carol", UserType::kHuman);
+  UserUpdate disable;
+  disable.disabled = true;
+  ASSERT_TRUE(store_->update_user("usr_carol", disable, clock_.now()));
+  const std::vector<SignInRequest> bad = {
+      {"alice", "not the password!", "", ""},    {"nobody", std::string(kPassword), "", ""},
+      {"robot", std::string(kPassword), "", ""}, {"carol", std::string(kPassword), "", ""},
+      {"alice", std::string(2000, 'x'), "", ""},
+  };
+  for (const SignInRequest& request : bad) {
+    auto result = service_->sign_in(request);
+    ASSERT_FALSE(result) << request.username;
+    EXPECT_EQ(result.error().code, ErrorCode::kInvalidClient) << request.username;
+    EXPECT_EQ(result.error().reason, "invalid_credentials") << request.username;
+    EXPECT_EQ(result.error().description, "the username or password is wrong");
+  }
+}
+
+// Test the idle limit exactly: 30 minutes after the last use the session
+// is refused; one millisecond earlier it is not.
+TEST_F(ConsoleAuthServiceTest, IdleExpiryAtExactlyThirtyMinutes) {
+  const SignedIn s = sign_in();
+  clock_.advance(minutes(30) - milliseconds(1));
+  EXPECT_EQ(reason_of_lookup(s.cookie_secret), "ok");  // refreshes
+  clock_.advance(minutes(30) - milliseconds(1));
+  EXPECT_EQ(reason_of_lookup(s.cookie_secret), "ok");
+  clock_.advance(minutes(30));
+  EXPECT_EQ(reason_of_lookup(s.cookie_secret), "session_expired");
+}
+
+// Test that a session used without pause still ends 12 hours after
+// sign-in.
+TEST_F(ConsoleAuthServiceTest, AbsoluteExpiryAtTwelveHours) {
+  const SignedIn s = sign_in();
+  for (int i = 0; i < 12 * 3 - 1; ++i) {
+    clock_.advance(minutes(20));
+    ASSERT_EQ(reason_of_lookup(s.cookie_secret), "ok") << i;
+  }
+  clock_.advance(minutes(20) - milliseconds(1));
+  EXPECT_EQ(reason_of_lookup(s.cookie_secret), "ok");
+  clock_.advance(milliseconds(1));  // exactly 12 h
+  EXPECT_EQ(reason_of_lookup(s.cookie_secret), "session_expired");
+}
+
+// Test that the refresh reaches the store (coalesced) so that a new
+// process sees it, and that flush_seen() writes what is pending.
+TEST_F(ConsoleAuthServiceTest, RefreshIsStoredCoalesced) {
+  const SignedIn s = sign_in();
+  const Instant t0 = clock_.now();
+  clock_.advance(seconds(10));
+  ASSERT_EQ(reason_of_lookup(s.cookie_secret), "ok");
+  auto stored = store_->console().find_console_session(s.view.session.id);
+  ASSERT_TRUE(stored && stored->has_value());
+  EXPECT_EQ((*stored)->last_seen_at, t0);  // under a minute: not written yet
+  clock_.advance(seconds(60));
+  ASSERT_EQ(reason_of_lookup(s.cookie_secret), "ok");
+  stored = store_->console().find_console_session(s.view.session.id);
+  EXPECT_EQ((*stored)->last_seen_at, t0 + seconds(70));
+  clock_.advance(seconds(5));
+  ASSERT_EQ(reason_of_lookup(s.cookie_secret), "ok");
+  ASSERT_TRUE(service_->flush_seen());
+  stored = store_->console().find_console_session(s.view.session.id);
+  EXPECT_EQ((*stored)->last_seen_at, t0 + seconds(75));
+  // Another service over the same store (a restart) keeps the session.
+  ConsoleAuthService restarted(*store_, clock_, random_);
+  clock_.advance(minutes(29));
+  EXPECT_TRUE(restarted.lookup(s.cookie_secret));
+}
+
+// Test sign-out and revoke: the session ends server-side, the tokens noted
+// for it are handed to the revoker, and another person cannot revoke it.
+TEST_F(ConsoleAuthServiceTest, SignOutAndRevokeEndTheSession) {
+  std::vector<std::string> revoked;
+  service_->set_token_revoker([&](const SessionToken& t) { revoked.push_back(t.token_id); });
+  const SignedIn first = sign_in();
+  const SignedIn second = sign_in();
+  service_->note_session_token(first.view.session.id,
+                               {"jti_1", alice_.id, clock_.now() + seconds(300)});
+  ASSERT_TRUE(service_->sign_out(first.view.session.id));
+  EXPECT_EQ(reason_of_lookup(first.cookie_secret), "session_ended");
+  EXPECT_EQ(revoked, std::vector<std::string>{"jti_1"});
+  EXPECT_EQ(reason_of_lookup(second.cookie_secret), "ok");
+
+  make_user("bob", UserType::kHuman);
+  Principal bob;
+  bob.user_id = "usr_bob";
+  auto refused = service_->revoke(bob, second.view.session.id);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kNotFound);
+  Principal admin;
+  admin.user_id = "usr_admin";
+  admin.modules = {std::string(kModuleAdmin)};
+  ASSERT_TRUE(service_->revoke(admin, second.view.session.id));
+  EXPECT_EQ(reason_of_lookup(second.cookie_secret), "session_ended");
+  auto listed = service_->sessions_of(alice_.id);
+  ASSERT_TRUE(listed);
+  EXPECT_TRUE(listed->empty());
+}
+
+// Test that disabling the user ends their sessions at the next lookup
+// (and keeps them ended when the user is enabled again).
+TEST_F(ConsoleAuthServiceTest, DisabledUserEndsSessions) {
+  const SignedIn s = sign_in();
+  UserUpdate update;
+  update.disabled = true;
+  ASSERT_TRUE(store_->update_user(alice_.id, update, clock_.now()));
+  EXPECT_EQ(reason_of_lookup(s.cookie_secret), "user_disabled");
+  update.disabled = false;
+  ASSERT_TRUE(store_->update_user(alice_.id, update, clock_.now()));
+  EXPECT_EQ(reason_of_lookup(s.cookie_secret), "session_ended");
+}
+
+// Test that a garbled or unknown cookie is refused without a store error.
+TEST_F(ConsoleAuthServiceTest, UnknownCookiesAreRefused) {
+  EXPECT_EQ(reason_of_lookup(""), "session_invalid");
+  EXPECT_EQ(reason_of_lookup("lk_cs_short"), "session_invalid");
+  EXPECT_EQ(reason_of_lookup(generate_secret(SecretKind::kConsoleSession, random_)),
+            "session_invalid");
+}
+
+// Test the invitation's life: valid for exactly 24 h, replaced by a newer
+// one, used once; accepting sets the password and ends the sessions.
+TEST_F(ConsoleAuthServiceTest, InvitationLifecycle) {
+  make_user("robot", UserType::kService);
+  auto for_robot = service_->invite("usr_robot");
+  ASSERT_FALSE(for_robot);
+  EXPECT_EQ(for_robot.error().code, ErrorCode::kConflict);
+
+  auto expired = service_->invite(alice_.id);
+  ASSERT_TRUE(expired);
+  EXPECT_TRUE(is_well_formed_secret(expired->token, SecretKind::kInvitation));
+  EXPECT_EQ(expired->expires_at, clock_.now() + hours(24));
+  clock_.advance(hours(24) - milliseconds(1));
+  EXPECT_TRUE(service_->inspect_invitation(expired->token));
+  clock_.advance(milliseconds(1));
+  auto late = service_->inspect_invitation(expired->token);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().reason, "invitation_invalid");
+
+  auto older = service_->invite(alice_.id);
+  auto newer = service_->invite(alice_.id);
+  ASSERT_TRUE(older && newer);
+  EXPECT_FALSE(service_->inspect_invitation(older->token));
+  auto info = service_->inspect_invitation(newer->token);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->username, "alice");
+
+  const SignedIn before = sign_in();
+  auto too_short = service_->accept_invitation(newer->token, "short");
+  ASSERT_FALSE(too_short);
+  EXPECT_EQ(too_short.error().reason, "password_too_short");
+  ASSERT_TRUE(service_->accept_invitation(newer->token, "a brand new password"));
+  EXPECT_EQ(reason_of_lookup(before.cookie_secret), "session_ended");
+  auto twice = service_->accept_invitation(newer->token, "yet another password");
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().reason, "invitation_invalid");
+  EXPECT_FALSE(service_->sign_in({"alice", std::string(kPassword), "", ""}));
+  EXPECT_TRUE(service_->sign_in({"alice", "a brand new password", "", ""}));
+}
+
+}  // namespace
+}  // namespace latchkey::console_auth
