@@ -10,7 +10,7 @@ _latchkey_commands="token me users access-key audit keys scan applications permi
 _latchkey_subcommands() {
   case "$1" in
     token) echo "revoke" ;;
-    users) echo "create list get disable enable api-access revoke-tokens dependents" ;;
+    users) echo "create list get disable enable api-access revoke-tokens invite dependents" ;;
     access-key) echo "reset" ;;
     audit) echo "list export" ;;
     keys) echo "create list deactivate report" ;;

@@ -1,5 +1,6 @@
-// `latchkey users create|list|get|disable|enable|api-access|revoke-tokens`:
-// the admin API of docs/api.md ("Users").
+// `latchkey users create|list|get|disable|enable|api-access|revoke-tokens|
+// invite`: the admin API of docs/api.md ("Users") and the console's
+// invitations (docs/console.md).
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -87,6 +88,13 @@ void add_user_commands(CLI::App& app, CommandContext& context) {
   add_id(revoke_tokens, *arguments);
   context.on(revoke_tokens, [&context, arguments] {
     return context.call_and_print("DELETE", user_path(arguments->id) + "/tokens");
+  });
+
+  auto* invite = users->add_subcommand(
+      "invite", "Invite a person to the web console: prints the one-time link (24 h)");
+  add_id(invite, *arguments);
+  context.on(invite, [&context, arguments] {
+    return context.call_and_print("POST", user_path(arguments->id) + "/invitation");
   });
 }
 

@@ -276,6 +276,10 @@ Status ConsoleAuthService::accept_invitation(std::string_view token, std::string
   return {};
 }
 
+Result<int> ConsoleAuthService::prune() {
+  return store_.console().prune_console_sessions(clock_.now() - std::chrono::hours(24));
+}
+
 Status ConsoleAuthService::flush_seen() {
   std::vector<ConsoleSessionSeen> pending;
   {

@@ -134,6 +134,10 @@ class ConsoleAuthService {
   // Writes the pending "last seen" times (shutdown, tests).
   Status flush_seen();
 
+  // Forgets sessions that ended or expired more than a day ago (hourly
+  // maintenance); returns how many.
+  Result<int> prune();
+
   Instant idle_expires_at(const ConsoleSession& session) const;
 
  private:

@@ -362,9 +362,12 @@ int run(int argc, char** argv) {
   if (auto pruned = account_tokens.prune(); !pruned) {
     spdlog::warn("tombstone pruning failed: {}", pruned.error().description);
   }
-  Maintenance maintenance(account_tokens, [jwts = jwt_service->get()] {
+  Maintenance maintenance(account_tokens, [jwts = jwt_service->get(), &console_auth] {
     if (auto s = jwts->maintain(); !s) {
       spdlog::warn("JWT maintenance failed: {}", s.error().description);
+    }
+    if (auto n = console_auth.prune(); !n) {
+      spdlog::warn("console session pruning failed: {}", n.error().description);
     }
   });
   keys::LastUsedFlusher key_last_used(

@@ -159,7 +159,16 @@ bool complete(const Json& j) {
   return j.is_object() && j.value("url", "").starts_with("http://") &&
          j.value("user_id", "").starts_with("usr_") &&
          j.value("client_id", "").starts_with("cli_") &&
-         j.value("client_secret", "").starts_with("lk_sec_");
+         j.value("client_secret", "").starts_with("lk_sec_") &&
+         j.value("username", "") == "admin" && j.value("password", "").size() >= 12;
+}
+
+// POST /api/v1/console/sign-in (docs/console.md).
+HttpResult sign_in(const std::string& url, const std::string& username,
+                   const std::string& password) {
+  HttpClient http;
+  return http.send("POST", url + "/api/v1/console/sign-in", {"Content-Type: application/json"},
+                   Json{{"username", username}, {"password", password}}.dump());
 }
 
 HttpResult issue(const std::string& url, const std::string& client_id, const std::string& secret) {
@@ -206,6 +215,9 @@ TEST(Bootstrap, KillAtEveryDurabilityPointOfTheFirstStartLeavesAUsableAdmin) {
     const HttpResult token =
         issue(second.url, (*j)["client_id"].get<std::string>(), (*j)["client_secret"]);
     EXPECT_EQ(token.status, 200) << token.body << "\n" << read_file(dir.log());
+    // The console password in the same file was stored with the admin.
+    const HttpResult console = sign_in(second.url, "admin", (*j)["password"]);
+    EXPECT_EQ(console.status, 200) << console.body;
     EXPECT_EQ(stop(again), 0);
   }
   EXPECT_TRUE(completed);
@@ -269,6 +281,11 @@ TEST(Bootstrap, RecoverAdminIssuesANewSecretOffline) {
   EXPECT_EQ(issue(server.url(), old.client_id, old.client_secret).status, 200);
 
   // Offline: a new secret, printed once and written to the file.
+  const std::string old_file = read_file(file);
+  const HttpResult old_session = sign_in(server.url(), "admin", Json::parse(old_file)["password"]);
+  ASSERT_EQ(old_session.status, 200) << old_session.body;
+  const std::string old_cookie =
+      old_session.header("set-cookie").substr(0, old_session.header("set-cookie").find(';'));
   ASSERT_EQ(server.stop_gracefully(), 0);
   const std::string before = read_file(scratch.log());
   ASSERT_EQ(run_to_end(command, scratch.log()), 0) << read_file(scratch.log());
@@ -280,6 +297,11 @@ TEST(Bootstrap, RecoverAdminIssuesANewSecretOffline) {
   EXPECT_NE(secret, old.client_secret);
   EXPECT_NE(printed.find(secret), std::string::npos) << printed;
   EXPECT_NE(printed.find("admin.recovered"), std::string::npos) << printed;
+  // A new console password too, printed once and in the file.
+  const std::string password = fresh["password"];
+  EXPECT_EQ(fresh["username"], "admin");
+  EXPECT_NE(password, Json::parse(old_file)["password"]);
+  EXPECT_NE(printed.find(password), std::string::npos) << printed;
   struct stat st {};
   ASSERT_EQ(stat(file.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600);
@@ -290,6 +312,12 @@ TEST(Bootstrap, RecoverAdminIssuesANewSecretOffline) {
   HttpClient http;
   EXPECT_EQ(
       http.send("GET", server.url() + "/api/v1/account/me", {bearer_header(old_token)}).status,
+      401);
+  EXPECT_EQ(sign_in(server.url(), "admin", Json::parse(old_file)["password"]).status, 401);
+  EXPECT_EQ(sign_in(server.url(), "admin", password).status, 200);
+  // The admin's console sessions ended with the recovery.
+  EXPECT_EQ(
+      http.send("GET", server.url() + "/api/v1/console/session", {"Cookie: " + old_cookie}).status,
       401);
   const HttpResult renewed = issue(server.url(), old.client_id, secret);
   ASSERT_EQ(renewed.status, 200) << renewed.body;

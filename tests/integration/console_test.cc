@@ -401,5 +401,35 @@ TEST_F(Console, ConsoleActionsAreAudited) {
   EXPECT_EQ(by_action["console.invitation.accept"].size(), 1u);
 }
 
+// Behind a TLS-terminating proxy (public_url https://...): the cookie is
+// Secure, invitation links use the public URL, and an Origin naming it is
+// the server's own.
+class ConsoleBehindHttps : public Console {
+ protected:
+  std::vector<std::string> server_args() override {
+    return {"--public-url", "https://console.example"};
+  }
+};
+
+// Test the Secure flag, the invitation link's base and the public origin.
+TEST_F(ConsoleBehindHttps, CookieIsSecureAndPublicOriginAccepted) {
+  HttpResult r = sign_in_raw("admin", admin_password());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.header("set-cookie").find("; Secure"), std::string::npos) << r.header("set-cookie");
+  Session s;
+  s.cookie = r.header("set-cookie").substr(0, r.header("set-cookie").find(';'));
+  s.csrf = json_of(r)["csrf_token"];
+  std::vector<std::string> from_public = with(s);
+  from_public.push_back("Origin: https://console.example");
+  const std::string id = create_user("grace", "human", false);
+  HttpResult inv = post("/api/v1/users/" + id + "/invitation", from_public);
+  ASSERT_EQ(inv.status, 201) << inv.body;
+  EXPECT_TRUE(json_of(inv)["invitation_url"].get<std::string>().starts_with(
+      "https://console.example/console/invite#lk_inv_"));
+  std::vector<std::string> other_scheme = with(s);
+  other_scheme.push_back("Origin: http://console.example:8443");
+  EXPECT_EQ(post("/api/v1/users/" + id + "/invitation", other_scheme).status, 403);
+}
+
 }  // namespace
 }  // namespace latchkey::testing

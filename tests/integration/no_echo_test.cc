@@ -10,7 +10,9 @@
 // the served OpenAPI document. No response body or header may contain one.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "core/encoding.h"
 #include "core/random.h"
@@ -276,6 +278,71 @@ TEST_F(NoEcho, SupersededByUserAgentIsSanitised) {
   EXPECT_NE(body["error_description"].get<std::string>().find("(evil/1.0[2J [redacted] xxx"),
             std::string::npos)
       << body["error_description"];
+}
+
+// Test that the web console's secrets never reach the server's output or
+// the audit trail: wrong and right passwords, the session cookie, its CSRF
+// token, an invitation token and the password set through it.
+TEST_F(NoEcho, ConsoleSecretsAreNeverLoggedOrAudited) {
+  std::ifstream in(server_->data_dir() + "/bootstrap.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string admin_password = Json::parse(text.str()).value("password", "");
+  ASSERT_FALSE(admin_password.empty());
+  const std::string json = "Content-Type: application/json";
+  const std::string wrong_password = "Wr0ngPassw0rdNobodyUses";
+  HttpResult wrong = post("/api/v1/console/sign-in", {json},
+                          Json{{"username", "admin"}, {"password", wrong_password}}.dump());
+  ASSERT_EQ(wrong.status, 401);
+  EXPECT_EQ(wrong.body.find(wrong_password), std::string::npos);
+  HttpResult ok = post("/api/v1/console/sign-in", {json},
+                       Json{{"username", "admin"}, {"password", admin_password}}.dump());
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.body.find(admin_password), std::string::npos);
+  const std::string set_cookie = ok.header("set-cookie");
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  const std::string cookie_secret = cookie.substr(cookie.find('=') + 1);
+  const std::string csrf = json_of(ok).value("csrf_token", "");
+  const std::vector<std::string> session = {"Cookie: " + cookie, "X-CSRF-Token: " + csrf, json};
+  HttpResult created =
+      post("/api/v1/users", session, Json{{"name", "noecho-person"}, {"type", "human"}}.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  HttpResult invitation =
+      post("/api/v1/users/" + json_of(created).value("id", "") + "/invitation", session);
+  ASSERT_EQ(invitation.status, 201) << invitation.body;
+  const std::string url = json_of(invitation).value("invitation_url", "");
+  const std::string invitation_token = url.substr(url.find('#') + 1);
+  const std::string person_password = "P3rsonPasswordNobodyUses";
+  ASSERT_EQ(post("/api/v1/console/invitations/accept", {json},
+                 Json{{"token", invitation_token}, {"password", person_password}}.dump())
+                .status,
+            204);
+  ASSERT_EQ(post("/api/v1/console/sign-in", {json},
+                 Json{{"username", "noecho-person"}, {"password", person_password}}.dump())
+                .status,
+            200);
+  ASSERT_EQ(post("/api/v1/console/sign-out", session).status, 204);
+
+  HttpResult audit = get("/api/v1/audit?limit=500", {bearer_header(admin_token())});
+  ASSERT_EQ(audit.status, 200);
+  HttpResult metrics = get("/metrics");
+  const std::string output = server_->output();
+  const std::vector<std::pair<std::string, std::string>> secrets = {
+      {"wrong password", wrong_password},     {"admin password", admin_password},
+      {"cookie secret", cookie_secret},       {"CSRF token", csrf},
+      {"invitation token", invitation_token}, {"person's password", person_password}};
+  for (const auto& [what, value] : secrets) {
+    EXPECT_EQ(audit.body.find(value), std::string::npos) << what << " in the audit trail";
+    EXPECT_EQ(metrics.body.find(value), std::string::npos) << what << " in /metrics";
+    // The admin's password is shown once at the first start (its banner);
+    // nothing else ever prints any of these.
+    const std::size_t first = output.find(value);
+    if (what == "admin password" && first != std::string::npos) {
+      EXPECT_EQ(output.find(value, first + 1), std::string::npos) << what << " printed twice";
+    } else {
+      EXPECT_EQ(first, std::string::npos) << what << " in the server's output";
+    }
+  }
 }
 
 }  // namespace

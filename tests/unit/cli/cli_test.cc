@@ -176,6 +176,7 @@ TEST_F(CliTest, UserCommandsSendDocumentedRequests) {
        "/api/v1/users/usr_1",
        R"({"api_access":false})"},
       {{"users", "revoke-tokens", "usr_1"}, "DELETE", "/api/v1/users/usr_1/tokens", ""},
+      {{"users", "invite", "usr_1"}, "POST", "/api/v1/users/usr_1/invitation", ""},
       {{"access-key", "reset"}, "POST", "/api/v1/users/me/access-key", ""},
       {{"access-key", "reset", "--user", "usr_2"}, "POST", "/api/v1/users/usr_2/access-key", ""},
       {{"me"}, "GET", "/api/v1/account/me", ""},

@@ -63,6 +63,23 @@ TEST_F(ScannerTest, FindsEveryKindByPrefixAndChecksum) {
   EXPECT_EQ(found[2].kind, SecretKind::kAccessToken);
 }
 
+// Test that the web console's secrets (session cookie lk_cs_, invitation
+// lk_inv_) are found too, named, and masked like the others.
+TEST_F(ScannerTest, FindsConsoleSecrets) {
+  const std::string cookie = generate_secret(SecretKind::kConsoleSession, random_);
+  const std::string invitation = generate_secret(SecretKind::kInvitation, random_);
+  const auto found = scan_text("Cookie: latchkey_session=" + cookie + "\n" +
+                               "https://h/console/invite#" + invitation + "\n");
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].kind, SecretKind::kConsoleSession);
+  EXPECT_EQ(secret_kind_name(found[0].kind), "console_session");
+  EXPECT_EQ(found[0].masked, mask_secret(cookie));
+  EXPECT_EQ(found[1].kind, SecretKind::kInvitation);
+  EXPECT_EQ(secret_kind_name(found[1].kind), "invitation");
+  EXPECT_EQ(found[1].line, 2u);
+  EXPECT_EQ(redact_secrets("x " + cookie + " y").find(cookie), std::string::npos);
+}
+
 // Test that same-shape strings with a bad checksum, truncated or extended
 // ones and lookalike prefixes are not reported.
 TEST_F(ScannerTest, IgnoresSameShapeWithBadChecksum) {

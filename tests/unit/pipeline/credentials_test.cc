@@ -52,5 +52,32 @@ TEST(ParseBearer, MissingVersusMalformed) {
   EXPECT_EQ(*parse_bearer_authorization("bearer  tok  "), "tok");
 }
 
+// Test reading the console's cookie out of a Cookie header: among others,
+// with spaces and quotes; absent or malformed headers have no such cookie.
+TEST(CookieValue, FindsTheNamedCookie) {
+  EXPECT_EQ(cookie_value("latchkey_session=abc", kSessionCookieName), "abc");
+  EXPECT_EQ(cookie_value("a=1; latchkey_session=abc; b=2", kSessionCookieName), "abc");
+  EXPECT_EQ(cookie_value("a=1;latchkey_session=\"abc\"", kSessionCookieName), "abc");
+  EXPECT_EQ(cookie_value("xlatchkey_session=abc", kSessionCookieName), std::nullopt);
+  EXPECT_EQ(cookie_value("latchkey_session", kSessionCookieName), std::nullopt);
+  EXPECT_EQ(cookie_value(";;;=", kSessionCookieName), std::nullopt);
+  EXPECT_EQ(cookie_value(std::nullopt, kSessionCookieName), std::nullopt);
+  EXPECT_EQ(cookie_value("latchkey_session=", kSessionCookieName), "");
+}
+
+// Test what counts as the server's own origin: the Host header's
+// host[:port] under http or https, or the public URL's origin.
+TEST(SameOrigin, HostOrPublicOrigin) {
+  EXPECT_TRUE(same_origin("http://127.0.0.1:8080", "127.0.0.1:8080", ""));
+  EXPECT_TRUE(same_origin("https://Auth.Example", "auth.example", ""));
+  EXPECT_FALSE(same_origin("http://evil.example", "127.0.0.1:8080", ""));
+  EXPECT_FALSE(same_origin("http://127.0.0.1:8081", "127.0.0.1:8080", ""));
+  EXPECT_FALSE(same_origin("null", "127.0.0.1:8080", ""));
+  EXPECT_FALSE(same_origin("ftp://127.0.0.1:8080", "127.0.0.1:8080", ""));
+  EXPECT_FALSE(same_origin("http://", "", ""));
+  EXPECT_TRUE(same_origin("https://console.example", "10.0.0.5:8080", "https://console.example"));
+  EXPECT_FALSE(same_origin("http://console.example", "10.0.0.5:8080", "https://console.example"));
+}
+
 }  // namespace
 }  // namespace latchkey::pipeline
