@@ -124,6 +124,12 @@ test("the wizard's summary is what POST /v1/authorize answers for the new accoun
   await screenshot(page, "admin-service-account-summary");
   await page.setViewportSize({ width: 400, height: 800 });
   assert.ok((await horizontalOverflow(page)) <= 0, "no sideways scrolling of the page at 400 px");
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByRole("button", { name: "Provision another service account" }).click();
+  const name = page.getByLabel("Name of the service account");
+  await page.waitForFunction(() => document.activeElement?.getAttribute("aria-describedby") === "lk-wz-name-hint");
+  assert.equal(await name.inputValue(), "", "a fresh form");
+  assert.equal(await page.getByRole("heading", { name: "What risk-sync may do" }).count(), 0);
   withoutDecisions(page);
   expectCleanPage(page);
   await page.context().close();

@@ -51,7 +51,14 @@ interface Progress {
 
 const stronger = (a: Access | "", b: Access | ""): Access | "" => (a === "edit" || b === "edit" ? "edit" : a || b);
 
+// The page: a fresh form for each service account ("Provision another").
 export function ServiceAccountWizard(_: PageProps) {
+  const [round, setRound] = useState(0);
+  return <WizardForm key={round} restarted={round > 0} onRestart={() => setRound(round + 1)} />;
+}
+
+function WizardForm({ restarted, onRestart }: { restarted: boolean; onRestart: () => void }) {
+  const nameField = useRef<HTMLInputElement>(null);
   const [modules, setModules] = useState<string[] | null>(null);
   const [applications, setApplications] = useState<Application[] | null>(null);
   const [loadError, setLoadError] = useState("");
@@ -87,6 +94,7 @@ export function ServiceAccountWizard(_: PageProps) {
         setModules(m.modules);
         setApplications(a.applications);
         if (a.applications.length) setNeedApp(a.applications[0].id);
+        if (restarted) setTimeout(() => nameField.current?.focus(), 0);
       })
       .catch((e) => setLoadError(errorText(e)));
   }, []);
@@ -218,7 +226,15 @@ export function ServiceAccountWizard(_: PageProps) {
           <legend>1. {STEP_TITLES[0]}</legend>
           <label class="lk-field">
             Name of the service account
-            <input required maxLength={128} value={name} onInput={(e) => setName(e.currentTarget.value)} autoComplete="off" aria-describedby="lk-wz-name-hint" />
+            <input
+              ref={nameField}
+              required
+              maxLength={128}
+              value={name}
+              onInput={(e) => setName(e.currentTarget.value)}
+              autoComplete="off"
+              aria-describedby="lk-wz-name-hint"
+            />
           </label>
           <p id="lk-wz-name-hint" class="lk-hint">
             One service account per integration is the right default: its token, audit trail and permissions stay its own.
@@ -441,6 +457,11 @@ export function ServiceAccountWizard(_: PageProps) {
       )}
 
       {summary && <WizardSummary input={summary} />}
+      {progress && !running && (
+        <p>
+          <Button onClick={onRestart}>Provision another service account</Button>
+        </p>
+      )}
     </div>
   );
 }
