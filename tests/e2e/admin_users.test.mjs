@@ -155,3 +155,36 @@ test("another user's profile: no New Key, Deactivate works, dependents listed", 
   expectCleanPage(page);
   await page.context().close();
 });
+
+test("Reset Secret of a service account and a human's first Client Secret: shown once, and they work", async () => {
+  const bob = await call("POST", "/api/v1/users", { name: "bob", type: "human", api_access: true });
+  const page = await openUsers();
+  await page.getByRole("button", { name: "Actions for bob", exact: true }).click();
+  await page.getByRole("menuitem", { name: "Generate Client Secret" }).click();
+  await page.getByRole("alertdialog", { name: "Generate a Client Secret for bob?" }).getByRole("button", { name: "Generate Client Secret" }).click();
+  let dialog = page.getByRole("dialog", { name: "New Client Secret for bob" });
+  const bobSecret = await dialog.getByRole("textbox", { name: /^Client Secret/ }).inputValue();
+  await dialog.getByRole("button", { name: "OK" }).click();
+  const bobClient = (await call("GET", `/api/v1/users/${bob.id}`)).client_id;
+  assert.equal((await api(server, "POST", "/api/v1/account/token", { basic: [bobClient, bobSecret] })).status, 200);
+  // Enrolment only: bob now has credentials, so the item is gone.
+  await page.getByRole("button", { name: "Actions for bob", exact: true }).click();
+  assert.equal(await page.getByRole("menuitem", { name: "Generate Client Secret" }).count(), 0);
+  await page.keyboard.press("Escape");
+
+  const oldSecret = warehouse.secret;
+  await page.getByRole("button", { name: "Actions for warehouse-export", exact: true }).click();
+  await page.getByRole("menuitem", { name: "Reset Secret" }).click();
+  await page.getByRole("alertdialog", { name: "Reset the Client Secret of warehouse-export?" }).getByRole("button", { name: "Reset Secret" }).click();
+  dialog = page.getByRole("dialog", { name: "New Client Secret for warehouse-export" });
+  const secret = await dialog.getByRole("textbox", { name: /^Client Secret/ }).inputValue();
+  await expectNoSeriousAxeViolations(page);
+  await dialog.getByRole("button", { name: "OK" }).click();
+  await dialog.waitFor({ state: "detached" });
+  assert.equal(await page.getByText(secret).count(), 0, "not shown again");
+  const refused = await api(server, "POST", "/api/v1/account/token", { basic: [warehouse.clientId, oldSecret] });
+  assert.equal(refused.status, 401, "the old secret stops working at once");
+  const accepted = await api(server, "POST", "/api/v1/account/token", { basic: [warehouse.clientId, secret] });
+  assert.equal(accepted.status, 200, accepted.text);
+  await page.context().close();
+});

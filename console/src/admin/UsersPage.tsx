@@ -84,9 +84,13 @@ export function UsersPage({ session, navigate }: PageProps) {
 
   const resetSecret = (user: User) =>
     setConfirming({
-      title: `Reset the Client Secret of ${user.name}?`,
-      text: "The current secret stops working at once: every integration using it must get the new one. Check who depends on this account first.",
-      confirm: "Reset Secret",
+      title: user.client_id ? `Reset the Client Secret of ${user.name}?` : `Generate a Client Secret for ${user.name}?`,
+      text: user.client_id
+        ? "The current secret stops working at once: every integration using it must get the new one. Check who depends on this account first."
+        : user.type === "human"
+          ? "Their first Client ID and Secret, shown once: hand them over safely; they should reset the secret on first use (Profile → Access Key)."
+          : "Its first Client ID and Secret, shown once.",
+      confirm: user.client_id ? "Reset Secret" : "Generate Client Secret",
       action: async () => {
       const issued = await api<{ client_id: string; client_secret: string }>(
         "POST",
@@ -252,7 +256,12 @@ export function UsersPage({ session, navigate }: PageProps) {
                           },
                       ...(user.type === "service"
                         ? [{ label: "Reset Secret", onSelect: () => resetSecret(user) }]
-                        : [{ label: "Create invitation link", onSelect: () => invite(user) }]),
+                        : [
+                            { label: "Create invitation link", onSelect: () => invite(user) },
+                            // Enrolment: an admin may give a human their first
+                            // credentials; afterwards only the human resets them.
+                            ...(user.client_id ? [] : [{ label: "Generate Client Secret", onSelect: () => resetSecret(user) }]),
+                          ]),
                       { label: "Revoke tokens", onSelect: () => revokeTokens(user) },
                       { label: "Export Account API Key", onSelect: exportKeys },
                     ]}
