@@ -161,3 +161,24 @@ test("the account without API access: the summary says the server refuses its cr
   await page.getByText(/refuses the account's credentials \(401, api_access_disabled\)/).waitFor();
   await page.context().close();
 });
+
+test("a failing step stops the run, says what already exists, and still shows the secret once", async () => {
+  await call("POST", "/api/v1/roles", { name: "Integration: dup" });
+  const page = await openWizard();
+  await page.getByLabel("Name of the service account").fill("dup");
+  await page.getByRole("button", { name: "Provision service account" }).click();
+  const dialog = page.getByRole("dialog", { name: "Client Secret of dup" });
+  await dialog.waitFor();
+  await dialog.getByRole("button", { name: "OK" }).click();
+  const failure = page.getByRole("alert").filter({ hasText: "Step 4" });
+  await failure.waitFor();
+  assert.match(await failure.innerText(), /Step 4, “Create a Role for the integration”, failed: .*dup exists/);
+  const progress = await page.getByRole("region", { name: "Provisioning dup" }).getByRole("listitem").allInnerTexts();
+  assert.deepEqual(
+    progress.map((line) => /: (done|skipped|failed|waiting)/.exec(line)?.[1]),
+    ["done", "done", "done", "failed", "waiting", "waiting", "waiting", "waiting", "waiting"],
+  );
+  assert.equal(await page.getByRole("heading", { name: "What dup may do" }).count(), 0, "no summary of a half-made account");
+  await page.getByRole("button", { name: "Provision another service account" }).waitFor();
+  await page.context().close();
+});

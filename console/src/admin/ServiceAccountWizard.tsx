@@ -70,7 +70,7 @@ function WizardForm({ restarted, onRestart }: { restarted: boolean; onRestart: (
   const [roleNameTouched, setRoleNameTouched] = useState(false);
   const [roleModules, setRoleModules] = useState<Set<string>>(new Set());
   const [stepAccess, setStepAccess] = useState<Record<string, Access | "">>({});
-  const [setName_, setSetName] = useState("");
+  const [permissionSetName, setPermissionSetName] = useState("");
   const [entitlements, setEntitlements] = useState<Record<string, Access | "">>({});
   const [buildAccess, setBuildAccess] = useState<Set<string>>(new Set());
   const [grantRole, setGrantRole] = useState(true);
@@ -100,7 +100,7 @@ function WizardForm({ restarted, onRestart }: { restarted: boolean; onRestart: (
   }, []);
 
   const effectiveRoleName = roleNameTouched ? roleName : name.trim() ? `Integration: ${name.trim()}` : "";
-  const effectiveSetName = setName_ || (effectiveRoleName ? `${effectiveRoleName} steps` : "");
+  const effectiveSetName = permissionSetName || (effectiveRoleName ? `${effectiveRoleName} steps` : "");
 
   const applyNeed = () => {
     const chosen = NEEDS.find((n) => n.id === need)!;
@@ -141,17 +141,16 @@ function WizardForm({ restarted, onRestart }: { restarted: boolean; onRestart: (
       setStatus(index, detail === null ? "skipped" : "done", detail ?? "not asked for");
       index++;
     };
-    let user: User | null = null;
-    let role: Role | null = null;
-    let revealed: { clientId: string; secret: string } | null = null;
+    // What the steps made so far (filled in by the closures below).
+    const made: { user?: User; role?: Role; secret?: { clientId: string; secret: string } } = {};
     const chosenSteps = Object.entries(stepAccess).filter(([, a]) => a) as [string, Access][];
     const chosenEntitlements = Object.entries(entitlements).filter(([, a]) => a) as [string, Access][];
     try {
       await step(async () => {
-        user = await api<User>("POST", "/api/v1/users", { body: { name: name.trim(), type: "service", api_access: false } });
-        return `${user.name} (${user.id})`;
+        made.user = await api<User>("POST", "/api/v1/users", { body: { name: name.trim(), type: "service", api_access: false } });
+        return `${made.user.name} (${made.user.id})`;
       });
-      const id = enc(user!.id);
+      const id = enc(made.user!.id);
       await step(async () => {
         if (!apiAccess) return null;
         await api("PATCH", `/api/v1/users/${id}`, { body: { api_access: true } });
@@ -160,14 +159,14 @@ function WizardForm({ restarted, onRestart }: { restarted: boolean; onRestart: (
       await step(async () => {
         if (!generateSecret) return null;
         const issued = await api<{ client_id: string; client_secret: string }>("POST", `/api/v1/users/${id}/access-key`);
-        revealed = { clientId: issued.client_id, secret: issued.client_secret };
+        made.secret = { clientId: issued.client_id, secret: issued.client_secret };
         return `Client ID ${issued.client_id}; the secret is shown once, at the end`;
       });
       await step(async () => {
-        role = await api<Role>("POST", "/api/v1/roles", { body: { name: effectiveRoleName } });
-        return `${role.name} (${role.id})`;
+        made.role = await api<Role>("POST", "/api/v1/roles", { body: { name: effectiveRoleName } });
+        return `${made.role.name} (${made.role.id})`;
       });
-      const roleId = enc(role!.id);
+      const roleId = enc(made.role!.id);
       await step(async () => {
         if (roleModules.size === 0) return null;
         for (const module of roleModules) await api("PUT", `/api/v1/roles/${roleId}/modules/${enc(module)}`);
@@ -195,16 +194,16 @@ function WizardForm({ restarted, onRestart }: { restarted: boolean; onRestart: (
       await step(async () => {
         if (!grantRole) return null;
         await api("PUT", `/api/v1/users/${id}/roles/${roleId}`);
-        return `${user!.name} is a member of ${role!.name}`;
+        return `${made.user!.name} is a member of ${made.role!.name}`;
       });
-      setSummary({ user: user!, applications, credentials: revealed });
-      if (revealed) setSecret(revealed);
+      setSummary({ user: made.user!, applications, credentials: made.secret ?? null });
+      if (made.secret) setSecret(made.secret);
     } catch (e) {
-      if (revealed) setSecret(revealed);
+      if (made.secret) setSecret(made.secret);
       setStatus(index, "failed", errorText(e));
       setFailure(
         `Step ${index + 1}, “${STEP_TITLES[index]}”, failed: ${errorText(e)}. ` +
-          (user ? `The steps before it were done: ${(user as User).name} exists; finish or undo it from Manage Users and Roles & permissions.` : "Nothing was created."),
+          (made.user ? `The steps before it were done: ${made.user.name} exists; finish or undo it from Manage Users and Roles & permissions.` : "Nothing was created."),
       );
     } finally {
       setRunning(false);
@@ -349,7 +348,7 @@ function WizardForm({ restarted, onRestart }: { restarted: boolean; onRestart: (
           {applications.length > 0 && (
             <label class="lk-field">
               Permission set name
-              <input value={effectiveSetName} maxLength={128} onInput={(e) => setSetName(e.currentTarget.value)} />
+              <input value={effectiveSetName} maxLength={128} onInput={(e) => setPermissionSetName(e.currentTarget.value)} />
             </label>
           )}
           {applications.map((app) => (
