@@ -81,6 +81,14 @@ test("New Key checks the validity (at most one year) and reveals the key once", 
   // Escape does not dismiss the reveal: the person must acknowledge with OK.
   await page.keyboard.press("Escape");
   assert.equal(await reveal.count(), 1);
+  // Tab and Shift+Tab stay inside the dialog.
+  for (const key of ["Tab", "Tab", "Tab", "Tab", "Shift+Tab", "Shift+Tab", "Shift+Tab"]) {
+    await page.keyboard.press(key);
+    assert.ok(
+      await page.evaluate(() => document.activeElement?.closest("[role=alertdialog]") !== null),
+      `focus left the dialog after ${key}`,
+    );
+  }
   await reveal.getByRole("button", { name: "Copy to clipboard" }).click();
   await reveal.getByText("Copied").waitFor();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), fullKey);

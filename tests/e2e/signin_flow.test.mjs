@@ -66,6 +66,14 @@ test("the sign-in page: labelled fields, a clear error for wrong credentials, th
   assert.equal(await page.getByRole("main").count(), 1);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Profile" }).waitFor();
   assert.match(await page.locator(".user-menu").innerText(), new RegExp(server.bootstrap.username));
+  // The first Tab reaches "Skip to content", which moves focus to the main content.
+  await page.reload();
+  await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content");
+  await page.keyboard.press("Enter");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "main");
+  assert.equal(new URL(page.url()).pathname, "/console/profile/api-keys", "the skip link does not navigate");
   expectCleanPage(page);
   await page.context().close();
 });

@@ -2,21 +2,17 @@
 // /openapi.json, grouped by tag, each expandable with its parameters, its
 // request body and "Try", which sends the request with a token the console
 // obtains by itself.
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useMemo, useState } from "preact/hooks";
 import { api } from "../../api";
 import { ErrorNotice, Loading, TextField, useAsync } from "../../components";
 import type { PageProps } from "../../page";
 import { groupByTag, operationsOf, type OpenApiDocument } from "./openapi";
-import { onExplorerTokenChange } from "./explorerToken";
 import { OperationPanel } from "./OperationPanel";
 
 export function ApiSpecificationPage({ session }: PageProps) {
   const spec = useAsync(() => api<OpenApiDocument>("GET", "/openapi.json"), []);
   const [filter, setFilter] = useState("");
   const [open, setOpen] = useState<Set<string>>(new Set());
-
-  // Keep the explorer token's refresh timer alive while this page is shown.
-  useEffect(() => onExplorerTokenChange(() => {}), []);
 
   const operations = useMemo(() => (spec.data ? operationsOf(spec.data) : []), [spec.data]);
   const needle = filter.trim().toLowerCase();

@@ -91,6 +91,7 @@ function OperationDetails({ op, domId }: { op: Operation; domId: string }) {
     }
     setBusy(true);
     setFailure("");
+    setResponse(null);
     const started = performance.now();
     try {
       let result: RawResponse;
@@ -101,6 +102,8 @@ function OperationDetails({ op, domId }: { op: Operation; domId: string }) {
           token = await getExplorerToken({ force: true });
           result = await rawRequest(op.method, path, { bearer: token, body: parsedBody, headers });
         }
+      } else if (op.credential === "console-session") {
+        result = await rawRequest(op.method, path, { body: parsedBody, headers });
       } else {
         result = await rawRequest(op.method, path, { anonymous: true, body: parsedBody, headers });
       }

@@ -36,6 +36,7 @@ export interface Schema {
 // What an operation needs to be sent from the explorer.
 export type Credential =
   | "explorer-token" // bearer: the console's own short-lived token
+  | "console-session" // only the console's session cookie (with the CSRF token)
   | "public" // nothing
   | "api-key-body" // public, but the body carries an API key
   | "client-secret" // HTTP Basic with Client ID and Client Secret
@@ -109,6 +110,7 @@ function credentialOf(doc: OpenApiDocument, op: Record<string, unknown>, bodySch
   const security = op.security as Record<string, unknown>[] | undefined;
   const schemes = new Set((security ?? []).flatMap((requirement) => Object.keys(requirement)));
   if (schemes.has("bearerAuth")) return "explorer-token";
+  if (schemes.has("cookieAuth")) return "console-session";
   if (schemes.has("basicAuth")) return bodyType === "application/x-www-form-urlencoded" ? "oauth-client" : "client-secret";
   if (schemes.has("oauth2")) return "oauth-client";
   const body = bodySchema ? resolve(doc, bodySchema) : undefined;
@@ -189,6 +191,8 @@ export function buildPath(op: Operation, values: Record<string, string>): string
 
 export const CREDENTIAL_NOTES: Record<Credential, string> = {
   "explorer-token": "Sent with a short-lived token the console obtains for you (you never paste one).",
+  "console-session":
+    "The console's own operation: sent with your console session (its cookie, and the CSRF token when it changes something).",
   public: "Public: sent without any credentials.",
   "api-key-body":
     "Needs an API key in the body (\"api_key\"): a program sends its own key here. The explorer sends it without a token, exactly as you fill it in.",
@@ -199,5 +203,5 @@ export const CREDENTIAL_NOTES: Record<Credential, string> = {
 };
 
 export function canTry(credential: Credential): boolean {
-  return credential === "explorer-token" || credential === "public" || credential === "api-key-body";
+  return credential !== "client-secret" && credential !== "oauth-client";
 }
