@@ -455,7 +455,7 @@ function WizardForm({ restarted, onRestart }: { restarted: boolean; onRestart: (
         />
       )}
 
-      {summary && <WizardSummary input={summary} />}
+      {summary && <WizardSummary input={summary} onCredentialsUsed={() => setSummary((old) => old && { ...old, credentials: null })} />}
       {progress && !running && (
         <p>
           <Button onClick={onRestart}>Provision another service account</Button>

@@ -28,7 +28,9 @@ const FLAG_TEXT: Record<string, string> = {
   unused_entitlements: "Some application entitlements were never used in the audit window.",
 };
 
-export function WizardSummary({ input }: { input: SummaryInput }) {
+// onCredentialsUsed: the secret is no longer needed here, so the page can
+// forget it (it stays in memory no longer than the checks need it).
+export function WizardSummary({ input, onCredentialsUsed }: { input: SummaryInput; onCredentialsUsed: () => void }) {
   const { user, applications, credentials } = input;
   const [grants, setGrants] = useState<Grants | null>(null);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
@@ -66,6 +68,8 @@ export function WizardSummary({ input }: { input: SummaryInput }) {
         }
       } catch (e) {
         setError(errorText(e));
+      } finally {
+        onCredentialsUsed();
       }
     })();
   }, [user.id]);
