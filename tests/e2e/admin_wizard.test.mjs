@@ -56,6 +56,8 @@ async function provision(page, name) {
   const secret = await dialog.getByRole("textbox", { name: /^Client Secret/ }).inputValue();
   await dialog.getByRole("button", { name: "OK" }).click();
   await dialog.waitFor({ state: "detached" });
+  const focused = await page.evaluate(() => document.activeElement?.textContent?.trim());
+  assert.ok([`What ${name} may do`, `Provisioning ${name}`].includes(focused), `focus after OK: ${focused}`);
   await page.getByRole("heading", { name: `What ${name} may do` }).waitFor();
   const rows = await page.locator("[data-action]").evaluateAll((cells) =>
     cells.map((c) => ({ action: c.dataset.action, application: c.dataset.application, step: c.dataset.step, decision: c.dataset.decision })),

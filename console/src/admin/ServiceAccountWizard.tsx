@@ -452,6 +452,7 @@ function WizardForm({ restarted, onRestart }: { restarted: boolean; onRestart: (
           value={secret.secret}
           warning="This is the only time the Client Secret is shown. Store it in the integration's secret store now; it cannot be retrieved again (reset it to get a new one)."
           onDone={() => setSecret(null)}
+          fallbackFocus={() => document.getElementById("lk-wz-summary") ?? progressHeading.current}
         />
       )}
 

@@ -10,16 +10,20 @@ export function OneTimeSecret({
   value,
   warning,
   onDone,
+  fallbackFocus,
 }: {
   title: string;
   label: string;
   value: string;
   warning: string;
   onDone: () => void;
+  // Where focus goes after OK when the element that opened it is gone.
+  fallbackFocus?: () => HTMLElement | null;
 }) {
   return (
     <Dialog
       title={title}
+      fallbackFocus={fallbackFocus}
       actions={
         <Button variant="primary" onClick={onDone}>
           OK
