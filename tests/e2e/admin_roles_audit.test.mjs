@@ -56,21 +56,21 @@ test("Roles & permissions: application, permission set, role and a user's grants
   await page.getByLabel("Application name").fill("Risk Register");
   await page.getByLabel("Origin step").fill("Intake");
   await page.getByLabel("Other steps (comma-separated)").fill("Review, Approve");
-  await page.getByRole("button", { name: "Create application" }).click();
+  await page.getByRole("button", { name: "Create application", exact: true }).click();
   await page.getByText("Application Risk Register created.").waitFor();
   const app = (await call("GET", "/api/v1/applications")).applications[0];
   assert.deepEqual(app.steps.map((s) => [s.name, s.origin]), [["Intake", true], ["Review", false], ["Approve", false]]);
   await page.getByLabel("New step of Risk Register").fill("Archive");
-  await page.getByRole("button", { name: "Add step" }).click();
+  await page.getByRole("button", { name: "Add step", exact: true }).click();
   await page.getByText("Step Archive added to Risk Register.").waitFor();
   await expectNoSeriousAxeViolations(page);
 
   await tab("Step permission sets").click();
-  await page.getByRole("textbox", { name: "Name" }).fill("Risk Sync steps");
+  await page.getByRole("textbox", { name: "Name", exact: true }).fill("Risk Sync steps");
   const intake = app.steps.find((s) => s.origin).id;
   await page.getByRole("combobox", { name: "Step", exact: true }).selectOption(intake);
   await page.getByRole("combobox", { name: "Access", exact: true }).selectOption("edit");
-  await page.getByRole("button", { name: "Create with this step" }).click();
+  await page.getByRole("button", { name: "Create with this step", exact: true }).click();
   await page.getByText("Permission set Risk Sync steps created.").waitFor();
   const set = (await call("GET", "/api/v1/permission-sets")).permission_sets[0];
   assert.deepEqual(set.steps, { [intake]: "edit" });
@@ -78,40 +78,40 @@ test("Roles & permissions: application, permission set, role and a user's grants
 
   await tab("Roles").click();
   await page.getByLabel("New role name").fill("Integration: Risk Sync");
-  await page.getByRole("button", { name: "Create role" }).click();
+  await page.getByRole("button", { name: "Create role", exact: true }).click();
   await page.getByText("Role Integration: Risk Sync created.").waitFor();
-  await page.getByRole("combobox", { name: "Module to attach" }).selectOption("RECORDS");
-  await page.getByRole("button", { name: "Attach module" }).click();
+  await page.getByRole("combobox", { name: "Module to attach", exact: true }).selectOption("RECORDS");
+  await page.getByRole("button", { name: "Attach module", exact: true }).click();
   await page.getByText("Module RECORDS attached to Integration: Risk Sync.").waitFor();
-  await page.getByRole("combobox", { name: "Permission set to attach" }).selectOption({ label: "Risk Sync steps" });
-  await page.getByRole("button", { name: "Attach permission set" }).click();
+  await page.getByRole("combobox", { name: "Permission set to attach", exact: true }).selectOption({ label: "Risk Sync steps" });
+  await page.getByRole("button", { name: "Attach permission set", exact: true }).click();
   await page.getByText("Permission set attached to Integration: Risk Sync.").waitFor();
   const role = (await call("GET", "/api/v1/roles")).roles[0];
   assert.deepEqual([role.modules, role.permission_sets], [["RECORDS"], [set.id]]);
 
   await tab("Entitlements and build access").click();
   await page.getByRole("combobox", { name: "User", exact: true }).selectOption({ label: "risk-sync (service account)" });
-  await page.getByRole("heading", { name: "Roles of risk-sync" }).waitFor();
-  await page.getByRole("combobox", { name: "Role to grant" }).selectOption({ label: "Integration: Risk Sync" });
-  await page.getByRole("button", { name: "Grant role" }).click();
+  await page.getByRole("heading", { name: "Roles of risk-sync", exact: true }).waitFor();
+  await page.getByRole("combobox", { name: "Role to grant", exact: true }).selectOption({ label: "Integration: Risk Sync" });
+  await page.getByRole("button", { name: "Grant role", exact: true }).click();
   await page.getByText("Role granted to risk-sync.").waitFor();
   await page.getByRole("combobox", { name: "Application", exact: true }).selectOption({ label: "Risk Register" });
-  await page.getByRole("combobox", { name: "Entitlement" }).selectOption("edit");
-  await page.getByRole("button", { name: "Set entitlement" }).click();
+  await page.getByRole("combobox", { name: "Entitlement", exact: true }).selectOption("edit");
+  await page.getByRole("button", { name: "Set entitlement", exact: true }).click();
   await page.getByText("Entitlement set for risk-sync.").waitFor();
   const grants = await call("GET", `/api/v1/users/${sa.id}/grants`);
   assert.deepEqual(grants.roles.map((r) => r.id), [role.id]);
   assert.deepEqual(grants.entitlements, { [app.id]: "edit" });
   assert.deepEqual(grants.build_access, []);
-  await page.getByRole("button", { name: "Remove risk-sync from Integration: Risk Sync" }).waitFor();
+  await page.getByRole("button", { name: "Remove risk-sync from Integration: Risk Sync", exact: true }).waitFor();
   await expectNoSeriousAxeViolations(page);
   await tab("Roles").click();
   await screenshot(page, "admin-roles");
 
   // Deleting a role asks first; Cancel keeps it.
-  await page.getByRole("button", { name: "Delete role" }).click();
-  const confirm = page.getByRole("alertdialog", { name: "Delete the role Integration: Risk Sync?" });
-  await confirm.getByRole("button", { name: "Cancel" }).click();
+  await page.getByRole("button", { name: "Delete role", exact: true }).click();
+  const confirm = page.getByRole("alertdialog", { name: "Delete the role Integration: Risk Sync?", exact: true });
+  await confirm.getByRole("button", { name: "Cancel", exact: true }).click();
   assert.equal((await call("GET", "/api/v1/roles")).roles.length, 1);
   await page.setViewportSize({ width: 400, height: 800 });
   assert.ok((await horizontalOverflow(page)) <= 0, "no sideways scrolling of the page at 400 px");
@@ -144,12 +144,12 @@ test("Audit: filters, paging, export equal to the API's, who depends on an accou
   const apply = async () => {
     await Promise.all([
       page.waitForResponse((r) => new URL(r.url()).pathname === "/api/v1/audit"),
-      page.getByRole("button", { name: "Apply filters" }).click(),
+      page.getByRole("button", { name: "Apply filters", exact: true }).click(),
     ]);
     await page.getByRole("region", { name: /Audit events/ }).or(page.getByText(/No event matches|None of the/)).first().waitFor();
   };
-  await page.getByRole("combobox", { name: "Principal" }).selectOption({ label: "auditee" });
-  await page.getByRole("combobox", { name: "Decision" }).selectOption("deny");
+  await page.getByRole("combobox", { name: "Principal", exact: true }).selectOption({ label: "auditee" });
+  await page.getByRole("combobox", { name: "Decision", exact: true }).selectOption("deny");
   await apply();
   assert.deepEqual(await decisions(), ["deny", "deny"]);
   const region = page.getByRole("region", { name: /Audit events/ });
@@ -159,8 +159,8 @@ test("Audit: filters, paging, export equal to the API's, who depends on an accou
   // Export with the same filters: the API's bytes, CSV and JSON Lines.
   const query = `principal=${sa.user.id}&decision=deny`;
   for (const [format, label] of [["csv", "CSV"], ["jsonl", "JSON Lines"]]) {
-    await page.getByRole("combobox", { name: "Format" }).selectOption({ label });
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export audit trail" }).click()]);
+    await page.getByRole("combobox", { name: "Format", exact: true }).selectOption({ label });
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export audit trail", exact: true }).click()]);
     const expected = await api(server, "GET", `/api/v1/audit/export?format=${format}&${query}`, { bearer: call.token });
     assert.equal(expected.status, 200);
     assert.equal(download.suggestedFilename(), `audit.${format}`);
@@ -170,32 +170,32 @@ test("Audit: filters, paging, export equal to the API's, who depends on an accou
   // Action (its beginning) and credential (the end of the Client ID: calls
   // with an account token are recorded by Client ID, API keys masked),
   // applied to the page the server returned.
-  await page.getByRole("combobox", { name: "Decision" }).selectOption("");
-  await page.getByRole("combobox", { name: "Events per page" }).selectOption("100");
-  await page.getByRole("combobox", { name: "Action (or its beginning)" }).fill("account.me");
-  await page.getByRole("textbox", { name: "Key or Client ID (any part, e.g. a1B9)" }).fill(sa.clientId.slice(-6));
+  await page.getByRole("combobox", { name: "Decision", exact: true }).selectOption("");
+  await page.getByRole("combobox", { name: "Events per page", exact: true }).selectOption("100");
+  await page.getByRole("combobox", { name: "Action (or its beginning)", exact: true }).fill("account.me");
+  await page.getByRole("textbox", { name: "Key or Client ID (any part, e.g. a1B9)", exact: true }).fill(sa.clientId.slice(-6));
   await apply();
   const actions = await region.getByRole("row").allInnerTexts();
   assert.equal(actions.length, 1 + 30, "the header and the 30 calls of account.me");
   assert.ok(actions.slice(1).every((row) => row.includes("account.me")));
 
   // Paging: 25 a page, the next page continues where the first ended.
-  await page.getByRole("combobox", { name: "Action (or its beginning)" }).fill("");
-  await page.getByRole("textbox", { name: "Key or Client ID (any part, e.g. a1B9)" }).fill("");
-  await page.getByRole("combobox", { name: "Events per page" }).selectOption("25");
+  await page.getByRole("combobox", { name: "Action (or its beginning)", exact: true }).fill("");
+  await page.getByRole("textbox", { name: "Key or Client ID (any part, e.g. a1B9)", exact: true }).fill("");
+  await page.getByRole("combobox", { name: "Events per page", exact: true }).selectOption("25");
   await apply();
   const first = await region.getByRole("row").allInnerTexts();
   assert.equal(first.length, 26);
   await Promise.all([
     page.waitForResponse((r) => new URL(r.url()).pathname === "/api/v1/audit"),
-    page.getByRole("button", { name: "Older events" }).click(),
+    page.getByRole("button", { name: "Older events", exact: true }).click(),
   ]);
   await page.getByText("Page 2", { exact: true }).waitFor();
   await region.waitFor();
   const second = await region.getByRole("row").allInnerTexts();
   const ours = await call("GET", `/api/v1/audit?principal=${sa.user.id}&limit=1000`);
   assert.equal(first.length - 1 + second.length - 1, ours.events.length, "the two pages hold every event of the account");
-  await page.getByRole("button", { name: "Newer events" }).click();
+  await page.getByRole("button", { name: "Newer events", exact: true }).click();
   await page.getByText("Page 1", { exact: true }).waitFor();
 
   // A time window with nothing in it.

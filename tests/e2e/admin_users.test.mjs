@@ -56,10 +56,10 @@ test("Export Account API Key from the action menu downloads exactly the report A
   const page = await openUsers();
   const context = page.context();
   // The page's menu (seed 002: Manage Users → Action Menu → "Export Account API Key").
-  await page.getByRole("button", { name: "Actions for all users" }).click();
+  await page.getByRole("button", { name: "Actions for all users", exact: true }).click();
   const [download] = await Promise.all([
     page.waitForEvent("download"),
-    page.getByRole("menuitem", { name: "Export Account API Key" }).click(),
+    page.getByRole("menuitem", { name: "Export Account API Key", exact: true }).click(),
   ]);
   const downloaded = fs.readFileSync(await download.path());
   const expected = await api(server, "GET", "/api/v1/reports/api-keys?format=csv", { bearer: call.token });
@@ -84,17 +84,17 @@ test("Export Account API Key from the action menu downloads exactly the report A
 test("creating a human user shows a one-time invitation link", async () => {
   const page = await openUsers();
   await page.getByLabel("Name", { exact: true }).fill("alice");
-  await page.getByRole("button", { name: "Create user and invitation link" }).click();
-  const dialog = page.getByRole("dialog", { name: "Invitation link for alice" });
+  await page.getByRole("button", { name: "Create user and invitation link", exact: true }).click();
+  const dialog = page.getByRole("dialog", { name: "Invitation link for alice", exact: true });
   await dialog.waitFor();
-  const link = await dialog.getByRole("textbox", { name: "Invitation link" }).inputValue();
+  const link = await dialog.getByRole("textbox", { name: "Invitation link", exact: true }).inputValue();
   assert.match(link, /\/console\/invite#.+/);
   const token = link.split("#")[1];
   const inspected = await api(server, "POST", "/api/v1/console/invitations/inspect", { json: { token } });
   assert.equal(inspected.status, 200, inspected.text);
   assert.equal(inspected.json.username, "alice");
   await expectNoSeriousAxeViolations(page);
-  await dialog.getByRole("button", { name: "OK" }).click();
+  await dialog.getByRole("button", { name: "OK", exact: true }).click();
   await dialog.waitFor({ state: "detached" });
   assert.equal(await page.getByText(link).count(), 0, "the link is not shown again");
   await page.getByRole("link", { name: "alice", exact: true }).waitFor();
@@ -104,13 +104,13 @@ test("creating a human user shows a one-time invitation link", async () => {
 test("the API access switch and Disable change the user through the API", async () => {
   const sa = await call("POST", "/api/v1/users", { name: "report-reader", type: "service" });
   const page = await openUsers();
-  const toggle = page.getByRole("switch", { name: "API access for report-reader" });
+  const toggle = page.getByRole("switch", { name: "API access for report-reader", exact: true });
   assert.equal(await toggle.getAttribute("aria-checked"), "false");
   await toggle.click();
   await page.getByText("API access turned on for report-reader.").waitFor();
   assert.equal((await call("GET", `/api/v1/users/${sa.id}`)).api_access, true);
   await page.getByRole("button", { name: "Actions for report-reader", exact: true }).click();
-  await page.getByRole("menuitem", { name: "Disable" }).click();
+  await page.getByRole("menuitem", { name: "Disable", exact: true }).click();
   await page.getByText("report-reader disabled; their tokens were deleted.").waitFor();
   assert.equal((await call("GET", `/api/v1/users/${sa.id}`)).disabled, true);
   // Search narrows the list.
@@ -152,6 +152,8 @@ test("another user's profile: no New Key, Deactivate works, dependents listed", 
   const refused = await api(server, "POST", "/v2/auth/token/access", { json: { api_key: warehouse.key.api_key } });
   assert.equal(refused.status, 401, refused.text);
   assert.equal(await page.getByRole("button", { name: /^Deactivate key nightly export/ }).count(), 0);
+  await page.setViewportSize({ width: 400, height: 800 });
+  assert.ok((await horizontalOverflow(page)) <= 0, "no sideways scrolling of the page at 400 px");
   expectCleanPage(page);
   await page.context().close();
 });
@@ -160,26 +162,26 @@ test("Reset Secret of a service account and a human's first Client Secret: shown
   const bob = await call("POST", "/api/v1/users", { name: "bob", type: "human", api_access: true });
   const page = await openUsers();
   await page.getByRole("button", { name: "Actions for bob", exact: true }).click();
-  await page.getByRole("menuitem", { name: "Generate Client Secret" }).click();
-  await page.getByRole("alertdialog", { name: "Generate a Client Secret for bob?" }).getByRole("button", { name: "Generate Client Secret" }).click();
-  let dialog = page.getByRole("dialog", { name: "New Client Secret for bob" });
+  await page.getByRole("menuitem", { name: "Generate Client Secret", exact: true }).click();
+  await page.getByRole("alertdialog", { name: "Generate a Client Secret for bob?", exact: true }).getByRole("button", { name: "Generate Client Secret", exact: true }).click();
+  let dialog = page.getByRole("dialog", { name: "New Client Secret for bob", exact: true });
   const bobSecret = await dialog.getByRole("textbox", { name: /^Client Secret/ }).inputValue();
-  await dialog.getByRole("button", { name: "OK" }).click();
+  await dialog.getByRole("button", { name: "OK", exact: true }).click();
   const bobClient = (await call("GET", `/api/v1/users/${bob.id}`)).client_id;
   assert.equal((await api(server, "POST", "/api/v1/account/token", { basic: [bobClient, bobSecret] })).status, 200);
   // Enrolment only: bob now has credentials, so the item is gone.
   await page.getByRole("button", { name: "Actions for bob", exact: true }).click();
-  assert.equal(await page.getByRole("menuitem", { name: "Generate Client Secret" }).count(), 0);
+  assert.equal(await page.getByRole("menuitem", { name: "Generate Client Secret", exact: true }).count(), 0);
   await page.keyboard.press("Escape");
 
   const oldSecret = warehouse.secret;
   await page.getByRole("button", { name: "Actions for warehouse-export", exact: true }).click();
-  await page.getByRole("menuitem", { name: "Reset Secret" }).click();
-  await page.getByRole("alertdialog", { name: "Reset the Client Secret of warehouse-export?" }).getByRole("button", { name: "Reset Secret" }).click();
-  dialog = page.getByRole("dialog", { name: "New Client Secret for warehouse-export" });
+  await page.getByRole("menuitem", { name: "Reset Secret", exact: true }).click();
+  await page.getByRole("alertdialog", { name: "Reset the Client Secret of warehouse-export?", exact: true }).getByRole("button", { name: "Reset Secret", exact: true }).click();
+  dialog = page.getByRole("dialog", { name: "New Client Secret for warehouse-export", exact: true });
   const secret = await dialog.getByRole("textbox", { name: /^Client Secret/ }).inputValue();
   await expectNoSeriousAxeViolations(page);
-  await dialog.getByRole("button", { name: "OK" }).click();
+  await dialog.getByRole("button", { name: "OK", exact: true }).click();
   await dialog.waitFor({ state: "detached" });
   assert.equal(await page.getByText(secret).count(), 0, "not shown again");
   const refused = await api(server, "POST", "/api/v1/account/token", { basic: [warehouse.clientId, oldSecret] });

@@ -50,15 +50,15 @@ async function openWizard() {
 // Provisions `name` with what fill(page) chose; returns the revealed secret
 // and the summary's rows.
 async function provision(page, name) {
-  await page.getByRole("button", { name: "Provision service account" }).click();
-  const dialog = page.getByRole("dialog", { name: `Client Secret of ${name}` });
+  await page.getByRole("button", { name: "Provision service account", exact: true }).click();
+  const dialog = page.getByRole("dialog", { name: `Client Secret of ${name}`, exact: true });
   await dialog.waitFor();
   const secret = await dialog.getByRole("textbox", { name: /^Client Secret/ }).inputValue();
-  await dialog.getByRole("button", { name: "OK" }).click();
+  await dialog.getByRole("button", { name: "OK", exact: true }).click();
   await dialog.waitFor({ state: "detached" });
   const focused = await page.evaluate(() => document.activeElement?.textContent?.trim());
   assert.ok([`What ${name} may do`, `Provisioning ${name}`].includes(focused), `focus after OK: ${focused}`);
-  await page.getByRole("heading", { name: `What ${name} may do` }).waitFor();
+  await page.getByRole("heading", { name: `What ${name} may do`, exact: true }).waitFor();
   const rows = await page.locator("[data-action]").evaluateAll((cells) =>
     cells.map((c) => ({ action: c.dataset.action, application: c.dataset.application, step: c.dataset.step, decision: c.dataset.decision })),
   );
@@ -76,14 +76,14 @@ test("the wizard's summary is what POST /v1/authorize answers for the new accoun
   assert.equal(await page.getByLabel("Role name").inputValue(), "Integration: risk-sync");
   await page.getByLabel("What the integration does").selectOption({ label: "Create new Records from an external system" });
   await page.getByLabel("On the application").selectOption({ label: "Risk Register" });
-  await page.getByRole("button", { name: "Fill in steps 5 to 8" }).click();
+  await page.getByRole("button", { name: "Fill in steps 5 to 8", exact: true }).click();
   // Read on Review as well, to have a read-only step in the table.
-  await page.getByRole("group", { name: "Risk Register" }).getByLabel("Review").selectOption("read");
+  await page.getByRole("group", { name: "Risk Register", exact: true }).getByLabel("Review").selectOption("read");
   await expectNoSeriousAxeViolations(page);
   await screenshot(page, "admin-service-account-wizard");
 
   const { secret, rows } = await provision(page, "risk-sync");
-  const progress = await page.getByRole("region", { name: "Provisioning risk-sync" }).getByRole("listitem").allInnerTexts();
+  const progress = await page.getByRole("region", { name: "Provisioning risk-sync", exact: true }).getByRole("listitem").allInnerTexts();
   assert.equal(progress.length, 9, "the nine steps");
   assert.deepEqual(
     progress.map((line) => /: (done|skipped)/.exec(line)?.[1]),
@@ -121,17 +121,17 @@ test("the wizard's summary is what POST /v1/authorize answers for the new accoun
   assert.equal(decided("read_records", "Approve"), "deny");
   assert.match(await page.getByRole("row", { name: /Bulk-import Records/ }).innerText(), /module IMPORT/);
 
-  await page.getByRole("heading", { name: "What risk-sync may do" }).scrollIntoViewIfNeeded();
+  await page.getByRole("heading", { name: "What risk-sync may do", exact: true }).scrollIntoViewIfNeeded();
   await expectNoSeriousAxeViolations(page);
   await screenshot(page, "admin-service-account-summary");
   await page.setViewportSize({ width: 400, height: 800 });
   assert.ok((await horizontalOverflow(page)) <= 0, "no sideways scrolling of the page at 400 px");
   await page.setViewportSize({ width: 1280, height: 800 });
-  await page.getByRole("button", { name: "Provision another service account" }).click();
+  await page.getByRole("button", { name: "Provision another service account", exact: true }).click();
   const name = page.getByLabel("Name of the service account");
   await page.waitForFunction(() => document.activeElement?.getAttribute("aria-describedby") === "lk-wz-name-hint");
   assert.equal(await name.inputValue(), "", "a fresh form");
-  assert.equal(await page.getByRole("heading", { name: "What risk-sync may do" }).count(), 0);
+  assert.equal(await page.getByRole("heading", { name: "What risk-sync may do", exact: true }).count(), 0);
   withoutDecisions(page);
   expectCleanPage(page);
   await page.context().close();
@@ -140,11 +140,11 @@ test("the wizard's summary is what POST /v1/authorize answers for the new accoun
 test("least privilege: ADMIN on a service account and unused grants are named", async () => {
   const page = await openWizard();
   await page.getByLabel("Name of the service account").fill("too-much");
-  await page.getByRole("checkbox", { name: "ADMIN" }).check();
+  await page.getByRole("checkbox", { name: "ADMIN", exact: true }).check();
   await page.getByText(/ADMIN on a service account makes audit trails meaningless/).waitFor();
-  await page.getByRole("checkbox", { name: "IMPORT" }).check();
+  await page.getByRole("checkbox", { name: "IMPORT", exact: true }).check();
   await page.getByRole("combobox", { name: "Risk Register", exact: true }).selectOption("edit"); // step 7, no step access
-  await page.getByRole("checkbox", { name: "Build Access on Risk Register" }).check();
+  await page.getByRole("checkbox", { name: "Build Access on Risk Register", exact: true }).check();
   const { rows } = await provision(page, "too-much");
   assert.ok(rows.every((r) => r.decision === "deny"), "nothing is allowed without step access or BUILD");
   const warnings = await page.getByTestId("least-privilege-warnings").innerText();
@@ -158,7 +158,7 @@ test("least privilege: ADMIN on a service account and unused grants are named", 
 test("the account without API access: the summary says the server refuses its credentials", async () => {
   const page = await openWizard();
   await page.getByLabel("Name of the service account").fill("switched-off");
-  await page.getByRole("checkbox", { name: "API access" }).uncheck();
+  await page.getByRole("checkbox", { name: "API access", exact: true }).uncheck();
   await provision(page, "switched-off");
   await page.getByText(/refuses the account's credentials \(401, api_access_disabled\)/).waitFor();
   await page.context().close();
@@ -168,19 +168,19 @@ test("a failing step stops the run, says what already exists, and still shows th
   await call("POST", "/api/v1/roles", { name: "Integration: dup" });
   const page = await openWizard();
   await page.getByLabel("Name of the service account").fill("dup");
-  await page.getByRole("button", { name: "Provision service account" }).click();
-  const dialog = page.getByRole("dialog", { name: "Client Secret of dup" });
+  await page.getByRole("button", { name: "Provision service account", exact: true }).click();
+  const dialog = page.getByRole("dialog", { name: "Client Secret of dup", exact: true });
   await dialog.waitFor();
-  await dialog.getByRole("button", { name: "OK" }).click();
+  await dialog.getByRole("button", { name: "OK", exact: true }).click();
   const failure = page.getByRole("alert").filter({ hasText: "Step 4" });
   await failure.waitFor();
   assert.match(await failure.innerText(), /Step 4, “Create a Role for the integration”, failed: .*dup exists/);
-  const progress = await page.getByRole("region", { name: "Provisioning dup" }).getByRole("listitem").allInnerTexts();
+  const progress = await page.getByRole("region", { name: "Provisioning dup", exact: true }).getByRole("listitem").allInnerTexts();
   assert.deepEqual(
     progress.map((line) => /: (done|skipped|failed|waiting)/.exec(line)?.[1]),
     ["done", "done", "done", "failed", "waiting", "waiting", "waiting", "waiting", "waiting"],
   );
-  assert.equal(await page.getByRole("heading", { name: "What dup may do" }).count(), 0, "no summary of a half-made account");
-  await page.getByRole("button", { name: "Provision another service account" }).waitFor();
+  assert.equal(await page.getByRole("heading", { name: "What dup may do", exact: true }).count(), 0, "no summary of a half-made account");
+  await page.getByRole("button", { name: "Provision another service account", exact: true }).waitFor();
   await page.context().close();
 });

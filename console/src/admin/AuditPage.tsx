@@ -271,7 +271,7 @@ export function AuditPage(_: PageProps) {
           <Button disabled={page === 0} onClick={() => setPage(page - 1)}>
             Newer events
           </Button>
-          <span>Page {page + 1}</span>
+          <span role="status">Page {page + 1}</span>
           <Button disabled={!next}
             onClick={() => {
               setCursors([...cursors.slice(0, page + 1), next!]);
