@@ -1,17 +1,18 @@
 // The console's shell: checks the session at start, routes between the pages
 // (the people's pages here, the administrators' from admin/index.ts), draws
-// the navigation, the signed-in person and "Sign out", and sends the person
+// the navigation, the account menu (person icon: "Profile", "Sign out"), and sends the person
 // to the sign-in page when the session is missing or lost.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { adminRoutes } from "./admin";
 import { api, ApiError, setCsrfToken, setSessionLostHandler, type ConsoleSession } from "./api";
-import { Button, ErrorNotice, Loading } from "./components";
+import { Button, ErrorNotice, Loading, MenuButton, PersonIcon } from "./components";
 import type { PageRoute } from "./page";
 import { ApiSpecificationPage } from "./pages/explorer/ApiSpecificationPage";
 import { forgetExplorerToken } from "./pages/explorer/explorerToken";
 import { InvitePage } from "./pages/InvitePage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { ProfilePage } from "./pages/profile/ProfilePage";
+import { SettingsRedirect, UsersAndApiKeysPage } from "./pages/settings/UsersAndApiKeysPage";
 import { SignInPage } from "./pages/SignInPage";
 import { Link, matchRoute, navigate, useLocation } from "./router";
 
@@ -20,6 +21,10 @@ const APP_NAME = "latchkey console";
 export const personRoutes: PageRoute[] = [
   { path: "/profile", title: "Profile", nav: "Profile", adminOnly: false, component: ProfilePage },
   { path: "/profile/:tab", title: "Profile", adminOnly: false, component: ProfilePage },
+  // Seed 004: "Settings > Users & API keys > API Keys tab".
+  { path: "/settings", title: "Settings", nav: "Settings", adminOnly: false, component: SettingsRedirect },
+  { path: "/settings/users-and-api-keys", title: "Users & API keys", adminOnly: false, component: UsersAndApiKeysPage },
+  { path: "/settings/users-and-api-keys/:tab", title: "Users & API keys", adminOnly: false, component: UsersAndApiKeysPage },
   {
     path: "/api-specification",
     title: "API specification",
@@ -238,13 +243,17 @@ function Shell({ session, path, onSignedOut }: ShellProps) {
           </ul>
         </nav>
         <div class="user-menu">
-          <span>
-            <span class="sr-only">Signed in as </span>
-            <span class="user-name">{session.user.name}</span>
-          </span>
-          <Button onClick={signOut} busy={signingOut}>
-            Sign out
-          </Button>
+          {/* Seed 000: "the Person icon in the top right corner and then the Profile button". */}
+          <MenuButton
+            className="account-menu"
+            label={signingOut ? `${session.user.name} (signing out…)` : session.user.name}
+            ariaLabel={`Account menu for ${session.user.name}`}
+            icon={<PersonIcon />}
+            items={[
+              { label: "Profile", onSelect: () => navigate("/profile") },
+              { label: "Sign out", onSelect: signOut, disabled: signingOut },
+            ]}
+          />
         </div>
       </header>
       <main id="main" class="shell-main" tabIndex={-1}>

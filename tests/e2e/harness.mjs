@@ -278,12 +278,13 @@ export async function expectNoSeriousAxeViolations(page, options = {}) {
 
 // Writes docs/console/<name>.png (the screenshots of docs/console.md are
 // produced by the test run); LATCHKEY_SCREENSHOT_DIR writes elsewhere.
-// Returns the file's path.
+// Every element marked data-secret (a one-time reveal, the Access Key box)
+// is painted over: no screenshot shows a full secret. Returns the file's path.
 export async function screenshot(page, name) {
   assert.match(name, /^[a-z0-9][a-z0-9-]*$/, "a screenshot name: lower-case letters, digits, '-'");
   const dir = process.env.LATCHKEY_SCREENSHOT_DIR ?? path.join(sourceDir, "docs", "console");
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.png`);
-  await page.screenshot({ path: file, animations: "disabled", caret: "hide" });
+  await page.screenshot({ path: file, animations: "disabled", caret: "hide", mask: [page.locator("[data-secret]")] });
   return file;
 }

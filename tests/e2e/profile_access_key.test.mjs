@@ -40,9 +40,39 @@ const me = (token) => api(server, "GET", "/api/v1/account/me", { bearer: token }
 const tokenFor = (secret) =>
   api(server, "POST", "/api/v1/account/token", { basic: [server.bootstrap.client_id, secret] });
 
-test("the Access Key tab shows the Client ID and both buttons", async () => {
+test("seed 000: the Person icon in the top right corner, then Profile, opens the Access Key tab", async () => {
+  // Start elsewhere, as the seed's reader would.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API specification" }).click();
+  await page.getByRole("heading", { level: 1, name: "API specification" }).waitFor();
+  const account = page.getByRole("button", { name: /^Account menu for \S/ });
+  assert.equal(await account.locator("svg").count(), 1, "the person icon");
+  // Top right: the button's right edge is near the window's.
+  const box = await account.boundingBox();
+  assert.ok(box.x + box.width > 1280 - 120 && box.y < 80, `the account menu is top right (${JSON.stringify(box)})`);
+  // Keyboard: ArrowDown opens on "Profile", Escape closes and gives focus back.
+  await account.focus();
+  await page.keyboard.press("ArrowDown");
+  const menu = page.getByRole("menu");
+  assert.deepEqual(await menu.getByRole("menuitem").allInnerTexts(), ["Profile", "Sign out"]);
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Profile");
+  await page.keyboard.press("ArrowDown");
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Sign out");
+  await page.keyboard.press("Escape");
+  await menu.waitFor({ state: "detached" });
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("aria-haspopup")), "menu");
+  await account.click();
+  await screenshot(page, "account-menu");
+  await page.getByRole("menuitem", { name: "Profile" }).click();
+  await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
+  assert.equal(new URL(page.url()).pathname, "/console/profile");
+});
+
+test("the Access Key tab shows the Client ID, the masked Secret Key and both buttons", async () => {
   await page.getByRole("tab", { name: "Access Key", selected: true }).waitFor();
   await page.getByText(server.bootstrap.client_id, { exact: true }).waitFor();
+  // "you will see both Client and Secret keys": the secret only masked.
+  await page.getByText("Secret Key, masked").waitFor();
+  await page.getByText("Hidden: the full secret is shown only once, when it is reset.").waitFor();
   await page.getByRole("button", { name: "Reset Secret Key" }).waitFor();
   await page.getByRole("button", { name: "Generate Access Key" }).waitFor();
   assert.equal(await page.getByRole("textbox", { name: "Access Key", exact: true }).inputValue(), "");

@@ -172,12 +172,34 @@ test("Deactivate in the console: the client's next exchange is refused", async (
   expectCleanPage(page);
 });
 
+test("seed 002: \"New Key\" from the action menu opens the New Key dialog", async () => {
+  await page.goto(`${server.url}/console/profile/api-keys`);
+  await page.getByRole("row", { name: /ci deploy/ }).waitFor();
+  const actions = page.getByRole("button", { name: "API key actions" });
+  await actions.click();
+  await page.getByRole("menuitem", { name: "New Key" }).waitFor();
+  await expectNoSeriousAxeViolations(page);
+  await screenshot(page, "profile-api-keys-action-menu");
+  await page.getByRole("menuitem", { name: "New Key" }).click();
+  const form = page.getByRole("dialog", { name: "New Key" });
+  await form.waitFor();
+  await form.getByRole("button", { name: "Cancel" }).click();
+  await form.waitFor({ state: "detached" });
+  // Keyboard: Enter on the button opens the menu on "New Key".
+  await actions.focus();
+  await page.keyboard.press("Enter");
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "New Key");
+  await page.keyboard.press("Escape");
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("aria-label")), "API key actions");
+  expectCleanPage(page);
+});
+
 test("the API Keys tab on a narrow window: the navigation collapses behind \"Menu\"", async () => {
   const narrow = await newPage(browser, { viewport: { width: 390, height: 800 } });
   await signIn(narrow, server);
   await narrow.goto(`${server.url}/console/profile/api-keys`);
   await narrow.getByRole("row", { name: /ci deploy/ }).waitFor();
-  const menu = narrow.getByRole("button", { name: "Menu" });
+  const menu = narrow.getByRole("button", { name: "Menu", exact: true });
   assert.equal(await menu.getAttribute("aria-expanded"), "false");
   assert.equal(await narrow.getByRole("navigation", { name: "Main" }).isVisible(), false);
   await menu.click();

@@ -103,7 +103,9 @@ test("sign-out ends the session server-side and shows the sign-in page", async (
   const cookies = await page.context().cookies();
   const session = cookies.find((cookie) => cookie.name === "latchkey_session");
   assert.ok(session, "the session cookie is set");
-  await page.getByRole("button", { name: "Sign out" }).click();
+  // The account menu (person icon, top right) holds "Sign out".
+  await page.getByRole("button", { name: /^Account menu for / }).click();
+  await page.getByRole("menuitem", { name: "Sign out" }).click();
   await page.getByText("You have signed out.").waitFor();
   await page.getByLabel("Username", { exact: true }).waitFor();
   // The old cookie no longer opens a session.
@@ -171,9 +173,14 @@ test("an invitation: the username, a password of at least 12 characters typed tw
   assert.equal(await page.getByRole("button", { name: "Generate Access Key" }).count(), 0);
   // Not an administrator: no administrators' pages in the navigation.
   const nav = page.getByRole("navigation", { name: "Main" });
-  assert.deepEqual(await nav.getByRole("link").allInnerTexts(), ["Profile", "API specification"]);
+  assert.deepEqual(await nav.getByRole("link").allInnerTexts(), ["Profile", "Settings", "API specification"]);
   await expectNoSeriousAxeViolations(page);
   await screenshot(page, "profile-no-api-access");
+  // Settings → Users & API keys → Users: only administrators manage users.
+  await nav.getByRole("link", { name: "Settings" }).click();
+  await page.getByRole("heading", { level: 1, name: "Users & API keys" }).waitFor();
+  await page.getByText(/^Administrators manage users/).waitFor();
+  assert.equal(await page.getByRole("link", { name: "Manage Users" }).count(), 0);
   expectCleanPage(page);
 
   // The invitation is used up.

@@ -8,7 +8,7 @@ import type { PageProps } from "../page";
 import { Button, ConfirmDialog, DateTime, EmptyState, Loading, Notice, Table } from "../components";
 import { Link } from "../router";
 import { OneTimeSecret } from "./bits";
-import { MenuButton } from "./MenuButton";
+import { MenuButton } from "../components";
 import type { User } from "./types";
 import { downloadFile, enc, errorText, when } from "./util";
 
@@ -213,7 +213,9 @@ export function UsersPage({ session, navigate }: PageProps) {
                 header: "API access",
                 render: (user) => {
                   const self = user.id === session.user.id;
+                  const reasonId = `api-access-reason-${user.id}`;
                   return (
+                    <>
                     <button
                       type="button"
                       role="switch"
@@ -221,13 +223,19 @@ export function UsersPage({ session, navigate }: PageProps) {
                       aria-checked={user.api_access}
                       aria-label={`API access for ${user.name}`}
                       disabled={busy || self}
-                      title={self ? "You cannot turn off your own API access" : undefined}
+                      aria-describedby={self ? reasonId : undefined}
                       onClick={() =>
                         patch(user, { api_access: !user.api_access }, `API access ${user.api_access ? "turned off" : "turned on"} for ${user.name}.`)
                       }
                     >
                       {user.api_access ? "On" : "Off"}
                     </button>
+                    {self ? (
+                      <div id={reasonId} class="muted small">
+                        You cannot change your own API access.
+                      </div>
+                    ) : null}
+                    </>
                   );
                 },
               },

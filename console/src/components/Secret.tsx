@@ -25,8 +25,9 @@ export interface SecretRevealProps {
 
 export function SecretReveal({ label, value, copyLabel }: SecretRevealProps) {
   const id = useUniqueId("secret");
+  // data-secret: the e2e screenshots mask every element marked so.
   return (
-    <div class="secret-reveal">
+    <div class="secret-reveal" data-secret="">
       <label for={id}>{label}</label>
       <div class="secret-reveal-row">
         <textarea

@@ -25,3 +25,6 @@ export { useAsync } from "./useAsync";
 export { useUniqueId } from "./useUniqueId";
 export type { AsyncState } from "./useAsync";
 export { formatDate, formatDateTime, formatRelative, formatAge, ageInDays, formatDuration } from "./format";
+export { MenuButton } from "./MenuButton";
+export type { MenuItem } from "./MenuButton";
+export { PersonIcon } from "./PersonIcon";

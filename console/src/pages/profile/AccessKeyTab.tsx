@@ -1,4 +1,5 @@
-// Profile → Access Key (seed 000): the Client ID, always visible; "Reset
+// Profile → Access Key (seed 000): the Client ID, always visible, and the
+// Secret Key, always masked; "Reset
 // Secret Key" (confirm, then the new Client Secret shown once); "Generate
 // Access Key" (confirm that it supersedes the current one, then the bearer
 // token in the "Access Key" box, once). Without API access, only a message.
@@ -10,6 +11,7 @@ import {
   Dialog,
   ErrorNotice,
   Loading,
+  MaskedSecret,
   Notice,
   SecretReveal,
   formatDuration,
@@ -97,9 +99,14 @@ export function AccessKeyTab({ session }: { session: ConsoleSession }) {
         </dd>
         <dt>Secret Key</dt>
         <dd>
-          <span class="muted">
-            {clientId ? "Hidden: it is shown only once, when it is reset." : "None yet."}
-          </span>
+          {clientId ? (
+            <>
+              <MaskedSecret masked="••••••••••••••••" label="Secret Key" />{" "}
+              <span class="muted">Hidden: the full secret is shown only once, when it is reset.</span>
+            </>
+          ) : (
+            <span class="muted">None yet.</span>
+          )}
         </dd>
       </dl>
 
@@ -118,7 +125,7 @@ export function AccessKeyTab({ session }: { session: ConsoleSession }) {
         {result}
       </div>
 
-      <div class="panel access-key-box">
+      <div class="panel access-key-box" data-secret={token ? "" : undefined}>
         {token ? (
           <>
             <SecretReveal label="Access Key" value={token.access_token} />

@@ -1,5 +1,6 @@
-// Profile → API Keys (seeds 002, 004): the person's keys, masked; "New Key"
-// with the one-time reveal ("Copy to clipboard", "OK", then only the mask);
+// The person's API keys (seeds 002, 004), on Profile → API Keys and on
+// Settings → Users & API keys → API Keys: the keys, masked; "New Key" (seed
+// 002, also in the "Actions" menu) or "New API Key" (seed 004) with the one-time reveal ("Copy to clipboard", "OK", then only the mask);
 // "Deactivate" for active keys; the sessions of a key, revocable.
 import { useState } from "preact/hooks";
 import { api, type ConsoleSession } from "../../api";
@@ -12,6 +13,7 @@ import {
   ErrorNotice,
   Loading,
   MaskedSecret,
+  MenuButton,
   Notice,
   SecretReveal,
   Table,
@@ -42,7 +44,14 @@ async function loadRoles(): Promise<RoleSummary[]> {
   }
 }
 
-export function ApiKeysTab({ session }: { session: ConsoleSession }) {
+export interface ApiKeysTabProps {
+  session: ConsoleSession;
+  // The label of the button, the menu item and the dialog: "New Key" on the
+  // Profile (seed 002), "New API Key" under Settings (seed 004).
+  newKeyLabel?: string;
+}
+
+export function ApiKeysTab({ session, newKeyLabel = "New Key" }: ApiKeysTabProps) {
   const keys = useAsync(() => api<{ keys: ApiKey[] }>("GET", "/api/v1/keys").then((body) => body.keys), [session.user.id]);
   const roles = useAsync(loadRoles, [session.user.id]);
   const [open, setOpen] = useState<Open>({ kind: "none" });
@@ -51,7 +60,7 @@ export function ApiKeysTab({ session }: { session: ConsoleSession }) {
   const roleList = roles.data ?? [];
   const newKeyButton = (
     <Button variant="primary" onClick={() => setOpen({ kind: "new" })}>
-      New Key
+      {newKeyLabel}
     </Button>
   );
 
@@ -97,7 +106,14 @@ export function ApiKeysTab({ session }: { session: ConsoleSession }) {
     <section aria-labelledby="api-keys-heading">
       <div class="page-header">
         <h2 id="api-keys-heading">API Keys</h2>
-        {keys.data && keys.data.length > 0 ? newKeyButton : null}
+        <div class="actions">
+          {keys.data && keys.data.length > 0 ? newKeyButton : null}
+          <MenuButton
+            label="Actions"
+            ariaLabel="API key actions"
+            items={[{ label: newKeyLabel, onSelect: () => setOpen({ kind: "new" }) }]}
+          />
+        </div>
       </div>
       <p>
         A program exchanges an API key for a short-lived bearer token with <code>POST /v2/auth/token/access</code>. Keys
@@ -130,6 +146,7 @@ export function ApiKeysTab({ session }: { session: ConsoleSession }) {
 
       {open.kind === "new" ? (
         <NewKeyDialog
+          title={newKeyLabel}
           roles={roleList}
           onCancel={() => setOpen({ kind: "none" })}
           onCreated={(key) => {

@@ -1,4 +1,4 @@
-// "New Key" (seeds 002, 004): name, role, scope and validity (at most one
+// "New Key" / "New API Key" (seeds 002, 004): name, role, scope and validity (at most one
 // year). On success the caller shows the one-time reveal.
 import { useState } from "preact/hooks";
 import { api, ApiError } from "../../api";
@@ -7,12 +7,14 @@ import { DEFAULT_VALIDITY_DAYS, MAX_VALIDITY_DAYS, nameProblem, validityProblem 
 import type { CreatedApiKey, RoleSummary } from "./types";
 
 export interface NewKeyDialogProps {
+  // "New Key" (Profile, seed 002) or "New API Key" (Settings, seed 004).
+  title?: string;
   roles: RoleSummary[];
   onCreated: (key: CreatedApiKey) => void;
   onCancel: () => void;
 }
 
-export function NewKeyDialog({ roles, onCreated, onCancel }: NewKeyDialogProps) {
+export function NewKeyDialog({ title = "New Key", roles, onCreated, onCancel }: NewKeyDialogProps) {
   const [name, setName] = useState("");
   const [role, setRole] = useState("");
   const [scope, setScope] = useState<"read" | "write">("read");
@@ -45,7 +47,7 @@ export function NewKeyDialog({ roles, onCreated, onCancel }: NewKeyDialogProps) 
   }
 
   return (
-    <Dialog title="New Key" onClose={busy ? undefined : onCancel}>
+    <Dialog title={title} onClose={busy ? undefined : onCancel}>
       <form onSubmit={submit} noValidate id="new-key-form">
         <TextField
           label="Name"

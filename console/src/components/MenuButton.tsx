@@ -1,8 +1,9 @@
 // An accessible menu button (WAI-ARIA APG "menu button"): Enter, Space or
 // ArrowDown opens the menu on its first item, ArrowUp on its last; arrows,
 // Home and End move; Escape closes and gives focus back to the button; Tab
-// closes. The shared components (src/components) have no menu: this one is
-// the administrators' pages' own.
+// closes. One menu for the whole console: the account menu of the shell, the
+// API Keys actions, the administrators' row and page actions.
+import type { ComponentChildren } from "preact";
 import { useEffect, useId, useLayoutEffect, useRef, useState } from "preact/hooks";
 
 export interface MenuItem {
@@ -18,9 +19,14 @@ interface Props {
   // ("Actions for risk-sync").
   ariaLabel?: string;
   items: MenuItem[];
+  // Drawn before the label (the account menu's person icon).
+  icon?: ComponentChildren;
+  // Hides the label visually (the accessible name stays ariaLabel or label).
+  labelHidden?: boolean;
+  className?: string;
 }
 
-export function MenuButton({ label, ariaLabel, items }: Props) {
+export function MenuButton({ label, ariaLabel, items, icon, labelHidden, className }: Props) {
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(0);
   // Fixed to the viewport, next to the button: a menu inside a scrolling
@@ -107,7 +113,7 @@ export function MenuButton({ label, ariaLabel, items }: Props) {
   };
 
   return (
-    <div class="lk-menu">
+    <div class={className ? `lk-menu ${className}` : "lk-menu"}>
       <button
         ref={button}
         type="button"
@@ -119,7 +125,9 @@ export function MenuButton({ label, ariaLabel, items }: Props) {
         onClick={() => (open ? close(false) : openAt(0))}
         onKeyDown={onButtonKey}
       >
-        {label} <span aria-hidden="true">▾</span>
+        {icon}
+        {labelHidden ? <span class="sr-only">{label}</span> : <span class="lk-menu-label">{label}</span>}{" "}
+        <span aria-hidden="true">▾</span>
       </button>
       {open && (
         <ul ref={list} id={`${id}-menu`} role="menu" aria-labelledby={`${id}-button`} onKeyDown={onMenuKey} style={place}>
