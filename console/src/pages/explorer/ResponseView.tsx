@@ -22,6 +22,12 @@ export function prettyBody(response: RawResponse): string {
   return response.text;
 }
 
+// A body that carries a secret (a token, a key, a Client Secret, an
+// invitation): marked data-secret so that screenshots paint it over.
+export function carriesSecret(text: string): boolean {
+  return /"(access_token|api_key|client_secret|token|invitation_token|password)"\s*:/.test(text) || /\blk_(key|at|sec)_/.test(text);
+}
+
 export function ResponseView({ response, sentTo, ms }: { response: RawResponse; sentTo: string; ms: number }) {
   const ok = response.status >= 200 && response.status < 300;
   return (
@@ -46,7 +52,13 @@ export function ResponseView({ response, sentTo, ms }: { response: RawResponse; 
           ))}
         </dl>
       </details>
-      <pre class="response-body" tabIndex={0} role="region" aria-label="Response body">
+      <pre
+        class="response-body"
+        tabIndex={0}
+        role="region"
+        aria-label="Response body"
+        data-secret={carriesSecret(response.text) ? "" : undefined}
+      >
         {prettyBody(response)}
       </pre>
     </div>
