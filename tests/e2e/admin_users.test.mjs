@@ -104,6 +104,14 @@ test("creating a human user shows a one-time invitation link", async () => {
 test("the API access switch and Disable change the user through the API", async () => {
   const sa = await call("POST", "/api/v1/users", { name: "report-reader", type: "service" });
   const page = await openUsers();
+  // Your own switch is disabled, and says why in visible text tied to it.
+  const own = page.locator("[role=switch][disabled]");
+  assert.equal(await own.count(), 1, "only your own switch is disabled");
+  const reasonId = await own.getAttribute("aria-describedby");
+  assert.ok(reasonId, "the disabled switch is described");
+  const reason = page.locator(`[id="${reasonId}"]`);
+  assert.equal(await reason.innerText(), "You cannot change your own API access.");
+  assert.ok(await reason.isVisible(), "the reason is visible, not only a tooltip");
   const toggle = page.getByRole("switch", { name: "API access for report-reader", exact: true });
   assert.equal(await toggle.getAttribute("aria-checked"), "false");
   await toggle.click();

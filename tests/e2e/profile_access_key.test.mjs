@@ -73,6 +73,9 @@ test("the Access Key tab shows the Client ID, the masked Secret Key and both but
   // "you will see both Client and Secret keys": the secret only masked.
   await page.getByText("Secret Key, masked").waitFor();
   await page.getByText("Hidden: the full secret is shown only once, when it is reset.").waitFor();
+  // The previous test opened the Profile from the account menu, which focused
+  // the heading: no focus ring in the screenshot.
+  await page.evaluate(() => (document.activeElement instanceof HTMLElement ? document.activeElement.blur() : undefined));
   await page.getByRole("button", { name: "Reset Secret Key" }).waitFor();
   await page.getByRole("button", { name: "Generate Access Key" }).waitFor();
   assert.equal(await page.getByRole("textbox", { name: "Access Key", exact: true }).inputValue(), "");
