@@ -5,10 +5,9 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api } from "../api";
 import type { PageProps } from "../page";
-import { Button, ConfirmDialog, DateTime, EmptyState, Loading, Notice, Table } from "../components";
+import { Button, ConfirmDialog, DateTime, EmptyState, Loading, MenuButton, Notice, Table } from "../components";
 import { Link } from "../router";
 import { OneTimeSecret } from "./bits";
-import { MenuButton } from "../components";
 import type { User } from "./types";
 import { downloadFile, enc, errorText, when } from "./util";
 
