@@ -201,8 +201,8 @@ http::Response list_audit_events(const ApiContext& ctx, pipeline::Exchange& ex) 
   return respond([&]() -> Result<http::Response> {
     auto actor = admin_caller(ctx, ex, "audit.query", "audit");
     if (!actor) return fail(actor.error());
-    auto params = audit::parse_query_string(
-        request.query(), {"principal", "from", "to", "decision", "limit", "cursor"});
+    auto params = audit::parse_query_string(request.query(), {"principal", "from", "to", "decision",
+                                                              "action", "key", "limit", "cursor"});
     if (!params) return fail(params.error());
     auto query = audit::parse_audit_filters(*params, audit::kDefaultAuditPageSize,
                                             audit::kMaxAuditListPageSize);
@@ -226,7 +226,8 @@ http::Response export_audit_events(const ApiContext& ctx, pipeline::Exchange& ex
     auto actor = admin_caller(ctx, ex, "audit.export", "audit");
     if (!actor) return fail(actor.error());
     auto params = audit::parse_query_string(
-        request.query(), {"format", "principal", "from", "to", "decision", "limit", "cursor"});
+        request.query(),
+        {"format", "principal", "from", "to", "decision", "action", "key", "limit", "cursor"});
     if (!params) return fail(params.error());
     const std::string_view format = audit::param(*params, "format").value_or("jsonl");
     if (format != "jsonl" && format != "csv") {
