@@ -84,7 +84,7 @@ std::string_view module_of(policy::Action action) {
 // Actions recorded by endpoints that only ADMIN may call: an allowed one
 // means the principal used ADMIN.
 bool is_admin_action(std::string_view action) {
-  static constexpr std::array<std::string_view, 14> kAdminPrefixes = {"user.create",
+  static constexpr std::array<std::string_view, 15> kAdminPrefixes = {"user.create",
                                                                       "user.update",
                                                                       "user.list",
                                                                       "user.tokens.revoke",
@@ -97,7 +97,8 @@ bool is_admin_action(std::string_view action) {
                                                                       "application.",
                                                                       "permission_set.",
                                                                       "role.",
-                                                                      "step."};
+                                                                      "step.",
+                                                                      "policy.what_if"};
   return std::any_of(kAdminPrefixes.begin(), kAdminPrefixes.end(),
                      [&](std::string_view prefix) { return action.starts_with(prefix); });
 }
