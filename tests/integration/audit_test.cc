@@ -564,6 +564,17 @@ TEST_F(AuditTest, CliListExportAndDependents) {
   ASSERT_FALSE(page["events"].empty()) << listed;
   for (const Json& e : page["events"]) EXPECT_EQ(e["principal_id"], svc.user_id);
 
+  // --action (a prefix) and --key (the end of the Client ID).
+  const std::string filtered =
+      run_cli(*server_,
+              "audit list --principal " + svc.user_id + " --action 'account.m*' --key " +
+                  svc.client_id.substr(svc.client_id.size() - 6),
+              code);
+  ASSERT_EQ(code, 0) << filtered;
+  Json only_me = Json::parse(filtered);
+  ASSERT_EQ(only_me["events"].size(), 1u) << filtered;
+  EXPECT_EQ(only_me["events"][0]["action"], "account.me");
+
   const std::string csv =
       run_cli(*server_, "audit export --format csv --principal " + svc.user_id, code);
   ASSERT_EQ(code, 0);
