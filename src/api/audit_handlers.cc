@@ -84,7 +84,7 @@ std::string_view module_of(policy::Action action) {
 // Actions recorded by endpoints that only ADMIN may call: an allowed one
 // means the principal used ADMIN.
 bool is_admin_action(std::string_view action) {
-  static constexpr std::array<std::string_view, 14> kAdminPrefixes = {"user.create",
+  static constexpr std::array<std::string_view, 15> kAdminPrefixes = {"user.create",
                                                                       "user.update",
                                                                       "user.list",
                                                                       "user.tokens.revoke",
@@ -97,7 +97,8 @@ bool is_admin_action(std::string_view action) {
                                                                       "application.",
                                                                       "permission_set.",
                                                                       "role.",
-                                                                      "step."};
+                                                                      "step.",
+                                                                      "policy.what_if"};
   return std::any_of(kAdminPrefixes.begin(), kAdminPrefixes.end(),
                      [&](std::string_view prefix) { return action.starts_with(prefix); });
 }
@@ -201,8 +202,8 @@ http::Response list_audit_events(const ApiContext& ctx, pipeline::Exchange& ex) 
   return respond([&]() -> Result<http::Response> {
     auto actor = admin_caller(ctx, ex, "audit.query", "audit");
     if (!actor) return fail(actor.error());
-    auto params = audit::parse_query_string(
-        request.query(), {"principal", "from", "to", "decision", "limit", "cursor"});
+    auto params = audit::parse_query_string(request.query(), {"principal", "from", "to", "decision",
+                                                              "action", "key", "limit", "cursor"});
     if (!params) return fail(params.error());
     auto query = audit::parse_audit_filters(*params, audit::kDefaultAuditPageSize,
                                             audit::kMaxAuditListPageSize);
@@ -226,7 +227,8 @@ http::Response export_audit_events(const ApiContext& ctx, pipeline::Exchange& ex
     auto actor = admin_caller(ctx, ex, "audit.export", "audit");
     if (!actor) return fail(actor.error());
     auto params = audit::parse_query_string(
-        request.query(), {"format", "principal", "from", "to", "decision", "limit", "cursor"});
+        request.query(),
+        {"format", "principal", "from", "to", "decision", "action", "key", "limit", "cursor"});
     if (!params) return fail(params.error());
     const std::string_view format = audit::param(*params, "format").value_or("jsonl");
     if (format != "jsonl" && format != "csv") {

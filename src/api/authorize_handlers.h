@@ -21,4 +21,12 @@ std::shared_ptr<const pipeline::DecisionSource> authorize_decision_source();
 
 http::Response authorize(const ApiContext& ctx, pipeline::Exchange& ex);
 
+// POST /api/v1/users/{id}/authorize (ADMIN): what POST /v1/authorize would
+// answer an account token of user {id}, decided by the same decider, without
+// such a token. Always a 200 (unless the user or application is unknown or
+// the body is malformed): the body /v1/authorize would give plus "status",
+// its status (200, 401 or 403). Audited as the admin's policy.what_if, so it
+// never counts as the user's use of a grant.
+http::Response what_if_authorize(const ApiContext& ctx, pipeline::Exchange& ex);
+
 }  // namespace latchkey::api

@@ -136,6 +136,8 @@ pipeline::RouteTable route_table(const ApiContext& ctx, std::vector<RouteEntry> 
   api("POST", "/api/v1/users/{id}/access-key", Dispatch::kBlocking, reset_access_key,
       "user.access_key.reset");
   admin("DELETE", "/api/v1/users/{id}/tokens", revoke_user_tokens, "user.tokens.revoke");
+  // What POST /v1/authorize would answer the user (docs/permissions.md).
+  admin("POST", "/api/v1/users/{id}/authorize", what_if_authorize, "policy.what_if");
 
   // The web console's sign-in (docs/console.md). Sign-in and accepting an
   // invitation take no credential and are throttled per username and IP.

@@ -163,6 +163,33 @@ Result<AuditQuery> parse_audit_filters(const QueryParams& params, int default_li
     query.decision = parse_audit_decision(*decision);
     if (!query.decision) return fail(Error::invalid_request("decision must be allow or deny"));
   }
+  if (auto action = param(params, "action")) {
+    std::string_view name = *action;
+    query.action_prefix = name.ends_with('*');
+    if (query.action_prefix) name.remove_suffix(1);
+    const bool valid = !name.empty() && name.size() <= kMaxActionFilterLength &&
+                       std::all_of(name.begin(), name.end(), [](char c) {
+                         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+                       });
+    if (!valid) {
+      return fail(Error::invalid_request(
+          "action must be an action name such as api_key.create, or its beginning followed by * "
+          "such as api_key.*"));
+    }
+    query.action = std::string(name);
+  }
+  if (auto key = param(params, "key")) {
+    const bool valid = !key->empty() && key->size() <= kMaxKeyFilterLength &&
+                       std::none_of(key->begin(), key->end(), [](char c) {
+                         return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
+                       });
+    if (!valid) {
+      return fail(Error::invalid_request("key must be 1 to " + std::to_string(kMaxKeyFilterLength) +
+                                         " characters without control characters"));
+    }
+    query.key = std::string(*key);
+  }
   if (auto limit = param(params, "limit")) {
     const auto n = parse_int(*limit);
     if (!n || *n < 1 || *n > max_limit) {

@@ -37,8 +37,13 @@ std::optional<AuditCursor> decode_cursor(std::string_view text);
 inline constexpr int kDefaultAuditPageSize = 100;
 inline constexpr int kMaxAuditListPageSize = 1'000;
 
+inline constexpr std::size_t kMaxActionFilterLength = 100;
+inline constexpr std::size_t kMaxKeyFilterLength = 200;
+
 // The filters of GET /api/v1/audit and /api/v1/audit/export: principal,
-// from, to (RFC 3339), decision (allow|deny), limit (1..max_limit, default
+// from, to (RFC 3339), decision (allow|deny), action (a name of letters,
+// digits, '.', '_', '-'; a trailing '*' makes it a prefix), key (any part
+// of the masked credential, or a key id), limit (1..max_limit, default
 // `default_limit`), cursor. from must be before to.
 Result<AuditQuery> parse_audit_filters(const QueryParams& params, int default_limit, int max_limit);
 

@@ -19,6 +19,8 @@ struct AuditArguments {
   std::string since;
   std::string until;
   std::string decision;
+  std::string action;
+  std::string key;
   std::string cursor;
   int limit = 0;
   std::string format = "jsonl";
@@ -87,6 +89,8 @@ std::string filter_query(const AuditArguments& a, const CliEnvironment& env) {
   add("from", a.since.empty() ? "" : time_argument(a.since, env));
   add("to", a.until.empty() ? "" : time_argument(a.until, env));
   add("decision", a.decision);
+  add("action", a.action);
+  add("key", a.key);
   add("limit", a.limit > 0 ? std::to_string(a.limit) : "");
   add("cursor", a.cursor);
   return query;
@@ -99,6 +103,11 @@ void add_filters(CLI::App* command, AuditArguments& a) {
   command->add_option("--until", a.until, "before this RFC 3339 time (or 30m, 24h, 7d ago)");
   command->add_option("--decision", a.decision, "allow or deny")
       ->check(CLI::IsMember({"allow", "deny"}));
+  command->add_option("--action", a.action,
+                      "only this action, or with a trailing * the actions it begins (api_key.*)");
+  command->add_option("--key", a.key,
+                      "only events whose masked credential contains this (e.g. the last 4 "
+                      "characters of a key, a Client ID) or naming this key id");
   command->add_option("--limit", a.limit, "at most this many events");
   command->add_option("--cursor", a.cursor, "continue after a page (next_cursor)");
 }

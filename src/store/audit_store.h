@@ -42,6 +42,14 @@ struct AuditQuery {
   std::optional<Instant> from;  // inclusive
   std::optional<Instant> to;    // exclusive
   std::optional<AuditDecision> decision;
+  // Empty: every action. Otherwise the action equals it, or, when
+  // action_prefix is set, begins with it ("api_key." for api_key.*).
+  std::string action;
+  bool action_prefix = false;
+  // Empty: every event. Otherwise the masked credential contains it (ASCII
+  // case-insensitively: "a1b9" finds "key ••••a1B9", "cli_x" a client) or
+  // the resource names the key ("api_key/<key>...").
+  std::string key;
   std::optional<AuditCursor> after;  // continue after this event
   int limit = 100;                   // 1..kMaxAuditPageSize
 };

@@ -82,6 +82,8 @@ test("the wizard's summary is what POST /v1/authorize answers for the new accoun
   await expectNoSeriousAxeViolations(page);
   await screenshot(page, "admin-service-account-wizard");
 
+  const paths = [];
+  page.on("request", (r) => paths.push(`${r.method()} ${new URL(r.url()).pathname}`));
   const { secret, rows } = await provision(page, "risk-sync");
   const progress = await page.getByRole("region", { name: "Provisioning risk-sync", exact: true }).getByRole("listitem").allInnerTexts();
   assert.equal(progress.length, 9, "the nine steps");
@@ -100,7 +102,21 @@ test("the wizard's summary is what POST /v1/authorize answers for the new accoun
   assert.deepEqual(grants.roles[0].modules, ["RECORDS"]);
   assert.deepEqual(grants.entitlements, { [app.id]: "edit" });
 
-  // The integration's own view: its token, the decision API, row by row.
+  // The console asked the administrators' what-if, never as the account:
+  // no token minted, no /v1/authorize, nothing the least-privilege report
+  // would count as the account's use.
+  assert.ok(!paths.some((p) => p.endsWith(" /v1/authorize") || p.endsWith(" /api/v1/account/token")), paths.join("\n"));
+  assert.equal(paths.filter((p) => p === `POST /api/v1/users/${user.id}/authorize`).length, rows.length);
+  const asAccount = await call("GET", `/api/v1/audit?principal=${user.id}&action=authorize.*`);
+  assert.deepEqual(asAccount.events, [], "no decision recorded as the account");
+  const whatIf = await call("GET", "/api/v1/audit?action=policy.what_if&limit=1000");
+  assert.ok(whatIf.events.some((e) => e.resource === `user/${user.id}/application/${app.id}`), "the checks are the administrator's policy.what_if");
+  const report = await call("GET", "/api/v1/reports/least-privilege");
+  const own = report.principals.find((p) => p.user_id === user.id);
+  assert.deepEqual(own.actions_used, [], "the checks are not the account's use");
+
+  // The integration's own view: its token, the decision API, row by row
+  // (the test mints the token; the console never did).
   const token = await api(server, "POST", "/api/v1/account/token", { basic: [user.client_id, secret] });
   assert.equal(token.status, 200, token.text);
   for (const row of rows) {

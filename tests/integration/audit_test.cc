@@ -5,8 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -192,6 +194,84 @@ TEST_F(AuditTest, FiltersAndPagination) {
     HttpResult r = get(std::string("/api/v1/audit") + bad, admin_headers());
     EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
     EXPECT_EQ(json_of(r)["error"], "invalid_request") << bad;
+  }
+}
+
+// Test the action (exact and prefix) and key filters on the query and the
+// export: a key's calls found by the end of its masked form, the
+// administrators' calls on it by its id, a client by its Client ID; bad
+// values are a 400.
+TEST_F(AuditTest, FiltersByActionAndKey) {
+  const Credentials alice = create_user_with_credentials("alice-keys", "human", true);
+  const std::string token = issue_token(alice);
+  HttpResult created =
+      send("POST", "/api/v1/keys", {bearer_header(token), "Content-Type: application/json"},
+           R"({"name": "ci", "expires_in_days": 30})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string key_id = json_of(created).value("id", "");
+  const std::string masked = json_of(created).value("masked", "");
+  const std::string last4 = masked.substr(masked.size() - 4);
+  const std::string full_key = json_of(created).value("api_key", "");
+  for (int i = 0; i < 3; ++i) {  // distinct calls (identical ones would be one event)
+    HttpResult exchanged =
+        send("POST", "/v2/auth/token/access",
+             {"Content-Type: application/json", "X-Integration: keyed-" + std::to_string(i)},
+             Json{{"api_key", full_key}}.dump());
+    ASSERT_EQ(exchanged.status, 200) << exchanged.body;
+  }
+  ASSERT_EQ(
+      send("POST", "/api/v1/keys/" + key_id + "/deactivate", {bearer_header(token)}, "").status,
+      200);
+
+  auto actions = [&](const std::string& query) {
+    std::vector<std::string> out;
+    const Json page = audit_page(query);
+    for (const Json& e : page["events"]) out.push_back(e["action"]);
+    // Calls in the same millisecond may come in either order.
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  using V = std::vector<std::string>;
+  const std::string mine = "?principal=" + alice.user_id;
+  // By the end of the masked key, in any case: the three calls made with it.
+  std::string lower = last4;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  EXPECT_EQ(actions(mine + "&key=" + lower).size(), 3u);
+  EXPECT_EQ(actions(mine + "&key=" + last4 + "&action=key.token.access"),
+            (V{"key.token.access", "key.token.access", "key.token.access"}));
+  EXPECT_TRUE(actions(mine + "&key=" + last4 + "&action=api_key.*").empty());
+  // By the key id: the calls that name the key.
+  EXPECT_EQ(actions(mine + "&key=" + key_id),
+            (V{"api_key.create", "api_key.deactivate", "key.token.access", "key.token.access",
+               "key.token.access"}));
+  // Exact action, and a prefix.
+  EXPECT_EQ(actions(mine + "&action=api_key.create"), (V{"api_key.create"}));
+  EXPECT_EQ(actions(mine + "&action=api_key.*"), (V{"api_key.create", "api_key.deactivate"}));
+  EXPECT_TRUE(actions(mine + "&action=api_key").empty());
+  // By the Client ID: the calls made with alice's Client Secret and account
+  // token (recorded by Client ID), not those made with the key.
+  EXPECT_EQ(actions(mine + "&key=" + alice.client_id),
+            (V{"account.token.issue", "api_key.create", "api_key.deactivate"}));
+
+  // The export applies the same filters.
+  HttpResult exported = get("/api/v1/audit/export?format=jsonl&principal=" + alice.user_id +
+                                "&action=api_key.%2A&key=" + key_id,
+                            admin_headers());
+  ASSERT_EQ(exported.status, 200) << exported.body;
+  std::istringstream lines(exported.body);
+  V exported_actions;
+  for (std::string line; std::getline(lines, line);) {
+    exported_actions.push_back(Json::parse(line)["action"]);
+  }
+  std::sort(exported_actions.begin(), exported_actions.end());
+  EXPECT_EQ(exported_actions, (V{"api_key.create", "api_key.deactivate"}));
+
+  for (const char* bad : {"?action=", "?action=*", "?action=api%20key", "?key=", "?key=a%0Ab"}) {
+    for (const char* path : {"/api/v1/audit", "/api/v1/audit/export"}) {
+      HttpResult r = get(std::string(path) + bad, admin_headers());
+      EXPECT_EQ(r.status, 400) << path << bad << ": " << r.body;
+      EXPECT_EQ(json_of(r)["error"], "invalid_request") << bad;
+    }
   }
 }
 
@@ -483,6 +563,17 @@ TEST_F(AuditTest, CliListExportAndDependents) {
   Json page = Json::parse(listed);
   ASSERT_FALSE(page["events"].empty()) << listed;
   for (const Json& e : page["events"]) EXPECT_EQ(e["principal_id"], svc.user_id);
+
+  // --action (a prefix) and --key (the end of the Client ID).
+  const std::string filtered =
+      run_cli(*server_,
+              "audit list --principal " + svc.user_id + " --action 'account.m*' --key " +
+                  svc.client_id.substr(svc.client_id.size() - 6),
+              code);
+  ASSERT_EQ(code, 0) << filtered;
+  Json only_me = Json::parse(filtered);
+  ASSERT_EQ(only_me["events"].size(), 1u) << filtered;
+  EXPECT_EQ(only_me["events"][0]["action"], "account.me");
 
   const std::string csv =
       run_cli(*server_, "audit export --format csv --principal " + svc.user_id, code);

@@ -1,7 +1,8 @@
 // "Provisioning a Service Account" (seed 001): the nine steps as one guided
 // form, run in the seed's order, ending with the decision table of exactly
-// what the account may do (asked of POST /v1/authorize with the account's own
-// token) and the least-privilege warnings.
+// what the account may do (what POST /v1/authorize answers the account's own
+// token, asked through the administrators' what-if) and the least-privilege
+// warnings.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
 import type { PageProps } from "../page";
@@ -166,7 +167,7 @@ function WizardForm({ restarted, onRestart }: { restarted: boolean; onRestart: (
         await api("PUT", `/api/v1/users/${id}/roles/${roleId}`);
         return `${made.user!.name} is a member of ${made.role!.name}`;
       });
-      setSummary({ user: made.user!, applications, credentials: made.secret ?? null });
+      setSummary({ user: made.user!, applications });
       if (made.secret) setSecret(made.secret);
     } catch (e) {
       if (made.secret) setSecret(made.secret);
@@ -224,7 +225,7 @@ function WizardForm({ restarted, onRestart }: { restarted: boolean; onRestart: (
             <input type="checkbox" checked={generateSecret} onChange={(e) => setGenerateSecret(e.currentTarget.checked)} /> Generate the Client ID and Client
             Secret
           </label>
-          <p class="lk-hint">The secret is shown once, after provisioning. The summary checks the account's permissions with it.</p>
+          <p class="lk-hint">The secret is shown once, after provisioning.</p>
         </fieldset>
 
         <fieldset disabled={locked} class="lk-card">
@@ -426,7 +427,7 @@ function WizardForm({ restarted, onRestart }: { restarted: boolean; onRestart: (
         />
       )}
 
-      {summary && <WizardSummary input={summary} onCredentialsUsed={() => setSummary((old) => old && { ...old, credentials: null })} />}
+      {summary && <WizardSummary input={summary} />}
       {progress && !running && (
         <p>
           <Button onClick={onRestart}>Provision another service account</Button>

@@ -1,24 +1,21 @@
 // The end of the service account wizard: what the account may do, decided
-// by the server (POST /v1/authorize, with the account's own token), and the
-// least-privilege warnings (seed 001, "Least Privilege").
+// by the server as POST /v1/authorize would for the account's own token
+// (asked through POST /api/v1/users/{id}/authorize, with no token of the
+// account), and the least-privilege warnings (seed 001, "Least Privilege").
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
 import { Loading, Notice, Table } from "../components";
 import { Link } from "../router";
-import { accountToken, decide, plannedRows, revokeToken, touchedApplications, type DecisionRow } from "./decisions";
+import { decide, plannedRows, touchedApplications, type Decided, type DecisionRow } from "./decisions";
 import type { Application, Grants, LeastPrivilegeReport, User } from "./types";
 import { enc, errorText } from "./util";
 
 export interface SummaryInput {
   user: User;
   applications: Application[];
-  credentials: { clientId: string; secret: string } | null;
 }
 
-type Outcome =
-  | { kind: "decided"; rows: DecisionRow[] }
-  | { kind: "refused"; status: number; reason: string; message: string }
-  | { kind: "no-secret" };
+type Outcome = Decided;
 
 const FLAG_TEXT: Record<string, string> = {
   admin_on_service_account: "The account holds ADMIN: audit trails become meaningless and least privilege impossible (seed 001).",
@@ -28,10 +25,8 @@ const FLAG_TEXT: Record<string, string> = {
   unused_entitlements: "Some application entitlements were never used in the audit window.",
 };
 
-// onCredentialsUsed: the secret is no longer needed here, so the page can
-// forget it (it stays in memory no longer than the checks need it).
-export function WizardSummary({ input, onCredentialsUsed }: { input: SummaryInput; onCredentialsUsed: () => void }) {
-  const { user, applications, credentials } = input;
+export function WizardSummary({ input }: { input: SummaryInput }) {
+  const { user, applications } = input;
   const [grants, setGrants] = useState<Grants | null>(null);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [serverFlags, setServerFlags] = useState<string[] | null>(null);
@@ -43,8 +38,8 @@ export function WizardSummary({ input, onCredentialsUsed }: { input: SummaryInpu
       try {
         const g = await api<Grants>("GET", `/api/v1/users/${enc(user.id)}/grants`);
         setGrants(g);
-        // The report first: the checks below are allowed decisions, which
-        // the report would count as use.
+        // The what-if checks below are the administrator's, never the
+        // account's use, so the report may be read at any time.
         try {
           const report = await api<LeastPrivilegeReport>("GET", "/api/v1/reports/least-privilege?days=30");
           setServerFlags(report.principals.find((p) => p.user_id === user.id)?.flags ?? []);
@@ -52,24 +47,20 @@ export function WizardSummary({ input, onCredentialsUsed }: { input: SummaryInpu
           setServerFlags(null);
         }
         const rows = plannedRows(touchedApplications(applications, g));
-        if (!credentials) {
-          setOutcome({ kind: "no-secret" });
+        // With no row to ask, the account's state says what /v1/authorize
+        // would answer its token (the rows' answers say it otherwise).
+        const now = await api<User>("GET", `/api/v1/users/${enc(user.id)}`);
+        if (rows.length === 0 && (now.disabled || !now.api_access)) {
+          setOutcome(
+            now.disabled
+              ? { kind: "refused", status: 401, reason: "user_disabled", message: "the account is disabled" }
+              : { kind: "refused", status: 401, reason: "api_access_disabled", message: "API access is not enabled for the account" },
+          );
           return;
         }
-        const token = await accountToken(credentials.clientId, credentials.secret);
-        if (!token.ok) {
-          setOutcome({ kind: "refused", status: token.status, reason: token.reason, message: token.message });
-          return;
-        }
-        try {
-          setOutcome({ kind: "decided", rows: await decide(token.token, rows, applications) });
-        } finally {
-          await revokeToken(token.token);
-        }
+        setOutcome(await decide(user.id, rows, applications));
       } catch (e) {
         setError(errorText(e));
-      } finally {
-        onCredentialsUsed();
       }
     })();
   }, [user.id]);
@@ -101,17 +92,12 @@ export function WizardSummary({ input, onCredentialsUsed }: { input: SummaryInpu
           will be refused until this is fixed{outcome.reason === "api_access_disabled" ? " by turning on API access" : ""}.
         </Notice>
       )}
-      {outcome.kind === "no-secret" && (
-        <Notice kind="info">
-          No Client Secret was generated, so the account's permissions could not be asked of the decision API. Generate one from Manage Users
-          (“Reset Secret”).
-        </Notice>
-      )}
       {outcome.kind === "decided" && (
         <>
           <p class="lk-hint">
-            Each row was decided by the server's decision API (POST /v1/authorize) with the account's own token, which was revoked afterwards.
-            These checks appear in the audit trail with the integration “latchkey-console-wizard”.
+            Each row is what the server's decision API (POST /v1/authorize) answers the account's own token, asked by you without one. These
+            checks appear in the audit trail as yours (policy.what_if, integration “latchkey-console-wizard”) and never count as the account's
+            use.
           </p>
           {apps.length === 0 && <p class="lk-empty">The account has no grant on any application: it may do nothing with Records or designs.</p>}
           {apps.map((app) => (

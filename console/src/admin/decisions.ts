@@ -1,7 +1,7 @@
 // The decision table of a service account: every (application, step, action)
-// its grants touch, each decided by the server's decision API
-// (POST /v1/authorize) with the account's own token, exactly as its
-// integration would ask. The actions and what they need are seed 001's
+// its grants touch, each decided by the server as POST /v1/authorize would
+// decide for the account's own token (asked through the administrators'
+// what-if, POST /api/v1/users/{id}/authorize). The actions and what they need are seed 001's
 // "Common Permission Needs" (docs/permissions.md, "Actions").
 import { rawRequest } from "../api";
 import type { Application, Grants } from "./types";
@@ -102,67 +102,44 @@ function missingPiece(body: Record<string, unknown>, applications: Application[]
   }
 }
 
-export type TokenResult = { ok: true; token: string } | { ok: false; status: number; reason: string; message: string };
+export type Refusal = { status: number; reason: string; message: string };
+export type Decided = { kind: "decided"; rows: DecisionRow[] } | ({ kind: "refused" } & Refusal);
 
-// Exchanges the account's Client ID and Secret for its access token (seed
-// 000), as the integration will. A 401 here is the account's answer, not
-// the end of the person's session.
-//
-// Its own fetch with credentials "omit": a refusal is a 401 with a Basic
-// challenge, on which a request that may carry credentials makes the
-// browser open its sign-in prompt (and wait) instead of answering.
-export async function accountToken(clientId: string, secret: string): Promise<TokenResult> {
-  const response = await fetch("/api/v1/account/token", {
-    method: "POST",
-    credentials: "omit",
-    headers: { Accept: "application/json", Authorization: `Basic ${btoa(`${clientId}:${secret}`)}`, ...INTEGRATION },
-  });
-  let body: Record<string, unknown> = {};
-  try {
-    body = JSON.parse(await response.text());
-  } catch {
-    // not JSON
-  }
-  if (response.status === 200 && typeof body.access_token === "string") return { ok: true, token: body.access_token };
-  return {
-    ok: false,
-    status: response.status,
-    reason: String(body.reason ?? body.error ?? response.status),
-    message: String(body.error_description ?? `HTTP ${response.status}`),
-  };
-}
-
+// What POST /v1/authorize answers the account, row by row, asked by the
+// administrator (POST /api/v1/users/{id}/authorize, docs/permissions.md):
+// the same decision, without a token of the account, audited as the
+// administrator's policy.what_if, so never counted as the account's use.
+// A 401 the account would get (no API access, disabled) refuses it all.
 export async function decide(
-  token: string,
+  userId: string,
   rows: Omit<DecisionRow, "decision" | "reason" | "missing">[],
   applications: Application[],
-): Promise<DecisionRow[]> {
+): Promise<Decided> {
   const decided: DecisionRow[] = [];
   for (const row of rows) {
-    const response = await rawRequest("POST", "/v1/authorize", { bearer: token, body: row.request, headers: INTEGRATION });
+    const response = await rawRequest("POST", `/api/v1/users/${encodeURIComponent(userId)}/authorize`, { body: row.request, headers: INTEGRATION });
     let body: Record<string, unknown> = {};
     try {
       body = JSON.parse(response.text);
     } catch {
       // not JSON
     }
-    if (response.status === 200 && body.decision === "allow") {
+    const status = response.status === 200 ? Number(body.status) : response.status;
+    if (status === 401) {
+      return { kind: "refused", status, reason: String(body.reason ?? body.error ?? ""), message: String(body.error_description ?? "") };
+    }
+    if (status === 200 && body.decision === "allow") {
       decided.push({ ...row, decision: "allow", reason: "", missing: "" });
-    } else if (body.decision === "deny") {
+    } else if (status === 403 && body.decision === "deny") {
       decided.push({ ...row, decision: "deny", reason: String(body.reason ?? ""), missing: missingPiece(body, applications) });
     } else {
       decided.push({
         ...row,
         decision: "error",
-        reason: String(body.reason ?? body.error ?? response.status),
-        missing: String(body.error_description ?? `HTTP ${response.status}`),
+        reason: String(body.reason ?? body.error ?? status),
+        missing: String(body.error_description ?? `HTTP ${status}`),
       });
     }
   }
-  return decided;
-}
-
-// The wizard's token was only for asking; it is not left valid.
-export async function revokeToken(token: string): Promise<void> {
-  await rawRequest("DELETE", "/api/v1/account/token", { bearer: token, headers: INTEGRATION });
+  return { kind: "decided", rows: decided };
 }

@@ -83,6 +83,12 @@ Result<AuditPage> select_audit_events(Connection& connection, const AuditQuery& 
   if (query.from) clause("at >= ?");
   if (query.to) clause("at < ?");
   if (query.decision) clause("decision = ?");
+  // A prefix is a range of the action index: [prefix, prefix + U+10FFFF).
+  if (!query.action.empty())
+    clause(query.action_prefix ? "action >= ? AND action < ?" : "action = ?");
+  if (!query.key.empty()) {
+    clause("(instr(lower(credential), lower(?)) > 0 OR instr(resource, 'api_key/' || ?) > 0)");
+  }
   if (query.after) clause("(at, id) < (?, ?)");
   sql += where;
   sql += " ORDER BY at DESC, id DESC LIMIT ?";
@@ -94,6 +100,14 @@ Result<AuditPage> select_audit_events(Connection& connection, const AuditQuery& 
   if (query.from) statement->bind_instant(index++, *query.from);
   if (query.to) statement->bind_instant(index++, *query.to);
   if (query.decision) statement->bind_text(index++, to_string(*query.decision));
+  if (!query.action.empty()) {
+    statement->bind_text(index++, query.action);
+    if (query.action_prefix) statement->bind_text(index++, query.action + "\xF4\x8F\xBF\xBF");
+  }
+  if (!query.key.empty()) {
+    statement->bind_text(index++, query.key);
+    statement->bind_text(index++, query.key);
+  }
   if (query.after) {
     statement->bind_instant(index++, query.after->at);
     statement->bind_int(index++, query.after->id);

@@ -262,6 +262,12 @@ CREATE TABLE console_invitations (
 );
 )sql";
 
+// Audit filters by action (GET /api/v1/audit?action=...): exact and
+// prefix matches walk this index instead of the whole trail.
+constexpr std::string_view kMigration10 = R"sql(
+CREATE INDEX audit_events_by_action_time ON audit_events (action, at);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "users, modules, client credentials, account tokens, tombstones", kMigration1},
     Migration{2, "permission model: applications, steps, permission sets, roles, grants",
@@ -273,6 +279,7 @@ constexpr std::array kMigrations = {
     Migration{7, "OAuth: revoked JWTs by jti", kMigration7},
     Migration{8, "audit: coalesced rows carry a count of calls", kMigration8},
     Migration{9, "web console: passwords, sessions, invitations", kMigration9},
+    Migration{10, "audit: index by action", kMigration10},
 };
 
 constexpr std::string_view kCreateMigrationsTable =

@@ -47,7 +47,8 @@ TEST(AuditQuery, CursorRoundTrip) {
 // Test the filters: defaults, each field, and a 400 for every bad value.
 TEST(AuditQuery, Filters) {
   auto parse = [](std::string_view q) {
-    auto params = parse_query_string(q, {"principal", "from", "to", "decision", "limit", "cursor"});
+    auto params = parse_query_string(
+        q, {"principal", "from", "to", "decision", "action", "key", "limit", "cursor"});
     EXPECT_TRUE(params.has_value());
     return parse_audit_filters(*params, 100, 1000);
   };
@@ -66,10 +67,23 @@ TEST(AuditQuery, Filters) {
   EXPECT_EQ(some->limit, 5);
   EXPECT_EQ(some->after, (AuditCursor{from_unix_millis(10), 3}));
   EXPECT_LT(*some->from, *some->to);
+  EXPECT_TRUE(some->action.empty());
+  EXPECT_TRUE(some->key.empty());
+
+  auto exact = parse("action=api_key.create&key=a1B9");
+  ASSERT_TRUE(exact.has_value());
+  EXPECT_EQ(exact->action, "api_key.create");
+  EXPECT_FALSE(exact->action_prefix);
+  EXPECT_EQ(exact->key, "a1B9");
+  auto prefix = parse("action=api_key.*");
+  ASSERT_TRUE(prefix.has_value());
+  EXPECT_EQ(prefix->action, "api_key.");
+  EXPECT_TRUE(prefix->action_prefix);
 
   for (const char* bad :
        {"decision=maybe", "limit=0", "limit=1001", "limit=ten", "from=yesterday", "to=2026-01-01",
-        "cursor=nope", "principal=", "from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z"}) {
+        "cursor=nope", "principal=", "from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z",
+        "action=", "action=*", "action=api key", "action=a%27b", "key=", "key=a%0Ab"}) {
     auto parsed = parse(bad);
     ASSERT_FALSE(parsed.has_value()) << bad;
     EXPECT_EQ(parsed.error().code, ErrorCode::kInvalidRequest) << bad;

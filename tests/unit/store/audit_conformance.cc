@@ -122,6 +122,64 @@ TEST_P(StoreConformanceTest, AuditQueryFilters) {
   EXPECT_TRUE(run({.principal_id = "usr_nobody"}).empty());
 }
 
+// Test the action filter (exact and prefix) and the key filter (any part
+// of the masked credential, ASCII case-insensitively, or a key id in the
+// resource), alone, together and with paging.
+TEST_P(StoreConformanceTest, AuditQueryFiltersByActionAndKey) {
+  const Instant t = clock_.now();
+  auto keyed = [&](int ms, std::string action, std::string credential, std::string resource) {
+    AuditEvent e = audit_at(t + milliseconds(ms), "usr_a", std::move(action));
+    e.credential = std::move(credential);
+    e.resource = std::move(resource);
+    return e;
+  };
+  ASSERT_TRUE(store_->audit()
+                  .append(std::vector<AuditEvent>{
+                      keyed(0, "api_key.create", "client cli_admin",
+                            "api_key/key_one \u2022\u2022\u2022\u2022a1B9 of user/usr_a"),
+                      keyed(10, "authorize.read_records", "key \u2022\u2022\u2022\u2022a1B9",
+                            "application/app_1"),
+                      keyed(20, "authorize.read_records", "key \u2022\u2022\u2022\u2022zz99",
+                            "application/app_1"),
+                      keyed(30, "api_key.deactivate", "client cli_admin", "api_key/key_two"),
+                      keyed(40, "api_keyx", "client cli_admin", "user/usr_a"),
+                      keyed(50, "api_key.create", "session ses_1", "api_key/key_one_more")})
+                  .has_value());
+  auto run = [&](AuditQuery q) {
+    auto page = store_->audit().query(q);
+    EXPECT_TRUE(page.has_value());
+    std::vector<std::string> ms;
+    if (page) {
+      for (const AuditEvent& e : page->events) {
+        ms.push_back(std::to_string((e.at - t) / milliseconds(1)));
+      }
+    }
+    return ms;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(run({.action = "api_key.create"}), (V{"50", "0"}));
+  EXPECT_EQ(run({.action = "api_key.", .action_prefix = true}), (V{"50", "30", "0"}));
+  EXPECT_EQ(run({.action = "api_key", .action_prefix = true}), (V{"50", "40", "30", "0"}));
+  EXPECT_TRUE(run({.action = "api_key"}).empty());
+  EXPECT_EQ(run({.key = "A1b9"}), (V{"10"}));
+  EXPECT_EQ(run({.key = "key_one"}), (V{"50", "0"}));
+  EXPECT_EQ(run({.key = "CLI_ADMIN"}), (V{"40", "30", "0"}));
+  EXPECT_EQ(run({.action = "authorize.", .action_prefix = true, .key = "a1b9"}), (V{"10"}));
+  EXPECT_TRUE(run({.key = "nothing"}).empty());
+  // Paging keeps the filters: every match once, in order.
+  AuditQuery first{.action = "api_key.", .action_prefix = true, .limit = 2};
+  auto page = store_->audit().query(first);
+  ASSERT_TRUE(page.has_value());
+  ASSERT_EQ(page->events.size(), 2u);
+  ASSERT_TRUE(page->next.has_value());
+  first.after = page->next;
+  auto rest = store_->audit().query(first);
+  ASSERT_TRUE(rest.has_value());
+  ASSERT_EQ(rest->events.size(), 1u);
+  EXPECT_EQ(rest->events[0].action, "api_key.create");
+  EXPECT_FALSE(rest->next.has_value());
+}
+
 // Test keyset pagination: pages of `limit`, every event exactly once, in
 // order, a cursor only while more may follow, and stable when new events
 // are appended between pages.
