@@ -388,8 +388,18 @@ http::Response console_explorer_token(const ApiContext& ctx, pipeline::Exchange&
                                              "API access is disabled for this user; contact "
                                              "your administrator"));
   }
+  // Never past the session's end: min(300 s, its idle or absolute expiry as
+  // of now). Using the token does not refresh the session, so the token
+  // cannot outlive it; an end before that (sign-out, revoke, ...) revokes it.
+  auto view = ctx.console_auth->lookup(ex.console_cookie);
+  if (!view) return error_of(ex, view.error());
+  const auto left =
+      std::chrono::floor<std::chrono::seconds>(view->idle_expires_at - ctx.clock.now());
+  if (left <= std::chrono::seconds::zero()) {
+    return error_of(ex, Error::invalid_token("session_expired", "the console session has expired"));
+  }
   auto issued = ctx.jwts->issue_client_credentials(*user, caller.client_id, /*read_only=*/false,
-                                                   kExplorerTokenTtl);
+                                                   std::min<Duration>(kExplorerTokenTtl, left));
   if (!issued) return error_of(ex, issued.error());
   // Ends with the session (revoked by jti at sign-out, revoke, ...).
   if (issued->principal == nullptr || issued->principal->token_id.empty()) {

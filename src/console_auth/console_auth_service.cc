@@ -64,6 +64,26 @@ void ConsoleAuthService::session_ended(const std::string& session_id) {
   for (const ConsoleSessionToken& token : *tokens) revoke(token);
 }
 
+void ConsoleAuthService::forget_seen(const std::string& session_id) {
+  std::lock_guard lock(mu_);
+  seen_.erase(session_id);
+  seen_written_.erase(session_id);
+}
+
+void ConsoleAuthService::revoke_tokens_of_user(std::string_view user_id) {
+  std::function<void(const ConsoleSessionToken&)> revoke;
+  {
+    std::lock_guard lock(mu_);
+    revoke = revoke_token_;
+  }
+  if (!revoke) return;
+  auto tokens = store_.console().console_session_tokens_of_user(user_id, clock_.now());
+  // A failed read leaves the tokens to their own expiry (at most 300 s,
+  // never past their session's).
+  if (!tokens) return;
+  for (const ConsoleSessionToken& token : *tokens) revoke(token);
+}
+
 Result<SignedIn> ConsoleAuthService::sign_in(const SignInRequest& request) {
   if (request.password.size() > kMaxPasswordBytes) {
     verify_against_dummy("");
@@ -219,7 +239,8 @@ Status ConsoleAuthService::end_sessions_of_user(std::string_view user_id, std::s
   if (!open) return fail(open.error());
   auto ended = store_.console().end_console_sessions_of_user(user_id, clock_.now(), reason);
   if (!ended) return fail(ended.error());
-  for (const ConsoleSession& session : *open) session_ended(session.id);
+  for (const ConsoleSession& session : *open) forget_seen(session.id);
+  revoke_tokens_of_user(user_id);
   return {};
 }
 
@@ -265,7 +286,8 @@ Status ConsoleAuthService::accept_invitation(std::string_view token, std::string
   auto accepted =
       store_.console().accept_console_invitation(digest_secret(token), *hash, clock_.now());
   if (!accepted) return fail(accepted.error());
-  for (const ConsoleSession& session : *open) session_ended(session.id);
+  for (const ConsoleSession& session : *open) forget_seen(session.id);
+  revoke_tokens_of_user(accepted->user_id);
   return {};
 }
 

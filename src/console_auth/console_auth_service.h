@@ -137,6 +137,12 @@ class ConsoleAuthService {
  private:
   Instant last_seen(const ConsoleSession& session);
   void session_ended(const std::string& session_id);
+  // Forgets the in-memory last use of a session that ended or expired.
+  void forget_seen(const std::string& session_id);
+  // Revokes every unexpired token of the user's sessions (all of them just
+  // ended): read after the end, so a session opened after a snapshot of the
+  // open ones cannot keep a token.
+  void revoke_tokens_of_user(std::string_view user_id);
 
   Store& store_;
   const Clock& clock_;

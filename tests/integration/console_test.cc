@@ -466,6 +466,27 @@ TEST_F(Console, ExplorerTokenEndsWithTheSession) {
   EXPECT_EQ(after.status, 401) << after.body;
 }
 
+// Test that the explorer token never outlives its session: near the
+// session's absolute end (12 h, kept alive by use) it lives only until then,
+// not 300 s (injected clock).
+TEST_F(Console, ExplorerTokenEndsByTheSessionsExpiry) {
+  const Session s = sign_in_admin();
+  for (int i = 0; i < 28; ++i) {  // 28 x 25 min = 11 h 40 min, never idle
+    server_->advance_clock_seconds(1500);
+    ASSERT_EQ(get("/api/v1/console/session", with(s, false)).status, 200) << i;
+  }
+  server_->advance_clock_seconds(43200 - 28 * 1500 - 100);  // 100 s left
+  HttpResult r = post("/api/v1/console/explorer-token", with(s));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_LE(json_of(r)["expires_in"].get<int>(), 100) << r.body;
+  EXPECT_GE(json_of(r)["expires_in"].get<int>(), 99) << r.body;
+  const std::string token = json_of(r)["access_token"];
+  EXPECT_EQ(me(token).status, 200);
+  server_->advance_clock_seconds(100);
+  EXPECT_EQ(get("/api/v1/console/session", with(s, false)).status, 401);
+  EXPECT_EQ(me(token).status, 401);
+}
+
 // Test that sessions and their explorer tokens survive a restart, and that
 // signing out after it still ends the token minted before it.
 TEST_F(Console, ExplorerTokenEndsWithTheSessionAcrossARestart) {

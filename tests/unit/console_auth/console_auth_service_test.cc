@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "console_auth/password.h"
@@ -195,6 +196,38 @@ TEST_F(ConsoleAuthServiceTest, SignOutAndRevokeEndTheSession) {
   auto listed = service_->sessions_of(alice_.id);
   ASSERT_TRUE(listed);
   EXPECT_TRUE(listed->empty());
+}
+
+// Test that a token cannot be noted for a session that has ended (a
+// sign-out racing the explorer token's minting): refused, so the token is
+// never handed out unrevocable.
+TEST_F(ConsoleAuthServiceTest, NoTokenIsNotedForAnEndedSession) {
+  const SignedIn s = sign_in();
+  ASSERT_TRUE(service_->sign_out(s.view.session.id));
+  auto noted = service_->note_session_token(
+      {"jti_late", s.view.session.id, alice_.id, clock_.now() + seconds(300)});
+  ASSERT_FALSE(noted);
+  EXPECT_EQ(noted.error().reason, "session_ended");
+}
+
+// Test that accepting an invitation and disabling the user revoke the
+// tokens of every session of the user, read after the sessions ended (not
+// from a snapshot of the open ones taken before).
+TEST_F(ConsoleAuthServiceTest, EndingAllSessionsRevokesTheirTokens) {
+  std::vector<std::string> revoked;
+  service_->set_token_revoker([&](const ConsoleSessionToken& t) { revoked.push_back(t.token_id); });
+  const SignedIn a = sign_in();
+  const SignedIn b = sign_in();
+  ASSERT_TRUE(service_->note_session_token(
+      {"jti_a", a.view.session.id, alice_.id, clock_.now() + seconds(300)}));
+  ASSERT_TRUE(service_->note_session_token(
+      {"jti_b", b.view.session.id, alice_.id, clock_.now() + seconds(300)}));
+  auto invitation = service_->invite(alice_.id);
+  ASSERT_TRUE(invitation);
+  ASSERT_TRUE(service_->accept_invitation(invitation->token, "another long password"));
+  std::sort(revoked.begin(), revoked.end());
+  EXPECT_EQ(revoked, (std::vector<std::string>{"jti_a", "jti_b"}));
+  EXPECT_EQ(reason_of_lookup(a.cookie_secret), "session_ended");
 }
 
 // Test that disabling the user ends their sessions at the next lookup
