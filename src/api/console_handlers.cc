@@ -64,7 +64,10 @@ class ConsoleSessions final : public pipeline::ConsoleSessionVerifier {
 http::Response error_of(pipeline::Exchange& ex, const Error& error) {
   ex.refusal_reason =
       error.reason.empty() ? std::string(http::error_name(error.code)) : error.reason;
-  return http::error_response(error);
+  http::Response r = http::error_response(error);
+  // Every password-hashing slot was taken (console_auth/hashing_gate.h).
+  if (error.reason == "password_hashing_busy") r.set_header("Retry-After", "1");
+  return r;
 }
 
 http::Response no_store(http::Response r) {

@@ -18,6 +18,11 @@ Error session_refused(std::string reason, std::string description) {
   return Error::invalid_token(std::move(reason), std::move(description));
 }
 
+Error hashing_busy() {
+  return Error::unavailable("too many sign-ins are being checked; try again in a moment")
+      .with_reason("password_hashing_busy");
+}
+
 Error invitation_invalid() {
   return Error::not_found("the invitation is unknown, used or expired")
       .with_reason("invitation_invalid");
@@ -27,7 +32,15 @@ Error invitation_invalid() {
 
 ConsoleAuthService::ConsoleAuthService(Store& store, const Clock& clock, Random& random,
                                        ConsoleAuthOptions options)
-    : store_(store), clock_(clock), random_(random), options_(options) {}
+    : store_(store),
+      clock_(clock),
+      random_(random),
+      options_(options),
+      hashing_gate_(options.hashing_slots) {
+  // The fixed hash for unknown users is made now, not at the first unknown
+  // sign-in (which would then take twice as long: a timing oracle).
+  prepare_dummy_hash();
+}
 
 void ConsoleAuthService::set_token_revoker(std::function<void(const ConsoleSessionToken&)> revoke) {
   std::lock_guard lock(mu_);
@@ -85,6 +98,8 @@ void ConsoleAuthService::revoke_tokens_of_user(std::string_view user_id) {
 }
 
 Result<SignedIn> ConsoleAuthService::sign_in(const SignInRequest& request) {
+  auto slot = hashing_gate_.acquire(options_.hashing_wait);
+  if (!slot) return fail(hashing_busy());
   if (request.password.size() > kMaxPasswordBytes) {
     verify_against_dummy("");
     return fail(invalid_credentials());
@@ -100,6 +115,7 @@ Result<SignedIn> ConsoleAuthService::sign_in(const SignInRequest& request) {
   // One verification whatever the case, so that time says nothing.
   const bool matches = hash ? verify_password(*hash, request.password)
                             : (verify_against_dummy(request.password), false);
+  slot.reset();
   if (!matches) return fail(invalid_credentials());
   const User& user = **found;
   if (user.type != UserType::kHuman || user.disabled) return fail(invalid_credentials());
@@ -281,7 +297,10 @@ Status ConsoleAuthService::accept_invitation(std::string_view token, std::string
   if (!*found) return fail(invitation_invalid());
   auto open = store_.console().open_console_sessions_of_user((*found)->user_id);
   if (!open) return fail(open.error());
+  auto slot = hashing_gate_.acquire(options_.hashing_wait);
+  if (!slot) return fail(hashing_busy());
   auto hash = hash_password(password);
+  slot.reset();
   if (!hash) return fail(hash.error());
   auto accepted =
       store_.console().accept_console_invitation(digest_secret(token), *hash, clock_.now());

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "accounts/principal.h"
+#include "console_auth/hashing_gate.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/random.h"
@@ -37,6 +38,10 @@ struct ConsoleAuthOptions {
   Duration absolute = std::chrono::hours(12);
   Duration invitation_ttl = std::chrono::hours(24);
   Duration seen_write_interval = std::chrono::seconds(60);
+  // Password hashings/verifications at once (0: the cores, at least 2),
+  // and how long a sign-in waits for one before a 503 (hashing_gate.h).
+  unsigned hashing_slots = 0;
+  std::chrono::milliseconds hashing_wait{2000};
 };
 
 struct SignInRequest {
@@ -90,6 +95,8 @@ class ConsoleAuthService {
   // kInvalidClient with reason "invalid_credentials" for an unknown user, a
   // wrong password, a service account, a disabled user or a user without
   // a console password: one answer, and about the same time, for all.
+  // kUnavailable with reason "password_hashing_busy" when every hashing
+  // slot stayed taken for options.hashing_wait (also accept_invitation).
   Result<SignedIn> sign_in(const SignInRequest& request);
 
   // The session of a cookie secret, refreshed. kInvalidToken with reason
@@ -134,6 +141,9 @@ class ConsoleAuthService {
 
   Instant idle_expires_at(const ConsoleSession& session) const;
 
+  // The bound on concurrent password hashing (tests hold its slots).
+  HashingGate& hashing_gate() { return hashing_gate_; }
+
  private:
   Instant last_seen(const ConsoleSession& session);
   void session_ended(const std::string& session_id);
@@ -148,6 +158,7 @@ class ConsoleAuthService {
   const Clock& clock_;
   Random& random_;
   ConsoleAuthOptions options_;
+  HashingGate hashing_gate_;
   mutable std::mutex mu_;
   std::map<std::string, Instant> seen_;          // guarded by mu_: newest use per session
   std::map<std::string, Instant> seen_written_;  // guarded by mu_: as last stored

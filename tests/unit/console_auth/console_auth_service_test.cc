@@ -291,5 +291,50 @@ TEST_F(ConsoleAuthServiceTest, InvitationLifecycle) {
   EXPECT_TRUE(service_->sign_in({"alice", "a brand new password", "", ""}));
 }
 
+// Test the bound on concurrent password hashing: with every slot taken a
+// sign-in (and accepting an invitation) answers kUnavailable
+// "password_hashing_busy" after the bounded wait, without checking
+// anything; once a slot is free it signs in.
+TEST_F(ConsoleAuthServiceTest, PasswordHashingIsBounded) {
+  ConsoleAuthOptions options;
+  options.hashing_slots = 2;
+  options.hashing_wait = milliseconds(0);
+  service_ = std::make_unique<ConsoleAuthService>(*store_, clock_, random_, options);
+  HashingGate& gate = service_->hashing_gate();
+  EXPECT_EQ(gate.slots(), 2u);
+  auto first = gate.acquire(milliseconds(0));
+  auto second = gate.acquire(milliseconds(0));
+  ASSERT_TRUE(first && second);
+  EXPECT_FALSE(gate.acquire(milliseconds(0)));
+  auto busy = service_->sign_in({"alice", std::string(kPassword), "127.0.0.1", "test"});
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(busy.error().reason, "password_hashing_busy");
+  auto invitation = service_->invite(alice_.id);
+  ASSERT_TRUE(invitation);
+  auto accepting = service_->accept_invitation(invitation->token, "another long password");
+  ASSERT_FALSE(accepting);
+  EXPECT_EQ(accepting.error().reason, "password_hashing_busy");
+  second.reset();
+  EXPECT_TRUE(service_->sign_in({"alice", std::string(kPassword), "127.0.0.1", "test"}));
+  // The sign-in gave its slot back.
+  EXPECT_TRUE(gate.acquire(milliseconds(0)));
+}
+
+// Test that a gate of 0 slots means the cores, at least 2.
+TEST(HashingGate, DefaultsToTheCoresAtLeastTwo) {
+  HashingGate gate;
+  EXPECT_GE(gate.slots(), 2u);
+  std::vector<HashingGate::Slot> taken;
+  for (unsigned i = 0; i < gate.slots(); ++i) {
+    auto slot = gate.acquire(milliseconds(0));
+    ASSERT_TRUE(slot);
+    taken.push_back(std::move(*slot));
+  }
+  EXPECT_FALSE(gate.acquire(milliseconds(1)));
+  taken.pop_back();
+  EXPECT_TRUE(gate.acquire(milliseconds(0)));
+}
+
 }  // namespace
 }  // namespace latchkey::console_auth
