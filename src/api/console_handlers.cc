@@ -187,8 +187,14 @@ http::Response console_sign_in(const ApiContext& ctx, pipeline::Exchange& ex) {
   if (!username) return answer(username.error());
   auto password = required_string(*body, "password");
   if (!password) return answer(password.error());
-  // Not verified yet: shown sanitised (a secret pasted as the name is not kept).
-  event.credential = "user " + sanitize_for_display(*username);
+  // Not verified yet: only the name of an existing user is recorded (a
+  // password typed into the username field is not a user's name, so it is
+  // never kept), sanitised.
+  if (auto known = ctx.store.find_user_by_name(*username); known && *known) {
+    event.credential = "user " + sanitize_for_display(*username);
+  } else {
+    event.credential = "user (unknown)";
+  }
   auto signed_in = ctx.console_auth->sign_in(
       console_auth::SignInRequest{*username, *password, request.remote_ip,
                                   std::string(request.header("User-Agent").value_or(""))});

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "console_auth/password.h"
+#include "core/encoding.h"
 #include "core/ids.h"
 #include "core/secret.h"
 
@@ -53,19 +54,14 @@ Status ConsoleAuthService::note_session_token(const ConsoleSessionToken& token) 
 
 std::string ConsoleAuthService::csrf_token_for(std::string_view cookie_secret) {
   const Digest d = digest_secret("latchkey console csrf\n" + std::string(cookie_secret));
-  static constexpr std::string_view kHex = "0123456789abcdef";
-  std::string out;
-  for (std::uint8_t b : d) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
+  return hex_encode(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
 }
 
 void ConsoleAuthService::session_ended(const std::string& session_id) {
   std::function<void(const ConsoleSessionToken&)> revoke;
   {
     std::lock_guard lock(mu_);
+    ++ended_epoch_;
     seen_.erase(session_id);
     seen_written_.erase(session_id);
     revoke = revoke_token_;
@@ -77,8 +73,14 @@ void ConsoleAuthService::session_ended(const std::string& session_id) {
   for (const ConsoleSessionToken& token : *tokens) revoke(token);
 }
 
+std::uint64_t ConsoleAuthService::ended_epoch() const {
+  std::lock_guard lock(mu_);
+  return ended_epoch_;
+}
+
 void ConsoleAuthService::forget_seen(const std::string& session_id) {
   std::lock_guard lock(mu_);
+  ++ended_epoch_;
   seen_.erase(session_id);
   seen_written_.erase(session_id);
 }
@@ -160,6 +162,7 @@ Result<SessionView> ConsoleAuthService::lookup(std::string_view cookie_secret) {
   if (!is_well_formed_secret(cookie_secret, SecretKind::kConsoleSession)) {
     return fail(session_refused("session_invalid", "no valid console session"));
   }
+  const std::uint64_t epoch_at_start = ended_epoch();
   auto found = store_.console().find_console_session_by_secret(digest_secret(cookie_secret));
   if (!found) return fail(found.error());
   if (!*found || !digests_equal((*found)->secret_digest, digest_secret(cookie_secret))) {
@@ -172,6 +175,7 @@ Result<SessionView> ConsoleAuthService::lookup(std::string_view cookie_secret) {
   const Instant now = clock_.now();
   const Instant seen = last_seen(session);
   if (now >= session.expires_at || now >= seen + options_.idle) {
+    forget_seen(session.id);
     return fail(session_refused("session_expired", "the console session has expired"));
   }
   // The user as of now: a disabled user's sessions end here (fail closed).
@@ -187,6 +191,16 @@ Result<SessionView> ConsoleAuthService::lookup(std::string_view cookie_secret) {
     return fail(session_refused("user_disabled", "the user is disabled"));
   }
   // Refresh: in memory now, in the store when the stored time is stale.
+  // A session that ended while this lookup ran (its end erased the entry)
+  // must not be added back: its end bumps ended_epoch_, and then the
+  // session is read again before it is refreshed.
+  if (ended_epoch() != epoch_at_start) {
+    auto again = store_.console().find_console_session(session.id);
+    if (!again) return fail(again.error());
+    if (!*again || (*again)->ended_at) {
+      return fail(session_refused("session_ended", "the console session has ended"));
+    }
+  }
   bool write = false;
   {
     std::lock_guard lock(mu_);
@@ -311,7 +325,18 @@ Status ConsoleAuthService::accept_invitation(std::string_view token, std::string
 }
 
 Result<int> ConsoleAuthService::prune() {
-  return store_.console().prune_console_sessions(clock_.now() - std::chrono::hours(24));
+  // In memory: a session unused for the idle time has expired (or ended);
+  // its last use is of no more interest.
+  const Instant now = clock_.now();
+  {
+    std::lock_guard lock(mu_);
+    std::erase_if(seen_, [&](const auto& entry) {
+      if (now - entry.second < options_.idle) return false;
+      seen_written_.erase(entry.first);
+      return true;
+    });
+  }
+  return store_.console().prune_console_sessions(now - std::chrono::hours(24));
 }
 
 Status ConsoleAuthService::flush_seen() {

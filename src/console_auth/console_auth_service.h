@@ -136,19 +136,26 @@ class ConsoleAuthService {
   Status flush_seen();
 
   // Forgets sessions that ended or expired more than a day ago (hourly
-  // maintenance); returns how many.
+  // maintenance), and in memory the last use of every session unused for
+  // the idle time; returns how many sessions were deleted.
   Result<int> prune();
 
   Instant idle_expires_at(const ConsoleSession& session) const;
 
   // The bound on concurrent password hashing (tests hold its slots).
   HashingGate& hashing_gate() { return hashing_gate_; }
+  // Sessions whose last use is kept in memory (tests).
+  std::size_t sessions_seen_in_memory() const {
+    std::lock_guard lock(mu_);
+    return seen_.size();
+  }
 
  private:
   Instant last_seen(const ConsoleSession& session);
   void session_ended(const std::string& session_id);
   // Forgets the in-memory last use of a session that ended or expired.
   void forget_seen(const std::string& session_id);
+  std::uint64_t ended_epoch() const;
   // Revokes every unexpired token of the user's sessions (all of them just
   // ended): read after the end, so a session opened after a snapshot of the
   // open ones cannot keep a token.
@@ -162,6 +169,7 @@ class ConsoleAuthService {
   mutable std::mutex mu_;
   std::map<std::string, Instant> seen_;          // guarded by mu_: newest use per session
   std::map<std::string, Instant> seen_written_;  // guarded by mu_: as last stored
+  std::uint64_t ended_epoch_ = 0;  // guarded by mu_: bumped whenever an entry is forgotten
   std::function<void(const ConsoleSessionToken&)> revoke_token_;  // guarded by mu_
 };
 

@@ -4,6 +4,7 @@
 // the console's tokens, and the data plane that never takes the cookie.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -299,6 +300,21 @@ TEST_F(Console, EverySessionCookieIsTried) {
                 {"Cookie: latchkey_session=garbage; latchkey_session=" + planted})
                 .status,
             401);
+}
+
+// Test that a failed sign-in records the name of an existing user, but not
+// a name that is no user (it may be a password typed into the wrong field).
+TEST_F(Console, FailedSignInRecordsOnlyExistingNames) {
+  const std::string typed = "Tr0ub4dor&3-in-the-wrong-field";
+  ASSERT_EQ(sign_in_raw(typed, "whatever it is").status, 401);
+  ASSERT_EQ(sign_in_raw("admin", "a wrong password").status, 401);
+  std::vector<std::string> credentials;
+  for (const Json& e : audit_events("?limit=200")) {
+    if (e["action"] == "console.sign_in") credentials.push_back(e["credential"]);
+    EXPECT_EQ(e.dump().find(typed), std::string::npos) << e.dump();
+  }
+  EXPECT_NE(std::find(credentials.begin(), credentials.end(), "user admin"), credentials.end());
+  EXPECT_NE(std::find(credentials.begin(), credentials.end(), "user (unknown)"), credentials.end());
 }
 
 // Test that sign-out ends the session on the server: the cookie is cleared

@@ -336,5 +336,34 @@ TEST(HashingGate, DefaultsToTheCoresAtLeastTwo) {
   EXPECT_TRUE(gate.acquire(milliseconds(0)));
 }
 
+// Test that the in-memory last use of a session is forgotten when the
+// session is found expired, and by prune() for sessions nobody looks up.
+TEST_F(ConsoleAuthServiceTest, LastUseInMemoryIsForgotten) {
+  const SignedIn a = sign_in();
+  const SignedIn b = sign_in();
+  EXPECT_EQ(reason_of_lookup(a.cookie_secret), "ok");
+  EXPECT_EQ(reason_of_lookup(b.cookie_secret), "ok");
+  EXPECT_EQ(service_->sessions_seen_in_memory(), 2u);
+  clock_.advance(minutes(30));
+  EXPECT_EQ(reason_of_lookup(a.cookie_secret), "session_expired");
+  EXPECT_EQ(service_->sessions_seen_in_memory(), 1u);
+  ASSERT_TRUE(service_->prune());
+  EXPECT_EQ(service_->sessions_seen_in_memory(), 0u);
+  // A live session keeps its entry through prune().
+  const SignedIn c = sign_in();
+  EXPECT_EQ(reason_of_lookup(c.cookie_secret), "ok");
+  ASSERT_TRUE(service_->prune());
+  EXPECT_EQ(service_->sessions_seen_in_memory(), 1u);
+}
+
+// Test the CSRF token's form: 64 lowercase hex digits, one per cookie.
+TEST_F(ConsoleAuthServiceTest, CsrfTokenIsHex) {
+  const std::string token = ConsoleAuthService::csrf_token_for("lk_cs_example");
+  ASSERT_EQ(token.size(), 64u);
+  EXPECT_EQ(token.find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_EQ(token, ConsoleAuthService::csrf_token_for("lk_cs_example"));
+  EXPECT_NE(token, ConsoleAuthService::csrf_token_for("lk_cs_other"));
+}
+
 }  // namespace
 }  // namespace latchkey::console_auth
