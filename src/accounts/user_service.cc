@@ -153,6 +153,11 @@ Result<std::optional<PendingAdmin>> UserService::prepare_bootstrap_admin(std::st
 }
 
 Status UserService::commit_bootstrap_admin(const PendingAdmin& admin) {
+  // A password was delivered but not hashed: storing the admin without it
+  // would leave a shown password that never works.
+  if (!admin.issued.console_password.empty() && admin.console_password_hash.empty()) {
+    return fail(Error::internal("the console password has no hash; the admin is not stored"));
+  }
   auto created =
       admin.console_password_hash.empty()
           ? store_.bootstrap_first_user(admin.user, admin.credential)

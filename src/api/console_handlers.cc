@@ -10,6 +10,7 @@
 #include "console_auth/console_auth_service.h"
 #include "core/redaction.h"
 #include "http/error_response.h"
+#include "http/message.h"
 #include "pipeline/credentials.h"
 #include "tokens/jwt_service.h"
 #include "tokens/principal_of_user.h"
@@ -21,6 +22,17 @@ using console_auth::ConsoleAuthService;
 using console_auth::SessionView;
 
 constexpr auto kExplorerTokenTtl = std::chrono::seconds(300);
+
+// "scheme://host[:port]" of the configured public URL, without its path;
+// empty when none is configured.
+std::string public_origin_of(const ApiContext& ctx) {
+  if (ctx.oauth == nullptr || ctx.oauth->public_url.empty()) return {};
+  const std::string& url = ctx.oauth->public_url;
+  const std::size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return {};
+  const std::size_t path = url.find('/', scheme + 3);
+  return path == std::string::npos ? url : url.substr(0, path);
+}
 
 class ConsoleSessions final : public pipeline::ConsoleSessionVerifier {
  public:
@@ -42,15 +54,8 @@ class ConsoleSessions final : public pipeline::ConsoleSessionVerifier {
                                    view->session.csrf_digest};
   }
 
-  std::string public_origin() const override {
-    if (ctx_.oauth == nullptr || ctx_.oauth->public_url.empty()) return {};
-    // "scheme://host[:port]" of the public URL, without its path.
-    const std::string& url = ctx_.oauth->public_url;
-    const std::size_t scheme = url.find("://");
-    if (scheme == std::string::npos) return {};
-    const std::size_t path = url.find('/', scheme + 3);
-    return path == std::string::npos ? url : url.substr(0, path);
-  }
+  std::string public_origin() const override { return public_origin_of(ctx_); }
+  std::string_view cookie_name() const override;
 
  private:
   const ApiContext& ctx_;
@@ -59,7 +64,10 @@ class ConsoleSessions final : public pipeline::ConsoleSessionVerifier {
 http::Response error_of(pipeline::Exchange& ex, const Error& error) {
   ex.refusal_reason =
       error.reason.empty() ? std::string(http::error_name(error.code)) : error.reason;
-  return http::error_response(error);
+  http::Response r = http::error_response(error);
+  // Every password-hashing slot was taken (console_auth/hashing_gate.h).
+  if (error.reason == "password_hashing_busy") r.set_header("Retry-After", "1");
+  return r;
 }
 
 http::Response no_store(http::Response r) {
@@ -72,8 +80,16 @@ bool secure_cookie(const ApiContext& ctx) {
   return ctx.oauth != nullptr && (ctx.oauth->tls || ctx.oauth->public_url.starts_with("https://"));
 }
 
+// On https the cookie is "__Host-" (Secure, Path=/, no Domain): a sibling
+// subdomain cannot plant one (cookie tossing).
+std::string_view cookie_name_of(const ApiContext& ctx) {
+  return secure_cookie(ctx) ? pipeline::kSecureSessionCookieName : pipeline::kSessionCookieName;
+}
+
+std::string_view ConsoleSessions::cookie_name() const { return cookie_name_of(ctx_); }
+
 std::string session_cookie(const ApiContext& ctx, std::string_view value, bool clear) {
-  std::string cookie = std::string(pipeline::kSessionCookieName) + "=" + std::string(value) +
+  std::string cookie = std::string(cookie_name_of(ctx)) + "=" + std::string(value) +
                        "; Path=/; HttpOnly; SameSite=Strict";
   if (clear) cookie += "; Max-Age=0";
   if (secure_cookie(ctx)) cookie += "; Secure";
@@ -122,6 +138,30 @@ Result<std::string> required_string(const Json& body, std::string_view key) {
   return std::move(**value);
 }
 
+// Login CSRF: the public routes (sign-in, invitations) carry no session to
+// check a CSRF token against, and a cross-site <form enctype="text/plain">
+// can post a body that parses as JSON, signing the victim in as the
+// attacker. A form cannot send Content-Type: application/json (that needs a
+// CORS preflight, which is never granted), and a browser names the page's
+// origin: only JSON, and only from this origin when an Origin is sent.
+Status check_public_post(const ApiContext& ctx, const http::Request& request) {
+  std::string_view type = request.header("Content-Type").value_or("");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  if (!http::iequals(type, "application/json")) {
+    return fail(Error{ErrorCode::kUnsupportedMediaType, "send Content-Type: application/json"});
+  }
+  if (auto origin = request.header("Origin")) {
+    if (!pipeline::same_origin(*origin, request.header("Host").value_or(""),
+                               public_origin_of(ctx))) {
+      return fail(Error::forbidden("the request comes from another origin")
+                      .with_reason("csrf_token_invalid"));
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 std::unique_ptr<pipeline::ConsoleSessionVerifier> make_console_session_verifier(
@@ -139,6 +179,7 @@ http::Response console_sign_in(const ApiContext& ctx, pipeline::Exchange& ex) {
     return error_of(ex, error);
   };
   if (ctx.console_auth == nullptr) return answer(no_console());
+  if (auto s = check_public_post(ctx, request); !s) return answer(s.error());
   auto body = parse_object_body(request);
   if (!body) return answer(body.error());
   if (auto s = reject_unknown_fields(*body, {"username", "password"}); !s) return answer(s.error());
@@ -146,8 +187,14 @@ http::Response console_sign_in(const ApiContext& ctx, pipeline::Exchange& ex) {
   if (!username) return answer(username.error());
   auto password = required_string(*body, "password");
   if (!password) return answer(password.error());
-  // Not verified yet: shown sanitised (a secret pasted as the name is not kept).
-  event.credential = "user " + sanitize_for_display(*username);
+  // Not verified yet: only the name of an existing user is recorded (a
+  // password typed into the username field is not a user's name, so it is
+  // never kept), sanitised.
+  if (auto known = ctx.store.find_user_by_name(*username); known && *known) {
+    event.credential = "user " + sanitize_for_display(*username);
+  } else {
+    event.credential = "user (unknown)";
+  }
   auto signed_in = ctx.console_auth->sign_in(
       console_auth::SignInRequest{*username, *password, request.remote_ip,
                                   std::string(request.header("User-Agent").value_or(""))});
@@ -180,16 +227,19 @@ http::Response console_sign_in(const ApiContext& ctx, pipeline::Exchange& ex) {
 http::Response console_session(const ApiContext& ctx, pipeline::Exchange& ex) {
   if (auto s = require_session(ex); !s) return error_of(ex, s.error());
   if (ctx.console_auth == nullptr) return error_of(ex, no_console());
-  // The stage verified the cookie; read it again for its CSRF token.
-  auto cookie = pipeline::cookie_value(ex.request().header("Cookie"), pipeline::kSessionCookieName);
-  if (!cookie) return error_of(ex, Error::invalid_token("session_invalid", "no console session"));
-  auto view = ctx.console_auth->lookup(*cookie);
+  // The stage verified the cookie (the one that verified, of several): its
+  // CSRF token is derived from it.
+  const std::string& cookie = ex.console_cookie;
+  if (cookie.empty()) {
+    return error_of(ex, Error::invalid_token("session_invalid", "no console session"));
+  }
+  auto view = ctx.console_auth->lookup(cookie);
   if (!view) return error_of(ex, view.error());
   ex.audit_resource = "user/" + view->user.id;
   auto client_id = client_id_of(ctx, view->user.id);
   if (!client_id) return error_of(ex, client_id.error());
   http::Response r = json_response(
-      200, session_json(*view, *client_id, ConsoleAuthService::csrf_token_for(*cookie)));
+      200, session_json(*view, *client_id, ConsoleAuthService::csrf_token_for(cookie)));
   r.principal_for_log = view->user.id;
   return no_store(std::move(r));
 }
@@ -261,6 +311,7 @@ http::Response console_create_invitation(const ApiContext& ctx, pipeline::Exchan
 
 http::Response console_inspect_invitation(const ApiContext& ctx, pipeline::Exchange& ex) {
   if (ctx.console_auth == nullptr) return error_of(ex, no_console());
+  if (auto s = check_public_post(ctx, ex.request()); !s) return error_of(ex, s.error());
   auto body = parse_object_body(ex.request());
   if (!body) return error_of(ex, body.error());
   if (auto s = reject_unknown_fields(*body, {"token"}); !s) return error_of(ex, s.error());
@@ -282,6 +333,7 @@ http::Response console_accept_invitation(const ApiContext& ctx, pipeline::Exchan
     return error_of(ex, error);
   };
   if (ctx.console_auth == nullptr) return answer(no_console());
+  if (auto s = check_public_post(ctx, request); !s) return answer(s.error());
   auto body = parse_object_body(request);
   if (!body) return answer(body.error());
   if (auto s = reject_unknown_fields(*body, {"token", "password"}); !s) return answer(s.error());
@@ -345,8 +397,18 @@ http::Response console_explorer_token(const ApiContext& ctx, pipeline::Exchange&
                                              "API access is disabled for this user; contact "
                                              "your administrator"));
   }
+  // Never past the session's end: min(300 s, its idle or absolute expiry as
+  // of now). Using the token does not refresh the session, so the token
+  // cannot outlive it; an end before that (sign-out, revoke, ...) revokes it.
+  auto view = ctx.console_auth->lookup(ex.console_cookie);
+  if (!view) return error_of(ex, view.error());
+  const auto left =
+      std::chrono::floor<std::chrono::seconds>(view->idle_expires_at - ctx.clock.now());
+  if (left <= std::chrono::seconds::zero()) {
+    return error_of(ex, Error::invalid_token("session_expired", "the console session has expired"));
+  }
   auto issued = ctx.jwts->issue_client_credentials(*user, caller.client_id, /*read_only=*/false,
-                                                   kExplorerTokenTtl);
+                                                   std::min<Duration>(kExplorerTokenTtl, left));
   if (!issued) return error_of(ex, issued.error());
   // Ends with the session (revoked by jti at sign-out, revoke, ...).
   if (issued->principal == nullptr || issued->principal->token_id.empty()) {

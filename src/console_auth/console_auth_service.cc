@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "console_auth/password.h"
+#include "core/encoding.h"
 #include "core/ids.h"
 #include "core/secret.h"
 
@@ -18,6 +19,11 @@ Error session_refused(std::string reason, std::string description) {
   return Error::invalid_token(std::move(reason), std::move(description));
 }
 
+Error hashing_busy() {
+  return Error::unavailable("too many sign-ins are being checked; try again in a moment")
+      .with_reason("password_hashing_busy");
+}
+
 Error invitation_invalid() {
   return Error::not_found("the invitation is unknown, used or expired")
       .with_reason("invitation_invalid");
@@ -27,7 +33,15 @@ Error invitation_invalid() {
 
 ConsoleAuthService::ConsoleAuthService(Store& store, const Clock& clock, Random& random,
                                        ConsoleAuthOptions options)
-    : store_(store), clock_(clock), random_(random), options_(options) {}
+    : store_(store),
+      clock_(clock),
+      random_(random),
+      options_(options),
+      hashing_gate_(options.hashing_slots) {
+  // The fixed hash for unknown users is made now, not at the first unknown
+  // sign-in (which would then take twice as long: a timing oracle).
+  prepare_dummy_hash();
+}
 
 void ConsoleAuthService::set_token_revoker(std::function<void(const ConsoleSessionToken&)> revoke) {
   std::lock_guard lock(mu_);
@@ -40,19 +54,14 @@ Status ConsoleAuthService::note_session_token(const ConsoleSessionToken& token) 
 
 std::string ConsoleAuthService::csrf_token_for(std::string_view cookie_secret) {
   const Digest d = digest_secret("latchkey console csrf\n" + std::string(cookie_secret));
-  static constexpr std::string_view kHex = "0123456789abcdef";
-  std::string out;
-  for (std::uint8_t b : d) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
+  return hex_encode(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
 }
 
 void ConsoleAuthService::session_ended(const std::string& session_id) {
   std::function<void(const ConsoleSessionToken&)> revoke;
   {
     std::lock_guard lock(mu_);
+    ++ended_epoch_;
     seen_.erase(session_id);
     seen_written_.erase(session_id);
     revoke = revoke_token_;
@@ -64,7 +73,35 @@ void ConsoleAuthService::session_ended(const std::string& session_id) {
   for (const ConsoleSessionToken& token : *tokens) revoke(token);
 }
 
+std::uint64_t ConsoleAuthService::ended_epoch() const {
+  std::lock_guard lock(mu_);
+  return ended_epoch_;
+}
+
+void ConsoleAuthService::forget_seen(const std::string& session_id) {
+  std::lock_guard lock(mu_);
+  ++ended_epoch_;
+  seen_.erase(session_id);
+  seen_written_.erase(session_id);
+}
+
+void ConsoleAuthService::revoke_tokens_of_user(std::string_view user_id) {
+  std::function<void(const ConsoleSessionToken&)> revoke;
+  {
+    std::lock_guard lock(mu_);
+    revoke = revoke_token_;
+  }
+  if (!revoke) return;
+  auto tokens = store_.console().console_session_tokens_of_user(user_id, clock_.now());
+  // A failed read leaves the tokens to their own expiry (at most 300 s,
+  // never past their session's).
+  if (!tokens) return;
+  for (const ConsoleSessionToken& token : *tokens) revoke(token);
+}
+
 Result<SignedIn> ConsoleAuthService::sign_in(const SignInRequest& request) {
+  auto slot = hashing_gate_.acquire(options_.hashing_wait);
+  if (!slot) return fail(hashing_busy());
   if (request.password.size() > kMaxPasswordBytes) {
     verify_against_dummy("");
     return fail(invalid_credentials());
@@ -80,6 +117,7 @@ Result<SignedIn> ConsoleAuthService::sign_in(const SignInRequest& request) {
   // One verification whatever the case, so that time says nothing.
   const bool matches = hash ? verify_password(*hash, request.password)
                             : (verify_against_dummy(request.password), false);
+  slot.reset();
   if (!matches) return fail(invalid_credentials());
   const User& user = **found;
   if (user.type != UserType::kHuman || user.disabled) return fail(invalid_credentials());
@@ -124,6 +162,7 @@ Result<SessionView> ConsoleAuthService::lookup(std::string_view cookie_secret) {
   if (!is_well_formed_secret(cookie_secret, SecretKind::kConsoleSession)) {
     return fail(session_refused("session_invalid", "no valid console session"));
   }
+  const std::uint64_t epoch_at_start = ended_epoch();
   auto found = store_.console().find_console_session_by_secret(digest_secret(cookie_secret));
   if (!found) return fail(found.error());
   if (!*found || !digests_equal((*found)->secret_digest, digest_secret(cookie_secret))) {
@@ -136,6 +175,7 @@ Result<SessionView> ConsoleAuthService::lookup(std::string_view cookie_secret) {
   const Instant now = clock_.now();
   const Instant seen = last_seen(session);
   if (now >= session.expires_at || now >= seen + options_.idle) {
+    forget_seen(session.id);
     return fail(session_refused("session_expired", "the console session has expired"));
   }
   // The user as of now: a disabled user's sessions end here (fail closed).
@@ -151,6 +191,16 @@ Result<SessionView> ConsoleAuthService::lookup(std::string_view cookie_secret) {
     return fail(session_refused("user_disabled", "the user is disabled"));
   }
   // Refresh: in memory now, in the store when the stored time is stale.
+  // A session that ended while this lookup ran (its end erased the entry)
+  // must not be added back: its end bumps ended_epoch_, and then the
+  // session is read again before it is refreshed.
+  if (ended_epoch() != epoch_at_start) {
+    auto again = store_.console().find_console_session(session.id);
+    if (!again) return fail(again.error());
+    if (!*again || (*again)->ended_at) {
+      return fail(session_refused("session_ended", "the console session has ended"));
+    }
+  }
   bool write = false;
   {
     std::lock_guard lock(mu_);
@@ -219,7 +269,8 @@ Status ConsoleAuthService::end_sessions_of_user(std::string_view user_id, std::s
   if (!open) return fail(open.error());
   auto ended = store_.console().end_console_sessions_of_user(user_id, clock_.now(), reason);
   if (!ended) return fail(ended.error());
-  for (const ConsoleSession& session : *open) session_ended(session.id);
+  for (const ConsoleSession& session : *open) forget_seen(session.id);
+  revoke_tokens_of_user(user_id);
   return {};
 }
 
@@ -260,17 +311,32 @@ Status ConsoleAuthService::accept_invitation(std::string_view token, std::string
   if (!*found) return fail(invitation_invalid());
   auto open = store_.console().open_console_sessions_of_user((*found)->user_id);
   if (!open) return fail(open.error());
+  auto slot = hashing_gate_.acquire(options_.hashing_wait);
+  if (!slot) return fail(hashing_busy());
   auto hash = hash_password(password);
+  slot.reset();
   if (!hash) return fail(hash.error());
   auto accepted =
       store_.console().accept_console_invitation(digest_secret(token), *hash, clock_.now());
   if (!accepted) return fail(accepted.error());
-  for (const ConsoleSession& session : *open) session_ended(session.id);
+  for (const ConsoleSession& session : *open) forget_seen(session.id);
+  revoke_tokens_of_user(accepted->user_id);
   return {};
 }
 
 Result<int> ConsoleAuthService::prune() {
-  return store_.console().prune_console_sessions(clock_.now() - std::chrono::hours(24));
+  // In memory: a session unused for the idle time has expired (or ended);
+  // its last use is of no more interest.
+  const Instant now = clock_.now();
+  {
+    std::lock_guard lock(mu_);
+    std::erase_if(seen_, [&](const auto& entry) {
+      if (now - entry.second < options_.idle) return false;
+      seen_written_.erase(entry.first);
+      return true;
+    });
+  }
+  return store_.console().prune_console_sessions(now - std::chrono::hours(24));
 }
 
 Status ConsoleAuthService::flush_seen() {

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "accounts/principal.h"
+#include "console_auth/hashing_gate.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/random.h"
@@ -37,6 +38,10 @@ struct ConsoleAuthOptions {
   Duration absolute = std::chrono::hours(12);
   Duration invitation_ttl = std::chrono::hours(24);
   Duration seen_write_interval = std::chrono::seconds(60);
+  // Password hashings/verifications at once (0: the cores, at least 2),
+  // and how long a sign-in waits for one before a 503 (hashing_gate.h).
+  unsigned hashing_slots = 0;
+  std::chrono::milliseconds hashing_wait{2000};
 };
 
 struct SignInRequest {
@@ -90,6 +95,8 @@ class ConsoleAuthService {
   // kInvalidClient with reason "invalid_credentials" for an unknown user, a
   // wrong password, a service account, a disabled user or a user without
   // a console password: one answer, and about the same time, for all.
+  // kUnavailable with reason "password_hashing_busy" when every hashing
+  // slot stayed taken for options.hashing_wait (also accept_invitation).
   Result<SignedIn> sign_in(const SignInRequest& request);
 
   // The session of a cookie secret, refreshed. kInvalidToken with reason
@@ -129,22 +136,40 @@ class ConsoleAuthService {
   Status flush_seen();
 
   // Forgets sessions that ended or expired more than a day ago (hourly
-  // maintenance); returns how many.
+  // maintenance), and in memory the last use of every session unused for
+  // the idle time; returns how many sessions were deleted.
   Result<int> prune();
 
   Instant idle_expires_at(const ConsoleSession& session) const;
 
+  // The bound on concurrent password hashing (tests hold its slots).
+  HashingGate& hashing_gate() { return hashing_gate_; }
+  // Sessions whose last use is kept in memory (tests).
+  std::size_t sessions_seen_in_memory() const {
+    std::lock_guard lock(mu_);
+    return seen_.size();
+  }
+
  private:
   Instant last_seen(const ConsoleSession& session);
   void session_ended(const std::string& session_id);
+  // Forgets the in-memory last use of a session that ended or expired.
+  void forget_seen(const std::string& session_id);
+  std::uint64_t ended_epoch() const;
+  // Revokes every unexpired token of the user's sessions (all of them just
+  // ended): read after the end, so a session opened after a snapshot of the
+  // open ones cannot keep a token.
+  void revoke_tokens_of_user(std::string_view user_id);
 
   Store& store_;
   const Clock& clock_;
   Random& random_;
   ConsoleAuthOptions options_;
+  HashingGate hashing_gate_;
   mutable std::mutex mu_;
   std::map<std::string, Instant> seen_;          // guarded by mu_: newest use per session
   std::map<std::string, Instant> seen_written_;  // guarded by mu_: as last stored
+  std::uint64_t ended_epoch_ = 0;  // guarded by mu_: bumped whenever an entry is forgotten
   std::function<void(const ConsoleSessionToken&)> revoke_token_;  // guarded by mu_
 };
 

@@ -50,15 +50,25 @@ bool verify_password(std::string_view hash, std::string_view password) {
   return crypto_pwhash_str_verify(terminated.c_str(), password.data(), password.size()) == 0;
 }
 
-void verify_against_dummy(std::string_view password) {
-  // Made once with the same limits as every stored hash, so that the
-  // verification costs the same. Its password (too short to be accepted
-  // anywhere) never matters: the result is thrown away.
+namespace {
+
+// Made once with the same limits as every stored hash, so that the
+// verification costs the same. Its password (too short to be accepted
+// anywhere) never matters: the result is thrown away.
+const std::string& dummy_hash() {
   static const std::string dummy = [] {
     auto hash = hash_password("dummy");
     return hash ? *hash : std::string();
   }();
-  (void)verify_password(dummy, password);
+  return dummy;
+}
+
+}  // namespace
+
+void prepare_dummy_hash() { (void)dummy_hash(); }
+
+void verify_against_dummy(std::string_view password) {
+  (void)verify_password(dummy_hash(), password);
 }
 
 std::string generate_password(Random& random) { return random_base62(random, 24); }

@@ -33,6 +33,9 @@ bool verify_password(std::string_view hash, std::string_view password);
 // Spends the time of one verification against a fixed hash, for an unknown
 // user, so that the answer's timing does not tell whether the user exists.
 void verify_against_dummy(std::string_view password);
+// Makes that fixed hash now (at startup), so the first unknown-user sign-in
+// does not pay for it. Idempotent.
+void prepare_dummy_hash();
 
 // A generated password (bootstrap, recovery): 24 base62 characters, ~142 bits.
 std::string generate_password(Random& random);

@@ -24,9 +24,9 @@ class AuthenticateStage final : public Stage {
       case Credential::kBearer: {
         // Requests with an Authorization header never use the cookie.
         if (ex.requirement().session_cookie && !request.header("Authorization")) {
-          if (auto cookie = cookie_value(request.header("Cookie"), kSessionCookieName)) {
-            return authenticate_session(ex, *cookie);
-          }
+          const std::vector<std::string_view> cookies =
+              cookie_values(request.header("Cookie"), services_.console.cookie_name());
+          if (!cookies.empty()) return authenticate_session(ex, cookies);
         }
         auto token = parse_bearer_authorization(request.header("Authorization"));
         if (!token) return refuse(ex, token.error());
@@ -67,10 +67,21 @@ class AuthenticateStage final : public Stage {
  private:
   // The web console's session (docs/console.md): the person, with CSRF and
   // Origin checks for anything but a read.
-  std::optional<http::Response> authenticate_session(Exchange& ex, std::string_view cookie) const {
+  // Every cookie of the session's name is tried, the first that verifies
+  // wins: a planted cookie sent before ours must not shadow it.
+  std::optional<http::Response> authenticate_session(
+      Exchange& ex, const std::vector<std::string_view>& cookies) const {
     const http::Request& request = ex.request();
     ex.audit_credential = "session";
-    auto caller = services_.console.verify(cookie);
+    Result<ConsoleCaller> caller = services_.console.verify(cookies.front());
+    std::string_view cookie = cookies.front();
+    for (std::size_t i = 1; !caller && i < cookies.size(); ++i) {
+      auto next = services_.console.verify(cookies[i]);
+      if (next) {
+        caller = std::move(next);
+        cookie = cookies[i];
+      }
+    }
     if (!caller) return refuse(ex, caller.error());
     if (caller->principal == nullptr) {  // a verifier bug must not pass
       return refuse(ex, Error::invalid_token("session_invalid", "no valid console session"));
@@ -89,6 +100,7 @@ class AuthenticateStage final : public Stage {
       }
     }
     ex.console_session_id = std::move(caller->session_id);
+    ex.console_cookie = std::string(cookie);
     ex.principal = std::move(caller->principal);
     return std::nullopt;
   }

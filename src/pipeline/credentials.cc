@@ -66,7 +66,15 @@ Result<std::string_view> parse_bearer_authorization(std::optional<std::string_vi
 
 std::optional<std::string_view> cookie_value(std::optional<std::string_view> header,
                                              std::string_view name) {
-  if (!header) return std::nullopt;
+  std::vector<std::string_view> all = cookie_values(header, name);
+  if (all.empty()) return std::nullopt;
+  return all.front();
+}
+
+std::vector<std::string_view> cookie_values(std::optional<std::string_view> header,
+                                            std::string_view name) {
+  std::vector<std::string_view> out;
+  if (!header) return out;
   std::string_view rest = *header;
   while (!rest.empty()) {
     const std::size_t end = rest.find(';');
@@ -81,9 +89,9 @@ std::optional<std::string_view> cookie_value(std::optional<std::string_view> hea
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);
     }
-    return value;
+    out.push_back(value);
   }
-  return std::nullopt;
+  return out;
 }
 
 namespace {

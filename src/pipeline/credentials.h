@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
 
@@ -26,13 +27,21 @@ Result<BasicCredentials> parse_basic_authorization(std::optional<std::string_vie
 // absent; kInvalidToken (reason "malformed") when it is not a Bearer header.
 Result<std::string_view> parse_bearer_authorization(std::optional<std::string_view> header);
 
-// The web console's cookie (docs/console.md).
+// The web console's cookie (docs/console.md): on plain HTTP ...
 inline constexpr std::string_view kSessionCookieName = "latchkey_session";
+// ... and on https (TLS or an https public_url): a "__Host-" cookie, which
+// a browser only takes when Secure, Path=/ and without Domain, so a sibling
+// subdomain cannot plant (toss) one.
+inline constexpr std::string_view kSecureSessionCookieName = "__Host-latchkey_session";
 
-// The value of cookie `name` in a Cookie header ("a=1; b=2"); nullopt when
-// absent. Never fails: a malformed header has no such cookie.
+// The value of the first cookie `name` in a Cookie header ("a=1; b=2");
+// nullopt when absent. Never fails: a malformed header has no such cookie.
 std::optional<std::string_view> cookie_value(std::optional<std::string_view> header,
                                              std::string_view name);
+// Every value of cookie `name`, in header order (a browser sends one per
+// Path and Domain it holds; the first is not necessarily ours).
+std::vector<std::string_view> cookie_values(std::optional<std::string_view> header,
+                                            std::string_view name);
 
 // True when `origin` (an Origin header: "scheme://host[:port]") names the
 // host `host` (the Host header) or equals `public_origin`. "null" and

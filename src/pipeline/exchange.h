@@ -50,6 +50,9 @@ class Exchange {
   // The web console session that authenticated the request (its public id
   // "ses_..."); empty for every other credential.
   std::string console_session_id;
+  // That session's cookie secret (of the cookie that verified, when several
+  // were sent). A secret: never logged or echoed.
+  std::string console_cookie;
   // The Basic client (Credential::kClientSecret).
   std::optional<AuthenticatedClient> client;
   // The "api_key" of an exchange body (Credential::kApiKey), parsed once; a

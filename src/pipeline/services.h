@@ -135,6 +135,9 @@ class ConsoleSessionVerifier {
   // The origin ("https://host[:port]") of the configured public URL, which
   // an Origin header may name beside the request's own Host; empty: none.
   virtual std::string public_origin() const { return {}; }
+  // The session cookie's name (kSessionCookieName or, on https,
+  // kSecureSessionCookieName); only that name is read.
+  virtual std::string_view cookie_name() const { return "latchkey_session"; }
 };
 
 // Where no console is wired: every cookie is refused (fail closed).

@@ -28,22 +28,27 @@ std::string throttle_id_of_key(std::string_view api_key) {
 }
 
 // Who a console sign-in is throttled as: the body's "username" (bounded;
-// a person's name is not a secret); empty when there is none (throttled by
-// IP only, e.g. accepting an invitation).
-std::string throttle_id_of_username(const std::string& body) {
+// a person's name is not a secret) AT the source address; empty when there
+// is none (throttled by IP only, e.g. accepting an invitation). Per address:
+// a count shared by every address would let anyone lock the well-known
+// "admin" out by guessing from elsewhere (the per-IP count still bounds one
+// address's guesses over all usernames).
+std::string throttle_id_of_username(const std::string& body, std::string_view ip) {
   auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!json.is_object()) return {};
   auto it = json.find("username");
   if (it == json.end() || !it->is_string()) return {};
   std::string name = it->get<std::string>();
   if (name.empty() || name.size() > 128) return {};
-  return "user:" + name;
+  return "user:" + name + "@" + std::string(ip);
 }
 
 // Credential stuffing (limits/auth_throttle.h): the attempt is admitted
 // atomically with the check, so parallel guesses cannot all slip in; on the
-// way out a 401 counts as a failure, a 2xx clears, anything else refunds
-// (the secret was not judged, or it was right and another limit refused).
+// way out a 401 counts as a failure (and, on the console's routes, a 404
+// too: an unknown or used invitation token is a wrong guess), a 2xx clears,
+// anything else refunds (the secret was not judged, or it was right and
+// another limit refused).
 class ThrottleStage final : public Stage {
  public:
   explicit ThrottleStage(const Services& services) : services_(services) {}
@@ -55,7 +60,7 @@ class ThrottleStage final : public Stage {
     if (ex.requirement().throttle == Throttle::kApiKey) {
       ex.throttle_id = throttle_id_of_key(ex.presented_api_key());
     } else if (ex.requirement().throttle == Throttle::kConsole) {
-      ex.throttle_id = throttle_id_of_username(request.body);
+      ex.throttle_id = throttle_id_of_username(request.body, request.remote_ip);
     } else {
       // Unparseable credentials are throttled by source IP only.
       auto basic = parse_basic_authorization(request.header("Authorization"));

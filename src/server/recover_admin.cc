@@ -13,6 +13,7 @@
 #include "server/bootstrap.h"
 #include "store/audit_store.h"
 #include "store/console_store.h"
+#include "store/revoked_token_store.h"
 
 namespace latchkey::server {
 namespace {
@@ -47,6 +48,26 @@ Status store_recovery(Store& store, const Instant now, const std::optional<User>
   if (!revoked) return fail(revoked.error());
   done.tokens_revoked = *revoked;
   return {};
+}
+
+// The admin's console first: every session ends and every token minted for
+// one (the API explorer's JWTs) is revoked by jti, then the new password is
+// set. Done before the Client Secret, so that a crash part-way never leaves
+// the old (perhaps stolen) password or sessions working.
+Status end_console_access(Store& store, const Instant now, std::string_view user_id,
+                          std::string_view password_hash) {
+  ConsoleStore& console = store.console();
+  if (auto ended = console.end_console_sessions_of_user(user_id, now, "revoked"); !ended) {
+    return fail(ended.error());
+  }
+  auto tokens = console.console_session_tokens_of_user(user_id, now);
+  if (!tokens) return fail(tokens.error());
+  for (const ConsoleSessionToken& token : *tokens) {
+    auto revoked = store.revoked_tokens().revoke_jwt(
+        RevokedJwt{token.token_id, std::string(user_id), now, token.expires_at});
+    if (!revoked) return fail(revoked.error());
+  }
+  return console.set_console_password(user_id, password_hash, now);
 }
 
 }  // namespace
@@ -98,19 +119,36 @@ Result<AdminRecovery> recover_admin(Store& store, const Clock& clock, Random& ra
   test_hooks::durability_point("storing the recovered admin");
   const ClientCredential credential{client_id, done.credential.user_id,
                                     digest_secret(done.credential.client_secret), now};
-  Status stored = store_recovery(store, now, existing, new_user, credential, done);
-  if (stored) {
-    stored = store.console().set_console_password(done.credential.user_id, *password_hash, now);
+  // Not one transaction (the store's calls each commit), so ordered: for an
+  // existing admin the console (sessions, their tokens, the password) first,
+  // then the Client Secret. A new admin has no console yet: the user first.
+  if (existing) {
+    if (auto s = end_console_access(store, now, existing->id, *password_hash); !s) {
+      return fail(
+          Error{s.error().code, "cannot store the new console password: " + s.error().description +
+                                    "; the console password and Client Secret shown above are void "
+                                    "and the old Client Secret still works (the admin's console "
+                                    "sessions may have ended): run recover-admin again"});
+    }
   }
-  if (stored) {
-    auto ended =
-        store.console().end_console_sessions_of_user(done.credential.user_id, now, "revoked");
-    if (!ended) stored = fail(ended.error());
+  if (auto s = store_recovery(store, now, existing, new_user, credential, done); !s) {
+    return fail(Error{s.error().code,
+                      "cannot store the new Client Secret: " + s.error().description +
+                          (existing ? "; the console password shown above works (the old one "
+                                      "and every console session were ended), but the Client "
+                                      "Secret shown above is void and the old one still works: "
+                                      "run recover-admin again"
+                                    : "; the secret shown above may be void: run recover-admin "
+                                      "again")});
   }
-  if (!stored) {
-    return fail(Error{stored.error().code,
-                      "cannot store the new secret: " + stored.error().description +
-                          "; the secret shown above may be void: run recover-admin again"});
+  if (!existing) {
+    if (auto s = store.console().set_console_password(done.credential.user_id, *password_hash, now);
+        !s) {
+      return fail(
+          Error{s.error().code, "cannot store the new console password: " + s.error().description +
+                                    "; the Client Secret shown above works, the console password "
+                                    "shown above is void: run recover-admin again"});
+    }
   }
 
   AuditEvent event;

@@ -92,12 +92,18 @@ class ConsoleStore {
   // session tokens that expired before it.
   virtual Result<int> prune_console_sessions(Instant before) = 0;
 
-  // Remembers a token minted for a session. kNotFound when the session does
-  // not exist; kConflict when the token id is taken.
+  // Remembers a token minted for a session, atomically with the check that
+  // the session is still open: kInvalidToken reason "session_ended" when
+  // it is unknown or has ended (a sign-out racing the minting must not leave
+  // a token that nothing revokes); kConflict when the token id is taken.
   virtual Status add_console_session_token(const ConsoleSessionToken& token) = 0;
   // The session's tokens that expire after `now`.
   virtual Result<std::vector<ConsoleSessionToken>> console_session_tokens(
       std::string_view session_id, Instant now) = 0;
+  // Every session's tokens of the user that expire after `now` (whatever
+  // the session's state: for ending all of them).
+  virtual Result<std::vector<ConsoleSessionToken>> console_session_tokens_of_user(
+      std::string_view user_id, Instant now) = 0;
 
   // --- invitations ---------------------------------------------------------------
   // Stores the user's invitation, replacing any earlier one of the user (the

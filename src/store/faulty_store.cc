@@ -353,6 +353,10 @@ class FaultyConsoleStore final : public ConsoleStore {
                                                                   Instant now) override {
     return inner_.console_session_tokens(session_id, now);
   }
+  Result<std::vector<ConsoleSessionToken>> console_session_tokens_of_user(std::string_view user_id,
+                                                                          Instant now) override {
+    return inner_.console_session_tokens_of_user(user_id, now);
+  }
   Status put_console_invitation(const ConsoleInvitation& invitation) override {
     return counted(faults_, "put_console_invitation",
                    [&] { return inner_.put_console_invitation(invitation); });

@@ -189,5 +189,12 @@ test("an invitation: the username, a password of at least 12 characters typed tw
   await second.getByText("This invitation is not valid").waitFor();
   await expectNoSeriousAxeViolations(second);
   await second.context().close();
+
+  // A fragment that is not valid percent-encoding is an invalid invitation,
+  // not a page that fails to render.
+  const garbled = await newPage(browser);
+  await garbled.goto(`${server.url}/console/invite#%E0`);
+  await garbled.getByText("This invitation is not valid").waitFor();
+  await garbled.context().close();
   await page.context().close();
 });

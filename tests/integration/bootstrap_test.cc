@@ -257,6 +257,36 @@ TEST(Bootstrap, KillAtEveryDurabilityPointOfRecoverAdminIsRecoverable) {
   std::printf("recover-admin: %d durability points, each survived\n", crashes);
 }
 
+// Test that wherever recover-admin is killed, the old console password never
+// outlives the old Client Secret: the console (sessions, their tokens, the
+// password) is changed before the secret, so a half-done recovery never
+// leaves a possibly stolen password working beside a new secret.
+TEST(Bootstrap, KilledRecoverAdminNeverLeavesTheOldPasswordAlone) {
+  Dir dir;
+  const pid_t pid = serve(dir);
+  ASSERT_TRUE(wait_started(pid, dir).ready) << read_file(dir.log());
+  ASSERT_EQ(stop(pid), 0);
+  int crashes = 0;
+  for (int n = 1; n <= 100; ++n) {
+    SCOPED_TRACE("LATCHKEY_TEST_CRASH_AT_SYNC=" + std::to_string(n));
+    const Json old = *read_bootstrap(dir);
+    const int code = recover_admin(dir, std::to_string(n));
+    if (code == 0) break;
+    ASSERT_EQ(code, 128 + SIGKILL) << read_file(dir.log());
+    ++crashes;
+    const pid_t checking = serve(dir);
+    const Started started = wait_started(checking, dir);
+    ASSERT_TRUE(started.ready) << read_file(dir.log());
+    const bool old_secret =
+        issue(started.url, old["client_id"], old["client_secret"]).status == 200;
+    const bool old_password = sign_in(started.url, "admin", old["password"]).status == 200;
+    EXPECT_FALSE(old_password && !old_secret) << "the old password works, the old secret not";
+    EXPECT_EQ(stop(checking), 0);
+    ASSERT_EQ(recover_admin(dir), 0) << read_file(dir.log());
+  }
+  EXPECT_GE(crashes, 4);
+}
+
 // Test that recover-admin refuses while latchkeyd holds the data directory,
 // then (offline) issues a new secret: the old secret and the admin's token
 // stop working, the new one works, the Client ID stays, the audit trail
@@ -286,6 +316,14 @@ TEST(Bootstrap, RecoverAdminIssuesANewSecretOffline) {
   ASSERT_EQ(old_session.status, 200) << old_session.body;
   const std::string old_cookie =
       old_session.header("set-cookie").substr(0, old_session.header("set-cookie").find(';'));
+  // An API explorer token of that session: recover-admin revokes it too.
+  HttpClient console_http;
+  const HttpResult explorer = console_http.send(
+      "POST", server.url() + "/api/v1/console/explorer-token",
+      {"Cookie: " + old_cookie,
+       "X-CSRF-Token: " + Json::parse(old_session.body)["csrf_token"].get<std::string>()});
+  ASSERT_EQ(explorer.status, 200) << explorer.body;
+  const std::string explorer_token = Json::parse(explorer.body)["access_token"];
   ASSERT_EQ(server.stop_gracefully(), 0);
   const std::string before = read_file(scratch.log());
   ASSERT_EQ(run_to_end(command, scratch.log()), 0) << read_file(scratch.log());
@@ -318,6 +356,9 @@ TEST(Bootstrap, RecoverAdminIssuesANewSecretOffline) {
   // The admin's console sessions ended with the recovery.
   EXPECT_EQ(
       http.send("GET", server.url() + "/api/v1/console/session", {"Cookie: " + old_cookie}).status,
+      401);
+  EXPECT_EQ(
+      http.send("GET", server.url() + "/api/v1/users/me", {bearer_header(explorer_token)}).status,
       401);
   const HttpResult renewed = issue(server.url(), old.client_id, secret);
   ASSERT_EQ(renewed.status, 200) << renewed.body;

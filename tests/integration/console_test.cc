@@ -4,13 +4,18 @@
 // the console's tokens, and the data plane that never takes the cookie.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "integration/server_fixture.h"
+#include "unit/http/raw_connection.h"
 
 namespace latchkey::testing {
 namespace {
+
+using http::RawConnection;
+using http::RawResponse;
 
 struct Session {
   std::string cookie;  // "latchkey_session=lk_cs_..."
@@ -49,6 +54,11 @@ class Console : public ServerTest {
   }
 
   Session sign_in_admin() { return sign_in("admin", admin_password()); }
+
+  std::uint16_t port() const {
+    const std::string url = server_->url();
+    return static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
+  }
 
   // Headers of a console request: the cookie, and the CSRF token when given.
   static std::vector<std::string> with(const Session& s, bool csrf = true) {
@@ -184,6 +194,127 @@ TEST_F(Console, SignInIsThrottled) {
   EXPECT_EQ(throttled.header("retry-after"), "1");
   server_->advance_clock_seconds(1);
   EXPECT_EQ(sign_in_raw("admin", admin_password()).status, 200);
+}
+
+// A sign-in sent from another loopback address (127.0.0.2, ...).
+std::optional<RawResponse> sign_in_from(std::uint16_t port, const char* source_ip,
+                                        const std::string& username, const std::string& password) {
+  RawConnection c(port, 0, source_ip);
+  if (!c.connected()) return std::nullopt;
+  const std::string body = Json{{"username", username}, {"password", password}}.dump();
+  c.send(
+      "POST /api/v1/console/sign-in HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+  return c.read_response();
+}
+
+// Test that failed sign-ins for "admin" from another address (127.0.0.2)
+// never stop the admin signing in from their own address (127.0.0.1), while
+// that other address is throttled for the username.
+TEST_F(Console, OthersFailuresDoNotLockTheAdminOut) {
+  for (int i = 0; i < 8; ++i) {
+    auto r = sign_in_from(port(), "127.0.0.2", "admin", "guess " + std::to_string(i));
+    ASSERT_TRUE(r);
+    if (i < 6) {
+      EXPECT_EQ(r->status, 401) << i << ": " << r->body;
+    }
+  }
+  auto guesser = sign_in_from(port(), "127.0.0.2", "admin", admin_password());
+  ASSERT_TRUE(guesser);
+  EXPECT_EQ(guesser->status, 429) << guesser->body;
+  auto own = sign_in_from(port(), "127.0.0.1", "admin", admin_password());
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->status, 200) << own->body;
+}
+
+// Test login CSRF: the public routes take only Content-Type:
+// application/json (a cross-site text/plain form posting JSON-looking text
+// gets 415 and no cookie) and refuse a foreign Origin (403
+// csrf_token_invalid); the same origin and no Origin at all are fine.
+TEST_F(Console, PublicRoutesRefuseCrossSiteForms) {
+  const std::string body = Json{{"username", "admin"}, {"password", admin_password()}}.dump();
+  HttpResult form = post("/api/v1/console/sign-in", {"Content-Type: text/plain"}, body);
+  EXPECT_EQ(form.status, 415) << form.body;
+  EXPECT_EQ(json_of(form)["error"], "unsupported_media_type");
+  EXPECT_EQ(form.header("set-cookie"), "");
+  HttpResult untyped = post("/api/v1/console/sign-in", {}, body);
+  EXPECT_EQ(untyped.status, 415) << untyped.body;
+  HttpResult foreign =
+      post("/api/v1/console/sign-in",
+           {"Content-Type: application/json", "Origin: http://evil.example"}, body);
+  EXPECT_EQ(foreign.status, 403) << foreign.body;
+  EXPECT_EQ(json_of(foreign)["reason"], "csrf_token_invalid");
+  EXPECT_EQ(foreign.header("set-cookie"), "");
+  HttpResult null_origin =
+      post("/api/v1/console/sign-in", {"Content-Type: application/json", "Origin: null"}, body);
+  EXPECT_EQ(null_origin.status, 403) << null_origin.body;
+  HttpResult same =
+      post("/api/v1/console/sign-in",
+           {"Content-Type: application/json; charset=utf-8", "Origin: " + server_->url()}, body);
+  EXPECT_EQ(same.status, 200) << same.body;
+
+  const std::string frank = create_user("frank", "human", true);
+  HttpResult inv = post("/api/v1/users/" + frank + "/invitation", {bearer_header(admin_token())});
+  ASSERT_EQ(inv.status, 201) << inv.body;
+  const std::string url = json_of(inv)["invitation_url"];
+  const std::string token = url.substr(url.find('#') + 1);
+  const std::string accept = Json{{"token", token}, {"password", "frank's long password"}}.dump();
+  EXPECT_EQ(post("/api/v1/console/invitations/inspect", {"Content-Type: text/plain"},
+                 Json{{"token", token}}.dump())
+                .status,
+            415);
+  EXPECT_EQ(post("/api/v1/console/invitations/accept", {"Content-Type: text/plain"}, accept).status,
+            415);
+  HttpResult cross =
+      post("/api/v1/console/invitations/accept",
+           {"Content-Type: application/json", "Origin: https://evil.example"}, accept);
+  EXPECT_EQ(cross.status, 403) << cross.body;
+  EXPECT_EQ(json_of(cross)["reason"], "csrf_token_invalid");
+  // The refused calls did not use the invitation up.
+  EXPECT_EQ(post("/api/v1/console/invitations/accept",
+                 {"Content-Type: application/json", "Origin: " + server_->url()}, accept)
+                .status,
+            204);
+}
+
+// Test cookie tossing on http: of several latchkey_session cookies, the one
+// that verifies wins whatever its place (a planted one sent first must not
+// shadow the real session), its CSRF token is the one handed back, and
+// none verifying is a 401.
+TEST_F(Console, EverySessionCookieIsTried) {
+  const Session s = sign_in_admin();
+  const std::string value = s.cookie.substr(s.cookie.find('=') + 1);
+  std::string planted = value;
+  planted[10] = planted[10] == 'a' ? 'b' : 'a';  // same shape, another secret
+  HttpResult r = get("/api/v1/console/session",
+                     {"Cookie: latchkey_session=" + planted + "; theme=x; " + s.cookie});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json_of(r)["csrf_token"], s.csrf);
+  HttpResult write = post("/api/v1/users",
+                          {"Cookie: latchkey_session=garbage; " + s.cookie,
+                           "Content-Type: application/json", "X-CSRF-Token: " + s.csrf},
+                          Json{{"name", "made-behind-a-planted-cookie"}, {"type", "human"}}.dump());
+  EXPECT_EQ(write.status, 201) << write.body;
+  EXPECT_EQ(get("/api/v1/console/session",
+                {"Cookie: latchkey_session=garbage; latchkey_session=" + planted})
+                .status,
+            401);
+}
+
+// Test that a failed sign-in records the name of an existing user, but not
+// a name that is no user (it may be a password typed into the wrong field).
+TEST_F(Console, FailedSignInRecordsOnlyExistingNames) {
+  const std::string typed = "Tr0ub4dor&3-in-the-wrong-field";
+  ASSERT_EQ(sign_in_raw(typed, "whatever it is").status, 401);
+  ASSERT_EQ(sign_in_raw("admin", "a wrong password").status, 401);
+  std::vector<std::string> credentials;
+  for (const Json& e : audit_events("?limit=200")) {
+    if (e["action"] == "console.sign_in") credentials.push_back(e["credential"]);
+    EXPECT_EQ(e.dump().find(typed), std::string::npos) << e.dump();
+  }
+  EXPECT_NE(std::find(credentials.begin(), credentials.end(), "user admin"), credentials.end());
+  EXPECT_NE(std::find(credentials.begin(), credentials.end(), "user (unknown)"), credentials.end());
 }
 
 // Test that sign-out ends the session on the server: the cookie is cleared
@@ -351,6 +482,27 @@ TEST_F(Console, ExplorerTokenEndsWithTheSession) {
   EXPECT_EQ(after.status, 401) << after.body;
 }
 
+// Test that the explorer token never outlives its session: near the
+// session's absolute end (12 h, kept alive by use) it lives only until then,
+// not 300 s (injected clock).
+TEST_F(Console, ExplorerTokenEndsByTheSessionsExpiry) {
+  const Session s = sign_in_admin();
+  for (int i = 0; i < 28; ++i) {  // 28 x 25 min = 11 h 40 min, never idle
+    server_->advance_clock_seconds(1500);
+    ASSERT_EQ(get("/api/v1/console/session", with(s, false)).status, 200) << i;
+  }
+  server_->advance_clock_seconds(43200 - 28 * 1500 - 100);  // 100 s left
+  HttpResult r = post("/api/v1/console/explorer-token", with(s));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_LE(json_of(r)["expires_in"].get<int>(), 100) << r.body;
+  EXPECT_GE(json_of(r)["expires_in"].get<int>(), 99) << r.body;
+  const std::string token = json_of(r)["access_token"];
+  EXPECT_EQ(me(token).status, 200);
+  server_->advance_clock_seconds(100);
+  EXPECT_EQ(get("/api/v1/console/session", with(s, false)).status, 401);
+  EXPECT_EQ(me(token).status, 401);
+}
+
 // Test that sessions and their explorer tokens survive a restart, and that
 // signing out after it still ends the token minted before it.
 TEST_F(Console, ExplorerTokenEndsWithTheSessionAcrossARestart) {
@@ -446,6 +598,9 @@ TEST_F(ConsoleBehindHttps, CookieIsSecureAndPublicOriginAccepted) {
   HttpResult r = sign_in_raw("admin", admin_password());
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_NE(r.header("set-cookie").find("; Secure"), std::string::npos) << r.header("set-cookie");
+  EXPECT_TRUE(r.header("set-cookie").starts_with("__Host-latchkey_session=lk_cs_"))
+      << r.header("set-cookie");
+  EXPECT_EQ(r.header("set-cookie").find("Domain"), std::string::npos) << r.header("set-cookie");
   Session s;
   s.cookie = r.header("set-cookie").substr(0, r.header("set-cookie").find(';'));
   s.csrf = json_of(r)["csrf_token"];
@@ -459,6 +614,22 @@ TEST_F(ConsoleBehindHttps, CookieIsSecureAndPublicOriginAccepted) {
   std::vector<std::string> other_scheme = with(s);
   other_scheme.push_back("Origin: http://console.example:8443");
   EXPECT_EQ(post("/api/v1/users/" + id + "/invitation", other_scheme).status, 403);
+}
+
+// Test cookie tossing on https: only the "__Host-" cookie is read (a plain
+// latchkey_session, which a sibling subdomain could plant, is ignored even
+// when it holds a valid session), and a planted __Host- value sent first
+// does not shadow the real one.
+TEST_F(ConsoleBehindHttps, OnlyTheHostPrefixedCookieCounts) {
+  HttpResult r = sign_in_raw("admin", admin_password());
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string pair = r.header("set-cookie").substr(0, r.header("set-cookie").find(';'));
+  const std::string value = pair.substr(pair.find('=') + 1);
+  EXPECT_EQ(get("/api/v1/console/session", {"Cookie: latchkey_session=" + value}).status, 401);
+  HttpResult both =
+      get("/api/v1/console/session", {"Cookie: __Host-latchkey_session=lk_cs_planted; " + pair});
+  ASSERT_EQ(both.status, 200) << both.body;
+  EXPECT_EQ(json_of(both)["csrf_token"], json_of(r)["csrf_token"]);
 }
 
 // With the store's writes failing (fault injection, docs/security/faults.md):

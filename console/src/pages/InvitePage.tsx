@@ -29,9 +29,22 @@ export function passwordProblem(password: string): string | null {
   return null;
 }
 
+// The token in the link's fragment; null when the fragment is not valid
+// percent-encoding (e.g. "#%E0"), which is an invalid invitation, not a crash.
+function tokenOfFragment(hash: string): string | null {
+  try {
+    return decodeURIComponent(hash.replace(/^#/, ""));
+  } catch {
+    return null;
+  }
+}
+
 export function InvitePage() {
-  const token = decodeURIComponent(window.location.hash.replace(/^#/, ""));
-  const [state, setState] = useState<State>(token ? { kind: "checking" } : { kind: "missing" });
+  const decoded = tokenOfFragment(window.location.hash);
+  const token = decoded ?? "";
+  const [state, setState] = useState<State>(
+    decoded === null ? { kind: "invalid" } : token ? { kind: "checking" } : { kind: "missing" },
+  );
   const [password, setPassword] = useState("");
   const [confirm, setConfirm] = useState("");
   const [errors, setErrors] = useState<{ password?: string | null; confirm?: string | null }>({});

@@ -216,15 +216,42 @@ Result<int> SqliteConsoleStore::prune_console_sessions(Instant before) {
 
 Status SqliteConsoleStore::add_console_session_token(const ConsoleSessionToken& token) {
   return db_.write([&](Connection& connection) -> Status {
+    // Inserted only while the session is open, in the same statement.
     auto statement = connection.prepare(
         "INSERT INTO console_session_tokens (token_id, session_id, user_id, expires_at) "
-        "VALUES (?, ?, ?, ?)");
+        "SELECT ?, ?, ?, ? WHERE EXISTS "
+        "(SELECT 1 FROM console_sessions WHERE id = ? AND ended_at = 0)");
     if (!statement) return fail(statement.error());
     statement->bind_text(1, token.token_id)
         .bind_text(2, token.session_id)
         .bind_text(3, token.user_id)
-        .bind_instant(4, token.expires_at);
-    return statement->run();
+        .bind_instant(4, token.expires_at)
+        .bind_text(5, token.session_id);
+    if (auto s = statement->run(); !s) return s;
+    if (connection.changes() == 0) {
+      return fail(Error::invalid_token("session_ended", "the console session has ended"));
+    }
+    return {};
+  });
+}
+
+Result<std::vector<ConsoleSessionToken>> SqliteConsoleStore::console_session_tokens_of_user(
+    std::string_view user_id, Instant now) {
+  return db_.read([&](Connection& connection) -> Result<std::vector<ConsoleSessionToken>> {
+    auto statement = connection.prepare(
+        "SELECT token_id, session_id, user_id, expires_at FROM console_session_tokens "
+        "WHERE user_id = ? AND expires_at > ? ORDER BY token_id");
+    if (!statement) return fail(statement.error());
+    statement->bind_text(1, user_id).bind_instant(2, now);
+    std::vector<ConsoleSessionToken> out;
+    for (;;) {
+      auto row = statement->step();
+      if (!row) return fail(row.error());
+      if (!*row) break;
+      out.push_back(ConsoleSessionToken{statement->text_at(0), statement->text_at(1),
+                                        statement->text_at(2), statement->instant_at(3)});
+    }
+    return out;
   });
 }
 

@@ -36,6 +36,8 @@ class SqliteConsoleStore final : public ConsoleStore {
   Status add_console_session_token(const ConsoleSessionToken& token) override;
   Result<std::vector<ConsoleSessionToken>> console_session_tokens(std::string_view session_id,
                                                                   Instant now) override;
+  Result<std::vector<ConsoleSessionToken>> console_session_tokens_of_user(std::string_view user_id,
+                                                                          Instant now) override;
 
   Status put_console_invitation(const ConsoleInvitation& invitation) override;
   Result<std::optional<ConsoleInvitation>> find_console_invitation(

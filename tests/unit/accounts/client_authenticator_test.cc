@@ -144,5 +144,25 @@ TEST_F(ClientAuthenticatorTest, RememberedUnknownIdsAreForgottenOnChange) {
   EXPECT_EQ(ClientAuthenticator::last_work().store_reads, 2);  // read again after the reset
 }
 
+// Test that the first start's admin is not stored when its console password
+// was delivered without a hash (it would never work); with one it is.
+TEST_F(ClientAuthenticatorTest, BootstrapAdminNeedsItsPasswordHash) {
+  testing::TempDir fresh_dir;
+  auto fresh_store = open_sqlite_store({.data_dir = fresh_dir.path()});
+  ASSERT_TRUE(fresh_store);
+  UserService users(**fresh_store, clock_, random_, [](std::string_view) {});
+  auto pending = users.prepare_bootstrap_admin("admin");
+  ASSERT_TRUE(pending && *pending);
+  ASSERT_FALSE((*pending)->issued.console_password.empty());
+  auto refused = users.commit_bootstrap_admin(**pending);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInternal);
+  auto none = (*fresh_store)->find_user_by_name("admin");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+  (*pending)->console_password_hash = "$argon2id$v=19$m=65536,t=2,p=1$placeholder";
+  EXPECT_TRUE(users.commit_bootstrap_admin(**pending));
+}
+
 }  // namespace
 }  // namespace latchkey

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "console_auth/password.h"
@@ -197,6 +198,38 @@ TEST_F(ConsoleAuthServiceTest, SignOutAndRevokeEndTheSession) {
   EXPECT_TRUE(listed->empty());
 }
 
+// Test that a token cannot be noted for a session that has ended (a
+// sign-out racing the explorer token's minting): refused, so the token is
+// never handed out unrevocable.
+TEST_F(ConsoleAuthServiceTest, NoTokenIsNotedForAnEndedSession) {
+  const SignedIn s = sign_in();
+  ASSERT_TRUE(service_->sign_out(s.view.session.id));
+  auto noted = service_->note_session_token(
+      {"jti_late", s.view.session.id, alice_.id, clock_.now() + seconds(300)});
+  ASSERT_FALSE(noted);
+  EXPECT_EQ(noted.error().reason, "session_ended");
+}
+
+// Test that accepting an invitation and disabling the user revoke the
+// tokens of every session of the user, read after the sessions ended (not
+// from a snapshot of the open ones taken before).
+TEST_F(ConsoleAuthServiceTest, EndingAllSessionsRevokesTheirTokens) {
+  std::vector<std::string> revoked;
+  service_->set_token_revoker([&](const ConsoleSessionToken& t) { revoked.push_back(t.token_id); });
+  const SignedIn a = sign_in();
+  const SignedIn b = sign_in();
+  ASSERT_TRUE(service_->note_session_token(
+      {"jti_a", a.view.session.id, alice_.id, clock_.now() + seconds(300)}));
+  ASSERT_TRUE(service_->note_session_token(
+      {"jti_b", b.view.session.id, alice_.id, clock_.now() + seconds(300)}));
+  auto invitation = service_->invite(alice_.id);
+  ASSERT_TRUE(invitation);
+  ASSERT_TRUE(service_->accept_invitation(invitation->token, "another long password"));
+  std::sort(revoked.begin(), revoked.end());
+  EXPECT_EQ(revoked, (std::vector<std::string>{"jti_a", "jti_b"}));
+  EXPECT_EQ(reason_of_lookup(a.cookie_secret), "session_ended");
+}
+
 // Test that disabling the user ends their sessions at the next lookup
 // (and keeps them ended when the user is enabled again).
 TEST_F(ConsoleAuthServiceTest, DisabledUserEndsSessions) {
@@ -256,6 +289,80 @@ TEST_F(ConsoleAuthServiceTest, InvitationLifecycle) {
   EXPECT_EQ(twice.error().reason, "invitation_invalid");
   EXPECT_FALSE(service_->sign_in({"alice", std::string(kPassword), "", ""}));
   EXPECT_TRUE(service_->sign_in({"alice", "a brand new password", "", ""}));
+}
+
+// Test the bound on concurrent password hashing: with every slot taken a
+// sign-in (and accepting an invitation) answers kUnavailable
+// "password_hashing_busy" after the bounded wait, without checking
+// anything; once a slot is free it signs in.
+TEST_F(ConsoleAuthServiceTest, PasswordHashingIsBounded) {
+  ConsoleAuthOptions options;
+  options.hashing_slots = 2;
+  options.hashing_wait = milliseconds(0);
+  service_ = std::make_unique<ConsoleAuthService>(*store_, clock_, random_, options);
+  HashingGate& gate = service_->hashing_gate();
+  EXPECT_EQ(gate.slots(), 2u);
+  auto first = gate.acquire(milliseconds(0));
+  auto second = gate.acquire(milliseconds(0));
+  ASSERT_TRUE(first && second);
+  EXPECT_FALSE(gate.acquire(milliseconds(0)));
+  auto busy = service_->sign_in({"alice", std::string(kPassword), "127.0.0.1", "test"});
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(busy.error().reason, "password_hashing_busy");
+  auto invitation = service_->invite(alice_.id);
+  ASSERT_TRUE(invitation);
+  auto accepting = service_->accept_invitation(invitation->token, "another long password");
+  ASSERT_FALSE(accepting);
+  EXPECT_EQ(accepting.error().reason, "password_hashing_busy");
+  second.reset();
+  EXPECT_TRUE(service_->sign_in({"alice", std::string(kPassword), "127.0.0.1", "test"}));
+  // The sign-in gave its slot back.
+  EXPECT_TRUE(gate.acquire(milliseconds(0)));
+}
+
+// Test that a gate of 0 slots means the cores, at least 2.
+TEST(HashingGate, DefaultsToTheCoresAtLeastTwo) {
+  HashingGate gate;
+  EXPECT_GE(gate.slots(), 2u);
+  std::vector<HashingGate::Slot> taken;
+  for (unsigned i = 0; i < gate.slots(); ++i) {
+    auto slot = gate.acquire(milliseconds(0));
+    ASSERT_TRUE(slot);
+    taken.push_back(std::move(*slot));
+  }
+  EXPECT_FALSE(gate.acquire(milliseconds(1)));
+  taken.pop_back();
+  EXPECT_TRUE(gate.acquire(milliseconds(0)));
+}
+
+// Test that the in-memory last use of a session is forgotten when the
+// session is found expired, and by prune() for sessions nobody looks up.
+TEST_F(ConsoleAuthServiceTest, LastUseInMemoryIsForgotten) {
+  const SignedIn a = sign_in();
+  const SignedIn b = sign_in();
+  EXPECT_EQ(reason_of_lookup(a.cookie_secret), "ok");
+  EXPECT_EQ(reason_of_lookup(b.cookie_secret), "ok");
+  EXPECT_EQ(service_->sessions_seen_in_memory(), 2u);
+  clock_.advance(minutes(30));
+  EXPECT_EQ(reason_of_lookup(a.cookie_secret), "session_expired");
+  EXPECT_EQ(service_->sessions_seen_in_memory(), 1u);
+  ASSERT_TRUE(service_->prune());
+  EXPECT_EQ(service_->sessions_seen_in_memory(), 0u);
+  // A live session keeps its entry through prune().
+  const SignedIn c = sign_in();
+  EXPECT_EQ(reason_of_lookup(c.cookie_secret), "ok");
+  ASSERT_TRUE(service_->prune());
+  EXPECT_EQ(service_->sessions_seen_in_memory(), 1u);
+}
+
+// Test the CSRF token's form: 64 lowercase hex digits, one per cookie.
+TEST_F(ConsoleAuthServiceTest, CsrfTokenIsHex) {
+  const std::string token = ConsoleAuthService::csrf_token_for("lk_cs_example");
+  ASSERT_EQ(token.size(), 64u);
+  EXPECT_EQ(token.find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_EQ(token, ConsoleAuthService::csrf_token_for("lk_cs_example"));
+  EXPECT_NE(token, ConsoleAuthService::csrf_token_for("lk_cs_other"));
 }
 
 }  // namespace

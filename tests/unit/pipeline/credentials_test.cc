@@ -65,6 +65,20 @@ TEST(CookieValue, FindsTheNamedCookie) {
   EXPECT_EQ(cookie_value("latchkey_session=", kSessionCookieName), "");
 }
 
+// Test that every cookie of the name is found, in header order (a planted
+// one may come first), and that "__Host-" is another name.
+TEST(CookieValue, FindsEveryCookieOfTheName) {
+  using V = std::vector<std::string_view>;
+  EXPECT_EQ(cookie_values("latchkey_session=a; x=1; latchkey_session=b", kSessionCookieName),
+            (V{"a", "b"}));
+  EXPECT_EQ(cookie_values("__Host-latchkey_session=a; latchkey_session=b", kSessionCookieName),
+            (V{"b"}));
+  EXPECT_EQ(
+      cookie_values("__Host-latchkey_session=a; latchkey_session=b", kSecureSessionCookieName),
+      (V{"a"}));
+  EXPECT_EQ(cookie_values(std::nullopt, kSessionCookieName), V{});
+}
+
 // Test what counts as the server's own origin: the Host header's
 // host[:port] under http or https, or the public URL's origin.
 TEST(SameOrigin, HostOrPublicOrigin) {

@@ -209,8 +209,20 @@ TEST_P(StoreConformanceTest, ConsoleSessionTokens) {
   EXPECT_EQ(twice.error().code, ErrorCode::kConflict);
   auto orphan = console.add_console_session_token({"jti_c", "ses_none", alice.id, now});
   ASSERT_FALSE(orphan);
-  EXPECT_EQ(orphan.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(orphan.error().reason, "session_ended");
+  // A session that ended (a sign-out racing the minting) takes no token.
+  ASSERT_TRUE(console.create_console_session(
+      session_of("ses_ended", alice.id, random_digest(), random_digest(), now)));
+  ASSERT_TRUE(console.end_console_session("ses_ended", now, "signed_out"));
+  auto late = console.add_console_session_token({"jti_d", "ses_ended", alice.id, now + seconds(9)});
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().reason, "session_ended");
   reopen();
+  auto of_user = store_->console().console_session_tokens_of_user(alice.id, now);
+  ASSERT_TRUE(of_user);
+  ASSERT_EQ(of_user->size(), 2u);
+  EXPECT_EQ(of_user->at(0).token_id, "jti_a");
+  EXPECT_EQ(of_user->at(1).token_id, "jti_b");
   auto listed = store_->console().console_session_tokens("ses_t", now);
   ASSERT_TRUE(listed);
   ASSERT_EQ(listed->size(), 2u);
