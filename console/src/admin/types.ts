@@ -15,19 +15,7 @@ export interface User {
   updated_at: string;
 }
 
-export interface ApiKey {
-  id: string;
-  masked: string;
-  user_id: string;
-  name: string;
-  role: string | null;
-  scope: "read" | "write";
-  status: "active" | "inactive" | "expired";
-  created_at: string;
-  expires_at: string;
-  last_used_at: string | null;
-  deactivated_at: string | null;
-}
+export type { ApiKey } from "../apiTypes";
 
 export interface Step {
   id: string;

@@ -1,6 +1,8 @@
 // The shapes the profile pages read (docs/api.md, docs/api-keys.md,
 // docs/jwt.md, docs/console.md).
 
+import type { ApiKey } from "../../apiTypes";
+
 export interface UserRecord {
   id: string;
   name: string;
@@ -13,19 +15,7 @@ export interface UserRecord {
   updated_at?: string;
 }
 
-export interface ApiKey {
-  id: string;
-  masked: string;
-  user_id: string;
-  name: string;
-  role: string | null;
-  scope: "read" | "write";
-  status: "active" | "inactive" | "expired";
-  created_at: string;
-  expires_at: string;
-  last_used_at: string | null;
-  deactivated_at: string | null;
-}
+export type { ApiKey } from "../../apiTypes";
 
 export interface CreatedApiKey extends ApiKey {
   api_key: string;
