@@ -83,6 +83,28 @@ Result<int> end_sessions_of_user(Connection& connection, std::string_view user_i
   return connection.changes();
 }
 
+// The console session tokens not yet expired at `now` whose `column`
+// (user_id or session_id, never caller input) equals `value`.
+Result<std::vector<ConsoleSessionToken>> unexpired_session_tokens(Connection& connection,
+                                                                  std::string_view column,
+                                                                  std::string_view value,
+                                                                  Instant now) {
+  auto statement = connection.prepare(
+      "SELECT token_id, session_id, user_id, expires_at FROM console_session_tokens WHERE " +
+      std::string(column) + " = ? AND expires_at > ? ORDER BY token_id");
+  if (!statement) return fail(statement.error());
+  statement->bind_text(1, value).bind_instant(2, now);
+  std::vector<ConsoleSessionToken> out;
+  for (;;) {
+    auto row = statement->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    out.push_back(ConsoleSessionToken{statement->text_at(0), statement->text_at(1),
+                                      statement->text_at(2), statement->instant_at(3)});
+  }
+  return out;
+}
+
 }  // namespace
 
 Status upsert_console_password(Connection& connection, std::string_view user_id,
@@ -237,41 +259,15 @@ Status SqliteConsoleStore::add_console_session_token(const ConsoleSessionToken& 
 
 Result<std::vector<ConsoleSessionToken>> SqliteConsoleStore::console_session_tokens_of_user(
     std::string_view user_id, Instant now) {
-  return db_.read([&](Connection& connection) -> Result<std::vector<ConsoleSessionToken>> {
-    auto statement = connection.prepare(
-        "SELECT token_id, session_id, user_id, expires_at FROM console_session_tokens "
-        "WHERE user_id = ? AND expires_at > ? ORDER BY token_id");
-    if (!statement) return fail(statement.error());
-    statement->bind_text(1, user_id).bind_instant(2, now);
-    std::vector<ConsoleSessionToken> out;
-    for (;;) {
-      auto row = statement->step();
-      if (!row) return fail(row.error());
-      if (!*row) break;
-      out.push_back(ConsoleSessionToken{statement->text_at(0), statement->text_at(1),
-                                        statement->text_at(2), statement->instant_at(3)});
-    }
-    return out;
+  return db_.read([&](Connection& connection) {
+    return unexpired_session_tokens(connection, "user_id", user_id, now);
   });
 }
 
 Result<std::vector<ConsoleSessionToken>> SqliteConsoleStore::console_session_tokens(
     std::string_view session_id, Instant now) {
-  return db_.read([&](Connection& connection) -> Result<std::vector<ConsoleSessionToken>> {
-    auto statement = connection.prepare(
-        "SELECT token_id, session_id, user_id, expires_at FROM console_session_tokens "
-        "WHERE session_id = ? AND expires_at > ? ORDER BY token_id");
-    if (!statement) return fail(statement.error());
-    statement->bind_text(1, session_id).bind_instant(2, now);
-    std::vector<ConsoleSessionToken> out;
-    for (;;) {
-      auto row = statement->step();
-      if (!row) return fail(row.error());
-      if (!*row) break;
-      out.push_back(ConsoleSessionToken{statement->text_at(0), statement->text_at(1),
-                                        statement->text_at(2), statement->instant_at(3)});
-    }
-    return out;
+  return db_.read([&](Connection& connection) {
+    return unexpired_session_tokens(connection, "session_id", session_id, now);
   });
 }
 
