@@ -1,6 +1,9 @@
 #include "api/console_handlers.h"
 
 #include <chrono>
+#include <initializer_list>
+#include <string>
+#include <vector>
 
 #include "api/audit_hooks.h"
 #include "api/json_io.h"
@@ -162,6 +165,36 @@ Status check_public_post(const ApiContext& ctx, const http::Request& request) {
   return {};
 }
 
+// What every public console POST (sign-in, invitations) checks before its own
+// work, in this order: the console is configured, check_public_post, a JSON
+// object with no field but `fields`, each a required string. The strings come
+// back in the order of `fields`.
+Result<std::vector<std::string>> public_post_strings(
+    const ApiContext& ctx, const http::Request& request,
+    std::initializer_list<std::string_view> fields) {
+  if (ctx.console_auth == nullptr) return fail(no_console());
+  if (auto s = check_public_post(ctx, request); !s) return fail(s.error());
+  auto body = parse_object_body(request);
+  if (!body) return fail(body.error());
+  if (auto s = reject_unknown_fields(*body, fields); !s) return fail(s.error());
+  std::vector<std::string> out;
+  for (std::string_view field : fields) {
+    auto value = required_string(*body, field);
+    if (!value) return fail(value.error());
+    out.push_back(std::move(*value));
+  }
+  return out;
+}
+
+// Records `event` as denied for `error` (its reason, else the error's name)
+// and answers with the error.
+http::Response audited_refusal(pipeline::Exchange& ex, AuditEvent& event, const Error& error) {
+  event.decision = AuditDecision::kDeny;
+  event.reason = error.reason.empty() ? std::string(http::error_name(error.code)) : error.reason;
+  audit(ex, std::move(event));
+  return error_of(ex, error);
+}
+
 }  // namespace
 
 std::unique_ptr<pipeline::ConsoleSessionVerifier> make_console_session_verifier(
@@ -172,31 +205,21 @@ std::unique_ptr<pipeline::ConsoleSessionVerifier> make_console_session_verifier(
 http::Response console_sign_in(const ApiContext& ctx, pipeline::Exchange& ex) {
   const http::Request& request = ex.request();
   AuditEvent event = audit_event(ctx, request, nullptr, "console.sign_in", "console");
-  auto answer = [&](Error error) {
-    event.decision = AuditDecision::kDeny;
-    event.reason = error.reason.empty() ? std::string(http::error_name(error.code)) : error.reason;
-    audit(ex, std::move(event));
-    return error_of(ex, error);
-  };
-  if (ctx.console_auth == nullptr) return answer(no_console());
-  if (auto s = check_public_post(ctx, request); !s) return answer(s.error());
-  auto body = parse_object_body(request);
-  if (!body) return answer(body.error());
-  if (auto s = reject_unknown_fields(*body, {"username", "password"}); !s) return answer(s.error());
-  auto username = required_string(*body, "username");
-  if (!username) return answer(username.error());
-  auto password = required_string(*body, "password");
-  if (!password) return answer(password.error());
+  auto answer = [&](const Error& error) { return audited_refusal(ex, event, error); };
+  auto fields = public_post_strings(ctx, request, {"username", "password"});
+  if (!fields) return answer(fields.error());
+  const std::string& username = (*fields)[0];
+  const std::string& password = (*fields)[1];
   // Not verified yet: only the name of an existing user is recorded (a
   // password typed into the username field is not a user's name, so it is
   // never kept), sanitised.
-  if (auto known = ctx.store.find_user_by_name(*username); known && *known) {
-    event.credential = "user " + sanitize_for_display(*username);
+  if (auto known = ctx.store.find_user_by_name(username); known && *known) {
+    event.credential = "user " + sanitize_for_display(username);
   } else {
     event.credential = "user (unknown)";
   }
   auto signed_in = ctx.console_auth->sign_in(
-      console_auth::SignInRequest{*username, *password, request.remote_ip,
+      console_auth::SignInRequest{username, password, request.remote_ip,
                                   std::string(request.header("User-Agent").value_or(""))});
   if (!signed_in) {
     if (signed_in.error().reason != "invalid_credentials") return answer(signed_in.error());
@@ -310,14 +333,9 @@ http::Response console_create_invitation(const ApiContext& ctx, pipeline::Exchan
 }
 
 http::Response console_inspect_invitation(const ApiContext& ctx, pipeline::Exchange& ex) {
-  if (ctx.console_auth == nullptr) return error_of(ex, no_console());
-  if (auto s = check_public_post(ctx, ex.request()); !s) return error_of(ex, s.error());
-  auto body = parse_object_body(ex.request());
-  if (!body) return error_of(ex, body.error());
-  if (auto s = reject_unknown_fields(*body, {"token"}); !s) return error_of(ex, s.error());
-  auto token = required_string(*body, "token");
-  if (!token) return error_of(ex, token.error());
-  auto info = ctx.console_auth->inspect_invitation(*token);
+  auto fields = public_post_strings(ctx, ex.request(), {"token"});
+  if (!fields) return error_of(ex, fields.error());
+  auto info = ctx.console_auth->inspect_invitation((*fields)[0]);
   if (!info) return error_of(ex, info.error());
   return no_store(json_response(
       200, Json{{"username", info->username}, {"expires_at", format_rfc3339(info->expires_at)}}));
@@ -326,24 +344,14 @@ http::Response console_inspect_invitation(const ApiContext& ctx, pipeline::Excha
 http::Response console_accept_invitation(const ApiContext& ctx, pipeline::Exchange& ex) {
   const http::Request& request = ex.request();
   AuditEvent event = audit_event(ctx, request, nullptr, "console.invitation.accept", "console");
-  auto answer = [&](const Error& error) {
-    event.decision = AuditDecision::kDeny;
-    event.reason = error.reason.empty() ? std::string(http::error_name(error.code)) : error.reason;
-    audit(ex, std::move(event));
-    return error_of(ex, error);
-  };
-  if (ctx.console_auth == nullptr) return answer(no_console());
-  if (auto s = check_public_post(ctx, request); !s) return answer(s.error());
-  auto body = parse_object_body(request);
-  if (!body) return answer(body.error());
-  if (auto s = reject_unknown_fields(*body, {"token", "password"}); !s) return answer(s.error());
-  auto token = required_string(*body, "token");
-  if (!token) return answer(token.error());
-  auto password = required_string(*body, "password");
-  if (!password) return answer(password.error());
-  auto info = ctx.console_auth->inspect_invitation(*token);
+  auto answer = [&](const Error& error) { return audited_refusal(ex, event, error); };
+  auto fields = public_post_strings(ctx, request, {"token", "password"});
+  if (!fields) return answer(fields.error());
+  const std::string& token = (*fields)[0];
+  const std::string& password = (*fields)[1];
+  auto info = ctx.console_auth->inspect_invitation(token);
   if (!info) return answer(info.error());
-  if (auto s = ctx.console_auth->accept_invitation(*token, *password); !s) {
+  if (auto s = ctx.console_auth->accept_invitation(token, password); !s) {
     return answer(s.error());
   }
   event.principal_name = info->username;
