@@ -5,41 +5,25 @@
 // screenshots.
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
 import {
   api,
   expectCleanPage,
   expectNoSeriousAxeViolations,
-  launchBrowser,
-  newPage,
   screenshot,
-  signIn,
-  startServer,
+  useServerAndBrowser,
 } from "./harness.mjs";
-import { adminApi, horizontalOverflow, nav, serviceAccount } from "./admin_support.mjs";
+import { adminApi, horizontalOverflow, openAdminPage, serviceAccount } from "./admin_support.mjs";
 
-let server;
-let browser;
 let call;
 
-before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+const fx = useServerAndBrowser(async ({ server }) => {
   call = await adminApi(server);
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-async function open(label, heading) {
-  const page = await newPage(browser);
-  await page.goto(`${server.url}/console/`);
-  await signIn(page, server);
-  await nav(page, label).click();
-  await page.getByRole("heading", { level: 1, name: heading }).waitFor();
-  return page;
+function open(label, heading) {
+  return openAdminPage(fx.browser, fx.server, label, heading);
 }
 
 test("Roles & permissions: application, permission set, role and a user's grants through the tabs", async () => {
@@ -121,16 +105,16 @@ test("Roles & permissions: application, permission set, role and a user's grants
 
 test("Audit: filters, paging, export equal to the API's, who depends on an account", async () => {
   const app = await call("POST", "/api/v1/applications", { name: "Claims", steps: [{ name: "Open", origin: true }] });
-  const sa = await serviceAccount(server, call, "auditee");
+  const sa = await serviceAccount(fx.server, call, "auditee");
   const token = await sa.token();
   // 30 distinct calls (each its own User-Agent: identical calls would merge
   // into one event) and 2 denials.
   for (let i = 0; i < 30; i++) {
-    const r = await api(server, "GET", "/api/v1/account/me", { bearer: token, headers: { "User-Agent": `poller/${i}` } });
+    const r = await api(fx.server, "GET", "/api/v1/account/me", { bearer: token, headers: { "User-Agent": `poller/${i}` } });
     assert.equal(r.status, 200);
   }
   for (const action of ["bulk_import", "create_record"]) {
-    const r = await api(server, "POST", "/v1/authorize", { bearer: token, json: { action, application: app.id }, headers: { "X-Integration": "claims-sync" } });
+    const r = await api(fx.server, "POST", "/v1/authorize", { bearer: token, json: { action, application: app.id }, headers: { "X-Integration": "claims-sync" } });
     assert.equal(r.status, 403, r.text);
   }
 
@@ -162,7 +146,7 @@ test("Audit: filters, paging, export equal to the API's, who depends on an accou
   for (const [format, label] of [["csv", "CSV"], ["jsonl", "JSON Lines"]]) {
     await page.getByRole("combobox", { name: "Format", exact: true }).selectOption({ label });
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export audit trail", exact: true }).click()]);
-    const expected = await api(server, "GET", `/api/v1/audit/export?format=${format}&${query}`, { bearer: call.token });
+    const expected = await api(fx.server, "GET", `/api/v1/audit/export?format=${format}&${query}`, { bearer: call.token });
     assert.equal(expected.status, 200);
     assert.equal(download.suggestedFilename(), `audit.${format}`);
     assert.equal(fs.readFileSync(await download.path(), "utf8"), expected.text, `the ${format} export equals the API's`);
@@ -170,7 +154,7 @@ test("Audit: filters, paging, export equal to the API's, who depends on an accou
 
   // Action (its beginning) and credential (the end of the Client ID: calls
   // with an account token are recorded by Client ID, API keys masked),
-  // filtered by the server.
+  // filtered by the fx.server.
   await page.getByRole("combobox", { name: "Decision", exact: true }).selectOption("");
   await page.getByRole("combobox", { name: "Events per page", exact: true }).selectOption("100");
   await page.getByRole("combobox", { name: "Action (or its beginning)", exact: true }).fill("account.me");
@@ -188,7 +172,7 @@ test("Audit: filters, paging, export equal to the API's, who depends on an accou
   for (const [format, label] of [["csv", "CSV"], ["jsonl", "JSON Lines"]]) {
     await page.getByRole("combobox", { name: "Format", exact: true }).selectOption({ label });
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export audit trail", exact: true }).click()]);
-    const expected = await api(server, "GET", `/api/v1/audit/export?format=${format}&${filtered}`, { bearer: call.token });
+    const expected = await api(fx.server, "GET", `/api/v1/audit/export?format=${format}&${filtered}`, { bearer: call.token });
     assert.equal(expected.status, 200);
     const text = fs.readFileSync(await download.path(), "utf8");
     assert.equal(text, expected.text, `the filtered ${format} export equals the API's`);

@@ -2,7 +2,7 @@
 // admin API called from outside the browser, as a plain client would.
 import assert from "node:assert/strict";
 
-import { adminToken, api } from "./harness.mjs";
+import { adminToken, api, newPage, signIn } from "./harness.mjs";
 
 // An admin-API caller for `server`: call(method, path, json?) asserts a 2xx
 // and returns the parsed body.
@@ -38,4 +38,15 @@ export async function horizontalOverflow(page) {
 // The app's own links (not the shell's navigation) may repeat a nav label.
 export function nav(page, name) {
   return page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
+}
+
+// A new page of `server`, signed in as the bootstrap admin, opened on the
+// Main navigation's `label` once its level-1 `heading` shows.
+export async function openAdminPage(browser, server, label, heading) {
+  const page = await newPage(browser);
+  await page.goto(`${server.url}/console/`);
+  await signIn(page, server);
+  await nav(page, label).click();
+  await page.getByRole("heading", { level: 1, name: heading }).waitFor();
+  return page;
 }

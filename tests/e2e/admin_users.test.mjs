@@ -5,27 +5,21 @@
 // link; axe-core and a screenshot of each page.
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
 import {
   api,
   expectCleanPage,
   expectNoSeriousAxeViolations,
-  launchBrowser,
-  newPage,
   screenshot,
-  signIn,
-  startServer,
+  useServerAndBrowser,
 } from "./harness.mjs";
-import { adminApi, horizontalOverflow, nav, serviceAccount } from "./admin_support.mjs";
+import { adminApi, horizontalOverflow, openAdminPage, serviceAccount } from "./admin_support.mjs";
 
-let server;
-let browser;
 let call;
 let warehouse; // a service account with one API key of its own
 
-before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+const fx = useServerAndBrowser(async ({ server }) => {
   call = await adminApi(server);
   warehouse = await serviceAccount(server, call, "warehouse-export");
   // The account creates its own key (only the owner may, seed 002).
@@ -37,17 +31,8 @@ before(async () => {
   warehouse.key = r.json;
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
 async function openUsers() {
-  const page = await newPage(browser);
-  await page.goto(`${server.url}/console/`);
-  await signIn(page, server);
-  await nav(page, "Manage Users").click();
-  await page.getByRole("heading", { level: 1, name: "Manage Users" }).waitFor();
+  const page = await openAdminPage(fx.browser, fx.server, "Manage Users", "Manage Users");
   await page.getByRole("region", { name: /users/ }).waitFor();
   return page;
 }
@@ -62,7 +47,7 @@ test("Export Account API Key from the action menu downloads exactly the report A
     page.getByRole("menuitem", { name: "Export Account API Key", exact: true }).click(),
   ]);
   const downloaded = fs.readFileSync(await download.path());
-  const expected = await api(server, "GET", "/api/v1/reports/api-keys?format=csv", { bearer: call.token });
+  const expected = await api(fx.server, "GET", "/api/v1/reports/api-keys?format=csv", { bearer: call.token });
   assert.equal(expected.status, 200);
   assert.equal(download.suggestedFilename(), "api-keys.csv");
   assert.equal(downloaded.toString("utf8"), expected.text, "the file equals the report API's answer");
@@ -90,7 +75,7 @@ test("creating a human user shows a one-time invitation link", async () => {
   const link = await dialog.getByRole("textbox", { name: "Invitation link", exact: true }).inputValue();
   assert.match(link, /\/console\/invite#.+/);
   const token = link.split("#")[1];
-  const inspected = await api(server, "POST", "/api/v1/console/invitations/inspect", { json: { token } });
+  const inspected = await api(fx.server, "POST", "/api/v1/console/invitations/inspect", { json: { token } });
   assert.equal(inspected.status, 200, inspected.text);
   assert.equal(inspected.json.username, "alice");
   await expectNoSeriousAxeViolations(page);
@@ -151,13 +136,13 @@ test("another user's profile: no New Key, Deactivate works, dependents listed", 
   await screenshot(page, "admin-user-profile");
 
   // The key works until the admin deactivates it in the console.
-  const jwtBefore = await api(server, "POST", "/v2/auth/token/access", { json: { api_key: warehouse.key.api_key } });
+  const jwtBefore = await api(fx.server, "POST", "/v2/auth/token/access", { json: { api_key: warehouse.key.api_key } });
   assert.equal(jwtBefore.status, 200, jwtBefore.text);
   await deactivate.click();
   await page.getByText(/deactivated: it and every token obtained from it are refused/).waitFor();
   const keys = await call("GET", `/api/v1/keys?user_id=${warehouse.user.id}`);
   assert.equal(keys.keys.find((k) => k.id === warehouse.key.id).status, "inactive");
-  const refused = await api(server, "POST", "/v2/auth/token/access", { json: { api_key: warehouse.key.api_key } });
+  const refused = await api(fx.server, "POST", "/v2/auth/token/access", { json: { api_key: warehouse.key.api_key } });
   assert.equal(refused.status, 401, refused.text);
   assert.equal(await page.getByRole("button", { name: /^Deactivate key nightly export/ }).count(), 0);
   await page.setViewportSize({ width: 400, height: 800 });
@@ -176,7 +161,7 @@ test("Reset Secret of a service account and a human's first Client Secret: shown
   const bobSecret = await dialog.getByRole("textbox", { name: /^Client Secret/ }).inputValue();
   await dialog.getByRole("button", { name: "OK", exact: true }).click();
   const bobClient = (await call("GET", `/api/v1/users/${bob.id}`)).client_id;
-  assert.equal((await api(server, "POST", "/api/v1/account/token", { basic: [bobClient, bobSecret] })).status, 200);
+  assert.equal((await api(fx.server, "POST", "/api/v1/account/token", { basic: [bobClient, bobSecret] })).status, 200);
   // Enrolment only: bob now has credentials, so the item is gone.
   await page.getByRole("button", { name: "Actions for bob", exact: true }).click();
   assert.equal(await page.getByRole("menuitem", { name: "Generate Client Secret", exact: true }).count(), 0);
@@ -192,9 +177,9 @@ test("Reset Secret of a service account and a human's first Client Secret: shown
   await dialog.getByRole("button", { name: "OK", exact: true }).click();
   await dialog.waitFor({ state: "detached" });
   assert.equal(await page.getByText(secret).count(), 0, "not shown again");
-  const refused = await api(server, "POST", "/api/v1/account/token", { basic: [warehouse.clientId, oldSecret] });
+  const refused = await api(fx.server, "POST", "/api/v1/account/token", { basic: [warehouse.clientId, oldSecret] });
   assert.equal(refused.status, 401, "the old secret stops working at once");
-  const accepted = await api(server, "POST", "/api/v1/account/token", { basic: [warehouse.clientId, secret] });
+  const accepted = await api(fx.server, "POST", "/api/v1/account/token", { basic: [warehouse.clientId, secret] });
   assert.equal(accepted.status, 200, accepted.text);
   await page.context().close();
 });

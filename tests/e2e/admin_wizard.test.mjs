@@ -4,27 +4,21 @@
 // of the summary; the least-privilege warnings name ADMIN; axe-core and
 // screenshots.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
 import {
   api,
   expectCleanPage,
   expectNoSeriousAxeViolations,
-  launchBrowser,
-  newPage,
   screenshot,
-  signIn,
-  startServer,
+  useServerAndBrowser,
 } from "./harness.mjs";
-import { adminApi, horizontalOverflow, nav } from "./admin_support.mjs";
+import { adminApi, horizontalOverflow, openAdminPage } from "./admin_support.mjs";
 
-let server;
-let browser;
 let call;
 let app;
 
-before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+const fx = useServerAndBrowser(async ({ server }) => {
   call = await adminApi(server);
   app = await call("POST", "/api/v1/applications", {
     name: "Risk Register",
@@ -32,17 +26,8 @@ before(async () => {
   });
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
 async function openWizard() {
-  const page = await newPage(browser);
-  await page.goto(`${server.url}/console/`);
-  await signIn(page, server);
-  await nav(page, "New service account").click();
-  await page.getByRole("heading", { level: 1, name: "Provisioning a Service Account" }).waitFor();
+  const page = await openAdminPage(fx.browser, fx.server, "New service account", "Provisioning a Service Account");
   await page.getByLabel("Name of the service account").waitFor();
   return page;
 }
@@ -117,12 +102,12 @@ test("the wizard's summary is what POST /v1/authorize answers for the new accoun
 
   // The integration's own view: its token, the decision API, row by row
   // (the test mints the token; the console never did).
-  const token = await api(server, "POST", "/api/v1/account/token", { basic: [user.client_id, secret] });
+  const token = await api(fx.server, "POST", "/api/v1/account/token", { basic: [user.client_id, secret] });
   assert.equal(token.status, 200, token.text);
   for (const row of rows) {
     const body = { action: row.action, application: row.application };
     if (row.step) body.steps = [row.step];
-    const answer = await api(server, "POST", "/v1/authorize", { bearer: token.json.access_token, json: body });
+    const answer = await api(fx.server, "POST", "/v1/authorize", { bearer: token.json.access_token, json: body });
     const decision = answer.status === 200 ? "allow" : answer.status === 403 ? "deny" : `HTTP ${answer.status}`;
     assert.equal(row.decision, decision, `${row.action} ${row.step}: summary ${row.decision}, API ${answer.text}`);
   }

@@ -2,32 +2,17 @@
 // no console error, deep links load the app too, and axe-core finds nothing
 // serious on the first screen (docs/console.md).
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import {
-  expectCleanPage,
-  expectNoSeriousAxeViolations,
-  launchBrowser,
-  newPage,
-  startServer,
-} from "./harness.mjs";
+import { expectCleanPage, expectNoSeriousAxeViolations, newPage, useServerAndBrowser } from "./harness.mjs";
 
-let server;
-let browser;
 
-before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const fx = useServerAndBrowser();
 
 // Opens `path`, waits for the app to settle, and returns the page.
 async function open(path) {
-  const page = await newPage(browser);
-  const response = await page.goto(`${server.url}${path}`);
+  const page = await newPage(fx.browser);
+  const response = await page.goto(`${fx.server.url}${path}`);
   await page.waitForLoadState("networkidle");
   return { page, response };
 }

@@ -8,37 +8,25 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
 import {
   expectCleanPage,
   expectNoSeriousAxeViolations,
-  launchBrowser,
-  newPage,
   screenshot,
-  signIn,
-  startServer,
+  signedInProfilePage,
+  useServerAndBrowser,
 } from "./harness.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const spec = JSON.parse(fs.readFileSync(path.join(here, "../../docs/openapi.json"), "utf8"));
 
-let server;
-let browser;
 let page;
 
-before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-  page = await newPage(browser);
-  await signIn(page, server);
-  await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
+const fx = useServerAndBrowser(async ({ server, browser }) => {
+  page = await signedInProfilePage(browser, server);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "API specification" }).click();
   await page.getByRole("heading", { level: 1, name: "API specification" }).waitFor();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
 });
 
 // The operation's disclosure button: "GET /api/v1/account/me <summary>".
@@ -75,8 +63,8 @@ test("Try on GET /api/v1/account/me succeeds with the console's own token, nothi
   await body.getByRole("button", { name: "Try", exact: true }).click();
   await body.getByText("200 OK").waitFor();
   const shown = JSON.parse(await body.locator(".response-body").innerText());
-  assert.equal(shown.name, server.bootstrap.username);
-  assert.equal(shown.client_id, server.bootstrap.client_id);
+  assert.equal(shown.name, fx.server.bootstrap.username);
+  assert.equal(shown.client_id, fx.server.bootstrap.client_id);
 
   const call = requests.find((r) => new URL(r.url()).pathname === "/api/v1/account/me");
   const headers = await call.allHeaders();
@@ -106,7 +94,7 @@ test("an explorer token that expired is replaced by the console itself", async (
   page.on("request", listener);
   // latchkeyd's clock moves past the token's 5 minutes (the session's idle
   // limit is 30): the console still holds the token, the server refuses it.
-  await server.advanceClock(400);
+  await fx.server.advanceClock(400);
   const meBody = page.locator(`#${await operation("GET", "/api/v1/account/me").getAttribute("aria-controls")}`);
   const answers = [];
   const record = (response) => {
@@ -147,7 +135,7 @@ test("a public operation is sent with no credentials; Basic-only ones say what t
   await sessionBody.getByText("sent with your console session").waitFor();
   await sessionBody.getByRole("button", { name: "Try", exact: true }).click();
   await sessionBody.getByText("200 OK").waitFor();
-  assert.equal(JSON.parse(await sessionBody.locator(".response-body").innerText()).user.name, server.bootstrap.username);
+  assert.equal(JSON.parse(await sessionBody.locator(".response-body").innerText()).user.name, fx.server.bootstrap.username);
 
   const token = operation("POST", "/api/v1/account/token");
   await token.click();

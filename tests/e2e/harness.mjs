@@ -16,6 +16,7 @@ import { once } from "node:events";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 
 import AxeBuilder from "@axe-core/playwright";
@@ -287,4 +288,36 @@ export async function screenshot(page, name) {
   const file = path.join(dir, `${name}.png`);
   await page.screenshot({ path: file, animations: "disabled", caret: "hide", mask: [page.locator("[data-secret]")] });
   return file;
+}
+
+// --- the fixture of a test file ------------------------------------------------------------
+
+// One latchkeyd and one browser for all the tests of a file: both start
+// before its first test (then `setUp(fixture)` runs, if given) and stop after
+// its last. Returns the fixture; its `server` and `browser` are set once
+// started, so read them inside tests and hooks, not at module load.
+export function useServerAndBrowser(setUp) {
+  const fixture = { server: undefined, browser: undefined };
+  before(async () => {
+    [fixture.server, fixture.browser] = await Promise.all([startServer(), launchBrowser()]);
+    if (setUp) await setUp(fixture);
+  });
+  after(async () => {
+    await fixture.browser?.close();
+    await fixture.server?.stop();
+  });
+  return fixture;
+}
+
+// A new page signed in as the bootstrap admin, on the Profile page the
+// console opens after sign-in. options.clipboard grants the clipboard
+// permissions first (the "Copy to clipboard" tests read it back).
+export async function signedInProfilePage(browser, server, options = {}) {
+  const page = await newPage(browser);
+  if (options.clipboard) {
+    await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+  }
+  await signIn(page, server);
+  await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
+  return page;
 }

@@ -6,39 +6,29 @@
 // previous token answers 401 with reason "superseded". The Sessions tab marks
 // the current session and revokes another one.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
 import {
   adminToken,
   api,
   expectCleanPage,
   expectNoSeriousAxeViolations,
-  launchBrowser,
   newPage,
   screenshot,
   signIn,
-  startServer,
+  signedInProfilePage,
+  useServerAndBrowser,
 } from "./harness.mjs";
 
-let server;
-let browser;
 let page;
 
-before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-  page = await newPage(browser);
-  await signIn(page, server);
-  await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
+const fx = useServerAndBrowser(async ({ server, browser }) => {
+  page = await signedInProfilePage(browser, server);
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const me = (token) => api(server, "GET", "/api/v1/account/me", { bearer: token });
+const me = (token) => api(fx.server, "GET", "/api/v1/account/me", { bearer: token });
 const tokenFor = (secret) =>
-  api(server, "POST", "/api/v1/account/token", { basic: [server.bootstrap.client_id, secret] });
+  api(fx.server, "POST", "/api/v1/account/token", { basic: [fx.server.bootstrap.client_id, secret] });
 
 test("seed 000: the Person icon in the top right corner, then Profile, opens the Access Key tab", async () => {
   // Start elsewhere, as the seed's reader would.
@@ -69,7 +59,7 @@ test("seed 000: the Person icon in the top right corner, then Profile, opens the
 
 test("the Access Key tab shows the Client ID, the masked Secret Key and both buttons", async () => {
   await page.getByRole("tab", { name: "Access Key", selected: true }).waitFor();
-  await page.getByText(server.bootstrap.client_id, { exact: true }).waitFor();
+  await page.getByText(fx.server.bootstrap.client_id, { exact: true }).waitFor();
   // "you will see both Client and Secret keys": the secret only masked.
   await page.getByText("Secret Key, masked").waitFor();
   await page.getByText("Hidden: the full secret is shown only once, when it is reset.").waitFor();
@@ -88,7 +78,7 @@ let newSecret = "";
 let oldToken = "";
 
 test("Reset Secret Key: a warning, then the new Client Secret once; the old secret stops working", async () => {
-  oldToken = await adminToken(server);
+  oldToken = await adminToken(fx.server);
   assert.equal((await me(oldToken)).status, 200);
 
   await page.getByRole("button", { name: "Reset Secret Key" }).click();
@@ -102,7 +92,7 @@ test("Reset Secret Key: a warning, then the new Client Secret once; the old secr
   await reveal.waitFor();
   newSecret = await reveal.getByRole("textbox", { name: "Client Secret" }).inputValue();
   assert.match(newSecret, /^lk_sec_[A-Za-z0-9]{49}$/);
-  await reveal.getByText(server.bootstrap.client_id, { exact: true }).waitFor();
+  await reveal.getByText(fx.server.bootstrap.client_id, { exact: true }).waitFor();
   await reveal.getByRole("button", { name: "Copy to clipboard: Client Secret" }).waitFor();
   await reveal.getByRole("button", { name: "OK" }).click();
   await reveal.waitFor({ state: "detached" });
@@ -110,11 +100,11 @@ test("Reset Secret Key: a warning, then the new Client Secret once; the old secr
   // Focus is back on the button that started it.
   assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Reset Secret Key");
 
-  const old = await tokenFor(server.bootstrap.client_secret);
+  const old = await tokenFor(fx.server.bootstrap.client_secret);
   assert.equal(old.status, 401, "the old secret stops working at once");
   assert.equal((await me(oldToken)).status, 200, "the current access token stays valid");
   // The Client ID did not change.
-  await page.getByText(server.bootstrap.client_id, { exact: true }).waitFor();
+  await page.getByText(fx.server.bootstrap.client_id, { exact: true }).waitFor();
 });
 
 test("Generate Access Key: a warning, the token in the Access Key box, the previous one superseded", async () => {
@@ -138,7 +128,7 @@ test("Generate Access Key: a warning, the token in the Access Key box, the previ
   assert.equal(refused.json.reason, "superseded");
   const mine = await me(token);
   assert.equal(mine.status, 200, mine.text);
-  assert.equal(mine.json.client_id, server.bootstrap.client_id);
+  assert.equal(mine.json.client_id, fx.server.bootstrap.client_id);
 
   // The new secret works (and, as seed 000 says, supersedes in turn).
   const fresh = await tokenFor(newSecret);
@@ -148,8 +138,8 @@ test("Generate Access Key: a warning, the token in the Access Key box, the previ
 });
 
 test("Sessions: the current session is marked; another one is revoked and that browser is signed out", async () => {
-  const other = await newPage(browser);
-  await signIn(other, server);
+  const other = await newPage(fx.browser);
+  await signIn(other, fx.server);
   await other.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
 
   await page.getByRole("tab", { name: "Sessions" }).click();
@@ -170,7 +160,7 @@ test("Sessions: the current session is marked; another one is revoked and that b
 
   // Unless the revoked one was this page's own, the other browser is out:
   // its next call sends it back to sign-in.
-  const stillIn = await api(server, "GET", "/api/v1/console/session", {
+  const stillIn = await api(fx.server, "GET", "/api/v1/console/session", {
     headers: { Cookie: (await other.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ") },
   });
   assert.equal(stillIn.status, 401, "the revoked session is gone server-side");
@@ -198,21 +188,21 @@ test("the tabs follow the keyboard: arrows move between them, each with its URL"
 test("a first-time person: no Client ID yet, so Reset Secret Key first, then Generate Access Key", async () => {
   // The bootstrap secret was reset above: the admin's token comes from the new one.
   const admin = (await tokenFor(newSecret)).json.access_token;
-  const created = await api(server, "POST", "/api/v1/users", {
+  const created = await api(fx.server, "POST", "/api/v1/users", {
     bearer: admin,
     json: { name: "bob", type: "human", api_access: true },
   });
   assert.equal(created.status, 201, created.text);
-  const invited = await api(server, "POST", `/api/v1/users/${created.json.id}/invitation`, { bearer: admin });
+  const invited = await api(fx.server, "POST", `/api/v1/users/${created.json.id}/invitation`, { bearer: admin });
   assert.equal(invited.status, 201, invited.text);
   const password = "a password long enough";
-  const accepted = await api(server, "POST", "/api/v1/console/invitations/accept", {
+  const accepted = await api(fx.server, "POST", "/api/v1/console/invitations/accept", {
     json: { token: decodeURIComponent(new URL(invited.json.invitation_url).hash.slice(1)), password },
   });
   assert.equal(accepted.status, 204, accepted.text);
 
-  const bob = await newPage(browser);
-  await signIn(bob, server, { username: "bob", password });
+  const bob = await newPage(fx.browser);
+  await signIn(bob, fx.server, { username: "bob", password });
   await bob.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
   await bob.getByText("Not created yet. Use “Reset Secret Key” to create your Client ID and Secret.").waitFor();
 
@@ -236,7 +226,7 @@ test("a first-time person: no Client ID yet, so Reset Secret Key first, then Gen
   assert.equal(who.status, 200, who.text);
   assert.equal(who.json.name, "bob");
   // The secret from the reveal is bob's: it exchanges for a token too.
-  const exchanged = await api(server, "POST", "/api/v1/account/token", { basic: [clientId, secret] });
+  const exchanged = await api(fx.server, "POST", "/api/v1/account/token", { basic: [clientId, secret] });
   assert.equal(exchanged.status, 200, exchanged.text);
   expectCleanPage(bob);
   await bob.context().close();

@@ -5,37 +5,26 @@
 // console and the client's next exchange is refused; the sessions of a key
 // listed and revoked.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
 import {
   api,
   expectCleanPage,
   expectNoSeriousAxeViolations,
-  launchBrowser,
   newPage,
   screenshot,
   signIn,
-  startServer,
+  signedInProfilePage,
+  useServerAndBrowser,
 } from "./harness.mjs";
 
-let server;
-let browser;
 let page;
 
-before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-  page = await newPage(browser);
-  await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
-  await signIn(page, server);
-  await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
+const fx = useServerAndBrowser(async ({ server, browser }) => {
+  page = await signedInProfilePage(browser, server, { clipboard: true });
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const exchange = (key) => api(server, "POST", "/v2/auth/token/access", { json: { api_key: key } });
+const exchange = (key) => api(fx.server, "POST", "/v2/auth/token/access", { json: { api_key: key } });
 
 let fullKey = "";
 
@@ -117,9 +106,9 @@ test("the revealed key works from a plain HTTP client, and its use shows as last
   const first = await exchange(fullKey);
   assert.equal(first.status, 200, first.text);
   assert.ok(first.json.access_token);
-  const me = await api(server, "GET", "/api/v1/account/me", { bearer: first.json.access_token });
+  const me = await api(fx.server, "GET", "/api/v1/account/me", { bearer: first.json.access_token });
   assert.equal(me.status, 200, me.text);
-  assert.equal(me.json.name, server.bootstrap.username);
+  assert.equal(me.json.name, fx.server.bootstrap.username);
   await page.reload();
   const row = page.getByRole("row", { name: /ci deploy/ });
   await row.waitFor();
@@ -127,7 +116,7 @@ test("the revealed key works from a plain HTTP client, and its use shows as last
 });
 
 test("a key's sessions are listed and revocable", async () => {
-  const login = await api(server, "POST", "/auth/login", { json: { api_key: fullKey, session_id: "worker-7" } });
+  const login = await api(fx.server, "POST", "/auth/login", { json: { api_key: fullKey, session_id: "worker-7" } });
   assert.equal(login.status, 200, login.text);
   const sessionToken = login.json.access_token ?? login.json.token;
   assert.ok(sessionToken, login.text);
@@ -140,7 +129,7 @@ test("a key's sessions are listed and revocable", async () => {
   await dialog.getByRole("button", { name: "Revoke session worker-7" }).click();
   await page.getByRole("alertdialog", { name: "Revoke session “worker-7”?" }).getByRole("button", { name: "Revoke" }).click();
   await dialog.getByText("Session “worker-7” revoked").waitFor();
-  const refused = await api(server, "GET", "/api/v1/account/me", { bearer: sessionToken });
+  const refused = await api(fx.server, "GET", "/api/v1/account/me", { bearer: sessionToken });
   assert.equal(refused.status, 401);
   assert.equal(refused.json.reason, "revoked");
   await dialog.getByRole("button", { name: "Close" }).click();
@@ -173,7 +162,7 @@ test("Deactivate in the console: the client's next exchange is refused", async (
 });
 
 test("seed 002: \"New Key\" from the action menu opens the New Key dialog", async () => {
-  await page.goto(`${server.url}/console/profile/api-keys`);
+  await page.goto(`${fx.server.url}/console/profile/api-keys`);
   await page.getByRole("row", { name: /ci deploy/ }).waitFor();
   const actions = page.getByRole("button", { name: "API key actions" });
   await actions.click();
@@ -195,9 +184,9 @@ test("seed 002: \"New Key\" from the action menu opens the New Key dialog", asyn
 });
 
 test("the API Keys tab on a narrow window: the navigation collapses behind \"Menu\"", async () => {
-  const narrow = await newPage(browser, { viewport: { width: 390, height: 800 } });
-  await signIn(narrow, server);
-  await narrow.goto(`${server.url}/console/profile/api-keys`);
+  const narrow = await newPage(fx.browser, { viewport: { width: 390, height: 800 } });
+  await signIn(narrow, fx.server);
+  await narrow.goto(`${fx.server.url}/console/profile/api-keys`);
   await narrow.getByRole("row", { name: /ci deploy/ }).waitFor();
   const menu = narrow.getByRole("button", { name: "Menu", exact: true });
   assert.equal(await menu.getAttribute("aria-expanded"), "false");

@@ -4,24 +4,15 @@
 // session's X-CSRF-Token (and nothing changed), accepted with it, and a
 // cross-site form post that gets no session at all.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { adminToken, api, launchBrowser, newPage, signIn, startServer } from "./harness.mjs";
+import { adminToken, api, newPage, signIn, useServerAndBrowser } from "./harness.mjs";
 
-let server;
-let browser;
 
-before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const fx = useServerAndBrowser();
 
 async function userNames() {
-  const r = await api(server, "GET", "/api/v1/users", { bearer: await adminToken(server) });
+  const r = await api(fx.server, "GET", "/api/v1/users", { bearer: await adminToken(fx.server) });
   assert.equal(r.status, 200, r.text);
   const users = Array.isArray(r.json) ? r.json : r.json.users;
   return users.map((u) => u.name);
@@ -43,9 +34,9 @@ function createUserFromPage(page, name, headers) {
 }
 
 test("the session cookie is HttpOnly, SameSite=Strict, Path=/, not Secure over http, and hidden from scripts", async () => {
-  const page = await newPage(browser);
-  await signIn(page, server);
-  const cookies = await page.context().cookies(server.url);
+  const page = await newPage(fx.browser);
+  await signIn(page, fx.server);
+  const cookies = await page.context().cookies(fx.server.url);
   const session = cookies.find((c) => c.name === "latchkey_session");
   assert.ok(session, `no latchkey_session cookie among ${cookies.map((c) => c.name).join(", ")}`);
   assert.equal(session.httpOnly, true);
@@ -57,8 +48,8 @@ test("the session cookie is HttpOnly, SameSite=Strict, Path=/, not Secure over h
 });
 
 test("a state-changing call needs the session's X-CSRF-Token: refused without it or with another, nothing changed", async () => {
-  const page = await newPage(browser);
-  await signIn(page, server);
+  const page = await newPage(fx.browser);
+  await signIn(page, fx.server);
 
   const missing = await createUserFromPage(page, "csrf-probe-missing", {});
   assert.equal(missing.status, 403);
@@ -77,13 +68,13 @@ test("a state-changing call needs the session's X-CSRF-Token: refused without it
 });
 
 test("a form posted from another site carries no session: refused, nothing changed", async () => {
-  const page = await newPage(browser);
-  await signIn(page, server);
+  const page = await newPage(fx.browser);
+  await signIn(page, fx.server);
   // A page of no origin of latchkeyd's posting a text/plain form whose body
   // reads as JSON: the classic cross-site request forgery.
   await page.goto("about:blank");
   await page.setContent(`
-    <form method="post" enctype="text/plain" action="${server.url}/api/v1/users">
+    <form method="post" enctype="text/plain" action="${fx.server.url}/api/v1/users">
       <input type="hidden" name='{"name":"csrf-probe-form","type":"service","x":"' value='"}'>
     </form>`);
   const [response] = await Promise.all([

@@ -6,34 +6,21 @@
 // the page, the Users tab of an administrator links to Manage Users, axe is
 // clean, and the page is photographed (docs/console/settings-*.png).
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
 import {
   api,
   expectCleanPage,
   expectNoSeriousAxeViolations,
-  launchBrowser,
-  newPage,
   screenshot,
-  signIn,
-  startServer,
+  signedInProfilePage,
+  useServerAndBrowser,
 } from "./harness.mjs";
 
-let server;
-let browser;
 let page;
 
-before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-  page = await newPage(browser);
-  await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
-  await signIn(page, server);
-  await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
+const fx = useServerAndBrowser(async ({ server, browser }) => {
+  page = await signedInProfilePage(browser, server, { clipboard: true });
 });
 
 test("Settings > Users & API keys: the Users tab of an administrator leads to Manage Users", async () => {
@@ -46,7 +33,7 @@ test("Settings > Users & API keys: the Users tab of an administrator leads to Ma
   await expectNoSeriousAxeViolations(page);
   await screenshot(page, "settings-users");
   // /settings itself moves to the page, replacing the history entry.
-  await page.goto(`${server.url}/console/settings`);
+  await page.goto(`${fx.server.url}/console/settings`);
   await page.getByRole("heading", { level: 1, name: "Users & API keys" }).waitFor();
   assert.equal(new URL(page.url()).pathname, "/console/settings/users-and-api-keys");
   expectCleanPage(page);
@@ -113,15 +100,15 @@ test("seed 004: API Keys tab, New API Key, name, role, validity (at most 1 year)
 });
 
 test("the key from Settings works on POST /v2/auth/token/access", async () => {
-  const exchanged = await api(server, "POST", "/v2/auth/token/access", { json: { api_key: fullKey } });
+  const exchanged = await api(fx.server, "POST", "/v2/auth/token/access", { json: { api_key: fullKey } });
   assert.equal(exchanged.status, 200, exchanged.text);
   assert.ok(exchanged.json.access_token);
-  const me = await api(server, "GET", "/api/v1/account/me", { bearer: exchanged.json.access_token });
+  const me = await api(fx.server, "GET", "/api/v1/account/me", { bearer: exchanged.json.access_token });
   assert.equal(me.status, 200, me.text);
 });
 
 test("the same keys on Profile → API Keys (one list, two places)", async () => {
-  await page.goto(`${server.url}/console/profile/api-keys`);
+  await page.goto(`${fx.server.url}/console/profile/api-keys`);
   await page.getByRole("row", { name: /risk export/ }).waitFor();
   await page.getByRole("button", { name: "New Key", exact: true }).waitFor();
   expectCleanPage(page);

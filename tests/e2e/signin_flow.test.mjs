@@ -5,31 +5,21 @@
 // sign-in), its invalid state, and a person without API access seeing the
 // seed's "contact your administrator" instead of the Access Key buttons.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
 import {
   adminToken,
   api,
   expectCleanPage,
   expectNoSeriousAxeViolations,
-  launchBrowser,
   newPage,
   screenshot,
   signIn,
-  startServer,
+  useServerAndBrowser,
 } from "./harness.mjs";
 
-let server;
-let browser;
 
-before(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const fx = useServerAndBrowser();
 
 async function submitSignIn(page, username, password) {
   await page.getByLabel("Username", { exact: true }).fill(username);
@@ -42,22 +32,22 @@ async function submitSignIn(page, username, password) {
 }
 
 test("the sign-in page: labelled fields, a clear error for wrong credentials, then the Profile", async () => {
-  const page = await newPage(browser);
-  await page.goto(`${server.url}/console/profile/api-keys`);
+  const page = await newPage(fx.browser);
+  await page.goto(`${fx.server.url}/console/profile/api-keys`);
   await page.getByLabel("Username", { exact: true }).waitFor();
   assert.equal(new URL(page.url()).pathname, "/console/sign-in", "a signed-out deep link goes to sign-in");
   assert.match(await page.title(), /Sign in/);
   await expectNoSeriousAxeViolations(page);
   await screenshot(page, "sign-in");
 
-  const refused = await submitSignIn(page, server.bootstrap.username, "not the password at all");
+  const refused = await submitSignIn(page, fx.server.bootstrap.username, "not the password at all");
   assert.equal(refused.status(), 401);
   const alert = page.getByRole("alert").filter({ hasText: "Wrong username or password." });
   await alert.waitFor();
   assert.equal(await page.getByLabel("Password", { exact: true }).inputValue(), "", "the password field is cleared");
   await expectNoSeriousAxeViolations(page);
 
-  const accepted = await submitSignIn(page, server.bootstrap.username, server.bootstrap.password);
+  const accepted = await submitSignIn(page, fx.server.bootstrap.username, fx.server.bootstrap.password);
   assert.equal(accepted.status(), 200);
   // Back to the page that was asked for.
   await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
@@ -65,7 +55,7 @@ test("the sign-in page: labelled fields, a clear error for wrong credentials, th
   await page.getByRole("tab", { name: "API Keys", selected: true }).waitFor();
   assert.equal(await page.getByRole("main").count(), 1);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Profile" }).waitFor();
-  assert.match(await page.locator(".user-menu").innerText(), new RegExp(server.bootstrap.username));
+  assert.match(await page.locator(".user-menu").innerText(), new RegExp(fx.server.bootstrap.username));
   // The first Tab reaches "Skip to content", which moves focus to the main content.
   await page.reload();
   await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
@@ -79,8 +69,8 @@ test("the sign-in page: labelled fields, a clear error for wrong credentials, th
 });
 
 test("repeated failures are throttled: \"Too many attempts, try again in N s\"", async () => {
-  const page = await newPage(browser);
-  await page.goto(`${server.url}/console/`);
+  const page = await newPage(fx.browser);
+  await page.goto(`${fx.server.url}/console/`);
   let last;
   for (let attempt = 0; attempt < 8; attempt++) {
     last = await submitSignIn(page, "throttled-person", `wrong password ${attempt}`);
@@ -97,8 +87,8 @@ test("repeated failures are throttled: \"Too many attempts, try again in N s\"",
 });
 
 test("sign-out ends the session server-side and shows the sign-in page", async () => {
-  const page = await newPage(browser);
-  await signIn(page, server);
+  const page = await newPage(fx.browser);
+  await signIn(page, fx.server);
   await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
   const cookies = await page.context().cookies();
   const session = cookies.find((cookie) => cookie.name === "latchkey_session");
@@ -109,7 +99,7 @@ test("sign-out ends the session server-side and shows the sign-in page", async (
   await page.getByText("You have signed out.").waitFor();
   await page.getByLabel("Username", { exact: true }).waitFor();
   // The old cookie no longer opens a session.
-  const again = await api(server, "GET", "/api/v1/console/session", {
+  const again = await api(fx.server, "GET", "/api/v1/console/session", {
     headers: { Cookie: `latchkey_session=${session.value}` },
   });
   assert.equal(again.status, 401);
@@ -118,10 +108,10 @@ test("sign-out ends the session server-side and shows the sign-in page", async (
 });
 
 test("an unknown console path shows the not-found page inside the shell", async () => {
-  const page = await newPage(browser);
-  await signIn(page, server);
+  const page = await newPage(fx.browser);
+  await signIn(page, fx.server);
   await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
-  await page.goto(`${server.url}/console/no-such-page`);
+  await page.goto(`${fx.server.url}/console/no-such-page`);
   await page.getByRole("heading", { level: 1, name: "Page not found" }).waitFor();
   assert.match(await page.title(), /Page not found/);
   await page.getByRole("link", { name: "Go to your Profile" }).click();
@@ -131,19 +121,19 @@ test("an unknown console path shows the not-found page inside the shell", async 
 });
 
 test("an invitation: the username, a password of at least 12 characters typed twice, then sign-in", async () => {
-  const token = await adminToken(server);
-  const created = await api(server, "POST", "/api/v1/users", {
+  const token = await adminToken(fx.server);
+  const created = await api(fx.server, "POST", "/api/v1/users", {
     bearer: token,
     json: { name: "alice", type: "human" },
   });
   assert.equal(created.status, 201, created.text);
-  const invited = await api(server, "POST", `/api/v1/users/${created.json.id}/invitation`, { bearer: token });
+  const invited = await api(fx.server, "POST", `/api/v1/users/${created.json.id}/invitation`, { bearer: token });
   assert.equal(invited.status, 201, invited.text);
   const fragment = new URL(invited.json.invitation_url).hash;
   assert.ok(fragment.length > 1, "the token is in the fragment");
 
-  const page = await newPage(browser);
-  await page.goto(`${server.url}/console/invite${fragment}`);
+  const page = await newPage(fx.browser);
+  await page.goto(`${fx.server.url}/console/invite${fragment}`);
   await page.getByText("alice", { exact: true }).waitFor();
   await expectNoSeriousAxeViolations(page);
   await screenshot(page, "invitation");
@@ -164,7 +154,7 @@ test("an invitation: the username, a password of at least 12 characters typed tw
   await page.getByRole("button", { name: "Set password" }).click();
   await page.getByRole("heading", { name: "Your password is set" }).waitFor();
   await page.getByRole("link", { name: "Go to sign-in" }).click();
-  await signIn(page, server, { username: "alice", password });
+  await signIn(page, fx.server, { username: "alice", password });
   await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
 
   // alice has no API access (the default): the seed's message, no buttons.
@@ -184,16 +174,16 @@ test("an invitation: the username, a password of at least 12 characters typed tw
   expectCleanPage(page);
 
   // The invitation is used up.
-  const second = await newPage(browser);
-  await second.goto(`${server.url}/console/invite${fragment}`);
+  const second = await newPage(fx.browser);
+  await second.goto(`${fx.server.url}/console/invite${fragment}`);
   await second.getByText("This invitation is not valid").waitFor();
   await expectNoSeriousAxeViolations(second);
   await second.context().close();
 
   // A fragment that is not valid percent-encoding is an invalid invitation,
   // not a page that fails to render.
-  const garbled = await newPage(browser);
-  await garbled.goto(`${server.url}/console/invite#%E0`);
+  const garbled = await newPage(fx.browser);
+  await garbled.goto(`${fx.server.url}/console/invite#%E0`);
   await garbled.getByText("This invitation is not valid").waitFor();
   await garbled.context().close();
   await page.context().close();
