@@ -326,18 +326,12 @@ function WizardForm({ restarted, onRestart }: { restarted: boolean; onRestart: (
             <fieldset class="lk-inline-group" key={app.id}>
               <legend>{app.name}</legend>
               {app.steps.map((step) => (
-                <label class="lk-field lk-narrow" key={step.id}>
-                  {step.name}
-                  {step.origin ? " (origin)" : ""}
-                  <select
-                    value={stepAccess[step.id] ?? ""}
-                    onChange={(e) => setStepAccess({ ...stepAccess, [step.id]: e.currentTarget.value as Access | "" })}
-                  >
-                    <option value="">None</option>
-                    <option value="read">Read</option>
-                    <option value="edit">Edit</option>
-                  </select>
-                </label>
+                <AccessOrNone
+                  key={step.id}
+                  label={step.origin ? `${step.name} (origin)` : step.name}
+                  value={stepAccess[step.id] ?? ""}
+                  onChange={(value) => setStepAccess({ ...stepAccess, [step.id]: value })}
+                />
               ))}
             </fieldset>
           ))}
@@ -348,17 +342,12 @@ function WizardForm({ restarted, onRestart }: { restarted: boolean; onRestart: (
           <p class="lk-hint">Read or Edit depending on what the integration does; Edit includes Read.</p>
           {applications.length === 0 && <p class="lk-empty">No applications.</p>}
           {applications.map((app) => (
-            <label class="lk-field lk-narrow" key={app.id}>
-              {app.name}
-              <select
-                value={entitlements[app.id] ?? ""}
-                onChange={(e) => setEntitlements({ ...entitlements, [app.id]: e.currentTarget.value as Access | "" })}
-              >
-                <option value="">None</option>
-                <option value="read">Read</option>
-                <option value="edit">Edit</option>
-              </select>
-            </label>
+            <AccessOrNone
+              key={app.id}
+              label={app.name}
+              value={entitlements[app.id] ?? ""}
+              onChange={(value) => setEntitlements({ ...entitlements, [app.id]: value })}
+            />
           ))}
         </fieldset>
 
@@ -443,4 +432,26 @@ function appName(applications: Application[], id: string): string {
 
 function statusText(status: StepStatus): string {
   return { waiting: "waiting", running: "in progress…", done: "done", skipped: "skipped", failed: "failed" }[status];
+}
+
+// A labelled None / Read / Edit choice (steps 6 and 7 of the wizard).
+function AccessOrNone({
+  label,
+  value,
+  onChange,
+}: {
+  label: string;
+  value: Access | "";
+  onChange: (value: Access | "") => void;
+}) {
+  return (
+    <label class="lk-field lk-narrow">
+      {label}
+      <select value={value} onChange={(e) => onChange(e.currentTarget.value as Access | "")}>
+        <option value="">None</option>
+        <option value="read">Read</option>
+        <option value="edit">Edit</option>
+      </select>
+    </label>
+  );
 }
