@@ -39,9 +39,11 @@ struct ConsoleAuthOptions {
   Duration invitation_ttl = std::chrono::hours(24);
   Duration seen_write_interval = std::chrono::seconds(60);
   // Password hashings/verifications at once (0: the cores, at least 2),
-  // and how long a sign-in waits for one before a 503 (hashing_gate.h).
+  // and how long a sign-in waits for one before a 503 (hashing_gate.h):
+  // about one hashing's time, because the waiting request holds a
+  // blocking-pool thread that every other blocking route needs too.
   unsigned hashing_slots = 0;
-  std::chrono::milliseconds hashing_wait{2000};
+  std::chrono::milliseconds hashing_wait{100};
 };
 
 struct SignInRequest {

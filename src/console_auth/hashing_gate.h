@@ -1,8 +1,9 @@
 // HashingGate: bounds how many argon2id hashings or verifications run at
 // once. Each takes 64 MiB and a blocking-pool thread for tens of
 // milliseconds; unbounded, 64 parallel sign-ins (even for unknown users)
-// would take ~4 GiB and starve the pool. A caller that finds every slot
-// taken waits a short bounded time, then is told to come back (503).
+// would take ~4 GiB. A caller that finds every slot taken waits a short
+// bounded time (it holds its pool thread meanwhile, so the wait is about
+// one hashing), then is told to come back (503).
 //
 // Thread-safety: every method is safe from any thread.
 #pragma once

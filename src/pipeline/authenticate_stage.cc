@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string>
 
 #include "core/redaction.h"
@@ -67,15 +68,24 @@ class AuthenticateStage final : public Stage {
  private:
   // The web console's session (docs/console.md): the person, with CSRF and
   // Origin checks for anything but a read.
-  // Every cookie of the session's name is tried, the first that verifies
-  // wins: a planted cookie sent before ours must not shadow it.
+  // The first kMaxSessionCookiesTried distinct cookies of the session's
+  // name are tried and the first that verifies wins, so a planted cookie
+  // that does not verify cannot shadow ours (a planted VALID session still
+  // can on plain http: only the __Host- name on https rules that out). The
+  // bound keeps a header stuffed with cookies from costing a store read
+  // each.
   std::optional<http::Response> authenticate_session(
       Exchange& ex, const std::vector<std::string_view>& cookies) const {
     const http::Request& request = ex.request();
     ex.audit_credential = "session";
     Result<ConsoleCaller> caller = services_.console.verify(cookies.front());
     std::string_view cookie = cookies.front();
-    for (std::size_t i = 1; !caller && i < cookies.size(); ++i) {
+    std::size_t tried = 1;
+    for (std::size_t i = 1; !caller && i < cookies.size() && tried < kMaxSessionCookiesTried; ++i) {
+      if (std::find(cookies.begin(), cookies.begin() + i, cookies[i]) != cookies.begin() + i) {
+        continue;  // already tried
+      }
+      ++tried;
       auto next = services_.console.verify(cookies[i]);
       if (next) {
         caller = std::move(next);

@@ -38,6 +38,10 @@ inline constexpr std::string_view kSecureSessionCookieName = "__Host-latchkey_se
 // nullopt when absent. Never fails: a malformed header has no such cookie.
 std::optional<std::string_view> cookie_value(std::optional<std::string_view> header,
                                              std::string_view name);
+// How many distinct session cookies of one request are verified at most
+// (authenticate_stage.cc): each costs a store read.
+inline constexpr std::size_t kMaxSessionCookiesTried = 3;
+
 // Every value of cookie `name`, in header order (a browser sends one per
 // Path and Domain it holds; the first is not necessarily ours).
 std::vector<std::string_view> cookie_values(std::optional<std::string_view> header,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "limits/limit_policy.h"
+#include "pipeline/credentials.h"
 #include "pipeline/decision_source.h"
 #include "pipeline/refusals.h"
 #include "pipeline_fakes.h"
@@ -458,6 +459,19 @@ TEST_F(StagesTest, SessionCookieOnlyWhereDeclaredAndFailClosed) {
   fakes_.console.error = Error::unavailable("store down");
   EXPECT_EQ(run(kConsoleRoute, cookie_request("GET"), ok).status, 503);
   EXPECT_EQ(calls, 1);
+}
+
+// A Cookie header stuffed with session cookies costs at most
+// kMaxSessionCookiesTried verifications (each is a store read), and a
+// repeated value is verified once.
+TEST_F(StagesTest, SessionCookiesTriedAreBounded) {
+  auto ok = [](Exchange&) { return http::Response::json(200, "{}"); };
+  std::string header = "latchkey_session=same; latchkey_session=same";
+  for (int i = 0; i < 40; ++i) header += "; latchkey_session=bad" + std::to_string(i);
+  http::Request stuffed = request_with("");
+  stuffed.add_header("Cookie", header);
+  EXPECT_EQ(run(kConsoleRoute, stuffed, ok).status, 401);
+  EXPECT_EQ(fakes_.console.calls, static_cast<int>(kMaxSessionCookiesTried));
 }
 
 }  // namespace

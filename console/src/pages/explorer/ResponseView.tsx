@@ -25,7 +25,7 @@ export function prettyBody(response: RawResponse): string {
 // A body that carries a secret (a token, a key, a Client Secret, an
 // invitation): marked data-secret so that screenshots paint it over.
 export function carriesSecret(text: string): boolean {
-  return /"(access_token|api_key|client_secret|token|invitation_token|password)"\s*:/.test(text) || /\blk_(key|at|sec)_/.test(text);
+  return /"(access_token|api_key|client_secret|token|invitation_token|password)"\s*:/.test(text) || /\blk_[a-z]+_/.test(text);
 }
 
 export function ResponseView({ response, sentTo, ms }: { response: RawResponse; sentTo: string; ms: number }) {
