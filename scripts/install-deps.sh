@@ -19,17 +19,21 @@ packages+=(python3-authlib python3-requests)
 # the bash completion test.
 packages+=(help2man lintian dpkg-dev file bash-completion)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
-# The web console's browser tests (tests/e2e, docs/console.md): Debian's
-# chromium, driven by playwright-core (which never downloads a browser), and
-# a font so that pages and screenshots render text the same everywhere.
-packages+=(chromium fonts-liberation)
-
-# Fuzzing (scripts/fuzz.sh, which calls this with --fuzz): clang 14 and its
-# compiler-rt, which holds libFuzzer. Not needed by the regular build and
-# tests (they replay the corpora with GCC), so only on request.
-if [ "${1:-}" = "--fuzz" ]; then
-  packages+=(clang-14 libclang-rt-14-dev)
-fi
+for option in "$@"; do
+  case "$option" in
+    # The web console's browser tests (scripts/test.sh, which calls this with
+    # --tests; tests/e2e, docs/console.md): Debian's chromium, driven by
+    # playwright-core (which never downloads a browser), and a font so that
+    # pages and screenshots render text the same everywhere. The server does
+    # not need them, so scripts/run.sh does not install them.
+    --tests) packages+=(chromium fonts-liberation) ;;
+    # Fuzzing (scripts/fuzz.sh, which calls this with --fuzz): clang 14 and
+    # its compiler-rt, which holds libFuzzer. Not needed by the regular build
+    # and tests (they replay the corpora with GCC), so only on request.
+    --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
+    *) echo "install-deps: unknown option $option (--tests, --fuzz)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

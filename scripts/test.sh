@@ -6,7 +6,7 @@
 #   scripts/test.sh --sanitize   ASan + UBSan build in ./build-asan
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --tests
 
 build_dir=build
 cmake_args=()
