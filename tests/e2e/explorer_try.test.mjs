@@ -16,6 +16,7 @@ import {
   screenshot,
   signedInProfilePage,
   useServerAndBrowser,
+  expectTitle,
 } from "./harness.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -43,7 +44,7 @@ test("every operation of /openapi.json is listed, grouped by tag", async () => {
   for (const tag of ["Account tokens", "API keys", "Permissions", "OAuth", "Operations"]) {
     await page.getByRole("heading", { level: 2, name: tag, exact: true }).waitFor();
   }
-  assert.match(await page.title(), /API specification/);
+  await expectTitle(page, /API specification/);
   await expectNoSeriousAxeViolations(page);
 });
 

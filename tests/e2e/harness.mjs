@@ -231,6 +231,15 @@ export async function newPage(browser, options = {}) {
   return page;
 }
 
+// Asserts the document's title matches `pattern`, once the page has set it:
+// the console sets its title in an effect, just after the page is drawn.
+export async function expectTitle(page, pattern) {
+  await page
+    .waitForFunction((source) => new RegExp(source).test(document.title), pattern.source, { timeout: 5000 })
+    .catch(() => {});  // the assertion below says what the title was
+  assert.match(await page.title(), pattern);
+}
+
 // Asserts the page had no console error, no uncaught exception, no CSP
 // violation and no failed load of its own files so far.
 export function expectCleanPage(page) {

@@ -15,6 +15,7 @@ import {
   screenshot,
   signedInProfilePage,
   useServerAndBrowser,
+  expectTitle,
 } from "./harness.mjs";
 
 let page;
@@ -27,7 +28,7 @@ test("Settings > Users & API keys: the Users tab of an administrator leads to Ma
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
   await page.getByRole("heading", { level: 1, name: "Users & API keys" }).waitFor();
   assert.equal(new URL(page.url()).pathname, "/console/settings/users-and-api-keys");
-  assert.match(await page.title(), /Users & API keys/);
+  await expectTitle(page, /Users & API keys/);
   await page.getByRole("tab", { name: "Users", selected: true }).waitFor();
   await page.getByRole("link", { name: "Manage Users" }).first().waitFor();
   await expectNoSeriousAxeViolations(page);

@@ -16,6 +16,7 @@ import {
   screenshot,
   signIn,
   useServerAndBrowser,
+  expectTitle,
 } from "./harness.mjs";
 
 
@@ -36,7 +37,7 @@ test("the sign-in page: labelled fields, a clear error for wrong credentials, th
   await page.goto(`${fx.server.url}/console/profile/api-keys`);
   await page.getByLabel("Username", { exact: true }).waitFor();
   assert.equal(new URL(page.url()).pathname, "/console/sign-in", "a signed-out deep link goes to sign-in");
-  assert.match(await page.title(), /Sign in/);
+  await expectTitle(page, /Sign in/);
   await expectNoSeriousAxeViolations(page);
   await screenshot(page, "sign-in");
 
@@ -113,7 +114,7 @@ test("an unknown console path shows the not-found page inside the shell", async 
   await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
   await page.goto(`${fx.server.url}/console/no-such-page`);
   await page.getByRole("heading", { level: 1, name: "Page not found" }).waitFor();
-  assert.match(await page.title(), /Page not found/);
+  await expectTitle(page, /Page not found/);
   await page.getByRole("link", { name: "Go to your Profile" }).click();
   await page.getByRole("heading", { level: 1, name: "Profile" }).waitFor();
   await expectNoSeriousAxeViolations(page);
