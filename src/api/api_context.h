@@ -32,6 +32,10 @@ namespace latchkey::pipeline {
 class RouteRules;  // pipeline/route_rules.h
 }
 
+namespace latchkey::events {
+class EventSink;  // events/event_sink.h
+}
+
 namespace latchkey::api {
 
 struct OAuthOptions;  // oauth_handlers.h
@@ -58,6 +62,9 @@ struct ApiContext {
   // The web console's sign-in (docs/console.md); null: every cookie and
   // sign-in is refused.
   console_auth::ConsoleAuthService* console_auth = nullptr;
+  // Where handlers publish events (events/event_sink.h: the webhook outbox);
+  // null: events are not recorded.
+  events::EventSink* events = nullptr;
 };
 
 }  // namespace latchkey::api

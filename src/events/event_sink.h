@@ -1,0 +1,28 @@
+// EventSink: where code that notices something publishes the event. The
+// server's sink is the durable webhook outbox (events/outbox.h); a server
+// without webhooks configured uses NullEventSink; tests use a recording one.
+//
+// Thread-safety: publish may be called from any thread.
+#pragma once
+
+#include "core/error.h"
+#include "events/event.h"
+
+namespace latchkey::events {
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // Enqueues the event and returns once it would survive kill -9; delivery
+  // happens later, elsewhere. kUnavailable when the outbox cannot be written.
+  // Callers publish after their own change is committed and never fail the
+  // user's request because an event could not be enqueued (they log it).
+  virtual Status publish(const Event& event) = 0;
+};
+
+class NullEventSink final : public EventSink {
+ public:
+  Status publish(const Event&) override { return {}; }
+};
+
+}  // namespace latchkey::events
