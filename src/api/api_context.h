@@ -36,6 +36,10 @@ namespace latchkey::events {
 class EventSink;  // events/event_sink.h
 }
 
+namespace latchkey::usage {
+class UsageService;  // usage/usage_service.h
+}
+
 namespace latchkey::api {
 
 struct OAuthOptions;  // oauth_handlers.h
@@ -65,6 +69,9 @@ struct ApiContext {
   // Where handlers publish events (events/event_sink.h: the webhook outbox);
   // null: events are not recorded.
   events::EventSink* events = nullptr;
+  // Usage per API key (docs/key-usage.md): counted by the pipeline, read by
+  // GET /api/v1/keys/{id}/usage; null: not counted, the route answers 503.
+  usage::UsageService* usage = nullptr;
 };
 
 }  // namespace latchkey::api

@@ -11,6 +11,7 @@
 #include "api/exchange_handlers.h"
 #include "api/jwks_handlers.h"
 #include "api/key_handlers.h"
+#include "api/key_usage_handlers.h"
 #include "api/oauth_handlers.h"
 #include "api/openapi_handlers.h"
 #include "api/ops_handlers.h"
@@ -20,6 +21,7 @@
 #include "audit/audit_log.h"
 #include "console/console_handler.h"
 #include "limits/limits.h"
+#include "usage/usage_service.h"
 
 namespace latchkey::api {
 namespace {
@@ -69,7 +71,8 @@ struct ApiPipeline {
         decider(ctx.permissions),
         pipeline(pipeline::Services{ctx.clock, tokens, clients, keys, decider,
                                     ctx.audit != nullptr ? *ctx.audit : discard,
-                                    ctx.limits != nullptr ? *ctx.limits : no_limits, *console}) {}
+                                    ctx.limits != nullptr ? *ctx.limits : no_limits, *console,
+                                    ctx.usage != nullptr ? &ctx.usage->counter() : nullptr}) {}
   pipeline::TokenVerifier tokens;
   std::unique_ptr<pipeline::ConsoleSessionVerifier> console;
   pipeline::StoreClientVerifier clients;
@@ -169,6 +172,8 @@ pipeline::RouteTable route_table(const ApiContext& ctx, std::vector<RouteEntry> 
   api("POST", "/api/v1/keys/{id}/deactivate", Dispatch::kBlocking, deactivate_api_key,
       "api_key.deactivate");
   admin("PUT", "/api/v1/keys/{id}/limits", set_api_key_limits, "api_key.limits");
+  // Usage per key (docs/key-usage.md): the owner or an admin.
+  api("GET", "/api/v1/keys/{id}/usage", Dispatch::kBlocking, key_usage, "api_key.usage");
   admin("GET", "/api/v1/reports/api-keys", api_key_report, "api_key.report");
 
   // Audit trail and the reports built on it (docs/audit.md): ADMIN only.

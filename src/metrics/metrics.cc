@@ -134,7 +134,8 @@ struct Registry::Entry {
   std::string type;  // "counter", "gauge", "histogram"
   std::vector<std::string> label_names;
   std::variant<std::monostate, std::unique_ptr<Family<Counter>>, std::unique_ptr<Family<Gauge>>,
-               std::unique_ptr<Family<Histogram>>, std::function<double()>>
+               std::unique_ptr<Family<Histogram>>, std::function<double()>,
+               std::function<std::vector<LabelledValue>()>>
       metric;
 };
 
@@ -222,10 +223,24 @@ void Registry::counter_callback(std::string name, std::string help, std::functio
   callback(std::move(name), std::move(help), "counter", std::move(read));
 }
 
+void Registry::counter_family_callback(std::string name, std::string help,
+                                       std::vector<std::string> label_names,
+                                       std::function<std::vector<LabelledValue>()> read) {
+  std::lock_guard lock(mu_);
+  auto& slot = entries_[name];
+  if (slot && !std::holds_alternative<std::function<std::vector<LabelledValue>()>>(slot->metric)) {
+    throw std::invalid_argument("metrics: " + slot->name + " is not a callback metric");
+  }
+  slot = std::make_unique<Entry>(
+      Entry{std::move(name), std::move(help), "counter", std::move(label_names), std::move(read)});
+}
+
 void Registry::remove_callback(std::string_view name) {
   std::lock_guard lock(mu_);
   if (auto it = entries_.find(name);
-      it != entries_.end() && std::holds_alternative<std::function<double()>>(it->second->metric)) {
+      it != entries_.end() &&
+      (std::holds_alternative<std::function<double()>>(it->second->metric) ||
+       std::holds_alternative<std::function<std::vector<LabelledValue>()>>(it->second->metric))) {
     entries_.erase(it);
   }
 }
@@ -266,6 +281,13 @@ std::string Registry::render() const {
       }
     } else if (const auto* f = std::get_if<std::function<double()>>(&e->metric)) {
       fmt::format_to(std::back_inserter(out), "{} {}\n", name, number((*f)()));
+    } else if (const auto* read =
+                   std::get_if<std::function<std::vector<LabelledValue>()>>(&e->metric)) {
+      for (const LabelledValue& v : (*read)()) {
+        if (v.labels.size() != e->label_names.size()) continue;  // a reader's bug: skip it
+        fmt::format_to(std::back_inserter(out), "{}{} {}\n", name,
+                       labels_text(e->label_names, v.labels), number(v.value));
+      }
     }
   }
   return out;

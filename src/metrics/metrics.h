@@ -97,6 +97,13 @@ class Family {
   std::map<std::vector<std::string>, std::unique_ptr<Metric>> children_;  // GUARDED_BY(mu_)
 };
 
+// One labelled value of a family read when rendered (label values in the
+// family's label order).
+struct LabelledValue {
+  std::vector<std::string> labels;
+  double value = 0;
+};
+
 class Registry {
  public:
   Registry();
@@ -121,6 +128,12 @@ class Registry {
   void gauge_callback(std::string name, std::string help, std::function<double()> read);
   // The same for a monotonic total owned elsewhere (a cache's hit count).
   void counter_callback(std::string name, std::string help, std::function<double()> read);
+  // A labelled counter family whose children are computed when rendered,
+  // for series chosen at scrape time (the top-N keys of
+  // latchkey_key_requests_total). Removed with remove_callback(name).
+  void counter_family_callback(std::string name, std::string help,
+                               std::vector<std::string> label_names,
+                               std::function<std::vector<LabelledValue>()> read);
   void remove_callback(std::string_view name);
 
   // Every metric, sorted by name, in the Prometheus text exposition format

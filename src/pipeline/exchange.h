@@ -61,6 +61,11 @@ class Exchange {
   // The throttle identity whose attempt is in progress (throttle stage).
   std::string throttle_id;
   bool throttle_began = false;
+  // The API key this exchange is attributable to when no key-derived
+  // principal says so: the key an exchange presented (set by the key limits
+  // stage once the key is identified, even when it is then refused, e.g.
+  // deactivated). Usage per key counts it (docs/key-usage.md).
+  std::string usage_key_id;
   // The key's rate-limit state when the caller is key-limited.
   std::optional<limits::RateLimitState> rate;
   // The decision taken before the handler (requirement `decision`).

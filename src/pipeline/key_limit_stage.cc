@@ -24,8 +24,16 @@ class KeyLimitStage final : public Stage {
       key = {ex.principal->key->key_id, ex.principal->key->role_id};
     } else if (req.credential == Credential::kApiKey && !ex.presented_api_key().empty()) {
       auto verified = services_.api_keys.verify(ex.presented_api_key());
-      if (!verified) return std::nullopt;  // the handler's 401 says why
+      if (!verified) {
+        // A deactivated or expired key is still identified (its digest
+        // matched): its refusal counts in the key's usage.
+        for (const auto& [name, value] : verified.error().details) {
+          if (name == "key_id") ex.usage_key_id = value;
+        }
+        return std::nullopt;  // the handler's 401 says why
+      }
       key = std::move(*verified);
+      ex.usage_key_id = key.key_id;
     } else {
       return std::nullopt;
     }

@@ -85,7 +85,8 @@ Pipeline::Pipeline(Services services)
       throttle_(make_throttle_stage(services_)),
       authenticate_(make_authenticate_stage(services_)),
       key_limits_(make_key_limit_stage(services_)),
-      decide_(make_decide_stage(services_)) {}
+      decide_(make_decide_stage(services_)),
+      usage_(make_usage_stage(services_)) {}
 
 Pipeline::~Pipeline() = default;
 
@@ -94,6 +95,11 @@ std::vector<const Stage*> Pipeline::chain_for(const Requirement& req) const {
   // Public: nothing to check or record, unless throttled (the console's
   // sign-in: its handler notes its own audit record).
   if (req.credential == Credential::kNone && req.throttle == Throttle::kNone) return chain;
+  // Usage per key first, so that its way out runs last and counts the
+  // status actually sent, whichever stage answered.
+  if (usage_ && (req.credential == Credential::kBearer || req.credential == Credential::kApiKey)) {
+    chain.push_back(usage_.get());
+  }
   chain.push_back(audit_.get());
   if (req.throttle != Throttle::kNone) chain.push_back(throttle_.get());
   chain.push_back(authenticate_.get());

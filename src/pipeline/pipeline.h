@@ -1,7 +1,7 @@
 // Pipeline: runs every route's request through one chain of stages
 // (DESIGN.md "A request's way"):
 //
-//   audit -> throttle -> authenticate -> key limits -> decide -> handler
+//   [usage ->] audit -> throttle -> authenticate -> key limits -> decide -> handler
 //
 // Each stage continues or answers; on the way out every stage that ran sees
 // the response in reverse order (audit last, so it records what was sent,
@@ -59,6 +59,7 @@ class Pipeline {
   std::unique_ptr<Stage> authenticate_;
   std::unique_ptr<Stage> key_limits_;
   std::unique_ptr<Stage> decide_;
+  std::unique_ptr<Stage> usage_;  // null: usage per key not counted
 };
 
 // Runs `chain` and `handler` for one exchange (synchronously): exposed for

@@ -75,6 +75,10 @@ struct Requirement {
   std::string audit_action;
   // The audit resource when the handler does not name one.
   std::string audit_resource;
+  // The route as usage per key names it (docs/key-usage.md): "METHOD
+  // pattern", or a gateway route's label; never a raw path. Filled in by
+  // RouteTable::build_router when left empty.
+  std::string route_label;
 };
 
 }  // namespace latchkey::pipeline

@@ -31,6 +31,9 @@ class KeyService;
 namespace limits {
 struct Limits;
 }
+namespace usage {
+class UsageCounter;
+}
 }  // namespace latchkey
 
 namespace latchkey::pipeline {
@@ -158,6 +161,10 @@ struct Services {
   // Members may be null: a limiter that is not configured limits nothing.
   limits::Limits& limits;
   ConsoleSessionVerifier& console;
+  // Usage per API key (docs/key-usage.md): every answered exchange
+  // attributable to a key is counted here, by the usage stage. Null: not
+  // counted, and no chain has a usage stage.
+  usage::UsageCounter* usage = nullptr;
 };
 
 }  // namespace latchkey::pipeline

@@ -224,6 +224,9 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
                                                             "audit_buffer_size",
                                                             "key_max_validity_days",
                                                             "key_last_used_flush_ms",
+                                                            "usage_retention_days",
+                                                            "usage_hourly_retention_days",
+                                                            "metrics_top_keys",
                                                             "key_login_token_ttl",
                                                             "key_access_token_ttl",
                                                             "jwt_issuer",
@@ -291,6 +294,9 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
   num("audit_buffer_size", c.audit_buffer_size);
   num("key_max_validity_days", c.key_max_validity_days);
   num("key_last_used_flush_ms", c.key_last_used_flush_ms);
+  num("usage_retention_days", c.usage_retention_days);
+  num("usage_hourly_retention_days", c.usage_hourly_retention_days);
+  num("metrics_top_keys", c.metrics_top_keys);
   num("key_login_token_ttl", c.key_login_token_ttl_seconds);
   num("key_access_token_ttl", c.key_access_token_ttl_seconds);
   str("jwt_issuer", c.jwt_issuer);
@@ -437,6 +443,16 @@ Status validate(const Config& c) {
   if (c.key_last_used_flush_ms <= 0 || c.key_last_used_flush_ms > 3'600'000) {
     return fail(
         Error::invalid_request("key_last_used_flush_ms must be between 1 and 3600000 (one hour)"));
+  }
+  if (c.usage_retention_days < 1 || c.usage_retention_days > 3650) {
+    return fail(Error::invalid_request("usage_retention_days must be between 1 and 3650"));
+  }
+  if (c.usage_hourly_retention_days < 1 || c.usage_hourly_retention_days > c.usage_retention_days) {
+    return fail(Error::invalid_request(
+        "usage_hourly_retention_days must be between 1 and usage_retention_days"));
+  }
+  if (c.metrics_top_keys < 0 || c.metrics_top_keys > 1000) {
+    return fail(Error::invalid_request("metrics_top_keys must be between 0 and 1000 (0: off)"));
   }
   if (c.key_login_token_ttl_seconds < 1 || c.key_login_token_ttl_seconds > 86'400 ||
       c.key_access_token_ttl_seconds < 1 || c.key_access_token_ttl_seconds > 86'400) {
@@ -637,6 +653,15 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
   app.add_option("--key-last-used-flush-ms", c.key_last_used_flush_ms,
                  "how often API keys' last-used times are written (one batch)")
       ->envname("LATCHKEY_KEY_LAST_USED_FLUSH_MS");
+  app.add_option("--usage-retention-days", c.usage_retention_days,
+                 "days the usage per API key is kept (daily rows), 1..3650 (default 90)")
+      ->envname("LATCHKEY_USAGE_RETENTION_DAYS");
+  app.add_option("--usage-hourly-retention-days", c.usage_hourly_retention_days,
+                 "days the hourly usage rows are kept, 1..usage_retention_days (default 14)")
+      ->envname("LATCHKEY_USAGE_HOURLY_RETENTION_DAYS");
+  app.add_option("--metrics-top-keys", c.metrics_top_keys,
+                 "API keys with their own series on /metrics, 0..1000 (default 10, 0: off)")
+      ->envname("LATCHKEY_METRICS_TOP_KEYS");
   app.add_option("--key-login-token-ttl", c.key_login_token_ttl_seconds,
                  "lifetime of POST /auth/login tokens in seconds (default 7200)")
       ->envname("LATCHKEY_KEY_LOGIN_TOKEN_TTL");

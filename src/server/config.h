@@ -67,6 +67,13 @@ struct Config {
   // times are written (one batch per interval, and at shutdown).
   std::int64_t key_max_validity_days = 365;
   std::int64_t key_last_used_flush_ms = 10'000;
+  // Usage per API key (docs/key-usage.md): how long daily and hourly rows
+  // are kept (hourly never longer than daily), and how many keys get their
+  // own series on /metrics (the rest are summed as key_id="other"; 0: off).
+  // Counts are flushed every key_last_used_flush_ms and at shutdown.
+  std::int64_t usage_retention_days = 90;
+  std::int64_t usage_hourly_retention_days = 14;
+  std::int64_t metrics_top_keys = 10;
   // JWTs from API keys (docs/jwt.md): lifetimes of the seed-003 login token
   // and the seed-004 access token (seconds), the iss/aud claims, and how
   // often the signing key rotates automatically (0: never).

@@ -35,6 +35,7 @@
 #include "keys/last_used_flusher.h"
 #include "limits/limit_policy.h"
 #include "limits/limits.h"
+#include "metrics/metrics.h"
 #include "metrics/process_metrics.h"
 #include "pipeline/route_rules.h"
 #include "server/bootstrap.h"
@@ -52,6 +53,10 @@
 #include "tokens/account_token_cache.h"
 #include "tokens/account_token_service.h"
 #include "tokens/jwt_service.h"
+#include "usage/usage_counter.h"
+#include "usage/usage_flusher.h"
+#include "usage/usage_metrics.h"
+#include "usage/usage_service.h"
 
 namespace latchkey::server {
 namespace {
@@ -276,6 +281,17 @@ int run(int argc, char** argv) {
   ReloadableLimitPolicy& reloadable_limits = *limit_policy;
   limits.policy = std::move(limit_policy);
   ctx.limits = &limits;
+  // Usage per API key (docs/key-usage.md): counted in memory by the
+  // pipeline, flushed to the store in batches and at shutdown; per-key
+  // metrics for the top keys only. Set before the router is built.
+  usage::UsageCounter usage_counter;
+  usage::UsageService usage_service(
+      (*store)->usage(), usage_counter, clock,
+      usage::UsageOptions{static_cast<int>(config.usage_retention_days),
+                          static_cast<int>(config.usage_hourly_retention_days)});
+  ctx.usage = &usage_service;
+  usage::register_key_usage_metrics(metrics::default_registry(), usage_counter,
+                                    static_cast<std::size_t>(config.metrics_top_keys));
   // Gateway mode (docs/gateway.md): entries of the same route table, after
   // the API's own routes.
   // One router, replaced as a whole on reload (http/router_source.h).
@@ -370,6 +386,9 @@ int run(int argc, char** argv) {
       spdlog::warn("console session pruning failed: {}", n.error().description);
     }
   });
+  usage::UsageFlusher usage_flusher(usage_service,
+                                    std::chrono::milliseconds(config.key_last_used_flush_ms),
+                                    [](std::string_view message) { spdlog::warn("{}", message); });
   keys::LastUsedFlusher key_last_used(
       key_service, std::chrono::milliseconds(config.key_last_used_flush_ms),
       [](std::string_view message) { spdlog::warn("{}", message); });
@@ -429,6 +448,9 @@ int run(int argc, char** argv) {
   signal_watcher.join();
   unregister_service_metrics();
   unregister_connection_metrics();
+  // Every request has been answered: the last usage counts per API key.
+  usage_flusher.stop();
+  usage::unregister_key_usage_metrics(metrics::default_registry());
   // Every request has been answered: store what they recorded.
   key_last_used.stop();             // the last batch of API key last-used times
   (void)console_auth.flush_seen();  // console sessions' last use

@@ -11,6 +11,7 @@
 #include "store/revoked_token_store.h"
 #include "store/session_store.h"
 #include "store/signing_key_store.h"
+#include "store/usage_store.h"
 
 namespace latchkey {
 
@@ -378,6 +379,26 @@ class FaultyConsoleStore final : public ConsoleStore {
   FaultInjector& faults_;
 };
 
+// Usage per key is flushed in the background, never on a request's path:
+// like pruning, its writes are not counted (a fault armed for a request's
+// write must hit that request).
+class FaultyUsageStore final : public UsageStore {
+ public:
+  explicit FaultyUsageStore(UsageStore& inner) : inner_(inner) {}
+
+  Status add_usage(const std::vector<UsageRow>& rows) override { return inner_.add_usage(rows); }
+  Result<std::vector<UsageRow>> usage_of_key(std::string_view key_id, UsageGranularity granularity,
+                                             Instant from, Instant to) override {
+    return inner_.usage_of_key(key_id, granularity, from, to);
+  }
+  Result<int> prune_usage(UsageGranularity granularity, Instant before) override {
+    return inner_.prune_usage(granularity, before);
+  }
+
+ private:
+  UsageStore& inner_;
+};
+
 class FaultyStore final : public Store {
  public:
   FaultyStore(std::unique_ptr<Store> inner, std::shared_ptr<FaultInjector> faults)
@@ -389,7 +410,8 @@ class FaultyStore final : public Store {
         sessions_(inner_->sessions(), *faults_),
         signing_keys_(inner_->signing_keys(), *faults_),
         revoked_tokens_(inner_->revoked_tokens(), *faults_),
-        console_(inner_->console(), *faults_) {}
+        console_(inner_->console(), *faults_),
+        usage_(inner_->usage()) {}
 
   Status ping() override { return inner_->ping(); }
   PolicyStore& policy() override { return policy_; }
@@ -399,6 +421,7 @@ class FaultyStore final : public Store {
   SigningKeyStore& signing_keys() override { return signing_keys_; }
   RevokedTokenStore& revoked_tokens() override { return revoked_tokens_; }
   ConsoleStore& console() override { return console_; }
+  UsageStore& usage() override { return usage_; }
 
   Result<User> create_user(const NewUser& user) override {
     return counted(*faults_, "create_user", [&] { return inner_->create_user(user); });
@@ -472,6 +495,7 @@ class FaultyStore final : public Store {
   FaultySigningKeyStore signing_keys_;
   FaultyRevokedTokenStore revoked_tokens_;
   FaultyConsoleStore console_;
+  FaultyUsageStore usage_;
 };
 
 }  // namespace

@@ -34,6 +34,7 @@ class PolicyStore;
 class RevokedTokenStore;
 class SessionStore;
 class SigningKeyStore;
+class UsageStore;
 
 class Store {
  public:
@@ -56,6 +57,7 @@ class Store {
   virtual SigningKeyStore& signing_keys() = 0;
   virtual RevokedTokenStore& revoked_tokens() = 0;  // revoked_token_store.h
   virtual ConsoleStore& console() = 0;              // console_store.h
+  virtual UsageStore& usage() = 0;                  // usage_store.h (usage per API key)
 
   // --- users ---------------------------------------------------------------
   // kConflict when the name or id is taken.

@@ -268,6 +268,24 @@ constexpr std::string_view kMigration10 = R"sql(
 CREATE INDEX audit_events_by_action_time ON audit_events (action, at);
 )sql";
 
+// Usage per API key (docs/key-usage.md): counts aggregated per hour and per
+// day, by route and status class; flushes add to a row (upsert), retention
+// deletes by (granularity, bucket_start). No foreign key: a key's usage
+// outlives nothing it could dangle from (keys are never deleted), and a
+// flush never fails on a key another node just created.
+constexpr std::string_view kMigration14 = R"sql(
+CREATE TABLE key_usage (
+  key_id        TEXT    NOT NULL,
+  granularity   TEXT    NOT NULL CHECK (granularity IN ('hour', 'day')),
+  bucket_start  INTEGER NOT NULL,
+  route         TEXT    NOT NULL,
+  status_class  TEXT    NOT NULL CHECK (status_class IN ('2xx', '3xx', '4xx', '5xx')),
+  count         INTEGER NOT NULL CHECK (count >= 0),
+  PRIMARY KEY (key_id, granularity, bucket_start, route, status_class)
+) WITHOUT ROWID;
+CREATE INDEX key_usage_by_bucket ON key_usage (granularity, bucket_start);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "users, modules, client credentials, account tokens, tombstones", kMigration1},
     Migration{2, "permission model: applications, steps, permission sets, roles, grants",
@@ -280,6 +298,8 @@ constexpr std::array kMigrations = {
     Migration{8, "audit: coalesced rows carry a count of calls", kMigration8},
     Migration{9, "web console: passwords, sessions, invitations", kMigration9},
     Migration{10, "audit: index by action", kMigration10},
+    // 11-13 are taken by issue 14's other parts (merged in order).
+    Migration{14, "usage per API key, per hour and per day", kMigration14},
 };
 
 constexpr std::string_view kCreateMigrationsTable =

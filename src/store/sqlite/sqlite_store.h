@@ -20,6 +20,7 @@
 #include "store/sqlite/sqlite_revoked_token_store.h"
 #include "store/sqlite/sqlite_session_store.h"
 #include "store/sqlite/sqlite_signing_key_store.h"
+#include "store/sqlite/sqlite_usage_store.h"
 #include "store/store.h"
 
 namespace latchkey {
@@ -36,6 +37,7 @@ class SqliteStore final : public Store {
   SessionStore& sessions() override { return sessions_; }
   SigningKeyStore& signing_keys() override { return signing_keys_; }
   RevokedTokenStore& revoked_tokens() override { return revoked_tokens_; }
+  UsageStore& usage() override { return usage_; }
   ConsoleStore& console() override { return console_; }
 
   Result<User> create_user(const NewUser& user) override;
@@ -80,6 +82,7 @@ class SqliteStore final : public Store {
   sqlite::SqliteSigningKeyStore signing_keys_;
   sqlite::SqliteRevokedTokenStore revoked_tokens_;
   sqlite::SqliteConsoleStore console_;
+  sqlite::SqliteUsageStore usage_;
 };
 
 }  // namespace latchkey
