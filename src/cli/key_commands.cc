@@ -1,11 +1,12 @@
-// `latchkey keys create|list|deactivate|report`: API keys (docs/api-keys.md,
-// seeds 002-004).
+// `latchkey keys create|list|deactivate|report|usage`: API keys
+// (docs/api-keys.md, seeds 002-004; usage: docs/key-usage.md).
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "cli/usage_table.h"
 
 namespace latchkey::cli {
 namespace {
@@ -21,7 +22,35 @@ struct KeyArguments {
   bool all = false;
   std::string id;
   bool csv = false;
+  std::string granularity;
+  std::string from;
+  std::string to;
+  bool json = false;
 };
+
+// GET /api/v1/keys/{id}/usage, as a table (or the JSON answer with --json).
+int usage(CommandContext& context, const KeyArguments& arguments) {
+  std::string path = std::string(kKeysPath) + "/" + path_segment(arguments.id) + "/usage";
+  std::string query;
+  auto add = [&query](const char* name, const std::string& value) {
+    if (value.empty()) return;
+    query += (query.empty() ? "?" : "&") + std::string(name) + "=" + path_segment(value);
+  };
+  add("granularity", arguments.granularity);
+  add("from", arguments.from);
+  add("to", arguments.to);
+  if (arguments.json) return context.call_and_print("GET", path + query);
+  return context.with_session([&](Session& session) {
+    auto response = session.client().call("GET", path + query);
+    if (!response) return report(response.error(), *context.err);
+    if (auto table = usage_table(response->body)) {
+      *context.out << *table;
+    } else {
+      print_json(*context.out, response->body);
+    }
+    return kExitOk;
+  });
+}
 
 int create(CommandContext& context, const KeyArguments& arguments) {
   return context.with_session([&](Session& session) {
@@ -41,7 +70,8 @@ int create(CommandContext& context, const KeyArguments& arguments) {
 }  // namespace
 
 void add_key_commands(CLI::App& app, CommandContext& context) {
-  auto* keys = app.add_subcommand("keys", "Manage API keys (create, list, deactivate, report)");
+  auto* keys =
+      app.add_subcommand("keys", "Manage API keys (create, list, deactivate, report, usage)");
   keys->require_subcommand(1);
   auto arguments = std::make_shared<KeyArguments>();
 
@@ -84,6 +114,18 @@ void add_key_commands(CLI::App& app, CommandContext& context) {
     return context.call_and_print(
         "GET", std::string("/api/v1/reports/api-keys") + (arguments->csv ? "?format=csv" : ""));
   });
+
+  auto* usage_command = keys->add_subcommand(
+      "usage", "Requests of an API key and its tokens, per hour or day, by route and status class");
+  usage_command->add_option("ID", arguments->id, "key id (key_...)")->required();
+  usage_command
+      ->add_option("--granularity", arguments->granularity,
+                   "hour (default: the last 24 hours) or day (default: the last 30 days)")
+      ->check(CLI::IsMember({"hour", "day"}));
+  usage_command->add_option("--from", arguments->from, "start, RFC 3339 (2026-11-23T00:00:00Z)");
+  usage_command->add_option("--to", arguments->to, "end (exclusive), RFC 3339; default: now");
+  usage_command->add_flag("--json", arguments->json, "the JSON answer instead of a table");
+  context.on(usage_command, [&context, arguments] { return usage(context, *arguments); });
 }
 
 }  // namespace latchkey::cli

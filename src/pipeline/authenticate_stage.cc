@@ -122,6 +122,11 @@ class AuthenticateStage final : public Stage {
   static http::Response refuse(Exchange& ex, const Error& error) {
     ex.refusal_reason =
         error.reason.empty() ? std::string(http::error_name(error.code)) : error.reason;
+    // A verified token of a deactivated or expired key names its key: the
+    // refusal counts in that key's usage (docs/key-usage.md).
+    for (const auto& [name, value] : error.details) {
+      if (name == "key_id") ex.usage_key_id = value;
+    }
     return refusal(ex.requirement().audience, error);
   }
 

@@ -345,8 +345,11 @@ class JwtServiceImpl final : public JwtService {
       return principal;
     }
     if (!keys_.key_active(principal->key->key_id)) {
+      // key_id (a claim of the token already): usage per key counts the
+      // refusal under it (docs/key-usage.md).
       return fail(Error::invalid_token("revoked",
-                                       "the API key of this token was deactivated or has expired"));
+                                       "the API key of this token was deactivated or has expired")
+                      .with_detail("key_id", principal->key->key_id));
     }
     // seed 001: without API access every call answers 401.
     if (!principal->api_access) {

@@ -80,6 +80,19 @@ TEST_F(UsageStageTest, CountsEveryAnswerOfAKeyDerivedCaller) {
   EXPECT_EQ(reasons, (std::map<std::string, std::uint64_t>{{"not_found", 1}, {"rate_limited", 1}}));
 }
 
+// Test that a verified token whose key was deactivated is refused and
+// counted under the key its error names.
+TEST_F(UsageStageTest, RefusedTokenOfAKnownKeyIsCounted) {
+  fakes_.bearer.error =
+      Error::invalid_token("revoked", "key deactivated").with_detail("key_id", "key_9");
+  EXPECT_EQ(run(kRoute, bearer_request("good")).status, 401);
+  EXPECT_EQ(counted(counter_, "key_9", "GET /x", "4xx"), 1u);
+  const auto totals = counter_.totals();
+  ASSERT_EQ(totals.size(), 1u);
+  ASSERT_EQ(totals[0].rejections.size(), 1u);
+  EXPECT_EQ(totals[0].rejections[0].first, "revoked");
+}
+
 // Test that a caller without a key (account token) and an unauthenticated
 // request count nothing.
 TEST_F(UsageStageTest, OnlyKeysAreCounted) {

@@ -1,0 +1,274 @@
+// Usage per API key against a real latchkeyd (issue 14 item 6;
+// docs/key-usage.md): the counts of GET /api/v1/keys/{id}/usage equal the
+// requests sent with the key and its JWTs (exchanges, API calls, refusals:
+// 429 from the key's limit, 403 from a decision, 401 for a deactivated key
+// and for its JWT), per route and status class, at once (read-your-writes); requests on
+// both sides of an hour boundary of the test clock land in two buckets; the
+// counts survive a restart (flushed at shutdown); the per-key metrics keep
+// at most metrics_top_keys + 1 key_id values.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <ctime>
+#include <iomanip>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "integration/server_fixture.h"
+
+namespace latchkey::testing {
+namespace {
+
+const std::string kJson = "Content-Type: application/json";
+constexpr int kTopKeys = 2;
+
+struct Key {
+  std::string api_key;
+  std::string id;
+};
+
+// Seconds since the epoch of "2026-11-23T10:00:00.000Z".
+long long epoch_seconds(const std::string& rfc3339) {
+  std::tm tm{};
+  std::istringstream in(rfc3339.substr(0, 19));
+  in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
+  return static_cast<long long>(timegm(&tm));
+}
+
+std::string rfc3339(long long seconds) {
+  const std::time_t t = seconds;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char out[32];
+  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return out;
+}
+
+// (route, status class) -> count, as sent or as answered.
+using Tally = std::map<std::pair<std::string, std::string>, long long>;
+
+std::string status_class(int status) { return std::to_string(status / 100) + "xx"; }
+
+class KeyUsage : public ServerTest {
+ protected:
+  std::vector<std::string> server_args() override {
+    return {"--metrics-top-keys=" + std::to_string(kTopKeys)};
+  }
+  void SetUp() override {
+    ServerTest::SetUp();
+    owner_ = create_user_with_credentials("usage-owner", "service", true);
+    owner_token_ = issue_token(owner_);
+  }
+
+  Key create_key(const std::string& name) {
+    HttpResult r = post("/api/v1/keys", {bearer_header(owner_token_), kJson},
+                        Json{{"name", name}, {"expires_in_days", 30}}.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    const Json key = json_of(r);
+    return {key.value("api_key", ""), key.value("id", "")};
+  }
+  // Sends and tallies one request attributable to a key.
+  HttpResult sent(Tally& tally, const std::string& route, const std::string& method,
+                  const std::string& path, const std::vector<std::string>& headers,
+                  const std::string& body = "") {
+    HttpResult r = send(method, path, headers, body);
+    EXPECT_NE(r.status, 0) << r.error;
+    ++tally[{route, status_class(r.status)}];
+    return r;
+  }
+  HttpResult exchange(Tally& tally, const Key& key) {
+    return sent(tally, "POST /v2/auth/token/access", "POST", "/v2/auth/token/access", {kJson},
+                Json{{"api_key", key.api_key}}.dump());
+  }
+  HttpResult usage(const std::string& key_id, const std::string& query = "",
+                   const std::string& token = "") {
+    return get("/api/v1/keys/" + key_id + "/usage" + query,
+               {bearer_header(token.empty() ? owner_token_ : token)});
+  }
+  // The counts of a usage answer's buckets, per (route, class), for the
+  // buckets starting in [from, to) (epoch seconds).
+  static Tally tally_of(const Json& answer, long long from = 0, long long to = 1LL << 40) {
+    Tally out;
+    for (const Json& bucket : answer.at("buckets")) {
+      const long long start = epoch_seconds(bucket.at("start"));
+      if (start < from || start >= to) continue;
+      for (const Json& c : bucket.at("counts")) {
+        out[{c.at("route"), c.at("status_class")}] += c.at("count").get<long long>();
+      }
+    }
+    return out;
+  }
+  // Moves the test clock to one minute past the next hour; returns that
+  // hour's start (epoch seconds).
+  long long to_next_hour() {
+    const Json now = json_of(usage(key_id_for_clock_));
+    const long long at = epoch_seconds(now.at("to"));
+    const long long next = (at / 3600 + 1) * 3600;
+    server_->advance_clock_seconds(next - at + 60);
+    return next;
+  }
+
+  Credentials owner_;
+  std::string owner_token_;
+  std::string key_id_for_clock_;
+};
+
+// Test that usage counts equal the requests sent, per route and status
+// class, at once and after a restart, in two buckets across an hour.
+TEST_F(KeyUsage, CountsEqualTheRequestsSent) {
+  const Key key = create_key("usage-ci");
+  const Key gone = create_key("usage-gone");
+  key_id_for_clock_ = key.id;
+  const std::string admin_auth = bearer_header(admin_token());
+  // 12 requests per minute for this key: the 13th gets 429.
+  HttpResult limited = send("PUT", "/api/v1/keys/" + key.id + "/limits", {admin_auth, kJson},
+                            R"({"requests_per_minute": 12})");
+  ASSERT_EQ(limited.status, 200) << limited.body;
+  HttpResult app = post("/api/v1/applications", {admin_auth, kJson},
+                        R"({"name":"Warehouse","steps":[{"name":"Intake","origin":true}]})");
+  ASSERT_EQ(app.status, 201) << app.body;
+  const std::string read_body = Json{{"action", "read_records"},
+                                     {"application", json_of(app)["id"]},
+                                     {"steps", {json_of(app)["steps"][0]["id"]}}}
+                                    .dump();
+  const long long hour1 = to_next_hour();
+
+  Tally first;  // hour 1
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(exchange(first, key).status, 200);
+  HttpResult login = sent(first, "POST /auth/login", "POST", "/auth/login", {kJson},
+                          Json{{"api_key", key.api_key}, {"session_id", "s1"}}.dump());
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string jwt = json_of(login).value("access_token", "");
+  const std::string auth = bearer_header(jwt);
+  for (int i = 0; i < 2; ++i) {  // the owner is not entitled: the decision says 403
+    HttpResult denied =
+        sent(first, "POST /v1/authorize", "POST", "/v1/authorize", {auth, kJson}, read_body);
+    ASSERT_EQ(denied.status, 403) << denied.body;
+  }
+  int refused = 0;
+  for (int i = 0; i < 8; ++i) {  // 6 more admitted (12 in all), then 429
+    HttpResult r = sent(first, "GET /api/v1/account/me", "GET", "/api/v1/account/me", {auth});
+    if (r.status == 429) ++refused;
+  }
+  EXPECT_EQ(refused, 2);
+  // A deactivated key is still identified: its 401 counts under it.
+  HttpResult gone_token = exchange(first, gone);
+  ASSERT_EQ(gone_token.status, 200);
+  const std::string gone_auth = bearer_header(json_of(gone_token).value("access_token", ""));
+  ASSERT_EQ(post("/api/v1/keys/" + gone.id + "/deactivate", {bearer_header(owner_token_)}).status,
+            200);
+  ASSERT_EQ(exchange(first, gone).status, 401);
+  // So is a verified JWT of it: the 401 names the key.
+  HttpResult gone_me = get("/api/v1/account/me", {gone_auth});
+  ASSERT_EQ(gone_me.status, 401) << gone_me.body;
+
+  // Read-your-writes: exact at once, whether or not a flush ran.
+  const Json now1 = json_of(usage(key.id));
+  Tally expected_key;
+  Tally expected_gone;
+  for (const auto& [k, n] : first) {
+    if (k.first == "POST /v2/auth/token/access") continue;
+    expected_key[k] = n;
+  }
+  expected_key[{"POST /v2/auth/token/access", "2xx"}] = 3;
+  expected_gone[{"POST /v2/auth/token/access", "2xx"}] = 1;
+  expected_gone[{"POST /v2/auth/token/access", "4xx"}] = 1;
+  expected_gone[{"GET /api/v1/account/me", "4xx"}] = 1;
+  EXPECT_EQ(tally_of(now1), expected_key) << now1.dump();
+  EXPECT_EQ(now1.at("total").get<long long>(), 3 + 1 + 2 + 8);
+  EXPECT_EQ(now1.at("by_status_class").at("4xx").get<long long>(), 2 + 2);
+  EXPECT_EQ(now1.at("granularity"), "hour");
+  EXPECT_EQ(tally_of(json_of(usage(gone.id))), expected_gone);
+
+  // The next hour of the test clock: a second bucket.
+  server_->advance_clock_seconds(3600);
+  Tally second;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(sent(second, "GET /api/v1/account/me", "GET", "/api/v1/account/me", {auth}).status,
+              200);
+  }
+  const std::string window = "?from=" + rfc3339(hour1) + "&to=" + rfc3339(hour1 + 2 * 3600);
+  const Json both = json_of(usage(key.id, window));
+  ASSERT_EQ(both.at("buckets").size(), 2u) << both.dump();
+  EXPECT_EQ(epoch_seconds(both.at("buckets")[0].at("start")), hour1);
+  EXPECT_EQ(epoch_seconds(both.at("buckets")[1].at("start")), hour1 + 3600);
+  EXPECT_EQ(tally_of(both, hour1, hour1 + 3600), expected_key);
+  EXPECT_EQ(tally_of(both, hour1 + 3600), second);
+  // Daily rows hold the same counts (the two hours may straddle midnight).
+  const long long day = hour1 / 86400 * 86400;
+  const Json days = json_of(
+      usage(key.id, "?granularity=day&from=" + rfc3339(day) + "&to=" + rfc3339(day + 2 * 86400)));
+  EXPECT_EQ(days.at("total").get<long long>(), both.at("total").get<long long>());
+
+  // After a restart (the counts were flushed at shutdown; the test clock
+  // starts again from the wall clock, so the window is explicit).
+  ASSERT_EQ(server_->stop_gracefully(), 0);
+  server_->restart();
+  admin_token_.clear();
+  owner_token_ = issue_token(owner_);
+  const Json after = json_of(usage(key.id, window));
+  EXPECT_EQ(after.at("buckets"), both.at("buckets")) << after.dump();
+  EXPECT_EQ(json_of(usage(key.id, "?granularity=day&from=" + rfc3339(day) +
+                                      "&to=" + rfc3339(day + 2 * 86400)))
+                .at("total"),
+            days.at("total"));
+}
+
+// Test the usage route's parameters (400 JSON) and permissions (the owner or
+// an admin; anyone else 404, the key's existence not leaked).
+TEST_F(KeyUsage, ParametersAndPermissions) {
+  const Key key = create_key("usage-params");
+  for (const std::string query :
+       {"?granularity=week", "?from=yesterday", "?to=2026-13-01T00:00:00Z",
+        "?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+        "?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", "?unknown=1"}) {
+    HttpResult r = usage(key.id, query);
+    EXPECT_EQ(r.status, 400) << query << ": " << r.body;
+    EXPECT_EQ(json_of(r).value("error", ""), "invalid_request") << query;
+  }
+  EXPECT_EQ(usage(key.id, "?granularity=day").status, 200);
+  EXPECT_EQ(usage(key.id, "", admin_token()).status, 200);
+  const Credentials stranger = create_user_with_credentials("usage-stranger", "service", true);
+  HttpResult other = usage(key.id, "", issue_token(stranger));
+  EXPECT_EQ(other.status, 404) << other.body;
+  EXPECT_EQ(usage("key_does_not_exist").status, 404);
+  // Defaults: the last 24 hours hourly, the last 30 days daily.
+  const Json hourly = json_of(usage(key.id));
+  EXPECT_EQ(epoch_seconds(hourly.at("to")) / 3600 - epoch_seconds(hourly.at("from")) / 3600, 24);
+  const Json daily = json_of(usage(key.id, "?granularity=day"));
+  EXPECT_EQ(epoch_seconds(daily.at("to")) / 86400 - epoch_seconds(daily.at("from")) / 86400, 30);
+}
+
+// Test the per-key metrics' cardinality bound: with metrics_top_keys = N and
+// N + 5 keys in use, at most N + 1 key_id values (the others as "other"),
+// and the busiest key has its own exact series.
+TEST_F(KeyUsage, MetricsKeepTheTopKeysOnly) {
+  std::vector<Key> keys;
+  for (int i = 0; i < kTopKeys + 5; ++i) keys.push_back(create_key("usage-m" + std::to_string(i)));
+  Tally ignored;
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(exchange(ignored, keys[0]).status, 200);
+  for (const Key& k : keys) ASSERT_EQ(exchange(ignored, k).status, 200);
+  HttpResult metrics = get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  std::set<std::string> ids;
+  std::istringstream lines(metrics.body);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("latchkey_key_requests_total{") &&
+        !line.starts_with("latchkey_key_rejections_total{")) {
+      continue;
+    }
+    const auto begin = line.find("key_id=\"") + 8;
+    ids.insert(line.substr(begin, line.find('"', begin) - begin));
+  }
+  EXPECT_LE(ids.size(), std::size_t{kTopKeys + 1});
+  EXPECT_TRUE(ids.contains("other"));
+  EXPECT_NE(metrics.body.find("latchkey_key_requests_total{key_id=\"" + keys[0].id +
+                              "\",status_class=\"2xx\"} 5"),
+            std::string::npos)
+      << metrics.body;
+}
+
+}  // namespace
+}  // namespace latchkey::testing
