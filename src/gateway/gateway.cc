@@ -99,6 +99,7 @@ std::vector<pipeline::RouteEntry> gateway_route_entries(const std::vector<Gatewa
     req.decision = std::make_shared<RouteDecision>(route);
     req.audit_action = "gateway.authenticate";
     req.audit_resource = route.label;
+    req.route_label = route.label;  // usage per key: one name per route, "*" included
     for (const std::string& method : route.methods) {
       pipeline::RouteEntry entry;
       entry.method = method;

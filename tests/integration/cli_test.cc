@@ -126,5 +126,33 @@ TEST_F(CliAgainstServer, RevokeNeverRegenerates) {
   EXPECT_EQ(me(others).status, 200) << "the other process's token must survive";
 }
 
+// Test `latchkey keys usage`: the table by default, the JSON answer with
+// --json, a server refusal (bad time) exits 1, a bad granularity exits 2.
+TEST_F(CliAgainstServer, KeysUsage) {
+  HttpResult created =
+      post("/api/v1/keys", {bearer_header(admin_token()), "Content-Type: application/json"},
+           R"({"name":"cli-usage","expires_in_days":30})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = json_of(created)["id"];
+  const std::string api_key = json_of(created)["api_key"];
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(post("/v2/auth/token/access", {"Content-Type: application/json"},
+                   Json{{"api_key", api_key}}.dump())
+                  .status,
+              200);
+  }
+  CliRun table = cli("keys usage " + id, admin());
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("POST /v2/auth/token/access"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("TOTAL"), std::string::npos) << table.out;
+  EXPECT_EQ(table.out.find(api_key), std::string::npos);
+  CliRun json = cli("keys usage " + id + " --granularity day --json", admin());
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(Json::parse(json.out)["total"], 2);
+  EXPECT_EQ(Json::parse(json.out)["granularity"], "day");
+  EXPECT_EQ(cli("keys usage " + id + " --from yesterday", admin()).exit_code, 1);
+  EXPECT_EQ(cli("keys usage " + id + " --granularity week", admin()).exit_code, 2);
+}
+
 }  // namespace
 }  // namespace latchkey::testing

@@ -7,16 +7,21 @@
 // counts survive a restart (flushed at shutdown); the per-key metrics keep
 // at most metrics_top_keys + 1 key_id values.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <iomanip>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
 
 #include "integration/server_fixture.h"
+#include "support/test_upstream.h"
 
 namespace latchkey::testing {
 namespace {
@@ -268,6 +273,67 @@ TEST_F(KeyUsage, MetricsKeepTheTopKeysOnly) {
                               "\",status_class=\"2xx\"} 5"),
             std::string::npos)
       << metrics.body;
+}
+
+// The same key behind nginx (auth_request) and the gateway: every path of
+// the pipeline counts, by the route rule's endpoint and the gateway route's
+// label, with the status actually sent (the upstream's own 5xx included).
+class KeyUsageBehindProxies : public KeyUsage {
+ protected:
+  void SetUp() override {
+    upstream_ = std::make_unique<TestUpstream>();
+    KeyUsage::SetUp();
+  }
+  void TearDown() override {
+    std::remove(config_path_.c_str());
+    server_.reset();  // latchkeyd first: it holds connections to the upstream
+    upstream_.reset();
+  }
+  std::vector<std::string> server_args() override {
+    config_path_ =
+        ::testing::TempDir() + "/latchkey-key-usage-" + std::to_string(::getpid()) + ".toml";
+    std::ofstream(config_path_) << R"toml(
+[[route_rules]]
+method = "GET"
+path = "/api/status/*"
+action = "authenticated"
+
+[[gateway_routes]]
+method = "GET"
+path = "/status/{code}"
+upstream = ")toml" + upstream_->url() + R"toml("
+action = "authenticated"
+)toml";
+    return {"--config", config_path_};
+  }
+
+  std::unique_ptr<TestUpstream> upstream_;
+  std::string config_path_;
+};
+
+// Test that auth_request and gateway requests of a key's JWT count exactly.
+TEST_F(KeyUsageBehindProxies, NginxAndGatewayRequestsCount) {
+  const Key key = create_key("usage-proxied");
+  Tally sent_tally;
+  HttpResult exchanged = exchange(sent_tally, key);
+  ASSERT_EQ(exchanged.status, 200) << exchanged.body;
+  const std::string auth = bearer_header(json_of(exchanged).value("access_token", ""));
+  for (int i = 0; i < 2; ++i) {
+    HttpResult ok = sent(sent_tally, "GET /v1/auth-request", "GET", "/v1/auth-request",
+                         {auth, "X-Original-Method: GET", "X-Original-URI: /api/status/db"});
+    ASSERT_EQ(ok.status, 200) << ok.body;
+  }
+  HttpResult no_rule = sent(sent_tally, "GET /v1/auth-request", "GET", "/v1/auth-request",
+                            {auth, "X-Original-Method: DELETE", "X-Original-URI: /api/other"});
+  EXPECT_EQ(no_rule.status / 100, 4) << no_rule.body;
+  ASSERT_EQ(sent(sent_tally, "GET /status/{code}", "GET", "/status/200", {auth}).status, 200);
+  ASSERT_EQ(sent(sent_tally, "GET /status/{code}", "GET", "/status/503", {auth}).status, 503);
+  ASSERT_EQ(sent(sent_tally, "GET /status/{code}", "GET", "/status/404", {auth}).status, 404);
+  // Without a token the gateway refuses, and nobody's key is counted.
+  EXPECT_EQ(get("/status/200").status, 401);
+  const Json answer = json_of(usage(key.id));
+  EXPECT_EQ(tally_of(answer), sent_tally) << answer.dump();
+  EXPECT_EQ(answer.at("total").get<long long>(), 1 + 3 + 3);
 }
 
 }  // namespace
