@@ -336,5 +336,48 @@ TEST_F(KeyUsageBehindProxies, NginxAndGatewayRequestsCount) {
   EXPECT_EQ(answer.at("total").get<long long>(), 1 + 3 + 3);
 }
 
+// Retention on the test clock: a flush every 20 ms, hourly rows kept one
+// day, daily rows two. The flusher prunes when the clock enters a new hour.
+class KeyUsageRetention : public KeyUsage {
+ protected:
+  std::vector<std::string> server_args() override {
+    return {"--key-last-used-flush-ms=20", "--usage-hourly-retention-days=1",
+            "--usage-retention-days=2"};
+  }
+  // The total of `query`, once it equals `want` (the flusher works in the
+  // background: polled, at most 10 s).
+  long long total_becomes(const std::string& key_id, const std::string& query, long long want) {
+    long long total = -1;
+    for (int i = 0; i < 1000 && total != want; ++i) {
+      if (i > 0) ::usleep(10'000);
+      total = json_of(usage(key_id, query)).at("total").get<long long>();
+    }
+    return total;
+  }
+};
+
+// Test that hourly rows go after the hourly retention and daily rows after
+// the retention, by the test clock, and not before.
+TEST_F(KeyUsageRetention, PrunedByTheTestClock) {
+  const Key key = create_key("usage-retention");
+  key_id_for_clock_ = key.id;
+  const long long hour = to_next_hour();
+  Tally tally;
+  ASSERT_EQ(exchange(tally, key).status, 200);
+  const long long day = hour / 86400 * 86400;
+  const std::string hourly = "?from=" + rfc3339(hour) + "&to=" + rfc3339(hour + 3600);
+  const std::string daily = "?granularity=day&from=" + rfc3339(day) + "&to=" + rfc3339(day + 86400);
+  EXPECT_EQ(total_becomes(key.id, hourly, 1), 1);
+  // Flushed, then a day and an hour later: the hourly row is gone, the
+  // daily one stays.
+  EXPECT_EQ(json_of(usage(key.id, hourly)).at("total"), 1);
+  server_->advance_clock_seconds(86400 + 3600);
+  EXPECT_EQ(total_becomes(key.id, hourly, 0), 0);
+  EXPECT_EQ(json_of(usage(key.id, daily)).at("total"), 1);
+  // Two more days: the daily row is gone too.
+  server_->advance_clock_seconds(2 * 86400);
+  EXPECT_EQ(total_becomes(key.id, daily, 0), 0);
+}
+
 }  // namespace
 }  // namespace latchkey::testing
