@@ -345,8 +345,7 @@ class JwtServiceImpl final : public JwtService {
       return principal;
     }
     if (!keys_.key_active(principal->key->key_id)) {
-      return fail(Error::invalid_token("revoked",
-                                       "the API key of this token was deactivated or has expired"));
+      return fail(keys_.key_refusal(principal->key->key_id));
     }
     // seed 001: without API access every call answers 401.
     if (!principal->api_access) {
