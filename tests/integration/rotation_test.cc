@@ -102,6 +102,23 @@ TEST_F(Rotation, OldSecretWorksDuringOverlapAndIsRotatedAfter) {
   EXPECT_EQ(reason_of(oauth), "rotated");
   EXPECT_EQ(issue_outcome(fresh.client_secret), "ok");
   EXPECT_EQ(oauth_token(fresh.client_secret).status, 200);
+
+  // Audited: the reset with its overlap, and each refusal with its reason.
+  HttpResult denials = get("/api/v1/audit?decision=deny", {bearer_header(admin_token())});
+  ASSERT_EQ(denials.status, 200) << denials.body;
+  std::set<std::string> seen;
+  const Json page = json_of(denials);  // held: a loop over a temporary's member dangles
+  for (const Json& e : page["events"]) {
+    seen.insert(e.value("action", "") + ":" + e.value("reason", ""));
+  }
+  EXPECT_TRUE(seen.contains("account.token.issue:rotated")) << denials.body;
+  EXPECT_TRUE(seen.contains("oauth.token:rotated")) << denials.body;
+  HttpResult resets =
+      get("/api/v1/audit?action=user.access_key.reset", {bearer_header(admin_token())});
+  EXPECT_NE(resets.body.find("user/" + svc_.user_id + " previous_valid_for=120s"),
+            std::string::npos)
+      << resets.body;
+  EXPECT_EQ(resets.body.find(fresh.client_secret), std::string::npos);
 }
 
 // Test that the overlap and the lapse survive restarts of latchkeyd on the
@@ -240,6 +257,10 @@ TEST_F(Rotation, RerolledKeyAndItsTokensLapseTogether) {
   EXPECT_EQ(me(json_of(new_exchange).value("access_token", "")).status, 200);
   EXPECT_EQ(json_of(get("/api/v1/keys/" + old_key.id, {bearer_header(token)})).value("status", ""),
             "rotated");
+  HttpResult audited = get("/api/v1/audit?action=api_key.reroll", {bearer_header(admin_token())});
+  EXPECT_NE(audited.body.find("api_key/" + old_key.id), std::string::npos) << audited.body;
+  EXPECT_NE(audited.body.find("previous_valid_for=120s"), std::string::npos) << audited.body;
+  EXPECT_EQ(audited.body.find(new_api_key), std::string::npos);
 }
 
 // Test that a reroll's lapse holds after restarts: the old key works after a
