@@ -104,6 +104,12 @@ Result<User> UserService::secret_change_target(const Principal& actor, const std
   return store_.get_user(target);
 }
 
+Status UserService::check_secret_change(const Principal& actor, std::string_view id) {
+  auto user = secret_change_target(actor, resolve(actor, id));
+  if (!user) return fail(user.error());
+  return {};
+}
+
 Result<IssuedClientCredential> UserService::reset_access_key(const Principal& actor,
                                                              std::string_view id,
                                                              Duration previous_valid_for) {

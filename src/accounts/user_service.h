@@ -92,6 +92,10 @@ class UserService {
   // kInvalidRequest otherwise), any older previous secret is dropped.
   Result<IssuedClientCredential> reset_access_key(const Principal& actor, std::string_view id,
                                                   Duration previous_valid_for);
+  // The permission checks of a reset or retire alone (nothing written), so
+  // that a caller who may not change `id`'s secret hears that before any
+  // complaint about the request body.
+  Status check_secret_change(const Principal& actor, std::string_view id);
   // Ends the previous secret of `id` now (same permissions as a reset);
   // kNotFound when it has none that still works. Returns the credential.
   Result<ClientCredential> retire_previous_secret(const Principal& actor, std::string_view id);

@@ -232,7 +232,11 @@ http::Response reroll_api_key(const ApiContext& ctx, pipeline::Exchange& ex) {
     auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
     auto overlap = previous_valid_for(request);
-    if (!overlap) return fail(overlap.error());
+    if (!overlap) {
+      // Who may not reroll this key hears that first (404/403, not 400).
+      if (auto s = (*service)->check_reroll(**actor, params.get("id")); !s) return fail(s.error());
+      return fail(overlap.error());
+    }
     const std::string overlap_text =
         " previous_valid_for=" +
         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*overlap).count()) + "s";

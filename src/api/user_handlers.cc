@@ -164,7 +164,13 @@ http::Response reset_access_key(const ApiContext& ctx, pipeline::Exchange& ex) {
     if (!actor) return fail(actor.error());
     // docs/rotation.md: an optional overlap; none (no body) is seed 000's reset.
     auto overlap = previous_valid_for(request);
-    if (!overlap) return fail(overlap.error());
+    if (!overlap) {
+      // Who may not reset this secret hears that first (403/404, not 400).
+      if (auto s = ctx.users.check_secret_change(**actor, params.get("id")); !s) {
+        return fail(s.error());
+      }
+      return fail(overlap.error());
+    }
     std::string resource =
         "user/" + std::string(params.get("id") == "me" ? (*actor)->user_id : params.get("id"));
     if (*overlap > Duration::zero()) {

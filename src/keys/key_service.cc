@@ -412,8 +412,13 @@ Error rotated_key_error(const ApiKey& key) {
       .with_detail("rotated_at", at);
 }
 
-Result<RerolledKey> KeyService::reroll(const Principal& actor, std::string_view key_id,
-                                       Duration previous_valid_for, const BeforeChange& before) {
+Status KeyService::check_reroll(const Principal& actor, std::string_view key_id) {
+  auto found = reroll_target(actor, key_id);
+  if (!found) return fail(found.error());
+  return {};
+}
+
+Result<ApiKey> KeyService::reroll_target(const Principal& actor, std::string_view key_id) {
   // No escalation: a token obtained from a key never mints a key (a
   // role-limited key's token would otherwise obtain its owner's full key).
   if (actor.key) {
@@ -439,6 +444,13 @@ Result<RerolledKey> KeyService::reroll(const Principal& actor, std::string_view 
         "only the owner of an API key can reroll it: the new key is revealed to whoever rerolls "
         "(seed 002: nobody creates keys for others); an administrator can deactivate it"));
   }
+  return std::move(**found);
+}
+
+Result<RerolledKey> KeyService::reroll(const Principal& actor, std::string_view key_id,
+                                       Duration previous_valid_for, const BeforeChange& before) {
+  auto target = reroll_target(actor, key_id);
+  if (!target) return fail(target.error());
   if (previous_valid_for < Duration::zero() ||
       previous_valid_for > std::chrono::seconds(kMaxRerollOverlapSeconds)) {
     return fail(Error::invalid_request(
@@ -446,7 +458,7 @@ Result<RerolledKey> KeyService::reroll(const Principal& actor, std::string_view 
         std::to_string(kMaxRerollOverlapSeconds) + " (7 days)"));
   }
   const Instant now = clock_.now();
-  const ApiKey& old_key = **found;
+  const ApiKey& old_key = *target;
   // Said before any write; the store checks the same in its transaction.
   switch (status_of(old_key, now)) {
     case KeyStatus::kInactive:

@@ -154,6 +154,9 @@ class KeyService {
   // `before` runs with the old key after the checks, before the write.
   Result<RerolledKey> reroll(const Principal& actor, std::string_view key_id,
                              Duration previous_valid_for, const BeforeChange& before = {});
+  // reroll()'s permission checks alone (nothing written): the caller who
+  // may not reroll the key hears that before any complaint about the body.
+  Status check_reroll(const Principal& actor, std::string_view key_id);
 
   // Replaces a key's limit override (docs/rate-limits.md; an empty one
   // clears it). ADMIN only (kForbidden otherwise: key-derived tokens never
@@ -199,6 +202,8 @@ class KeyService {
   // Holds `key` (deactivated) in memory and tells the listeners.
   void apply_deactivation(const ApiKey& key);
   Result<std::optional<ApiKey>> lookup_by_id(std::string_view key_id);
+  // The key `actor` may reroll, or why not (see reroll()).
+  Result<ApiKey> reroll_target(const Principal& actor, std::string_view key_id);
 
   KeyStore& store_;
   const Clock& clock_;

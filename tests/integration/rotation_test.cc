@@ -290,7 +290,11 @@ TEST_F(Rotation, RerollRefusalsAndPermissions) {
   HttpResult by_admin = reroll(admin_token(), key.id, "");
   EXPECT_EQ(by_admin.status, 403) << by_admin.body;
   const Credentials other = create_user_with_credentials("rotation-other", "service", true);
-  EXPECT_EQ(reroll(issue_token(other), key.id, "").status, 404);
+  const std::string other_token = issue_token(other);
+  EXPECT_EQ(reroll(other_token, key.id, "").status, 404);
+  // Permissions come before the body: a stranger learns nothing from a 400.
+  EXPECT_EQ(reroll(other_token, key.id, "not json").status, 404);
+  EXPECT_EQ(reroll(admin_token(), key.id, "not json").status, 403);
 
   HttpResult r = reroll(token, key.id, "");
   ASSERT_EQ(r.status, 201) << r.body;
