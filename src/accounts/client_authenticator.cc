@@ -19,15 +19,46 @@ Error bad_credentials() {
   return Error::invalid_client("client authentication failed: unknown client id or wrong secret");
 }
 
-bool compare(const Digest& presented, const Digest& stored) {
+struct Matches {
+  bool current = false;
+  bool previous = false;
+};
+
+// One check of a presented secret against a client: always two
+// constant-time comparisons (the current digest and the previous one, or
+// stand-ins), counted as one check in AuthenticationWork.
+Matches compare(const Digest& presented, const Digest& current, const Digest& previous) {
   ++tls_work.digest_compares;
-  return digests_equal(presented, stored);
+  Matches m;
+  m.current = digests_equal(presented, current);
+  m.previous = digests_equal(presented, previous);
+  return m;
+}
+
+Error rotated_secret(Instant lapsed_at) {
+  const std::string at = format_rfc3339(lapsed_at);
+  return Error::invalid_client(
+             "this client secret was rotated: it was replaced by a new secret and stopped "
+             "working at " +
+             at + "; use the current secret")
+      .with_reason("rotated")
+      .with_detail("rotated_at", at);
+}
+
+const Clock& wall_clock() {
+  static const SystemClock clock;
+  return clock;
 }
 
 }  // namespace
 
-ClientAuthenticator::ClientAuthenticator(Store& store)
-    : store_(store), no_client_digest_(digest_secret("latchkey: no such client")) {}
+ClientAuthenticator::ClientAuthenticator(Store& store) : ClientAuthenticator(store, wall_clock()) {}
+
+ClientAuthenticator::ClientAuthenticator(Store& store, const Clock& clock)
+    : store_(store),
+      clock_(clock),
+      no_client_digest_(digest_secret("latchkey: no such client")),
+      no_previous_digest_(digest_secret("latchkey: no previous secret")) {}
 
 AuthenticationWork ClientAuthenticator::last_work() { return tls_work; }
 
@@ -48,7 +79,7 @@ Result<AuthenticatedClient> ClientAuthenticator::authenticate(std::string_view c
     if (auto it = by_client_.find(std::string(client_id)); it != by_client_.end()) {
       Cached hit = it->second;
       lock.unlock();
-      return judge(client_id, presented, hit.secret_digest, std::move(hit.user));
+      return judge(client_id, presented, hit);
     }
     if (unknown_.contains(std::string(client_id))) {
       lock.unlock();
@@ -80,26 +111,40 @@ Result<AuthenticatedClient> ClientAuthenticator::authenticate(std::string_view c
     if (user.error().code == ErrorCode::kNotFound) return refuse_unknown(presented);
     return fail(user.error());
   }
+  Cached fresh{(*credential)->secret_digest, (*credential)->previous_secret_digest,
+               (*credential)->previous_expires_at, std::move(*user)};
   {
     std::unique_lock lock(mu_);
     // Bounded: past the bound, clients are checked against the store.
     if (epoch_ == epoch && by_client_.size() < kMaxCachedClients) {
-      by_client_.insert_or_assign(std::string(client_id),
-                                  Cached{(*credential)->secret_digest, *user});
+      by_client_.insert_or_assign(std::string(client_id), fresh);
     }
   }
-  return judge(client_id, presented, (*credential)->secret_digest, std::move(*user));
+  return judge(client_id, presented, fresh);
 }
 
 Result<AuthenticatedClient> ClientAuthenticator::refuse_unknown(const Digest& presented) const {
-  compare(presented, no_client_digest_);  // the comparison a known id costs
+  // The check a known id costs: its secret and its previous one.
+  compare(presented, no_client_digest_, no_previous_digest_);
   return fail(bad_credentials());
 }
 
 Result<AuthenticatedClient> ClientAuthenticator::judge(std::string_view client_id,
                                                        const Digest& presented,
-                                                       const Digest& stored, User user) const {
-  if (!compare(presented, stored)) return fail(bad_credentials());
+                                                       const Cached& stored) const {
+  // Both comparisons always run (constant time, the same work either way).
+  const bool has_previous = stored.previous_digest && stored.previous_expires_at;
+  const Matches m = compare(presented, stored.secret_digest,
+                            has_previous ? *stored.previous_digest : no_previous_digest_);
+  if (!m.current) {
+    if (!m.previous || !has_previous) return fail(bad_credentials());
+    // docs/rotation.md: the previous secret works until its lapse, decided
+    // by the injected clock against the stored time (so also after a restart).
+    if (clock_.now() >= *stored.previous_expires_at) {
+      return fail(rotated_secret(*stored.previous_expires_at));
+    }
+  }
+  const User& user = stored.user;
   if (user.disabled) {
     return fail(
         Error::invalid_client("the user of this client is disabled").with_reason("user_disabled"));
@@ -108,7 +153,7 @@ Result<AuthenticatedClient> ClientAuthenticator::judge(std::string_view client_i
     return fail(Error::invalid_client("API access is not enabled for the user of this client")
                     .with_reason("api_access_disabled"));
   }
-  return AuthenticatedClient{std::move(user), std::string(client_id)};
+  return AuthenticatedClient{user, std::string(client_id)};
 }
 
 void ClientAuthenticator::forget_user(std::string_view user_id) {

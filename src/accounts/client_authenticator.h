@@ -24,17 +24,28 @@
 // authentication then reads the store. A reader that raced with a change
 // does not cache what it read (the epoch moved).
 //
+// Rotation with overlap (docs/rotation.md): a client may have a previous
+// secret beside the current one. It is accepted while the injected clock is
+// before its lapse and refused after it with reason "rotated". Every
+// authentication compares the presented digest with two digests (the
+// current one and the previous one, or a stand-in when there is none; an
+// unknown id compares with two stand-ins), so the work does not tell an
+// unknown client from a wrong secret, nor a client with a previous secret
+// from one without.
+//
 // Thread-safety: safe from any thread.
 #pragma once
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "store/store.h"
 
@@ -43,6 +54,8 @@ namespace latchkey {
 // What one authenticate() call did; every refusal must do the same.
 struct AuthenticationWork {
   int store_reads = 0;
+  // Checks of the presented secret's digest against a client's secrets;
+  // each check is two constant-time comparisons (current and previous).
   int digest_compares = 0;
   friend bool operator==(const AuthenticationWork&, const AuthenticationWork&) = default;
 };
@@ -54,10 +67,13 @@ struct AuthenticatedClient {
 
 class ClientAuthenticator {
  public:
+  // Previous secrets lapse by `clock` (the wall clock without one).
   explicit ClientAuthenticator(Store& store);
+  ClientAuthenticator(Store& store, const Clock& clock);
 
-  // kInvalidClient (reason empty, "user_disabled" or "api_access_disabled"),
-  // or the store's kUnavailable/kInternal.
+  // kInvalidClient (reason empty, "user_disabled", "api_access_disabled" or
+  // "rotated": the client's previous secret after its lapse), or the
+  // store's kUnavailable/kInternal.
   Result<AuthenticatedClient> authenticate(std::string_view client_id, std::string_view secret);
 
   // Drops the cached client of `user_id`.
@@ -71,15 +87,19 @@ class ClientAuthenticator {
  private:
   struct Cached {
     Digest secret_digest;
+    std::optional<Digest> previous_digest;
+    std::optional<Instant> previous_expires_at;
     User user;
   };
   Result<AuthenticatedClient> judge(std::string_view client_id, const Digest& presented,
-                                    const Digest& stored, User user) const;
+                                    const Cached& stored) const;
 
   Result<AuthenticatedClient> refuse_unknown(const Digest& presented) const;
 
   Store& store_;
-  const Digest no_client_digest_;  // matches no well-formed secret
+  const Clock& clock_;
+  const Digest no_client_digest_;    // matches no well-formed secret
+  const Digest no_previous_digest_;  // the same, for a client without a previous secret
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, Cached> by_client_;  // GUARDED_BY(mu_)
   std::unordered_set<std::string> unknown_;            // GUARDED_BY(mu_): ids with no credential

@@ -82,7 +82,10 @@ Result<User> UserService::update(const Principal& actor, std::string_view id,
 
 Result<IssuedClientCredential> UserService::reset_access_key(const Principal& actor,
                                                              std::string_view id) {
-  const std::string target = resolve(actor, id);
+  return reset_access_key(actor, id, Duration::zero());
+}
+
+Result<User> UserService::secret_change_target(const Principal& actor, const std::string& target) {
   // A key's token must not mint the owner's Client Secret: that would turn a
   // read-only or role-limited key into the owner's full rights.
   if (actor.key) {
@@ -98,17 +101,40 @@ Result<IssuedClientCredential> UserService::reset_access_key(const Principal& ac
   if (target != actor.user_id) {
     if (auto s = require_admin(actor); !s) return fail(s.error());
   }
-  auto user = store_.get_user(target);
+  return store_.get_user(target);
+}
+
+Status UserService::check_secret_change(const Principal& actor, std::string_view id) {
+  auto user = secret_change_target(actor, resolve(actor, id));
   if (!user) return fail(user.error());
+  return {};
+}
+
+Result<IssuedClientCredential> UserService::reset_access_key(const Principal& actor,
+                                                             std::string_view id,
+                                                             Duration previous_valid_for) {
+  const std::string target = resolve(actor, id);
+  auto user = secret_change_target(actor, target);
+  if (!user) return fail(user.error());
+  if (previous_valid_for < Duration::zero() ||
+      previous_valid_for > std::chrono::seconds(kMaxPreviousValidForSeconds)) {
+    return fail(
+        Error::invalid_request("field \"previous_valid_for_seconds\" must be between 0 and " +
+                               std::to_string(kMaxPreviousValidForSeconds) + " (7 days)"));
+  }
   // An admin enrols a human once and never resets their secret; the store
   // checks "no credential yet" in the same transaction as the write.
   const bool only_if_none = target != actor.user_id && user->type == UserType::kHuman;
+  // Only to say whether a secret was replaced (the event); the rule itself
+  // is decided in the store's transaction.
+  auto before = store_.client_credential_of_user(target);
+  if (!before) return fail(before.error());
 
   IssuedClientCredential issued;
   issued.client_secret = generate_secret(SecretKind::kClientSecret, random_);
-  auto stored =
-      store_.set_client_secret(target, new_id(kClientIdPrefix, random_),
-                               digest_secret(issued.client_secret), clock_.now(), only_if_none);
+  auto stored = store_.set_client_secret(target, new_id(kClientIdPrefix, random_),
+                                         digest_secret(issued.client_secret), clock_.now(),
+                                         only_if_none, previous_valid_for);
   // seed 000: the old secret stops working at once, also where it is cached
   // (even after an error: the write may have committed).
   on_user_changed_(target);
@@ -122,7 +148,30 @@ Result<IssuedClientCredential> UserService::reset_access_key(const Principal& ac
   }
   issued.user_id = target;
   issued.client_id = stored->client_id;
+  issued.previous_secret_expires_at = stored->previous_expires_at;
+  issued.replaced = before->has_value();
+  issued.reset_at = stored->created_at;
   return issued;
+}
+
+Result<ClientCredential> UserService::retire_previous_secret(const Principal& actor,
+                                                             std::string_view id) {
+  const std::string target = resolve(actor, id);
+  auto user = secret_change_target(actor, target);
+  if (!user) return fail(user.error());
+  if (target != actor.user_id && user->type == UserType::kHuman) {
+    return fail(Error::forbidden(
+        "an admin cannot change a human user's secret; the user retires it from their own "
+        "account"));
+  }
+  auto retired = store_.retire_previous_client_secret(target, clock_.now());
+  // The previous secret stops at once, also where it is cached.
+  on_user_changed_(target);
+  if (!retired) return fail(retired.error());
+  if (!*retired) {
+    return fail(Error::not_found("the user has no previous client secret that still works"));
+  }
+  return std::move(**retired);
 }
 
 Result<std::optional<std::string>> UserService::client_id_of(std::string_view user_id) {

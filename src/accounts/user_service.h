@@ -11,6 +11,7 @@
 // Thread-safety: safe from any thread.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -40,7 +41,17 @@ struct IssuedClientCredential {
   // (docs/console.md), shown once beside the secret. Empty otherwise.
   std::string username;
   std::string console_password;
+  // A reset with an overlap (docs/rotation.md): when the replaced secret
+  // stops working. Unset when it stopped at once (or there was none).
+  std::optional<Instant> previous_secret_expires_at;
+  // Whether the reset replaced an earlier secret (false: first enrolment),
+  // and when the reset took effect.
+  bool replaced = false;
+  Instant reset_at{};
 };
+
+// docs/rotation.md: how long a replaced Client Secret may keep working.
+inline constexpr std::int64_t kMaxPreviousValidForSeconds = 7 * 24 * 3600;
 
 // The first start's admin, made but not stored yet: its credentials are
 // delivered (bootstrap file, stdout) before commit_bootstrap_admin() stores
@@ -74,8 +85,20 @@ class UserService {
   Result<User> get(const Principal& actor, std::string_view id);
   Result<std::vector<User>> list(const Principal& actor);
   Result<User> update(const Principal& actor, std::string_view id, const UserUpdate& update);
-  // `id` may be "me".
+  // `id` may be "me". The old secret stops working at once (seed 000).
   Result<IssuedClientCredential> reset_access_key(const Principal& actor, std::string_view id);
+  // The same with an overlap (docs/rotation.md): the replaced secret keeps
+  // working for `previous_valid_for` (0 .. kMaxPreviousValidForSeconds;
+  // kInvalidRequest otherwise), any older previous secret is dropped.
+  Result<IssuedClientCredential> reset_access_key(const Principal& actor, std::string_view id,
+                                                  Duration previous_valid_for);
+  // The permission checks of a reset or retire alone (nothing written), so
+  // that a caller who may not change `id`'s secret hears that before any
+  // complaint about the request body.
+  Status check_secret_change(const Principal& actor, std::string_view id);
+  // Ends the previous secret of `id` now (same permissions as a reset);
+  // kNotFound when it has none that still works. Returns the credential.
+  Result<ClientCredential> retire_previous_secret(const Principal& actor, std::string_view id);
 
   // The client id of a user, if they have credentials.
   Result<std::optional<std::string>> client_id_of(std::string_view user_id);
@@ -90,6 +113,9 @@ class UserService {
 
  private:
   std::string resolve(const Principal& actor, std::string_view id) const;
+  // Who may change `target`'s secret: its owner, an admin (the caller then
+  // checks the human-enrolment rule). Returns the target user.
+  Result<User> secret_change_target(const Principal& actor, const std::string& target);
 
   Store& store_;
   const Clock& clock_;

@@ -31,6 +31,14 @@ bool KeyServiceAuthority::key_active(std::string_view key_id) {
   return keys_.is_active(key_id, clock_.now());
 }
 
+Error KeyServiceAuthority::key_refusal(std::string_view key_id) {
+  // Tokens follow their key (docs/rotation.md): a rerolled key's lapse
+  // ends them with the same reason.
+  auto key = keys_.find(key_id);
+  if (key && *key && (*key)->status == KeyStatus::kRotated) return keys::rotated_key_error(**key);
+  return ApiKeyAuthority::key_refusal(key_id);
+}
+
 void KeyServiceAuthority::note_used(std::string_view key_id) {
   keys_.note_used(key_id, clock_.now());
 }

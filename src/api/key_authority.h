@@ -21,6 +21,7 @@ class KeyServiceAuthority final : public ApiKeyAuthority {
   Result<ApiKeyFacts> authenticate_key(std::string_view api_key) override;
   Result<ApiKeyFacts> find_key(std::string_view key_id) override;
   bool key_active(std::string_view key_id) override;
+  Error key_refusal(std::string_view key_id) override;
   void note_used(std::string_view key_id) override;
 
  private:

@@ -8,6 +8,7 @@
 #include "api/audit_hooks.h"
 #include "api/json_io.h"
 #include "api/request_auth.h"
+#include "api/rotation.h"
 #include "core/encoding.h"
 #include "keys/key_report.h"
 #include "keys/key_service.h"
@@ -34,20 +35,25 @@ Json optional_int_json(const std::optional<int>& value) {
 // admin's per-key override (null fields: the role's or default limit
 // applies; docs/rate-limits.md).
 Json key_to_json(const ApiKey& key) {
-  return Json{{"id", key.id},
-              {"limits",
-               Json{{"requests_per_minute", optional_int_json(key.limits.requests_per_minute)},
-                    {"concurrent_per_route", optional_int_json(key.limits.concurrent_per_route)}}},
-              {"user_id", key.user_id},
-              {"name", key.name},
-              {"masked", key.masked},
-              {"role", key.role_id.empty() ? Json(nullptr) : Json(key.role_id)},
-              {"scope", keys::scope_of(key)},
-              {"status", to_string(key.status)},
-              {"created_at", format_rfc3339(key.created_at)},
-              {"expires_at", format_rfc3339(key.expires_at)},
-              {"last_used_at", optional_time(key.last_used_at)},
-              {"deactivated_at", optional_time(key.deactivated_at)}};
+  Json out{{"id", key.id},
+           {"limits",
+            Json{{"requests_per_minute", optional_int_json(key.limits.requests_per_minute)},
+                 {"concurrent_per_route", optional_int_json(key.limits.concurrent_per_route)}}},
+           {"user_id", key.user_id},
+           {"name", key.name},
+           {"masked", key.masked},
+           {"role", key.role_id.empty() ? Json(nullptr) : Json(key.role_id)},
+           {"scope", keys::scope_of(key)},
+           {"status", to_string(key.status)},
+           {"created_at", format_rfc3339(key.created_at)},
+           {"expires_at", format_rfc3339(key.expires_at)},
+           {"last_used_at", optional_time(key.last_used_at)},
+           {"deactivated_at", optional_time(key.deactivated_at)}};
+  // docs/rotation.md: only when set, so that other keys read as before.
+  if (!key.replaced_by.empty()) out["replaced_by"] = key.replaced_by;
+  if (!key.rerolled_from.empty()) out["rerolled_from"] = key.rerolled_from;
+  if (key.lapses_at) out["lapses_at"] = format_rfc3339(*key.lapses_at);
+  return out;
 }
 
 // The listed form plus "effective_limits": what the limiter applies to the
@@ -195,6 +201,66 @@ http::Response deactivate_api_key(const ApiContext& ctx, pipeline::Exchange& ex)
     });
     if (!key) return fail(key.error());
     http::Response r = json_response(200, key_to_json(*key));
+    r.principal_for_log = (*actor)->user_id;
+    return r;
+  }());
+}
+
+http::Response get_api_key(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
+  const http::PathParams& params = ex.params();
+  return respond([&]() -> Result<http::Response> {
+    auto service = key_service(ctx);
+    if (!service) return fail(service.error());
+    auto actor = verified_caller(ex);
+    if (!actor) return fail(actor.error());
+    auto key = (*service)->get(**actor, params.get("id"));
+    if (!key) return fail(key.error());
+    audit(ex, audit_event(ctx, request, actor->get(), "api_key.get", audited_resource(*key)));
+    http::Response r = json_response(200, key_to_json(ctx, *key));
+    r.principal_for_log = (*actor)->user_id;
+    return r;
+  }());
+}
+
+http::Response reroll_api_key(const ApiContext& ctx, pipeline::Exchange& ex) {
+  const http::Request& request = ex.request();
+  const http::PathParams& params = ex.params();
+  return respond([&]() -> Result<http::Response> {
+    auto service = key_service(ctx);
+    if (!service) return fail(service.error());
+    auto actor = verified_caller(ex);
+    if (!actor) return fail(actor.error());
+    auto overlap = previous_valid_for(request);
+    if (!overlap) {
+      // Who may not reroll this key hears that first (404/403, not 400).
+      if (auto s = (*service)->check_reroll(**actor, params.get("id")); !s) return fail(s.error());
+      return fail(overlap.error());
+    }
+    const std::string overlap_text =
+        " previous_valid_for=" +
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*overlap).count()) + "s";
+    auto rerolled = (*service)->reroll(**actor, params.get("id"), *overlap, [&](const ApiKey& k) {
+      return audit_admin_change(ctx, ex,
+                                audit_event(ctx, request, actor->get(), "api_key.reroll",
+                                            audited_resource(k) + overlap_text));
+    });
+    if (!rerolled) return fail(rerolled.error());
+    const ApiKey& old_key = rerolled->old_key;
+    const ApiKey& new_key = rerolled->created.key;
+    const std::string lapses_at = format_rfc3339(old_key.lapses_at.value_or(new_key.created_at));
+    publish(ctx, events::Event{.type = events::EventType::kKeyRerolled,
+                               .occurred_at = new_key.created_at,
+                               .data = {{"key_id", old_key.id},
+                                        {"new_key_id", new_key.id},
+                                        {"user_id", new_key.user_id},
+                                        {"lapses_at", lapses_at}}});
+    // As key creation answers, plus when the old key stops working.
+    Json out = key_to_json(new_key);
+    out["api_key"] = rerolled->created.api_key;  // seed 002: the one-time reveal
+    out["previous_key_lapses_at"] = lapses_at;
+    http::Response r = json_response(201, out);
+    r.set_header("Cache-Control", "no-store");
     r.principal_for_log = (*actor)->user_id;
     return r;
   }());

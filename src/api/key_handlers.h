@@ -11,6 +11,10 @@ namespace latchkey::api {
 http::Response create_api_key(const ApiContext& ctx, pipeline::Exchange& ex);
 http::Response list_api_keys(const ApiContext& ctx, pipeline::Exchange& ex);
 http::Response deactivate_api_key(const ApiContext& ctx, pipeline::Exchange& ex);
+// GET /api/v1/keys/{id} (owner or ADMIN) and POST /api/v1/keys/{id}/reroll
+// (the owner; optional {"previous_valid_for_seconds"}), docs/rotation.md.
+http::Response get_api_key(const ApiContext& ctx, pipeline::Exchange& ex);
+http::Response reroll_api_key(const ApiContext& ctx, pipeline::Exchange& ex);
 http::Response api_key_report(const ApiContext& ctx, pipeline::Exchange& ex);
 // PUT /api/v1/keys/{id}/limits (ADMIN): a key's rate and concurrency limit
 // override, docs/rate-limits.md.

@@ -174,9 +174,12 @@ std::expected<AuthenticatedClient, OAuthError> authenticate_client(const ApiCont
     e.reason = error.reason;
     return std::unexpected(std::move(e));
   }
-  // A wrong secret.
+  // A wrong secret, or a rotated one (docs/rotation.md: counted as a
+  // failure, as on the seed-000 exchange, and said so).
   if (throttle != nullptr) throttle->failed(client.client_id, request.remote_ip);
-  return std::unexpected(OAuthError{401, "invalid_client", error.description, client.basic});
+  OAuthError e{401, "invalid_client", error.description, client.basic};
+  if (error.reason == "rotated") e.reason = error.reason;
+  return std::unexpected(std::move(e));
 }
 
 // "read", "write", "read write" (any order) -> read-only or not;
@@ -351,9 +354,10 @@ http::Response oauth_token(const ApiContext& ctx, pipeline::Exchange& ex) {
   }();
   if (!result) {
     const OAuthError& e = result.error();
-    audit_denied(
-        ex, std::move(event),
-        e.latchkey_error ? std::string(http::error_name(e.latchkey_error->code)) : e.error);
+    // A rotated secret is audited as such, as on the seed-000 exchange.
+    audit_denied(ex, std::move(event),
+                 e.latchkey_error ? std::string(http::error_name(e.latchkey_error->code))
+                                  : (e.reason == "rotated" ? e.reason : e.error));
     return error_response(e);
   }
   audit(ex, std::move(event));

@@ -138,6 +138,9 @@ pipeline::RouteTable route_table(const ApiContext& ctx, std::vector<RouteEntry> 
   admin("PATCH", "/api/v1/users/{id}", update_user, "user.update");
   api("POST", "/api/v1/users/{id}/access-key", Dispatch::kBlocking, reset_access_key,
       "user.access_key.reset");
+  // docs/rotation.md: end a reset's overlap early.
+  api("DELETE", "/api/v1/users/{id}/access-key/previous", Dispatch::kBlocking,
+      retire_previous_secret, "user.access_key.retire_previous");
   admin("DELETE", "/api/v1/users/{id}/tokens", revoke_user_tokens, "user.tokens.revoke");
   // What POST /v1/authorize would answer the user (docs/permissions.md).
   admin("POST", "/api/v1/users/{id}/authorize", what_if_authorize, "policy.what_if");
@@ -171,6 +174,9 @@ pipeline::RouteTable route_table(const ApiContext& ctx, std::vector<RouteEntry> 
   api("GET", "/api/v1/keys", Dispatch::kBlocking, list_api_keys, "api_key.list");
   api("POST", "/api/v1/keys/{id}/deactivate", Dispatch::kBlocking, deactivate_api_key,
       "api_key.deactivate");
+  // docs/rotation.md: a new key in place of an old one, with an overlap.
+  api("GET", "/api/v1/keys/{id}", Dispatch::kBlocking, get_api_key, "api_key.get");
+  api("POST", "/api/v1/keys/{id}/reroll", Dispatch::kBlocking, reroll_api_key, "api_key.reroll");
   admin("PUT", "/api/v1/keys/{id}/limits", set_api_key_limits, "api_key.limits");
   // Usage per key (docs/key-usage.md): the owner or an admin.
   api("GET", "/api/v1/keys/{id}/usage", Dispatch::kBlocking, key_usage, "api_key.usage");

@@ -3,6 +3,7 @@
 #include "api/audit_hooks.h"
 #include "api/json_io.h"
 #include "api/request_auth.h"
+#include "api/rotation.h"
 #include "api/user_json.h"
 
 namespace latchkey::api {
@@ -161,20 +162,75 @@ http::Response reset_access_key(const ApiContext& ctx, pipeline::Exchange& ex) {
   return respond([&]() -> Result<http::Response> {
     auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
-    const std::string resource =
+    // docs/rotation.md: an optional overlap; none (no body) is seed 000's reset.
+    auto overlap = previous_valid_for(request);
+    if (!overlap) {
+      // Who may not reset this secret hears that first (403/404, not 400).
+      if (auto s = ctx.users.check_secret_change(**actor, params.get("id")); !s) {
+        return fail(s.error());
+      }
+      return fail(overlap.error());
+    }
+    std::string resource =
         "user/" + std::string(params.get("id") == "me" ? (*actor)->user_id : params.get("id"));
+    if (*overlap > Duration::zero()) {
+      resource +=
+          " previous_valid_for=" +
+          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*overlap).count()) + "s";
+    }
     if (auto s = audit_change(ctx, ex, **actor, "user.access_key.reset", resource); !s) {
       return fail(s.error());
     }
-    auto issued = ctx.users.reset_access_key(**actor, params.get("id"));
+    auto issued = ctx.users.reset_access_key(**actor, params.get("id"), *overlap);
     if (!issued) {
       audit_failed(ctx, ex, **actor, "user.access_key.reset", resource, issued.error());
       return fail(issued.error());
     }
-    http::Response r = json_response(200, Json{{"user_id", issued->user_id},
-                                               {"client_id", issued->client_id},
-                                               {"client_secret", issued->client_secret}});
+    if (issued->replaced) {
+      const Instant lapse = issued->previous_secret_expires_at.value_or(issued->reset_at);
+      publish(ctx, events::Event{.type = events::EventType::kSecretRotated,
+                                 .occurred_at = issued->reset_at,
+                                 .data = {{"client_id", issued->client_id},
+                                          {"user_id", issued->user_id},
+                                          {"previous_expires_at", format_rfc3339(lapse)}}});
+    }
+    Json body{{"user_id", issued->user_id},
+              {"client_id", issued->client_id},
+              {"client_secret", issued->client_secret}};
+    if (issued->previous_secret_expires_at) {
+      body["previous_secret_expires_at"] = format_rfc3339(*issued->previous_secret_expires_at);
+    }
+    http::Response r = json_response(200, body);
     r.set_header("Cache-Control", "no-store");
+    r.principal_for_log = (*actor)->user_id;
+    return r;
+  }());
+}
+
+http::Response retire_previous_secret(const ApiContext& ctx, pipeline::Exchange& ex) {
+  [[maybe_unused]] const http::Request& request = ex.request();
+  const http::PathParams& params = ex.params();
+  return respond([&]() -> Result<http::Response> {
+    auto actor = verified_caller(ex);
+    if (!actor) return fail(actor.error());
+    const std::string resource =
+        "user/" + std::string(params.get("id") == "me" ? (*actor)->user_id : params.get("id"));
+    const std::string action = "user.access_key.retire_previous";
+    if (auto s = audit_change(ctx, ex, **actor, action, resource); !s) return fail(s.error());
+    auto retired = ctx.users.retire_previous_secret(**actor, params.get("id"));
+    if (!retired) {
+      audit_failed(ctx, ex, **actor, action, resource, retired.error());
+      return fail(retired.error());
+    }
+    const std::string lapsed = format_rfc3339(retired->previous_expires_at.value_or(Instant{}));
+    publish(ctx, events::Event{.type = events::EventType::kSecretRotated,
+                               .occurred_at = retired->previous_expires_at.value_or(Instant{}),
+                               .data = {{"client_id", retired->client_id},
+                                        {"user_id", retired->user_id},
+                                        {"previous_expires_at", lapsed}}});
+    http::Response r = json_response(200, Json{{"user_id", retired->user_id},
+                                               {"client_id", retired->client_id},
+                                               {"previous_secret_expires_at", lapsed}});
     r.principal_for_log = (*actor)->user_id;
     return r;
   }());

@@ -1,8 +1,11 @@
-// `latchkey keys create|list|deactivate|report|usage`: API keys
-// (docs/api-keys.md, seeds 002-004; usage: docs/key-usage.md).
+// `latchkey keys create|list|deactivate|reroll|report|usage`: API keys
+// (docs/api-keys.md, seeds 002-004; reroll: docs/rotation.md; usage:
+// docs/key-usage.md).
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -26,6 +29,7 @@ struct KeyArguments {
   std::string from;
   std::string to;
   bool json = false;
+  std::optional<std::int64_t> previous_valid_for;  // reroll: absent = no body
 };
 
 // GET /api/v1/keys/{id}/usage, as a table (or the JSON answer with --json).
@@ -67,11 +71,37 @@ int create(CommandContext& context, const KeyArguments& arguments) {
   });
 }
 
+// docs/rotation.md: the new key is printed once, like `keys create`.
+int reroll(CommandContext& context, const KeyArguments& arguments) {
+  return context.with_session([&](Session& session) {
+    const std::string path = std::string(kKeysPath) + "/" + path_segment(arguments.id) + "/reroll";
+    auto response =
+        arguments.previous_valid_for
+            ? session.client().call(
+                  "POST", path,
+                  nlohmann::json{{"previous_valid_for_seconds", *arguments.previous_valid_for}}
+                      .dump())
+            : session.client().call("POST", path);
+    if (!response) return report(response.error(), *context.err);
+    print_json(*context.out, response->body);
+    *context.err << "latchkey: the api_key above is shown only once and cannot be retrieved "
+                    "again (seed 002): copy it into a secrets manager now, never into source "
+                    "control.\n";
+    const auto json = nlohmann::json::parse(response->body, nullptr, false);
+    if (json.is_object() && json.contains("previous_key_lapses_at") &&
+        json["previous_key_lapses_at"].is_string()) {
+      *context.err << "latchkey: the old key (and every token obtained from it) stops working at "
+                   << json["previous_key_lapses_at"].get<std::string>() << ".\n";
+    }
+    return kExitOk;
+  });
+}
+
 }  // namespace
 
 void add_key_commands(CLI::App& app, CommandContext& context) {
-  auto* keys =
-      app.add_subcommand("keys", "Manage API keys (create, list, deactivate, report, usage)");
+  auto* keys = app.add_subcommand(
+      "keys", "Manage API keys (create, list, deactivate, reroll, report, usage)");
   keys->require_subcommand(1);
   auto arguments = std::make_shared<KeyArguments>();
 
@@ -106,6 +136,17 @@ void add_key_commands(CLI::App& app, CommandContext& context) {
     return context.call_and_print(
         "POST", std::string(kKeysPath) + "/" + path_segment(arguments->id) + "/deactivate");
   });
+
+  auto* reroll_command = keys->add_subcommand(
+      "reroll",
+      "Replace one of your API keys with a new one (shown once); the old key stops working at "
+      "once, or after --previous-valid-for seconds");
+  reroll_command->add_option("ID", arguments->id, "key id (key_...)")->required();
+  reroll_command
+      ->add_option("--previous-valid-for", arguments->previous_valid_for,
+                   "seconds the old key keeps working (0 to 604800; default 0)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{604800}));
+  context.on(reroll_command, [&context, arguments] { return reroll(context, *arguments); });
 
   auto* report_command =
       keys->add_subcommand("report", "The admin API key report (JSON, or CSV with --csv)");

@@ -59,6 +59,8 @@ Error key_not_found() {
 
 KeyStatus status_of(const ApiKey& key, Instant now) {
   if (key.deactivated_at || key.status == KeyStatus::kInactive) return KeyStatus::kInactive;
+  // docs/rotation.md: a rerolled key works until its lapse, then never again.
+  if (key.lapses_at && now >= *key.lapses_at) return KeyStatus::kRotated;
   if (now >= key.expires_at) return KeyStatus::kExpired;
   return KeyStatus::kActive;
 }
@@ -109,8 +111,15 @@ void KeyService::remember(const ApiKey& key) {
   std::unique_lock lock(mu_);
   by_digest_[digest_key(copy.digest)] = copy.id;
   auto [it, inserted] = by_id_.try_emplace(copy.id, copy);
-  // Never resurrect: a deactivation seen in memory wins over a stale read.
-  if (!inserted && !it->second.deactivated_at) it->second = std::move(copy);
+  // Never resurrect: a deactivation or reroll seen in memory wins over a
+  // stale read.
+  if (!inserted && !it->second.deactivated_at) {
+    if (!it->second.replaced_by.empty() && copy.replaced_by.empty()) {
+      copy.replaced_by = it->second.replaced_by;
+      copy.lapses_at = it->second.lapses_at;
+    }
+    it->second = std::move(copy);
+  }
 }
 
 ApiKey KeyService::finish(ApiKey key, Instant now) const {
@@ -239,6 +248,15 @@ Result<std::vector<ApiKey>> KeyService::list(const Principal& actor,
 Result<std::vector<ApiKey>> KeyService::report(const Principal& actor) {
   if (auto s = require_admin(actor); !s) return fail(s.error());
   return list(actor, std::nullopt, true);
+}
+
+Result<ApiKey> KeyService::get(const Principal& actor, std::string_view key_id) {
+  auto found = lookup_by_id(key_id);
+  if (!found) return fail(found.error());
+  if (!*found || ((*found)->user_id != actor.user_id && !actor.is_admin())) {
+    return fail(key_not_found());
+  }
+  return finish(std::move(**found), clock_.now());
 }
 
 Result<ApiKey> KeyService::deactivate(const Principal& actor, std::string_view key_id,
@@ -376,10 +394,123 @@ Result<ApiKey> KeyService::authenticate(std::string_view presented_key) {
       return fail(Error::invalid_token("expired", "the API key " + key->masked + " expired at " +
                                                       format_rfc3339(key->expires_at))
                       .with_detail("key_id", key->id));
+    case KeyStatus::kRotated:
+      return fail(rotated_key_error(*key));
     case KeyStatus::kActive:
       break;
   }
   return finish(std::move(*key), now);
+}
+
+Error rotated_key_error(const ApiKey& key) {
+  const std::string at = format_rfc3339(key.lapses_at.value_or(Instant{}));
+  return Error::invalid_token("rotated", "the API key " + key.masked +
+                                             " was rerolled and stopped working at " + at +
+                                             "; use the key that replaced it")
+      .with_detail("key_id", key.id)
+      .with_detail("replaced_by", key.replaced_by)
+      .with_detail("rotated_at", at);
+}
+
+Status KeyService::check_reroll(const Principal& actor, std::string_view key_id) {
+  auto found = reroll_target(actor, key_id);
+  if (!found) return fail(found.error());
+  return {};
+}
+
+Result<ApiKey> KeyService::reroll_target(const Principal& actor, std::string_view key_id) {
+  // No escalation: a token obtained from a key never mints a key (a
+  // role-limited key's token would otherwise obtain its owner's full key).
+  if (actor.key) {
+    return fail(Error::forbidden(
+        "API keys cannot be rerolled with a token obtained from an API key; use your account "
+        "credentials"));
+  }
+  auto found = lookup_by_id(key_id);
+  if (!found) return fail(found.error());
+  // As deactivate(): anyone but the owner and an admin learns nothing.
+  if (!*found || ((*found)->user_id != actor.user_id && !actor.is_admin())) {
+    return fail(key_not_found());
+  }
+  // DESIGN invariant 4: a read-only key never writes.
+  if (!actor.may_write()) {
+    return fail(
+        Error::forbidden("a read-only token cannot reroll keys").with_reason("insufficient_scope"));
+  }
+  // seed 002: nobody obtains a key of someone else, not even an admin (the
+  // new key is revealed to whoever rerolls); an admin deactivates instead.
+  if ((*found)->user_id != actor.user_id) {
+    return fail(Error::forbidden(
+        "only the owner of an API key can reroll it: the new key is revealed to whoever rerolls "
+        "(seed 002: nobody creates keys for others); an administrator can deactivate it"));
+  }
+  return std::move(**found);
+}
+
+Result<RerolledKey> KeyService::reroll(const Principal& actor, std::string_view key_id,
+                                       Duration previous_valid_for, const BeforeChange& before) {
+  auto target = reroll_target(actor, key_id);
+  if (!target) return fail(target.error());
+  if (previous_valid_for < Duration::zero() ||
+      previous_valid_for > std::chrono::seconds(kMaxRerollOverlapSeconds)) {
+    return fail(Error::invalid_request(
+        "field \"previous_valid_for_seconds\" must be an integer from 0 to " +
+        std::to_string(kMaxRerollOverlapSeconds) + " (7 days)"));
+  }
+  const Instant now = clock_.now();
+  const ApiKey& old_key = *target;
+  // Said before any write; the store checks the same in its transaction.
+  switch (status_of(old_key, now)) {
+    case KeyStatus::kInactive:
+      return fail(Error::conflict("the API key is deactivated; only an active key can be rerolled")
+                      .with_reason("inactive"));
+    case KeyStatus::kExpired:
+      return fail(Error::conflict("the API key has expired; only an active key can be rerolled")
+                      .with_reason("expired"));
+    case KeyStatus::kRotated:
+    case KeyStatus::kActive:
+      if (!old_key.replaced_by.empty()) {
+        return fail(
+            Error::conflict("the API key was already rerolled; reroll the key that replaced it")
+                .with_reason("already_rerolled")
+                .with_detail("replaced_by", old_key.replaced_by));
+      }
+      break;
+  }
+
+  std::string secret = generate_secret(SecretKind::kApiKey, random_);
+  ApiKey key;
+  key.id = new_id("key_", random_);
+  key.user_id = old_key.user_id;
+  key.name = old_key.name;
+  key.role_id = old_key.role_id;
+  key.read_only = old_key.read_only;
+  key.digest = digest_secret(secret);
+  key.masked = mask_secret(secret);
+  key.status = KeyStatus::kActive;
+  key.created_at = now;
+  key.expires_at = old_key.expires_at;  // the remaining validity, never more
+  key.limits = old_key.limits;
+  key.rerolled_from = old_key.id;
+  if (before) {
+    if (auto s = before(old_key); !s) return fail(s.error());
+  }
+  auto stored = store_.reroll_key(old_key.id, key, now + previous_valid_for, now);
+  if (!stored) return fail(stored.error());
+  remember(stored->new_key);
+  {
+    // The old key's lapse is in memory before this returns: with no
+    // overlap it is refused from now on.
+    std::unique_lock lock(mu_);
+    ApiKey memo = stored->old_key;
+    memo.last_used_at.reset();
+    by_id_[memo.id] = memo;
+    by_digest_[digest_key(memo.digest)] = memo.id;
+  }
+  RerolledKey out;
+  out.old_key = finish(std::move(stored->old_key), now);
+  out.created = CreatedKey{finish(std::move(stored->new_key), now), std::move(secret)};
+  return out;
 }
 
 Result<std::optional<ApiKey>> KeyService::find(std::string_view key_id) {

@@ -8,7 +8,9 @@
 //                   any key. Idempotent. In memory before it returns, then the
 //                   deactivation listeners run (caches of key-derived tokens).
 //   authenticate()  a presented key -> its record, or a 401 that says why
-//                   (malformed, unknown, revoked, expired).
+//                   (malformed, unknown, revoked, expired, rotated).
+//   reroll()        docs/rotation.md: a new key in place of an old one; the
+//                   old one works until its lapse, then is refused "rotated".
 //   is_active()     in-memory check for verifiers of key-derived tokens;
 //                   correct as soon as deactivate() has returned.
 //   note_used()     coalesced last use: kept in memory, written in one batch
@@ -22,6 +24,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -62,6 +65,20 @@ struct CreatedKey {
   ApiKey key;
   std::string api_key;
 };
+
+// Returned once by reroll() (docs/rotation.md): the old key as it is now
+// (replaced_by, lapses_at) and the new key with its one-time reveal.
+struct RerolledKey {
+  ApiKey old_key;
+  CreatedKey created;
+};
+
+// docs/rotation.md: how long a rerolled key may keep working.
+inline constexpr std::int64_t kMaxRerollOverlapSeconds = 7 * 24 * 3600;
+
+// The 401 for a rerolled key after its lapse (reason "rotated"), for the
+// key itself and for the tokens derived from it.
+Error rotated_key_error(const ApiKey& key);
 
 // Whether `user_id` holds `role_id` (seed 004: a key's role is one its owner
 // holds). Wired in server/main.cc to the permission service.
@@ -116,12 +133,30 @@ class KeyService {
   Result<std::vector<ApiKey>> list(const Principal& actor, std::optional<std::string_view> user_id,
                                    bool all_users = false);
 
+  // One key, masked, last use merged: owner or ADMIN; otherwise kNotFound.
+  Result<ApiKey> get(const Principal& actor, std::string_view key_id);
+
   // Owner or ADMIN; otherwise kNotFound (existence is not leaked). Idempotent.
   // A read-only key-derived token gets kForbidden (invariant 4). When the
   // store write fails, the key is refused in memory all the same (fail
   // closed) and the store's error is returned.
   Result<ApiKey> deactivate(const Principal& actor, std::string_view key_id,
                             const BeforeChange& before = {});
+
+  // docs/rotation.md: a new key in place of `key_id`, with the same name,
+  // role, scope, limit override and expiry (the remaining validity),
+  // revealed once; the old key keeps working until now + previous_valid_for
+  // (0 .. kMaxRerollOverlapSeconds, kInvalidRequest otherwise) and is then
+  // refused as "rotated". The owner only: others get kNotFound, an admin
+  // who is not the owner kForbidden (seed 002: the new key would be
+  // revealed to them), a key-derived or read-only token kForbidden. An
+  // inactive, expired or already rerolled key: kConflict with that reason.
+  // `before` runs with the old key after the checks, before the write.
+  Result<RerolledKey> reroll(const Principal& actor, std::string_view key_id,
+                             Duration previous_valid_for, const BeforeChange& before = {});
+  // reroll()'s permission checks alone (nothing written): the caller who
+  // may not reroll the key hears that before any complaint about the body.
+  Status check_reroll(const Principal& actor, std::string_view key_id);
 
   // Replaces a key's limit override (docs/rate-limits.md; an empty one
   // clears it). ADMIN only (kForbidden otherwise: key-derived tokens never
@@ -167,6 +202,8 @@ class KeyService {
   // Holds `key` (deactivated) in memory and tells the listeners.
   void apply_deactivation(const ApiKey& key);
   Result<std::optional<ApiKey>> lookup_by_id(std::string_view key_id);
+  // The key `actor` may reroll, or why not (see reroll()).
+  Result<ApiKey> reroll_target(const Principal& actor, std::string_view key_id);
 
   KeyStore& store_;
   const Clock& clock_;

@@ -185,7 +185,7 @@ int run(int argc, char** argv) {
   AccountTokenOptions token_options;
   token_options.lifetime = std::chrono::seconds(config.account_token_ttl_seconds);
   AccountTokenService account_tokens(**store, token_cache, clock, random, token_options);
-  ClientAuthenticator client_authenticator(**store);
+  ClientAuthenticator client_authenticator(**store, clock);  // previous secrets lapse by `clock`
   // Set once the JWT service exists (below), before the server starts.
   std::atomic<JwtService*> jwt_user_hook{nullptr};
   // The permission model (seed 001, docs/permissions.md): effective

@@ -217,6 +217,11 @@ class FaultyKeyStore final : public KeyStore {
   Result<int> record_key_usage(const std::vector<KeyUsage>& usages) override {
     return inner_.record_key_usage(usages);
   }
+  Result<KeyReroll> reroll_key(std::string_view old_id, const ApiKey& new_key, Instant lapses_at,
+                               Instant at) override {
+    return counted(faults_, "reroll_key",
+                   [&] { return inner_.reroll_key(old_id, new_key, lapses_at, at); });
+  }
   Result<std::optional<ApiKey>> set_key_limits(std::string_view id,
                                                const KeyLimitOverride& limits) override {
     return counted(faults_, "set_key_limits", [&] { return inner_.set_key_limits(id, limits); });
@@ -450,13 +455,21 @@ class FaultyStore final : public Store {
     return counted(*faults_, "put_client_credential",
                    [&] { return inner_->put_client_credential(credential); });
   }
+  using Store::set_client_secret;
   Result<ClientCredential> set_client_secret(std::string_view user_id,
                                              std::string_view client_id_if_new,
                                              const Digest& secret_digest, Instant at,
-                                             bool only_if_none) override {
+                                             bool only_if_none,
+                                             Duration previous_valid_for) override {
     return counted(*faults_, "set_client_secret", [&] {
-      return inner_->set_client_secret(user_id, client_id_if_new, secret_digest, at, only_if_none);
+      return inner_->set_client_secret(user_id, client_id_if_new, secret_digest, at, only_if_none,
+                                       previous_valid_for);
     });
+  }
+  Result<std::optional<ClientCredential>> retire_previous_client_secret(std::string_view user_id,
+                                                                        Instant at) override {
+    return counted(*faults_, "retire_previous_client_secret",
+                   [&] { return inner_->retire_previous_client_secret(user_id, at); });
   }
   Result<std::optional<ClientCredential>> find_client_credential(
       std::string_view client_id) override {

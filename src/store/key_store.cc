@@ -10,6 +10,8 @@ std::string_view to_string(KeyStatus status) {
       return "inactive";
     case KeyStatus::kExpired:
       return "expired";
+    case KeyStatus::kRotated:
+      return "rotated";
   }
   return "inactive";
 }

@@ -24,7 +24,8 @@ namespace latchkey {
 
 // seed 002: active or inactive (deactivated); expired is computed from
 // expires_at with the injected clock (keys/key_service.h status_of).
-enum class KeyStatus { kActive, kInactive, kExpired };
+// kRotated: rerolled, and its lapses_at has passed (docs/rotation.md).
+enum class KeyStatus { kActive, kInactive, kExpired, kRotated };
 std::string_view to_string(KeyStatus status);
 
 // An admin's per-key limits (docs/rate-limits.md), over the key's role
@@ -53,6 +54,19 @@ struct ApiKey {
   std::string deactivated_by;  // user id of whoever deactivated it
   std::optional<Instant> last_used_at;
   KeyLimitOverride limits;  // migration 6
+  // Reroll (migration 11, docs/rotation.md): the key that replaced this one
+  // and when this one stops working (then refused as "rotated"); the key
+  // this one replaced. Empty / nullopt when never rerolled.
+  std::string replaced_by;
+  std::string rerolled_from;
+  std::optional<Instant> lapses_at;
+};
+
+// What reroll_key() stored: the old key (replaced_by, lapses_at set) and the
+// new one (rerolled_from set).
+struct KeyReroll {
+  ApiKey old_key;
+  ApiKey new_key;
 };
 
 // A coalesced "last used" observation (see KeyService::note_used).
@@ -88,6 +102,15 @@ class KeyStore {
   // last_used_at backwards; unknown key ids are ignored. Returns the number
   // of keys whose last_used_at changed.
   virtual Result<int> record_key_usage(const std::vector<KeyUsage>& usages) = 0;
+
+  // Rerolls key `old_id` in one transaction: inserts `new_key` (as given,
+  // with rerolled_from = old_id, its limit override included) and marks the
+  // old key replaced_by = new_key.id and lapses_at. Refused with kConflict
+  // and nothing written when the old key is deactivated (reason
+  // "inactive"), expired at `at` ("expired"), or already rerolled
+  // ("already_rerolled"); kNotFound when there is no such key.
+  virtual Result<KeyReroll> reroll_key(std::string_view old_id, const ApiKey& new_key,
+                                       Instant lapses_at, Instant at) = 0;
 
   // Replaces the key's limit override (an empty one clears it). Returns the
   // key as it is after the call, or nullopt when there is no such key.

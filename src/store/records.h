@@ -51,6 +51,13 @@ struct ClientCredential {
   std::string user_id;
   Digest secret_digest{};
   Instant created_at;
+  // Rotation with overlap (migration 11, docs/rotation.md): the secret this
+  // one replaced, accepted while the clock is before previous_expires_at
+  // and refused with reason "rotated" after it. Both set or both unset; the
+  // digest is kept after the lapse (until the next reset) so that a late
+  // client is told why.
+  std::optional<Digest> previous_secret_digest;
+  std::optional<Instant> previous_expires_at;
 };
 
 // A live opaque account token (seed 000), keyed by the digest of the token.

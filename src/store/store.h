@@ -101,10 +101,30 @@ class Store {
   // credentials is refused with kForbidden and nothing is written (an admin
   // enrols a human once, never resets them). kNotFound when the user does
   // not exist.
+  Result<ClientCredential> set_client_secret(std::string_view user_id,
+                                             std::string_view client_id_if_new,
+                                             const Digest& secret_digest, Instant at,
+                                             bool only_if_none) {
+    return set_client_secret(user_id, client_id_if_new, secret_digest, at, only_if_none,
+                             Duration::zero());
+  }
+  // The same with an overlap (docs/rotation.md). With previous_valid_for > 0
+  // and an existing secret, the replaced secret becomes the previous one,
+  // accepted until at + previous_valid_for; any older previous secret is
+  // dropped in the same transaction (at most two live secrets per client).
+  // With 0 (or no existing secret) no previous secret is kept: the old one
+  // stops working on return, as seed 000 says of a reset.
   virtual Result<ClientCredential> set_client_secret(std::string_view user_id,
                                                      std::string_view client_id_if_new,
                                                      const Digest& secret_digest, Instant at,
-                                                     bool only_if_none) = 0;
+                                                     bool only_if_none,
+                                                     Duration previous_valid_for) = 0;
+  // Ends the user's previous secret at `at` (it is then refused as
+  // "rotated"), in one transaction. Returns the credential as stored, or
+  // nullopt (nothing written) when the user has no previous secret that
+  // still works at `at`.
+  virtual Result<std::optional<ClientCredential>> retire_previous_client_secret(
+      std::string_view user_id, Instant at) = 0;
   virtual Result<std::optional<ClientCredential>> find_client_credential(
       std::string_view client_id) = 0;
   virtual Result<std::optional<ClientCredential>> client_credential_of_user(

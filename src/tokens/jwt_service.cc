@@ -346,10 +346,10 @@ class JwtServiceImpl final : public JwtService {
     }
     if (!keys_.key_active(principal->key->key_id)) {
       // key_id (a claim of the token already): usage per key counts the
-      // refusal under it (docs/key-usage.md).
-      return fail(Error::invalid_token("revoked",
-                                       "the API key of this token was deactivated or has expired")
-                      .with_detail("key_id", principal->key->key_id));
+      // refusal under it (docs/key-usage.md). Tokens follow a rerolled key
+      // (docs/rotation.md).
+      return fail(
+          keys_.key_refusal(principal->key->key_id).with_detail("key_id", principal->key->key_id));
     }
     // seed 001: without API access every call answers 401.
     if (!principal->api_access) {

@@ -63,6 +63,12 @@ class ApiKeyAuthority {
   // In memory, cheap, called on every JWT-authenticated request: false once
   // the key is deactivated (or gone). Expiry is checked by the caller.
   virtual bool key_active(std::string_view key_id) = 0;
+  // Why key_active() said false, as the 401 of a token derived from the key
+  // (docs/rotation.md: "rotated" for a rerolled key after its lapse).
+  virtual Error key_refusal(std::string_view /*key_id*/) {
+    return Error::invalid_token("revoked",
+                                "the API key of this token was deactivated or has expired");
+  }
   // Coalesced "last used" bookkeeping (in memory); optional.
   virtual void note_used(std::string_view /*key_id*/) {}
 };

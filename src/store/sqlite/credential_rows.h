@@ -18,6 +18,10 @@ namespace latchkey::sqlite {
 // the user does not exist; kConflict when another user has the client id.
 Status upsert_client_credential(Connection& connection, const ClientCredential& credential);
 
+// Moves the user's previous secret's lapse back to `at` when it is still
+// live at `at` (docs/rotation.md: retiring it early). Returns rows changed.
+Result<int> end_previous_secret(Connection& connection, std::string_view user_id, Instant at);
+
 Result<std::optional<ClientCredential>> select_credential_by_client_id(Connection& connection,
                                                                        std::string_view client_id);
 Result<std::optional<ClientCredential>> select_credential_of_user(Connection& connection,

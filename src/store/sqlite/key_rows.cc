@@ -12,7 +12,8 @@ namespace {
   "deactivated_at IS NOT NULL, COALESCE(deactivated_at, 0), deactivated_by, "              \
   "last_used_at IS NOT NULL, COALESCE(last_used_at, 0), "                                  \
   "rate_limit_per_minute IS NOT NULL, COALESCE(rate_limit_per_minute, 0), "                \
-  "concurrency_per_route IS NOT NULL, COALESCE(concurrency_per_route, 0) FROM api_keys "
+  "concurrency_per_route IS NOT NULL, COALESCE(concurrency_per_route, 0), "                \
+  "replaced_by, rerolled_from, lapses_at IS NOT NULL, COALESCE(lapses_at, 0) FROM api_keys "
 
 constexpr std::string_view kSelectKeyById = LATCHKEY_KEY_COLUMNS "WHERE id = ?";
 constexpr std::string_view kSelectKeyByDigest = LATCHKEY_KEY_COLUMNS "WHERE digest = ?";
@@ -43,6 +44,9 @@ Result<ApiKey> read_key(const Statement& row) {
   if (row.bool_at(12)) key.last_used_at = row.instant_at(13);
   if (row.bool_at(14)) key.limits.requests_per_minute = static_cast<int>(row.int_at(15));
   if (row.bool_at(16)) key.limits.concurrent_per_route = static_cast<int>(row.int_at(17));
+  key.replaced_by = row.text_at(18);
+  key.rerolled_from = row.text_at(19);
+  if (row.bool_at(20)) key.lapses_at = row.instant_at(21);
   return key;
 }
 
@@ -129,6 +133,37 @@ Result<int> update_key_limits(Connection& connection, std::string_view id,
   bind_optional(1, limits.requests_per_minute);
   bind_optional(2, limits.concurrent_per_route);
   statement->bind_text(3, id);
+  if (auto s = statement->run(); !s) return fail(s.error());
+  return connection.changes();
+}
+
+Result<int> link_rerolled_key(Connection& connection, const ApiKey& new_key,
+                              std::string_view old_id) {
+  auto statement = connection.prepare(
+      "UPDATE api_keys SET rerolled_from = ?, rate_limit_per_minute = ?, "
+      "concurrency_per_route = ? WHERE id = ?");
+  if (!statement) return fail(statement.error());
+  statement->bind_text(1, old_id);
+  auto bind_optional = [&](int index, const std::optional<int>& value) {
+    if (value) {
+      statement->bind_int(index, *value);
+    } else {
+      statement->bind_null(index);
+    }
+  };
+  bind_optional(2, new_key.limits.requests_per_minute);
+  bind_optional(3, new_key.limits.concurrent_per_route);
+  statement->bind_text(4, new_key.id);
+  if (auto s = statement->run(); !s) return fail(s.error());
+  return connection.changes();
+}
+
+Result<int> mark_key_replaced(Connection& connection, std::string_view old_id,
+                              std::string_view new_id, Instant lapses_at) {
+  auto statement = connection.prepare(
+      "UPDATE api_keys SET replaced_by = ?, lapses_at = ? WHERE id = ? AND replaced_by = ''");
+  if (!statement) return fail(statement.error());
+  statement->bind_text(1, new_id).bind_instant(2, lapses_at).bind_text(3, old_id);
   if (auto s = statement->run(); !s) return fail(s.error());
   return connection.changes();
 }

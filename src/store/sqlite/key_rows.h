@@ -31,6 +31,15 @@ Result<int> deactivate_key_row(Connection& connection, std::string_view id, Inst
 Result<int> update_key_limits(Connection& connection, std::string_view id,
                               const KeyLimitOverride& limits);
 
+// Reroll (migration 11): sets the new key's rerolled_from and its limit
+// override (insert_key_row writes neither). Returns rows changed.
+Result<int> link_rerolled_key(Connection& connection, const ApiKey& new_key,
+                              std::string_view old_id);
+// Sets replaced_by and lapses_at of a key not yet rerolled. Returns rows
+// changed (0 when it was already rerolled or does not exist).
+Result<int> mark_key_replaced(Connection& connection, std::string_view old_id,
+                              std::string_view new_id, Instant lapses_at);
+
 // Moves last_used_at forward to `at`. Returns rows changed (0 or 1).
 Result<int> update_key_last_used(Connection& connection, std::string_view id, Instant at);
 

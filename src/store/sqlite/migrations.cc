@@ -268,6 +268,19 @@ constexpr std::string_view kMigration10 = R"sql(
 CREATE INDEX audit_events_by_action_time ON audit_events (action, at);
 )sql";
 
+// Rotation with overlap (docs/rotation.md): a client's previous secret and
+// when it lapses, in the same row as the current one; an API key's reroll
+// links (the key that replaced it, the key it replaced) and when a rerolled
+// key lapses. NULL / '' = none.
+constexpr std::string_view kMigration11 = R"sql(
+ALTER TABLE client_credentials ADD COLUMN previous_secret_digest BLOB
+  CHECK (previous_secret_digest IS NULL OR length(previous_secret_digest) = 32);
+ALTER TABLE client_credentials ADD COLUMN previous_expires_at INTEGER;
+ALTER TABLE api_keys ADD COLUMN replaced_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN rerolled_from TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN lapses_at INTEGER;
+)sql";
+
 // Usage per API key (docs/key-usage.md): counts aggregated per hour and per
 // day, by route and status class; flushes add to a row (upsert), retention
 // deletes by (granularity, bucket_start). No foreign key: a key's usage
@@ -298,7 +311,8 @@ constexpr std::array kMigrations = {
     Migration{8, "audit: coalesced rows carry a count of calls", kMigration8},
     Migration{9, "web console: passwords, sessions, invitations", kMigration9},
     Migration{10, "audit: index by action", kMigration10},
-    // 11-13 are taken by issue 14's other parts (merged in order).
+    Migration{11, "rotation: previous client secrets, API key rerolls", kMigration11},
+    // 12-13 are taken by issue 14's other parts (merged in order).
     Migration{14, "usage per API key, per hour and per day", kMigration14},
 };
 

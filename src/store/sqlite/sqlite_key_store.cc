@@ -59,6 +59,50 @@ Result<int> SqliteKeyStore::record_key_usage(const std::vector<KeyUsage>& usages
   });
 }
 
+Result<KeyReroll> SqliteKeyStore::reroll_key(std::string_view old_id, const ApiKey& new_key,
+                                             Instant lapses_at, Instant at) {
+  return db_.write([&](Connection& connection) -> Result<KeyReroll> {
+    // Checked and written in one job: two concurrent rerolls of one key
+    // cannot both succeed, and a key deactivated meanwhile is not rerolled.
+    auto old_key = select_key(connection, old_id);
+    if (!old_key) return fail(old_key.error());
+    if (!*old_key) return fail(Error::not_found("no API key with the given id"));
+    if ((*old_key)->deactivated_at) {
+      return fail(Error::conflict("the API key is deactivated; only an active key can be rerolled")
+                      .with_reason("inactive"));
+    }
+    if (!(*old_key)->replaced_by.empty()) {
+      return fail(
+          Error::conflict("the API key was already rerolled; reroll the key that replaced it")
+              .with_reason("already_rerolled")
+              .with_detail("replaced_by", (*old_key)->replaced_by));
+    }
+    if (at >= (*old_key)->expires_at) {
+      return fail(Error::conflict("the API key has expired; only an active key can be rerolled")
+                      .with_reason("expired"));
+    }
+    auto inserted = insert_key_row(connection, new_key);
+    if (!inserted) {
+      if (inserted.error().code == ErrorCode::kConflict) {
+        return fail(Error::conflict("an API key with this id or digest already exists"));
+      }
+      return fail(inserted.error());
+    }
+    if (auto linked = link_rerolled_key(connection, new_key, old_id); !linked) {
+      return fail(linked.error());
+    }
+    auto marked = mark_key_replaced(connection, old_id, new_key.id, lapses_at);
+    if (!marked) return fail(marked.error());
+    if (*marked != 1) return fail(Error::internal("the rerolled key could not be marked"));
+    auto old_after = select_key(connection, old_id);
+    if (!old_after) return fail(old_after.error());
+    auto new_after = select_key(connection, new_key.id);
+    if (!new_after) return fail(new_after.error());
+    if (!*old_after || !*new_after) return fail(Error::internal("a rerolled key vanished"));
+    return KeyReroll{std::move(**old_after), std::move(**new_after)};
+  });
+}
+
 Result<std::optional<ApiKey>> SqliteKeyStore::set_key_limits(std::string_view id,
                                                              const KeyLimitOverride& limits) {
   return db_.write([&](Connection& connection) -> Result<std::optional<ApiKey>> {

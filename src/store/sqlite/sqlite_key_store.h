@@ -19,6 +19,8 @@ class SqliteKeyStore final : public KeyStore {
   Result<std::optional<ApiKey>> deactivate_key(std::string_view id, Instant at,
                                                std::string_view by_user_id) override;
   Result<int> record_key_usage(const std::vector<KeyUsage>& usages) override;
+  Result<KeyReroll> reroll_key(std::string_view old_id, const ApiKey& new_key, Instant lapses_at,
+                               Instant at) override;
   Result<std::optional<ApiKey>> set_key_limits(std::string_view id,
                                                const KeyLimitOverride& limits) override;
 

@@ -184,7 +184,8 @@ Result<std::optional<ClientCredential>> SqliteStore::client_credential_of_user(
 Result<ClientCredential> SqliteStore::set_client_secret(std::string_view user_id,
                                                         std::string_view client_id_if_new,
                                                         const Digest& secret_digest, Instant at,
-                                                        bool only_if_none) {
+                                                        bool only_if_none,
+                                                        Duration previous_valid_for) {
   return db_->write([&](Connection& connection) -> Result<ClientCredential> {
     // Read and write in one job: two concurrent enrolments or resets cannot
     // both see "no credential", and the client id is never replaced.
@@ -195,10 +196,26 @@ Result<ClientCredential> SqliteStore::set_client_secret(std::string_view user_id
     }
     ClientCredential credential{*existing ? (*existing)->client_id : std::string(client_id_if_new),
                                 std::string(user_id), secret_digest, at};
+    // Only the secret being replaced can become the previous one: an older
+    // previous secret is dropped here (at most two live secrets).
+    if (*existing && previous_valid_for > Duration::zero()) {
+      credential.previous_secret_digest = (*existing)->secret_digest;
+      credential.previous_expires_at = at + previous_valid_for;
+    }
     if (auto s = sqlite::upsert_client_credential(connection, credential); !s) {
       return fail(s.error());
     }
     return credential;
+  });
+}
+
+Result<std::optional<ClientCredential>> SqliteStore::retire_previous_client_secret(
+    std::string_view user_id, Instant at) {
+  return db_->write([&](Connection& connection) -> Result<std::optional<ClientCredential>> {
+    auto changed = sqlite::end_previous_secret(connection, user_id, at);
+    if (!changed) return fail(changed.error());
+    if (*changed == 0) return std::optional<ClientCredential>();
+    return sqlite::select_credential_of_user(connection, user_id);
   });
 }
 

@@ -52,10 +52,14 @@ class SqliteStore final : public Store {
                                     const std::string& console_password_hash) override;
 
   Status put_client_credential(const ClientCredential& credential) override;
+  using Store::set_client_secret;
   Result<ClientCredential> set_client_secret(std::string_view user_id,
                                              std::string_view client_id_if_new,
                                              const Digest& secret_digest, Instant at,
-                                             bool only_if_none) override;
+                                             bool only_if_none,
+                                             Duration previous_valid_for) override;
+  Result<std::optional<ClientCredential>> retire_previous_client_secret(std::string_view user_id,
+                                                                        Instant at) override;
   Result<std::optional<ClientCredential>> find_client_credential(
       std::string_view client_id) override;
   Result<std::optional<ClientCredential>> client_credential_of_user(

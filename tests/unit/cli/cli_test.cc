@@ -255,6 +255,62 @@ TEST_F(CliTest, AccessKeyResetPrintsCredentialsAndHint) {
   EXPECT_EQ(err_.str().find("lk_sec_"), std::string::npos);
 }
 
+// Test that the rotation commands (docs/rotation.md) send the documented
+// requests: no body without --previous-valid-for (seed 000's reset), the
+// overlap as {"previous_valid_for_seconds": N} with it; out-of-range values
+// are usage errors sent nowhere.
+TEST_F(CliTest, RotationCommandsSendDocumentedRequests) {
+  transport_ = std::make_shared<FakeTransport>([](const client::HttpRequest& request) {
+    if (request.url.ends_with("/api/v1/account/token")) {
+      return FakeTransport::json(
+          200, R"({"access_token":"lk_at_admin0000000","token_type":"bearer","expires_in":3600})");
+    }
+    return FakeTransport::json(
+        200, R"({"id":"key_2","previous_key_lapses_at":"2026-03-01T10:10:00.000Z"})");
+  });
+  struct Case {
+    std::vector<std::string> args;
+    std::string method, path, body;
+  };
+  const std::vector<Case> cases = {
+      {{"access-key", "reset", "--previous-valid-for", "3600"},
+       "POST",
+       "/api/v1/users/me/access-key",
+       R"({"previous_valid_for_seconds":3600})"},
+      {{"access-key", "reset", "--user", "usr_2", "--previous-valid-for", "0"},
+       "POST",
+       "/api/v1/users/usr_2/access-key",
+       R"({"previous_valid_for_seconds":0})"},
+      {{"access-key", "retire-previous"}, "DELETE", "/api/v1/users/me/access-key/previous", ""},
+      {{"access-key", "retire-previous", "--user", "usr_2"},
+       "DELETE",
+       "/api/v1/users/usr_2/access-key/previous",
+       ""},
+      {{"keys", "reroll", "key_1"}, "POST", "/api/v1/keys/key_1/reroll", ""},
+      {{"keys", "reroll", "key_1", "--previous-valid-for", "600"},
+       "POST",
+       "/api/v1/keys/key_1/reroll",
+       R"({"previous_valid_for_seconds":600})"},
+  };
+  for (const auto& c : cases) {
+    ASSERT_EQ(run(c.args), kExitOk) << c.args[0] << " " << c.args[1] << ": " << err_.str();
+    const auto request = transport_->requests().back();
+    EXPECT_EQ(request.method, c.method) << c.path;
+    EXPECT_EQ(request.url, std::string(testing::kBaseUrl) + c.path);
+    EXPECT_EQ(request.body, c.body) << c.path;
+  }
+  EXPECT_NE(err_.str().find("2026-03-01T10:10:00.000Z"), std::string::npos) << err_.str();
+  const std::size_t sent = transport_->requests().size();
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"access-key", "reset", "--previous-valid-for", "604801"},
+        {"access-key", "reset", "--previous-valid-for", "-1"},
+        {"keys", "reroll", "key_1", "--previous-valid-for", "soon"},
+        {"keys", "reroll"}}) {
+    EXPECT_EQ(run(args), kExitUsage) << args.back();
+  }
+  EXPECT_EQ(transport_->requests().size(), sent);
+}
+
 // Test that TLS options reach the transport, and --insecure is refused off loopback.
 TEST_F(CliTest, TlsOptions) {
   ASSERT_EQ(run({"me", "--cacert", "/etc/ca.pem"}), kExitOk) << err_.str();

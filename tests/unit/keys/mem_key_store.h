@@ -92,6 +92,29 @@ class MemKeyStore final : public KeyStore {
     return std::optional<ApiKey>(it->second);
   }
 
+  Result<KeyReroll> reroll_key(std::string_view old_id, const ApiKey& new_key, Instant lapses_at,
+                               Instant at) override {
+    std::lock_guard lock(mu_);
+    ++writes;
+    auto it = keys_.find(std::string(old_id));
+    if (it == keys_.end()) return fail(Error::not_found("no such key"));
+    if (it->second.deactivated_at) return fail(Error::conflict("inactive").with_reason("inactive"));
+    if (!it->second.replaced_by.empty()) {
+      return fail(Error::conflict("rerolled").with_reason("already_rerolled"));
+    }
+    if (at >= it->second.expires_at) return fail(Error::conflict("expired").with_reason("expired"));
+    for (const auto& [id, k] : keys_) {
+      if (id == new_key.id || k.digest == new_key.digest) return fail(Error::conflict("taken"));
+    }
+    ApiKey added = new_key;
+    added.rerolled_from = std::string(old_id);
+    keys_[added.id] = added;
+    order_.push_back(added.id);
+    it->second.replaced_by = added.id;
+    it->second.lapses_at = lapses_at;
+    return KeyReroll{it->second, added};
+  }
+
   int writes = 0;
   int reads = 0;
   int usage_batches = 0;

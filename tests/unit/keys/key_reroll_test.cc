@@ -1,0 +1,188 @@
+// KeyService::reroll (docs/rotation.md): a new key with the old one's name,
+// role, scope, limits and remaining validity, revealed once; the old key
+// works until its lapse (decided by the injected clock) and is then refused
+// with reason "rotated"; who may reroll; what cannot be rerolled.
+#include <gtest/gtest.h>
+
+#include "core/secret.h"
+#include "keys/key_service.h"
+#include "support/counter_random.h"
+#include "support/fake_clock.h"
+#include "unit/keys/mem_key_store.h"
+
+namespace latchkey::keys {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::CounterRandom;
+using testing::FakeClock;
+using testing::MemKeyStore;
+
+Principal user(std::string id, bool admin = false) {
+  Principal p;
+  p.user_id = std::move(id);
+  p.name = p.user_id;
+  p.api_access = true;
+  if (admin) p.modules.push_back(std::string(kModuleAdmin));
+  return p;
+}
+
+class KeyRerollTest : public ::testing::Test {
+ protected:
+  CreatedKey create(const Principal& actor, bool read_only = false, std::string role = {}) {
+    CreateKeyRequest r;
+    r.name = "deploy";
+    r.expires_in_days = 30;
+    r.read_only = read_only;
+    r.role_id = std::move(role);
+    auto created = service_.create(actor, r);
+    EXPECT_TRUE(created) << created.error().description;
+    return created.value_or(CreatedKey{});
+  }
+
+  MemKeyStore store_;
+  FakeClock clock_;
+  CounterRandom random_;
+  KeyService service_{store_, clock_, random_};
+  Principal alice_ = user("usr_alice");
+  Principal bob_ = user("usr_bob");
+  Principal admin_ = user("usr_admin", true);
+};
+
+// Test that the new key copies what it should, is revealed once, and keeps
+// the remaining validity (not a fresh one).
+TEST_F(KeyRerollTest, NewKeyKeepsNameRoleScopeLimitsAndRemainingValidity) {
+  const CreatedKey old_key = create(alice_, /*read_only=*/true, "rol_reader");
+  ASSERT_TRUE(service_.set_limits(admin_, old_key.key.id, {.requests_per_minute = 9}));
+  clock_.advance(hours(24 * 10));
+  auto rerolled = service_.reroll(alice_, old_key.key.id, seconds(60));
+  ASSERT_TRUE(rerolled) << rerolled.error().description;
+  const ApiKey& fresh = rerolled->created.key;
+  EXPECT_TRUE(is_well_formed_secret(rerolled->created.api_key, SecretKind::kApiKey));
+  EXPECT_NE(rerolled->created.api_key, old_key.api_key);
+  EXPECT_EQ(fresh.digest, digest_secret(rerolled->created.api_key));
+  EXPECT_NE(fresh.id, old_key.key.id);
+  EXPECT_EQ(fresh.name, "deploy");
+  EXPECT_EQ(fresh.role_id, "rol_reader");
+  EXPECT_TRUE(fresh.read_only);
+  EXPECT_EQ(fresh.limits.requests_per_minute, 9);
+  EXPECT_EQ(service_.limits_of(fresh.id)->requests_per_minute, 9);
+  EXPECT_EQ(fresh.expires_at, old_key.key.expires_at);
+  EXPECT_EQ(fresh.created_at, clock_.now());
+  EXPECT_EQ(fresh.rerolled_from, old_key.key.id);
+  EXPECT_EQ(rerolled->old_key.replaced_by, fresh.id);
+  EXPECT_EQ(rerolled->old_key.lapses_at, clock_.now() + seconds(60));
+  EXPECT_EQ(rerolled->old_key.status, KeyStatus::kActive);
+}
+
+// Test that both keys work during the overlap, the old one is refused with
+// "rotated" from its lapse on (not a millisecond before), and the new one
+// keeps working.
+TEST_F(KeyRerollTest, OldKeyWorksUntilItsLapseThenIsRotated) {
+  const CreatedKey old_key = create(alice_);
+  auto rerolled = service_.reroll(alice_, old_key.key.id, seconds(100));
+  ASSERT_TRUE(rerolled);
+  EXPECT_TRUE(service_.authenticate(old_key.api_key));
+  EXPECT_TRUE(service_.authenticate(rerolled->created.api_key));
+  clock_.advance(seconds(100) - milliseconds(1));
+  EXPECT_TRUE(service_.authenticate(old_key.api_key));
+  EXPECT_TRUE(service_.is_active(old_key.key.id, clock_.now()));
+  clock_.advance(milliseconds(1));
+  auto refused = service_.authenticate(old_key.api_key);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidToken);
+  EXPECT_EQ(refused.error().reason, "rotated");
+  EXPECT_EQ(refused.error().description.find(old_key.api_key), std::string::npos);
+  EXPECT_FALSE(service_.is_active(old_key.key.id, clock_.now()));
+  EXPECT_TRUE(service_.authenticate(rerolled->created.api_key));
+  auto listed = service_.get(alice_, old_key.key.id);
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->status, KeyStatus::kRotated);
+  EXPECT_EQ(to_string(listed->status), "rotated");
+}
+
+// Test that no overlap stops the old key at once.
+TEST_F(KeyRerollTest, NoOverlapStopsTheOldKeyAtOnce) {
+  const CreatedKey old_key = create(alice_);
+  auto rerolled = service_.reroll(alice_, old_key.key.id, seconds(0));
+  ASSERT_TRUE(rerolled);
+  auto refused = service_.authenticate(old_key.api_key);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason, "rotated");
+  EXPECT_TRUE(service_.authenticate(rerolled->created.api_key));
+}
+
+// Test that a fresh service loading the store (a restart) keeps the rule.
+TEST_F(KeyRerollTest, LapseHoldsAfterReload) {
+  const CreatedKey old_key = create(alice_);
+  ASSERT_TRUE(service_.reroll(alice_, old_key.key.id, seconds(30)));
+  KeyService restarted(store_, clock_, random_);
+  ASSERT_TRUE(restarted.load());
+  EXPECT_TRUE(restarted.authenticate(old_key.api_key));
+  clock_.advance(seconds(30));
+  auto refused = restarted.authenticate(old_key.api_key);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason, "rotated");
+}
+
+// Test that inactive, expired and already rerolled keys are refused with a
+// 409 and their reason, writing nothing.
+TEST_F(KeyRerollTest, RefusesInactiveExpiredAndRerolledKeys) {
+  const CreatedKey off = create(alice_);
+  ASSERT_TRUE(service_.deactivate(alice_, off.key.id));
+  const CreatedKey once = create(alice_);
+  ASSERT_TRUE(service_.reroll(alice_, once.key.id, seconds(3600)));
+  auto inactive = service_.reroll(alice_, off.key.id, seconds(0));
+  ASSERT_FALSE(inactive);
+  EXPECT_EQ(inactive.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(inactive.error().reason, "inactive");
+  auto twice = service_.reroll(alice_, once.key.id, seconds(0));
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(twice.error().reason, "already_rerolled");
+  const CreatedKey expiring = create(alice_);
+  clock_.advance(hours(24 * 31));
+  auto expired = service_.reroll(alice_, expiring.key.id, seconds(0));
+  ASSERT_FALSE(expired);
+  EXPECT_EQ(expired.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(expired.error().reason, "expired");
+}
+
+// Test who may reroll: the owner; others learn nothing (404); an admin who
+// is not the owner is refused (the new key would be revealed to them);
+// key-derived and read-only tokens are refused; the overlap is bounded.
+TEST_F(KeyRerollTest, OnlyTheOwnerRerollsWithinBounds) {
+  const CreatedKey key = create(alice_);
+  auto by_bob = service_.reroll(bob_, key.key.id, seconds(0));
+  ASSERT_FALSE(by_bob);
+  EXPECT_EQ(by_bob.error().code, ErrorCode::kNotFound);
+  auto by_admin = service_.reroll(admin_, key.key.id, seconds(0));
+  ASSERT_FALSE(by_admin);
+  EXPECT_EQ(by_admin.error().code, ErrorCode::kForbidden);
+  Principal with_key = alice_;
+  with_key.key = KeyGrant{};
+  with_key.key->key_id = key.key.id;
+  EXPECT_EQ(service_.reroll(with_key, key.key.id, seconds(0)).error().code, ErrorCode::kForbidden);
+  Principal read_only = alice_;
+  read_only.read_only = true;
+  EXPECT_EQ(service_.reroll(read_only, key.key.id, seconds(0)).error().code, ErrorCode::kForbidden);
+  EXPECT_EQ(service_.reroll(alice_, key.key.id, seconds(604801)).error().code,
+            ErrorCode::kInvalidRequest);
+  EXPECT_EQ(service_.reroll(alice_, key.key.id, seconds(-1)).error().code,
+            ErrorCode::kInvalidRequest);
+  EXPECT_EQ(service_.reroll(alice_, "key_nope", seconds(0)).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(service_.reroll(alice_, key.key.id, seconds(604800)));
+}
+
+// Test that get() shows a key to its owner and admins only.
+TEST_F(KeyRerollTest, GetIsForTheOwnerAndAdmins) {
+  const CreatedKey key = create(alice_);
+  EXPECT_TRUE(service_.get(alice_, key.key.id));
+  EXPECT_TRUE(service_.get(admin_, key.key.id));
+  EXPECT_EQ(service_.get(bob_, key.key.id).error().code, ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace latchkey::keys
