@@ -13,7 +13,7 @@ _latchkey_subcommands() {
     users) echo "create list get disable enable api-access revoke-tokens invite dependents" ;;
     access-key) echo "reset retire-previous" ;;
     audit) echo "list export" ;;
-    keys) echo "create list deactivate reroll report" ;;
+    keys) echo "create list deactivate reroll report usage" ;;
     applications) echo "create list get add-step" ;;
     permission-sets) echo "create set-step remove-step list get" ;;
     roles) echo "create list get delete add-module remove-module add-permission-set remove-permission-set grant revoke" ;;
