@@ -48,7 +48,8 @@ Result<AuthenticatedClient> ClientAuthenticator::authenticate(std::string_view c
     if (auto it = by_client_.find(std::string(client_id)); it != by_client_.end()) {
       Cached hit = it->second;
       lock.unlock();
-      return judge(client_id, presented, hit.secret_digest, std::move(hit.user));
+      return judge(client_id, presented, hit.secret_digest, hit.secret_created_at,
+                   std::move(hit.user));
     }
     if (unknown_.contains(std::string(client_id))) {
       lock.unlock();
@@ -84,11 +85,12 @@ Result<AuthenticatedClient> ClientAuthenticator::authenticate(std::string_view c
     std::unique_lock lock(mu_);
     // Bounded: past the bound, clients are checked against the store.
     if (epoch_ == epoch && by_client_.size() < kMaxCachedClients) {
-      by_client_.insert_or_assign(std::string(client_id),
-                                  Cached{(*credential)->secret_digest, *user});
+      by_client_.insert_or_assign(std::string(client_id), Cached{(*credential)->secret_digest,
+                                                                 *user, (*credential)->created_at});
     }
   }
-  return judge(client_id, presented, (*credential)->secret_digest, std::move(*user));
+  return judge(client_id, presented, (*credential)->secret_digest, (*credential)->created_at,
+               std::move(*user));
 }
 
 Result<AuthenticatedClient> ClientAuthenticator::refuse_unknown(const Digest& presented) const {
@@ -98,7 +100,8 @@ Result<AuthenticatedClient> ClientAuthenticator::refuse_unknown(const Digest& pr
 
 Result<AuthenticatedClient> ClientAuthenticator::judge(std::string_view client_id,
                                                        const Digest& presented,
-                                                       const Digest& stored, User user) const {
+                                                       const Digest& stored,
+                                                       Instant secret_created_at, User user) const {
   if (!compare(presented, stored)) return fail(bad_credentials());
   if (user.disabled) {
     return fail(
@@ -108,7 +111,7 @@ Result<AuthenticatedClient> ClientAuthenticator::judge(std::string_view client_i
     return fail(Error::invalid_client("API access is not enabled for the user of this client")
                     .with_reason("api_access_disabled"));
   }
-  return AuthenticatedClient{std::move(user), std::string(client_id)};
+  return AuthenticatedClient{std::move(user), std::string(client_id), secret_created_at};
 }
 
 void ClientAuthenticator::forget_user(std::string_view user_id) {

@@ -50,6 +50,8 @@ struct AuthenticationWork {
 struct AuthenticatedClient {
   User user;
   std::string client_id;
+  // When the user's current Client Secret was set (its age, docs/secret-age.md).
+  Instant secret_created_at;
 };
 
 class ClientAuthenticator {
@@ -72,9 +74,11 @@ class ClientAuthenticator {
   struct Cached {
     Digest secret_digest;
     User user;
+    Instant secret_created_at;
   };
   Result<AuthenticatedClient> judge(std::string_view client_id, const Digest& presented,
-                                    const Digest& stored, User user) const;
+                                    const Digest& stored, Instant secret_created_at,
+                                    User user) const;
 
   Result<AuthenticatedClient> refuse_unknown(const Digest& presented) const;
 

@@ -40,6 +40,9 @@ struct Principal {
   // narrowed to scope "read": never a write, never administers.
   bool read_only = false;
   std::string token_id;  // the JWT's jti; empty for opaque account tokens
+  // A service account's expiry (accounts/account_expiry.h): its tokens are
+  // refused from this instant on, whatever they say.
+  std::optional<Instant> account_expires_at;
   // How the caller proved itself, without the secret, rendered once when
   // the principal is built (audit records, X-Latchkey-Credential): "key
   // ••••a1B9" or "client cli_…".

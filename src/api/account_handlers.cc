@@ -1,6 +1,7 @@
 #include "api/account_handlers.h"
 
 #include "api/audit_hooks.h"
+#include "api/credential_age.h"
 #include "api/json_io.h"
 #include "api/request_auth.h"
 #include "core/secret.h"
@@ -12,6 +13,11 @@ http::Response issue_account_token(const ApiContext& ctx, pipeline::Exchange& ex
   // The authenticate stage proved the Client ID + Secret (401 otherwise).
   const AuthenticatedClient& client = *ex.client;
   ex.audit_resource = "user/" + client.user.id;
+  // Issue 14: an expired service account or a secret past the hard maximum.
+  if (auto s = check_client_issuance(ctx, client); !s) {
+    ex.refusal_reason = s.error().reason;
+    return http::error_response(s.error());
+  }
   auto issued = ctx.account_tokens.issue(client.user, client.client_id, origin_of(ex.request()));
   if (!issued) {
     ex.refusal_reason = issued.error().reason;
@@ -24,6 +30,7 @@ http::Response issue_account_token(const ApiContext& ctx, pipeline::Exchange& ex
                                              {"scope", "read write"}});
   r.set_header("Cache-Control", "no-store");
   r.set_header("Pragma", "no-cache");
+  note_rotation_due(ctx, client.secret_created_at, r);
   r.principal_for_log = client.user.id;
   return r;
 }

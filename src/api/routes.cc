@@ -15,6 +15,7 @@
 #include "api/openapi_handlers.h"
 #include "api/ops_handlers.h"
 #include "api/policy_handlers.h"
+#include "api/rotation_handlers.h"
 #include "api/test_fault_handlers.h"
 #include "api/user_handlers.h"
 #include "audit/audit_log.h"
@@ -170,6 +171,8 @@ pipeline::RouteTable route_table(const ApiContext& ctx, std::vector<RouteEntry> 
       "api_key.deactivate");
   admin("PUT", "/api/v1/keys/{id}/limits", set_api_key_limits, "api_key.limits");
   admin("GET", "/api/v1/reports/api-keys", api_key_report, "api_key.report");
+  // Issue 14: secrets and keys due for rotation, keys expiring soon (docs/secret-age.md).
+  admin("GET", "/api/v1/reports/rotation", rotation_report, "report.rotation");
 
   // Audit trail and the reports built on it (docs/audit.md): ADMIN only.
   admin("GET", "/api/v1/audit", list_audit_events, "audit.query");

@@ -84,6 +84,17 @@ void add_key_commands(CLI::App& app, CommandContext& context) {
     return context.call_and_print(
         "GET", std::string("/api/v1/reports/api-keys") + (arguments->csv ? "?format=csv" : ""));
   });
+
+  // Issue 14 (docs/secret-age.md): secrets and keys due for rotation, keys
+  // expiring soon.
+  auto* rotation = keys->add_subcommand(
+      "rotation-report",
+      "The admin rotation report: secrets and keys due for rotation, keys expiring soon");
+  rotation->add_flag("--csv", arguments->csv, "CSV instead of JSON");
+  context.on(rotation, [&context, arguments] {
+    return context.call_and_print(
+        "GET", std::string("/api/v1/reports/rotation") + (arguments->csv ? "?format=csv" : ""));
+  });
 }
 
 }  // namespace latchkey::cli

@@ -67,6 +67,13 @@ struct Config {
   // times are written (one batch per interval, and at shutdown).
   std::int64_t key_max_validity_days = 365;
   std::int64_t key_last_used_flush_ms = 10'000;
+  // Age policy (docs/secret-age.md): Client Secrets and API keys are due
+  // for rotation at this age (0: never); issuance is refused past the hard
+  // maximum (0: off; else >= secret_max_age_days); the rotation report and
+  // the Latchkey-Key-Expires-Soon header look this many days ahead.
+  std::int64_t secret_max_age_days = 90;
+  std::int64_t secret_hard_max_age_days = 0;
+  std::int64_t key_expiring_soon_days = 14;
   // JWTs from API keys (docs/jwt.md): lifetimes of the seed-003 login token
   // and the seed-004 access token (seconds), the iss/aud claims, and how
   // often the signing key rotates automatically (0: never).

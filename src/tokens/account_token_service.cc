@@ -1,5 +1,6 @@
 #include "tokens/account_token_service.h"
 
+#include "accounts/account_expiry.h"
 #include "core/redaction.h"
 #include "tokens/principal_of_user.h"
 
@@ -72,6 +73,10 @@ Result<std::shared_ptr<const Principal>> AccountTokenService::authenticate(std::
     auto fresh = authenticate_from_store(digest);
     if (!fresh) return fail(fresh.error());
     principal = std::move(*fresh);
+  }
+  // Issue 14 item 7: exactly at its expiry, before the scan disables it.
+  if (account_expired(principal->account_expires_at, clock_.now())) {
+    return fail(account_expired_token_error(*principal->account_expires_at));
   }
   // seed 001: without API access every call answers 401.
   if (!principal->api_access) {

@@ -268,6 +268,17 @@ constexpr std::string_view kMigration10 = R"sql(
 CREATE INDEX audit_events_by_action_time ON audit_events (action, at);
 )sql";
 
+// Issue 14 item 7: owners, contact, description and expiry of service
+// accounts. expires_at is NULL when the account does not expire; the index
+// serves the lifecycle scan (enabled service accounts past their expiry).
+constexpr std::string_view kMigration12 = R"sql(
+ALTER TABLE users ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN contact TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN description TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN expires_at INTEGER;
+CREATE INDEX users_by_expiry ON users (expires_at) WHERE expires_at IS NOT NULL AND disabled = 0;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "users, modules, client credentials, account tokens, tombstones", kMigration1},
     Migration{2, "permission model: applications, steps, permission sets, roles, grants",
@@ -280,6 +291,7 @@ constexpr std::array kMigrations = {
     Migration{8, "audit: coalesced rows carry a count of calls", kMigration8},
     Migration{9, "web console: passwords, sessions, invitations", kMigration9},
     Migration{10, "audit: index by action", kMigration10},
+    Migration{12, "service accounts: owner, contact, description, expiry", kMigration12},
 };
 
 constexpr std::string_view kCreateMigrationsTable =
