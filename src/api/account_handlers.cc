@@ -61,6 +61,13 @@ http::Response account_me(const ApiContext& ctx, pipeline::Exchange& ex) {
   // Rendered when the principal was cached (tokens/principal_of_user.cc);
   // only "expires_in" moves with the clock.
   std::string body = p.me_json_head;
+  // Issue 14: the Client Secret's age, in key order ("name" < "secret" <
+  // "token"), for account tokens whose client still holds that secret.
+  if (p.secret_created_at && !p.key) {
+    if (const auto at = body.find(",\"token\":{"); at != std::string::npos) {
+      body.insert(at, ",\"secret\":" + credential_age_json(ctx, *p.secret_created_at).dump());
+    }
+  }
   body += std::to_string(seconds_until(ctx.clock.now(), p.token_expires_at));
   body += p.me_json_tail;
   http::Response r = http::Response::json(200, std::move(body));

@@ -14,12 +14,14 @@ Error expired_error(Instant expired_at) {
 }
 
 // The principal a token stands for, checked against the user's current state.
-Result<std::shared_ptr<const Principal>> principal_of(const User& user, const AccountToken& token) {
+Result<std::shared_ptr<const Principal>> principal_of(const User& user, const AccountToken& token,
+                                                      std::optional<Instant> secret_created_at) {
   if (user.disabled) {
     return fail(Error::invalid_token("user_disabled", "the user of this token is disabled"));
   }
-  return std::shared_ptr<const Principal>(
-      principal_of_user(user, token.client_id, token.issued_at, token.expires_at));
+  auto principal = principal_of_user(user, token.client_id, token.issued_at, token.expires_at);
+  principal->secret_created_at = secret_created_at;
+  return std::shared_ptr<const Principal>(std::move(principal));
 }
 
 }  // namespace
@@ -112,7 +114,15 @@ Result<std::shared_ptr<const Principal>> AccountTokenService::authenticate_from_
     }
     return fail(user.error());
   }
-  auto principal = principal_of(*user, token);
+  // The secret's age for GET /api/v1/account/me; a reset drops the cached
+  // principal (UserService's hook), so this stays current.
+  auto credential = store_.client_credential_of_user(user->id);
+  if (!credential) return fail(credential.error());
+  std::optional<Instant> secret_created_at;
+  if (*credential && (*credential)->client_id == token.client_id) {
+    secret_created_at = (*credential)->created_at;
+  }
+  auto principal = principal_of(*user, token, secret_created_at);
   if (!principal) return fail(principal.error());
   cache_.insert_if_current(epoch, digest, *principal);
   return principal;

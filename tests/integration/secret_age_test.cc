@@ -102,6 +102,9 @@ TEST_F(SecretAge, RotationDueAtTheThresholdThroughHttp) {
   HttpResult due = issue_again();
   ASSERT_EQ(due.status, 200) << due.body;
   EXPECT_EQ(due.header("latchkey-secret-rotation-due"), due_since);
+  const Json me_due = json_of(me(account_token_));
+  EXPECT_EQ(me_due["secret"]["rotation_due"], true) << me_due.dump();
+  EXPECT_EQ(me_due["secret"]["rotation_due_since"], due_since);
   const Json key = key_json();
   EXPECT_EQ(key["rotation_due"], true);
   EXPECT_EQ(key["age_days"], 90);
@@ -167,6 +170,9 @@ TEST_F(SecretAge, RotationDueAtTheThresholdThroughHttp) {
   ASSERT_EQ(fresh.status, 200);
   EXPECT_EQ(fresh.header("latchkey-secret-rotation-due"), "");
   EXPECT_EQ(user_json()["secret"]["rotation_due"], false);
+  const Json me_fresh = json_of(me(json_of(fresh)["access_token"].get<std::string>()));
+  EXPECT_EQ(me_fresh["secret"]["age_days"], 0) << me_fresh.dump();
+  EXPECT_EQ(me_fresh["secret"]["rotation_due"], false);
 }
 
 class HardMaxAge : public SecretAge {
