@@ -112,7 +112,7 @@ Result<AuthenticatedClient> ClientAuthenticator::authenticate(std::string_view c
     return fail(user.error());
   }
   Cached fresh{(*credential)->secret_digest, (*credential)->previous_secret_digest,
-               (*credential)->previous_expires_at, std::move(*user)};
+               (*credential)->previous_expires_at, std::move(*user), (*credential)->created_at};
   {
     std::unique_lock lock(mu_);
     // Bounded: past the bound, clients are checked against the store.
@@ -153,7 +153,7 @@ Result<AuthenticatedClient> ClientAuthenticator::judge(std::string_view client_i
     return fail(Error::invalid_client("API access is not enabled for the user of this client")
                     .with_reason("api_access_disabled"));
   }
-  return AuthenticatedClient{user, std::string(client_id)};
+  return AuthenticatedClient{user, std::string(client_id), stored.secret_created_at};
 }
 
 void ClientAuthenticator::forget_user(std::string_view user_id) {

@@ -63,6 +63,8 @@ struct AuthenticationWork {
 struct AuthenticatedClient {
   User user;
   std::string client_id;
+  // When the user's current Client Secret was set (its age, docs/secret-age.md).
+  Instant secret_created_at;
 };
 
 class ClientAuthenticator {
@@ -90,6 +92,7 @@ class ClientAuthenticator {
     std::optional<Digest> previous_digest;
     std::optional<Instant> previous_expires_at;
     User user;
+    Instant secret_created_at;
   };
   Result<AuthenticatedClient> judge(std::string_view client_id, const Digest& presented,
                                     const Cached& stored) const;

@@ -40,6 +40,13 @@ struct Principal {
   // narrowed to scope "read": never a write, never administers.
   bool read_only = false;
   std::string token_id;  // the JWT's jti; empty for opaque account tokens
+  // A service account's expiry (accounts/account_expiry.h): its tokens are
+  // refused from this instant on, whatever they say.
+  std::optional<Instant> account_expires_at;
+  // Account tokens: when the user's current Client Secret was set, if it is
+  // the one of the token's client (GET /api/v1/account/me shows its age,
+  // docs/secret-age.md).
+  std::optional<Instant> secret_created_at;
   // How the caller proved itself, without the secret, rendered once when
   // the principal is built (audit records, X-Latchkey-Credential): "key
   // ••••a1B9" or "client cli_…".

@@ -24,6 +24,64 @@ Status validate_user_name(std::string_view name) {
   return {};
 }
 
+namespace {
+
+// kInvalidRequest unless `value` fits `max` bytes without control characters
+// (line breaks and tabs allowed where `multiline`).
+Status validate_text_field(std::string_view field, std::string_view value, std::size_t max,
+                           bool multiline) {
+  if (value.size() > max) {
+    return fail(Error::invalid_request("field \"" + std::string(field) + "\" must be at most " +
+                                       std::to_string(max) + " bytes"));
+  }
+  for (unsigned char c : value) {
+    const bool allowed_break = multiline && (c == '\n' || c == '\r' || c == '\t');
+    if ((c < 0x20 || c == 0x7f) && !allowed_break) {
+      return fail(Error::invalid_request("field \"" + std::string(field) +
+                                         "\" must not contain control characters"));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Status validate_service_account_fields(UserType type, const std::optional<std::string>& owner,
+                                       const std::optional<std::string>& contact,
+                                       const std::optional<std::string>& description,
+                                       const std::optional<std::optional<Instant>>& expires_at,
+                                       Instant now) {
+  const std::pair<const char*, bool> fields[] = {{"owner", owner.has_value()},
+                                                 {"contact", contact.has_value()},
+                                                 {"description", description.has_value()},
+                                                 {"expires_at", expires_at.has_value()}};
+  if (type != UserType::kService) {
+    for (const auto& [name, set] : fields) {
+      if (set) {
+        return fail(Error::invalid_request(
+            "field \"" + std::string(name) +
+            "\": owners, contacts, descriptions and expiry are for service accounts"));
+      }
+    }
+    return {};
+  }
+  if (owner) {
+    if (auto s = validate_text_field("owner", *owner, kMaxOwnerBytes, false); !s) return s;
+  }
+  if (contact) {
+    if (auto s = validate_text_field("contact", *contact, kMaxContactBytes, false); !s) return s;
+  }
+  if (description) {
+    if (auto s = validate_text_field("description", *description, kMaxDescriptionBytes, true); !s)
+      return s;
+  }
+  if (expires_at && *expires_at && **expires_at <= now) {
+    return fail(Error::invalid_request("field \"expires_at\" must be in the future (now is " +
+                                       format_rfc3339(now) + ")"));
+  }
+  return {};
+}
+
 Status require_admin(const Principal& actor) {
   if (actor.key) {
     return fail(Error::forbidden("administration needs an account token; a token obtained from "
@@ -43,7 +101,22 @@ std::string UserService::resolve(const Principal& actor, std::string_view id) co
 Result<User> UserService::create(const Principal& actor, const CreateUserRequest& request) {
   if (auto s = require_admin(actor); !s) return fail(s.error());
   if (auto s = validate_user_name(request.name); !s) return fail(s.error());
+  const auto set = [](const std::string& text) {
+    return text.empty() ? std::nullopt : std::optional<std::string>(text);
+  };
+  const std::optional<std::optional<Instant>> expiry =
+      request.expires_at ? std::optional<std::optional<Instant>>(request.expires_at) : std::nullopt;
+  if (auto s =
+          validate_service_account_fields(request.type, set(request.owner), set(request.contact),
+                                          set(request.description), expiry, clock_.now());
+      !s) {
+    return fail(s.error());
+  }
   NewUser user;
+  user.owner = request.owner;
+  user.contact = request.contact;
+  user.description = request.description;
+  user.expires_at = request.expires_at;
   user.id = new_id(kUserIdPrefix, random_);
   user.name = request.name;
   user.type = request.type;
@@ -72,6 +145,17 @@ Result<User> UserService::update(const Principal& actor, std::string_view id,
   if (target == actor.user_id && (update.disabled == true || update.api_access == false)) {
     return fail(Error::forbidden(
         "an admin cannot disable themselves or turn off their own API access; ask another admin"));
+  }
+  if (update.owner || update.contact || update.description || update.expires_at) {
+    // The type never changes, so reading it first decides nothing racy.
+    auto current = store_.get_user(target);
+    if (!current) return fail(current.error());
+    if (auto s =
+            validate_service_account_fields(current->type, update.owner, update.contact,
+                                            update.description, update.expires_at, clock_.now());
+        !s) {
+      return fail(s.error());
+    }
   }
   auto user = store_.update_user(target, update, clock_.now());
   // Even after an error: the write may have committed, and dropping cached
@@ -179,6 +263,10 @@ Result<std::optional<std::string>> UserService::client_id_of(std::string_view us
   if (!credential) return fail(credential.error());
   if (!credential->has_value()) return std::optional<std::string>{};
   return std::optional<std::string>((*credential)->client_id);
+}
+
+Result<std::optional<ClientCredential>> UserService::credential_of(std::string_view user_id) {
+  return store_.client_credential_of_user(user_id);
 }
 
 Result<std::optional<PendingAdmin>> UserService::prepare_bootstrap_admin(std::string_view name) {

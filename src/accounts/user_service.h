@@ -30,7 +30,26 @@ struct CreateUserRequest {
   std::string name;
   UserType type = UserType::kHuman;
   bool api_access = false;
+  // Service accounts only (issue 14 item 7; validate_service_account_fields).
+  std::string owner;
+  std::string contact;
+  std::string description;
+  std::optional<Instant> expires_at;
 };
+
+inline constexpr std::size_t kMaxOwnerBytes = 200;
+inline constexpr std::size_t kMaxContactBytes = 200;
+inline constexpr std::size_t kMaxDescriptionBytes = 1000;
+
+// kInvalidRequest naming the field: owner and contact over 200 bytes,
+// description over 1000, control characters (a description may hold line
+// breaks and tabs), an expiry not in the future of `now`, or any of them
+// set for a human ("owners are for service accounts").
+Status validate_service_account_fields(UserType type, const std::optional<std::string>& owner,
+                                       const std::optional<std::string>& contact,
+                                       const std::optional<std::string>& description,
+                                       const std::optional<std::optional<Instant>>& expires_at,
+                                       Instant now);
 
 // Shown once, in the response that created it.
 struct IssuedClientCredential {
@@ -102,6 +121,8 @@ class UserService {
 
   // The client id of a user, if they have credentials.
   Result<std::optional<std::string>> client_id_of(std::string_view user_id);
+  // The user's current Client ID + Secret record (digest only), if any.
+  Result<std::optional<ClientCredential>> credential_of(std::string_view user_id);
 
   // On an empty store: `name` as a human with API access and ADMIN, with
   // fresh credentials, not stored yet. nullopt when the store has users.

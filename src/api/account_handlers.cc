@@ -1,6 +1,7 @@
 #include "api/account_handlers.h"
 
 #include "api/audit_hooks.h"
+#include "api/credential_age.h"
 #include "api/json_io.h"
 #include "api/request_auth.h"
 #include "core/secret.h"
@@ -12,6 +13,11 @@ http::Response issue_account_token(const ApiContext& ctx, pipeline::Exchange& ex
   // The authenticate stage proved the Client ID + Secret (401 otherwise).
   const AuthenticatedClient& client = *ex.client;
   ex.audit_resource = "user/" + client.user.id;
+  // Issue 14: an expired service account or a secret past the hard maximum.
+  if (auto s = check_client_issuance(ctx, client); !s) {
+    ex.refusal_reason = s.error().reason;
+    return http::error_response(s.error());
+  }
   auto issued = ctx.account_tokens.issue(client.user, client.client_id, origin_of(ex.request()));
   if (!issued) {
     ex.refusal_reason = issued.error().reason;
@@ -24,6 +30,7 @@ http::Response issue_account_token(const ApiContext& ctx, pipeline::Exchange& ex
                                              {"scope", "read write"}});
   r.set_header("Cache-Control", "no-store");
   r.set_header("Pragma", "no-cache");
+  note_rotation_due(ctx, client.secret_created_at, r);
   r.principal_for_log = client.user.id;
   return r;
 }
@@ -54,6 +61,13 @@ http::Response account_me(const ApiContext& ctx, pipeline::Exchange& ex) {
   // Rendered when the principal was cached (tokens/principal_of_user.cc);
   // only "expires_in" moves with the clock.
   std::string body = p.me_json_head;
+  // Issue 14: the Client Secret's age, in key order ("name" < "secret" <
+  // "token"), for account tokens whose client still holds that secret.
+  if (p.secret_created_at && !p.key) {
+    if (const auto at = body.find(",\"token\":{"); at != std::string::npos) {
+      body.insert(at, ",\"secret\":" + credential_age_json(ctx, *p.secret_created_at).dump());
+    }
+  }
   body += std::to_string(seconds_until(ctx.clock.now(), p.token_expires_at));
   body += p.me_json_tail;
   http::Response r = http::Response::json(200, std::move(body));

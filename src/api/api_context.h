@@ -2,9 +2,12 @@
 // server/main.cc; handlers never touch SQL or construct services.
 #pragma once
 
+#include <functional>
+
 #include "accounts/client_authenticator.h"
 #include "accounts/user_service.h"
 #include "core/clock.h"
+#include "core/secret_age.h"
 #include "store/store.h"
 #include "tokens/account_token_service.h"
 
@@ -72,6 +75,12 @@ struct ApiContext {
   // Usage per API key (docs/key-usage.md): counted by the pipeline, read by
   // GET /api/v1/keys/{id}/usage; null: not counted, the route answers 503.
   usage::UsageService* usage = nullptr;
+  // Age and rotation policy of Client Secrets and API keys
+  // (docs/secret-age.md); null: the defaults.
+  const SecretAgePolicy* secret_age = nullptr;
+  // With --insecure-test-clock: run after POST /_test/clock/advance moved
+  // the clock (the lifecycle scan, so that tests need not wait for it).
+  std::function<void()> after_test_clock_advance;
 };
 
 }  // namespace latchkey::api

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/audit_hooks.h"
+#include "api/credential_age.h"
 #include "api/json_io.h"
 #include "api/request_auth.h"
 #include "audit/audit_format.h"
@@ -289,13 +290,15 @@ http::Response user_dependents(const ApiContext& ctx, pipeline::Exchange& ex) {
                       {"denied", c.denied}});
     }
     audit(ex, audit_event(ctx, request, actor->get(), "report.dependents", "user/" + user->id));
-    http::Response r = json_response(200, Json{{"user_id", user->id},
-                                               {"name", user->name},
-                                               {"type", to_string(user->type)},
-                                               {"days", *days},
-                                               {"from", format_rfc3339(from)},
-                                               {"to", format_rfc3339(to)},
-                                               {"clients", std::move(list)}});
+    Json body{{"user_id", user->id},           {"name", user->name},
+              {"type", to_string(user->type)}, {"days", *days},
+              {"from", format_rfc3339(from)},  {"to", format_rfc3339(to)},
+              {"clients", std::move(list)}};
+    // Issue 14: who owns a service account and how to reach them (seed 001:
+    // on-call must find who depends on an account).
+    add_service_account_fields(body, *user);
+    body["disabled"] = user->disabled;
+    http::Response r = json_response(200, body);
     r.principal_for_log = (*actor)->user_id;
     return r;
   }());

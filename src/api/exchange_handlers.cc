@@ -1,6 +1,7 @@
 #include "api/exchange_handlers.h"
 
 #include "api/audit_hooks.h"
+#include "api/credential_age.h"
 #include "api/json_io.h"
 #include "api/request_auth.h"
 #include "core/secret.h"
@@ -85,6 +86,17 @@ http::Response token_response(const ApiContext& ctx, Json body, const IssuedJwt&
   return r;
 }
 
+// Issue 14: the presented key's creation time when it is a valid key (the
+// exchange itself says why another is refused); refused past the hard
+// maximum age.
+Result<std::optional<Instant>> key_age_check(const ApiContext& ctx, const std::string& api_key) {
+  if (ctx.keys == nullptr) return std::optional<Instant>();
+  auto key = ctx.keys->authenticate(api_key);
+  if (!key) return std::optional<Instant>();
+  if (auto s = check_key_issuance(ctx, key->created_at); !s) return fail(s.error());
+  return std::optional<Instant>(key->created_at);
+}
+
 Json optional_time(const std::optional<Instant>& at) {
   return at ? Json(format_rfc3339(*at)) : Json(nullptr);
 }
@@ -102,6 +114,11 @@ http::Response exchange_access_token(const ApiContext& ctx, pipeline::Exchange& 
       return fail(parsed.error());
     }
     AuditEvent event = exchange_event(ctx, request, "key.token.access", parsed->api_key);
+    auto created = key_age_check(ctx, parsed->api_key);
+    if (!created) {
+      audit_denied(ex, std::move(event), created.error());
+      return fail(created.error());
+    }
     auto issued = (*jwts)->exchange_access(parsed->api_key, origin_of(request));
     if (!issued) {
       audit_denied(ex, std::move(event), issued.error());
@@ -109,9 +126,11 @@ http::Response exchange_access_token(const ApiContext& ctx, pipeline::Exchange& 
     }
     audit_issued(ex, std::move(event), *issued);
     // seed 004: exactly this shape.
-    return token_response(
+    http::Response r = token_response(
         ctx, Json{{"access_token", issued->access_token}, {"expires_in", issued->expires_in}},
         *issued);
+    if (*created) note_rotation_due(ctx, **created, r);
+    return r;
   }());
 }
 
@@ -126,6 +145,11 @@ http::Response login_with_api_key(const ApiContext& ctx, pipeline::Exchange& ex)
       return fail(parsed.error());
     }
     AuditEvent event = exchange_event(ctx, request, "key.login", parsed->api_key);
+    auto created = key_age_check(ctx, parsed->api_key);
+    if (!created) {
+      audit_denied(ex, std::move(event), created.error());
+      return fail(created.error());
+    }
     auto issued =
         (*jwts)->login(parsed->api_key, parsed->session_id.value_or(""), origin_of(request));
     if (!issued) {
@@ -134,11 +158,13 @@ http::Response login_with_api_key(const ApiContext& ctx, pipeline::Exchange& ex)
     }
     audit_issued(ex, std::move(event), *issued);
     // seed 003: exactly this shape.
-    return token_response(ctx,
-                          Json{{"access_token", issued->access_token},
-                               {"expires_in", issued->expires_in},
-                               {"token_type", "Bearer"}},
-                          *issued);
+    http::Response r = token_response(ctx,
+                                      Json{{"access_token", issued->access_token},
+                                           {"expires_in", issued->expires_in},
+                                           {"token_type", "Bearer"}},
+                                      *issued);
+    if (*created) note_rotation_due(ctx, **created, r);
+    return r;
   }());
 }
 

@@ -1,11 +1,13 @@
 #include "api/key_handlers.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "api/audit_hooks.h"
+#include "api/credential_age.h"
 #include "api/json_io.h"
 #include "api/request_auth.h"
 #include "api/rotation.h"
@@ -60,6 +62,14 @@ Json key_to_json(const ApiKey& key) {
 // key now (override > role > default), when limits are enabled.
 Json key_to_json(const ApiContext& ctx, const ApiKey& key) {
   Json out = key_to_json(key);
+  // Issue 14: the key's age and whether it is due for rotation (active keys).
+  const Instant now = ctx.clock.now();
+  const SecretAgePolicy& policy = secret_age_policy(ctx);
+  const bool due = keys::key_rotation_due(key, now, policy);
+  out["age_days"] = SecretAgePolicy::age_days(key.created_at, now);
+  out["rotation_due"] = due;
+  out["rotation_due_since"] =
+      due ? Json(format_rfc3339(*policy.due_at(key.created_at))) : Json(nullptr);
   if (ctx.limits != nullptr && ctx.limits->policy != nullptr) {
     const limits::KeyLimits effective = ctx.limits->policy->for_key(key.id, key.role_id);
     out["effective_limits"] = Json{{"requests_per_minute", effective.requests_per_minute},
@@ -316,7 +326,20 @@ http::Response api_key_report(const ApiContext& ctx, pipeline::Exchange& ex) {
     auto listed = (*service)->report(**actor);
     if (!listed) return fail(listed.error());
     const Instant now = ctx.clock.now();
-    const auto rows = keys::build_key_report(*listed, now, (*service)->options().expiry_warning);
+    auto rows = keys::build_key_report(*listed, now, (*service)->options().expiry_warning,
+                                       secret_age_policy(ctx));
+    // Issue 14: who owns the service accounts behind the keys.
+    auto users = ctx.users.list(**actor);
+    if (!users) return fail(users.error());
+    std::map<std::string, const User*, std::less<>> by_id;
+    for (const User& u : *users) by_id[u.id] = &u;
+    for (keys::KeyReportRow& row : rows) {
+      auto it = by_id.find(row.user_id);
+      if (it == by_id.end() || it->second->type != UserType::kService) continue;
+      row.account_owner = it->second->owner;
+      row.account_contact = it->second->contact;
+      row.account_expires_at = it->second->expires_at;
+    }
     audit(ex, audit_event(ctx, request, actor->get(), "api_key.report", "reports/api-keys"));
 
     const auto format = query_param(request, "format");
@@ -334,18 +357,24 @@ http::Response api_key_report(const ApiContext& ctx, pipeline::Exchange& ex) {
     } else {
       Json list = Json::array();
       for (const keys::KeyReportRow& row : rows) {
-        list.push_back(Json{{"user_id", row.user_id},
-                            {"key_id", row.key_id},
-                            {"name", row.name},
-                            {"masked_key", row.masked_key},
-                            {"status", to_string(row.status)},
-                            {"role", row.role_id.empty() ? Json(nullptr) : Json(row.role_id)},
-                            {"scope", row.scope},
-                            {"created_at", format_rfc3339(row.created_at)},
-                            {"expires_at", format_rfc3339(row.expires_at)},
-                            {"age_days", row.age_days},
-                            {"last_used_at", optional_time(row.last_used_at)},
-                            {"expiring_soon", row.expiring_soon}});
+        list.push_back(Json{
+            {"user_id", row.user_id},
+            {"key_id", row.key_id},
+            {"name", row.name},
+            {"masked_key", row.masked_key},
+            {"status", to_string(row.status)},
+            {"role", row.role_id.empty() ? Json(nullptr) : Json(row.role_id)},
+            {"scope", row.scope},
+            {"created_at", format_rfc3339(row.created_at)},
+            {"expires_at", format_rfc3339(row.expires_at)},
+            {"age_days", row.age_days},
+            {"last_used_at", optional_time(row.last_used_at)},
+            {"expiring_soon", row.expiring_soon},
+            {"rotation_due", row.rotation_due},
+            {"rotation_due_since", optional_time(row.rotation_due_since)},
+            {"owner", row.account_owner.empty() ? Json(nullptr) : Json(row.account_owner)},
+            {"contact", row.account_contact.empty() ? Json(nullptr) : Json(row.account_contact)},
+            {"account_expires_at", optional_time(row.account_expires_at)}});
       }
       r = json_response(200,
                         Json{{"generated_at", format_rfc3339(now)}, {"keys", std::move(list)}});

@@ -6,6 +6,7 @@
 #include <expected>
 
 #include "api/audit_hooks.h"
+#include "api/credential_age.h"
 #include "api/form_urlencoded.h"
 #include "api/json_io.h"
 #include "api/request_auth.h"
@@ -325,6 +326,12 @@ http::Response oauth_token(const ApiContext& ctx, pipeline::Exchange& ex) {
     event.principal_id = client->user.id;
     event.principal_name = client->user.name;
     event.resource = "user/" + client->user.id;
+    // Issue 14: an expired service account or a secret past the hard maximum.
+    if (auto s = check_client_issuance(ctx, *client); !s) {
+      OAuthError e{401, "invalid_client", s.error().description, presented->basic};
+      e.reason = s.error().reason;
+      return std::unexpected(std::move(e));
+    }
     if (*grant_type != "client_credentials") {
       return std::unexpected(
           OAuthError{400, "unsupported_grant_type",
@@ -349,15 +356,19 @@ http::Response oauth_token(const ApiContext& ctx, pipeline::Exchange& ex) {
                                                {"expires_in", issued->expires_in},
                                                {"scope", scope}});
     no_store(r);
+    note_rotation_due(ctx, client->secret_created_at, r);
     r.principal_for_log = client->user.id;
     return r;
   }();
   if (!result) {
     const OAuthError& e = result.error();
-    // A rotated secret is audited as such, as on the seed-000 exchange.
+    // A rotated secret, a secret past its hard maximum age and an expired
+    // account are audited as such, as on the seed-000 exchange.
+    const bool named =
+        e.reason == "rotated" || e.reason == "secret_too_old" || e.reason == "account_expired";
     audit_denied(ex, std::move(event),
                  e.latchkey_error ? std::string(http::error_name(e.latchkey_error->code))
-                                  : (e.reason == "rotated" ? e.reason : e.error));
+                                  : (named ? e.reason : e.error));
     return error_response(e);
   }
   audit(ex, std::move(event));
@@ -410,9 +421,10 @@ http::Response oauth_introspect(const ApiContext& ctx, pipeline::Exchange& ex) {
   }();
   if (!result) {
     const OAuthError& e = result.error();
-    audit_denied(
-        ex, std::move(event),
-        e.latchkey_error ? std::string(http::error_name(e.latchkey_error->code)) : e.error);
+    audit_denied(ex, std::move(event),
+                 e.latchkey_error ? std::string(http::error_name(e.latchkey_error->code))
+                 : e.reason == "secret_too_old" || e.reason == "account_expired" ? e.reason
+                                                                                 : e.error);
     return error_response(e);
   }
   audit(ex, std::move(event));
@@ -483,9 +495,10 @@ http::Response oauth_revoke(const ApiContext& ctx, pipeline::Exchange& ex) {
   }();
   if (!result) {
     const OAuthError& e = result.error();
-    audit_denied(
-        ex, std::move(event),
-        e.latchkey_error ? std::string(http::error_name(e.latchkey_error->code)) : e.error);
+    audit_denied(ex, std::move(event),
+                 e.latchkey_error ? std::string(http::error_name(e.latchkey_error->code))
+                 : e.reason == "secret_too_old" || e.reason == "account_expired" ? e.reason
+                                                                                 : e.error);
     return error_response(e);
   }
   return std::move(*result);

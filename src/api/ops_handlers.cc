@@ -40,6 +40,7 @@ http::Response advance_test_clock(const ApiContext& ctx, pipeline::Exchange& ex)
           Error::invalid_request("field \"seconds\" must be an integer from 0 to 100 years"));
     }
     ctx.test_clock->advance(std::chrono::seconds(**seconds));
+    if (ctx.after_test_clock_advance) ctx.after_test_clock_advance();
     return json_response(200, Json{{"now", format_rfc3339(ctx.clock.now())}});
   }());
 }

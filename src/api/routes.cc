@@ -16,6 +16,7 @@
 #include "api/openapi_handlers.h"
 #include "api/ops_handlers.h"
 #include "api/policy_handlers.h"
+#include "api/rotation_handlers.h"
 #include "api/test_fault_handlers.h"
 #include "api/user_handlers.h"
 #include "audit/audit_log.h"
@@ -181,6 +182,8 @@ pipeline::RouteTable route_table(const ApiContext& ctx, std::vector<RouteEntry> 
   // Usage per key (docs/key-usage.md): the owner or an admin.
   api("GET", "/api/v1/keys/{id}/usage", Dispatch::kBlocking, key_usage, "api_key.usage");
   admin("GET", "/api/v1/reports/api-keys", api_key_report, "api_key.report");
+  // Issue 14: secrets and keys due for rotation, keys expiring soon (docs/secret-age.md).
+  admin("GET", "/api/v1/reports/rotation", rotation_report, "report.rotation");
 
   // Audit trail and the reports built on it (docs/audit.md): ADMIN only.
   admin("GET", "/api/v1/audit", list_audit_events, "audit.query");

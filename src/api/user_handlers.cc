@@ -1,21 +1,66 @@
 #include "api/user_handlers.h"
 
 #include "api/audit_hooks.h"
+#include "api/credential_age.h"
 #include "api/json_io.h"
 #include "api/request_auth.h"
 #include "api/rotation.h"
 #include "api/user_json.h"
+#include "audit/audit_query.h"
 
 namespace latchkey::api {
 namespace {
 
+// A user as the admin API shows it: user_to_json plus the current Client
+// Secret's age (null without credentials) and, for service accounts, owner,
+// contact, description and expiry (docs/secret-age.md, docs/service-accounts.md).
+Result<Json> full_user_json(const ApiContext& ctx, const User& user) {
+  auto credential = ctx.users.credential_of(user.id);
+  if (!credential) return fail(credential.error());
+  const std::optional<std::string> client_id =
+      *credential ? std::optional<std::string>((*credential)->client_id) : std::nullopt;
+  Json json = user_to_json(user, client_id);
+  json["secret"] =
+      *credential ? credential_age_json(ctx, (*credential)->created_at) : Json(nullptr);
+  add_service_account_fields(json, user);
+  return json;
+}
+
 Result<http::Response> user_response(const ApiContext& ctx, int status, const User& user,
                                      const Principal& actor) {
-  auto client_id = ctx.users.client_id_of(user.id);
-  if (!client_id) return fail(client_id.error());
-  http::Response r = json_response(status, user_to_json(user, *client_id));
+  auto json = full_user_json(ctx, user);
+  if (!json) return fail(json.error());
+  http::Response r = json_response(status, *json);
   r.principal_for_log = actor.user_id;
   return r;
+}
+
+// A text field of a PATCH: absent (nullopt), null (clears: ""), or a string.
+Result<std::optional<std::string>> nullable_text(const Json& body, std::string_view key) {
+  const auto it = body.find(key);
+  if (it == body.end()) return std::optional<std::string>();
+  if (it->is_null()) return std::optional<std::string>(std::string());
+  if (!it->is_string()) {
+    return fail(
+        Error::invalid_request("field \"" + std::string(key) + "\" must be a string or null"));
+  }
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+// "expires_at": absent (nullopt), null (no expiry), or an RFC 3339 time.
+Result<std::optional<std::optional<Instant>>> nullable_time(const Json& body,
+                                                            std::string_view key) {
+  using Out = std::optional<std::optional<Instant>>;
+  const auto it = body.find(key);
+  if (it == body.end()) return Out();
+  if (it->is_null()) return Out(std::optional<Instant>());
+  const auto at = it->is_string() ? audit::parse_rfc3339(it->get<std::string>()) : std::nullopt;
+  if (!at) {
+    return fail(Error::invalid_request("field \"" + std::string(key) +
+                                       "\" must be an RFC 3339 time such as "
+                                       "2027-01-31T00:00:00Z, or null"));
+  }
+  return Out(*at);
 }
 
 // An admin's JSON request: the caller authenticated and holding ADMIN (so
@@ -62,7 +107,8 @@ void audit_failed(const ApiContext& ctx, pipeline::Exchange& ex, const Principal
 http::Response create_user(const ApiContext& ctx, pipeline::Exchange& ex) {
   [[maybe_unused]] const http::Request& request = ex.request();
   return respond([&]() -> Result<http::Response> {
-    auto admin = admin_json_request(ex, {"name", "type", "api_access"});
+    auto admin = admin_json_request(
+        ex, {"name", "type", "api_access", "owner", "contact", "description", "expires_at"});
     if (!admin) return fail(admin.error());
     const auto& [actor, body] = *admin;
     auto name = optional_string(body, "name");
@@ -77,12 +123,23 @@ http::Response create_user(const ApiContext& ctx, pipeline::Exchange& ex) {
       return fail(Error::invalid_request("field \"type\" must be \"human\" or \"service\""));
     auto api_access = optional_bool(body, "api_access");
     if (!api_access) return fail(api_access.error());
+    CreateUserRequest create{**name, *type, api_access->value_or(false)};
+    for (auto [key, out] :
+         {std::pair{"owner", &create.owner}, std::pair{"contact", &create.contact},
+          std::pair{"description", &create.description}}) {
+      auto text = nullable_text(body, key);
+      if (!text) return fail(text.error());
+      if (*text) *out = std::move(**text);
+    }
+    auto expires_at = nullable_time(body, "expires_at");
+    if (!expires_at) return fail(expires_at.error());
+    if (*expires_at) create.expires_at = **expires_at;
 
     const std::string resource = "user_name/" + **name;  // the id does not exist yet
     if (auto s = audit_change(ctx, ex, *actor, "user.create", resource); !s) {
       return fail(s.error());
     }
-    auto user = ctx.users.create(*actor, {**name, *type, api_access->value_or(false)});
+    auto user = ctx.users.create(*actor, create);
     if (!user) {
       audit_failed(ctx, ex, *actor, "user.create", resource, user.error());
       return fail(user.error());
@@ -101,9 +158,9 @@ http::Response list_users(const ApiContext& ctx, pipeline::Exchange& ex) {
     audit(ex, audit_event(ctx, request, actor->get(), "user.list", "users"));
     Json list = Json::array();
     for (const User& u : *users) {
-      auto client_id = ctx.users.client_id_of(u.id);
-      if (!client_id) return fail(client_id.error());
-      list.push_back(user_to_json(u, *client_id));
+      auto json = full_user_json(ctx, u);
+      if (!json) return fail(json.error());
+      list.push_back(std::move(*json));
     }
     http::Response r = json_response(200, Json{{"users", std::move(list)}});
     r.principal_for_log = (*actor)->user_id;
@@ -128,7 +185,8 @@ http::Response update_user(const ApiContext& ctx, pipeline::Exchange& ex) {
   [[maybe_unused]] const http::Request& request = ex.request();
   const http::PathParams& params = ex.params();
   return respond([&]() -> Result<http::Response> {
-    auto admin = admin_json_request(ex, {"disabled", "api_access"});
+    auto admin = admin_json_request(
+        ex, {"disabled", "api_access", "owner", "contact", "description", "expires_at"});
     if (!admin) return fail(admin.error());
     const auto& [actor, body] = *admin;
     UserUpdate update;
@@ -138,14 +196,28 @@ http::Response update_user(const ApiContext& ctx, pipeline::Exchange& ex) {
     if (!api_access) return fail(api_access.error());
     update.disabled = *disabled;
     update.api_access = *api_access;
-    if (!update.disabled && !update.api_access) {
-      return fail(
-          Error::invalid_request("nothing to change: send \"disabled\" and/or \"api_access\""));
+    for (auto [key, out] :
+         {std::pair{"owner", &update.owner}, std::pair{"contact", &update.contact},
+          std::pair{"description", &update.description}}) {
+      auto text = nullable_text(body, key);
+      if (!text) return fail(text.error());
+      *out = std::move(*text);
+    }
+    auto expires_at = nullable_time(body, "expires_at");
+    if (!expires_at) return fail(expires_at.error());
+    update.expires_at = *expires_at;
+    const bool account_fields =
+        update.owner || update.contact || update.description || update.expires_at;
+    if (!update.disabled && !update.api_access && !account_fields) {
+      return fail(Error::invalid_request(
+          "nothing to change: send \"disabled\", \"api_access\", \"owner\", \"contact\", "
+          "\"description\" and/or \"expires_at\""));
     }
     const std::string resource = "user/" + std::string(params.get("id"));
     std::string action = "user.update";
     if (update.disabled) action += *update.disabled ? ".disable" : ".enable";
     if (update.api_access) action += *update.api_access ? ".api_access_on" : ".api_access_off";
+    if (account_fields) action += ".service_account";
     if (auto s = audit_change(ctx, ex, *actor, action, resource); !s) return fail(s.error());
     auto user = ctx.users.update(*actor, params.get("id"), update);
     if (!user) {

@@ -167,6 +167,16 @@ void add_key_commands(CLI::App& app, CommandContext& context) {
   usage_command->add_option("--to", arguments->to, "end (exclusive), RFC 3339; default: now");
   usage_command->add_flag("--json", arguments->json, "the JSON answer instead of a table");
   context.on(usage_command, [&context, arguments] { return usage(context, *arguments); });
+  // Issue 14 (docs/secret-age.md): secrets and keys due for rotation, keys
+  // expiring soon.
+  auto* rotation = keys->add_subcommand(
+      "rotation-report",
+      "The admin rotation report: secrets and keys due for rotation, keys expiring soon");
+  rotation->add_flag("--csv", arguments->csv, "CSV instead of JSON");
+  context.on(rotation, [&context, arguments] {
+    return context.call_and_print(
+        "GET", std::string("/api/v1/reports/rotation") + (arguments->csv ? "?format=csv" : ""));
+  });
 }
 
 }  // namespace latchkey::cli

@@ -5,7 +5,6 @@
 #include "keys/key_service.h"
 
 namespace latchkey::keys {
-namespace {
 
 std::string csv_field(std::string_view text) {
   std::string value;
@@ -23,10 +22,12 @@ std::string csv_field(std::string_view text) {
   return quoted;
 }
 
-}  // namespace
+bool key_rotation_due(const ApiKey& key, Instant now, const SecretAgePolicy& policy) {
+  return status_of(key, now) == KeyStatus::kActive && policy.rotation_due(key.created_at, now);
+}
 
 std::vector<KeyReportRow> build_key_report(const std::vector<ApiKey>& keys, Instant now,
-                                           Duration expiry_window) {
+                                           Duration expiry_window, const SecretAgePolicy& policy) {
   std::vector<KeyReportRow> rows;
   rows.reserve(keys.size());
   for (const ApiKey& key : keys) {
@@ -46,6 +47,8 @@ std::vector<KeyReportRow> build_key_report(const std::vector<ApiKey>& keys, Inst
             : 0;
     row.last_used_at = key.last_used_at;
     row.expiring_soon = expires_soon(key, now, expiry_window);
+    row.rotation_due = key_rotation_due(key, now, policy);
+    if (row.rotation_due) row.rotation_due_since = policy.due_at(key.created_at);
     rows.push_back(std::move(row));
   }
   return rows;
@@ -54,14 +57,19 @@ std::vector<KeyReportRow> build_key_report(const std::vector<ApiKey>& keys, Inst
 std::string key_report_csv(const std::vector<KeyReportRow>& rows) {
   std::string out =
       "user_id,key_id,name,masked_key,status,role,scope,created_at,expires_at,age_days,"
-      "last_used_at,expiring_soon\r\n";
+      "last_used_at,expiring_soon,rotation_due,rotation_due_since,owner,contact,"
+      "account_expires_at\r\n";
   for (const KeyReportRow& row : rows) {
-    out += csv_field(row.user_id) + ',' + csv_field(row.key_id) + ',' + csv_field(row.name) + ',' +
-           csv_field(row.masked_key) + ',' + std::string(to_string(row.status)) + ',' +
-           csv_field(row.role_id) + ',' + row.scope + ',' + format_rfc3339(row.created_at) + ',' +
-           format_rfc3339(row.expires_at) + ',' + std::to_string(row.age_days) + ',' +
-           (row.last_used_at ? format_rfc3339(*row.last_used_at) : std::string()) + ',' +
-           (row.expiring_soon ? "true" : "false") + "\r\n";
+    out +=
+        csv_field(row.user_id) + ',' + csv_field(row.key_id) + ',' + csv_field(row.name) + ',' +
+        csv_field(row.masked_key) + ',' + std::string(to_string(row.status)) + ',' +
+        csv_field(row.role_id) + ',' + row.scope + ',' + format_rfc3339(row.created_at) + ',' +
+        format_rfc3339(row.expires_at) + ',' + std::to_string(row.age_days) + ',' +
+        (row.last_used_at ? format_rfc3339(*row.last_used_at) : std::string()) + ',' +
+        (row.expiring_soon ? "true" : "false") + ',' + (row.rotation_due ? "true" : "false") + ',' +
+        (row.rotation_due_since ? format_rfc3339(*row.rotation_due_since) : std::string()) + ',' +
+        csv_field(row.account_owner) + ',' + csv_field(row.account_contact) + ',' +
+        (row.account_expires_at ? format_rfc3339(*row.account_expires_at) : std::string()) + "\r\n";
   }
   return out;
 }

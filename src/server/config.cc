@@ -227,6 +227,9 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
                                                             "usage_retention_days",
                                                             "usage_hourly_retention_days",
                                                             "metrics_top_keys",
+                                                            "secret_max_age_days",
+                                                            "secret_hard_max_age_days",
+                                                            "key_expiring_soon_days",
                                                             "key_login_token_ttl",
                                                             "key_access_token_ttl",
                                                             "jwt_issuer",
@@ -297,6 +300,9 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
   num("usage_retention_days", c.usage_retention_days);
   num("usage_hourly_retention_days", c.usage_hourly_retention_days);
   num("metrics_top_keys", c.metrics_top_keys);
+  num("secret_max_age_days", c.secret_max_age_days);
+  num("secret_hard_max_age_days", c.secret_hard_max_age_days);
+  num("key_expiring_soon_days", c.key_expiring_soon_days);
   num("key_login_token_ttl", c.key_login_token_ttl_seconds);
   num("key_access_token_ttl", c.key_access_token_ttl_seconds);
   str("jwt_issuer", c.jwt_issuer);
@@ -439,6 +445,24 @@ Status validate(const Config& c) {
   if (c.key_max_validity_days < 1 || c.key_max_validity_days > 365) {
     return fail(Error::invalid_request(
         "key_max_validity_days must be between 1 and 365 (an API key is valid at most one year)"));
+  }
+  if (c.secret_max_age_days < 0 || c.secret_max_age_days > 3650) {
+    return fail(Error::invalid_request(
+        "secret_max_age_days must be between 0 (never due) and 3650 (ten years)"));
+  }
+  if (c.secret_hard_max_age_days < 0 || c.secret_hard_max_age_days > 3650) {
+    return fail(Error::invalid_request(
+        "secret_hard_max_age_days must be between 0 (off) and 3650 (ten years)"));
+  }
+  if (c.secret_hard_max_age_days > 0 && c.secret_max_age_days > 0 &&
+      c.secret_hard_max_age_days < c.secret_max_age_days) {
+    return fail(Error::invalid_request(
+        "secret_hard_max_age_days (" + std::to_string(c.secret_hard_max_age_days) +
+        ") must be at least secret_max_age_days (" + std::to_string(c.secret_max_age_days) +
+        "): a secret is due for rotation before it is refused"));
+  }
+  if (c.key_expiring_soon_days < 0 || c.key_expiring_soon_days > 365) {
+    return fail(Error::invalid_request("key_expiring_soon_days must be between 0 and 365"));
   }
   if (c.key_last_used_flush_ms <= 0 || c.key_last_used_flush_ms > 3'600'000) {
     return fail(
@@ -662,6 +686,16 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
   app.add_option("--metrics-top-keys", c.metrics_top_keys,
                  "API keys with their own series on /metrics, 0..1000 (default 10, 0: off)")
       ->envname("LATCHKEY_METRICS_TOP_KEYS");
+  app.add_option("--secret-max-age-days", c.secret_max_age_days,
+                 "Client Secrets and API keys are due for rotation at this age (0: never; "
+                 "default 90)")
+      ->envname("LATCHKEY_SECRET_MAX_AGE_DAYS");
+  app.add_option("--secret-hard-max-age-days", c.secret_hard_max_age_days,
+                 "refuse token issuance with a secret or key older than this (0: off)")
+      ->envname("LATCHKEY_SECRET_HARD_MAX_AGE_DAYS");
+  app.add_option("--key-expiring-soon-days", c.key_expiring_soon_days,
+                 "an active API key expiring within this many days is reported (default 14)")
+      ->envname("LATCHKEY_KEY_EXPIRING_SOON_DAYS");
   app.add_option("--key-login-token-ttl", c.key_login_token_ttl_seconds,
                  "lifetime of POST /auth/login tokens in seconds (default 7200)")
       ->envname("LATCHKEY_KEY_LOGIN_TOKEN_TTL");

@@ -74,6 +74,13 @@ struct Config {
   std::int64_t usage_retention_days = 90;
   std::int64_t usage_hourly_retention_days = 14;
   std::int64_t metrics_top_keys = 10;
+  // Age policy (docs/secret-age.md): Client Secrets and API keys are due
+  // for rotation at this age (0: never); issuance is refused past the hard
+  // maximum (0: off; else >= secret_max_age_days); the rotation report and
+  // the Latchkey-Key-Expires-Soon header look this many days ahead.
+  std::int64_t secret_max_age_days = 90;
+  std::int64_t secret_hard_max_age_days = 0;
+  std::int64_t key_expiring_soon_days = 14;
   // JWTs from API keys (docs/jwt.md): lifetimes of the seed-003 login token
   // and the seed-004 access token (seconds), the iss/aud claims, and how
   // often the signing key rotates automatically (0: never).

@@ -33,6 +33,7 @@
 #include "http/server.h"
 #include "keys/key_service.h"
 #include "keys/last_used_flusher.h"
+#include "keys/lifecycle_scan.h"
 #include "limits/limit_policy.h"
 #include "limits/limits.h"
 #include "metrics/metrics.h"
@@ -191,14 +192,15 @@ int run(int argc, char** argv) {
   // The permission model (seed 001, docs/permissions.md): effective
   // permissions cached in memory, dropped on every change to a user.
   authz::PermissionService permissions(**store, clock, random, config.extra_modules);
-  UserService users(
-      **store, clock, random,
+  // Every cache that holds a user, dropped after a change to the user.
+  const std::function<void(std::string_view)> forget_user =
       [&client_authenticator, &account_tokens, &jwt_user_hook, &permissions](std::string_view id) {
         client_authenticator.forget_user(id);
         account_tokens.forget_user(id);
         permissions.on_user_changed(id);
         if (JwtService* jwts = jwt_user_hook.load()) jwts->forget_user(id);
-      });
+      };
+  UserService users(**store, clock, random, forget_user);
 
   // The audit trail (docs/audit.md): buffered, stored in batches by a
   // background flusher; flushed after the HTTP server has drained.
@@ -211,6 +213,7 @@ int run(int argc, char** argv) {
   // do not read the store; last-used times are written in batches.
   keys::KeyServiceOptions key_options;
   key_options.max_validity_days = static_cast<int>(config.key_max_validity_days);
+  key_options.expiry_warning = std::chrono::hours(24 * config.key_expiring_soon_days);
   keys::KeyService key_service((*store)->keys(), clock, random, key_options);
   if (auto loaded = key_service.load(); !loaded) {
     return fatal("cannot load API keys: " + loaded.error().description);
@@ -257,6 +260,24 @@ int run(int argc, char** argv) {
     }
   });
   ctx.console_auth = &console_auth;
+  // Issue 14 (docs/secret-age.md, docs/service-accounts.md): the age policy
+  // of secrets and keys, and the lifecycle scan (hourly with the
+  // maintenance below; with --insecure-test-clock also after each advance).
+  // Built after ctx.events is set: it publishes there.
+  const SecretAgePolicy secret_age{config.secret_max_age_days, config.secret_hard_max_age_days,
+                                   config.key_expiring_soon_days};
+  ctx.secret_age = &secret_age;
+  keys::LifecycleScan lifecycle(
+      **store, clock, secret_age, ctx.events, &audit_log, forget_user,
+      [](std::string_view message) { spdlog::warn("lifecycle scan: {}", message); });
+  const auto run_lifecycle = [&lifecycle] {
+    if (auto r = lifecycle.run(); !r) {
+      spdlog::warn("lifecycle scan failed: {}", r.error().description);
+    } else if (r->accounts_disabled > 0) {
+      spdlog::info("lifecycle scan: {} expired service accounts disabled", r->accounts_disabled);
+    }
+  };
+  if (config.insecure_test_clock) ctx.after_test_clock_advance = run_lifecycle;
   // Limits (docs/rate-limits.md): per-key rate (an admin's per-key override
   // > the key's role limits > the defaults), per-key-per-route concurrency
   // and the token endpoints' credential-stuffing throttle. In this process
@@ -378,14 +399,17 @@ int run(int argc, char** argv) {
   if (auto pruned = account_tokens.prune(); !pruned) {
     spdlog::warn("tombstone pruning failed: {}", pruned.error().description);
   }
-  Maintenance maintenance(account_tokens, [jwts = jwt_service->get(), &console_auth] {
-    if (auto s = jwts->maintain(); !s) {
-      spdlog::warn("JWT maintenance failed: {}", s.error().description);
-    }
-    if (auto n = console_auth.prune(); !n) {
-      spdlog::warn("console session pruning failed: {}", n.error().description);
-    }
-  });
+  run_lifecycle();
+  Maintenance maintenance(
+      account_tokens, [jwts = jwt_service->get(), &console_auth, &run_lifecycle] {
+        run_lifecycle();
+        if (auto s = jwts->maintain(); !s) {
+          spdlog::warn("JWT maintenance failed: {}", s.error().description);
+        }
+        if (auto n = console_auth.prune(); !n) {
+          spdlog::warn("console session pruning failed: {}", n.error().description);
+        }
+      });
   usage::UsageFlusher usage_flusher(usage_service,
                                     std::chrono::milliseconds(config.key_last_used_flush_ms),
                                     [](std::string_view message) { spdlog::warn("{}", message); });

@@ -437,6 +437,14 @@ class FaultyStore final : public Store {
   }
   Result<std::vector<User>> list_users() override { return inner_->list_users(); }
   Result<bool> has_users() override { return inner_->has_users(); }
+  Result<std::vector<User>> list_expired_service_accounts(Instant now) override {
+    return inner_->list_expired_service_accounts(now);
+  }
+  Result<std::optional<User>> disable_expired_service_account(std::string_view id,
+                                                              Instant now) override {
+    return counted(*faults_, "disable_expired_service_account",
+                   [&] { return inner_->disable_expired_service_account(id, now); });
+  }
   Result<User> update_user(std::string_view id, const UserUpdate& update, Instant now) override {
     return counted(*faults_, "update_user", [&] { return inner_->update_user(id, update, now); });
   }

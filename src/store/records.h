@@ -28,6 +28,13 @@ struct User {
   std::vector<std::string> modules;
   Instant created_at;
   Instant updated_at;
+  // Service accounts only (issue 14 item 7, migration 12): who owns the
+  // account and how to reach them; empty when unset. At `expires_at` the
+  // account stops working and is then disabled by the lifecycle scan.
+  std::string owner;
+  std::string contact;
+  std::string description;
+  std::optional<Instant> expires_at;
 };
 
 struct NewUser {
@@ -37,11 +44,21 @@ struct NewUser {
   bool api_access = false;
   std::vector<std::string> modules;
   Instant created_at;
+  std::string owner;  // service accounts only, see User
+  std::string contact;
+  std::string description;
+  std::optional<Instant> expires_at;
 };
 
+// Unset fields keep their value. For owner, contact and description an
+// empty string clears; `expires_at` set to nullopt clears the expiry.
 struct UserUpdate {
   std::optional<bool> disabled;
   std::optional<bool> api_access;
+  std::optional<std::string> owner;
+  std::optional<std::string> contact;
+  std::optional<std::string> description;
+  std::optional<std::optional<Instant>> expires_at;
 };
 
 // A user's Client ID + Secret (seed 000). One per user; the client id is

@@ -72,6 +72,17 @@ class Store {
   // kNotFound when there is no such user.
   virtual Result<User> update_user(std::string_view id, const UserUpdate& update, Instant now) = 0;
 
+  // Service accounts whose expires_at is at or before `now` and that are not
+  // disabled yet, ordered by creation time (the lifecycle scan asks).
+  virtual Result<std::vector<User>> list_expired_service_accounts(Instant now) = 0;
+  // Disables the user only if it is still an enabled service account whose
+  // expires_at is at or before `now`, deleting its account tokens
+  // (kUserDisabled) in the same transaction, so that an expiry moved by an
+  // admin meanwhile is respected. Returns the user as disabled, or nullopt
+  // when nothing was done (kNotFound when there is no such user).
+  virtual Result<std::optional<User>> disable_expired_service_account(std::string_view id,
+                                                                      Instant now) = 0;
+
   // True when the store holds at least one user (latchkeyd's first start
   // asks). Backends answer without listing every user.
   virtual Result<bool> has_users() {

@@ -1,5 +1,6 @@
 #include "tokens/account_token_service.h"
 
+#include "accounts/account_expiry.h"
 #include "core/redaction.h"
 #include "tokens/principal_of_user.h"
 
@@ -13,12 +14,14 @@ Error expired_error(Instant expired_at) {
 }
 
 // The principal a token stands for, checked against the user's current state.
-Result<std::shared_ptr<const Principal>> principal_of(const User& user, const AccountToken& token) {
+Result<std::shared_ptr<const Principal>> principal_of(const User& user, const AccountToken& token,
+                                                      std::optional<Instant> secret_created_at) {
   if (user.disabled) {
     return fail(Error::invalid_token("user_disabled", "the user of this token is disabled"));
   }
-  return std::shared_ptr<const Principal>(
-      principal_of_user(user, token.client_id, token.issued_at, token.expires_at));
+  auto principal = principal_of_user(user, token.client_id, token.issued_at, token.expires_at);
+  principal->secret_created_at = secret_created_at;
+  return std::shared_ptr<const Principal>(std::move(principal));
 }
 
 }  // namespace
@@ -73,6 +76,10 @@ Result<std::shared_ptr<const Principal>> AccountTokenService::authenticate(std::
     if (!fresh) return fail(fresh.error());
     principal = std::move(*fresh);
   }
+  // Issue 14 item 7: exactly at its expiry, before the scan disables it.
+  if (account_expired(principal->account_expires_at, clock_.now())) {
+    return fail(account_expired_token_error(*principal->account_expires_at));
+  }
   // seed 001: without API access every call answers 401.
   if (!principal->api_access) {
     return fail(Error::invalid_token("api_access_disabled",
@@ -107,7 +114,15 @@ Result<std::shared_ptr<const Principal>> AccountTokenService::authenticate_from_
     }
     return fail(user.error());
   }
-  auto principal = principal_of(*user, token);
+  // The secret's age for GET /api/v1/account/me; a reset drops the cached
+  // principal (UserService's hook), so this stays current.
+  auto credential = store_.client_credential_of_user(user->id);
+  if (!credential) return fail(credential.error());
+  std::optional<Instant> secret_created_at;
+  if (*credential && (*credential)->client_id == token.client_id) {
+    secret_created_at = (*credential)->created_at;
+  }
+  auto principal = principal_of(*user, token, secret_created_at);
   if (!principal) return fail(principal.error());
   cache_.insert_if_current(epoch, digest, *principal);
   return principal;

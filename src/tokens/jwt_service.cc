@@ -7,6 +7,7 @@
 #include <shared_mutex>
 #include <unordered_map>
 
+#include "accounts/account_expiry.h"
 #include "core/ids.h"
 #include "store/revoked_token_store.h"
 #include "store/session_store.h"
@@ -332,6 +333,10 @@ class JwtServiceImpl final : public JwtService {
     if (revoked_ids_.contains(principal->token_id, now)) {
       return fail(Error::invalid_token("revoked", "this token was revoked"));
     }
+    // Issue 14 item 7: exactly at its expiry, before the scan disables it.
+    if (account_expired(principal->account_expires_at, now)) {
+      return fail(account_expired_token_error(*principal->account_expires_at));
+    }
     if (principal->key && !principal->key->session_id.empty() && revoked_sessions_.size() != 0 &&
         revoked_sessions_.contains(session_ref(principal->key->key_id, principal->key->session_id),
                                    now)) {
@@ -491,6 +496,9 @@ class JwtServiceImpl final : public JwtService {
       return fail(user.error());
     }
     if (user->disabled || !user->api_access) return fail(user_state_error(*user));
+    if (const auto expiry = account_expiry_of(*user); account_expired(expiry, clock_.now())) {
+      return fail(account_expired_token_error(*expiry));
+    }
     return std::pair{std::move(*facts), std::move(*user)};
   }
 

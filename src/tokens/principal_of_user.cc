@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "accounts/account_expiry.h"
 #include "core/time.h"
 
 namespace latchkey {
@@ -44,6 +45,7 @@ std::shared_ptr<Principal> principal_of_user(const User& user, std::string clien
   if (!p->client_id.empty()) p->credential = "client " + p->client_id;
   p->token_issued_at = issued_at;
   p->token_expires_at = expires_at;
+  p->account_expires_at = account_expiry_of(user);
   render_me(*p);
   return p;
 }

@@ -101,6 +101,31 @@ export function UserProfilePage({ params, session }: PageProps) {
           <dd>
             <code>{user.client_id ?? "none yet"}</code>
           </dd>
+          {user.secret && (
+            <>
+              <dt>Client Secret age</dt>
+              <dd>
+                {user.secret.age_days} {user.secret.age_days === 1 ? "day" : "days"}
+                {user.secret.rotation_due ? " (rotation due)" : ""}
+              </dd>
+            </>
+          )}
+          {user.type === "service" && (
+            <>
+              <dt>Owner</dt>
+              <dd>{user.owner ?? "not set"}</dd>
+              <dt>Contact</dt>
+              <dd>{user.contact ?? "not set"}</dd>
+              {user.description && (
+                <>
+                  <dt>Description</dt>
+                  <dd>{user.description}</dd>
+                </>
+              )}
+              <dt>Expires</dt>
+              <dd>{user.expires_at ? <DateTime value={user.expires_at} /> : "never"}</dd>
+            </>
+          )}
           <dt>Modules held directly</dt>
           <dd>{user.modules.length ? user.modules.join(", ") : "none"}</dd>
           {grants && (

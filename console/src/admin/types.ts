@@ -13,6 +13,13 @@ export interface User {
   client_id: string | null;
   created_at: string;
   updated_at: string;
+  // Issue 14 (docs/secret-age.md, docs/service-accounts.md); optional so
+  // that older servers' answers still fit.
+  secret?: { created_at: string; age_days: number; rotation_due: boolean } | null;
+  owner?: string | null;
+  contact?: string | null;
+  description?: string | null;
+  expires_at?: string | null;
 }
 
 export type { ApiKey } from "../apiTypes";

@@ -281,6 +281,17 @@ ALTER TABLE api_keys ADD COLUMN rerolled_from TEXT NOT NULL DEFAULT '';
 ALTER TABLE api_keys ADD COLUMN lapses_at INTEGER;
 )sql";
 
+// Issue 14 item 7: owners, contact, description and expiry of service
+// accounts. expires_at is NULL when the account does not expire; the index
+// serves the lifecycle scan (enabled service accounts past their expiry).
+constexpr std::string_view kMigration12 = R"sql(
+ALTER TABLE users ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN contact TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN description TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN expires_at INTEGER;
+CREATE INDEX users_by_expiry ON users (expires_at) WHERE expires_at IS NOT NULL AND disabled = 0;
+)sql";
+
 // Usage per API key (docs/key-usage.md): counts aggregated per hour and per
 // day, by route and status class; flushes add to a row (upsert), retention
 // deletes by (granularity, bucket_start). No foreign key: a key's usage
@@ -312,7 +323,8 @@ constexpr std::array kMigrations = {
     Migration{9, "web console: passwords, sessions, invitations", kMigration9},
     Migration{10, "audit: index by action", kMigration10},
     Migration{11, "rotation: previous client secrets, API key rerolls", kMigration11},
-    // 12-13 are taken by issue 14's other parts (merged in order).
+    Migration{12, "service accounts: owner, contact, description, expiry", kMigration12},
+    // 13 is taken by issue 14's origin restrictions (merged in order).
     Migration{14, "usage per API key, per hour and per day", kMigration14},
 };
 

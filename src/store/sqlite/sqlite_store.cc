@@ -37,6 +37,10 @@ User user_of(const NewUser& created) {
   user.modules = created.modules;
   user.created_at = created.created_at;
   user.updated_at = created.created_at;
+  user.owner = created.owner;
+  user.contact = created.contact;
+  user.description = created.description;
+  user.expires_at = created.expires_at;
   return user;
 }
 
@@ -120,6 +124,35 @@ Result<User> SqliteStore::update_user(std::string_view id, const UserUpdate& upd
     if (!user) return fail(user.error());
     if (!*user) return fail(user_not_found());
     return std::move(**user);
+  });
+}
+
+Result<std::vector<User>> SqliteStore::list_expired_service_accounts(Instant now) {
+  return db_->read([&](Connection& connection) -> Result<std::vector<User>> {
+    return sqlite::select_expired_service_accounts(connection, now);
+  });
+}
+
+Result<std::optional<User>> SqliteStore::disable_expired_service_account(std::string_view id,
+                                                                         Instant now) {
+  return db_->write([&](Connection& connection) -> Result<std::optional<User>> {
+    auto disabled = sqlite::disable_if_expired_row(connection, id, now);
+    if (!disabled) return fail(disabled.error());
+    if (!*disabled) {
+      auto exists = sqlite::select_user_disabled(connection, id);
+      if (!exists) return fail(exists.error());
+      if (!*exists) return fail(user_not_found());
+      return std::optional<User>();
+    }
+    // seed 000: a disabled user's tokens are deleted, in the same transaction.
+    const sqlite::TokenEnding ending{TokenEndReason::kUserDisabled, now, {}, {}, {}};
+    if (auto ended = sqlite::end_tokens_of_user(connection, id, ending); !ended) {
+      return fail(ended.error());
+    }
+    auto user = sqlite::select_user(connection, id);
+    if (!user) return fail(user.error());
+    if (!*user) return fail(user_not_found());
+    return std::optional<User>(std::move(**user));
   });
 }
 

@@ -46,6 +46,9 @@ class SqliteStore final : public Store {
   Result<std::vector<User>> list_users() override;
   Result<User> update_user(std::string_view id, const UserUpdate& update, Instant now) override;
   Result<bool> has_users() override;
+  Result<std::vector<User>> list_expired_service_accounts(Instant now) override;
+  Result<std::optional<User>> disable_expired_service_account(std::string_view id,
+                                                              Instant now) override;
   Result<bool> bootstrap_first_user(const NewUser& user,
                                     const ClientCredential& credential) override;
   Result<bool> bootstrap_first_user(const NewUser& user, const ClientCredential& credential,

@@ -27,6 +27,11 @@ Result<std::optional<User>> select_user(Connection& connection, std::string_view
 Result<std::optional<User>> select_user_by_name(Connection& connection, std::string_view name);
 // Ordered by creation time, then insertion order.
 Result<std::vector<User>> select_users(Connection& connection);
+// Enabled service accounts with expires_at <= now, by creation time.
+Result<std::vector<User>> select_expired_service_accounts(Connection& connection, Instant now);
+// Sets disabled (and updated_at = now) only on an enabled service account
+// with expires_at <= now. Returns whether it did.
+Result<bool> disable_if_expired_row(Connection& connection, std::string_view id, Instant now);
 Result<std::int64_t> count_users(Connection& connection);
 
 // Whether the user is disabled; nullopt when there is no such user.

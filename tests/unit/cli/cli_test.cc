@@ -166,6 +166,22 @@ TEST_F(CliTest, UserCommandsSendDocumentedRequests) {
        "POST",
        "/api/v1/users",
        R"({"api_access":false,"name":"alice","type":"human"})"},
+      {{"users", "create", "etl", "--type", "service", "--owner", "Team Data", "--contact",
+        "data@example.com", "--description", "nightly", "--expires", "2027-03-01"},
+       "POST",
+       "/api/v1/users",
+       R"({"api_access":false,"contact":"data@example.com","description":"nightly",)"
+       R"("expires_at":"2027-03-01T00:00:00Z","name":"etl","owner":"Team Data","type":"service"})"},
+      {{"users", "update", "usr_1", "--owner", "Team B", "--expires", "2027-03-01T12:00:00Z"},
+       "PATCH",
+       "/api/v1/users/usr_1",
+       R"({"expires_at":"2027-03-01T12:00:00Z","owner":"Team B"})"},
+      {{"users", "update", "usr_1", "--no-expiry"},
+       "PATCH",
+       "/api/v1/users/usr_1",
+       R"({"expires_at":null})"},
+      {{"keys", "rotation-report"}, "GET", "/api/v1/reports/rotation", ""},
+      {{"keys", "rotation-report", "--csv"}, "GET", "/api/v1/reports/rotation?format=csv", ""},
       {{"users", "list"}, "GET", "/api/v1/users", ""},
       {{"users", "get", "usr_1"}, "GET", "/api/v1/users/usr_1", ""},
       {{"users", "get", "../x"}, "GET", "/api/v1/users/%2E%2E%2Fx", ""},
@@ -195,13 +211,16 @@ TEST_F(CliTest, UserCommandsSendDocumentedRequests) {
 
 // Test that bad usage exits 2 before any request is sent.
 TEST_F(CliTest, BadUsageExitsTwo) {
-  for (const std::vector<std::string>& args : {std::vector<std::string>{},
-                                               {"users"},
-                                               {"users", "create", "x"},
-                                               {"users", "create", "x", "--type", "robot"},
-                                               {"users", "api-access", "usr_1", "maybe"},
-                                               {"nonsense"},
-                                               {"me", "--url", "ftp://x"}}) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{},
+        {"users"},
+        {"users", "create", "x"},
+        {"users", "create", "x", "--type", "robot"},
+        {"users", "api-access", "usr_1", "maybe"},
+        {"users", "update", "usr_1"},
+        {"users", "update", "usr_1", "--expires", "2027-01-01", "--no-expiry"},
+        {"nonsense"},
+        {"me", "--url", "ftp://x"}}) {
     EXPECT_EQ(run(args), kExitUsage) << (args.empty() ? "" : args[0]);
   }
   EXPECT_TRUE(server_.transport()->requests().empty());

@@ -57,11 +57,40 @@ TEST(KeyReportTest, CsvIsQuotedAndSafe) {
   const std::string csv = key_report_csv(build_key_report({k, formula}, now, hours(24 * 14)));
   EXPECT_TRUE(csv.starts_with(
       "user_id,key_id,name,masked_key,status,role,scope,created_at,expires_at,age_days,"
-      "last_used_at,expiring_soon\r\n"));
+      "last_used_at,expiring_soon,rotation_due,rotation_due_since,owner,contact,"
+      "account_expires_at\r\n"));
   EXPECT_NE(csv.find("usr_alice,key_1,\"deploy, prod\",••••a1B9,active,,write,"),
             std::string::npos);
-  EXPECT_NE(csv.find(",0,,false\r\n"), std::string::npos);
+  EXPECT_NE(csv.find(",0,,false,false,,,,\r\n"), std::string::npos);
   EXPECT_NE(csv.find("\"'=HYPERLINK(\"\"x\"\")\""), std::string::npos);
+}
+
+// Test that an active key is rotation_due exactly at secret_max_age_days
+// (false 1 ms before), that inactive keys never are, and that the CSV
+// appends the new columns after the old ones.
+TEST(KeyReportTest, RotationDueAtTheThreshold) {
+  const Instant created = from_unix_millis(1'800'000'000'000);
+  const Instant due = created + hours(24 * 90);
+  SecretAgePolicy policy;  // 90 days
+  ApiKey k = key("key_1", created, 365);
+  ApiKey off = key("key_2", created, 365);
+  off.deactivated_at = created + hours(1);
+  auto before =
+      build_key_report({k, off}, due - std::chrono::milliseconds(1), hours(24 * 14), policy);
+  EXPECT_FALSE(before[0].rotation_due);
+  EXPECT_EQ(before[0].age_days, 89);
+  auto at = build_key_report({k, off}, due, hours(24 * 14), policy);
+  EXPECT_TRUE(at[0].rotation_due);
+  EXPECT_EQ(at[0].age_days, 90);
+  EXPECT_EQ(at[0].rotation_due_since, due);
+  EXPECT_FALSE(at[1].rotation_due);
+  at[0].account_owner = "Team, Payments";
+  const std::string csv = key_report_csv({at[0]});
+  EXPECT_NE(csv.find(",90,,false,true," + format_rfc3339(due) + ",\"Team, Payments\",,\r\n"),
+            std::string::npos)
+      << csv;
+  policy.max_age_days = 0;
+  EXPECT_FALSE(build_key_report({k}, due + hours(24 * 1000), hours(1), policy)[0].rotation_due);
 }
 
 }  // namespace

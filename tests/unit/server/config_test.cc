@@ -263,3 +263,34 @@ TEST_F(ConfigTest, EffectiveIssuer) {
 
 }  // namespace
 }  // namespace latchkey::server
+
+namespace latchkey::server {
+namespace {
+
+// Test the age policy settings (docs/secret-age.md): defaults, TOML and
+// flags, and that a hard maximum below the rotation age is a configuration
+// error while 0 (off) is always accepted.
+TEST(SecretAgeConfig, DefaultsParsingAndHardMaximumRule) {
+  const Config defaults;
+  EXPECT_EQ(defaults.secret_max_age_days, 90);
+  EXPECT_EQ(defaults.secret_hard_max_age_days, 0);
+  EXPECT_EQ(defaults.key_expiring_soon_days, 14);
+  auto c = config_from_toml(
+      "secret_max_age_days = 30\nsecret_hard_max_age_days = 45\nkey_expiring_soon_days = 7\n");
+  ASSERT_TRUE(c.has_value()) << c.error().description;
+  EXPECT_EQ(c->secret_max_age_days, 30);
+  EXPECT_EQ(c->secret_hard_max_age_days, 45);
+  EXPECT_EQ(c->key_expiring_soon_days, 7);
+  EXPECT_TRUE(config_from_toml("secret_max_age_days = 30\nsecret_hard_max_age_days = 30\n"));
+  EXPECT_TRUE(config_from_toml("secret_max_age_days = 0\nsecret_hard_max_age_days = 5\n"));
+  auto below = config_from_toml("secret_max_age_days = 90\nsecret_hard_max_age_days = 60\n");
+  ASSERT_FALSE(below);
+  EXPECT_NE(below.error().description.find("secret_hard_max_age_days"), std::string::npos);
+  EXPECT_FALSE(config_from_toml("secret_hard_max_age_days = 60\n"));  // default max is 90
+  EXPECT_FALSE(config_from_toml("secret_max_age_days = -1\n"));
+  EXPECT_FALSE(config_from_toml("key_expiring_soon_days = 400\n"));
+  EXPECT_FALSE(config_from_toml("secret_max_age_days = \"90\"\n"));
+}
+
+}  // namespace
+}  // namespace latchkey::server

@@ -205,3 +205,28 @@ TEST_F(AccountTokenServiceTest, RevocationFailsClosedWhenTheStoreFails) {
 
 }  // namespace
 }  // namespace latchkey
+
+namespace latchkey {
+namespace {
+
+// Test that a service account's token is refused with reason
+// account_expired exactly at its expires_at (1 ms before it works), from
+// the cache, without waiting for the lifecycle scan to disable the account.
+TEST_F(AccountTokenServiceTest, ExpiredServiceAccountIsRefusedAtItsExpiry) {
+  const Instant expires = clock_.now() + hours(1);
+  UserUpdate update;
+  update.expires_at = expires;
+  auto updated = store_->update_user(user_.id, update, clock_.now());
+  ASSERT_TRUE(updated);
+  user_ = *updated;
+  const std::string token = issue();
+  EXPECT_EQ(reason_of(token), "ok");  // cached now
+  clock_.set(expires - std::chrono::milliseconds(1));
+  EXPECT_EQ(reason_of(token), "ok");
+  clock_.set(expires);
+  EXPECT_EQ(reason_of(token), "account_expired");
+  EXPECT_FALSE(store_->get_user(user_.id)->disabled);  // the scan's job, later
+}
+
+}  // namespace
+}  // namespace latchkey

@@ -220,6 +220,33 @@ TEST_F(JwtServiceTest, OwnerStateRefusesToken) {
   EXPECT_EQ(refused.error().reason, "user_disabled");
 }
 
+// Test that a service account's key-derived token is refused with reason
+// account_expired exactly at its expires_at (1 ms before it works), also
+// from the cache and before anything disabled the account, and that its key
+// can no longer be exchanged (issue 14 item 7).
+TEST_F(JwtServiceTest, ExpiredServiceAccountRefusedAtItsExpiry) {
+  const Instant expires = clock_.now() + hours(1);
+  NewUser service{.id = "usr_svc",
+                  .name = "svc",
+                  .type = UserType::kService,
+                  .api_access = true,
+                  .created_at = clock_.now(),
+                  .expires_at = expires};
+  ASSERT_TRUE(store_->create_user(service));
+  keys_.add("lk_key_svc", ApiKeyFacts{"key_svc", "usr_svc", "••••_svc", "", false,
+                                      clock_.now() + hours(24 * 365)});
+  auto issued = service_->login("lk_key_svc", "", {});
+  ASSERT_TRUE(issued) << issued.error().description;
+  ASSERT_TRUE(service_->authenticate(issued->access_token));  // cached now
+  clock_.set(expires - std::chrono::milliseconds(1));
+  EXPECT_TRUE(service_->authenticate(issued->access_token));
+  clock_.set(expires);
+  EXPECT_EQ(reason(issued->access_token), "account_expired");
+  auto refused = service_->exchange_access("lk_key_svc", {});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason, "account_expired");
+}
+
 // Test that tokens expire with the clock: 900 s and 7200 s.
 TEST_F(JwtServiceTest, TokensExpireWithTheClock) {
   auto access = service_->exchange_access(kGoodKey, {});
