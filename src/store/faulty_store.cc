@@ -6,6 +6,7 @@
 
 #include "store/audit_store.h"
 #include "store/console_store.h"
+#include "store/event_outbox_store.h"
 #include "store/key_store.h"
 #include "store/policy_store.h"
 #include "store/revoked_token_store.h"
@@ -378,6 +379,39 @@ class FaultyConsoleStore final : public ConsoleStore {
   FaultInjector& faults_;
 };
 
+// Enqueues are request-driven (a handler publishes after its change) and
+// counted; the deliverer's claims, marks and pruning are background writes.
+class FaultyEventOutboxStore final : public EventOutboxStore {
+ public:
+  FaultyEventOutboxStore(EventOutboxStore& inner, FaultInjector& faults)
+      : inner_(inner), faults_(faults) {}
+
+  Result<bool> enqueue(const NewOutboxEvent& event) override {
+    return counted(faults_, "enqueue_event", [&] { return inner_.enqueue(event); });
+  }
+  Result<std::vector<OutboxEvent>> claim_due(Instant now, int limit, Duration lease) override {
+    return inner_.claim_due(now, limit, lease);
+  }
+  Result<bool> mark_delivered(std::string_view id, Instant at) override {
+    return inner_.mark_delivered(id, at);
+  }
+  Result<bool> mark_failed(std::string_view id, const OutboxFailure& failure) override {
+    return inner_.mark_failed(id, failure);
+  }
+  Result<OutboxEvent> requeue(std::string_view id, Instant now) override {
+    return counted(faults_, "requeue_event", [&] { return inner_.requeue(id, now); });
+  }
+  Result<std::optional<OutboxEvent>> get(std::string_view id) override { return inner_.get(id); }
+  Result<OutboxPage> list(const OutboxQuery& query) override { return inner_.list(query); }
+  Result<OutboxCounts> counts() override { return inner_.counts(); }
+  Result<std::optional<Instant>> next_due() override { return inner_.next_due(); }
+  Result<std::int64_t> prune(Instant before) override { return inner_.prune(before); }
+
+ private:
+  EventOutboxStore& inner_;
+  FaultInjector& faults_;
+};
+
 class FaultyStore final : public Store {
  public:
   FaultyStore(std::unique_ptr<Store> inner, std::shared_ptr<FaultInjector> faults)
@@ -389,7 +423,8 @@ class FaultyStore final : public Store {
         sessions_(inner_->sessions(), *faults_),
         signing_keys_(inner_->signing_keys(), *faults_),
         revoked_tokens_(inner_->revoked_tokens(), *faults_),
-        console_(inner_->console(), *faults_) {}
+        console_(inner_->console(), *faults_),
+        outbox_(inner_->outbox(), *faults_) {}
 
   Status ping() override { return inner_->ping(); }
   PolicyStore& policy() override { return policy_; }
@@ -399,6 +434,7 @@ class FaultyStore final : public Store {
   SigningKeyStore& signing_keys() override { return signing_keys_; }
   RevokedTokenStore& revoked_tokens() override { return revoked_tokens_; }
   ConsoleStore& console() override { return console_; }
+  EventOutboxStore& outbox() override { return outbox_; }
 
   Result<User> create_user(const NewUser& user) override {
     return counted(*faults_, "create_user", [&] { return inner_->create_user(user); });
@@ -472,6 +508,7 @@ class FaultyStore final : public Store {
   FaultySigningKeyStore signing_keys_;
   FaultyRevokedTokenStore revoked_tokens_;
   FaultyConsoleStore console_;
+  FaultyEventOutboxStore outbox_;
 };
 
 }  // namespace

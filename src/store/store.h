@@ -29,6 +29,7 @@ namespace latchkey {
 
 class AuditStore;
 class ConsoleStore;
+class EventOutboxStore;
 class KeyStore;
 class PolicyStore;
 class RevokedTokenStore;
@@ -56,6 +57,7 @@ class Store {
   virtual SigningKeyStore& signing_keys() = 0;
   virtual RevokedTokenStore& revoked_tokens() = 0;  // revoked_token_store.h
   virtual ConsoleStore& console() = 0;              // console_store.h
+  virtual EventOutboxStore& outbox() = 0;           // event_outbox_store.h (webhooks)
 
   // --- users ---------------------------------------------------------------
   // kConflict when the name or id is taken.

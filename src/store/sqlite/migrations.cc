@@ -268,6 +268,30 @@ constexpr std::string_view kMigration10 = R"sql(
 CREATE INDEX audit_events_by_action_time ON audit_events (action, at);
 )sql";
 
+// The webhook outbox (docs/webhooks.md): events waiting for delivery, kept
+// after it for redelivery until pruned. Times 0 = never. The partial unique
+// index drops a second event with the same non-empty dedup key.
+constexpr std::string_view kMigration15 = R"sql(
+CREATE TABLE event_outbox (
+  seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+  id               TEXT    NOT NULL UNIQUE,
+  type             TEXT    NOT NULL,
+  occurred_at      INTEGER NOT NULL,
+  data_json        TEXT    NOT NULL,
+  dedup_key        TEXT    NOT NULL DEFAULT '',
+  status           TEXT    NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  enqueued_at      INTEGER NOT NULL,
+  next_attempt_at  INTEGER NOT NULL,
+  last_attempt_at  INTEGER NOT NULL DEFAULT 0,
+  delivered_at     INTEGER NOT NULL DEFAULT 0,
+  last_error       TEXT    NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX event_outbox_by_dedup_key ON event_outbox (dedup_key) WHERE dedup_key <> '';
+CREATE INDEX event_outbox_due ON event_outbox (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX event_outbox_by_status ON event_outbox (status, seq);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "users, modules, client credentials, account tokens, tombstones", kMigration1},
     Migration{2, "permission model: applications, steps, permission sets, roles, grants",
@@ -280,6 +304,8 @@ constexpr std::array kMigrations = {
     Migration{8, "audit: coalesced rows carry a count of calls", kMigration8},
     Migration{9, "web console: passwords, sessions, invitations", kMigration9},
     Migration{10, "audit: index by action", kMigration10},
+    // 11-14 are taken by the other parts of issue 14 (merged in order).
+    Migration{15, "webhook event outbox", kMigration15},
 };
 
 constexpr std::string_view kCreateMigrationsTable =

@@ -71,7 +71,8 @@ SqliteStore::SqliteStore(std::unique_ptr<sqlite::Database> db)
       sessions_(*db_),
       signing_keys_(*db_),
       revoked_tokens_(*db_),
-      console_(*db_) {}
+      console_(*db_),
+      outbox_(*db_) {}
 
 SqliteStore::~SqliteStore() = default;
 
