@@ -123,7 +123,12 @@ void WebhookDeliverer::run() {
 }
 
 Result<int> WebhookDeliverer::deliver_due() {
-  auto due = outbox_.claim_due(clock_.now(), options_.batch, options_.claim_lease);
+  const Instant now = clock_.now();
+  // A read first: an idle poll must not queue a write behind the requests'.
+  auto next = outbox_.next_due();
+  if (!next) return fail(next.error());
+  if (!*next || **next > now) return 0;
+  auto due = outbox_.claim_due(now, options_.batch, options_.claim_lease);
   if (!due) return fail(due.error());
   int attempted = 0;
   for (const OutboxEvent& event : *due) {
