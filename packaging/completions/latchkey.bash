@@ -5,7 +5,7 @@
 # Options are read from `latchkey [COMMAND [SUBCOMMAND]] --help` when asked
 # for, so they are always those of the installed binary.
 
-_latchkey_commands="token me users access-key audit keys scan applications permission-sets roles entitlements build-access permissions authorize agent"
+_latchkey_commands="token me users access-key audit keys scan applications permission-sets roles entitlements build-access permissions authorize agent events"
 
 _latchkey_subcommands() {
   case "$1" in
@@ -19,6 +19,7 @@ _latchkey_subcommands() {
     roles) echo "create list get delete add-module remove-module add-permission-set remove-permission-set grant revoke" ;;
     entitlements) echo "grant revoke" ;;
     build-access) echo "grant revoke" ;;
+    events) echo "list redeliver test" ;;
   esac
 }
 

@@ -8,6 +8,7 @@
 
 #include "api/audit_hooks.h"
 #include "api/credential_age.h"
+#include "api/event_publishing.h"
 #include "api/json_io.h"
 #include "api/request_auth.h"
 #include "api/rotation.h"
@@ -166,6 +167,8 @@ http::Response create_api_key(const ApiContext& ctx, pipeline::Exchange& ex) {
           audit_event(ctx, request, actor->get(), "api_key.create", audited_resource(key)));
     });
     if (!created) return fail(created.error());
+    publish_event(ctx,
+                  key_event(events::EventType::kKeyCreated, created->key, created->key.created_at));
     Json out = key_to_json(created->key);
     out["api_key"] = created->api_key;  // seed 002: the one-time reveal
     http::Response r = json_response(201, out);
@@ -204,12 +207,20 @@ http::Response deactivate_api_key(const ApiContext& ctx, pipeline::Exchange& ex)
     if (!service) return fail(service.error());
     auto actor = verified_caller(ex);
     if (!actor) return fail(actor.error());
+    const Instant started = ctx.clock.now();
     auto key = (*service)->deactivate(**actor, params.get("id"), [&](const ApiKey& k) {
       return audit_admin_change(
           ctx, ex,
           audit_event(ctx, request, actor->get(), "api_key.deactivate", audited_resource(k)));
     });
     if (!key) return fail(key.error());
+    // Deactivation is idempotent; only this call's deactivation is news.
+    if (key->deactivated_at && *key->deactivated_at >= started) {
+      events::Event event =
+          key_event(events::EventType::kKeyDeactivated, *key, *key->deactivated_at);
+      event.data.emplace_back("by", (*actor)->user_id);
+      publish_event(ctx, event);
+    }
     http::Response r = json_response(200, key_to_json(*key));
     r.principal_for_log = (*actor)->user_id;
     return r;

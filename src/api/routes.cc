@@ -8,6 +8,7 @@
 #include "api/auth_request_handlers.h"
 #include "api/authorize_handlers.h"
 #include "api/console_handlers.h"
+#include "api/event_handlers.h"
 #include "api/exchange_handlers.h"
 #include "api/jwks_handlers.h"
 #include "api/key_handlers.h"
@@ -190,6 +191,11 @@ pipeline::RouteTable route_table(const ApiContext& ctx, std::vector<RouteEntry> 
   admin("GET", "/api/v1/audit/export", export_audit_events, "audit.export");
   admin("GET", "/api/v1/users/{id}/dependents", user_dependents, "report.dependents");
   admin("GET", "/api/v1/reports/least-privilege", least_privilege_report, "report.least_privilege");
+
+  // The webhook outbox (docs/webhooks.md): ADMIN only.
+  admin("GET", "/api/v1/events", list_events, "event.list");
+  admin("POST", "/api/v1/events/{id}/redeliver", redeliver_event, "event.redeliver");
+  admin("POST", "/api/v1/events/test", send_test_event, "event.test");
 
   // The decision API (seed 001, docs/permissions.md) and nginx auth_request
   // (docs/nginx.md): the decide stage takes the decision; served inline on

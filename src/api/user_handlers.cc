@@ -1,7 +1,10 @@
 #include "api/user_handlers.h"
 
+#include <optional>
+
 #include "api/audit_hooks.h"
 #include "api/credential_age.h"
+#include "api/event_publishing.h"
 #include "api/json_io.h"
 #include "api/request_auth.h"
 #include "api/rotation.h"
@@ -219,10 +222,26 @@ http::Response update_user(const ApiContext& ctx, pipeline::Exchange& ex) {
     if (update.api_access) action += *update.api_access ? ".api_access_on" : ".api_access_off";
     if (account_fields) action += ".service_account";
     if (auto s = audit_change(ctx, ex, *actor, action, resource); !s) return fail(s.error());
+    // Whether this update disables an enabled user (user.disabled): the
+    // state before, read just before the change.
+    std::optional<User> before;
+    if (update.disabled.value_or(false) && ctx.events != nullptr) {
+      if (auto read = ctx.store.get_user(params.get("id")); read) before = std::move(*read);
+    }
     auto user = ctx.users.update(*actor, params.get("id"), update);
     if (!user) {
       audit_failed(ctx, ex, *actor, action, resource, user.error());
       return fail(user.error());
+    }
+    if (before && !before->disabled && user->disabled) {
+      events::Event event;
+      event.type = events::EventType::kUserDisabled;
+      event.occurred_at = user->updated_at;
+      event.data = {{"user_id", user->id}, {"by", actor->user_id}};
+      // Two concurrent disables read the same `before`: one event.
+      event.dedup_key =
+          "user.disabled:" + user->id + ":" + std::to_string(to_unix_millis(before->updated_at));
+      publish_event(ctx, event);
     }
     return user_response(ctx, 200, *user, *actor);
   }());

@@ -43,6 +43,7 @@ int run_cli(const std::vector<std::string>& args, const CliEnvironment& env, std
   add_scan_command(app, context);
   add_policy_commands(app, context);
   add_agent_command(app, context);
+  add_event_commands(app, context);
 
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 wants them reversed

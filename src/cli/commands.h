@@ -50,5 +50,7 @@ void add_scan_command(CLI::App& app, CommandContext& context);  // scan PATH...
 // permissions, authorize (docs/permissions.md)
 void add_policy_commands(CLI::App& app, CommandContext& context);
 void add_agent_command(CLI::App& app, CommandContext& context);  // agent --config FILE
+// events list|redeliver|test: the webhook outbox (docs/webhooks.md)
+void add_event_commands(CLI::App& app, CommandContext& context);
 
 }  // namespace latchkey::cli

@@ -20,6 +20,7 @@ constexpr std::array kNames{
     Named{EventType::kTokenInterference, "token.interference"},
     Named{EventType::kUserDisabled, "user.disabled"},
     Named{EventType::kServiceAccountExpired, "service_account.expired"},
+    Named{EventType::kWebhookTest, "webhook.test"},
 };
 
 }  // namespace

@@ -14,15 +14,18 @@
 namespace latchkey::events {
 
 enum class EventType {
-  kKeyCreated,            // "key.created"
-  kKeyDeactivated,        // "key.deactivated"
-  kKeyRerolled,           // "key.rerolled"
-  kKeyExpiringSoon,       // "key.expiring_soon"
-  kSecretRotated,         // "secret.rotated"
-  kSecretRotationDue,     // "secret.rotation_due"
-  kTokenInterference,     // "token.interference"
-  kUserDisabled,          // "user.disabled"
-  kServiceAccountExpired  // "service_account.expired"
+  kKeyCreated,             // "key.created"
+  kKeyDeactivated,         // "key.deactivated"
+  kKeyRerolled,            // "key.rerolled"
+  kKeyExpiringSoon,        // "key.expiring_soon"
+  kSecretRotated,          // "secret.rotated"
+  kSecretRotationDue,      // "secret.rotation_due"
+  kTokenInterference,      // "token.interference"
+  kUserDisabled,           // "user.disabled"
+  kServiceAccountExpired,  // "service_account.expired"
+  // Sent on request (POST /api/v1/events/test) to check a receiver; not
+  // filtered by webhooks.events.
+  kWebhookTest  // "webhook.test"
 };
 
 // The wire name ("key.created"); parse is its inverse.

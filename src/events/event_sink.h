@@ -1,5 +1,6 @@
 // EventSink: where code that notices something publishes the event. The
-// server's sink is the durable webhook outbox (events/outbox.h); a server
+// server's sink is the durable webhook outbox (events/outbox_event_sink.h;
+// it also logs a failed enqueue, without the event's data); a server
 // without webhooks configured uses NullEventSink; tests use a recording one.
 //
 // Thread-safety: publish may be called from any thread.

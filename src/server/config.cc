@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/cidr.h"
+#include "server/webhook_config_toml.h"
 
 namespace latchkey::server {
 namespace {
@@ -246,7 +247,8 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
                                                             "auth_throttle_client_failures",
                                                             "auth_throttle_ip_failures",
                                                             "auth_throttle_max_delay_s",
-                                                            "auth_throttle_forget_s"};
+                                                            "auth_throttle_forget_s",
+                                                            "webhooks"};
   for (const auto& [key, value] : table) {
     if (!kKnown.contains(key.str())) {
       return fail(at(path, key.source(), "unknown key \"" + std::string(key.str()) + "\""));
@@ -316,6 +318,9 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
   num("auth_throttle_ip_failures", c.auth_throttle_ip_failures);
   num("auth_throttle_max_delay_s", c.auth_throttle_max_delay_s);
   num("auth_throttle_forget_s", c.auth_throttle_forget_s);
+  if (const toml::node* webhooks = table.get("webhooks")) {
+    if (auto s = parse_webhooks_table(*webhooks, path, c.webhooks); !s) return s;
+  }
   if (const toml::node* limits = table.get("role_limits")) {
     c.role_limits.clear();
     if (auto s = parse_role_limits(*limits, path, c.role_limits); !s) return s;

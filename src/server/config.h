@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "gateway/route_table.h"
 #include "pipeline/route_rules.h"
+#include "server/webhook_config.h"
 
 namespace latchkey::server {
 
@@ -117,6 +118,8 @@ struct Config {
   std::int64_t auth_throttle_ip_failures = 20;
   std::int64_t auth_throttle_max_delay_s = 300;
   std::int64_t auth_throttle_forget_s = 900;
+  // Webhooks (docs/webhooks.md): the [webhooks] table; disabled without it.
+  WebhookConfig webhooks;
 
   // Derived from `listen`.
   std::string host() const;

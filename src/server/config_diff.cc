@@ -78,6 +78,7 @@ const std::vector<Setting>& restart_settings() {
       setting("trusted_proxies", &Config::trusted_proxies),
       setting("proxy_protocol", &Config::proxy_protocol),
       setting("log_format", &Config::log_format),
+      setting("webhooks", &Config::webhooks),
   };
   return settings;
 }

@@ -48,6 +48,7 @@
 #include "server/reload.h"
 #include "server/request_metrics.h"
 #include "server/service_metrics.h"
+#include "server/webhook_wiring.h"
 #include "store/audit_store.h"
 #include "store/faulty_store.h"
 #include "store/store.h"
@@ -260,6 +261,14 @@ int run(int argc, char** argv) {
     }
   });
   ctx.console_auth = &console_auth;
+  // Webhooks (docs/webhooks.md): events go to the durable outbox and a
+  // background deliverer POSTs them; without [webhooks] nothing is recorded.
+  auto webhooks = WebhookSink::create(
+      config.webhooks, (*store)->outbox(), clock, random, config.insecure_test_clock,
+      [](std::string_view message) { spdlog::warn("{}", message); });
+  if (!webhooks) return fatal(webhooks.error().description);
+  ctx.events = &(*webhooks)->sink();
+  if (config.webhooks.enabled) spdlog::info("webhooks: {}", (*webhooks)->describe());
   // Issue 14 (docs/secret-age.md, docs/service-accounts.md): the age policy
   // of secrets and keys, and the lifecycle scan (hourly with the
   // maintenance below; with --insecure-test-clock also after each advance).
@@ -413,6 +422,7 @@ int run(int argc, char** argv) {
   usage::UsageFlusher usage_flusher(usage_service,
                                     std::chrono::milliseconds(config.key_last_used_flush_ms),
                                     [](std::string_view message) { spdlog::warn("{}", message); });
+  (*webhooks)->start();
   keys::LastUsedFlusher key_last_used(
       key_service, std::chrono::milliseconds(config.key_last_used_flush_ms),
       [](std::string_view message) { spdlog::warn("{}", message); });
@@ -479,6 +489,8 @@ int run(int argc, char** argv) {
   key_last_used.stop();             // the last batch of API key last-used times
   (void)console_auth.flush_seen();  // console sessions' last use
   audit_log.shutdown();
+  // Undelivered events stay in the outbox for the next start.
+  (*webhooks)->stop();
   if (const AuditLogStats audit_stats = audit_log.stats();
       audit_stats.dropped + audit_stats.failed > 0) {
     spdlog::warn("audit: {} events dropped (buffer full) and {} lost (store errors) in this run",

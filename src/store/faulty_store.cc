@@ -6,6 +6,7 @@
 
 #include "store/audit_store.h"
 #include "store/console_store.h"
+#include "store/event_outbox_store.h"
 #include "store/key_store.h"
 #include "store/policy_store.h"
 #include "store/revoked_token_store.h"
@@ -404,6 +405,39 @@ class FaultyUsageStore final : public UsageStore {
   UsageStore& inner_;
 };
 
+// Enqueues are request-driven (a handler publishes after its change) and
+// counted; the deliverer's claims, marks and pruning are background writes.
+class FaultyEventOutboxStore final : public EventOutboxStore {
+ public:
+  FaultyEventOutboxStore(EventOutboxStore& inner, FaultInjector& faults)
+      : inner_(inner), faults_(faults) {}
+
+  Result<bool> enqueue(const NewOutboxEvent& event) override {
+    return counted(faults_, "enqueue_event", [&] { return inner_.enqueue(event); });
+  }
+  Result<std::vector<OutboxEvent>> claim_due(Instant now, int limit, Duration lease) override {
+    return inner_.claim_due(now, limit, lease);
+  }
+  Result<bool> mark_delivered(std::string_view id, Instant at) override {
+    return inner_.mark_delivered(id, at);
+  }
+  Result<bool> mark_failed(std::string_view id, const OutboxFailure& failure) override {
+    return inner_.mark_failed(id, failure);
+  }
+  Result<OutboxEvent> requeue(std::string_view id, Instant now) override {
+    return counted(faults_, "requeue_event", [&] { return inner_.requeue(id, now); });
+  }
+  Result<std::optional<OutboxEvent>> get(std::string_view id) override { return inner_.get(id); }
+  Result<OutboxPage> list(const OutboxQuery& query) override { return inner_.list(query); }
+  Result<OutboxCounts> counts() override { return inner_.counts(); }
+  Result<std::optional<Instant>> next_due() override { return inner_.next_due(); }
+  Result<std::int64_t> prune(Instant before) override { return inner_.prune(before); }
+
+ private:
+  EventOutboxStore& inner_;
+  FaultInjector& faults_;
+};
+
 class FaultyStore final : public Store {
  public:
   FaultyStore(std::unique_ptr<Store> inner, std::shared_ptr<FaultInjector> faults)
@@ -416,7 +450,8 @@ class FaultyStore final : public Store {
         signing_keys_(inner_->signing_keys(), *faults_),
         revoked_tokens_(inner_->revoked_tokens(), *faults_),
         console_(inner_->console(), *faults_),
-        usage_(inner_->usage()) {}
+        usage_(inner_->usage()),
+        outbox_(inner_->outbox(), *faults_) {}
 
   Status ping() override { return inner_->ping(); }
   PolicyStore& policy() override { return policy_; }
@@ -427,6 +462,7 @@ class FaultyStore final : public Store {
   RevokedTokenStore& revoked_tokens() override { return revoked_tokens_; }
   ConsoleStore& console() override { return console_; }
   UsageStore& usage() override { return usage_; }
+  EventOutboxStore& outbox() override { return outbox_; }
 
   Result<User> create_user(const NewUser& user) override {
     return counted(*faults_, "create_user", [&] { return inner_->create_user(user); });
@@ -517,6 +553,7 @@ class FaultyStore final : public Store {
   FaultyRevokedTokenStore revoked_tokens_;
   FaultyConsoleStore console_;
   FaultyUsageStore usage_;
+  FaultyEventOutboxStore outbox_;
 };
 
 }  // namespace

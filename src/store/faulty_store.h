@@ -5,7 +5,8 @@
 //
 // Counted writes are the request-driven ones: every write method of the
 // store and its area stores except the background ones (audit batches, API
-// key last-used times, pruning), whose timing no test controls. After
+// key last-used times, the webhook deliverer's claims and marks, pruning),
+// whose timing no test controls. After
 // arm(), the N-th counted write fails (and, in mode "forever", every later
 // one too) with kUnavailable, at one of two points:
 //   - kBeforeWrite: the backend is not called; nothing is written (a write

@@ -29,6 +29,7 @@ namespace latchkey {
 
 class AuditStore;
 class ConsoleStore;
+class EventOutboxStore;
 class KeyStore;
 class PolicyStore;
 class RevokedTokenStore;
@@ -58,6 +59,7 @@ class Store {
   virtual RevokedTokenStore& revoked_tokens() = 0;  // revoked_token_store.h
   virtual ConsoleStore& console() = 0;              // console_store.h
   virtual UsageStore& usage() = 0;                  // usage_store.h (usage per API key)
+  virtual EventOutboxStore& outbox() = 0;           // event_outbox_store.h (webhooks)
 
   // --- users ---------------------------------------------------------------
   // kConflict when the name or id is taken.

@@ -310,6 +310,30 @@ CREATE TABLE key_usage (
 CREATE INDEX key_usage_by_bucket ON key_usage (granularity, bucket_start);
 )sql";
 
+// The webhook outbox (docs/webhooks.md): events waiting for delivery, kept
+// after it for redelivery until pruned. Times 0 = never. The partial unique
+// index drops a second event with the same non-empty dedup key.
+constexpr std::string_view kMigration15 = R"sql(
+CREATE TABLE event_outbox (
+  seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+  id               TEXT    NOT NULL UNIQUE,
+  type             TEXT    NOT NULL,
+  occurred_at      INTEGER NOT NULL,
+  data_json        TEXT    NOT NULL,
+  dedup_key        TEXT    NOT NULL DEFAULT '',
+  status           TEXT    NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  enqueued_at      INTEGER NOT NULL,
+  next_attempt_at  INTEGER NOT NULL,
+  last_attempt_at  INTEGER NOT NULL DEFAULT 0,
+  delivered_at     INTEGER NOT NULL DEFAULT 0,
+  last_error       TEXT    NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX event_outbox_by_dedup_key ON event_outbox (dedup_key) WHERE dedup_key <> '';
+CREATE INDEX event_outbox_due ON event_outbox (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX event_outbox_by_status ON event_outbox (status, seq);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "users, modules, client credentials, account tokens, tombstones", kMigration1},
     Migration{2, "permission model: applications, steps, permission sets, roles, grants",
@@ -326,6 +350,7 @@ constexpr std::array kMigrations = {
     Migration{12, "service accounts: owner, contact, description, expiry", kMigration12},
     // 13 is taken by issue 14's origin restrictions (merged in order).
     Migration{14, "usage per API key, per hour and per day", kMigration14},
+    Migration{15, "webhook event outbox", kMigration15},
 };
 
 constexpr std::string_view kCreateMigrationsTable =

@@ -76,7 +76,8 @@ SqliteStore::SqliteStore(std::unique_ptr<sqlite::Database> db)
       signing_keys_(*db_),
       revoked_tokens_(*db_),
       console_(*db_),
-      usage_(*db_) {}
+      usage_(*db_),
+      outbox_(*db_) {}
 
 SqliteStore::~SqliteStore() = default;
 

@@ -15,6 +15,7 @@
 #include "store/sqlite/database.h"
 #include "store/sqlite/sqlite_audit_store.h"
 #include "store/sqlite/sqlite_console_store.h"
+#include "store/sqlite/sqlite_event_outbox_store.h"
 #include "store/sqlite/sqlite_key_store.h"
 #include "store/sqlite/sqlite_policy_store.h"
 #include "store/sqlite/sqlite_revoked_token_store.h"
@@ -39,6 +40,7 @@ class SqliteStore final : public Store {
   RevokedTokenStore& revoked_tokens() override { return revoked_tokens_; }
   UsageStore& usage() override { return usage_; }
   ConsoleStore& console() override { return console_; }
+  EventOutboxStore& outbox() override { return outbox_; }
 
   Result<User> create_user(const NewUser& user) override;
   Result<User> get_user(std::string_view id) override;
@@ -90,6 +92,7 @@ class SqliteStore final : public Store {
   sqlite::SqliteRevokedTokenStore revoked_tokens_;
   sqlite::SqliteConsoleStore console_;
   sqlite::SqliteUsageStore usage_;
+  sqlite::SqliteEventOutboxStore outbox_;
 };
 
 }  // namespace latchkey

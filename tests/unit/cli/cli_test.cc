@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 #include "cli/global_options.h"
 #include "unit/client/fake_account_server.h"
@@ -207,6 +208,37 @@ TEST_F(CliTest, UserCommandsSendDocumentedRequests) {
     EXPECT_EQ(out_.str(), "{\n  \"id\": \"usr_1\"\n}\n");
   }
   EXPECT_EQ(transport_->count("POST", "/api/v1/account/token"), 1u);  // cached throughout
+}
+
+// Test that the webhook outbox commands send the documented requests
+// (docs/webhooks.md), and refuse an unknown status before sending.
+TEST_F(CliTest, EventCommandsSendDocumentedRequests) {
+  transport_ = std::make_shared<FakeTransport>([](const client::HttpRequest& request) {
+    if (request.url.ends_with("/api/v1/account/token")) {
+      return FakeTransport::json(
+          200, R"({"access_token":"lk_at_admin0000000","token_type":"bearer","expires_in":3600})");
+    }
+    return FakeTransport::json(200, R"({"id":"evt_1"})");
+  });
+  const std::vector<std::tuple<std::vector<std::string>, std::string, std::string>> cases = {
+      {{"events", "list"}, "GET", "/api/v1/events"},
+      {{"events", "list", "--status", "dead", "--limit", "5"},
+       "GET",
+       "/api/v1/events?status=dead&limit=5"},
+      {{"events", "list", "--cursor", "42"}, "GET", "/api/v1/events?cursor=42"},
+      {{"events", "redeliver", "evt_1"}, "POST", "/api/v1/events/evt_1/redeliver"},
+      {{"events", "test"}, "POST", "/api/v1/events/test"},
+  };
+  for (const auto& [args, method, path] : cases) {
+    ASSERT_EQ(run(args), kExitOk) << path << ": " << err_.str();
+    const auto request = transport_->requests().back();
+    EXPECT_EQ(request.method, method) << path;
+    EXPECT_EQ(request.url, std::string(testing::kBaseUrl) + path);
+  }
+  const std::size_t sent = transport_->requests().size();
+  EXPECT_EQ(run({"events", "list", "--status", "lost"}), kExitUsage);
+  EXPECT_EQ(run({"events", "redeliver"}), kExitUsage);
+  EXPECT_EQ(transport_->requests().size(), sent);
 }
 
 // Test that bad usage exits 2 before any request is sent.

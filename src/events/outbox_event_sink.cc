@@ -1,0 +1,38 @@
+#include "events/outbox_event_sink.h"
+
+#include <string>
+
+#include "core/ids.h"
+#include "events/webhook_payload.h"
+
+namespace latchkey::events {
+
+OutboxEventSink::OutboxEventSink(EventOutboxStore& outbox, const Clock& clock, Random& random,
+                                 OutboxSinkOptions options)
+    : outbox_(outbox), clock_(clock), random_(random), options_(std::move(options)) {}
+
+Status OutboxEventSink::publish(const Event& event) {
+  if (!options_.types.empty() && !options_.types.contains(event.type) &&
+      event.type != EventType::kWebhookTest) {
+    return {};
+  }
+  NewOutboxEvent row;
+  row.id = new_id("evt_", random_);
+  row.type = std::string(to_string(event.type));
+  row.occurred_at = event.occurred_at;
+  row.data_json = data_json(event);
+  row.dedup_key = event.dedup_key;
+  row.enqueued_at = clock_.now();
+  auto stored = outbox_.enqueue(row);
+  if (!stored) {
+    if (options_.warn) {
+      options_.warn("webhooks: event " + row.type +
+                    " was not enqueued: " + stored.error().description);
+    }
+    return fail(stored.error());
+  }
+  if (*stored && options_.on_enqueued) options_.on_enqueued();
+  return {};
+}
+
+}  // namespace latchkey::events
