@@ -15,6 +15,7 @@
 #include "http/error_response.h"
 #include "limits/limits.h"
 #include "pipeline/credentials.h"
+#include "pipeline/origin_check.h"
 #include "pipeline/services.h"
 #include "tokens/jwt_service.h"
 
@@ -62,6 +63,17 @@ http::Response error_response(const OAuthError& e) {
   }
   if (e.retry_after.count() > 0) r.set_header("Retry-After", std::to_string(e.retry_after.count()));
   return r;
+}
+
+// The audit reason of a refusal: the OAuth error, or origin_not_allowed
+// (docs/origin-restrictions.md: a refused origin is audited as such).
+std::string audit_reason(const OAuthError& e) {
+  if (e.reason == pipeline::kOriginNotAllowed) return e.reason;
+  if (e.latchkey_error) {
+    if (e.latchkey_error->reason == pipeline::kOriginNotAllowed) return e.latchkey_error->reason;
+    return std::string(http::error_name(e.latchkey_error->code));
+  }
+  return e.error;
 }
 
 void audit_denied(pipeline::Exchange& ex, AuditEvent event, std::string_view reason) {
@@ -156,6 +168,17 @@ std::expected<AuthenticatedClient, OAuthError> authenticate_client(const ApiCont
   auto authenticated = ctx.client_authenticator.authenticate(client.client_id, client.secret);
   if (authenticated) {
     if (throttle != nullptr) throttle->succeeded(client.client_id, request.remote_ip);
+    // Origin restriction (docs/origin-restrictions.md): the same check as
+    // the pipeline's, worded as RFC 6749 §5.2 wants.
+    if (!authenticated->user.allowed_origins.empty()) {
+      if (auto refused = pipeline::origin_refusal(
+              OriginRestriction::of(authenticated->user.allowed_origins), request.remote_ip,
+              pipeline::OriginSubject::kClient)) {
+        OAuthError e{401, "invalid_client", refused->description, client.basic};
+        e.reason = refused->reason;
+        return std::unexpected(std::move(e));
+      }
+    }
     return std::move(*authenticated);
   }
   const Error& error = authenticated.error();
@@ -241,6 +264,12 @@ std::expected<Caller, OAuthError> authenticate_caller(const ApiContext& ctx,
     if (!principal) {
       OAuthError e;
       e.latchkey_error = principal.error();
+      return std::unexpected(std::move(e));
+    }
+    if (auto refused = pipeline::origin_refusal((*principal)->origins, request.remote_ip,
+                                                pipeline::OriginSubject::kToken)) {
+      OAuthError e;
+      e.latchkey_error = std::move(*refused);
       return std::unexpected(std::move(e));
     }
     if (!(*principal)->is_admin()) {
@@ -351,9 +380,7 @@ http::Response oauth_token(const ApiContext& ctx, pipeline::Exchange& ex) {
   }();
   if (!result) {
     const OAuthError& e = result.error();
-    audit_denied(
-        ex, std::move(event),
-        e.latchkey_error ? std::string(http::error_name(e.latchkey_error->code)) : e.error);
+    audit_denied(ex, std::move(event), audit_reason(e));
     return error_response(e);
   }
   audit(ex, std::move(event));
@@ -406,9 +433,7 @@ http::Response oauth_introspect(const ApiContext& ctx, pipeline::Exchange& ex) {
   }();
   if (!result) {
     const OAuthError& e = result.error();
-    audit_denied(
-        ex, std::move(event),
-        e.latchkey_error ? std::string(http::error_name(e.latchkey_error->code)) : e.error);
+    audit_denied(ex, std::move(event), audit_reason(e));
     return error_response(e);
   }
   audit(ex, std::move(event));
@@ -479,9 +504,7 @@ http::Response oauth_revoke(const ApiContext& ctx, pipeline::Exchange& ex) {
   }();
   if (!result) {
     const OAuthError& e = result.error();
-    audit_denied(
-        ex, std::move(event),
-        e.latchkey_error ? std::string(http::error_name(e.latchkey_error->code)) : e.error);
+    audit_denied(ex, std::move(event), audit_reason(e));
     return error_response(e);
   }
   return std::move(*result);

@@ -226,6 +226,9 @@ int run(int argc, char** argv) {
   jwt_user_hook.store(jwt_service->get());
   key_service.add_deactivation_listener(
       [jwts = jwt_service->get()](const ApiKey& key) { jwts->forget_key(key.id); });
+  // A key's allowed origins travel in its tokens' cached principals.
+  key_service.add_change_listener(
+      [jwts = jwt_service->get()](const ApiKey& key) { jwts->forget_key(key.id); });
   api::ApiContext ctx{**store,        clock, client_authenticator,
                       account_tokens, users, config.insecure_test_clock ? &test_clock : nullptr};
   ctx.test_faults = test_faults.get();

@@ -53,6 +53,10 @@ struct ApiKey {
   std::string deactivated_by;  // user id of whoever deactivated it
   std::optional<Instant> last_used_at;
   KeyLimitOverride limits;  // migration 6
+  // Origin restriction (docs/origin-restrictions.md): the CIDR blocks the
+  // key and every token derived from it may be used from, normalized;
+  // empty: anywhere. Migration 13.
+  std::vector<std::string> allowed_origins;
 };
 
 // A coalesced "last used" observation (see KeyService::note_used).
@@ -93,6 +97,13 @@ class KeyStore {
   // key as it is after the call, or nullopt when there is no such key.
   virtual Result<std::optional<ApiKey>> set_key_limits(std::string_view id,
                                                        const KeyLimitOverride& limits) = 0;
+
+  // Replaces the key's allowed origins (normalized CIDR blocks; an empty
+  // list clears the restriction). insert_key stores key.allowed_origins
+  // with the key. Returns the key as it is after the call, or nullopt when
+  // there is no such key.
+  virtual Result<std::optional<ApiKey>> set_key_allowed_origins(
+      std::string_view id, const std::vector<std::string>& cidrs) = 0;
 };
 
 }  // namespace latchkey

@@ -17,8 +17,10 @@ Result<std::shared_ptr<const Principal>> principal_of(const User& user, const Ac
   if (user.disabled) {
     return fail(Error::invalid_token("user_disabled", "the user of this token is disabled"));
   }
-  return std::shared_ptr<const Principal>(
-      principal_of_user(user, token.client_id, token.issued_at, token.expires_at));
+  auto principal = principal_of_user(user, token.client_id, token.issued_at, token.expires_at);
+  // The user's list binds their Client ID + Secret's tokens.
+  principal->origins = OriginRestriction::of(user.allowed_origins);
+  return std::shared_ptr<const Principal>(std::move(principal));
 }
 
 }  // namespace

@@ -268,6 +268,41 @@ constexpr std::string_view kMigration10 = R"sql(
 CREATE INDEX audit_events_by_action_time ON audit_events (action, at);
 )sql";
 
+// Origin restrictions and the token-interference alarm
+// (docs/origin-restrictions.md). Allowed origins: normalized CIDR blocks,
+// comma-separated; no row = anywhere. Issuances of account tokens are kept
+// for one window (an hour) only, to count regenerations per user; one
+// interference row per user that ever met the rule.
+constexpr std::string_view kMigration13 = R"sql(
+CREATE TABLE user_allowed_origins (
+  user_id  TEXT NOT NULL PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  cidrs    TEXT NOT NULL
+);
+CREATE TABLE key_allowed_origins (
+  key_id  TEXT NOT NULL PRIMARY KEY REFERENCES api_keys (id) ON DELETE CASCADE,
+  cidrs   TEXT NOT NULL
+);
+CREATE TABLE account_token_issuances (
+  id         INTEGER PRIMARY KEY,
+  user_id    TEXT    NOT NULL,
+  client_id  TEXT    NOT NULL,
+  ip         TEXT    NOT NULL,
+  issued_at  INTEGER NOT NULL
+);
+CREATE INDEX account_token_issuances_by_user ON account_token_issuances (user_id, issued_at);
+CREATE INDEX account_token_issuances_by_time ON account_token_issuances (issued_at);
+CREATE TABLE token_interference (
+  user_id        TEXT    NOT NULL PRIMARY KEY,
+  client_id      TEXT    NOT NULL,
+  first_seen     INTEGER NOT NULL,
+  last_seen      INTEGER NOT NULL,
+  regenerations  INTEGER NOT NULL,
+  origins        TEXT    NOT NULL,
+  alarmed_at     INTEGER NOT NULL,
+  alarms         INTEGER NOT NULL
+);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "users, modules, client credentials, account tokens, tombstones", kMigration1},
     Migration{2, "permission model: applications, steps, permission sets, roles, grants",
@@ -280,6 +315,7 @@ constexpr std::array kMigrations = {
     Migration{8, "audit: coalesced rows carry a count of calls", kMigration8},
     Migration{9, "web console: passwords, sessions, invitations", kMigration9},
     Migration{10, "audit: index by action", kMigration10},
+    Migration{13, "origin restrictions, token-interference alarm", kMigration13},
 };
 
 constexpr std::string_view kCreateMigrationsTable =

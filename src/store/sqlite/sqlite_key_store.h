@@ -21,6 +21,8 @@ class SqliteKeyStore final : public KeyStore {
   Result<int> record_key_usage(const std::vector<KeyUsage>& usages) override;
   Result<std::optional<ApiKey>> set_key_limits(std::string_view id,
                                                const KeyLimitOverride& limits) override;
+  Result<std::optional<ApiKey>> set_key_allowed_origins(
+      std::string_view id, const std::vector<std::string>& cidrs) override;
 
  private:
   Database& db_;

@@ -127,10 +127,15 @@ TEST(SqliteStore, ReopeningDoesNotReapplyMigrations) {
   EXPECT_EQ(*applied, 0);
 }
 
-// Test that the known migrations are numbered 1, 2, ... without gaps.
+// Test that the known migrations are numbered in increasing order. Issue
+// 14's parts reserved numbers 11-15 and land one by one, so a branch may
+// have a gap until they are all merged.
 TEST(Migrations, AreNumberedInOrder) {
-  int expected = 1;
-  for (const Migration& migration : all_migrations()) EXPECT_EQ(migration.version, expected++);
+  int previous = 0;
+  for (const Migration& migration : all_migrations()) {
+    EXPECT_GT(migration.version, previous);
+    previous = migration.version;
+  }
 }
 
 // Test that migrating a database at an older version applies only the
