@@ -10,6 +10,7 @@
 
 #include "api/audit_hooks.h"
 #include "api/json_io.h"
+#include "api/origin_json.h"
 #include "api/request_auth.h"
 #include "audit/audit_format.h"
 #include "audit/audit_log.h"
@@ -288,6 +289,9 @@ http::Response user_dependents(const ApiContext& ctx, pipeline::Exchange& ex) {
                       {"calls", c.calls},
                       {"denied", c.denied}});
     }
+    // The token-interference alarm (docs/origin-restrictions.md).
+    auto interference = interference_json(ctx, user->id);
+    if (!interference) return fail(interference.error());
     audit(ex, audit_event(ctx, request, actor->get(), "report.dependents", "user/" + user->id));
     http::Response r = json_response(200, Json{{"user_id", user->id},
                                                {"name", user->name},
@@ -295,7 +299,8 @@ http::Response user_dependents(const ApiContext& ctx, pipeline::Exchange& ex) {
                                                {"days", *days},
                                                {"from", format_rfc3339(from)},
                                                {"to", format_rfc3339(to)},
-                                               {"clients", std::move(list)}});
+                                               {"clients", std::move(list)},
+                                               {"interference", std::move(*interference)}});
     r.principal_for_log = (*actor)->user_id;
     return r;
   }());

@@ -16,6 +16,7 @@
 #include "http/message.h"
 #include "pipeline/credentials.h"
 #include "tokens/jwt_service.h"
+#include "api/origin_handlers.h"
 #include "pipeline/origin_check.h"
 #include "tokens/principal_of_user.h"
 
@@ -390,6 +391,7 @@ http::Response console_access_token(const ApiContext& ctx, pipeline::Exchange& e
   // current token (seed 000).
   auto issued = ctx.account_tokens.issue(*user, caller.client_id, origin_of(ex.request()));
   if (!issued) return error_of(ex, issued.error());
+  if (issued->interference) report_interference(ctx, ex.request(), *issued->interference);
   http::Response r = json_response(200, Json{{"access_token", issued->access_token},
                                              {"token_type", "bearer"},
                                              {"expires_in", issued->expires_in},

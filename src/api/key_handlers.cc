@@ -7,6 +7,7 @@
 
 #include "api/audit_hooks.h"
 #include "api/json_io.h"
+#include "api/origin_json.h"
 #include "api/request_auth.h"
 #include "core/encoding.h"
 #include "keys/key_report.h"
@@ -47,7 +48,8 @@ Json key_to_json(const ApiKey& key) {
               {"created_at", format_rfc3339(key.created_at)},
               {"expires_at", format_rfc3339(key.expires_at)},
               {"last_used_at", optional_time(key.last_used_at)},
-              {"deactivated_at", optional_time(key.deactivated_at)}};
+              {"deactivated_at", optional_time(key.deactivated_at)},
+              {"allowed_origins", key.allowed_origins}};
 }
 
 // The listed form plus "effective_limits": what the limiter applies to the
@@ -105,7 +107,8 @@ http::Response create_api_key(const ApiContext& ctx, pipeline::Exchange& ex) {
     auto body = parse_object_body(request);
     if (!body) return fail(body.error());
     if (auto s =
-            reject_unknown_fields(*body, {"name", "role", "scope", "expires_in_days", "user_id"});
+            reject_unknown_fields(*body, {"name", "role", "scope", "expires_in_days", "user_id",
+                                          "allowed_origins"});
         !s) {
       return fail(s.error());
     }
@@ -143,6 +146,10 @@ http::Response create_api_key(const ApiContext& ctx, pipeline::Exchange& ex) {
     const std::int64_t wanted = **days;
     create.expires_in_days =
         wanted > 100000 ? 100000 : (wanted < -1 ? -1 : static_cast<int>(wanted));
+    // docs/origin-restrictions.md: validated and normalized by create().
+    auto origins = cidr_list_field(*body, "allowed_origins", /*required=*/false);
+    if (!origins) return fail(origins.error());
+    create.allowed_origins = std::move(*origins);
 
     auto created = (*service)->create(**actor, create, [&](const ApiKey& key) {
       return audit_admin_change(
@@ -289,5 +296,7 @@ http::Response api_key_report(const ApiContext& ctx, pipeline::Exchange& ex) {
     return r;
   }());
 }
+
+Json key_json(const ApiContext& ctx, const ApiKey& key) { return key_to_json(ctx, key); }
 
 }  // namespace latchkey::api

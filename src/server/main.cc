@@ -179,6 +179,7 @@ int run(int argc, char** argv) {
   AccountTokenCache token_cache;
   AccountTokenOptions token_options;
   token_options.lifetime = std::chrono::seconds(config.account_token_ttl_seconds);
+  token_options.interference.threshold = static_cast<int>(config.token_interference_threshold);
   AccountTokenService account_tokens(**store, token_cache, clock, random, token_options);
   ClientAuthenticator client_authenticator(**store);
   // Set once the JWT service exists (below), before the server starts.

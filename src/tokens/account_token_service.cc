@@ -44,7 +44,8 @@ Result<IssuedAccountToken> AccountTokenService::issue(const User& user, std::str
   // at most kMaxDisplayChars, no control characters, no secret-shaped runs.
   record.issuer_user_agent = sanitize_for_display(origin.user_agent);
   // seed 000: issuing deletes every earlier token of the user, atomically in the store.
-  auto stored = store_.issue_account_token(record);
+  // The same transaction counts the issuance for the interference alarm.
+  auto stored = store_.issue_watched_account_token(record, options_.interference);
   // After the commit and before answering (and even after an error, which
   // may hide a commit): no cached copy of an older token survives.
   cache_.evict_user(user.id);
@@ -56,6 +57,7 @@ Result<IssuedAccountToken> AccountTokenService::issue(const User& user, std::str
     }
     return fail(stored.error());
   }
+  issued.interference = std::move(*stored);
   return issued;
 }
 
