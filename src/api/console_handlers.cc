@@ -8,6 +8,7 @@
 #include "api/audit_hooks.h"
 #include "api/json_io.h"
 #include "api/oauth_handlers.h"
+#include "api/origin_handlers.h"
 #include "api/request_auth.h"
 #include "audit/audit_query.h"
 #include "console_auth/console_auth_service.h"
@@ -15,9 +16,8 @@
 #include "http/error_response.h"
 #include "http/message.h"
 #include "pipeline/credentials.h"
-#include "tokens/jwt_service.h"
-#include "api/origin_handlers.h"
 #include "pipeline/origin_check.h"
+#include "tokens/jwt_service.h"
 #include "tokens/principal_of_user.h"
 
 namespace latchkey::api {
@@ -382,9 +382,9 @@ http::Response console_access_token(const ApiContext& ctx, pipeline::Exchange& e
   }
   // The user's origin restriction binds the tokens of their Client ID
   // (docs/origin-restrictions.md), whichever way they are issued.
-  if (auto refused = pipeline::origin_refusal(OriginRestriction::of(user->allowed_origins),
-                                              ex.request().remote_ip,
-                                              pipeline::OriginSubject::kClient)) {
+  if (auto refused =
+          pipeline::origin_refusal(OriginRestriction::of(user->allowed_origins),
+                                   ex.request().remote_ip, pipeline::OriginSubject::kClient)) {
     return error_of(ex, *refused);
   }
   // The same issuance as POST /api/v1/account/token: it supersedes the
@@ -425,9 +425,9 @@ http::Response console_explorer_token(const ApiContext& ctx, pipeline::Exchange&
   if (left <= std::chrono::seconds::zero()) {
     return error_of(ex, Error::invalid_token("session_expired", "the console session has expired"));
   }
-  if (auto refused = pipeline::origin_refusal(OriginRestriction::of(user->allowed_origins),
-                                              ex.request().remote_ip,
-                                              pipeline::OriginSubject::kClient)) {
+  if (auto refused =
+          pipeline::origin_refusal(OriginRestriction::of(user->allowed_origins),
+                                   ex.request().remote_ip, pipeline::OriginSubject::kClient)) {
     return error_of(ex, *refused);
   }
   auto issued = ctx.jwts->issue_client_credentials(*user, caller.client_id, /*read_only=*/false,

@@ -106,9 +106,8 @@ http::Response create_api_key(const ApiContext& ctx, pipeline::Exchange& ex) {
     if (!actor) return fail(actor.error());
     auto body = parse_object_body(request);
     if (!body) return fail(body.error());
-    if (auto s =
-            reject_unknown_fields(*body, {"name", "role", "scope", "expires_in_days", "user_id",
-                                          "allowed_origins"});
+    if (auto s = reject_unknown_fields(
+            *body, {"name", "role", "scope", "expires_in_days", "user_id", "allowed_origins"});
         !s) {
       return fail(s.error());
     }

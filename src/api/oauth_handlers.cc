@@ -171,9 +171,9 @@ std::expected<AuthenticatedClient, OAuthError> authenticate_client(const ApiCont
     // Origin restriction (docs/origin-restrictions.md): the same check as
     // the pipeline's, worded as RFC 6749 §5.2 wants.
     if (!authenticated->user.allowed_origins.empty()) {
-      if (auto refused = pipeline::origin_refusal(
-              OriginRestriction::of(authenticated->user.allowed_origins), request.remote_ip,
-              pipeline::OriginSubject::kClient)) {
+      if (auto refused =
+              pipeline::origin_refusal(OriginRestriction::of(authenticated->user.allowed_origins),
+                                       request.remote_ip, pipeline::OriginSubject::kClient)) {
         OAuthError e{401, "invalid_client", refused->description, client.basic};
         e.reason = refused->reason;
         return std::unexpected(std::move(e));

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "accounts/origin_restriction.h"
 #include "api/audit_hooks.h"
 #include "api/json_io.h"
 #include "api/origin_json.h"
@@ -10,7 +11,6 @@
 #include "audit/audit_log.h"
 #include "core/redaction.h"
 #include "events/event_sink.h"
-#include "accounts/origin_restriction.h"
 #include "keys/key_service.h"
 #include "metrics/metrics.h"
 
@@ -25,6 +25,18 @@ Result<std::vector<std::string>> cidrs_of_body(const http::Request& request) {
   if (auto s = reject_unknown_fields(*body, {"cidrs"}); !s) return fail(s.error());
   return cidr_list_field(*body, "cidrs", /*required=*/true);
 }
+
+metrics::Counter& interference_alarms() {
+  static metrics::Counter& counter = metrics::default_registry().counter(
+      "latchkey_token_interference_total",
+      "Token-interference alarms: one user's account token regenerated more than "
+      "token_interference_threshold times within an hour from several addresses (at most one "
+      "alarm per user and hour).");
+  return counter;
+}
+
+// Registered when the program starts: /metrics shows 0 before any alarm.
+[[maybe_unused]] const metrics::Counter& registered_at_start = interference_alarms();
 
 std::string join(const std::vector<std::string>& items) {
   std::string text;
@@ -104,8 +116,8 @@ http::Response set_user_allowed_origins(const ApiContext& ctx, pipeline::Exchang
         "user/" + std::string(params.get("id") == "me" ? (*actor)->user_id : params.get("id"));
     const std::string action =
         normalized->empty() ? "user.allowed_origins.clear" : "user.allowed_origins.set";
-    if (auto s = audit_admin_change(ctx, ex,
-                                    audit_event(ctx, request, actor->get(), action, resource));
+    if (auto s =
+            audit_admin_change(ctx, ex, audit_event(ctx, request, actor->get(), action, resource));
         !s) {
       return fail(s.error());
     }
@@ -137,14 +149,13 @@ http::Response set_key_allowed_origins(const ApiContext& ctx, pipeline::Exchange
     auto cidrs = cidrs_of_body(request);
     if (!cidrs) return fail(cidrs.error());
     std::string action = "api_key.allowed_origins";
-    auto key = ctx.keys->set_allowed_origins(**actor, params.get("id"), *cidrs,
-                                             [&](const ApiKey& k) {
-                                               return audit_admin_change(
-                                                   ctx, ex,
-                                                   audit_event(ctx, request, actor->get(), action,
-                                                               "api_key/" + k.id + " " + k.masked +
-                                                                   " of user/" + k.user_id));
-                                             });
+    auto key =
+        ctx.keys->set_allowed_origins(**actor, params.get("id"), *cidrs, [&](const ApiKey& k) {
+          return audit_admin_change(
+              ctx, ex,
+              audit_event(ctx, request, actor->get(), action,
+                          "api_key/" + k.id + " " + k.masked + " of user/" + k.user_id));
+        });
     if (!key) return fail(key.error());
     http::Response r = json_response(200, key_json(ctx, *key));
     r.principal_for_log = (*actor)->user_id;
@@ -154,20 +165,15 @@ http::Response set_key_allowed_origins(const ApiContext& ctx, pipeline::Exchange
 
 void report_interference(const ApiContext& ctx, const http::Request& request,
                          const TokenInterference& alarm) {
-  static metrics::Counter& alarms = metrics::default_registry().counter(
-      "latchkey_token_interference_total",
-      "Token-interference alarms: one user's account token regenerated more than "
-      "token_interference_threshold times within an hour from several addresses (at most one "
-      "alarm per user and hour).");
-  alarms.inc();
+  interference_alarms().inc();
   const std::string origins = join(alarm.origins);
   spdlog::warn(
       "token interference: user {} regenerated its account token {} times within an hour from "
       "{} (client {}); two clients probably share its credentials",
       alarm.user_id, alarm.regenerations, origins, alarm.client_id);
   if (ctx.audit != nullptr) {
-    AuditEvent event = audit_event(ctx, request, nullptr, "account.token.interference",
-                                   "user/" + alarm.user_id);
+    AuditEvent event =
+        audit_event(ctx, request, nullptr, "account.token.interference", "user/" + alarm.user_id);
     event.principal_id = alarm.user_id;
     event.credential = "client " + alarm.client_id;
     event.reason = "token_interference";

@@ -56,8 +56,7 @@ void add_allow_origins(CLI::App* parent, CommandContext& context, const std::str
 void add_origin_commands(CLI::App& app, CommandContext& context) {
   if (CLI::App* users = existing(app, "users")) {
     add_allow_origins(users, context, "/api/v1/users",
-                      "a user's Client ID + Secret and their tokens (admin)",
-                      "user id (usr_...)");
+                      "a user's Client ID + Secret and their tokens (admin)", "user id (usr_...)");
   }
   if (CLI::App* keys = existing(app, "keys")) {
     add_allow_origins(keys, context, "/api/v1/keys",

@@ -41,8 +41,8 @@ class AuthenticateStage final : public Stage {
         ex.principal = std::move(*principal);
         // Origin restriction (docs/origin-restrictions.md), at every use of
         // the token; the refusal's audit record names the verified caller.
-        if (auto refused = origin_refusal(ex.principal->origins, request.remote_ip,
-                                          OriginSubject::kToken)) {
+        if (auto refused =
+                origin_refusal(ex.principal->origins, request.remote_ip, OriginSubject::kToken)) {
           return refuse_origin(ex, *refused);
         }
         return std::nullopt;

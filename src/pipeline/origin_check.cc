@@ -5,13 +5,24 @@
 #include "metrics/metrics.h"
 
 namespace latchkey::pipeline {
+namespace {
 
-Error origin_not_allowed(std::string_view client_ip, OriginSubject subject) {
-  static metrics::Counter& refusals = metrics::default_registry().counter(
+metrics::Counter& refusals() {
+  static metrics::Counter& counter = metrics::default_registry().counter(
       "latchkey_origin_refusals_total",
       "Requests refused because their client address is outside the credential's allowed "
       "origins (401 origin_not_allowed).");
-  refusals.inc();
+  return counter;
+}
+
+// Registered when the program starts, so that /metrics shows 0 before the
+// first refusal.
+[[maybe_unused]] const metrics::Counter& registered_at_start = refusals();
+
+}  // namespace
+
+Error origin_not_allowed(std::string_view client_ip, OriginSubject subject) {
+  refusals().inc();
   const std::string from = client_ip.empty() ? "an unknown address" : std::string(client_ip);
   std::string what;
   switch (subject) {

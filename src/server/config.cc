@@ -414,8 +414,8 @@ Status validate(const Config& c) {
         "account_token_ttl must be between 1 second and 10 years (315360000 seconds)"));
   }
   if (c.token_interference_threshold < 0 || c.token_interference_threshold > 1'000'000) {
-    return fail(Error::invalid_request(
-        "token_interference_threshold must be between 0 (off) and 1000000"));
+    return fail(
+        Error::invalid_request("token_interference_threshold must be between 0 (off) and 1000000"));
   }
   if (c.io_threads < 0 || c.max_body_bytes <= 0 || c.max_header_bytes <= 0 ||
       c.read_timeout_ms <= 0 || c.idle_timeout_ms <= 0) {

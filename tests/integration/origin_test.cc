@@ -105,7 +105,8 @@ TEST_F(OriginTest, RestrictedKeyRefusedFromAnotherAddress) {
   for (const auto& [action, ip] : records) EXPECT_EQ(ip, "127.0.0.2") << action;
 
   // Cleared: from anywhere, at once (the cached principal does not survive).
-  HttpResult cleared = put_json("/api/v1/keys/" + key_id + "/allowed-origins", {{"cidrs", Json::array()}});
+  HttpResult cleared =
+      put_json("/api/v1/keys/" + key_id + "/allowed-origins", {{"cidrs", Json::array()}});
   ASSERT_EQ(cleared.status, 200) << cleared.body;
   EXPECT_TRUE(json_of(cleared)["allowed_origins"].empty());
   EXPECT_EQ(from(refused, "GET", "/api/v1/account/me", {bearer_header(token)}).status, 200);
@@ -136,9 +137,9 @@ TEST_F(OriginTest, RestrictedUserRefusedFromAnotherAddress) {
   HttpResult denied = from(refused, "POST", "/api/v1/account/token", {basic});
   EXPECT_EQ(denied.status, 401) << denied.body;
   EXPECT_EQ(reason_of(denied), "origin_not_allowed");
-  HttpResult oauth =
-      from(refused, "POST", "/oauth/token", {basic, "Content-Type: application/x-www-form-urlencoded"},
-           "grant_type=client_credentials");
+  HttpResult oauth = from(refused, "POST", "/oauth/token",
+                          {basic, "Content-Type: application/x-www-form-urlencoded"},
+                          "grant_type=client_credentials");
   EXPECT_EQ(oauth.status, 401) << oauth.body;
   EXPECT_EQ(reason_of(oauth), "origin_not_allowed");
 
@@ -158,8 +159,10 @@ TEST_F(OriginTest, RestrictedUserRefusedFromAnotherAddress) {
   for (const auto& [action, ip] : records) EXPECT_EQ(ip, "127.0.0.2") << action;
 
   // Cleared: the cached token works from anywhere at once.
-  ASSERT_EQ(put_json("/api/v1/users/" + user.user_id + "/allowed-origins", {{"cidrs", Json::array()}}).status,
-            200);
+  ASSERT_EQ(
+      put_json("/api/v1/users/" + user.user_id + "/allowed-origins", {{"cidrs", Json::array()}})
+          .status,
+      200);
   EXPECT_EQ(from(refused, "GET", "/api/v1/account/me", {bearer_header(token)}).status, 200);
 }
 
@@ -209,10 +212,10 @@ TEST_F(OriginBehindProxyTest, ForwardedClientIsTheOrigin) {
                               {kJson, "X-Forwarded-For: 198.51.100.7"}, exchange);
   ASSERT_EQ(via_proxy.status, 200) << via_proxy.body;
   const std::string token = json_of(via_proxy)["access_token"];
-  EXPECT_EQ(from(proxy, "GET", "/api/v1/account/me",
-                 {bearer_header(token), "X-Forwarded-For: 127.0.0.2"})
-                .status,
-            200);
+  EXPECT_EQ(
+      from(proxy, "GET", "/api/v1/account/me", {bearer_header(token), "X-Forwarded-For: 127.0.0.2"})
+          .status,
+      200);
   HttpResult other = from(proxy, "GET", "/api/v1/account/me",
                           {bearer_header(token), "X-Forwarded-For: 203.0.113.9"});
   EXPECT_EQ(other.status, 401) << other.body;
@@ -247,7 +250,8 @@ TEST_F(OriginBehindProxyTest, InterferenceAlarmAtNPlusOne) {
     EXPECT_EQ(r.status, 200) << r.body;
   };
   auto interference = [&](const Credentials& c) {
-    HttpResult r = get("/api/v1/users/" + c.user_id + "/dependents", {bearer_header(admin_token())});
+    HttpResult r =
+        get("/api/v1/users/" + c.user_id + "/dependents", {bearer_header(admin_token())});
     EXPECT_EQ(r.status, 200) << r.body;
     return json_of(r)["interference"];
   };

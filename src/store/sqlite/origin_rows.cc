@@ -76,8 +76,8 @@ Result<std::map<std::string, std::vector<std::string>, std::less<>>> select_all_
   }
 }
 
-Status replace_allowed_origins(Connection& connection, OriginOwner owner,
-                               std::string_view owner_id, const std::vector<std::string>& cidrs) {
+Status replace_allowed_origins(Connection& connection, OriginOwner owner, std::string_view owner_id,
+                               const std::vector<std::string>& cidrs) {
   if (cidrs.empty()) {
     auto statement = connection.prepare("DELETE FROM " + std::string(table_of(owner)) + " WHERE " +
                                         std::string(column_of(owner)) + " = ?");
@@ -85,9 +85,9 @@ Status replace_allowed_origins(Connection& connection, OriginOwner owner,
     statement->bind_text(1, owner_id);
     return statement->run();
   }
-  auto statement = connection.prepare("INSERT OR REPLACE INTO " + std::string(table_of(owner)) +
-                                      " (" + std::string(column_of(owner)) +
-                                      ", cidrs) VALUES (?, ?)");
+  auto statement =
+      connection.prepare("INSERT OR REPLACE INTO " + std::string(table_of(owner)) + " (" +
+                         std::string(column_of(owner)) + ", cidrs) VALUES (?, ?)");
   if (!statement) return fail(statement.error());
   statement->bind_text(1, owner_id).bind_text(2, join(cidrs));
   return statement->run();

@@ -30,8 +30,8 @@ Result<std::vector<std::string>> select_allowed_origins(Connection& connection, 
 Result<std::map<std::string, std::vector<std::string>, std::less<>>> select_all_allowed_origins(
     Connection& connection, OriginOwner owner);
 // Replaces the owner's blocks; an empty list deletes the row.
-Status replace_allowed_origins(Connection& connection, OriginOwner owner,
-                               std::string_view owner_id, const std::vector<std::string>& cidrs);
+Status replace_allowed_origins(Connection& connection, OriginOwner owner, std::string_view owner_id,
+                               const std::vector<std::string>& cidrs);
 
 // Records one issuance, forgets every issuance older than the window, and
 // applies the rule (Store::issue_watched_account_token).
