@@ -10,10 +10,10 @@ _latchkey_commands="token me users access-key audit keys scan applications permi
 _latchkey_subcommands() {
   case "$1" in
     token) echo "revoke" ;;
-    users) echo "create list get update disable enable api-access revoke-tokens invite dependents" ;;
+    users) echo "create list get update disable enable api-access revoke-tokens invite dependents allow-origins" ;;
     access-key) echo "reset retire-previous" ;;
     audit) echo "list export" ;;
-    keys) echo "create list deactivate reroll report usage rotation-report" ;;
+    keys) echo "create list deactivate reroll report usage rotation-report allow-origins" ;;
     applications) echo "create list get add-step" ;;
     permission-sets) echo "create set-step remove-step list get" ;;
     roles) echo "create list get delete add-module remove-module add-permission-set remove-permission-set grant revoke" ;;

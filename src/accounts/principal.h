@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "accounts/origin_restriction.h"
 #include "core/time.h"
 #include "store/records.h"
 
@@ -47,6 +48,11 @@ struct Principal {
   // the one of the token's client (GET /api/v1/account/me shows its age,
   // docs/secret-age.md).
   std::optional<Instant> secret_created_at;
+  // Where the credential behind this principal may be used from
+  // (docs/origin-restrictions.md): the key's list for key-derived tokens,
+  // the user's for tokens of their Client ID + Secret; unrestricted for a
+  // console session. Checked by the authenticate stage on every request.
+  OriginRestriction origins;
   // How the caller proved itself, without the secret, rendered once when
   // the principal is built (audit records, X-Latchkey-Credential): "key
   // ••••a1B9" or "client cli_…".

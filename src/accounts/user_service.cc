@@ -1,5 +1,6 @@
 #include "accounts/user_service.h"
 
+#include "accounts/origin_restriction.h"
 #include "core/ids.h"
 
 namespace latchkey {
@@ -160,6 +161,19 @@ Result<User> UserService::update(const Principal& actor, std::string_view id,
   auto user = store_.update_user(target, update, clock_.now());
   // Even after an error: the write may have committed, and dropping cached
   // state is always safe.
+  on_user_changed_(target);
+  return user;
+}
+
+Result<User> UserService::set_allowed_origins(const Principal& actor, std::string_view id,
+                                              const std::vector<std::string>& cidrs) {
+  if (auto s = require_admin(actor); !s) return fail(s.error());
+  auto origins = normalize_allowed_origins(cidrs);
+  if (!origins) return fail(origins.error());
+  const std::string target = resolve(actor, id);
+  auto user = store_.set_user_allowed_origins(target, *origins, clock_.now());
+  // After the commit (or an error that may hide one) and before answering:
+  // the change takes effect at once.
   on_user_changed_(target);
   return user;
 }

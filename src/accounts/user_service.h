@@ -104,6 +104,12 @@ class UserService {
   Result<User> get(const Principal& actor, std::string_view id);
   Result<std::vector<User>> list(const Principal& actor);
   Result<User> update(const Principal& actor, std::string_view id, const UserUpdate& update);
+  // Replaces the user's allowed origins (docs/origin-restrictions.md; an
+  // empty list clears them): ADMIN only; CIDR blocks validated and
+  // normalized (kInvalidRequest naming the bad entry, at most 64). Cached
+  // clients and principals of the user are dropped before it returns.
+  Result<User> set_allowed_origins(const Principal& actor, std::string_view id,
+                                   const std::vector<std::string>& cidrs);
   // `id` may be "me". The old secret stops working at once (seed 000).
   Result<IssuedClientCredential> reset_access_key(const Principal& actor, std::string_view id);
   // The same with an overlap (docs/rotation.md): the replaced secret keeps

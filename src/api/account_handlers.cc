@@ -3,6 +3,7 @@
 #include "api/audit_hooks.h"
 #include "api/credential_age.h"
 #include "api/json_io.h"
+#include "api/origin_handlers.h"
 #include "api/request_auth.h"
 #include "core/secret.h"
 #include "http/error_response.h"
@@ -23,6 +24,7 @@ http::Response issue_account_token(const ApiContext& ctx, pipeline::Exchange& ex
     ex.refusal_reason = issued.error().reason;
     return http::error_response(issued.error());
   }
+  if (issued->interference) report_interference(ctx, ex.request(), *issued->interference);
   // seed 000: exactly this shape.
   http::Response r = json_response(200, Json{{"access_token", issued->access_token},
                                              {"token_type", "bearer"},

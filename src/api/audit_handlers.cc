@@ -11,6 +11,7 @@
 #include "api/audit_hooks.h"
 #include "api/credential_age.h"
 #include "api/json_io.h"
+#include "api/origin_json.h"
 #include "api/request_auth.h"
 #include "audit/audit_format.h"
 #include "audit/audit_log.h"
@@ -289,11 +290,14 @@ http::Response user_dependents(const ApiContext& ctx, pipeline::Exchange& ex) {
                       {"calls", c.calls},
                       {"denied", c.denied}});
     }
+    // The token-interference alarm (docs/origin-restrictions.md).
+    auto interference = interference_json(ctx, user->id);
+    if (!interference) return fail(interference.error());
     audit(ex, audit_event(ctx, request, actor->get(), "report.dependents", "user/" + user->id));
     Json body{{"user_id", user->id},           {"name", user->name},
               {"type", to_string(user->type)}, {"days", *days},
               {"from", format_rfc3339(from)},  {"to", format_rfc3339(to)},
-              {"clients", std::move(list)}};
+              {"clients", std::move(list)},    {"interference", std::move(*interference)}};
     // Issue 14: who owns a service account and how to reach them (seed 001:
     // on-call must find who depends on an account).
     add_service_account_fields(body, *user);

@@ -8,6 +8,7 @@
 #include "api/audit_hooks.h"
 #include "api/json_io.h"
 #include "api/oauth_handlers.h"
+#include "api/origin_handlers.h"
 #include "api/request_auth.h"
 #include "audit/audit_query.h"
 #include "console_auth/console_auth_service.h"
@@ -15,6 +16,7 @@
 #include "http/error_response.h"
 #include "http/message.h"
 #include "pipeline/credentials.h"
+#include "pipeline/origin_check.h"
 #include "tokens/jwt_service.h"
 #include "tokens/principal_of_user.h"
 
@@ -378,10 +380,18 @@ http::Response console_access_token(const ApiContext& ctx, pipeline::Exchange& e
     return error_of(ex, Error::conflict("the user has no Client ID yet; reset the secret key first")
                             .with_reason("no_client_credential"));
   }
+  // The user's origin restriction binds the tokens of their Client ID
+  // (docs/origin-restrictions.md), whichever way they are issued.
+  if (auto refused =
+          pipeline::origin_refusal(OriginRestriction::of(user->allowed_origins),
+                                   ex.request().remote_ip, pipeline::OriginSubject::kClient)) {
+    return error_of(ex, *refused);
+  }
   // The same issuance as POST /api/v1/account/token: it supersedes the
   // current token (seed 000).
   auto issued = ctx.account_tokens.issue(*user, caller.client_id, origin_of(ex.request()));
   if (!issued) return error_of(ex, issued.error());
+  if (issued->interference) report_interference(ctx, ex.request(), *issued->interference);
   http::Response r = json_response(200, Json{{"access_token", issued->access_token},
                                              {"token_type", "bearer"},
                                              {"expires_in", issued->expires_in},
@@ -414,6 +424,11 @@ http::Response console_explorer_token(const ApiContext& ctx, pipeline::Exchange&
       std::chrono::floor<std::chrono::seconds>(view->idle_expires_at - ctx.clock.now());
   if (left <= std::chrono::seconds::zero()) {
     return error_of(ex, Error::invalid_token("session_expired", "the console session has expired"));
+  }
+  if (auto refused =
+          pipeline::origin_refusal(OriginRestriction::of(user->allowed_origins),
+                                   ex.request().remote_ip, pipeline::OriginSubject::kClient)) {
+    return error_of(ex, *refused);
   }
   auto issued = ctx.jwts->issue_client_credentials(*user, caller.client_id, /*read_only=*/false,
                                                    std::min<Duration>(kExplorerTokenTtl, left));

@@ -7,7 +7,8 @@ namespace latchkey::api {
 namespace {
 
 ApiKeyFacts facts_of(const ApiKey& key) {
-  return ApiKeyFacts{key.id, key.user_id, key.masked, key.role_id, key.read_only, key.expires_at};
+  return ApiKeyFacts{key.id,        key.user_id,    key.masked,         key.role_id,
+                     key.read_only, key.expires_at, key.allowed_origins};
 }
 
 }  // namespace

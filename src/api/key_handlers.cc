@@ -10,6 +10,7 @@
 #include "api/credential_age.h"
 #include "api/event_publishing.h"
 #include "api/json_io.h"
+#include "api/origin_json.h"
 #include "api/request_auth.h"
 #include "api/rotation.h"
 #include "core/encoding.h"
@@ -51,7 +52,8 @@ Json key_to_json(const ApiKey& key) {
            {"created_at", format_rfc3339(key.created_at)},
            {"expires_at", format_rfc3339(key.expires_at)},
            {"last_used_at", optional_time(key.last_used_at)},
-           {"deactivated_at", optional_time(key.deactivated_at)}};
+           {"deactivated_at", optional_time(key.deactivated_at)},
+           {"allowed_origins", key.allowed_origins}};
   // docs/rotation.md: only when set, so that other keys read as before.
   if (!key.replaced_by.empty()) out["replaced_by"] = key.replaced_by;
   if (!key.rerolled_from.empty()) out["rerolled_from"] = key.rerolled_from;
@@ -121,8 +123,8 @@ http::Response create_api_key(const ApiContext& ctx, pipeline::Exchange& ex) {
     if (!actor) return fail(actor.error());
     auto body = parse_object_body(request);
     if (!body) return fail(body.error());
-    if (auto s =
-            reject_unknown_fields(*body, {"name", "role", "scope", "expires_in_days", "user_id"});
+    if (auto s = reject_unknown_fields(
+            *body, {"name", "role", "scope", "expires_in_days", "user_id", "allowed_origins"});
         !s) {
       return fail(s.error());
     }
@@ -160,6 +162,10 @@ http::Response create_api_key(const ApiContext& ctx, pipeline::Exchange& ex) {
     const std::int64_t wanted = **days;
     create.expires_in_days =
         wanted > 100000 ? 100000 : (wanted < -1 ? -1 : static_cast<int>(wanted));
+    // docs/origin-restrictions.md: validated and normalized by create().
+    auto origins = cidr_list_field(*body, "allowed_origins", /*required=*/false);
+    if (!origins) return fail(origins.error());
+    create.allowed_origins = std::move(*origins);
 
     auto created = (*service)->create(**actor, create, [&](const ApiKey& key) {
       return audit_admin_change(
@@ -395,5 +401,7 @@ http::Response api_key_report(const ApiContext& ctx, pipeline::Exchange& ex) {
     return r;
   }());
 }
+
+Json key_json(const ApiContext& ctx, const ApiKey& key) { return key_to_json(ctx, key); }
 
 }  // namespace latchkey::api

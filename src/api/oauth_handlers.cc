@@ -16,6 +16,7 @@
 #include "http/error_response.h"
 #include "limits/limits.h"
 #include "pipeline/credentials.h"
+#include "pipeline/origin_check.h"
 #include "pipeline/services.h"
 #include "tokens/jwt_service.h"
 
@@ -63,6 +64,25 @@ http::Response error_response(const OAuthError& e) {
   }
   if (e.retry_after.count() > 0) r.set_header("Retry-After", std::to_string(e.retry_after.count()));
   return r;
+}
+
+// The audit reason of a refusal: the OAuth error, or origin_not_allowed
+// (docs/origin-restrictions.md: a refused origin is audited as such).
+// Refusals audited under their own reason, as on the seed-000 exchange: a
+// refused origin, a rotated secret, a secret past its hard maximum age, an
+// expired service account.
+bool audited_by_reason(std::string_view reason) {
+  return reason == pipeline::kOriginNotAllowed || reason == "rotated" ||
+         reason == "secret_too_old" || reason == "account_expired";
+}
+
+std::string audit_reason(const OAuthError& e) {
+  if (audited_by_reason(e.reason)) return e.reason;
+  if (e.latchkey_error) {
+    if (audited_by_reason(e.latchkey_error->reason)) return e.latchkey_error->reason;
+    return std::string(http::error_name(e.latchkey_error->code));
+  }
+  return e.error;
 }
 
 void audit_denied(pipeline::Exchange& ex, AuditEvent event, std::string_view reason) {
@@ -157,6 +177,17 @@ std::expected<AuthenticatedClient, OAuthError> authenticate_client(const ApiCont
   auto authenticated = ctx.client_authenticator.authenticate(client.client_id, client.secret);
   if (authenticated) {
     if (throttle != nullptr) throttle->succeeded(client.client_id, request.remote_ip);
+    // Origin restriction (docs/origin-restrictions.md): the same check as
+    // the pipeline's, worded as RFC 6749 §5.2 wants.
+    if (!authenticated->user.allowed_origins.empty()) {
+      if (auto refused =
+              pipeline::origin_refusal(OriginRestriction::of(authenticated->user.allowed_origins),
+                                       request.remote_ip, pipeline::OriginSubject::kClient)) {
+        OAuthError e{401, "invalid_client", refused->description, client.basic};
+        e.reason = refused->reason;
+        return std::unexpected(std::move(e));
+      }
+    }
     return std::move(*authenticated);
   }
   const Error& error = authenticated.error();
@@ -245,6 +276,12 @@ std::expected<Caller, OAuthError> authenticate_caller(const ApiContext& ctx,
     if (!principal) {
       OAuthError e;
       e.latchkey_error = principal.error();
+      return std::unexpected(std::move(e));
+    }
+    if (auto refused = pipeline::origin_refusal((*principal)->origins, request.remote_ip,
+                                                pipeline::OriginSubject::kToken)) {
+      OAuthError e;
+      e.latchkey_error = std::move(*refused);
       return std::unexpected(std::move(e));
     }
     if (!(*principal)->is_admin()) {
@@ -362,13 +399,7 @@ http::Response oauth_token(const ApiContext& ctx, pipeline::Exchange& ex) {
   }();
   if (!result) {
     const OAuthError& e = result.error();
-    // A rotated secret, a secret past its hard maximum age and an expired
-    // account are audited as such, as on the seed-000 exchange.
-    const bool named =
-        e.reason == "rotated" || e.reason == "secret_too_old" || e.reason == "account_expired";
-    audit_denied(ex, std::move(event),
-                 e.latchkey_error ? std::string(http::error_name(e.latchkey_error->code))
-                                  : (named ? e.reason : e.error));
+    audit_denied(ex, std::move(event), audit_reason(e));
     return error_response(e);
   }
   audit(ex, std::move(event));
@@ -421,10 +452,7 @@ http::Response oauth_introspect(const ApiContext& ctx, pipeline::Exchange& ex) {
   }();
   if (!result) {
     const OAuthError& e = result.error();
-    audit_denied(ex, std::move(event),
-                 e.latchkey_error ? std::string(http::error_name(e.latchkey_error->code))
-                 : e.reason == "secret_too_old" || e.reason == "account_expired" ? e.reason
-                                                                                 : e.error);
+    audit_denied(ex, std::move(event), audit_reason(e));
     return error_response(e);
   }
   audit(ex, std::move(event));
@@ -495,10 +523,7 @@ http::Response oauth_revoke(const ApiContext& ctx, pipeline::Exchange& ex) {
   }();
   if (!result) {
     const OAuthError& e = result.error();
-    audit_denied(ex, std::move(event),
-                 e.latchkey_error ? std::string(http::error_name(e.latchkey_error->code))
-                 : e.reason == "secret_too_old" || e.reason == "account_expired" ? e.reason
-                                                                                 : e.error);
+    audit_denied(ex, std::move(event), audit_reason(e));
     return error_response(e);
   }
   return std::move(*result);

@@ -16,6 +16,7 @@
 #include "api/oauth_handlers.h"
 #include "api/openapi_handlers.h"
 #include "api/ops_handlers.h"
+#include "api/origin_handlers.h"
 #include "api/policy_handlers.h"
 #include "api/rotation_handlers.h"
 #include "api/test_fault_handlers.h"
@@ -185,6 +186,13 @@ pipeline::RouteTable route_table(const ApiContext& ctx, std::vector<RouteEntry> 
   admin("GET", "/api/v1/reports/api-keys", api_key_report, "api_key.report");
   // Issue 14: secrets and keys due for rotation, keys expiring soon (docs/secret-age.md).
   admin("GET", "/api/v1/reports/rotation", rotation_report, "report.rotation");
+
+  // Origin restrictions (docs/origin-restrictions.md): a user's by an
+  // admin; a key's by its owner or an admin (as deactivation).
+  admin("PUT", "/api/v1/users/{id}/allowed-origins", set_user_allowed_origins,
+        "user.allowed_origins");
+  api("PUT", "/api/v1/keys/{id}/allowed-origins", Dispatch::kBlocking, set_key_allowed_origins,
+      "api_key.allowed_origins");
 
   // Audit trail and the reports built on it (docs/audit.md): ADMIN only.
   admin("GET", "/api/v1/audit", list_audit_events, "audit.query");

@@ -11,7 +11,8 @@ Json user_to_json(const User& user, const std::optional<std::string>& client_id)
               {"modules", user.modules},
               {"client_id", client_id ? Json(*client_id) : Json(nullptr)},
               {"created_at", format_rfc3339(user.created_at)},
-              {"updated_at", format_rfc3339(user.updated_at)}};
+              {"updated_at", format_rfc3339(user.updated_at)},
+              {"allowed_origins", user.allowed_origins}};
 }
 
 }  // namespace latchkey::api

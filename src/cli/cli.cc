@@ -40,6 +40,7 @@ int run_cli(const std::vector<std::string>& args, const CliEnvironment& env, std
   add_access_key_commands(app, context);
   add_audit_commands(app, context);
   add_key_commands(app, context);
+  add_origin_commands(app, context);
   add_scan_command(app, context);
   add_policy_commands(app, context);
   add_agent_command(app, context);

@@ -45,6 +45,8 @@ void add_access_key_commands(CLI::App& app, CommandContext& context);  // access
 // audit list|export, users dependents (after add_user_commands)
 void add_audit_commands(CLI::App& app, CommandContext& context);
 void add_key_commands(CLI::App& app, CommandContext& context);  // keys ...
+// users allow-origins, keys allow-origins (after add_user/key_commands)
+void add_origin_commands(CLI::App& app, CommandContext& context);
 void add_scan_command(CLI::App& app, CommandContext& context);  // scan PATH...
 // applications, permission-sets, roles, entitlements, build-access,
 // permissions, authorize (docs/permissions.md)

@@ -30,6 +30,7 @@ struct KeyArguments {
   std::string to;
   bool json = false;
   std::optional<std::int64_t> previous_valid_for;  // reroll: absent = no body
+  std::vector<std::string> allowed_origins;        // docs/origin-restrictions.md
 };
 
 // GET /api/v1/keys/{id}/usage, as a table (or the JSON answer with --json).
@@ -61,6 +62,7 @@ int create(CommandContext& context, const KeyArguments& arguments) {
     nlohmann::json body = {
         {"name", arguments.name}, {"expires_in_days", arguments.days}, {"scope", arguments.scope}};
     if (!arguments.role.empty()) body["role"] = arguments.role;
+    if (!arguments.allowed_origins.empty()) body["allowed_origins"] = arguments.allowed_origins;
     auto response = session.client().call("POST", kKeysPath, body.dump());
     if (!response) return report(response.error(), *context.err);
     print_json(*context.out, response->body);
@@ -114,6 +116,9 @@ void add_key_commands(CLI::App& app, CommandContext& context) {
   create_command->add_option("--role", arguments->role, "a role you hold (default: all of yours)");
   create_command->add_option("--scope", arguments->scope, "read or write (default: write)")
       ->check(CLI::IsMember({"read", "write"}));
+  create_command->add_option("--allow-origin", arguments->allowed_origins,
+                             "a CIDR block the key and its tokens may be used from (repeatable; "
+                             "default: anywhere)");
   context.on(create_command, [&context, arguments] { return create(context, *arguments); });
 
   auto* list = keys->add_subcommand("list", "List API keys (masked), oldest first");

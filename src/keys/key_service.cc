@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "accounts/origin_restriction.h"
 #include "accounts/user_service.h"
 #include "core/ids.h"
 #include "core/secret.h"
@@ -89,6 +90,10 @@ void KeyService::set_role_membership(RoleMembership membership) {
 
 void KeyService::add_deactivation_listener(DeactivationListener listener) {
   listeners_.push_back(std::move(listener));
+}
+
+void KeyService::add_change_listener(KeyChangeListener listener) {
+  change_listeners_.push_back(std::move(listener));
 }
 
 Status KeyService::load() {
@@ -208,6 +213,11 @@ Result<CreatedKey> KeyService::create(const Principal& actor, const CreateKeyReq
   key.status = KeyStatus::kActive;
   key.created_at = now;
   key.expires_at = now + std::chrono::hours(24) * request.expires_in_days;
+  if (!request.allowed_origins.empty()) {
+    auto origins = normalize_allowed_origins(request.allowed_origins);
+    if (!origins) return fail(origins.error());
+    key.allowed_origins = std::move(*origins);
+  }
   if (before) {
     if (auto s = before(key); !s) return fail(s.error());
   }
@@ -343,6 +353,58 @@ Result<ApiKey> KeyService::set_limits(const Principal& actor, std::string_view k
       by_digest_[digest_key(key.digest)] = key.id;
     }
   }
+  return finish(std::move(key), clock_.now());
+}
+
+Result<ApiKey> KeyService::set_allowed_origins(const Principal& actor, std::string_view key_id,
+                                               const std::vector<std::string>& cidrs,
+                                               const BeforeChange& before) {
+  // A key (and its tokens) must not lift its own restriction.
+  if (actor.key) {
+    return fail(Error::forbidden(
+                    "a token obtained from an API key cannot change origin restrictions; use your "
+                    "account credentials")
+                    .with_reason("api_key_token"));
+  }
+  auto found = lookup_by_id(key_id);
+  if (!found) return fail(found.error());
+  // Like deactivation: the owner or an administrator; anyone else learns
+  // nothing about the key's existence.
+  if (!*found || ((*found)->user_id != actor.user_id && !actor.is_admin())) {
+    return fail(key_not_found());
+  }
+  if (!actor.may_write()) {
+    return fail(Error::forbidden("a read-only token cannot change a key's allowed origins")
+                    .with_reason("insufficient_scope"));
+  }
+  auto origins = normalize_allowed_origins(cidrs);
+  if (!origins) return fail(origins.error());
+  if (before) {
+    if (auto s = before(**found); !s) return fail(s.error());
+  }
+  auto stored = store_.set_key_allowed_origins(key_id, *origins);
+  if (!stored) {
+    // The write may have committed: no cached principal of the key's tokens
+    // survives either way (the next request reads the store).
+    for (const KeyChangeListener& listener : change_listeners_) listener(**found);
+    return fail(stored.error());
+  }
+  if (!*stored) return fail(key_not_found());
+  ApiKey key = std::move(**stored);
+  {
+    std::unique_lock lock(mu_);
+    auto it = by_id_.find(key.id);
+    if (it != by_id_.end()) {
+      it->second.allowed_origins = key.allowed_origins;
+    } else {
+      ApiKey memo = key;
+      memo.last_used_at.reset();
+      by_id_[key.id] = memo;
+      by_digest_[digest_key(key.digest)] = key.id;
+    }
+  }
+  // After the commit and before answering: a change takes effect at once.
+  for (const KeyChangeListener& listener : change_listeners_) listener(key);
   return finish(std::move(key), clock_.now());
 }
 

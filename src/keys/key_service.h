@@ -58,6 +58,9 @@ struct CreateKeyRequest {
   // Set when the request names an owner (e.g. "user_id"): allowed only when
   // it is the caller (seed 002: nobody creates keys for others).
   std::optional<std::string> for_user_id;
+  // Where the key and its tokens may be used from (docs/origin-restrictions.md):
+  // CIDR blocks, validated and normalized by create(); empty: anywhere.
+  std::vector<std::string> allowed_origins;
 };
 
 // Returned once by create(): the only place the full key ever appears.
@@ -86,6 +89,9 @@ using RoleMembership =
     std::function<Result<bool>(std::string_view user_id, std::string_view role_id)>;
 
 using DeactivationListener = std::function<void(const ApiKey& key)>;
+// Called after a change that cached key-derived principals must not
+// outlive (the key's allowed origins).
+using KeyChangeListener = std::function<void(const ApiKey& key)>;
 
 // Called by create() and deactivate() after every check and before the
 // change is written (e.g. a durable audit record); an error aborts the change
@@ -117,6 +123,7 @@ class KeyService {
   // checked for shape) and listeners called after every deactivation.
   void set_role_membership(RoleMembership membership);
   void add_deactivation_listener(DeactivationListener listener);
+  void add_change_listener(KeyChangeListener listener);
 
   // Loads every key into memory so that authenticate() and is_active() do
   // not read the store. Optional: misses fall back to the store.
@@ -167,6 +174,17 @@ class KeyService {
   Result<ApiKey> set_limits(const Principal& actor, std::string_view key_id,
                             const KeyLimitOverride& limits, const BeforeChange& before = {});
 
+  // Replaces a key's allowed origins (docs/origin-restrictions.md; an empty
+  // list clears them): CIDR blocks, validated and normalized (kInvalidRequest
+  // naming the bad entry, at most 64). Who may: like deactivate(), the owner
+  // or an ADMIN (kNotFound for anyone else), never with a token derived
+  // from an API key (kForbidden: a key must not lift its own restriction)
+  // nor a read-only token. `before` runs after the checks, before the
+  // write. In memory and the change listeners told before it returns.
+  Result<ApiKey> set_allowed_origins(const Principal& actor, std::string_view key_id,
+                                     const std::vector<std::string>& cidrs,
+                                     const BeforeChange& before = {});
+
   // In memory, cheap (the rate limiter asks on every limited request): the
   // key's limit override, or nullopt when it has none or is not loaded.
   std::optional<KeyLimitOverride> limits_of(std::string_view key_id) const;
@@ -212,6 +230,7 @@ class KeyService {
 
   RoleMembership role_membership_;
   std::vector<DeactivationListener> listeners_;
+  std::vector<KeyChangeListener> change_listeners_;
 
   // Memory image of the keys: id -> record (without last use), digest -> id.
   mutable std::shared_mutex mu_;

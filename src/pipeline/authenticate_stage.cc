@@ -5,6 +5,7 @@
 #include "core/secret.h"
 #include "http/error_response.h"
 #include "pipeline/credentials.h"
+#include "pipeline/origin_check.h"
 #include "pipeline/refusals.h"
 #include "pipeline/requirement.h"
 #include "pipeline/stages.h"
@@ -38,6 +39,12 @@ class AuthenticateStage final : public Stage {
           return refuse(ex, Error::invalid_token("unverified", "the token could not be verified"));
         }
         ex.principal = std::move(*principal);
+        // Origin restriction (docs/origin-restrictions.md), at every use of
+        // the token; the refusal's audit record names the verified caller.
+        if (auto refused =
+                origin_refusal(ex.principal->origins, request.remote_ip, OriginSubject::kToken)) {
+          return refuse_origin(ex, *refused);
+        }
         return std::nullopt;
       }
       case Credential::kClientSecret: {
@@ -49,6 +56,14 @@ class AuthenticateStage final : public Stage {
         auto client = services_.clients.verify(basic->client_id, basic->client_secret);
         if (!client) return refuse(ex, client.error());
         ex.client = std::move(*client);
+        // Origin restriction at issuance: the user's list binds their
+        // Client ID + Secret.
+        if (!ex.client->user.allowed_origins.empty()) {
+          if (auto refused = origin_refusal(OriginRestriction::of(ex.client->user.allowed_origins),
+                                            request.remote_ip, OriginSubject::kClient)) {
+            return refuse_origin(ex, *refused);
+          }
+        }
         return std::nullopt;
       }
       case Credential::kApiKey:
@@ -56,6 +71,15 @@ class AuthenticateStage final : public Stage {
         // the key limits stage counts it.
         if (!ex.presented_api_key().empty()) {
           ex.audit_credential = "key " + mask_secret(ex.presented_api_key());
+          // Origin restriction at issuance: the key's list binds the key
+          // itself. A key that does not verify is the handler's 401.
+          auto key = services_.api_keys.verify(ex.presented_api_key());
+          if (key && !key->allowed_origins.empty()) {
+            if (auto refused = origin_refusal(OriginRestriction::of(key->allowed_origins),
+                                              request.remote_ip, OriginSubject::kApiKey)) {
+              return refuse_origin(ex, *refused);
+            }
+          }
         }
         return std::nullopt;
       case Credential::kNone:
@@ -117,6 +141,15 @@ class AuthenticateStage final : public Stage {
 
   static Error csrf_refused(std::string description) {
     return Error::forbidden(std::move(description)).with_reason("csrf_token_invalid");
+  }
+
+  // A refused origin is always audited, with the client address, even on a
+  // route that records nothing of its own.
+  static http::Response refuse_origin(Exchange& ex, const Error& error) {
+    if (ex.requirement().audit_action.empty() && ex.audit_action.empty()) {
+      ex.audit_action = "auth.origin_refused";
+    }
+    return refuse(ex, error);
   }
 
   static http::Response refuse(Exchange& ex, const Error& error) {

@@ -43,7 +43,7 @@ Result<KeyIdentity> KeyServiceVerifier::verify(std::string_view api_key) {
   }
   auto key = keys_->authenticate(api_key);
   if (!key) return fail(key.error());
-  return KeyIdentity{key->id, key->role_id};
+  return KeyIdentity{key->id, key->role_id, key->allowed_origins};
 }
 
 Result<authz::DecisionOutcome> PermissionDecider::decide(const Principal& principal,

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "accounts/client_authenticator.h"
 #include "accounts/principal.h"
@@ -84,6 +85,8 @@ class StoreClientVerifier final : public ClientVerifier {
 struct KeyIdentity {
   std::string key_id;
   std::string role_id;
+  // The key's allowed origins (docs/origin-restrictions.md; empty: anywhere).
+  std::vector<std::string> allowed_origins;
 };
 
 class ApiKeyVerifier {

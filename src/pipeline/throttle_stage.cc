@@ -5,6 +5,7 @@
 #include "core/secret.h"
 #include "limits/limits.h"
 #include "pipeline/credentials.h"
+#include "pipeline/origin_check.h"
 #include "pipeline/refusals.h"
 #include "pipeline/requirement.h"
 #include "pipeline/stages.h"
@@ -82,6 +83,10 @@ class ThrottleStage final : public Stage {
     const std::string& ip = ex.request().remote_ip;
     if (response.status >= 200 && response.status < 300) {
       throttle.succeeded(ex.throttle_id, ip);
+    } else if (ex.refusal_reason == kOriginNotAllowed) {
+      // The credential was right, the address is not allowed: not a guess
+      // (docs/origin-restrictions.md).
+      throttle.refund(ex.throttle_id, ip);
     } else if (response.status == 401 ||
                (response.status == 404 && ex.requirement().throttle == Throttle::kConsole)) {
       throttle.failed(ex.throttle_id, ip);

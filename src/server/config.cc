@@ -207,6 +207,7 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
                                                             "tls_cert",
                                                             "tls_key",
                                                             "account_token_ttl",
+                                                            "token_interference_threshold",
                                                             "bootstrap_file",
                                                             "log_level",
                                                             "log_format",
@@ -287,6 +288,7 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
   num("threads", threads);
   c.io_threads = static_cast<int>(threads);
   num("account_token_ttl", c.account_token_ttl_seconds);
+  num("token_interference_threshold", c.token_interference_threshold);
   num("max_body_bytes", c.max_body_bytes);
   num("max_header_bytes", c.max_header_bytes);
   num("read_timeout_ms", c.read_timeout_ms);
@@ -427,6 +429,10 @@ Status validate(const Config& c) {
   if (c.account_token_ttl_seconds <= 0 || c.account_token_ttl_seconds > kMaxTokenTtlSeconds) {
     return fail(Error::invalid_request(
         "account_token_ttl must be between 1 second and 10 years (315360000 seconds)"));
+  }
+  if (c.token_interference_threshold < 0 || c.token_interference_threshold > 1'000'000) {
+    return fail(
+        Error::invalid_request("token_interference_threshold must be between 0 (off) and 1000000"));
   }
   if (c.io_threads < 0 || c.max_body_bytes <= 0 || c.max_header_bytes <= 0 ||
       c.read_timeout_ms <= 0 || c.idle_timeout_ms <= 0) {
@@ -634,6 +640,10 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
   app.add_option("--account-token-ttl", c.account_token_ttl_seconds,
                  "lifetime of account tokens in seconds (default one year)")
       ->envname("LATCHKEY_ACCOUNT_TOKEN_TTL");
+  app.add_option("--token-interference-threshold", c.token_interference_threshold,
+                 "alarm when one user's account token is issued more than this many times "
+                 "within an hour from several addresses (default 5; 0: off)")
+      ->envname("LATCHKEY_TOKEN_INTERFERENCE_THRESHOLD");
   app.add_option("--bootstrap-file", c.bootstrap_file,
                  "on first start, also write the admin credentials here as JSON (mode 0600)")
       ->envname("LATCHKEY_BOOTSTRAP_FILE");

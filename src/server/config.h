@@ -35,6 +35,10 @@ struct Config {
   std::string tls_cert;
   std::string tls_key;
   std::int64_t account_token_ttl_seconds = 365LL * 24 * 3600;  // seed 000: one year
+  // The token-interference alarm (docs/origin-restrictions.md): more than
+  // this many account-token issuances for one user within an hour, from at
+  // least two addresses, raise it. 0: off.
+  std::int64_t token_interference_threshold = 5;
   std::string bootstrap_file;  // also write the first admin's credentials here (mode 0600)
   std::string ready_file;      // write the server URL here once listening
   std::string log_level = "info";

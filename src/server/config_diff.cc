@@ -40,6 +40,7 @@ const std::vector<Setting>& restart_settings() {
       setting("tls_cert", &Config::tls_cert),
       setting("tls_key", &Config::tls_key),
       setting("account_token_ttl", &Config::account_token_ttl_seconds),
+      setting("token_interference_threshold", &Config::token_interference_threshold),
       setting("bootstrap_file", &Config::bootstrap_file),
       setting("ready_file", &Config::ready_file),
       setting("access_log", &Config::access_log),

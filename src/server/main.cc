@@ -186,6 +186,7 @@ int run(int argc, char** argv) {
   AccountTokenCache token_cache;
   AccountTokenOptions token_options;
   token_options.lifetime = std::chrono::seconds(config.account_token_ttl_seconds);
+  token_options.interference.threshold = static_cast<int>(config.token_interference_threshold);
   AccountTokenService account_tokens(**store, token_cache, clock, random, token_options);
   ClientAuthenticator client_authenticator(**store, clock);  // previous secrets lapse by `clock`
   // Set once the JWT service exists (below), before the server starts.
@@ -234,6 +235,9 @@ int run(int argc, char** argv) {
     return fatal("cannot load JWT signing keys: " + jwt_service.error().description);
   jwt_user_hook.store(jwt_service->get());
   key_service.add_deactivation_listener(
+      [jwts = jwt_service->get()](const ApiKey& key) { jwts->forget_key(key.id); });
+  // A key's allowed origins travel in its tokens' cached principals.
+  key_service.add_change_listener(
       [jwts = jwt_service->get()](const ApiKey& key) { jwts->forget_key(key.id); });
   api::ApiContext ctx{**store,        clock, client_authenticator,
                       account_tokens, users, config.insecure_test_clock ? &test_clock : nullptr};

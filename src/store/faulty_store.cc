@@ -227,6 +227,11 @@ class FaultyKeyStore final : public KeyStore {
                                                const KeyLimitOverride& limits) override {
     return counted(faults_, "set_key_limits", [&] { return inner_.set_key_limits(id, limits); });
   }
+  Result<std::optional<ApiKey>> set_key_allowed_origins(
+      std::string_view id, const std::vector<std::string>& cidrs) override {
+    return counted(faults_, "set_key_allowed_origins",
+                   [&] { return inner_.set_key_allowed_origins(id, cidrs); });
+  }
 
  private:
   KeyStore& inner_;
@@ -484,6 +489,11 @@ class FaultyStore final : public Store {
   Result<User> update_user(std::string_view id, const UserUpdate& update, Instant now) override {
     return counted(*faults_, "update_user", [&] { return inner_->update_user(id, update, now); });
   }
+  Result<User> set_user_allowed_origins(std::string_view id, const std::vector<std::string>& cidrs,
+                                        Instant now) override {
+    return counted(*faults_, "set_user_allowed_origins",
+                   [&] { return inner_->set_user_allowed_origins(id, cidrs, now); });
+  }
   Result<bool> bootstrap_first_user(const NewUser& user,
                                     const ClientCredential& credential) override {
     return counted(*faults_, "bootstrap_first_user",
@@ -526,6 +536,15 @@ class FaultyStore final : public Store {
   Status issue_account_token(const AccountToken& token) override {
     return counted(*faults_, "issue_account_token",
                    [&] { return inner_->issue_account_token(token); });
+  }
+  Result<std::optional<TokenInterference>> issue_watched_account_token(
+      const AccountToken& token, const InterferenceRule& rule) override {
+    return counted(*faults_, "issue_account_token",
+                   [&] { return inner_->issue_watched_account_token(token, rule); });
+  }
+  Result<std::optional<TokenInterference>> find_token_interference(
+      std::string_view user_id) override {
+    return inner_->find_token_interference(user_id);
   }
   Result<AccountTokenLookup> find_account_token(const Digest& digest) override {
     return inner_->find_account_token(digest);

@@ -60,6 +60,10 @@ struct ApiKey {
   std::string replaced_by;
   std::string rerolled_from;
   std::optional<Instant> lapses_at;
+  // Origin restriction (docs/origin-restrictions.md): the CIDR blocks the
+  // key and every token derived from it may be used from, normalized;
+  // empty: anywhere. Migration 13.
+  std::vector<std::string> allowed_origins;
 };
 
 // What reroll_key() stored: the old key (replaced_by, lapses_at set) and the
@@ -116,6 +120,13 @@ class KeyStore {
   // key as it is after the call, or nullopt when there is no such key.
   virtual Result<std::optional<ApiKey>> set_key_limits(std::string_view id,
                                                        const KeyLimitOverride& limits) = 0;
+
+  // Replaces the key's allowed origins (normalized CIDR blocks; an empty
+  // list clears the restriction). insert_key stores key.allowed_origins
+  // with the key. Returns the key as it is after the call, or nullopt when
+  // there is no such key.
+  virtual Result<std::optional<ApiKey>> set_key_allowed_origins(
+      std::string_view id, const std::vector<std::string>& cidrs) = 0;
 };
 
 }  // namespace latchkey

@@ -35,6 +35,10 @@ struct User {
   std::string contact;
   std::string description;
   std::optional<Instant> expires_at;
+  // Origin restriction (docs/origin-restrictions.md): the CIDR blocks the
+  // user's Client ID + Secret and the tokens issued from them may be used
+  // from, normalized ("10.0.0.0/8"); empty: anywhere. Migration 13.
+  std::vector<std::string> allowed_origins;
 };
 
 struct NewUser {
@@ -106,6 +110,31 @@ struct TokenTombstone {
   std::string by_client_id;
   std::string by_ip;
   std::string by_user_agent;
+};
+
+// The token-interference alarm (docs/origin-restrictions.md): one user's
+// account token regenerated more than `threshold` times within `window`
+// from at least two client addresses (seeds 000/001: two clients sharing
+// credentials keep superseding each other's token). threshold 0: off.
+struct InterferenceRule {
+  int threshold = 5;
+  Duration window = std::chrono::hours(1);
+};
+
+// What the store knows of a user's interference: the episode (first and
+// last issuance that met the rule), how many issuances the window held at
+// the last one, from which addresses (sorted, at most
+// kMaxInterferenceOrigins), and the last alarm.
+inline constexpr std::size_t kMaxInterferenceOrigins = 16;
+struct TokenInterference {
+  std::string user_id;
+  std::string client_id;  // of the latest issuance that met the rule
+  Instant first_seen;
+  Instant last_seen;
+  int regenerations = 0;
+  std::vector<std::string> origins;
+  Instant alarmed_at;  // the last alarm: at most one per window
+  int alarms = 0;      // alarms raised in all
 };
 
 // Result of looking a token digest up: live, ended, or neither (unknown).

@@ -73,6 +73,12 @@ class Store {
   // user is deleted in the same transaction, tombstoned as kUserDisabled.
   // kNotFound when there is no such user.
   virtual Result<User> update_user(std::string_view id, const UserUpdate& update, Instant now) = 0;
+  // Replaces the user's allowed origins (normalized CIDR blocks; an empty
+  // list clears the restriction) and sets updated_at. kNotFound when there
+  // is no such user.
+  virtual Result<User> set_user_allowed_origins(std::string_view id,
+                                                const std::vector<std::string>& cidrs,
+                                                Instant now) = 0;
 
   // Service accounts whose expires_at is at or before `now` and that are not
   // disabled yet, ordered by creation time (the lifecycle scan asks).
@@ -152,6 +158,19 @@ class Store {
   // (checked in the same transaction, so an issuance racing a disable cannot
   // leave a live token behind it).
   virtual Status issue_account_token(const AccountToken& token) = 0;
+  // The same issuance, which also records it (user, client, issuer_ip,
+  // issued_at) for the token-interference alarm and applies `rule`, in the
+  // same transaction: when the user's issuances within rule.window (this
+  // one included) number more than rule.threshold and come from at least
+  // two distinct non-empty addresses, the user's interference is updated,
+  // and returned when this issuance raises an alarm (none was raised within
+  // the last window). Recorded issuances are forgotten once older than the
+  // window. issue_account_token() records too, and never alarms.
+  virtual Result<std::optional<TokenInterference>> issue_watched_account_token(
+      const AccountToken& token, const InterferenceRule& rule) = 0;
+  // The user's interference as last recorded; nullopt when none ever was.
+  virtual Result<std::optional<TokenInterference>> find_token_interference(
+      std::string_view user_id) = 0;
   virtual Result<AccountTokenLookup> find_account_token(const Digest& digest) = 0;
   // Deletes one live token, tombstoned with `reason` (kRevoked or kExpired).
   // Returns false when the token was not live.

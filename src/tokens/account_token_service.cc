@@ -21,6 +21,8 @@ Result<std::shared_ptr<const Principal>> principal_of(const User& user, const Ac
   }
   auto principal = principal_of_user(user, token.client_id, token.issued_at, token.expires_at);
   principal->secret_created_at = secret_created_at;
+  // The user's list binds their Client ID + Secret's tokens.
+  principal->origins = OriginRestriction::of(user.allowed_origins);
   return std::shared_ptr<const Principal>(std::move(principal));
 }
 
@@ -45,7 +47,8 @@ Result<IssuedAccountToken> AccountTokenService::issue(const User& user, std::str
   // at most kMaxDisplayChars, no control characters, no secret-shaped runs.
   record.issuer_user_agent = sanitize_for_display(origin.user_agent);
   // seed 000: issuing deletes every earlier token of the user, atomically in the store.
-  auto stored = store_.issue_account_token(record);
+  // The same transaction counts the issuance for the interference alarm.
+  auto stored = store_.issue_watched_account_token(record, options_.interference);
   // After the commit and before answering (and even after an error, which
   // may hide a commit): no cached copy of an older token survives.
   cache_.evict_user(user.id);
@@ -57,6 +60,7 @@ Result<IssuedAccountToken> AccountTokenService::issue(const User& user, std::str
     }
     return fail(stored.error());
   }
+  issued.interference = std::move(*stored);
   return issued;
 }
 

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,10 @@ struct AccountTokenOptions {
   // Tombstones (why a token ended) are kept this long after the token
   // would have expired, then the token reads as `unknown`.
   Duration tombstone_grace = std::chrono::hours(24 * 30);
+  // The token-interference alarm (docs/origin-restrictions.md): more than
+  // `threshold` issuances for one user within an hour from at least two
+  // addresses (setting token_interference_threshold; 0: off).
+  InterferenceRule interference;
 };
 
 // Where an issuing request came from; recorded so that a superseded token's
@@ -47,6 +52,9 @@ struct IssuedAccountToken {
   std::string access_token;  // shown once
   Instant expires_at;
   std::int64_t expires_in = 0;  // seconds
+  // Set when this issuance raised the token-interference alarm; the caller
+  // reports it (api/origin_handlers.h report_interference).
+  std::optional<TokenInterference> interference;
 };
 
 class AccountTokenService {
@@ -70,6 +78,8 @@ class AccountTokenService {
 
   // Ends every token of the user; returns how many.
   Result<int> revoke_all_of_user(std::string_view user_id);
+
+  const AccountTokenOptions& options() const { return options_; }
 
   // Drops cached state of the user after a change to it (flags, modules).
   void forget_user(std::string_view user_id) { cache_.evict_user(user_id); }

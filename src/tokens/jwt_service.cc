@@ -166,6 +166,8 @@ std::shared_ptr<const Principal> principal_of(const User& user, const ApiKeyFact
   p->key = KeyGrant{key.key_id, key.masked_key, key.role_id, key.read_only, claims.session_id};
   p->credential = "key " + key.masked_key;
   p->token_id = claims.jwt_id;
+  // The key's list binds every token derived from it.
+  p->origins = OriginRestriction::of(key.allowed_origins);
   return p;
 }
 
@@ -175,6 +177,8 @@ std::shared_ptr<const Principal> principal_of_client(const User& user, const Jwt
   auto p = principal_of_user(user, claims.client_id, claims.issued_at, claims.expires_at);
   p->read_only = claims.scope == "read";
   p->token_id = claims.jwt_id;
+  // Issued for the client's Client ID + Secret: the user's list binds it.
+  p->origins = OriginRestriction::of(user.allowed_origins);
   return p;
 }
 

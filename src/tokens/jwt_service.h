@@ -50,6 +50,9 @@ struct ApiKeyFacts {
   std::string role_id;     // empty: every permission of the owner
   bool read_only = false;
   std::optional<Instant> expires_at;  // empty: never
+  // Where the key and its tokens may be used from (normalized CIDR blocks;
+  // empty: anywhere), docs/origin-restrictions.md.
+  std::vector<std::string> allowed_origins;
 };
 
 class ApiKeyAuthority {

@@ -64,6 +64,9 @@ HttpResult HttpClient::send(const std::string& method, const std::string& url,
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);  // loopback test servers only
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  // "host!" names an address, never an interface.
+  const std::string interface = "host!" + source_address_;
+  if (!source_address_.empty()) curl_easy_setopt(c, CURLOPT_INTERFACE, interface.c_str());
   const CURLcode rc = curl_easy_perform(c);
   if (rc == CURLE_OK) {
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &result.status);

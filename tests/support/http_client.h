@@ -29,8 +29,13 @@ class HttpClient {
   HttpResult send(const std::string& method, const std::string& url,
                   const std::vector<std::string>& headers = {}, const std::string& body = "");
 
+  // Connect from this local address (e.g. the loopback alias "127.0.0.2",
+  // another client to a server on 127.0.0.1); empty: the system's choice.
+  void set_source_address(std::string address) { source_address_ = std::move(address); }
+
  private:
   void* curl_;
+  std::string source_address_;
 };
 
 }  // namespace latchkey::testing

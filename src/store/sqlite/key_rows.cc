@@ -3,6 +3,8 @@
 #include <string>
 #include <utility>
 
+#include "store/sqlite/origin_rows.h"
+
 namespace latchkey::sqlite {
 namespace {
 
@@ -60,6 +62,9 @@ Result<std::optional<ApiKey>> select_one(Connection& connection, std::string_vie
   if (!*row) return std::optional<ApiKey>();
   auto key = read_key(*statement);
   if (!key) return fail(key.error());
+  auto origins = select_allowed_origins(connection, OriginOwner::kKey, key->id);
+  if (!origins) return fail(origins.error());
+  key->allowed_origins = std::move(*origins);
   return std::optional<ApiKey>(std::move(*key));
 }
 
@@ -79,7 +84,8 @@ Status insert_key_row(Connection& connection, const ApiKey& key) {
       .bind_text(7, key.masked)
       .bind_instant(8, key.created_at)
       .bind_instant(9, key.expires_at);
-  return statement->run();
+  if (auto s = statement->run(); !s) return s;
+  return replace_allowed_origins(connection, OriginOwner::kKey, key.id, key.allowed_origins);
 }
 
 Result<std::optional<ApiKey>> select_key(Connection& connection, std::string_view id) {
@@ -100,11 +106,19 @@ Result<std::vector<ApiKey>> select_keys(Connection& connection,
   for (;;) {
     auto row = statement->step();
     if (!row) return fail(row.error());
-    if (!*row) return keys;
+    if (!*row) break;
     auto key = read_key(*statement);
     if (!key) return fail(key.error());
     keys.push_back(std::move(*key));
   }
+  auto origins = select_all_allowed_origins(connection, OriginOwner::kKey);
+  if (!origins) return fail(origins.error());
+  for (ApiKey& key : keys) {
+    if (auto it = origins->find(key.id); it != origins->end()) {
+      key.allowed_origins = std::move(it->second);
+    }
+  }
+  return keys;
 }
 
 Result<int> deactivate_key_row(Connection& connection, std::string_view id, Instant at,

@@ -292,6 +292,41 @@ ALTER TABLE users ADD COLUMN expires_at INTEGER;
 CREATE INDEX users_by_expiry ON users (expires_at) WHERE expires_at IS NOT NULL AND disabled = 0;
 )sql";
 
+// Origin restrictions and the token-interference alarm
+// (docs/origin-restrictions.md). Allowed origins: normalized CIDR blocks,
+// comma-separated; no row = anywhere. Issuances of account tokens are kept
+// for one window (an hour) only, to count regenerations per user; one
+// interference row per user that ever met the rule.
+constexpr std::string_view kMigration13 = R"sql(
+CREATE TABLE user_allowed_origins (
+  user_id  TEXT NOT NULL PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  cidrs    TEXT NOT NULL
+);
+CREATE TABLE key_allowed_origins (
+  key_id  TEXT NOT NULL PRIMARY KEY REFERENCES api_keys (id) ON DELETE CASCADE,
+  cidrs   TEXT NOT NULL
+);
+CREATE TABLE account_token_issuances (
+  id         INTEGER PRIMARY KEY,
+  user_id    TEXT    NOT NULL,
+  client_id  TEXT    NOT NULL,
+  ip         TEXT    NOT NULL,
+  issued_at  INTEGER NOT NULL
+);
+CREATE INDEX account_token_issuances_by_user ON account_token_issuances (user_id, issued_at);
+CREATE INDEX account_token_issuances_by_time ON account_token_issuances (issued_at);
+CREATE TABLE token_interference (
+  user_id        TEXT    NOT NULL PRIMARY KEY,
+  client_id      TEXT    NOT NULL,
+  first_seen     INTEGER NOT NULL,
+  last_seen      INTEGER NOT NULL,
+  regenerations  INTEGER NOT NULL,
+  origins        TEXT    NOT NULL,
+  alarmed_at     INTEGER NOT NULL,
+  alarms         INTEGER NOT NULL
+);
+)sql";
+
 // Usage per API key (docs/key-usage.md): counts aggregated per hour and per
 // day, by route and status class; flushes add to a row (upsert), retention
 // deletes by (granularity, bucket_start). No foreign key: a key's usage
@@ -348,7 +383,7 @@ constexpr std::array kMigrations = {
     Migration{10, "audit: index by action", kMigration10},
     Migration{11, "rotation: previous client secrets, API key rerolls", kMigration11},
     Migration{12, "service accounts: owner, contact, description, expiry", kMigration12},
-    // 13 is taken by issue 14's origin restrictions (merged in order).
+    Migration{13, "origin restrictions, token-interference alarm", kMigration13},
     Migration{14, "usage per API key, per hour and per day", kMigration14},
     Migration{15, "webhook event outbox", kMigration15},
 };

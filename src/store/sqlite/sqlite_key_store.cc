@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "store/sqlite/key_rows.h"
+#include "store/sqlite/origin_rows.h"
 
 namespace latchkey::sqlite {
 
@@ -109,6 +110,18 @@ Result<std::optional<ApiKey>> SqliteKeyStore::set_key_limits(std::string_view id
     auto changed = update_key_limits(connection, id, limits);
     if (!changed) return fail(changed.error());
     if (*changed == 0) return std::optional<ApiKey>();
+    return select_key(connection, id);
+  });
+}
+
+Result<std::optional<ApiKey>> SqliteKeyStore::set_key_allowed_origins(
+    std::string_view id, const std::vector<std::string>& cidrs) {
+  return db_.write([&](Connection& connection) -> Result<std::optional<ApiKey>> {
+    auto key = select_key(connection, id);
+    if (!key || !*key) return key;
+    if (auto s = replace_allowed_origins(connection, OriginOwner::kKey, id, cidrs); !s) {
+      return fail(s.error());
+    }
     return select_key(connection, id);
   });
 }

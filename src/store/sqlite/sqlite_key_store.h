@@ -23,6 +23,8 @@ class SqliteKeyStore final : public KeyStore {
                                Instant at) override;
   Result<std::optional<ApiKey>> set_key_limits(std::string_view id,
                                                const KeyLimitOverride& limits) override;
+  Result<std::optional<ApiKey>> set_key_allowed_origins(
+      std::string_view id, const std::vector<std::string>& cidrs) override;
 
  private:
   Database& db_;

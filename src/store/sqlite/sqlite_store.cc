@@ -6,6 +6,7 @@
 
 #include "store/sqlite/credential_rows.h"
 #include "store/sqlite/migrations.h"
+#include "store/sqlite/origin_rows.h"
 #include "store/sqlite/token_rows.h"
 #include "store/sqlite/user_rows.h"
 
@@ -157,6 +158,24 @@ Result<std::optional<User>> SqliteStore::disable_expired_service_account(std::st
   });
 }
 
+Result<User> SqliteStore::set_user_allowed_origins(std::string_view id,
+                                                   const std::vector<std::string>& cidrs,
+                                                   Instant now) {
+  return db_->write([&](Connection& connection) -> Result<User> {
+    auto touched = sqlite::update_user_row(connection, id, UserUpdate{}, now);
+    if (!touched) return fail(touched.error());
+    if (!*touched) return fail(user_not_found());
+    if (auto s = sqlite::replace_allowed_origins(connection, sqlite::OriginOwner::kUser, id, cidrs);
+        !s) {
+      return fail(s.error());
+    }
+    auto user = sqlite::select_user(connection, id);
+    if (!user) return fail(user.error());
+    if (!*user) return fail(user_not_found());
+    return std::move(**user);
+  });
+}
+
 Result<bool> SqliteStore::has_users() {
   return db_->read([&](Connection& connection) -> Result<bool> {
     auto count = sqlite::count_users(connection);
@@ -256,7 +275,15 @@ Result<std::optional<ClientCredential>> SqliteStore::retire_previous_client_secr
 // --- account tokens ------------------------------------------------------------
 
 Status SqliteStore::issue_account_token(const AccountToken& token) {
-  return db_->write([&](Connection& connection) -> Status {
+  // Recorded for the interference alarm like every issuance; never alarms.
+  auto issued = issue_watched_account_token(token, InterferenceRule{.threshold = 0});
+  if (!issued) return fail(issued.error());
+  return {};
+}
+
+Result<std::optional<TokenInterference>> SqliteStore::issue_watched_account_token(
+    const AccountToken& token, const InterferenceRule& rule) {
+  return db_->write([&](Connection& connection) -> Result<std::optional<TokenInterference>> {
     // Checked inside the transaction, so an issuance racing a disable cannot
     // leave a live token behind a disabled user.
     auto disabled = sqlite::select_user_disabled(connection, token.user_id);
@@ -276,8 +303,16 @@ Status SqliteStore::issue_account_token(const AccountToken& token) {
     if (!inserted && inserted.error().code == ErrorCode::kConflict) {
       return fail(Error::conflict("the token digest is already live for another user"));
     }
-    return inserted;
+    if (!inserted) return fail(inserted.error());
+    // The interference alarm counts in the same transaction (docs/origin-restrictions.md).
+    return sqlite::watch_issuance(connection, token, rule);
   });
+}
+
+Result<std::optional<TokenInterference>> SqliteStore::find_token_interference(
+    std::string_view user_id) {
+  return db_->read(
+      [&](Connection& connection) { return sqlite::select_interference(connection, user_id); });
 }
 
 Result<AccountTokenLookup> SqliteStore::find_account_token(const Digest& digest) {

@@ -47,6 +47,8 @@ class SqliteStore final : public Store {
   Result<std::optional<User>> find_user_by_name(std::string_view name) override;
   Result<std::vector<User>> list_users() override;
   Result<User> update_user(std::string_view id, const UserUpdate& update, Instant now) override;
+  Result<User> set_user_allowed_origins(std::string_view id, const std::vector<std::string>& cidrs,
+                                        Instant now) override;
   Result<bool> has_users() override;
   Result<std::vector<User>> list_expired_service_accounts(Instant now) override;
   Result<std::optional<User>> disable_expired_service_account(std::string_view id,
@@ -71,6 +73,10 @@ class SqliteStore final : public Store {
       std::string_view user_id) override;
 
   Status issue_account_token(const AccountToken& token) override;
+  Result<std::optional<TokenInterference>> issue_watched_account_token(
+      const AccountToken& token, const InterferenceRule& rule) override;
+  Result<std::optional<TokenInterference>> find_token_interference(
+      std::string_view user_id) override;
   Result<AccountTokenLookup> find_account_token(const Digest& digest) override;
   Result<bool> end_account_token(const Digest& digest, TokenEndReason reason, Instant at) override;
   Result<int> end_account_tokens_of_user(std::string_view user_id, TokenEndReason reason,

@@ -4,6 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "store/sqlite/origin_rows.h"
+
 namespace latchkey::sqlite {
 namespace {
 
@@ -70,6 +72,9 @@ Result<std::optional<User>> select_one_user(Connection& connection, std::string_
   auto modules = select_modules(connection, user->id);
   if (!modules) return fail(modules.error());
   user->modules = std::move(*modules);
+  auto origins = select_allowed_origins(connection, OriginOwner::kUser, user->id);
+  if (!origins) return fail(origins.error());
+  user->allowed_origins = std::move(*origins);
   return user;
 }
 
@@ -105,6 +110,13 @@ Result<std::vector<User>> select_user_list(Connection& connection, std::string_v
   }
   for (User& user : users) {
     if (auto it = modules.find(user.id); it != modules.end()) user.modules = std::move(it->second);
+  }
+  auto origins = select_all_allowed_origins(connection, OriginOwner::kUser);
+  if (!origins) return fail(origins.error());
+  for (User& user : users) {
+    if (auto it = origins->find(user.id); it != origins->end()) {
+      user.allowed_origins = std::move(it->second);
+    }
   }
   return users;
 }

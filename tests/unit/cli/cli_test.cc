@@ -241,6 +241,60 @@ TEST_F(CliTest, EventCommandsSendDocumentedRequests) {
   EXPECT_EQ(transport_->requests().size(), sent);
 }
 
+// Test that `users allow-origins` and `keys allow-origins` send the
+// documented PUT (docs/origin-restrictions.md), --clear an empty list, that
+// `keys create --allow-origin` sends allowed_origins, and that naming
+// neither blocks nor --clear is a usage error.
+TEST_F(CliTest, AllowOriginsCommandsSendDocumentedRequests) {
+  transport_ = std::make_shared<FakeTransport>([](const client::HttpRequest& request) {
+    if (request.url.ends_with("/api/v1/account/token")) {
+      return FakeTransport::json(
+          200, R"({"access_token":"lk_at_admin0000000","token_type":"bearer","expires_in":3600})");
+    }
+    return FakeTransport::json(200, R"({"id":"usr_1"})");
+  });
+  struct Case {
+    std::vector<std::string> args;
+    std::string method, path, body;
+  };
+  const std::vector<Case> cases = {
+      {{"users", "allow-origins", "usr_1", "10.0.0.0/8", "2001:db8::/32"},
+       "PUT",
+       "/api/v1/users/usr_1/allowed-origins",
+       R"({"cidrs":["10.0.0.0/8","2001:db8::/32"]})"},
+      {{"users", "allow-origins", "usr_1", "--clear"},
+       "PUT",
+       "/api/v1/users/usr_1/allowed-origins",
+       R"({"cidrs":[]})"},
+      {{"keys", "allow-origins", "key_1", "192.0.2.7"},
+       "PUT",
+       "/api/v1/keys/key_1/allowed-origins",
+       R"({"cidrs":["192.0.2.7"]})"},
+      {{"keys", "allow-origins", "key_1", "--clear"},
+       "PUT",
+       "/api/v1/keys/key_1/allowed-origins",
+       R"({"cidrs":[]})"},
+  };
+  for (const auto& c : cases) {
+    ASSERT_EQ(run(c.args), kExitOk) << c.args[0] << " " << c.args[1] << ": " << err_.str();
+    const auto request = transport_->requests().back();
+    EXPECT_EQ(request.method, c.method) << c.path;
+    EXPECT_EQ(request.url, std::string(testing::kBaseUrl) + c.path);
+    EXPECT_EQ(request.body, c.body) << c.path;
+  }
+  ASSERT_EQ(run({"keys", "create", "ci", "--days", "30", "--allow-origin", "10.0.0.0/8",
+                 "--allow-origin", "::1"}),
+            kExitOk)
+      << err_.str();
+  EXPECT_EQ(transport_->requests().back().body,
+            R"({"allowed_origins":["10.0.0.0/8","::1"],"expires_in_days":30,"name":"ci",)"
+            R"("scope":"write"})");
+  const std::size_t sent = transport_->requests().size();
+  EXPECT_EQ(run({"users", "allow-origins", "usr_1"}), kExitUsage);
+  EXPECT_EQ(run({"keys", "allow-origins", "key_1", "10.0.0.0/8", "--clear"}), kExitUsage);
+  EXPECT_EQ(transport_->requests().size(), sent);
+}
+
 // Test that bad usage exits 2 before any request is sent.
 TEST_F(CliTest, BadUsageExitsTwo) {
   for (const std::vector<std::string>& args :

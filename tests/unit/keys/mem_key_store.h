@@ -91,6 +91,15 @@ class MemKeyStore final : public KeyStore {
     it->second.limits = limits;
     return std::optional<ApiKey>(it->second);
   }
+  Result<std::optional<ApiKey>> set_key_allowed_origins(
+      std::string_view id, const std::vector<std::string>& cidrs) override {
+    std::lock_guard lock(mu_);
+    ++writes;
+    auto it = keys_.find(std::string(id));
+    if (it == keys_.end()) return std::optional<ApiKey>();
+    it->second.allowed_origins = cidrs;
+    return std::optional<ApiKey>(it->second);
+  }
 
   Result<KeyReroll> reroll_key(std::string_view old_id, const ApiKey& new_key, Instant lapses_at,
                                Instant at) override {

@@ -36,8 +36,10 @@ class FakeClients final : public ClientVerifier {
     AuthenticatedClient c;
     c.client_id = std::string(id);
     c.user.id = "usr_" + std::string(id);
+    c.user.allowed_origins = allowed_origins;
     return c;
   }
+  std::vector<std::string> allowed_origins;  // the user's (docs/origin-restrictions.md)
   std::optional<Error> error;
   int calls = 0;
 };
@@ -46,8 +48,9 @@ class FakeKeys final : public ApiKeyVerifier {
  public:
   Result<KeyIdentity> verify(std::string_view) override {
     if (error) return fail(*error);
-    return KeyIdentity{"key_x", ""};
+    return KeyIdentity{"key_x", "", allowed_origins};
   }
+  std::vector<std::string> allowed_origins;  // the key's (docs/origin-restrictions.md)
   std::optional<Error> error;
 };
 
