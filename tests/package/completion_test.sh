@@ -48,7 +48,10 @@ if [ -f /usr/share/bash-completion/bash_completion ]; then
   [ "$(complete_line latchkey acc)" = access-key ] || fail "'latchkey acc<TAB>' gave: $(complete_line latchkey acc)"
   [ "$(complete_line latchkey roles add-p)" = add-permission-set ] ||
     fail "'latchkey roles add-p<TAB>' gave: $(complete_line latchkey roles add-p)"
-  complete_line latchkey --cli | grep -qx -- --client-id || fail "'latchkey --cli<TAB>' gave: $(complete_line latchkey --cli)"
+  # Captured first: `grep -q` may exit before the producer has written
+  # everything, and under pipefail its SIGPIPE failed the test now and then.
+  options=$(complete_line latchkey --cli)
+  grep -qx -- --client-id <<<"$options" || fail "'latchkey --cli<TAB>' gave: $options"
   say "bash-completion completes commands, subcommands and options"
 else
   say "bash-completion is not installed: the completion was not exercised"

@@ -50,7 +50,7 @@ for user in latchkey latchkey-agent; do
 done
 # Stripped: the debug information is in the -dbgsym packages.
 for bin in /usr/sbin/latchkeyd /usr/bin/latchkey; do
-  if readelf -S "$bin" | grep -q '\.debug_info'; then fail "$bin is not stripped"; fi
+  if grep -q '\.debug_info' <<<"$(readelf -S "$bin")"; then fail "$bin is not stripped"; fi
 done
 /usr/sbin/latchkeyd --version | grep -q '^latchkeyd ' || fail "latchkeyd --version"
 /usr/bin/latchkey --version | grep -q '^latchkey ' || fail "latchkey --version"

@@ -26,7 +26,8 @@ done
 # Nothing but the SDK in the library directory: no internal static library.
 extra=$(find "$libdir" -maxdepth 1 -type f ! -name 'liblatchkey-client.so.*' -printf '%f\n')
 [ -z "$extra" ] || fail "unexpected files in $libdir: $extra"
-! find . -name '*.a' | grep -q . || fail "a static library is installed: $(find . -name '*.a')"
+static_libraries=$(find . -name '*.a')
+[ -z "$static_libraries" ] || fail "a static library is installed: $static_libraries"
 # Only the SDK's namespace is exported (cmake/latchkey-client.map).
 leaked=$(nm -DC --defined-only "$libdir/liblatchkey-client.so.0" |
   grep -v -e ' latchkey::client::' -e 'for latchkey::client::' -e ' LATCHKEY_CLIENT_0$' || true)
@@ -40,6 +41,6 @@ grep -qxF "ExecStart=$prefix/sbin/latchkeyd --config $prefix/etc/latchkey/latchk
 grep -qxF "ExecStart=$prefix/bin/latchkey agent --config $prefix/etc/latchkey/agent/%i.toml" \
   lib/systemd/system/latchkey-agent@.service || fail "latchkey-agent@.service: wrong ExecStart"
 # The man pages are real pages made from --help.
-zcat share/man/man8/latchkeyd.8.gz | grep -q 'LATCHKEY_CONFIG' || fail "latchkeyd.8 lacks --config"
-zcat share/man/man1/latchkey.1.gz | grep -q 'authorize' || fail "latchkey.1 lacks the commands"
+grep -q 'LATCHKEY_CONFIG' <<<"$(zcat share/man/man8/latchkeyd.8.gz)" || fail "latchkeyd.8 lacks --config"
+grep -q 'authorize' <<<"$(zcat share/man/man1/latchkey.1.gz)" || fail "latchkey.1 lacks the commands"
 say "install tree complete in $prefix"
