@@ -275,6 +275,27 @@ TEST_F(KeyUsage, MetricsKeepTheTopKeysOnly) {
       << metrics.body;
 }
 
+// The default configuration: no metrics_top_keys.
+class KeyUsageDefaults : public KeyUsage {
+ protected:
+  std::vector<std::string> server_args() override { return {}; }
+};
+
+// Test that by default /metrics, which needs no token, names no key: the
+// per-key metrics are opt-in (metrics_top_keys = 0), while the usage API
+// still counts.
+TEST_F(KeyUsageDefaults, MetricsNameNoKey) {
+  const Key key = create_key("usage-default-metrics");
+  Tally tally;
+  ASSERT_EQ(exchange(tally, key).status, 200);
+  HttpResult metrics = get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_EQ(metrics.body.find("latchkey_key_requests_total"), std::string::npos);
+  EXPECT_EQ(metrics.body.find("latchkey_key_rejections_total"), std::string::npos);
+  EXPECT_EQ(metrics.body.find(key.id), std::string::npos) << metrics.body;
+  EXPECT_EQ(json_of(usage(key.id)).at("total"), 1);
+}
+
 // The same key behind nginx (auth_request) and the gateway: every path of
 // the pipeline counts, by the route rule's endpoint and the gateway route's
 // label, with the status actually sent (the upstream's own 5xx included).
