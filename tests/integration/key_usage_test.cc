@@ -246,6 +246,27 @@ TEST_F(KeyUsage, ParametersAndPermissions) {
   EXPECT_EQ(epoch_seconds(daily.at("to")) / 86400 - epoch_seconds(daily.at("from")) / 86400, 30);
 }
 
+// Test the size bound of an answer: at most 31 days of hourly buckets and
+// 366 days of daily ones; one hour or day more is a 400 naming "from".
+TEST_F(KeyUsage, SpanIsBoundedPerGranularity) {
+  const Key key = create_key("usage-span");
+  const long long to = 1'795'000'000 / 86400 * 86400;  // a UTC midnight
+  auto window = [&](const std::string& granularity, long long seconds) {
+    return "?granularity=" + granularity + "&from=" + rfc3339(to - seconds) + "&to=" + rfc3339(to);
+  };
+  EXPECT_EQ(usage(key.id, window("hour", 31 * 86400)).status, 200);
+  EXPECT_EQ(usage(key.id, window("day", 366 * 86400)).status, 200);
+  for (const std::string& query : {window("hour", 31 * 86400 + 3600), window("hour", 366 * 86400),
+                                   window("day", 367 * 86400)}) {
+    HttpResult r = usage(key.id, query);
+    ASSERT_EQ(r.status, 400) << query << ": " << r.body;
+    const Json body = json_of(r);
+    EXPECT_EQ(body.value("error", ""), "invalid_request") << r.body;
+    EXPECT_EQ(body.value("reason", ""), "range_too_long") << r.body;
+    EXPECT_EQ(body.value("parameter", ""), "from") << r.body;
+  }
+}
+
 // Test the per-key metrics' cardinality bound: with metrics_top_keys = N and
 // N + 5 keys in use, at most N + 1 key_id values (the others as "other"),
 // and the busiest key has its own exact series.
