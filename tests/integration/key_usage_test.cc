@@ -221,6 +221,32 @@ TEST_F(KeyUsage, CountsEqualTheRequestsSent) {
             days.at("total"));
 }
 
+// Test who may read a key's usage with a key-derived token: the token acts
+// as the key's owner, so it reads every key of that owner (the same rule as
+// GET /api/v1/keys), and no key of anyone else.
+TEST_F(KeyUsage, KeyTokenReadsEveryKeyOfItsOwner) {
+  const Key mine = create_key("usage-token-a");
+  const Key sibling = create_key("usage-token-b");
+  Tally tally;
+  HttpResult exchanged = exchange(tally, mine);
+  ASSERT_EQ(exchanged.status, 200) << exchanged.body;
+  const std::string key_token = json_of(exchanged).value("access_token", "");
+  ASSERT_EQ(exchange(tally, sibling).status, 200);
+  HttpResult own = usage(mine.id, "", key_token);
+  EXPECT_EQ(own.status, 200) << own.body;
+  HttpResult other_key = usage(sibling.id, "", key_token);
+  ASSERT_EQ(other_key.status, 200) << other_key.body;
+  EXPECT_EQ(json_of(other_key).at("total"), 1);
+  // Another user's key, read with this owner's key token: does not exist.
+  const Credentials stranger =
+      create_user_with_credentials("usage-token-stranger", "service", true);
+  HttpResult created = post("/api/v1/keys", {bearer_header(issue_token(stranger)), kJson},
+                            Json{{"name", "theirs"}, {"expires_in_days", 30}}.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  HttpResult theirs = usage(json_of(created).value("id", ""), "", key_token);
+  EXPECT_EQ(theirs.status, 404) << theirs.body;
+}
+
 // Test the usage route's parameters (400 JSON) and permissions (the owner or
 // an admin; anyone else 404, the key's existence not leaked).
 TEST_F(KeyUsage, ParametersAndPermissions) {
