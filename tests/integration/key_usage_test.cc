@@ -5,7 +5,7 @@
 // and for its JWT), per route and status class, at once (read-your-writes); requests on
 // both sides of an hour boundary of the test clock land in two buckets; the
 // counts survive a restart (flushed at shutdown); the per-key metrics keep
-// at most metrics_top_keys + 1 key_id values.
+// at most metrics_top_keys + 1 key_id values and only grow.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -19,6 +19,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "integration/server_fixture.h"
 #include "support/test_upstream.h"
@@ -293,33 +294,66 @@ TEST_F(KeyUsage, SpanIsBoundedPerGranularity) {
   }
 }
 
-// Test the per-key metrics' cardinality bound: with metrics_top_keys = N and
-// N + 5 keys in use, at most N + 1 key_id values (the others as "other"),
-// and the busiest key has its own exact series.
-TEST_F(KeyUsage, MetricsKeepTheTopKeysOnly) {
-  std::vector<Key> keys;
-  for (int i = 0; i < kTopKeys + 5; ++i) keys.push_back(create_key("usage-m" + std::to_string(i)));
-  Tally ignored;
-  for (int i = 0; i < 4; ++i) ASSERT_EQ(exchange(ignored, keys[0]).status, 200);
-  for (const Key& k : keys) ASSERT_EQ(exchange(ignored, k).status, 200);
-  HttpResult metrics = get("/metrics");
-  ASSERT_EQ(metrics.status, 200);
-  std::set<std::string> ids;
-  std::istringstream lines(metrics.body);
+// The per-key series of a /metrics answer: "name{labels}" -> value.
+std::map<std::string, double> key_series_of(const std::string& body) {
+  std::map<std::string, double> out;
+  std::istringstream lines(body);
   for (std::string line; std::getline(lines, line);) {
     if (!line.starts_with("latchkey_key_requests_total{") &&
         !line.starts_with("latchkey_key_rejections_total{")) {
       continue;
     }
-    const auto begin = line.find("key_id=\"") + 8;
-    ids.insert(line.substr(begin, line.find('"', begin) - begin));
+    const auto space = line.rfind(' ');
+    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
   }
-  EXPECT_LE(ids.size(), std::size_t{kTopKeys + 1});
-  EXPECT_TRUE(ids.contains("other"));
-  EXPECT_NE(metrics.body.find("latchkey_key_requests_total{key_id=\"" + keys[0].id +
-                              "\",status_class=\"2xx\"} 5"),
-            std::string::npos)
-      << metrics.body;
+  return out;
+}
+
+std::set<std::string> key_ids_of(const std::map<std::string, double>& series) {
+  std::set<std::string> ids;
+  for (const auto& [name, value] : series) {
+    const auto begin = name.find("key_id=\"") + 8;
+    ids.insert(name.substr(begin, name.find('"', begin) - begin));
+  }
+  return ids;
+}
+
+// Test the per-key metrics' cardinality bound and monotonicity: with
+// metrics_top_keys = N and N + 5 keys in use, at most N + 1 key_id values
+// (the others as "other"); the busiest key is promoted at the first scrape
+// and counts from there; shifting the ranking afterwards makes no series
+// decrease or disappear.
+TEST_F(KeyUsage, MetricsKeepTheTopKeysOnly) {
+  std::vector<Key> keys;
+  for (int i = 0; i < kTopKeys + 5; ++i) keys.push_back(create_key("usage-m" + std::to_string(i)));
+  Tally ignored;
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(exchange(ignored, keys[0]).status, 200);
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(exchange(ignored, keys[1]).status, 200);
+  for (const Key& k : keys) ASSERT_EQ(exchange(ignored, k).status, 200);
+  static_assert(kTopKeys == 2, "keys[0] and keys[1] are the two busiest at the first scrape");
+  HttpResult first = get("/metrics");
+  ASSERT_EQ(first.status, 200);
+  const auto before = key_series_of(first.body);
+  EXPECT_LE(key_ids_of(before).size(), std::size_t{kTopKeys + 1});
+  EXPECT_TRUE(key_ids_of(before).contains("other"));
+  EXPECT_TRUE(key_ids_of(before).contains(keys[0].id)) << first.body;
+
+  // The last key becomes the busiest: it stays in "other", nothing drops.
+  for (int i = 0; i < 8; ++i) ASSERT_EQ(exchange(ignored, keys.back()).status, 200);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(exchange(ignored, keys[0]).status, 200);
+  HttpResult second = get("/metrics");
+  ASSERT_EQ(second.status, 200);
+  const auto after = key_series_of(second.body);
+  EXPECT_EQ(key_ids_of(after), key_ids_of(before));
+  EXPECT_FALSE(key_ids_of(after).contains(keys.back().id));
+  for (const auto& [name, value] : before) {
+    ASSERT_TRUE(after.contains(name)) << name << " disappeared";
+    EXPECT_GE(after.at(name), value) << name << " decreased";
+  }
+  EXPECT_EQ(
+      after.at("latchkey_key_requests_total{key_id=\"" + keys[0].id + "\",status_class=\"2xx\"}"),
+      3)
+      << second.body;
 }
 
 // The default configuration: no metrics_top_keys.
