@@ -17,8 +17,10 @@ namespace {
 // The defaults: the last 24 hours hourly, the last 30 days daily.
 constexpr auto kDefaultHourlySpan = std::chrono::hours(24);
 constexpr auto kDefaultDailySpan = std::chrono::hours(24 * 30);
-// One answer covers at most this much (longer than any retention).
-constexpr auto kMaxSpan = std::chrono::hours(24 * 366);
+// One answer covers at most this much, which bounds its size: 31 days of
+// hours (744 buckets, the hourly retention's useful range) or 366 days.
+constexpr int kMaxHourlyDays = 31;
+constexpr int kMaxDailyDays = 366;
 
 struct UsageWindow {
   UsageGranularity granularity = UsageGranularity::kHour;
@@ -72,9 +74,16 @@ Result<UsageWindow> parse_window(const http::Request& request, Instant now) {
     return fail(
         Error::invalid_request("\"from\" must be before \"to\"").with_reason("invalid_range"));
   }
-  if (w.to - from > kMaxSpan) {
-    return fail(Error::invalid_request("the range from \"from\" to \"to\" spans more than 366 days")
-                    .with_reason("range_too_long"));
+  const bool daily = w.granularity == UsageGranularity::kDay;
+  const int max_days = daily ? kMaxDailyDays : kMaxHourlyDays;
+  if (w.to - from > std::chrono::hours(24) * max_days) {
+    return fail(
+        Error::invalid_request("query parameter \"from\" is more than " + std::to_string(max_days) +
+                               " days before \"to\": " + (daily ? "daily" : "hourly") +
+                               " usage spans at most " + std::to_string(max_days) + " days" +
+                               (daily ? "" : " (granularity=day spans up to 366)"))
+            .with_reason("range_too_long")
+            .with_detail("parameter", "from"));
   }
   w.from = bucket_floor(from, w.granularity);
   return w;

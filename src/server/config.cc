@@ -699,7 +699,8 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
                  "days the hourly usage rows are kept, 1..usage_retention_days (default 14)")
       ->envname("LATCHKEY_USAGE_HOURLY_RETENTION_DAYS");
   app.add_option("--metrics-top-keys", c.metrics_top_keys,
-                 "API keys with their own series on /metrics, 0..1000 (default 10, 0: off)")
+                 "API keys with their own series on /metrics, 0..1000 (default 0: off; /metrics "
+                 "needs no token)")
       ->envname("LATCHKEY_METRICS_TOP_KEYS");
   app.add_option("--secret-max-age-days", c.secret_max_age_days,
                  "Client Secrets and API keys are due for rotation at this age (0: never; "

@@ -78,7 +78,7 @@ struct Config {
   // Counts are flushed every key_last_used_flush_ms and at shutdown.
   std::int64_t usage_retention_days = 90;
   std::int64_t usage_hourly_retention_days = 14;
-  std::int64_t metrics_top_keys = 10;
+  std::int64_t metrics_top_keys = 0;  // opt-in: /metrics needs no token
   // Age policy (docs/secret-age.md): Client Secrets and API keys are due
   // for rotation at this age (0: never); issuance is refused past the hard
   // maximum (0: off; else >= secret_max_age_days); the rotation report and

@@ -66,7 +66,9 @@ Result<std::size_t> UsageService::flush() {
   if (pending.empty()) return std::size_t{0};
   const std::vector<UsageRow> rows = rows_of(pending);
   if (auto s = store_.add_usage(rows); !s) {
-    counter_.restore(pending);  // nothing was written: counted at the next flush
+    // Usually nothing was written; if the commit's outcome was lost they
+    // may be stored already and count twice (documented: at-least-once).
+    counter_.restore(pending);
     return fail(s.error());
   }
   return rows.size();

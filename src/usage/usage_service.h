@@ -4,13 +4,16 @@
 //   flush()          takes the counter's pending counts and adds them to the
 //                    store as hourly and daily rows, in one transaction; on
 //                    failure the counts go back to memory for the next flush.
+//                    At-least-once: a write that committed but reported a
+//                    failure (its outcome lost) is added again next time.
 //   usage_of_key()   the stored rows merged with the counts not yet flushed
 //                    (read-your-writes), so an answer is exact at once.
 //   maintain()       deletes hourly rows older than the hourly retention and
 //                    daily rows older than the retention.
 //
 // A flush and a read never interleave (one shared mutex), so a read sees
-// each count exactly once: in the store or in memory, never both or none.
+// each count exactly once: in the store or in memory, never both or none
+// (barring a lost commit outcome, see flush()).
 //
 // Thread-safety: safe from any thread.
 #pragma once

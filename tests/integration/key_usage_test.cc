@@ -5,7 +5,7 @@
 // and for its JWT), per route and status class, at once (read-your-writes); requests on
 // both sides of an hour boundary of the test clock land in two buckets; the
 // counts survive a restart (flushed at shutdown); the per-key metrics keep
-// at most metrics_top_keys + 1 key_id values.
+// at most metrics_top_keys + 1 key_id values and only grow.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -19,6 +19,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "integration/server_fixture.h"
 #include "support/test_upstream.h"
@@ -221,6 +222,32 @@ TEST_F(KeyUsage, CountsEqualTheRequestsSent) {
             days.at("total"));
 }
 
+// Test who may read a key's usage with a key-derived token: the token acts
+// as the key's owner, so it reads every key of that owner (the same rule as
+// GET /api/v1/keys), and no key of anyone else.
+TEST_F(KeyUsage, KeyTokenReadsEveryKeyOfItsOwner) {
+  const Key mine = create_key("usage-token-a");
+  const Key sibling = create_key("usage-token-b");
+  Tally tally;
+  HttpResult exchanged = exchange(tally, mine);
+  ASSERT_EQ(exchanged.status, 200) << exchanged.body;
+  const std::string key_token = json_of(exchanged).value("access_token", "");
+  ASSERT_EQ(exchange(tally, sibling).status, 200);
+  HttpResult own = usage(mine.id, "", key_token);
+  EXPECT_EQ(own.status, 200) << own.body;
+  HttpResult other_key = usage(sibling.id, "", key_token);
+  ASSERT_EQ(other_key.status, 200) << other_key.body;
+  EXPECT_EQ(json_of(other_key).at("total"), 1);
+  // Another user's key, read with this owner's key token: does not exist.
+  const Credentials stranger =
+      create_user_with_credentials("usage-token-stranger", "service", true);
+  HttpResult created = post("/api/v1/keys", {bearer_header(issue_token(stranger)), kJson},
+                            Json{{"name", "theirs"}, {"expires_in_days", 30}}.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  HttpResult theirs = usage(json_of(created).value("id", ""), "", key_token);
+  EXPECT_EQ(theirs.status, 404) << theirs.body;
+}
+
 // Test the usage route's parameters (400 JSON) and permissions (the owner or
 // an admin; anyone else 404, the key's existence not leaked).
 TEST_F(KeyUsage, ParametersAndPermissions) {
@@ -246,33 +273,108 @@ TEST_F(KeyUsage, ParametersAndPermissions) {
   EXPECT_EQ(epoch_seconds(daily.at("to")) / 86400 - epoch_seconds(daily.at("from")) / 86400, 30);
 }
 
-// Test the per-key metrics' cardinality bound: with metrics_top_keys = N and
-// N + 5 keys in use, at most N + 1 key_id values (the others as "other"),
-// and the busiest key has its own exact series.
-TEST_F(KeyUsage, MetricsKeepTheTopKeysOnly) {
-  std::vector<Key> keys;
-  for (int i = 0; i < kTopKeys + 5; ++i) keys.push_back(create_key("usage-m" + std::to_string(i)));
-  Tally ignored;
-  for (int i = 0; i < 4; ++i) ASSERT_EQ(exchange(ignored, keys[0]).status, 200);
-  for (const Key& k : keys) ASSERT_EQ(exchange(ignored, k).status, 200);
-  HttpResult metrics = get("/metrics");
-  ASSERT_EQ(metrics.status, 200);
-  std::set<std::string> ids;
-  std::istringstream lines(metrics.body);
+// Test the size bound of an answer: at most 31 days of hourly buckets and
+// 366 days of daily ones; one hour or day more is a 400 naming "from".
+TEST_F(KeyUsage, SpanIsBoundedPerGranularity) {
+  const Key key = create_key("usage-span");
+  const long long to = 1'795'000'000 / 86400 * 86400;  // a UTC midnight
+  auto window = [&](const std::string& granularity, long long seconds) {
+    return "?granularity=" + granularity + "&from=" + rfc3339(to - seconds) + "&to=" + rfc3339(to);
+  };
+  EXPECT_EQ(usage(key.id, window("hour", 31 * 86400)).status, 200);
+  EXPECT_EQ(usage(key.id, window("day", 366 * 86400)).status, 200);
+  for (const std::string& query : {window("hour", 31 * 86400 + 3600), window("hour", 366 * 86400),
+                                   window("day", 367 * 86400)}) {
+    HttpResult r = usage(key.id, query);
+    ASSERT_EQ(r.status, 400) << query << ": " << r.body;
+    const Json body = json_of(r);
+    EXPECT_EQ(body.value("error", ""), "invalid_request") << r.body;
+    EXPECT_EQ(body.value("reason", ""), "range_too_long") << r.body;
+    EXPECT_EQ(body.value("parameter", ""), "from") << r.body;
+  }
+}
+
+// The per-key series of a /metrics answer: "name{labels}" -> value.
+std::map<std::string, double> key_series_of(const std::string& body) {
+  std::map<std::string, double> out;
+  std::istringstream lines(body);
   for (std::string line; std::getline(lines, line);) {
     if (!line.starts_with("latchkey_key_requests_total{") &&
         !line.starts_with("latchkey_key_rejections_total{")) {
       continue;
     }
-    const auto begin = line.find("key_id=\"") + 8;
-    ids.insert(line.substr(begin, line.find('"', begin) - begin));
+    const auto space = line.rfind(' ');
+    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
   }
-  EXPECT_LE(ids.size(), std::size_t{kTopKeys + 1});
-  EXPECT_TRUE(ids.contains("other"));
-  EXPECT_NE(metrics.body.find("latchkey_key_requests_total{key_id=\"" + keys[0].id +
-                              "\",status_class=\"2xx\"} 5"),
-            std::string::npos)
-      << metrics.body;
+  return out;
+}
+
+std::set<std::string> key_ids_of(const std::map<std::string, double>& series) {
+  std::set<std::string> ids;
+  for (const auto& [name, value] : series) {
+    const auto begin = name.find("key_id=\"") + 8;
+    ids.insert(name.substr(begin, name.find('"', begin) - begin));
+  }
+  return ids;
+}
+
+// Test the per-key metrics' cardinality bound and monotonicity: with
+// metrics_top_keys = N and N + 5 keys in use, at most N + 1 key_id values
+// (the others as "other"); the busiest key is promoted at the first scrape
+// and counts from there; shifting the ranking afterwards makes no series
+// decrease or disappear.
+TEST_F(KeyUsage, MetricsKeepTheTopKeysOnly) {
+  std::vector<Key> keys;
+  for (int i = 0; i < kTopKeys + 5; ++i) keys.push_back(create_key("usage-m" + std::to_string(i)));
+  Tally ignored;
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(exchange(ignored, keys[0]).status, 200);
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(exchange(ignored, keys[1]).status, 200);
+  for (const Key& k : keys) ASSERT_EQ(exchange(ignored, k).status, 200);
+  static_assert(kTopKeys == 2, "keys[0] and keys[1] are the two busiest at the first scrape");
+  HttpResult first = get("/metrics");
+  ASSERT_EQ(first.status, 200);
+  const auto before = key_series_of(first.body);
+  EXPECT_LE(key_ids_of(before).size(), std::size_t{kTopKeys + 1});
+  EXPECT_TRUE(key_ids_of(before).contains("other"));
+  EXPECT_TRUE(key_ids_of(before).contains(keys[0].id)) << first.body;
+
+  // The last key becomes the busiest: it stays in "other", nothing drops.
+  for (int i = 0; i < 8; ++i) ASSERT_EQ(exchange(ignored, keys.back()).status, 200);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(exchange(ignored, keys[0]).status, 200);
+  HttpResult second = get("/metrics");
+  ASSERT_EQ(second.status, 200);
+  const auto after = key_series_of(second.body);
+  EXPECT_EQ(key_ids_of(after), key_ids_of(before));
+  EXPECT_FALSE(key_ids_of(after).contains(keys.back().id));
+  for (const auto& [name, value] : before) {
+    ASSERT_TRUE(after.contains(name)) << name << " disappeared";
+    EXPECT_GE(after.at(name), value) << name << " decreased";
+  }
+  EXPECT_EQ(
+      after.at("latchkey_key_requests_total{key_id=\"" + keys[0].id + "\",status_class=\"2xx\"}"),
+      3)
+      << second.body;
+}
+
+// The default configuration: no metrics_top_keys.
+class KeyUsageDefaults : public KeyUsage {
+ protected:
+  std::vector<std::string> server_args() override { return {}; }
+};
+
+// Test that by default /metrics, which needs no token, names no key: the
+// per-key metrics are opt-in (metrics_top_keys = 0), while the usage API
+// still counts.
+TEST_F(KeyUsageDefaults, MetricsNameNoKey) {
+  const Key key = create_key("usage-default-metrics");
+  Tally tally;
+  ASSERT_EQ(exchange(tally, key).status, 200);
+  HttpResult metrics = get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_EQ(metrics.body.find("latchkey_key_requests_total"), std::string::npos);
+  EXPECT_EQ(metrics.body.find("latchkey_key_rejections_total"), std::string::npos);
+  EXPECT_EQ(metrics.body.find(key.id), std::string::npos) << metrics.body;
+  EXPECT_EQ(json_of(usage(key.id)).at("total"), 1);
 }
 
 // The same key behind nginx (auth_request) and the gateway: every path of

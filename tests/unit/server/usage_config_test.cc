@@ -21,13 +21,14 @@ Result<ParsedCommandLine> load(std::vector<std::string> args) {
   return load_config(static_cast<int>(argv.size()), argv.data());
 }
 
-// Test the defaults: 90 days of daily rows, 14 of hourly, the top 10 keys.
+// Test the defaults: 90 days of daily rows, 14 of hourly, and no per-key
+// metrics (/metrics needs no token, so key ids there are opt-in).
 TEST(UsageConfig, Defaults) {
   auto c = load({});
   ASSERT_TRUE(c) << c.error().description;
   EXPECT_EQ(c->config.usage_retention_days, 90);
   EXPECT_EQ(c->config.usage_hourly_retention_days, 14);
-  EXPECT_EQ(c->config.metrics_top_keys, 10);
+  EXPECT_EQ(c->config.metrics_top_keys, 0);
 }
 
 // Test the TOML keys and the flags, and that out-of-range values stop the
@@ -36,13 +37,13 @@ TEST(UsageConfig, FileFlagsAndBounds) {
   const std::string path =
       ::testing::TempDir() + "/latchkeyd-usage-" + std::to_string(getpid()) + ".toml";
   std::ofstream(path) << "usage_retention_days = 30\nusage_hourly_retention_days = 7\n"
-                         "metrics_top_keys = 0\n";
+                         "metrics_top_keys = 5\n";
   auto file = load({"--config", path});
   std::remove(path.c_str());
   ASSERT_TRUE(file) << file.error().description;
   EXPECT_EQ(file->config.usage_retention_days, 30);
   EXPECT_EQ(file->config.usage_hourly_retention_days, 7);
-  EXPECT_EQ(file->config.metrics_top_keys, 0);
+  EXPECT_EQ(file->config.metrics_top_keys, 5);
   auto flags = load({"--usage-retention-days=365", "--metrics-top-keys=25"});
   ASSERT_TRUE(flags) << flags.error().description;
   EXPECT_EQ(flags->config.usage_retention_days, 365);
@@ -69,7 +70,7 @@ TEST(UsageConfig, RestartOnly) {
   Config next = running;
   next.usage_retention_days = 30;
   next.usage_hourly_retention_days = 3;
-  next.metrics_top_keys = 0;
+  next.metrics_top_keys = 5;
   const ConfigDiff diff = diff_config(running, next);
   EXPECT_TRUE(diff.reloadable.empty());
   EXPECT_EQ(diff.needs_restart,

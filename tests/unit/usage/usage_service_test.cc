@@ -25,12 +25,18 @@ std::int64_t total(const std::vector<UsageRow>& rows) {
   return n;
 }
 
-// A UsageStore whose writes fail while `failing` is set.
+// A UsageStore whose writes fail while `failing` is set; with
+// `lose_outcome` a write commits but reports a failure (the answer of a
+// commit lost, e.g. the connection dropped after COMMIT).
 class FailingUsageStore final : public UsageStore {
  public:
   explicit FailingUsageStore(UsageStore& inner) : inner_(inner) {}
   Status add_usage(const std::vector<UsageRow>& rows) override {
     if (failing) return fail(Error::unavailable("disk full"));
+    if (lose_outcome) {
+      if (auto s = inner_.add_usage(rows); !s) return s;
+      return fail(Error::unavailable("connection lost after COMMIT"));
+    }
     return inner_.add_usage(rows);
   }
   Result<std::vector<UsageRow>> usage_of_key(std::string_view key_id, UsageGranularity g,
@@ -41,6 +47,7 @@ class FailingUsageStore final : public UsageStore {
     return inner_.prune_usage(g, before);
   }
   bool failing = false;
+  bool lose_outcome = false;
 
  private:
   UsageStore& inner_;
@@ -119,6 +126,20 @@ TEST_F(UsageServiceTest, FailedFlushLosesNothing) {
   ASSERT_TRUE(service_->flush());
   EXPECT_EQ(counter_.pending_size(), 0u);
   EXPECT_EQ(total(read(UsageGranularity::kHour, day(), day() + hours(24))), 1);
+}
+
+// Test the documented limit of a failed flush: when a write committed but
+// its outcome was lost, the counts go back to memory all the same and the
+// next flush adds them again. Counting is at-least-once (docs/key-usage.md),
+// never lossy.
+TEST_F(UsageServiceTest, LostCommitOutcomeCountsAtLeastOnce) {
+  counter_.record("key_a", "GET /x", 200, "", clock_.now());
+  failing_->lose_outcome = true;
+  EXPECT_FALSE(service_->flush());
+  failing_->lose_outcome = false;
+  ASSERT_TRUE(service_->flush());
+  EXPECT_EQ(counter_.pending_size(), 0u);
+  EXPECT_EQ(total(read(UsageGranularity::kHour, day(), day() + hours(24))), 2);
 }
 
 // Test retention with the injected clock: hourly rows go after the hourly
