@@ -166,8 +166,10 @@ std::shared_ptr<const Principal> principal_of(const User& user, const ApiKeyFact
   p->key = KeyGrant{key.key_id, key.masked_key, key.role_id, key.read_only, claims.session_id};
   p->credential = "key " + key.masked_key;
   p->token_id = claims.jwt_id;
-  // The key's list binds every token derived from it.
-  p->origins = OriginRestriction::of(key.allowed_origins);
+  // The key's list binds every token derived from it, under its owner's
+  // list (a ceiling for every credential of the owner). A change of either
+  // evicts the cached principal (forget_key, forget_user).
+  p->origins = OriginRestriction::of_key(key.allowed_origins, user.allowed_origins);
   return p;
 }
 
