@@ -208,6 +208,24 @@ TEST_F(HardMaxAge, RefusesIssuanceWithTooOldCredentials) {
   EXPECT_NE(trail.body.find("secret_too_old"), std::string::npos) << trail.body;
 }
 
+// Test that past the hard maximum the Client Secret no longer
+// authenticates the client at /oauth/introspect and /oauth/revoke either.
+TEST_F(HardMaxAge, IntrospectionAndRevocationRefuseTooOldSecret) {
+  make_account();
+  server_->advance_clock_seconds(100 * kDay + 60);
+  const std::string form = "Content-Type: application/x-www-form-urlencoded";
+  HttpResult introspect =
+      post("/oauth/introspect", {basic_header(account_.client_id, account_.client_secret), form},
+           "token=" + account_token_);
+  EXPECT_EQ(introspect.status, 401) << introspect.body;
+  EXPECT_EQ(json_of(introspect).value("reason", ""), "secret_too_old");
+  HttpResult revoke =
+      post("/oauth/revoke", {basic_header(account_.client_id, account_.client_secret), form},
+           "token=" + account_token_);
+  EXPECT_EQ(revoke.status, 401) << revoke.body;
+  EXPECT_EQ(json_of(revoke).value("reason", ""), "secret_too_old");
+}
+
 // Test that the service-account fields are stored, shown and validated:
 // refused for humans, expiry in the past refused, null clears; and the
 // dependents report shows the owner.
