@@ -112,6 +112,11 @@ Result<std::optional<Instant>> key_issuance_check(const ApiContext& ctx,
   return std::optional<Instant>(key->created_at);
 }
 
+// The key's hard deadline (secret_hard_max_age_days), when the key is known.
+std::optional<Instant> deadline_of(const ApiContext& ctx, const std::optional<Instant>& created) {
+  return created ? credential_deadline(ctx, *created) : std::nullopt;
+}
+
 Json optional_time(const std::optional<Instant>& at) {
   return at ? Json(format_rfc3339(*at)) : Json(nullptr);
 }
@@ -134,7 +139,8 @@ http::Response exchange_access_token(const ApiContext& ctx, pipeline::Exchange& 
       audit_denied(ex, std::move(event), created.error());
       return fail(created.error());
     }
-    auto issued = (*jwts)->exchange_access(parsed->api_key, origin_of(request));
+    auto issued =
+        (*jwts)->exchange_access(parsed->api_key, origin_of(request), deadline_of(ctx, *created));
     if (!issued) {
       audit_denied(ex, std::move(event), issued.error());
       return fail(issued.error());
@@ -165,8 +171,8 @@ http::Response login_with_api_key(const ApiContext& ctx, pipeline::Exchange& ex)
       audit_denied(ex, std::move(event), created.error());
       return fail(created.error());
     }
-    auto issued =
-        (*jwts)->login(parsed->api_key, parsed->session_id.value_or(""), origin_of(request));
+    auto issued = (*jwts)->login(parsed->api_key, parsed->session_id.value_or(""),
+                                 origin_of(request), deadline_of(ctx, *created));
     if (!issued) {
       audit_denied(ex, std::move(event), issued.error());
       return fail(issued.error());

@@ -383,7 +383,9 @@ http::Response oauth_token(const ApiContext& ctx, pipeline::Exchange& ex) {
       e.latchkey_error = Error::unavailable("JWTs are not enabled on this server");
       return std::unexpected(std::move(e));
     }
-    auto issued = ctx.jwts->issue_client_credentials(client->user, client->client_id, *read_only);
+    auto issued = ctx.jwts->issue_client_credentials(
+        client->user, client->client_id, *read_only, std::nullopt,
+        credential_deadline(ctx, client->secret_created_at));
     if (!issued) {
       OAuthError e;
       e.latchkey_error = issued.error();
