@@ -21,6 +21,19 @@ inline bool account_expired(const std::optional<Instant>& expires_at, Instant no
   return expires_at && now >= *expires_at;
 }
 
+// The expiry of a token of `user` issued now whose normal end is `normal`:
+// never past the service account's expiry, nor past `credential_deadline`
+// (the credential's creation + secret_hard_max_age_days, when that is on),
+// so that offline verifiers (JWKS) stop accepting it in time too. Applied
+// by every issuance: account tokens, key-exchange JWTs, OAuth tokens.
+inline Instant capped_token_expiry(Instant normal, const User& user,
+                                   const std::optional<Instant>& credential_deadline) {
+  Instant end = normal;
+  if (const auto expiry = account_expiry_of(user); expiry && *expiry < end) end = *expiry;
+  if (credential_deadline && *credential_deadline < end) end = *credential_deadline;
+  return end;
+}
+
 // 401 invalid_token, reason "account_expired", for a token of the account.
 inline Error account_expired_token_error(Instant expired_at) {
   return Error::invalid_token("account_expired", "the service account of this token expired at " +

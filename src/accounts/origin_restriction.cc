@@ -19,6 +19,15 @@ OriginRestriction OriginRestriction::of(const std::vector<std::string>& cidrs) {
   return r;
 }
 
+OriginRestriction OriginRestriction::of_key(const std::vector<std::string>& key_cidrs,
+                                            const std::vector<std::string>& owner_cidrs) {
+  OriginRestriction r = of(key_cidrs);
+  const OriginRestriction owner = of(owner_cidrs);
+  r.owner_blocks_ = owner.blocks_;
+  r.owner_restricted_ = owner.restricted_;
+  return r;
+}
+
 Result<std::vector<std::string>> normalize_allowed_origins(
     const std::vector<std::string>& entries) {
   if (entries.size() > kMaxAllowedOrigins) {

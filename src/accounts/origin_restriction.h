@@ -1,7 +1,7 @@
 // Origin restrictions (docs/origin-restrictions.md): the CIDR blocks a
 // user's Client ID + Secret (and the tokens issued from them), or an API
 // key (and every token derived from it), may be used from. An empty list
-// means anywhere.
+// means anywhere. A user's list is also a ceiling for their API keys.
 //
 // OriginRestriction is the parsed form a Principal carries, built once when
 // the principal is built (cache fill), so that the check on every request is
@@ -30,16 +30,24 @@ class OriginRestriction {
   // From stored, normalized blocks. An entry that does not parse (a corrupt
   // row) is dropped, and the restriction stays: fail closed, never "anywhere".
   static OriginRestriction of(const std::vector<std::string>& cidrs);
+  // An API key's list under its owner's: the owner's list is a ceiling for
+  // every credential of the owner, so an address must be allowed by both
+  // (each list that is not empty).
+  static OriginRestriction of_key(const std::vector<std::string>& key_cidrs,
+                                  const std::vector<std::string>& owner_cidrs);
 
-  bool restricted() const { return restricted_; }
+  bool restricted() const { return restricted_ || owner_restricted_; }
   // `client_ip` as http::Request::remote_ip holds it (the resolved client).
   bool allows(std::string_view client_ip) const {
-    return !restricted_ || blocks_.contains(client_ip);
+    return (!restricted_ || blocks_.contains(client_ip)) &&
+           (!owner_restricted_ || owner_blocks_.contains(client_ip));
   }
 
  private:
   CidrSet blocks_;
   bool restricted_ = false;
+  CidrSet owner_blocks_;  // the owner's list, for a key's restriction
+  bool owner_restricted_ = false;
 };
 
 // An admin's list, validated and normalized: at most kMaxAllowedOrigins

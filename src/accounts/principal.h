@@ -49,9 +49,11 @@ struct Principal {
   // docs/secret-age.md).
   std::optional<Instant> secret_created_at;
   // Where the credential behind this principal may be used from
-  // (docs/origin-restrictions.md): the key's list for key-derived tokens,
-  // the user's for tokens of their Client ID + Secret; unrestricted for a
-  // console session. Checked by the authenticate stage on every request.
+  // (docs/origin-restrictions.md): for key-derived tokens the key's list
+  // and the owner's (both must allow the address: the user's list is a
+  // ceiling for every credential of the user), the user's for tokens of
+  // their Client ID + Secret; unrestricted for a console session. Checked
+  // by the authenticate stage on every request.
   OriginRestriction origins;
   // How the caller proved itself, without the secret, rendered once when
   // the principal is built (audit records, X-Latchkey-Credential): "key

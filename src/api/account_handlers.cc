@@ -19,7 +19,8 @@ http::Response issue_account_token(const ApiContext& ctx, pipeline::Exchange& ex
     ex.refusal_reason = s.error().reason;
     return http::error_response(s.error());
   }
-  auto issued = ctx.account_tokens.issue(client.user, client.client_id, origin_of(ex.request()));
+  auto issued = ctx.account_tokens.issue(client.user, client.client_id, origin_of(ex.request()),
+                                         credential_deadline(ctx, client.secret_created_at));
   if (!issued) {
     ex.refusal_reason = issued.error().reason;
     return http::error_response(issued.error());

@@ -32,6 +32,10 @@ void note_rotation_due(const ApiContext& ctx, Instant created_at, http::Response
   }
 }
 
+std::optional<Instant> credential_deadline(const ApiContext& ctx, Instant created_at) {
+  return secret_age_policy(ctx).hard_deadline(created_at);
+}
+
 Status check_client_issuance(const ApiContext& ctx, const AuthenticatedClient& client) {
   const Instant now = ctx.clock.now();
   if (const auto expiry = account_expiry_of(client.user); account_expired(expiry, now)) {

@@ -25,6 +25,10 @@ Json credential_age_json(const ApiContext& ctx, Instant created_at);
 // `created_at` is due now.
 void note_rotation_due(const ApiContext& ctx, Instant created_at, http::Response& response);
 
+// The instant past which no token issued with a credential created at
+// `created_at` may live (secret_hard_max_age_days; nullopt when off).
+std::optional<Instant> credential_deadline(const ApiContext& ctx, Instant created_at);
+
 // Before issuing a token for a client authenticated by its secret:
 // kInvalidClient with reason "account_expired" or "secret_too_old".
 Status check_client_issuance(const ApiContext& ctx, const AuthenticatedClient& client);

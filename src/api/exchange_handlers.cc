@@ -7,6 +7,7 @@
 #include "core/secret.h"
 #include "http/error_response.h"
 #include "keys/key_service.h"
+#include "pipeline/origin_check.h"
 #include "tokens/jwt_service.h"
 
 namespace latchkey::api {
@@ -88,13 +89,32 @@ http::Response token_response(const ApiContext& ctx, Json body, const IssuedJwt&
 
 // Issue 14: the presented key's creation time when it is a valid key (the
 // exchange itself says why another is refused); refused past the hard
-// maximum age.
-Result<std::optional<Instant>> key_age_check(const ApiContext& ctx, const std::string& api_key) {
+// maximum age, and refused from an address outside the owner's allowed
+// origins (docs/origin-restrictions.md: the user's list is a ceiling for
+// every credential of the user; the key's own list was checked by the
+// authenticate stage). An exchange reads the owner anyway.
+Result<std::optional<Instant>> key_issuance_check(const ApiContext& ctx,
+                                                  const http::Request& request,
+                                                  const std::string& api_key) {
   if (ctx.keys == nullptr) return std::optional<Instant>();
   auto key = ctx.keys->authenticate(api_key);
   if (!key) return std::optional<Instant>();
   if (auto s = check_key_issuance(ctx, key->created_at); !s) return fail(s.error());
+  auto owner = ctx.store.get_user(key->user_id);
+  if (owner && !owner->allowed_origins.empty()) {
+    if (auto refused =
+            pipeline::origin_refusal(OriginRestriction::of(owner->allowed_origins),
+                                     request.remote_ip, pipeline::OriginSubject::kApiKey)) {
+      return fail(std::move(*refused));
+    }
+  }
+  // A missing owner or a store failure is the exchange's own answer.
   return std::optional<Instant>(key->created_at);
+}
+
+// The key's hard deadline (secret_hard_max_age_days), when the key is known.
+std::optional<Instant> deadline_of(const ApiContext& ctx, const std::optional<Instant>& created) {
+  return created ? credential_deadline(ctx, *created) : std::nullopt;
 }
 
 Json optional_time(const std::optional<Instant>& at) {
@@ -114,12 +134,13 @@ http::Response exchange_access_token(const ApiContext& ctx, pipeline::Exchange& 
       return fail(parsed.error());
     }
     AuditEvent event = exchange_event(ctx, request, "key.token.access", parsed->api_key);
-    auto created = key_age_check(ctx, parsed->api_key);
+    auto created = key_issuance_check(ctx, request, parsed->api_key);
     if (!created) {
       audit_denied(ex, std::move(event), created.error());
       return fail(created.error());
     }
-    auto issued = (*jwts)->exchange_access(parsed->api_key, origin_of(request));
+    auto issued =
+        (*jwts)->exchange_access(parsed->api_key, origin_of(request), deadline_of(ctx, *created));
     if (!issued) {
       audit_denied(ex, std::move(event), issued.error());
       return fail(issued.error());
@@ -145,13 +166,13 @@ http::Response login_with_api_key(const ApiContext& ctx, pipeline::Exchange& ex)
       return fail(parsed.error());
     }
     AuditEvent event = exchange_event(ctx, request, "key.login", parsed->api_key);
-    auto created = key_age_check(ctx, parsed->api_key);
+    auto created = key_issuance_check(ctx, request, parsed->api_key);
     if (!created) {
       audit_denied(ex, std::move(event), created.error());
       return fail(created.error());
     }
-    auto issued =
-        (*jwts)->login(parsed->api_key, parsed->session_id.value_or(""), origin_of(request));
+    auto issued = (*jwts)->login(parsed->api_key, parsed->session_id.value_or(""),
+                                 origin_of(request), deadline_of(ctx, *created));
     if (!issued) {
       audit_denied(ex, std::move(event), issued.error());
       return fail(issued.error());

@@ -188,6 +188,14 @@ std::expected<AuthenticatedClient, OAuthError> authenticate_client(const ApiCont
         return std::unexpected(std::move(e));
       }
     }
+    // An expired service account or a Client Secret past the hard maximum
+    // (docs/secret-age.md) no longer authenticates here: not for a token,
+    // and not for introspection or revocation either.
+    if (auto s = check_client_issuance(ctx, *authenticated); !s) {
+      OAuthError e{401, "invalid_client", s.error().description, client.basic};
+      e.reason = s.error().reason;
+      return std::unexpected(std::move(e));
+    }
     return std::move(*authenticated);
   }
   const Error& error = authenticated.error();
@@ -363,12 +371,6 @@ http::Response oauth_token(const ApiContext& ctx, pipeline::Exchange& ex) {
     event.principal_id = client->user.id;
     event.principal_name = client->user.name;
     event.resource = "user/" + client->user.id;
-    // Issue 14: an expired service account or a secret past the hard maximum.
-    if (auto s = check_client_issuance(ctx, *client); !s) {
-      OAuthError e{401, "invalid_client", s.error().description, presented->basic};
-      e.reason = s.error().reason;
-      return std::unexpected(std::move(e));
-    }
     if (*grant_type != "client_credentials") {
       return std::unexpected(
           OAuthError{400, "unsupported_grant_type",
@@ -381,7 +383,9 @@ http::Response oauth_token(const ApiContext& ctx, pipeline::Exchange& ex) {
       e.latchkey_error = Error::unavailable("JWTs are not enabled on this server");
       return std::unexpected(std::move(e));
     }
-    auto issued = ctx.jwts->issue_client_credentials(client->user, client->client_id, *read_only);
+    auto issued = ctx.jwts->issue_client_credentials(
+        client->user, client->client_id, *read_only, std::nullopt,
+        credential_deadline(ctx, client->secret_created_at));
     if (!issued) {
       OAuthError e;
       e.latchkey_error = issued.error();

@@ -76,7 +76,11 @@ Result<Cidr> Cidr::parse(std::string_view text) {
   int prefix = max_prefix;
   if (slash != std::string_view::npos) {
     const std::string_view digits = text.substr(slash + 1);
-    if (digits.empty() || digits.size() > 3 || (digits.size() > 1 && digits[0] == '0')) {
+    // Decimal digits only: from_chars would take a sign ("-0" is 0).
+    const bool all_digits =
+        std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (digits.empty() || digits.size() > 3 || !all_digits ||
+        (digits.size() > 1 && digits[0] == '0')) {
       return bad("bad prefix length");
     }
     const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);

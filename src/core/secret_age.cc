@@ -26,6 +26,11 @@ bool SecretAgePolicy::rotation_due(Instant created_at, Instant now) const {
   return due && now >= *due;
 }
 
+std::optional<Instant> SecretAgePolicy::hard_deadline(Instant created_at) const {
+  if (hard_max_age_days <= 0) return std::nullopt;
+  return created_at + days(hard_max_age_days);
+}
+
 bool SecretAgePolicy::too_old(Instant created_at, Instant now) const {
   return hard_max_age_days > 0 && now >= created_at + days(hard_max_age_days);
 }

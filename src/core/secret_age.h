@@ -27,6 +27,9 @@ struct SecretAgePolicy {
   bool rotation_due(Instant created_at, Instant now) const;
   // True when the hard maximum is set and now >= created_at + hard maximum.
   bool too_old(Instant created_at, Instant now) const;
+  // created_at + the hard maximum: no token issued with the credential may
+  // live past it; nullopt when the hard maximum is off.
+  std::optional<Instant> hard_deadline(Instant created_at) const;
 };
 
 // The response header on token issuance with a credential that is due

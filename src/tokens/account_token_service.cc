@@ -29,11 +29,12 @@ Result<std::shared_ptr<const Principal>> principal_of(const User& user, const Ac
 }  // namespace
 
 Result<IssuedAccountToken> AccountTokenService::issue(const User& user, std::string_view client_id,
-                                                      const RequestOrigin& origin) {
+                                                      const RequestOrigin& origin,
+                                                      std::optional<Instant> credential_deadline) {
   const Instant now = clock_.now();
   IssuedAccountToken issued;
   issued.access_token = generate_secret(SecretKind::kAccessToken, random_);
-  issued.expires_at = now + options_.lifetime;
+  issued.expires_at = capped_token_expiry(now + options_.lifetime, user, credential_deadline);
   issued.expires_in = seconds_until(now, issued.expires_at);
 
   AccountToken record;
@@ -75,6 +76,11 @@ Result<std::shared_ptr<const Principal>> AccountTokenService::authenticate(std::
     return fail(Error::invalid_token("revoked", "the access token was revoked"));
   }
   std::shared_ptr<const Principal> principal = cache_.find(digest);
+  // A token's end is capped at its service account's expiry: at that
+  // instant the account's reason is the one that explains it.
+  if (principal && account_expired(principal->account_expires_at, clock_.now())) {
+    return fail(account_expired_token_error(*principal->account_expires_at));
+  }
   if (!principal || clock_.now() >= principal->token_expires_at) {
     auto fresh = authenticate_from_store(digest);
     if (!fresh) return fail(fresh.error());

@@ -63,9 +63,12 @@ class AccountTokenService {
                       AccountTokenOptions options)
       : store_(store), cache_(cache), clock_(clock), random_(random), options_(options) {}
 
-  // Issues the only valid token of `user` (already authenticated).
+  // Issues the only valid token of `user` (already authenticated). It
+  // lives options.lifetime, capped at the service account's expiry and at
+  // `credential_deadline` (the secret's hard maximum age; nullopt: none).
   Result<IssuedAccountToken> issue(const User& user, std::string_view client_id,
-                                   const RequestOrigin& origin);
+                                   const RequestOrigin& origin,
+                                   std::optional<Instant> credential_deadline = std::nullopt);
 
   // kInvalidToken with reason malformed | unknown | expired | revoked |
   // superseded | user_disabled | api_access_disabled.

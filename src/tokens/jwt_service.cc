@@ -166,8 +166,10 @@ std::shared_ptr<const Principal> principal_of(const User& user, const ApiKeyFact
   p->key = KeyGrant{key.key_id, key.masked_key, key.role_id, key.read_only, claims.session_id};
   p->credential = "key " + key.masked_key;
   p->token_id = claims.jwt_id;
-  // The key's list binds every token derived from it.
-  p->origins = OriginRestriction::of(key.allowed_origins);
+  // The key's list binds every token derived from it, under its owner's
+  // list (a ceiling for every credential of the owner). A change of either
+  // evicts the cached principal (forget_key, forget_user).
+  p->origins = OriginRestriction::of_key(key.allowed_origins, user.allowed_origins);
   return p;
 }
 
@@ -212,9 +214,10 @@ class JwtServiceImpl final : public JwtService {
 
   void set_issuer(std::string issuer) override { issuer_ = std::move(issuer); }
 
-  Result<IssuedJwt> issue_client_credentials(const User& user, std::string_view client_id,
-                                             bool read_only,
-                                             std::optional<Duration> ttl = std::nullopt) override {
+  Result<IssuedJwt> issue_client_credentials(
+      const User& user, std::string_view client_id, bool read_only,
+      std::optional<Duration> ttl = std::nullopt,
+      std::optional<Instant> credential_deadline = std::nullopt) override {
     if (auto rotated = ring_.rotate_if_due(); !rotated) return fail(rotated.error());
     const Instant now = clock_.now();
     JwtClaims claims;
@@ -225,7 +228,9 @@ class JwtServiceImpl final : public JwtService {
     claims.grant = std::string(kClientCredentialsGrant);
     claims.client_id = std::string(client_id);
     claims.issued_at = floor_seconds(now);
-    claims.expires_at = claims.issued_at + ttl.value_or(options_.oauth_access_token_ttl);
+    claims.expires_at = floor_seconds(
+        capped_token_expiry(claims.issued_at + ttl.value_or(options_.oauth_access_token_ttl), user,
+                            credential_deadline));
     claims.jwt_id = new_id("jti_", random_);
     const RingKey signer = ring_.current();
     auto token = encode_jwt(claims, signer.kid, *signer.key);
@@ -255,17 +260,21 @@ class JwtServiceImpl final : public JwtService {
   const std::string& issuer() const override { return issuer_; }
   const std::string& audience() const override { return options_.audience; }
 
-  Result<IssuedJwt> exchange_access(std::string_view api_key, const RequestOrigin&) override {
+  Result<IssuedJwt> exchange_access(
+      std::string_view api_key, const RequestOrigin&,
+      std::optional<Instant> credential_deadline = std::nullopt) override {
     auto key = authenticate_key(api_key);
     if (!key) return fail(key.error());
-    auto issued = sign_for(key->first, key->second, options_.access_token_ttl, "");
+    auto issued =
+        sign_for(key->first, key->second, options_.access_token_ttl, "", credential_deadline);
     if (!issued) return fail(issued.error());
     keys_.note_used(key->first.key_id);
     return issued;
   }
 
   Result<IssuedJwt> login(std::string_view api_key, std::string_view session_id,
-                          const RequestOrigin&) override {
+                          const RequestOrigin&,
+                          std::optional<Instant> credential_deadline = std::nullopt) override {
     const std::string_view session = session_id.empty() ? kDefaultSession : session_id;
     if (!valid_session_id(session)) {
       return fail(
@@ -276,7 +285,8 @@ class JwtServiceImpl final : public JwtService {
     const ApiKeyFacts& facts = key->first;
     // Signed before the store decides (cheap); kept only when no valid token
     // of the session exists.
-    auto candidate = sign_for(facts, key->second, options_.login_token_ttl, session);
+    auto candidate =
+        sign_for(facts, key->second, options_.login_token_ttl, session, credential_deadline);
     if (!candidate) return fail(candidate.error());
     const Instant now = clock_.now();
     LoginSession row;
@@ -323,6 +333,11 @@ class JwtServiceImpl final : public JwtService {
     std::shared_ptr<const Principal> principal = cache_.find(digest);
     if (principal) {
       hits_.fetch_add(1, std::memory_order_relaxed);
+      // A token's end is capped at its service account's expiry: at that
+      // instant the account's reason is the one that explains it.
+      if (account_expired(principal->account_expires_at, now)) {
+        return fail(account_expired_token_error(*principal->account_expires_at));
+      }
       if (now >= principal->token_expires_at) {
         cache_.evict(digest);
         return fail(expired(principal->token_expires_at));
@@ -507,7 +522,8 @@ class JwtServiceImpl final : public JwtService {
   }
 
   Result<IssuedJwt> sign_for(const ApiKeyFacts& facts, const User& owner, Duration ttl,
-                             std::string_view session_id) {
+                             std::string_view session_id,
+                             std::optional<Instant> credential_deadline) {
     if (auto rotated = ring_.rotate_if_due(); !rotated) return fail(rotated.error());
     const Instant now = clock_.now();
     JwtClaims claims;
@@ -520,11 +536,11 @@ class JwtServiceImpl final : public JwtService {
     claims.client_id = facts.key_id;  // RFC 9068: the API key is the client
     claims.session_id = std::string(session_id);
     claims.issued_at = floor_seconds(now);
-    claims.expires_at = claims.issued_at + ttl;
-    // A token never outlives its key.
-    if (facts.expires_at && *facts.expires_at < claims.expires_at) {
-      claims.expires_at = floor_seconds(*facts.expires_at);
-    }
+    // A token never outlives its key, its service account, or its key's
+    // hard maximum age.
+    Instant end = capped_token_expiry(claims.issued_at + ttl, owner, credential_deadline);
+    if (facts.expires_at && *facts.expires_at < end) end = *facts.expires_at;
+    claims.expires_at = floor_seconds(end);
     claims.jwt_id = new_id("jti_", random_);
     const RingKey signer = ring_.current();
     auto token = encode_jwt(claims, signer.kid, *signer.key);

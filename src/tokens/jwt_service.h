@@ -138,12 +138,19 @@ class JwtService {
                                                     JwtOptions options);
   virtual ~JwtService() = default;
 
+  // Every token issued below expires at its TTL's end, or earlier at the
+  // key's expiry, the service account's expiry, or `credential_deadline`
+  // (the key's or Client Secret's creation + secret_hard_max_age_days;
+  // nullopt: none), whichever comes first (accounts/account_expiry.h).
+  //
   // seed 004. Errors: kInvalidToken/kInvalidClient (bad key, with reason).
-  virtual Result<IssuedJwt> exchange_access(std::string_view api_key,
-                                            const RequestOrigin& origin) = 0;
+  virtual Result<IssuedJwt> exchange_access(
+      std::string_view api_key, const RequestOrigin& origin,
+      std::optional<Instant> credential_deadline = std::nullopt) = 0;
   // seed 003. `session_id` empty: the key's default session.
   virtual Result<IssuedJwt> login(std::string_view api_key, std::string_view session_id,
-                                  const RequestOrigin& origin) = 0;
+                                  const RequestOrigin& origin,
+                                  std::optional<Instant> credential_deadline = std::nullopt) = 0;
 
   // OAuth 2.0 client credentials (RFC 6749 §4.4, docs/oauth.md): a JWT for
   // `user` (already authenticated by its Client ID + Secret) with claims
@@ -154,7 +161,8 @@ class JwtService {
   // token, docs/console.md: 300 s).
   virtual Result<IssuedJwt> issue_client_credentials(
       const User& user, std::string_view client_id, bool read_only,
-      std::optional<Duration> ttl = std::nullopt) = 0;
+      std::optional<Duration> ttl = std::nullopt,
+      std::optional<Instant> credential_deadline = std::nullopt) = 0;
 
   // RFC 7009: revokes the JWT whose jti is `token_id` (of user `user_id`,
   // expiring at `expires_at`) durably; it is refused at once, and after a

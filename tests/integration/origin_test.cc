@@ -166,6 +166,57 @@ TEST_F(OriginTest, RestrictedUserRefusedFromAnotherAddress) {
   EXPECT_EQ(from(refused, "GET", "/api/v1/account/me", {bearer_header(token)}).status, 200);
 }
 
+// Test that a user's list is a ceiling for their API keys: a key of a
+// restricted user, created without a list of its own, is refused from
+// 127.0.0.2 (exchange and token) and admitted from 127.0.0.1; and that a
+// change of the user's list takes effect at once for the key's JWT.
+TEST_F(OriginTest, RestrictedUsersKeyWithoutListIsBoundByTheUsersList) {
+  const Credentials user = create_user_with_credentials("etl", "service", true);
+  ASSERT_EQ(
+      put_json("/api/v1/users/" + user.user_id + "/allowed-origins", {{"cidrs", {"127.0.0.1/32"}}})
+          .status,
+      200);
+  Origin allowed("127.0.0.1");
+  Origin refused("127.0.0.2");
+  HttpResult account = from(allowed, "POST", "/api/v1/account/token",
+                            {basic_header(user.client_id, user.client_secret)});
+  ASSERT_EQ(account.status, 200) << account.body;
+  const std::string account_token = json_of(account)["access_token"];
+  HttpResult created = from(allowed, "POST", "/api/v1/keys", {bearer_header(account_token), kJson},
+                            R"({"name": "anywhere", "scope": "write", "expires_in_days": 30})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_TRUE(json_of(created)["allowed_origins"].empty()) << created.body;
+  const std::string exchange = Json{{"api_key", json_of(created)["api_key"]}}.dump();
+
+  HttpResult denied = from(refused, "POST", "/v2/auth/token/access", {kJson}, exchange);
+  EXPECT_EQ(denied.status, 401) << denied.body;
+  EXPECT_EQ(reason_of(denied), "origin_not_allowed");
+  EXPECT_EQ(from(refused, "POST", "/auth/login", {kJson}, exchange).status, 401);
+
+  HttpResult issued = from(allowed, "POST", "/v2/auth/token/access", {kJson}, exchange);
+  ASSERT_EQ(issued.status, 200) << issued.body;
+  const std::string jwt = json_of(issued)["access_token"];
+  EXPECT_EQ(from(allowed, "GET", "/api/v1/account/me", {bearer_header(jwt)}).status, 200);
+  HttpResult used = from(refused, "GET", "/api/v1/account/me", {bearer_header(jwt)});
+  EXPECT_EQ(used.status, 401) << used.body;
+  EXPECT_EQ(reason_of(used), "origin_not_allowed");
+
+  // The user's list moves to 127.0.0.2: the key's cached JWT follows at once.
+  ASSERT_EQ(
+      put_json("/api/v1/users/" + user.user_id + "/allowed-origins", {{"cidrs", {"127.0.0.2/32"}}})
+          .status,
+      200);
+  EXPECT_EQ(from(refused, "GET", "/api/v1/account/me", {bearer_header(jwt)}).status, 200);
+  EXPECT_EQ(from(allowed, "GET", "/api/v1/account/me", {bearer_header(jwt)}).status, 401);
+  // Cleared: the key, unrestricted itself, works from anywhere again.
+  ASSERT_EQ(
+      put_json("/api/v1/users/" + user.user_id + "/allowed-origins", {{"cidrs", Json::array()}})
+          .status,
+      200);
+  EXPECT_EQ(from(allowed, "GET", "/api/v1/account/me", {bearer_header(jwt)}).status, 200);
+  EXPECT_EQ(from(refused, "POST", "/v2/auth/token/access", {kJson}, exchange).status, 200);
+}
+
 // Test that a bad list is a clear 400 naming the entry, that more than 64
 // entries are refused, and that only an admin sets a user's list.
 TEST_F(OriginTest, ValidationNamesTheBadEntry) {

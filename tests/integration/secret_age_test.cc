@@ -181,13 +181,19 @@ class HardMaxAge : public SecretAge {
 };
 
 // Test that past secret_hard_max_age_days, issuance with the old secret or
-// key is refused with 401 reason secret_too_old and audited, while a
-// token issued earlier keeps working.
+// key is refused with 401 reason secret_too_old and audited. (Tokens
+// issued earlier end at the hard deadline too: the admin resets their own
+// secret before it, to read the trail after it.)
 TEST_F(HardMaxAge, RefusesIssuanceWithTooOldCredentials) {
   make_account();
-  admin_token();  // issued now, valid a year
   server_->advance_clock_seconds(100 * kDay - 60);
   EXPECT_EQ(issue_again().status, 200);
+  HttpResult admin_reset =
+      post("/api/v1/users/" + admin().user_id + "/access-key", {bearer_header(admin_token())});
+  ASSERT_EQ(admin_reset.status, 200) << admin_reset.body;
+  admin_token_ = issue_token(
+      {admin().user_id, json_of(admin_reset)["client_id"], json_of(admin_reset)["client_secret"]},
+      "admin-tests");
   server_->advance_clock_seconds(120);
   HttpResult refused = issue(account_.client_id, account_.client_secret);
   EXPECT_EQ(refused.status, 401) << refused.body;
@@ -206,6 +212,54 @@ TEST_F(HardMaxAge, RefusesIssuanceWithTooOldCredentials) {
       get("/api/v1/audit?action=account.token.issue&decision=deny", {bearer_header(admin_token())});
   ASSERT_EQ(trail.status, 200) << trail.body;
   EXPECT_NE(trail.body.find("secret_too_old"), std::string::npos) << trail.body;
+}
+
+// Test that with the hard maximum on, a token issued with a credential
+// never outlives the credential's hard deadline (created_at + 100 days):
+// the account token (not a year), the OAuth token and a key's JWT say so
+// in expires_in.
+TEST_F(HardMaxAge, TokensEndAtTheHardDeadline) {
+  make_account();
+  server_->advance_clock_seconds(99 * kDay);
+  HttpResult account = issue_again();
+  ASSERT_EQ(account.status, 200) << account.body;
+  EXPECT_NEAR(json_of(account)["expires_in"].get<double>(), kDay, 5) << account.body;
+  HttpResult oauth = post("/oauth/token",
+                          {basic_header(account_.client_id, account_.client_secret),
+                           "Content-Type: application/x-www-form-urlencoded"},
+                          "grant_type=client_credentials");
+  ASSERT_EQ(oauth.status, 200) << oauth.body;
+  EXPECT_EQ(json_of(oauth)["expires_in"], 3600);  // well before the deadline
+  // Ten minutes before the deadline: the key's 900 s JWT ends at it.
+  server_->advance_clock_seconds(kDay - 600);
+  HttpResult jwt = exchange();
+  ASSERT_EQ(jwt.status, 200) << jwt.body;
+  EXPECT_LE(json_of(jwt)["expires_in"].get<long long>(), 600);
+  EXPECT_GE(json_of(jwt)["expires_in"].get<long long>(), 590);
+  HttpResult late_oauth = post("/oauth/token",
+                               {basic_header(account_.client_id, account_.client_secret),
+                                "Content-Type: application/x-www-form-urlencoded"},
+                               "grant_type=client_credentials");
+  ASSERT_EQ(late_oauth.status, 200) << late_oauth.body;
+  EXPECT_LE(json_of(late_oauth)["expires_in"].get<long long>(), 600) << late_oauth.body;
+}
+
+// Test that past the hard maximum the Client Secret no longer
+// authenticates the client at /oauth/introspect and /oauth/revoke either.
+TEST_F(HardMaxAge, IntrospectionAndRevocationRefuseTooOldSecret) {
+  make_account();
+  server_->advance_clock_seconds(100 * kDay + 60);
+  const std::string form = "Content-Type: application/x-www-form-urlencoded";
+  HttpResult introspect =
+      post("/oauth/introspect", {basic_header(account_.client_id, account_.client_secret), form},
+           "token=" + account_token_);
+  EXPECT_EQ(introspect.status, 401) << introspect.body;
+  EXPECT_EQ(json_of(introspect).value("reason", ""), "secret_too_old");
+  HttpResult revoke =
+      post("/oauth/revoke", {basic_header(account_.client_id, account_.client_secret), form},
+           "token=" + account_token_);
+  EXPECT_EQ(revoke.status, 401) << revoke.body;
+  EXPECT_EQ(json_of(revoke).value("reason", ""), "secret_too_old");
 }
 
 // Test that the service-account fields are stored, shown and validated:
@@ -273,6 +327,13 @@ TEST_F(AccountExpiry, ExpiredServiceAccountIsRefusedAndDisabled) {
   HttpResult jwt_response = exchange();
   ASSERT_EQ(jwt_response.status, 200);
   const std::string jwt = json_of(jwt_response)["access_token"];
+  // A day's TTL, capped at the account's expiry two hours away (so that an
+  // offline verifier stops too); the account token likewise, not a year.
+  EXPECT_LE(json_of(jwt_response)["expires_in"].get<long long>(), 2 * 3600);
+  EXPECT_GE(json_of(jwt_response)["expires_in"].get<long long>(), 2 * 3600 - 10);
+  HttpResult account_response = issue_again();
+  ASSERT_EQ(account_response.status, 200);
+  EXPECT_LE(json_of(account_response)["expires_in"].get<long long>(), 2 * 3600);
   EXPECT_EQ(me(account_token_).status, 200);
   EXPECT_EQ(me(jwt).status, 200);
 
@@ -284,8 +345,9 @@ TEST_F(AccountExpiry, ExpiredServiceAccountIsRefusedAndDisabled) {
   server_->advance_clock_seconds(120);
   HttpResult account_refused = me(account_token_);
   EXPECT_EQ(account_refused.status, 401);
-  // The scan ran with the advance: the token was deleted as the user's.
-  EXPECT_EQ(json_of(account_refused).value("reason", ""), "user_disabled");
+  // The account token ended at the account's expiry (its expires_at is
+  // capped there), so the scan found it already expired, not live.
+  EXPECT_EQ(json_of(account_refused).value("reason", ""), "expired");
   EXPECT_EQ(me(jwt).status, 401);
   EXPECT_EQ(issue(account_.client_id, account_.client_secret).status, 401);
   EXPECT_EQ(exchange().status, 401);

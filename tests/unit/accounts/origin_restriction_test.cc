@@ -63,5 +63,30 @@ TEST(AllowedOrigins, MatchesIpv6AndIpv4) {
   EXPECT_FALSE(OriginRestriction::of({"garbage"}).allows("192.0.2.1"));
 }
 
+// Test that a key's restriction sits under its owner's list: an address
+// must be allowed by both lists that are set, so an unrestricted key of a
+// restricted owner is restricted all the same.
+TEST(AllowedOrigins, OwnerListIsACeilingForKeys) {
+  const OriginRestriction unrestricted_key = OriginRestriction::of_key({}, {"127.0.0.1/32"});
+  EXPECT_TRUE(unrestricted_key.restricted());
+  EXPECT_TRUE(unrestricted_key.allows("127.0.0.1"));
+  EXPECT_FALSE(unrestricted_key.allows("127.0.0.2"));
+
+  const OriginRestriction both = OriginRestriction::of_key({"10.0.0.0/8"}, {"10.1.0.0/16"});
+  EXPECT_TRUE(both.allows("10.1.2.3"));
+  EXPECT_FALSE(both.allows("10.2.0.1"));   // the key allows it, the owner does not
+  EXPECT_FALSE(both.allows("192.0.2.1"));  // neither
+
+  const OriginRestriction key_only = OriginRestriction::of_key({"10.0.0.0/8"}, {});
+  EXPECT_TRUE(key_only.allows("10.2.0.1"));
+  EXPECT_FALSE(key_only.allows("192.0.2.1"));
+
+  const OriginRestriction neither = OriginRestriction::of_key({}, {});
+  EXPECT_FALSE(neither.restricted());
+  EXPECT_TRUE(neither.allows("192.0.2.1"));
+  // A corrupt owner list allows nothing (fail closed).
+  EXPECT_FALSE(OriginRestriction::of_key({}, {"garbage"}).allows("192.0.2.1"));
+}
+
 }  // namespace
 }  // namespace latchkey

@@ -70,6 +70,9 @@ TEST(Cidr, StrictParsing) {
                           "[::1]/128",
                           "fe80::1%eth0/128",
                           "10.0.0.0/+8",
+                          "0.0.0.0/-0",
+                          "::/-0",
+                          "0.0.0.0/+0",
                           "example.com/32",
                           "10.0.0.0/1000"}) {
     auto parsed = Cidr::parse(bad);

@@ -203,6 +203,39 @@ TEST_F(AccountTokenServiceTest, RevocationFailsClosedWhenTheStoreFails) {
   EXPECT_TRUE(restarted.authenticate(token));
 }
 
+// Test that an account token never outlives its service account nor the
+// hard deadline of its Client Secret (the earliest wins, expires_in says
+// so), and that without either it keeps seed 000's year.
+TEST_F(AccountTokenServiceTest, LifetimeCappedAtAccountExpiryAndHardDeadline) {
+  const Instant now = clock_.now();
+  auto plain = service_->issue(user_, "cli_1", {"10.0.0.1", "ua"}, std::nullopt);
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(plain->expires_in, 365 * 24 * 3600);
+
+  auto deadline = service_->issue(user_, "cli_1", {"10.0.0.1", "ua"}, now + hours(24 * 10));
+  ASSERT_TRUE(deadline.has_value());
+  EXPECT_EQ(deadline->expires_at, now + hours(24 * 10));
+  EXPECT_EQ(deadline->expires_in, 10 * 24 * 3600);
+
+  UserUpdate update;
+  update.expires_at = now + hours(24 * 3);
+  auto updated = store_->update_user(user_.id, update, now);
+  ASSERT_TRUE(updated);
+  user_ = *updated;
+  auto capped = service_->issue(user_, "cli_1", {"10.0.0.1", "ua"}, now + hours(24 * 10));
+  ASSERT_TRUE(capped.has_value());
+  EXPECT_EQ(capped->expires_at, now + hours(24 * 3));
+  EXPECT_EQ(capped->expires_in, 3 * 24 * 3600);
+  auto earlier_deadline = service_->issue(user_, "cli_1", {"10.0.0.1", "ua"}, now + hours(24));
+  ASSERT_TRUE(earlier_deadline.has_value());
+  EXPECT_EQ(earlier_deadline->expires_in, 24 * 3600);
+  auto p = service_->authenticate(earlier_deadline->access_token);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ((*p)->token_expires_at, now + hours(24));
+  clock_.advance(hours(24));
+  EXPECT_EQ(reason_of(earlier_deadline->access_token), "expired");
+}
+
 }  // namespace
 }  // namespace latchkey
 

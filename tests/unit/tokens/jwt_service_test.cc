@@ -247,6 +247,56 @@ TEST_F(JwtServiceTest, ExpiredServiceAccountRefusedAtItsExpiry) {
   EXPECT_EQ(refused.error().reason, "account_expired");
 }
 
+// Test that a JWT never outlives its service account nor the hard deadline
+// of its credential: exp (and expires_in) is the earliest of the TTL, the
+// key's expiry, the account's expires_at and the deadline; without any of
+// them the seeds' 900 s, 7200 s and OAuth 3600 s stay.
+TEST_F(JwtServiceTest, LifetimeCappedAtAccountExpiryAndHardDeadline) {
+  clock_.set(std::chrono::time_point_cast<std::chrono::seconds>(clock_.now()));
+  const Instant now = clock_.now();
+  auto user = store_->get_user("usr_owner");
+  ASSERT_TRUE(user);
+  EXPECT_EQ(service_->exchange_access(kGoodKey, {})->expires_in, 900);
+  EXPECT_EQ(service_->login(kGoodKey, "plain", {})->expires_in, 7200);
+  EXPECT_EQ(service_->issue_client_credentials(*user, "cli_1", false)->expires_in, 3600);
+
+  // The key's (or secret's) hard deadline, 10 minutes away.
+  auto deadline = service_->exchange_access(kGoodKey, {}, now + seconds(600));
+  ASSERT_TRUE(deadline);
+  EXPECT_EQ(deadline->expires_in, 600);
+  EXPECT_EQ(part(deadline->access_token, 1)["exp"].get<std::int64_t>(),
+            std::chrono::duration_cast<seconds>((now + seconds(600)).time_since_epoch()).count());
+  EXPECT_EQ(service_->login(kGoodKey, "deadline", {}, now + seconds(600))->expires_in, 600);
+  EXPECT_EQ(
+      service_->issue_client_credentials(*user, "cli_1", false, std::nullopt, now + seconds(600))
+          ->expires_in,
+      600);
+
+  // A service account expiring in 30 minutes.
+  NewUser service{.id = "usr_svc",
+                  .name = "svc",
+                  .type = UserType::kService,
+                  .api_access = true,
+                  .created_at = now,
+                  .expires_at = now + seconds(1800)};
+  auto created = store_->create_user(service);
+  ASSERT_TRUE(created);
+  keys_.add("lk_key_svc",
+            ApiKeyFacts{"key_svc", "usr_svc", "••••_svc", "", false, now + hours(24 * 365)});
+  EXPECT_EQ(service_->exchange_access("lk_key_svc", {})->expires_in, 900);
+  auto login = service_->login("lk_key_svc", "", {});
+  ASSERT_TRUE(login);
+  EXPECT_EQ(login->expires_in, 1800);
+  EXPECT_EQ(login->expires_at, now + seconds(1800));
+  auto oauth = service_->issue_client_credentials(*created, "cli_svc", false);
+  ASSERT_TRUE(oauth);
+  EXPECT_EQ(oauth->expires_in, 1800);
+  EXPECT_EQ(part(oauth->access_token, 1)["exp"].get<std::int64_t>(),
+            std::chrono::duration_cast<seconds>((now + seconds(1800)).time_since_epoch()).count());
+  // The earliest wins.
+  EXPECT_EQ(service_->login("lk_key_svc", "s2", {}, now + seconds(1200))->expires_in, 1200);
+}
+
 // Test that tokens expire with the clock: 900 s and 7200 s.
 TEST_F(JwtServiceTest, TokensExpireWithTheClock) {
   auto access = service_->exchange_access(kGoodKey, {});
