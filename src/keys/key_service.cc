@@ -560,19 +560,28 @@ Result<RerolledKey> KeyService::reroll(const Principal& actor, std::string_view 
   auto stored = store_.reroll_key(old_key.id, key, now + previous_valid_for, now);
   if (!stored) return fail(stored.error());
   remember(stored->new_key);
-  {
-    // The old key's lapse is in memory before this returns: with no
-    // overlap it is refused from now on.
-    std::unique_lock lock(mu_);
-    ApiKey memo = stored->old_key;
-    memo.last_used_at.reset();
-    by_id_[memo.id] = memo;
-    by_digest_[digest_key(memo.digest)] = memo.id;
-  }
+  // The old key's lapse is in memory before this returns: with no overlap
+  // it is refused from now on.
+  merge_reroll(stored->old_key);
   RerolledKey out;
   out.old_key = finish(std::move(stored->old_key), now);
   out.created = CreatedKey{finish(std::move(stored->new_key), now), std::move(secret)};
   return out;
+}
+
+void KeyService::merge_reroll(const ApiKey& old_key) {
+  std::unique_lock lock(mu_);
+  auto [it, inserted] = by_id_.try_emplace(old_key.id, old_key);
+  by_digest_[digest_key(old_key.digest)] = old_key.id;
+  if (inserted) {
+    it->second.last_used_at.reset();
+    return;
+  }
+  // Only the reroll's own fields: the rest of the copy was read inside the
+  // reroll's transaction, and a deactivation that committed after it (and
+  // is already in memory, its tokens dropped) must stay in force.
+  it->second.replaced_by = old_key.replaced_by;
+  it->second.lapses_at = old_key.lapses_at;
 }
 
 Result<std::optional<ApiKey>> KeyService::find(std::string_view key_id) {

@@ -220,6 +220,9 @@ class KeyService {
   // Holds `key` (deactivated) in memory and tells the listeners.
   void apply_deactivation(const ApiKey& key);
   Result<std::optional<ApiKey>> lookup_by_id(std::string_view key_id);
+  // After a committed reroll: the old key's replaced_by and lapses_at into
+  // memory, nothing else (a deactivation in memory stays).
+  void merge_reroll(const ApiKey& old_key);
   // The key `actor` may reroll, or why not (see reroll()).
   Result<ApiKey> reroll_target(const Principal& actor, std::string_view key_id);
 

@@ -4,6 +4,8 @@
 // with reason "rotated"; who may reroll; what cannot be rerolled.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "core/secret.h"
 #include "keys/key_service.h"
 #include "support/counter_random.h"
@@ -19,6 +21,59 @@ using std::chrono::seconds;
 using testing::CounterRandom;
 using testing::FakeClock;
 using testing::MemKeyStore;
+
+// A KeyStore over MemKeyStore whose reroll_key can run a hook right after
+// the inner reroll commits (a concurrent change), report a lost outcome
+// (commit, then kUnavailable: docs/security/faults.md "after_commit") or
+// fail before writing; find_key can be made to fail too.
+class RerollRaceStore final : public KeyStore {
+ public:
+  explicit RerollRaceStore(MemKeyStore& inner) : inner_(inner) {}
+
+  Status insert_key(const ApiKey& key) override { return inner_.insert_key(key); }
+  Result<std::optional<ApiKey>> find_key(std::string_view id) override {
+    if (fail_find) return fail(Error::unavailable("disk gone"));
+    return inner_.find_key(id);
+  }
+  Result<std::optional<ApiKey>> find_key_by_digest(const Digest& digest) override {
+    return inner_.find_key_by_digest(digest);
+  }
+  Result<std::vector<ApiKey>> list_keys_of_user(std::string_view user_id) override {
+    return inner_.list_keys_of_user(user_id);
+  }
+  Result<std::vector<ApiKey>> list_keys() override { return inner_.list_keys(); }
+  Result<std::optional<ApiKey>> deactivate_key(std::string_view id, Instant at,
+                                               std::string_view by) override {
+    return inner_.deactivate_key(id, at, by);
+  }
+  Result<int> record_key_usage(const std::vector<KeyUsage>& usages) override {
+    return inner_.record_key_usage(usages);
+  }
+  Result<KeyReroll> reroll_key(std::string_view old_id, const ApiKey& new_key, Instant lapses_at,
+                               Instant at) override {
+    if (fail_before_write) return fail(Error::unavailable("disk full"));
+    auto rerolled = inner_.reroll_key(old_id, new_key, lapses_at, at);
+    if (rerolled && after_commit) after_commit();
+    if (rerolled && lose_outcome) return fail(Error::unavailable("connection lost"));
+    return rerolled;
+  }
+  Result<std::optional<ApiKey>> set_key_limits(std::string_view id,
+                                               const KeyLimitOverride& limits) override {
+    return inner_.set_key_limits(id, limits);
+  }
+  Result<std::optional<ApiKey>> set_key_allowed_origins(
+      std::string_view id, const std::vector<std::string>& cidrs) override {
+    return inner_.set_key_allowed_origins(id, cidrs);
+  }
+
+  std::function<void()> after_commit;
+  bool lose_outcome = false;
+  bool fail_before_write = false;
+  bool fail_find = false;
+
+ private:
+  MemKeyStore& inner_;
+};
 
 Principal user(std::string id, bool admin = false) {
   Principal p;
@@ -174,6 +229,36 @@ TEST_F(KeyRerollTest, OnlyTheOwnerRerollsWithinBounds) {
             ErrorCode::kInvalidRequest);
   EXPECT_EQ(service_.reroll(alice_, "key_nope", seconds(0)).error().code, ErrorCode::kNotFound);
   EXPECT_TRUE(service_.reroll(alice_, key.key.id, seconds(604800)));
+}
+
+// Test that a deactivation committed between the reroll's commit and its
+// update of memory stays in force: the reroll merges only replaced_by and
+// lapses_at, so the old key (and what is derived from it) is not revived.
+TEST_F(KeyRerollTest, RerollNeverRevivesAConcurrentDeactivation) {
+  RerollRaceStore racing(store_);
+  KeyService service(racing, clock_, random_);
+  CreateKeyRequest r;
+  r.name = "deploy";
+  r.expires_in_days = 30;
+  auto old_key = service.create(alice_, r);
+  ASSERT_TRUE(old_key);
+  int dropped = 0;
+  service.add_deactivation_listener([&](const ApiKey& key) {
+    if (key.id == old_key->key.id) ++dropped;
+  });
+  racing.after_commit = [&] { ASSERT_TRUE(service.deactivate(alice_, old_key->key.id)); };
+  auto rerolled = service.reroll(alice_, old_key->key.id, seconds(3600));
+  ASSERT_TRUE(rerolled) << rerolled.error().description;
+  EXPECT_EQ(dropped, 1);
+  EXPECT_FALSE(service.is_active(old_key->key.id, clock_.now()));
+  auto refused = service.authenticate(old_key->api_key);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason, "revoked");
+  auto shown = service.get(alice_, old_key->key.id);
+  ASSERT_TRUE(shown);
+  EXPECT_EQ(shown->status, KeyStatus::kInactive);
+  EXPECT_EQ(shown->replaced_by, rerolled->created.key.id);
+  EXPECT_TRUE(service.authenticate(rerolled->created.api_key));
 }
 
 // Test that get() shows a key to its owner and admins only.
