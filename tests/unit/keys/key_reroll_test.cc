@@ -75,6 +75,12 @@ class RerollRaceStore final : public KeyStore {
   MemKeyStore& inner_;
 };
 
+// "ok" when `api_key` authenticates, else the refusal's reason.
+std::string reason_of(KeyService& service, const std::string& api_key) {
+  auto r = service.authenticate(api_key);
+  return r ? "ok" : r.error().reason;
+}
+
 Principal user(std::string id, bool admin = false) {
   Principal p;
   p.user_id = std::move(id);
@@ -259,6 +265,81 @@ TEST_F(KeyRerollTest, RerollNeverRevivesAConcurrentDeactivation) {
   EXPECT_EQ(shown->status, KeyStatus::kInactive);
   EXPECT_EQ(shown->replaced_by, rerolled->created.key.id);
   EXPECT_TRUE(service.authenticate(rerolled->created.api_key));
+}
+
+// Test that a reroll whose commit outcome is lost (committed, then
+// kUnavailable) leaves memory as the store has it: with no overlap the old
+// key is refused at once, with one it lapses on time.
+TEST_F(KeyRerollTest, LostRerollOutcomeIsReadBackFromTheStore) {
+  RerollRaceStore racing(store_);
+  KeyService service(racing, clock_, random_);
+  CreateKeyRequest r;
+  r.name = "deploy";
+  r.expires_in_days = 30;
+  auto now_key = service.create(alice_, r);
+  auto later_key = service.create(alice_, r);
+  ASSERT_TRUE(now_key && later_key);
+  racing.lose_outcome = true;
+  auto lost = service.reroll(alice_, now_key->key.id, seconds(0));
+  ASSERT_FALSE(lost);
+  EXPECT_EQ(lost.error().code, ErrorCode::kUnavailable);
+  EXPECT_FALSE(service.is_active(now_key->key.id, clock_.now()));
+  EXPECT_EQ(reason_of(service, now_key->api_key), "rotated");
+
+  ASSERT_FALSE(service.reroll(alice_, later_key->key.id, seconds(60)));
+  EXPECT_EQ(reason_of(service, later_key->api_key), "ok");
+  clock_.advance(seconds(60));
+  EXPECT_FALSE(service.is_active(later_key->key.id, clock_.now()));
+  EXPECT_EQ(reason_of(service, later_key->api_key), "rotated");
+  // A retry is told where the key went.
+  racing.lose_outcome = false;
+  auto retry = service.reroll(alice_, later_key->key.id, seconds(0));
+  ASSERT_FALSE(retry);
+  EXPECT_EQ(retry.error().reason, "already_rerolled");
+}
+
+// Test that a 409 "already_rerolled" from the store (another process
+// rerolled the key) teaches memory the reroll: the old key lapses here too.
+TEST_F(KeyRerollTest, AlreadyRerolledInTheStoreIsLearned) {
+  const CreatedKey old_key = create(alice_);
+  KeyService other(store_, clock_, random_);  // another latchkeyd, same store
+  ASSERT_TRUE(other.load());
+  ASSERT_TRUE(service_.reroll(alice_, old_key.key.id, seconds(0)));
+  EXPECT_TRUE(other.is_active(old_key.key.id, clock_.now()));  // not told yet
+  auto again = other.reroll(alice_, old_key.key.id, seconds(0));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().reason, "already_rerolled");
+  EXPECT_FALSE(other.is_active(old_key.key.id, clock_.now()));
+  EXPECT_EQ(reason_of(other, old_key.api_key), "rotated");
+}
+
+// Test that when neither the reroll nor the read-back can say what the
+// store holds, a reroll without overlap fails closed (the old key is
+// refused here), and a retry still rerolls it.
+TEST_F(KeyRerollTest, UnknownRerollOutcomeFailsClosedWithoutOverlap) {
+  RerollRaceStore racing(store_);
+  KeyService service(racing, clock_, random_);
+  CreateKeyRequest r;
+  r.name = "deploy";
+  r.expires_in_days = 30;
+  auto old_key = service.create(alice_, r);
+  ASSERT_TRUE(old_key);
+  racing.fail_before_write = true;
+  racing.fail_find = true;
+  auto failed = service.reroll(alice_, old_key->key.id, seconds(0));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable);
+  EXPECT_FALSE(service.is_active(old_key->key.id, clock_.now()));
+  EXPECT_EQ(reason_of(service, old_key->api_key), "rotated");
+  racing.fail_before_write = false;
+  racing.fail_find = false;
+  auto retry = service.reroll(alice_, old_key->key.id, seconds(30));
+  ASSERT_TRUE(retry) << retry.error().description;
+  EXPECT_EQ(reason_of(service, retry->created.api_key), "ok");
+  auto found = service.find(old_key->key.id);
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->replaced_by, retry->created.key.id);
+  EXPECT_EQ((*found)->lapses_at, clock_.now() + seconds(30));
 }
 
 // Test that get() shows a key to its owner and admins only.
