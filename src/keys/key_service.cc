@@ -556,6 +556,9 @@ Result<RerolledKey> KeyService::reroll(const Principal& actor, std::string_view 
   key.expires_at = old_key.expires_at;  // the remaining validity, never more
   key.limits = old_key.limits;
   key.rerolled_from = old_key.id;
+  // docs/origin-restrictions.md: the same restriction (the store copies
+  // the list as stored, in the reroll's transaction).
+  key.allowed_origins = old_key.allowed_origins;
   if (before) {
     if (auto s = before(old_key); !s) return fail(s.error());
   }

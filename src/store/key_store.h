@@ -108,7 +108,8 @@ class KeyStore {
   virtual Result<int> record_key_usage(const std::vector<KeyUsage>& usages) = 0;
 
   // Rerolls key `old_id` in one transaction: inserts `new_key` (as given,
-  // with rerolled_from = old_id, its limit override included) and marks the
+  // with rerolled_from = old_id, its limit override included, and the old
+  // key's allowed origins as stored, whatever new_key holds) and marks the
   // old key replaced_by = new_key.id and lapses_at. Refused with kConflict
   // and nothing written when the old key is deactivated (reason
   // "inactive"), expired at `at` ("expired"), or already rerolled

@@ -92,6 +92,14 @@ Result<KeyReroll> SqliteKeyStore::reroll_key(std::string_view old_id, const ApiK
     if (auto linked = link_rerolled_key(connection, new_key, old_id); !linked) {
       return fail(linked.error());
     }
+    // The old key's allowed origins as they are now (a change made after
+    // the caller read the key counts), so the new key and its tokens are
+    // restricted from their first use.
+    if (auto s = replace_allowed_origins(connection, OriginOwner::kKey, new_key.id,
+                                         (*old_key)->allowed_origins);
+        !s) {
+      return fail(s.error());
+    }
     auto marked = mark_key_replaced(connection, old_id, new_key.id, lapses_at);
     if (!marked) return fail(marked.error());
     if (*marked != 1) return fail(Error::internal("the rerolled key could not be marked"));

@@ -138,6 +138,24 @@ TEST_F(KeyRerollTest, NewKeyKeepsNameRoleScopeLimitsAndRemainingValidity) {
   EXPECT_EQ(rerolled->old_key.status, KeyStatus::kActive);
 }
 
+// Test that the new key carries the old key's allowed origins at once: in
+// the answer, in memory (authenticate(), which the pipeline's key check
+// and the token exchange use) and in the store.
+TEST_F(KeyRerollTest, NewKeyKeepsTheAllowedOrigins) {
+  const CreatedKey old_key = create(alice_);
+  const std::vector<std::string> origins = {"192.0.2.0/24"};
+  ASSERT_TRUE(service_.set_allowed_origins(alice_, old_key.key.id, origins));
+  auto rerolled = service_.reroll(alice_, old_key.key.id, seconds(60));
+  ASSERT_TRUE(rerolled) << rerolled.error().description;
+  EXPECT_EQ(rerolled->created.key.allowed_origins, origins);
+  auto authenticated = service_.authenticate(rerolled->created.api_key);
+  ASSERT_TRUE(authenticated);
+  EXPECT_EQ(authenticated->allowed_origins, origins);
+  EXPECT_EQ(service_.get(alice_, rerolled->created.key.id)->allowed_origins, origins);
+  EXPECT_EQ((*store_.find_key(rerolled->created.key.id))->allowed_origins, origins);
+  EXPECT_EQ(service_.authenticate(old_key.api_key)->allowed_origins, origins);
+}
+
 // Test that both keys work during the overlap, the old one is refused with
 // "rotated" from its lapse on (not a millisecond before), and the new one
 // keeps working.

@@ -117,6 +117,7 @@ class MemKeyStore final : public KeyStore {
     }
     ApiKey added = new_key;
     added.rerolled_from = std::string(old_id);
+    added.allowed_origins = it->second.allowed_origins;
     keys_[added.id] = added;
     order_.push_back(added.id);
     it->second.replaced_by = added.id;

@@ -172,6 +172,46 @@ TEST_P(StoreConformanceTest, RerollLinksTheOldAndTheNewKey) {
   ASSERT_EQ(listed->size(), 2u);
 }
 
+// Test that the new key gets the old key's allowed origins as stored when
+// the reroll runs (docs/origin-restrictions.md), whatever the candidate
+// holds, in the reroll's transaction, durably; the old key keeps its own.
+TEST_P(StoreConformanceTest, RerollCopiesTheAllowedOrigins) {
+  make_user("alice");
+  const std::vector<std::string> origins = {"192.0.2.0/24", "2001:db8::/32"};
+  ASSERT_TRUE(
+      store_->keys().insert_key(key_of("key_old", "usr_alice", random_digest(), clock_.now())));
+  ASSERT_TRUE(store_->keys().set_key_allowed_origins("key_old", origins));
+  ApiKey fresh = key_of("key_new", "usr_alice", random_digest(), clock_.now());
+  fresh.allowed_origins = {"198.51.100.0/24"};  // stale: the stored list wins
+  auto rerolled =
+      store_->keys().reroll_key("key_old", fresh, clock_.now() + seconds(60), clock_.now());
+  ASSERT_TRUE(rerolled) << rerolled.error().description;
+  EXPECT_EQ(rerolled->new_key.allowed_origins, origins);
+  EXPECT_EQ(rerolled->old_key.allowed_origins, origins);
+  for (int pass = 0; pass < 2; ++pass) {
+    auto by_id = store_->keys().find_key("key_new");
+    ASSERT_TRUE(by_id && by_id->has_value());
+    EXPECT_EQ((*by_id)->allowed_origins, origins);
+    auto by_digest = store_->keys().find_key_by_digest(fresh.digest);
+    ASSERT_TRUE(by_digest && by_digest->has_value());
+    EXPECT_EQ((*by_digest)->allowed_origins, origins);
+    auto listed = store_->keys().list_keys_of_user("usr_alice");
+    ASSERT_TRUE(listed);
+    ASSERT_EQ(listed->size(), 2u);
+    for (const ApiKey& key : *listed) EXPECT_EQ(key.allowed_origins, origins) << key.id;
+    reopen();
+  }
+  // A key without a restriction gives a new key without one.
+  ASSERT_TRUE(
+      store_->keys().insert_key(key_of("key_open", "usr_alice", random_digest(), clock_.now())));
+  ApiKey open_fresh = key_of("key_open2", "usr_alice", random_digest(), clock_.now());
+  open_fresh.allowed_origins = {"198.51.100.0/24"};
+  auto open = store_->keys().reroll_key("key_open", open_fresh, clock_.now(), clock_.now());
+  ASSERT_TRUE(open) << open.error().description;
+  EXPECT_TRUE(open->new_key.allowed_origins.empty());
+  EXPECT_TRUE((*store_->keys().find_key("key_open2"))->allowed_origins.empty());
+}
+
 // Test that an inactive, expired or already rerolled key is refused with
 // kConflict and its reason, and that nothing is written.
 TEST_P(StoreConformanceTest, RerollRefusesInactiveExpiredAndRerolledKeys) {
