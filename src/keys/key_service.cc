@@ -571,6 +571,8 @@ Result<RerolledKey> KeyService::reroll(const Principal& actor, std::string_view 
   // The old key's lapse is in memory before this returns: with no overlap
   // it is refused from now on.
   merge_reroll(stored->old_key);
+  // A reroll chain: the key the old one replaced stops now (at most two).
+  if (stored->predecessor) merge_reroll(*stored->predecessor);
   RerolledKey out;
   out.old_key = finish(std::move(stored->old_key), now);
   out.created = CreatedKey{finish(std::move(stored->new_key), now), std::move(secret)};

@@ -156,6 +156,26 @@ TEST_F(KeyRerollTest, NewKeyKeepsTheAllowedOrigins) {
   EXPECT_EQ(service_.authenticate(old_key.api_key)->allowed_origins, origins);
 }
 
+// Test that rerolling B (A's new key) while A's overlap runs ends it: A is
+// refused as "rotated" at once, B keeps its own overlap, C works.
+TEST_F(KeyRerollTest, RerollingTheNewKeyEndsTheOldOnesOverlap) {
+  const CreatedKey a = create(alice_);
+  auto b = service_.reroll(alice_, a.key.id, hours(2));
+  ASSERT_TRUE(b);
+  clock_.advance(seconds(600));
+  EXPECT_EQ(reason_of(service_, a.api_key), "ok");
+  auto c = service_.reroll(alice_, b->created.key.id, hours(1));
+  ASSERT_TRUE(c) << c.error().description;
+  EXPECT_EQ(reason_of(service_, a.api_key), "rotated");
+  EXPECT_FALSE(service_.is_active(a.key.id, clock_.now()));
+  EXPECT_EQ(service_.find(a.key.id).value()->lapses_at, clock_.now());
+  EXPECT_EQ(reason_of(service_, b->created.api_key), "ok");
+  EXPECT_EQ(reason_of(service_, c->created.api_key), "ok");
+  clock_.advance(hours(1));
+  EXPECT_EQ(reason_of(service_, b->created.api_key), "rotated");
+  EXPECT_EQ(reason_of(service_, c->created.api_key), "ok");
+}
+
 // Test that both keys work during the overlap, the old one is refused with
 // "rotated" from its lapse on (not a millisecond before), and the new one
 // keeps working.

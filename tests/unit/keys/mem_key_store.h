@@ -122,7 +122,14 @@ class MemKeyStore final : public KeyStore {
     order_.push_back(added.id);
     it->second.replaced_by = added.id;
     it->second.lapses_at = lapses_at;
-    return KeyReroll{it->second, added};
+    std::optional<ApiKey> predecessor;
+    if (auto before = keys_.find(it->second.rerolled_from);
+        before != keys_.end() && before->second.replaced_by == it->first &&
+        before->second.lapses_at && *before->second.lapses_at > at) {
+      before->second.lapses_at = at;
+      predecessor = before->second;
+    }
+    return KeyReroll{it->second, added, predecessor};
   }
 
   int writes = 0;

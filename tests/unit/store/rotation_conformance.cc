@@ -212,6 +212,44 @@ TEST_P(StoreConformanceTest, RerollCopiesTheAllowedOrigins) {
   EXPECT_TRUE((*store_->keys().find_key("key_open2"))->allowed_origins.empty());
 }
 
+// Test that rerolling B, the new key of A's reroll, ends A's overlap at
+// that moment (at most two keys of a chain work at once), in the same
+// transaction, durably; a lapse already past is not moved.
+TEST_P(StoreConformanceTest, RerollingTheNewKeyEndsThePredecessorsOverlap) {
+  make_user("alice");
+  ASSERT_TRUE(
+      store_->keys().insert_key(key_of("key_a", "usr_alice", random_digest(), clock_.now())));
+  const Instant a_lapse = clock_.now() + hours(2);
+  auto first = store_->keys().reroll_key(
+      "key_a", key_of("key_b", "usr_alice", random_digest(), clock_.now()), a_lapse, clock_.now());
+  ASSERT_TRUE(first) << first.error().description;
+  EXPECT_FALSE(first->predecessor);  // A replaced nothing
+  clock_.advance(seconds(600));
+  const Instant b_lapse = clock_.now() + hours(1);
+  auto second = store_->keys().reroll_key(
+      "key_b", key_of("key_c", "usr_alice", random_digest(), clock_.now()), b_lapse, clock_.now());
+  ASSERT_TRUE(second) << second.error().description;
+  EXPECT_EQ(second->old_key.lapses_at, b_lapse);
+  ASSERT_TRUE(second->predecessor);
+  EXPECT_EQ(second->predecessor->id, "key_a");
+  EXPECT_EQ(second->predecessor->lapses_at, clock_.now());
+  EXPECT_EQ(second->predecessor->replaced_by, "key_b");
+  for (int pass = 0; pass < 2; ++pass) {
+    EXPECT_EQ((*store_->keys().find_key("key_a"))->lapses_at, clock_.now());
+    EXPECT_EQ((*store_->keys().find_key("key_b"))->lapses_at, b_lapse);
+    EXPECT_FALSE((*store_->keys().find_key("key_c"))->lapses_at);
+    reopen();
+  }
+  // C's reroll after B's lapse: B's lapse (already past) stays where it was.
+  clock_.advance(hours(2));
+  auto third = store_->keys().reroll_key(
+      "key_c", key_of("key_d", "usr_alice", random_digest(), clock_.now()), clock_.now(),
+      clock_.now());
+  ASSERT_TRUE(third) << third.error().description;
+  EXPECT_FALSE(third->predecessor);
+  EXPECT_EQ((*store_->keys().find_key("key_b"))->lapses_at, b_lapse);
+}
+
 // Test that an inactive, expired or already rerolled key is refused with
 // kConflict and its reason, and that nothing is written.
 TEST_P(StoreConformanceTest, RerollRefusesInactiveExpiredAndRerolledKeys) {
