@@ -40,8 +40,8 @@ class SecretRotationTest : public ::testing::Test {
   }
 
   // A service account with API access and its first credentials.
-  IssuedClientCredential service_account() {
-    auto user = users_->create(admin(), {"svc", UserType::kService, true});
+  IssuedClientCredential service_account(std::string name = "svc") {
+    auto user = users_->create(admin(), {std::move(name), UserType::kService, true});
     if (!user) throw std::runtime_error(user.error().description);
     auto issued = users_->reset_access_key(admin(), user->id);
     if (!issued) throw std::runtime_error(issued.error().description);
@@ -165,10 +165,13 @@ TEST_F(SecretRotationTest, BoundsAndPermissions) {
 }
 
 // Test that every refusal and the success do the same work, with and
-// without a previous secret, rotated included (docs/security/echo-and-timing.md).
+// without a previous secret, rotated included (docs/security/echo-and-timing.md):
+// both constant-time comparisons, counted one by one, for a known id with
+// a previous secret, a known id without one and an unknown id.
 TEST_F(SecretRotationTest, RefusalsDoTheSameWorkWithPreviousSecrets) {
   const IssuedClientCredential first = service_account();
   const IssuedClientCredential second = reset(first.user_id, seconds(10));
+  const IssuedClientCredential plain = service_account("svc2");  // no previous secret
   clock_.advance(seconds(10));
   struct Attempt {
     const char* what;
@@ -179,12 +182,15 @@ TEST_F(SecretRotationTest, RefusalsDoTheSameWorkWithPreviousSecrets) {
       {"unknown client", "cli_00000000000000unknown", second.client_secret},
       {"rotated secret", first.client_id, first.client_secret},
       {"current secret", first.client_id, second.client_secret},
+      {"wrong secret", first.client_id, plain.client_secret},
+      {"no previous, current secret", plain.client_id, plain.client_secret},
+      {"no previous, wrong secret", plain.client_id, second.client_secret},
   };
   for (int round = 0; round < 2; ++round) {
     for (const Attempt& a : attempts) {
       (void)clients_->authenticate(a.client_id, a.secret);
       const AuthenticationWork work = ClientAuthenticator::last_work();
-      EXPECT_EQ(work.digest_compares, 1) << a.what;
+      EXPECT_EQ(work.digest_compares, 2) << a.what;
       if (round == 1) {
         EXPECT_EQ(work.store_reads, 0) << a.what;
       }
