@@ -5,6 +5,8 @@
 // work for every refusal.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "accounts/client_authenticator.h"
 #include "accounts/user_service.h"
 #include "store/store.h"
@@ -162,6 +164,54 @@ TEST_F(SecretRotationTest, BoundsAndPermissions) {
   key_token.key = KeyGrant{};
   EXPECT_EQ(users_->retire_previous_secret(key_token, first.user_id).error().code,
             ErrorCode::kForbidden);
+}
+
+// A clock that runs a hook the first time it is read after arm(): here a
+// concurrent write between UserService's checks and its store write.
+class HookClock final : public Clock {
+ public:
+  explicit HookClock(const Clock& inner) : inner_(inner) {}
+  Instant now() const override {
+    if (armed_) {
+      armed_ = false;
+      hook_();
+    }
+    return inner_.now();
+  }
+  void arm(std::function<void()> hook) {
+    hook_ = std::move(hook);
+    armed_ = true;
+  }
+
+ private:
+  const Clock& inner_;
+  mutable bool armed_ = false;
+  std::function<void()> hook_;
+};
+
+// Test that whether a reset replaced a secret (secret.rotated) is decided
+// in the store's transaction: a first enrolment by someone else that
+// commits just before the write is reported as replaced.
+TEST_F(SecretRotationTest, ReplacedIsDecidedInTheStoresTransaction) {
+  auto user = users_->create(admin(), {"svc", UserType::kService, true});
+  ASSERT_TRUE(user) << user.error().description;
+  HookClock clock(clock_);
+  UserService users(*store_, clock, random_, [](std::string_view) {});
+  clock.arm([&] {
+    ASSERT_TRUE(store_->set_client_secret(user->id, "cli_0000concurrent0000",
+                                          digest_secret("concurrent"), clock_.now(), false));
+  });
+  auto issued = users.reset_access_key(admin(), user->id, Duration::zero());
+  ASSERT_TRUE(issued) << issued.error().description;
+  EXPECT_EQ(issued->client_id, "cli_0000concurrent0000");
+  EXPECT_TRUE(issued->replaced);
+  // And a true first enrolment is not.
+  auto other = users_->create(admin(), {"svc2", UserType::kService, true});
+  ASSERT_TRUE(other);
+  auto first = users.reset_access_key(admin(), other->id, Duration::zero());
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(first->replaced);
+  EXPECT_TRUE(users.reset_access_key(admin(), other->id, Duration::zero())->replaced);
 }
 
 // Test that every refusal and the success do the same work, with and

@@ -43,6 +43,7 @@ TEST_P(StoreConformanceTest, ResetWithOverlapKeepsThePreviousSecret) {
                                          std::chrono::hours(1));
   ASSERT_TRUE(reset) << reset.error().description;
   EXPECT_EQ(reset->client_id, "cli_a");
+  EXPECT_TRUE(reset->replaced);  // decided in the transaction (secret.rotated)
   ASSERT_TRUE(reset->previous_secret_digest && reset->previous_expires_at);
   EXPECT_EQ(*reset->previous_secret_digest, first);
   EXPECT_EQ(*reset->previous_expires_at, clock_.now() + std::chrono::hours(1));
@@ -83,6 +84,7 @@ TEST_P(StoreConformanceTest, FirstSecretHasNoPreviousOne) {
       store_->set_client_secret(alice.id, "cli_a", random_digest(), clock_.now(), false, hours(1));
   ASSERT_TRUE(first);
   EXPECT_FALSE(first->previous_secret_digest);
+  EXPECT_FALSE(first->replaced);
 }
 
 // Test that a second reset during an overlap makes the just-replaced secret
