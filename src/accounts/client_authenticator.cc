@@ -24,14 +24,20 @@ struct Matches {
   bool previous = false;
 };
 
+// One constant-time comparison, counted where it runs: removing one of
+// compare()'s two changes the count the timing tests expect.
+bool counted_equal(const Digest& a, const Digest& b) {
+  ++tls_work.digest_compares;
+  return digests_equal(a, b);
+}
+
 // One check of a presented secret against a client: always two
 // constant-time comparisons (the current digest and the previous one, or
-// stand-ins), counted as one check in AuthenticationWork.
+// stand-ins).
 Matches compare(const Digest& presented, const Digest& current, const Digest& previous) {
-  ++tls_work.digest_compares;
   Matches m;
-  m.current = digests_equal(presented, current);
-  m.previous = digests_equal(presented, previous);
+  m.current = counted_equal(presented, current);
+  m.previous = counted_equal(presented, previous);
   return m;
 }
 

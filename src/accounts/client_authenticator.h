@@ -54,8 +54,8 @@ namespace latchkey {
 // What one authenticate() call did; every refusal must do the same.
 struct AuthenticationWork {
   int store_reads = 0;
-  // Checks of the presented secret's digest against a client's secrets;
-  // each check is two constant-time comparisons (current and previous).
+  // Constant-time comparisons of the presented secret's digest: two per
+  // call (the current secret and the previous one, or stand-ins).
   int digest_compares = 0;
   friend bool operator==(const AuthenticationWork&, const AuthenticationWork&) = default;
 };

@@ -223,11 +223,6 @@ Result<IssuedClientCredential> UserService::reset_access_key(const Principal& ac
   // An admin enrols a human once and never resets their secret; the store
   // checks "no credential yet" in the same transaction as the write.
   const bool only_if_none = target != actor.user_id && user->type == UserType::kHuman;
-  // Only to say whether a secret was replaced (the event); the rule itself
-  // is decided in the store's transaction.
-  auto before = store_.client_credential_of_user(target);
-  if (!before) return fail(before.error());
-
   IssuedClientCredential issued;
   issued.client_secret = generate_secret(SecretKind::kClientSecret, random_);
   auto stored = store_.set_client_secret(target, new_id(kClientIdPrefix, random_),
@@ -247,7 +242,8 @@ Result<IssuedClientCredential> UserService::reset_access_key(const Principal& ac
   issued.user_id = target;
   issued.client_id = stored->client_id;
   issued.previous_secret_expires_at = stored->previous_expires_at;
-  issued.replaced = before->has_value();
+  // Decided in the store's transaction (the secret.rotated event).
+  issued.replaced = stored->replaced;
   issued.reset_at = stored->created_at;
   return issued;
 }

@@ -116,11 +116,13 @@ void KeyService::remember(const ApiKey& key) {
   std::unique_lock lock(mu_);
   by_digest_[digest_key(copy.digest)] = copy.id;
   auto [it, inserted] = by_id_.try_emplace(copy.id, copy);
-  // Never resurrect: a deactivation or reroll seen in memory wins over a
-  // stale read.
+  // Never resurrect: a deactivation, a reroll or a lapse seen in memory
+  // wins over a stale read.
   if (!inserted && !it->second.deactivated_at) {
     if (!it->second.replaced_by.empty() && copy.replaced_by.empty()) {
       copy.replaced_by = it->second.replaced_by;
+    }
+    if (it->second.lapses_at && (!copy.lapses_at || *it->second.lapses_at < *copy.lapses_at)) {
       copy.lapses_at = it->second.lapses_at;
     }
     it->second = std::move(copy);
@@ -554,25 +556,69 @@ Result<RerolledKey> KeyService::reroll(const Principal& actor, std::string_view 
   key.expires_at = old_key.expires_at;  // the remaining validity, never more
   key.limits = old_key.limits;
   key.rerolled_from = old_key.id;
+  // docs/origin-restrictions.md: the same restriction (the store copies
+  // the list as stored, in the reroll's transaction).
+  key.allowed_origins = old_key.allowed_origins;
   if (before) {
     if (auto s = before(old_key); !s) return fail(s.error());
   }
   auto stored = store_.reroll_key(old_key.id, key, now + previous_valid_for, now);
-  if (!stored) return fail(stored.error());
-  remember(stored->new_key);
-  {
-    // The old key's lapse is in memory before this returns: with no
-    // overlap it is refused from now on.
-    std::unique_lock lock(mu_);
-    ApiKey memo = stored->old_key;
-    memo.last_used_at.reset();
-    by_id_[memo.id] = memo;
-    by_digest_[digest_key(memo.digest)] = memo.id;
+  if (!stored) {
+    after_failed_reroll(old_key, previous_valid_for, now);
+    return fail(stored.error());
   }
+  remember(stored->new_key);
+  // The old key's lapse is in memory before this returns: with no overlap
+  // it is refused from now on.
+  merge_reroll(stored->old_key);
+  // A reroll chain: the key the old one replaced stops now (at most two).
+  if (stored->predecessor) merge_reroll(*stored->predecessor);
   RerolledKey out;
   out.old_key = finish(std::move(stored->old_key), now);
   out.created = CreatedKey{finish(std::move(stored->new_key), now), std::move(secret)};
   return out;
+}
+
+void KeyService::merge_reroll(const ApiKey& old_key) {
+  std::unique_lock lock(mu_);
+  auto [it, inserted] = by_id_.try_emplace(old_key.id, old_key);
+  by_digest_[digest_key(old_key.digest)] = old_key.id;
+  if (inserted) {
+    it->second.last_used_at.reset();
+    return;
+  }
+  // Only the reroll's own fields: the rest of the copy was read inside the
+  // reroll's transaction, and a deactivation that committed after it (and
+  // is already in memory, its tokens dropped) must stay in force.
+  it->second.replaced_by = old_key.replaced_by;
+  it->second.lapses_at = old_key.lapses_at;
+}
+
+void KeyService::after_failed_reroll(const ApiKey& old_key, Duration previous_valid_for,
+                                     Instant now) {
+  // The store's error may hide a commit (docs/security/faults.md,
+  // after_commit), and a 409 "already_rerolled" means another process (or
+  // an earlier unanswered reroll) replaced the key: either way memory must
+  // learn the key as stored, or the old key would keep working here.
+  auto reread = store_.find_key(old_key.id);
+  if (reread && *reread) {
+    remember(**reread);
+    return;
+  }
+  if (reread) return;  // gone from the store: nothing to keep working
+  // Neither outcome is known. Fail closed like deactivate(): without an
+  // overlap the old key would be refused had the reroll committed, so it
+  // is refused here now. No replaced_by (no new key is known): a retry of
+  // the reroll is not mistaken for "already_rerolled".
+  if (previous_valid_for != Duration::zero()) return;
+  std::unique_lock lock(mu_);
+  auto it = by_id_.find(old_key.id);
+  if (it == by_id_.end()) {
+    it = by_id_.emplace(old_key.id, old_key).first;
+    it->second.last_used_at.reset();
+    by_digest_[digest_key(old_key.digest)] = old_key.id;
+  }
+  if (!it->second.lapses_at || *it->second.lapses_at > now) it->second.lapses_at = now;
 }
 
 Result<std::optional<ApiKey>> KeyService::find(std::string_view key_id) {

@@ -159,6 +159,10 @@ class KeyService {
   // revealed to them), a key-derived or read-only token kForbidden. An
   // inactive, expired or already rerolled key: kConflict with that reason.
   // `before` runs with the old key after the checks, before the write.
+  // When the store's write fails (it may have committed) or says the key
+  // was already rerolled, memory takes the key as the store has it; when
+  // even that read fails and there was no overlap, the old key is refused
+  // in memory (fail closed, like deactivate()).
   Result<RerolledKey> reroll(const Principal& actor, std::string_view key_id,
                              Duration previous_valid_for, const BeforeChange& before = {});
   // reroll()'s permission checks alone (nothing written): the caller who
@@ -220,6 +224,12 @@ class KeyService {
   // Holds `key` (deactivated) in memory and tells the listeners.
   void apply_deactivation(const ApiKey& key);
   Result<std::optional<ApiKey>> lookup_by_id(std::string_view key_id);
+  // After a committed reroll: the old key's replaced_by and lapses_at into
+  // memory, nothing else (a deactivation in memory stays).
+  void merge_reroll(const ApiKey& old_key);
+  // After a failed reroll: memory learns the old key as stored, or, when
+  // the store cannot say and there was no overlap, refuses it (fail closed).
+  void after_failed_reroll(const ApiKey& old_key, Duration previous_valid_for, Instant now);
   // The key `actor` may reroll, or why not (see reroll()).
   Result<ApiKey> reroll_target(const Principal& actor, std::string_view key_id);
 

@@ -67,10 +67,13 @@ struct ApiKey {
 };
 
 // What reroll_key() stored: the old key (replaced_by, lapses_at set) and the
-// new one (rerolled_from set).
+// new one (rerolled_from set); when the old key was itself a reroll's new
+// key and that reroll's old key (its predecessor) still worked, the
+// predecessor as ended by this reroll (lapses_at = the reroll time).
 struct KeyReroll {
   ApiKey old_key;
   ApiKey new_key;
+  std::optional<ApiKey> predecessor;
 };
 
 // A coalesced "last used" observation (see KeyService::note_used).
@@ -108,8 +111,12 @@ class KeyStore {
   virtual Result<int> record_key_usage(const std::vector<KeyUsage>& usages) = 0;
 
   // Rerolls key `old_id` in one transaction: inserts `new_key` (as given,
-  // with rerolled_from = old_id, its limit override included) and marks the
-  // old key replaced_by = new_key.id and lapses_at. Refused with kConflict
+  // with rerolled_from = old_id, its limit override included, and the old
+  // key's allowed origins as stored, whatever new_key holds) and marks the
+  // old key replaced_by = new_key.id and lapses_at. When the old key was
+  // itself rerolled_from a key whose lapses_at is after `at`, that key's
+  // lapses_at becomes `at` in the same transaction (docs/rotation.md: at
+  // most two keys of a reroll chain work at once). Refused with kConflict
   // and nothing written when the old key is deactivated (reason
   // "inactive"), expired at `at` ("expired"), or already rerolled
   // ("already_rerolled"); kNotFound when there is no such key.

@@ -79,6 +79,10 @@ struct ClientCredential {
   // client is told why.
   std::optional<Digest> previous_secret_digest;
   std::optional<Instant> previous_expires_at;
+  // Not stored: set by Store::set_client_secret when its write replaced an
+  // existing secret (a reset, not a first enrolment), decided in its
+  // transaction. False in every other answer.
+  bool replaced = false;
 };
 
 // A live opaque account token (seed 000), keyed by the digest of the token.

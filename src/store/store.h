@@ -118,8 +118,9 @@ class Store {
   // (seed 000: "the client should stay visible"); a user without credentials
   // gets `client_id_if_new`. With `only_if_none`, a user who already has
   // credentials is refused with kForbidden and nothing is written (an admin
-  // enrols a human once, never resets them). kNotFound when the user does
-  // not exist.
+  // enrols a human once, never resets them). The answer's `replaced` says
+  // whether an existing secret was replaced (decided in the transaction).
+  // kNotFound when the user does not exist.
   Result<ClientCredential> set_client_secret(std::string_view user_id,
                                              std::string_view client_id_if_new,
                                              const Digest& secret_digest, Instant at,

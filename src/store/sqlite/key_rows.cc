@@ -182,6 +182,16 @@ Result<int> mark_key_replaced(Connection& connection, std::string_view old_id,
   return connection.changes();
 }
 
+Result<int> end_key_overlap(Connection& connection, std::string_view id,
+                            std::string_view replaced_by, Instant at) {
+  auto statement = connection.prepare(
+      "UPDATE api_keys SET lapses_at = ? WHERE id = ? AND replaced_by = ? AND lapses_at > ?");
+  if (!statement) return fail(statement.error());
+  statement->bind_instant(1, at).bind_text(2, id).bind_text(3, replaced_by).bind_instant(4, at);
+  if (auto s = statement->run(); !s) return fail(s.error());
+  return connection.changes();
+}
+
 Result<int> update_key_last_used(Connection& connection, std::string_view id, Instant at) {
   auto statement = connection.prepare(
       "UPDATE api_keys SET last_used_at = ? "

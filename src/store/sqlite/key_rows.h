@@ -39,6 +39,10 @@ Result<int> link_rerolled_key(Connection& connection, const ApiKey& new_key,
 // changed (0 when it was already rerolled or does not exist).
 Result<int> mark_key_replaced(Connection& connection, std::string_view old_id,
                               std::string_view new_id, Instant lapses_at);
+// Ends the overlap of key `id` (replaced by `replaced_by`) at `at` when it
+// lapses later (docs/rotation.md, reroll chains). Returns rows changed.
+Result<int> end_key_overlap(Connection& connection, std::string_view id,
+                            std::string_view replaced_by, Instant at);
 
 // Moves last_used_at forward to `at`. Returns rows changed (0 or 1).
 Result<int> update_key_last_used(Connection& connection, std::string_view id, Instant at);

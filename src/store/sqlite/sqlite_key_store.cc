@@ -92,15 +92,35 @@ Result<KeyReroll> SqliteKeyStore::reroll_key(std::string_view old_id, const ApiK
     if (auto linked = link_rerolled_key(connection, new_key, old_id); !linked) {
       return fail(linked.error());
     }
+    // The old key's allowed origins as they are now (a change made after
+    // the caller read the key counts), so the new key and its tokens are
+    // restricted from their first use.
+    if (auto s = replace_allowed_origins(connection, OriginOwner::kKey, new_key.id,
+                                         (*old_key)->allowed_origins);
+        !s) {
+      return fail(s.error());
+    }
     auto marked = mark_key_replaced(connection, old_id, new_key.id, lapses_at);
     if (!marked) return fail(marked.error());
     if (*marked != 1) return fail(Error::internal("the rerolled key could not be marked"));
+    // docs/rotation.md: at most two keys of a reroll chain work at once, so
+    // the key the old one replaced stops now if its overlap still runs.
+    std::optional<ApiKey> predecessor;
+    if (!(*old_key)->rerolled_from.empty()) {
+      auto ended = end_key_overlap(connection, (*old_key)->rerolled_from, old_id, at);
+      if (!ended) return fail(ended.error());
+      if (*ended == 1) {
+        auto found = select_key(connection, (*old_key)->rerolled_from);
+        if (!found) return fail(found.error());
+        predecessor = std::move(*found);
+      }
+    }
     auto old_after = select_key(connection, old_id);
     if (!old_after) return fail(old_after.error());
     auto new_after = select_key(connection, new_key.id);
     if (!new_after) return fail(new_after.error());
     if (!*old_after || !*new_after) return fail(Error::internal("a rerolled key vanished"));
-    return KeyReroll{std::move(**old_after), std::move(**new_after)};
+    return KeyReroll{std::move(**old_after), std::move(**new_after), std::move(predecessor)};
   });
 }
 

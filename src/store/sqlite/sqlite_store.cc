@@ -258,6 +258,7 @@ Result<ClientCredential> SqliteStore::set_client_secret(std::string_view user_id
     if (auto s = sqlite::upsert_client_credential(connection, credential); !s) {
       return fail(s.error());
     }
+    credential.replaced = existing->has_value();
     return credential;
   });
 }

@@ -5,6 +5,8 @@
 // work for every refusal.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "accounts/client_authenticator.h"
 #include "accounts/user_service.h"
 #include "store/store.h"
@@ -40,8 +42,8 @@ class SecretRotationTest : public ::testing::Test {
   }
 
   // A service account with API access and its first credentials.
-  IssuedClientCredential service_account() {
-    auto user = users_->create(admin(), {"svc", UserType::kService, true});
+  IssuedClientCredential service_account(std::string name = "svc") {
+    auto user = users_->create(admin(), {std::move(name), UserType::kService, true});
     if (!user) throw std::runtime_error(user.error().description);
     auto issued = users_->reset_access_key(admin(), user->id);
     if (!issued) throw std::runtime_error(issued.error().description);
@@ -164,11 +166,62 @@ TEST_F(SecretRotationTest, BoundsAndPermissions) {
             ErrorCode::kForbidden);
 }
 
+// A clock that runs a hook the first time it is read after arm(): here a
+// concurrent write between UserService's checks and its store write.
+class HookClock final : public Clock {
+ public:
+  explicit HookClock(const Clock& inner) : inner_(inner) {}
+  Instant now() const override {
+    if (armed_) {
+      armed_ = false;
+      hook_();
+    }
+    return inner_.now();
+  }
+  void arm(std::function<void()> hook) {
+    hook_ = std::move(hook);
+    armed_ = true;
+  }
+
+ private:
+  const Clock& inner_;
+  mutable bool armed_ = false;
+  std::function<void()> hook_;
+};
+
+// Test that whether a reset replaced a secret (secret.rotated) is decided
+// in the store's transaction: a first enrolment by someone else that
+// commits just before the write is reported as replaced.
+TEST_F(SecretRotationTest, ReplacedIsDecidedInTheStoresTransaction) {
+  auto user = users_->create(admin(), {"svc", UserType::kService, true});
+  ASSERT_TRUE(user) << user.error().description;
+  HookClock clock(clock_);
+  UserService users(*store_, clock, random_, [](std::string_view) {});
+  clock.arm([&] {
+    ASSERT_TRUE(store_->set_client_secret(user->id, "cli_0000concurrent0000",
+                                          digest_secret("concurrent"), clock_.now(), false));
+  });
+  auto issued = users.reset_access_key(admin(), user->id, Duration::zero());
+  ASSERT_TRUE(issued) << issued.error().description;
+  EXPECT_EQ(issued->client_id, "cli_0000concurrent0000");
+  EXPECT_TRUE(issued->replaced);
+  // And a true first enrolment is not.
+  auto other = users_->create(admin(), {"svc2", UserType::kService, true});
+  ASSERT_TRUE(other);
+  auto first = users.reset_access_key(admin(), other->id, Duration::zero());
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(first->replaced);
+  EXPECT_TRUE(users.reset_access_key(admin(), other->id, Duration::zero())->replaced);
+}
+
 // Test that every refusal and the success do the same work, with and
-// without a previous secret, rotated included (docs/security/echo-and-timing.md).
+// without a previous secret, rotated included (docs/security/echo-and-timing.md):
+// both constant-time comparisons, counted one by one, for a known id with
+// a previous secret, a known id without one and an unknown id.
 TEST_F(SecretRotationTest, RefusalsDoTheSameWorkWithPreviousSecrets) {
   const IssuedClientCredential first = service_account();
   const IssuedClientCredential second = reset(first.user_id, seconds(10));
+  const IssuedClientCredential plain = service_account("svc2");  // no previous secret
   clock_.advance(seconds(10));
   struct Attempt {
     const char* what;
@@ -179,12 +232,15 @@ TEST_F(SecretRotationTest, RefusalsDoTheSameWorkWithPreviousSecrets) {
       {"unknown client", "cli_00000000000000unknown", second.client_secret},
       {"rotated secret", first.client_id, first.client_secret},
       {"current secret", first.client_id, second.client_secret},
+      {"wrong secret", first.client_id, plain.client_secret},
+      {"no previous, current secret", plain.client_id, plain.client_secret},
+      {"no previous, wrong secret", plain.client_id, second.client_secret},
   };
   for (int round = 0; round < 2; ++round) {
     for (const Attempt& a : attempts) {
       (void)clients_->authenticate(a.client_id, a.secret);
       const AuthenticationWork work = ClientAuthenticator::last_work();
-      EXPECT_EQ(work.digest_compares, 1) << a.what;
+      EXPECT_EQ(work.digest_compares, 2) << a.what;
       if (round == 1) {
         EXPECT_EQ(work.store_reads, 0) << a.what;
       }

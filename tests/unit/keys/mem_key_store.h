@@ -117,11 +117,19 @@ class MemKeyStore final : public KeyStore {
     }
     ApiKey added = new_key;
     added.rerolled_from = std::string(old_id);
+    added.allowed_origins = it->second.allowed_origins;
     keys_[added.id] = added;
     order_.push_back(added.id);
     it->second.replaced_by = added.id;
     it->second.lapses_at = lapses_at;
-    return KeyReroll{it->second, added};
+    std::optional<ApiKey> predecessor;
+    if (auto before = keys_.find(it->second.rerolled_from);
+        before != keys_.end() && before->second.replaced_by == it->first &&
+        before->second.lapses_at && *before->second.lapses_at > at) {
+      before->second.lapses_at = at;
+      predecessor = before->second;
+    }
+    return KeyReroll{it->second, added, predecessor};
   }
 
   int writes = 0;

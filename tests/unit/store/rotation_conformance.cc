@@ -43,6 +43,7 @@ TEST_P(StoreConformanceTest, ResetWithOverlapKeepsThePreviousSecret) {
                                          std::chrono::hours(1));
   ASSERT_TRUE(reset) << reset.error().description;
   EXPECT_EQ(reset->client_id, "cli_a");
+  EXPECT_TRUE(reset->replaced);  // decided in the transaction (secret.rotated)
   ASSERT_TRUE(reset->previous_secret_digest && reset->previous_expires_at);
   EXPECT_EQ(*reset->previous_secret_digest, first);
   EXPECT_EQ(*reset->previous_expires_at, clock_.now() + std::chrono::hours(1));
@@ -83,6 +84,7 @@ TEST_P(StoreConformanceTest, FirstSecretHasNoPreviousOne) {
       store_->set_client_secret(alice.id, "cli_a", random_digest(), clock_.now(), false, hours(1));
   ASSERT_TRUE(first);
   EXPECT_FALSE(first->previous_secret_digest);
+  EXPECT_FALSE(first->replaced);
 }
 
 // Test that a second reset during an overlap makes the just-replaced secret
@@ -170,6 +172,84 @@ TEST_P(StoreConformanceTest, RerollLinksTheOldAndTheNewKey) {
   auto listed = store_->keys().list_keys_of_user("usr_alice");
   ASSERT_TRUE(listed);
   ASSERT_EQ(listed->size(), 2u);
+}
+
+// Test that the new key gets the old key's allowed origins as stored when
+// the reroll runs (docs/origin-restrictions.md), whatever the candidate
+// holds, in the reroll's transaction, durably; the old key keeps its own.
+TEST_P(StoreConformanceTest, RerollCopiesTheAllowedOrigins) {
+  make_user("alice");
+  const std::vector<std::string> origins = {"192.0.2.0/24", "2001:db8::/32"};
+  ASSERT_TRUE(
+      store_->keys().insert_key(key_of("key_old", "usr_alice", random_digest(), clock_.now())));
+  ASSERT_TRUE(store_->keys().set_key_allowed_origins("key_old", origins));
+  ApiKey fresh = key_of("key_new", "usr_alice", random_digest(), clock_.now());
+  fresh.allowed_origins = {"198.51.100.0/24"};  // stale: the stored list wins
+  auto rerolled =
+      store_->keys().reroll_key("key_old", fresh, clock_.now() + seconds(60), clock_.now());
+  ASSERT_TRUE(rerolled) << rerolled.error().description;
+  EXPECT_EQ(rerolled->new_key.allowed_origins, origins);
+  EXPECT_EQ(rerolled->old_key.allowed_origins, origins);
+  for (int pass = 0; pass < 2; ++pass) {
+    auto by_id = store_->keys().find_key("key_new");
+    ASSERT_TRUE(by_id && by_id->has_value());
+    EXPECT_EQ((*by_id)->allowed_origins, origins);
+    auto by_digest = store_->keys().find_key_by_digest(fresh.digest);
+    ASSERT_TRUE(by_digest && by_digest->has_value());
+    EXPECT_EQ((*by_digest)->allowed_origins, origins);
+    auto listed = store_->keys().list_keys_of_user("usr_alice");
+    ASSERT_TRUE(listed);
+    ASSERT_EQ(listed->size(), 2u);
+    for (const ApiKey& key : *listed) EXPECT_EQ(key.allowed_origins, origins) << key.id;
+    reopen();
+  }
+  // A key without a restriction gives a new key without one.
+  ASSERT_TRUE(
+      store_->keys().insert_key(key_of("key_open", "usr_alice", random_digest(), clock_.now())));
+  ApiKey open_fresh = key_of("key_open2", "usr_alice", random_digest(), clock_.now());
+  open_fresh.allowed_origins = {"198.51.100.0/24"};
+  auto open = store_->keys().reroll_key("key_open", open_fresh, clock_.now(), clock_.now());
+  ASSERT_TRUE(open) << open.error().description;
+  EXPECT_TRUE(open->new_key.allowed_origins.empty());
+  EXPECT_TRUE((*store_->keys().find_key("key_open2"))->allowed_origins.empty());
+}
+
+// Test that rerolling B, the new key of A's reroll, ends A's overlap at
+// that moment (at most two keys of a chain work at once), in the same
+// transaction, durably; a lapse already past is not moved.
+TEST_P(StoreConformanceTest, RerollingTheNewKeyEndsThePredecessorsOverlap) {
+  make_user("alice");
+  ASSERT_TRUE(
+      store_->keys().insert_key(key_of("key_a", "usr_alice", random_digest(), clock_.now())));
+  const Instant a_lapse = clock_.now() + hours(2);
+  auto first = store_->keys().reroll_key(
+      "key_a", key_of("key_b", "usr_alice", random_digest(), clock_.now()), a_lapse, clock_.now());
+  ASSERT_TRUE(first) << first.error().description;
+  EXPECT_FALSE(first->predecessor);  // A replaced nothing
+  clock_.advance(seconds(600));
+  const Instant b_lapse = clock_.now() + hours(1);
+  auto second = store_->keys().reroll_key(
+      "key_b", key_of("key_c", "usr_alice", random_digest(), clock_.now()), b_lapse, clock_.now());
+  ASSERT_TRUE(second) << second.error().description;
+  EXPECT_EQ(second->old_key.lapses_at, b_lapse);
+  ASSERT_TRUE(second->predecessor);
+  EXPECT_EQ(second->predecessor->id, "key_a");
+  EXPECT_EQ(second->predecessor->lapses_at, clock_.now());
+  EXPECT_EQ(second->predecessor->replaced_by, "key_b");
+  for (int pass = 0; pass < 2; ++pass) {
+    EXPECT_EQ((*store_->keys().find_key("key_a"))->lapses_at, clock_.now());
+    EXPECT_EQ((*store_->keys().find_key("key_b"))->lapses_at, b_lapse);
+    EXPECT_FALSE((*store_->keys().find_key("key_c"))->lapses_at);
+    reopen();
+  }
+  // C's reroll after B's lapse: B's lapse (already past) stays where it was.
+  clock_.advance(hours(2));
+  auto third = store_->keys().reroll_key(
+      "key_c", key_of("key_d", "usr_alice", random_digest(), clock_.now()), clock_.now(),
+      clock_.now());
+  ASSERT_TRUE(third) << third.error().description;
+  EXPECT_FALSE(third->predecessor);
+  EXPECT_EQ((*store_->keys().find_key("key_b"))->lapses_at, b_lapse);
 }
 
 // Test that an inactive, expired or already rerolled key is refused with
