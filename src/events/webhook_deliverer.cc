@@ -54,6 +54,10 @@ std::string transport_error_class(std::string_view description) {
   return "transport";
 }
 
+Duration batch_claim_lease(Duration attempt_timeout, int batch) {
+  return attempt_timeout * (batch < 1 ? 1 : batch) + std::chrono::seconds(60);
+}
+
 WebhookDeliverer::WebhookDeliverer(EventOutboxStore& outbox, client::Transport& transport,
                                    const Clock& clock, Random& random,
                                    WebhookDelivererOptions options)

@@ -35,7 +35,7 @@ Result<std::unique_ptr<WebhookSink>> WebhookSink::create(
   options.url = config.url;
   options.secret = std::move(*secret);
   options.max_attempts = static_cast<int>(config.max_attempts);
-  options.claim_lease = timeout + std::chrono::seconds(60);
+  options.claim_lease = events::batch_claim_lease(timeout, options.batch);
   options.retention = std::chrono::hours(24 * config.retention_days);
   // A test clock jumps: look at the outbox more often than once a second.
   options.idle_poll = std::chrono::milliseconds(test_clock ? 100 : 1000);

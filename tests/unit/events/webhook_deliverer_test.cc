@@ -157,6 +157,18 @@ TEST_F(WebhookDelivererTest, GivesUpAfterMaxAttemptsThenRedeliverable) {
 }
 
 // Test that transport failures are stored as an error class only.
+// Test that one claim outlasts a whole batch of attempts that each take the
+// full timeout (a lease of timeout + 60 s lapsed after a few slow receivers
+// and let another deliverer send the rest of the batch a second time).
+TEST(BatchClaimLease, CoversEveryAttemptOfTheBatchPlusAMargin) {
+  EXPECT_EQ(batch_claim_lease(seconds(10), 32), seconds(32 * 10 + 60));
+  EXPECT_EQ(batch_claim_lease(seconds(120), 32), seconds(32 * 120 + 60));
+  EXPECT_EQ(batch_claim_lease(seconds(10), 1), seconds(70));
+  EXPECT_EQ(batch_claim_lease(seconds(10), 0), seconds(70));  // a batch claims at least one
+  WebhookDelivererOptions defaults;
+  EXPECT_GT(defaults.claim_lease, seconds(10) * defaults.batch);
+}
+
 TEST(TransportErrorClass, NamesTheClassNotTheDetails) {
   EXPECT_EQ(transport_error_class("cannot reach https://h: Operation timed out after 10000 ms"),
             "timeout");
