@@ -1,6 +1,5 @@
 #include "server/webhook_wiring.h"
 
-#include <cstdlib>
 #include <string>
 
 #include "events/outbox_event_sink.h"
@@ -15,12 +14,7 @@ Result<std::unique_ptr<WebhookSink>> WebhookSink::create(
   std::unique_ptr<WebhookSink> out(new WebhookSink());
   out->config_ = config;
   if (!config.enabled) return out;
-  auto secret =
-      read_webhook_secret(config, [](const std::string& name) -> std::optional<std::string> {
-        const char* value = std::getenv(name.c_str());
-        if (value == nullptr) return std::nullopt;
-        return std::string(value);
-      });
+  auto secret = take_webhook_secret(config);
   if (!secret) return fail(secret.error());
 
   const auto timeout = std::chrono::seconds(config.timeout_seconds);
