@@ -19,6 +19,9 @@ class EventSink {
   // Callers publish after their own change is committed and never fail the
   // user's request because an event could not be enqueued (they log it).
   virtual Status publish(const Event& event) = 0;
+  // An event already in the outbox became due outside publish (an admin's
+  // redelivery): the sink's deliverer, if any, looks at the outbox at once.
+  virtual void outbox_changed() {}
 };
 
 class NullEventSink final : public EventSink {

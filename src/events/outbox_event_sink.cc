@@ -35,4 +35,8 @@ Status OutboxEventSink::publish(const Event& event) {
   return {};
 }
 
+void OutboxEventSink::outbox_changed() {
+  if (options_.on_enqueued) options_.on_enqueued();
+}
+
 }  // namespace latchkey::events

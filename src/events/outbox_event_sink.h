@@ -35,6 +35,8 @@ class OutboxEventSink final : public EventSink {
   // dropped (success). kUnavailable (or the store's error) when the outbox
   // cannot be written, reported through warn as well.
   Status publish(const Event& event) override;
+  // Runs on_enqueued (wakes the deliverer).
+  void outbox_changed() override;
 
  private:
   EventOutboxStore& outbox_;

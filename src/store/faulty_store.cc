@@ -423,8 +423,10 @@ class FaultyEventOutboxStore final : public EventOutboxStore {
   Result<std::vector<OutboxEvent>> claim_due(Instant now, int limit, Duration lease) override {
     return inner_.claim_due(now, limit, lease);
   }
-  Result<bool> mark_delivered(std::string_view id, Instant at) override {
-    return inner_.mark_delivered(id, at);
+  using EventOutboxStore::mark_delivered;
+  Result<bool> mark_delivered(std::string_view id, Instant at,
+                              std::optional<Instant> claim) override {
+    return inner_.mark_delivered(id, at, claim);
   }
   Result<bool> mark_failed(std::string_view id, const OutboxFailure& failure) override {
     return inner_.mark_failed(id, failure);
