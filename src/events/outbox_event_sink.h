@@ -37,6 +37,10 @@ class OutboxEventSink final : public EventSink {
   Status publish(const Event& event) override;
   // Runs on_enqueued (wakes the deliverer).
   void outbox_changed() override;
+  // True: the outbox is the store's (main.cc builds it over Store::outbox()).
+  bool writes_outbox() const override { return true; }
+  // Also what publish() enqueues; nullopt for a type not subscribed to.
+  std::optional<NewOutboxEvent> outbox_row(const Event& event) override;
 
  private:
   EventOutboxStore& outbox_;

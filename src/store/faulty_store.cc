@@ -483,10 +483,11 @@ class FaultyStore final : public Store {
   Result<std::vector<User>> list_expired_service_accounts(Instant now) override {
     return inner_->list_expired_service_accounts(now);
   }
-  Result<std::optional<User>> disable_expired_service_account(std::string_view id,
-                                                              Instant now) override {
+  using Store::disable_expired_service_account;
+  Result<std::optional<User>> disable_expired_service_account(
+      std::string_view id, Instant now, const OutboxRowsFor& events) override {
     return counted(*faults_, "disable_expired_service_account",
-                   [&] { return inner_->disable_expired_service_account(id, now); });
+                   [&] { return inner_->disable_expired_service_account(id, now, events); });
   }
   Result<User> update_user(std::string_view id, const UserUpdate& update, Instant now) override {
     return counted(*faults_, "update_user", [&] { return inner_->update_user(id, update, now); });
