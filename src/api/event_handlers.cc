@@ -115,6 +115,7 @@ http::Response redeliver_event(const ApiContext& ctx, pipeline::Exchange& ex) {
     }
     auto requeued = ctx.store.outbox().requeue(id, ctx.clock.now());
     if (!requeued) return fail(requeued.error());
+    if (ctx.events != nullptr) ctx.events->outbox_changed();  // send it now, not at the next poll
     http::Response r = json_response(200, event_to_json(*requeued));
     r.principal_for_log = (*actor)->user_id;
     return r;

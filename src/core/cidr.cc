@@ -145,4 +145,13 @@ bool CidrSet::contains(std::string_view address) const {
   return parsed && contains(*parsed);
 }
 
+std::string origin_block(std::string_view address) {
+  const auto parsed = IpAddress::parse(address);
+  if (!parsed) return std::string(address);
+  if (parsed->is_v4()) return parsed->to_string();
+  std::array<std::uint8_t, 16> network = parsed->bytes();
+  std::fill(network.begin() + 8, network.end(), std::uint8_t{0});  // keep the /64
+  return IpAddress::v6(network).to_string() + "/64";
+}
+
 }  // namespace latchkey

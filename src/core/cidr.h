@@ -54,6 +54,13 @@ class Cidr {
   int prefix_ = 0;
 };
 
+// The origin an address counts as when distinct origins are counted (the
+// token-interference alarm): an IPv4 address is its own origin (a /32); an
+// IPv6 address counts as its /64, "2001:db8:1:2::/64", the network one host
+// keeps while its privacy (temporary) addresses rotate. An IPv4-mapped IPv6
+// address is its IPv4 address. Text that does not parse is its own origin.
+std::string origin_block(std::string_view address);
+
 class CidrSet {
  public:
   // Every entry must parse; the error names the first that does not.

@@ -11,10 +11,10 @@ OutboxEventSink::OutboxEventSink(EventOutboxStore& outbox, const Clock& clock, R
                                  OutboxSinkOptions options)
     : outbox_(outbox), clock_(clock), random_(random), options_(std::move(options)) {}
 
-Status OutboxEventSink::publish(const Event& event) {
+std::optional<NewOutboxEvent> OutboxEventSink::outbox_row(const Event& event) {
   if (!options_.types.empty() && !options_.types.contains(event.type) &&
       event.type != EventType::kWebhookTest) {
-    return {};
+    return std::nullopt;
   }
   NewOutboxEvent row;
   row.id = new_id("evt_", random_);
@@ -23,6 +23,13 @@ Status OutboxEventSink::publish(const Event& event) {
   row.data_json = data_json(event);
   row.dedup_key = event.dedup_key;
   row.enqueued_at = clock_.now();
+  return row;
+}
+
+Status OutboxEventSink::publish(const Event& event) {
+  auto built = outbox_row(event);
+  if (!built) return {};  // not subscribed
+  const NewOutboxEvent& row = *built;
   auto stored = outbox_.enqueue(row);
   if (!stored) {
     if (options_.warn) {
@@ -33,6 +40,10 @@ Status OutboxEventSink::publish(const Event& event) {
   }
   if (*stored && options_.on_enqueued) options_.on_enqueued();
   return {};
+}
+
+void OutboxEventSink::outbox_changed() {
+  if (options_.on_enqueued) options_.on_enqueued();
 }
 
 }  // namespace latchkey::events

@@ -35,6 +35,12 @@ class OutboxEventSink final : public EventSink {
   // dropped (success). kUnavailable (or the store's error) when the outbox
   // cannot be written, reported through warn as well.
   Status publish(const Event& event) override;
+  // Runs on_enqueued (wakes the deliverer).
+  void outbox_changed() override;
+  // True: the outbox is the store's (main.cc builds it over Store::outbox()).
+  bool writes_outbox() const override { return true; }
+  // Also what publish() enqueues; nullopt for a type not subscribed to.
+  std::optional<NewOutboxEvent> outbox_row(const Event& event) override;
 
  private:
   EventOutboxStore& outbox_;

@@ -54,6 +54,10 @@ std::string transport_error_class(std::string_view description) {
   return "transport";
 }
 
+Duration batch_claim_lease(Duration attempt_timeout, int batch) {
+  return attempt_timeout * (batch < 1 ? 1 : batch) + std::chrono::seconds(60);
+}
+
 WebhookDeliverer::WebhookDeliverer(EventOutboxStore& outbox, client::Transport& transport,
                                    const Clock& clock, Random& random,
                                    WebhookDelivererOptions options)
@@ -166,7 +170,10 @@ void WebhookDeliverer::attempt(const OutboxEvent& event) {
   if (error.empty()) {
     delivered_.fetch_add(1);
     m.delivered.inc();
-    if (auto marked = outbox_.mark_delivered(event.id, done); !marked && options_.warn) {
+    // Under the claim it was sent under: a redelivery requested meanwhile
+    // (requeue) is not swallowed by this attempt, it sends the event again.
+    auto marked = outbox_.mark_delivered(event.id, done, event.next_attempt_at);
+    if (!marked && options_.warn) {
       // Sent, but not recorded: it will be sent again (receivers dedupe).
       options_.warn("webhooks: event " + event.id +
                     " was delivered but not marked: " + marked.error().description);
@@ -176,7 +183,7 @@ void WebhookDeliverer::attempt(const OutboxEvent& event) {
   failed_attempts_.fetch_add(1);
   m.failed.inc();
   const int failures = event.attempts + 1;
-  OutboxFailure failure{done, error, std::nullopt};
+  OutboxFailure failure{done, error, std::nullopt, event.next_attempt_at};
   if (failures < options_.max_attempts) {
     failure.retry_at = done + retry_delay(failures, random_, options_.schedule);
   } else {

@@ -43,8 +43,9 @@ struct WebhookDelivererOptions {
   std::string secret;  // the HMAC key; never logged
   int max_attempts = 20;
   // The transport's own timeout is what cuts a slow receiver off; this is
-  // how long a claim lasts, so it must exceed it.
-  Duration claim_lease = std::chrono::seconds(70);
+  // how long a claim lasts. One claim covers a whole batch sent one after
+  // another, so it must exceed `batch` attempts: see batch_claim_lease().
+  Duration claim_lease = std::chrono::seconds(32 * 10 + 60);
   RetrySchedule schedule;
   Duration retention = std::chrono::hours(24 * 30);  // delivered and dead events
   std::chrono::milliseconds idle_poll{1000};         // wall time between polls
@@ -102,6 +103,12 @@ class WebhookDeliverer {
   bool woken_ = false;  // GUARDED_BY(mu_)
   std::thread thread_;
 };
+
+// The lease of a claim of `batch` events attempted one after another, each
+// cut off by the transport after `attempt_timeout`: every attempt of the
+// batch may take the full timeout, plus a minute of margin for the store's
+// writes, so that no claim lapses while its batch is still being sent.
+Duration batch_claim_lease(Duration attempt_timeout, int batch);
 
 // The error class stored for a transport failure (never the URL, never a
 // body): "timeout", "connect", "dns", "tls", "response_too_large" or

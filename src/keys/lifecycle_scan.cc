@@ -1,6 +1,7 @@
 #include "keys/lifecycle_scan.h"
 
 #include <utility>
+#include <vector>
 
 #include "audit/audit_log.h"
 #include "events/event_sink.h"
@@ -24,6 +25,28 @@ events::Event make_event(events::EventType type, Instant now, std::string dedup_
   event.data = std::move(data);
   event.dedup_key = std::move(dedup_key);
   return event;
+}
+
+// service_account.expired and user.disabled for an account the scan disabled.
+std::vector<events::Event> expiry_events(const User& user, Instant now) {
+  const std::string expired_at = format_rfc3339(user.expires_at.value_or(now));
+  const std::string expiry_ms = millis(user.expires_at.value_or(now));
+  std::vector<events::Event> out;
+  out.push_back(make_event(events::EventType::kServiceAccountExpired, now,
+                           "service_account.expired:" + user.id + ":" + expiry_ms,
+                           {{"user_id", user.id},
+                            {"user_name", user.name},
+                            {"owner", user.owner},
+                            {"contact", user.contact},
+                            {"expires_at", expired_at}}));
+  out.push_back(make_event(events::EventType::kUserDisabled, now,
+                           "user.disabled:" + user.id + ":" + expiry_ms,
+                           {{"user_id", user.id},
+                            {"user_name", user.name},
+                            {"reason", "account_expired"},
+                            {"disabled_at", format_rfc3339(now)},
+                            {"disabled_by", std::string(kSystemPrincipal)}}));
+  return out;
 }
 
 }  // namespace
@@ -52,9 +75,26 @@ Result<LifecycleScanOutcome> LifecycleScan::run() {
 Status LifecycleScan::disable_expired_accounts(Instant now, LifecycleScanOutcome& outcome) {
   auto expired = store_.list_expired_service_accounts(now);
   if (!expired) return fail(expired.error());
+  // With webhooks, the events are enqueued in the disable's own
+  // transaction: once an account is disabled the scan never lists it again,
+  // so an event published after the commit would be lost for good to a
+  // crash or an outbox failure in between.
+  const bool in_transaction = events_ != nullptr && events_->writes_outbox();
   for (const User& candidate : *expired) {
+    int enqueued = 0;
+    Store::OutboxRowsFor rows_for;
+    if (in_transaction) {
+      rows_for = [&](const User& user) {
+        std::vector<NewOutboxEvent> rows;
+        for (const events::Event& event : expiry_events(user, now)) {
+          if (auto row = events_->outbox_row(event)) rows.push_back(std::move(*row));
+        }
+        enqueued = static_cast<int>(rows.size());  // the last try's, if retried
+        return rows;
+      };
+    }
     // Conditional in the store: an expiry an admin moved meanwhile wins.
-    auto disabled = store_.disable_expired_service_account(candidate.id, now);
+    auto disabled = store_.disable_expired_service_account(candidate.id, now, rows_for);
     if (on_user_changed_) on_user_changed_(candidate.id);  // even after an error
     if (!disabled) {
       if (warn_) {
@@ -66,7 +106,6 @@ Status LifecycleScan::disable_expired_accounts(Instant now, LifecycleScanOutcome
     if (!*disabled) continue;
     const User& user = **disabled;
     ++outcome.accounts_disabled;
-    const std::string expired_at = format_rfc3339(user.expires_at.value_or(now));
     if (audit_ != nullptr) {
       AuditEvent event;
       event.at = now;
@@ -77,24 +116,17 @@ Status LifecycleScan::disable_expired_accounts(Instant now, LifecycleScanOutcome
       event.reason = "account_expired";
       audit_->record(std::move(event));
     }
-    const std::string expiry_ms = millis(user.expires_at.value_or(now));
-    if (publish_once(make_event(events::EventType::kServiceAccountExpired, now,
-                                "service_account.expired:" + user.id + ":" + expiry_ms,
-                                {{"user_id", user.id},
-                                 {"user_name", user.name},
-                                 {"owner", user.owner},
-                                 {"contact", user.contact},
-                                 {"expires_at", expired_at}}))) {
-      ++outcome.events_published;
+    if (in_transaction) {
+      // Committed with the disable (a stored dedup key was skipped there).
+      outcome.events_published += enqueued;
+      if (enqueued > 0) events_->outbox_changed();  // deliver now
+      continue;
     }
-    if (publish_once(make_event(events::EventType::kUserDisabled, now,
-                                "user.disabled:" + user.id + ":" + expiry_ms,
-                                {{"user_id", user.id},
-                                 {"user_name", user.name},
-                                 {"reason", "account_expired"},
-                                 {"disabled_at", format_rfc3339(now)},
-                                 {"disabled_by", std::string(kSystemPrincipal)}}))) {
-      ++outcome.events_published;
+    // A sink without the store's outbox (no webhooks: nothing is recorded;
+    // tests): published after the commit, and a failed publish is only
+    // warned about, since the account is not listed again.
+    for (const events::Event& event : expiry_events(user, now)) {
+      if (publish_once(event)) ++outcome.events_published;
     }
   }
   return {};
@@ -159,7 +191,9 @@ Status LifecycleScan::announce_due_credentials(Instant now, LifecycleScanOutcome
 bool LifecycleScan::publish_once(const events::Event& event) {
   if (events_ == nullptr || published_.contains(event.dedup_key)) return false;
   if (auto s = events_->publish(event); !s) {
-    // Not remembered: the next run tries again.
+    // Not remembered: the next run tries again if it finds the cause again
+    // (a credential still due or expiring soon; not an account it has
+    // already disabled).
     if (warn_) {
       warn_("publishing " + std::string(events::to_string(event.type)) +
             " failed: " + s.error().description);

@@ -3,7 +3,9 @@
 //   - disables every enabled service account at or past its expires_at
 //     (Store::disable_expired_service_account: its tokens are deleted as
 //     kUserDisabled in the same write), audits it as done by the system and
-//     publishes service_account.expired and user.disabled;
+//     records service_account.expired and user.disabled: with webhooks
+//     (EventSink::writes_outbox) enqueued in the disable's own transaction,
+//     so that both commit together; with another sink published after it;
 //   - publishes secret.rotation_due for every Client Secret and active API
 //     key at or past secret_max_age_days, and key.expiring_soon for every
 //     active key expiring within key_expiring_soon_days.
@@ -51,8 +53,9 @@ class LifecycleScan {
                 AuditLog* audit, std::function<void(std::string_view)> on_user_changed,
                 std::function<void(std::string_view)> warn);
 
-  // One pass. Fails only when the store cannot be read; a failed disable or
-  // publish is warned about and retried on the next run.
+  // One pass. Fails only when the store cannot be read; a failed disable
+  // (with its events, in one transaction) or a failed publish of a due or
+  // expiring credential is warned about and retried on the next run.
   Result<LifecycleScanOutcome> run();
 
  private:

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 
@@ -30,9 +31,12 @@ std::string known_event_names() {
   return names;
 }
 
-std::string trim_trailing_space(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ' ||
-                           text.back() == '\t')) {
+// What `echo` or `openssl rand -hex 32 >` leave after the secret; any other
+// byte belongs to it.
+std::string without_trailing_newline(std::string text) {
+  if (text.ends_with("\r\n")) {
+    text.resize(text.size() - 2);
+  } else if (text.ends_with('\n')) {
     text.pop_back();
   }
   return text;
@@ -180,13 +184,24 @@ Result<std::string> read_webhook_secret(const WebhookConfig& config, const GetEn
         "webhooks: no secret: set webhooks.secret_file (a file of mode 0600) or the environment "
         "variable LATCHKEY_WEBHOOK_SECRET"));
   }
-  secret = trim_trailing_space(std::move(secret));
+  secret = without_trailing_newline(std::move(secret));
   if (secret.size() < kMinWebhookSecretBytes) {
     return fail(Error::invalid_request(
         "webhooks: the secret (" +
         (config.secret_file.empty() ? std::string(kWebhookSecretEnv) : config.secret_file) +
         ") must be at least " + std::to_string(kMinWebhookSecretBytes) + " bytes long"));
   }
+  return secret;
+}
+
+Result<std::string> take_webhook_secret(const WebhookConfig& config) {
+  const std::string name(kWebhookSecretEnv);
+  auto secret = read_webhook_secret(config, [](const std::string& n) -> std::optional<std::string> {
+    const char* value = std::getenv(n.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  });
+  ::unsetenv(name.c_str());  // also when unused (a secret_file was given) or refused
   return secret;
 }
 

@@ -46,9 +46,16 @@ std::string webhook_url_problem(std::string_view url);
 using GetEnv = std::function<std::optional<std::string>(const std::string&)>;
 
 // The HMAC secret: the secret_file's content (a regular file without any
-// access for group and others, at most 4 KiB, trailing whitespace
-// trimmed), else LATCHKEY_WEBHOOK_SECRET. kInvalidRequest when neither
-// gives at least kMinWebhookSecretBytes. The message never holds the secret.
+// access for group and others, at most 4 KiB), else LATCHKEY_WEBHOOK_SECRET;
+// from either, one trailing "\n" (or "\r\n") is removed and nothing else.
+// kInvalidRequest when neither gives at least kMinWebhookSecretBytes. The
+// message never holds the secret.
 Result<std::string> read_webhook_secret(const WebhookConfig& config, const GetEnv& getenv);
+
+// read_webhook_secret from the process environment, then removes
+// LATCHKEY_WEBHOOK_SECRET from it (unsetenv), so that the secret is not
+// left in /proc/<pid>/environ nor passed on to child processes. Call it
+// at start-up, before other threads read the environment.
+Result<std::string> take_webhook_secret(const WebhookConfig& config);
 
 }  // namespace latchkey::server

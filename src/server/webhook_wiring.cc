@@ -1,6 +1,5 @@
 #include "server/webhook_wiring.h"
 
-#include <cstdlib>
 #include <string>
 
 #include "events/outbox_event_sink.h"
@@ -15,12 +14,7 @@ Result<std::unique_ptr<WebhookSink>> WebhookSink::create(
   std::unique_ptr<WebhookSink> out(new WebhookSink());
   out->config_ = config;
   if (!config.enabled) return out;
-  auto secret =
-      read_webhook_secret(config, [](const std::string& name) -> std::optional<std::string> {
-        const char* value = std::getenv(name.c_str());
-        if (value == nullptr) return std::nullopt;
-        return std::string(value);
-      });
+  auto secret = take_webhook_secret(config);
   if (!secret) return fail(secret.error());
 
   const auto timeout = std::chrono::seconds(config.timeout_seconds);
@@ -35,7 +29,7 @@ Result<std::unique_ptr<WebhookSink>> WebhookSink::create(
   options.url = config.url;
   options.secret = std::move(*secret);
   options.max_attempts = static_cast<int>(config.max_attempts);
-  options.claim_lease = timeout + std::chrono::seconds(60);
+  options.claim_lease = events::batch_claim_lease(timeout, options.batch);
   options.retention = std::chrono::hours(24 * config.retention_days);
   // A test clock jumps: look at the outbox more often than once a second.
   options.idle_poll = std::chrono::milliseconds(test_clock ? 100 : 1000);

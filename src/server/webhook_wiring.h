@@ -28,8 +28,9 @@ namespace latchkey::server {
 
 class WebhookSink {
  public:
-  // Reads the secret (read_webhook_secret, from the process environment
-  // when there is no secret_file): its error is a start-up error.
+  // Reads the secret (take_webhook_secret: from the process environment
+  // when there is no secret_file, which is then unset): its error is a
+  // start-up error.
   static Result<std::unique_ptr<WebhookSink>> create(const WebhookConfig& config,
                                                      EventOutboxStore& outbox, const Clock& clock,
                                                      Random& random, bool test_clock,

@@ -57,6 +57,9 @@ struct OutboxFailure {
   std::string error;  // a status code or an error class, never a body
   // Pending again at this time; nullopt: give up (the event becomes dead).
   std::optional<Instant> retry_at;
+  // The claim the attempt was made under (see mark_delivered); nullopt:
+  // whatever claim the event is under.
+  std::optional<Instant> claim;
 };
 
 struct OutboxQuery {
@@ -95,14 +98,26 @@ class EventOutboxStore {
   virtual Result<std::vector<OutboxEvent>> claim_due(Instant now, int limit, Duration lease) = 0;
 
   // The attempt succeeded: status delivered, attempts + 1. Returns false
-  // (and changes nothing) when there is no such pending event.
-  virtual Result<bool> mark_delivered(std::string_view id, Instant at) = 0;
+  // (and changes nothing) when there is no such pending event. With
+  // `claim` (the next_attempt_at claim_due returned for the event), only
+  // while the event is still under that claim: once it was requeued (an
+  // admin's redelivery) or claimed again after the claim lapsed, the
+  // attempt's outcome is not recorded (false), so the event is sent again.
+  virtual Result<bool> mark_delivered(std::string_view id, Instant at,
+                                      std::optional<Instant> claim) = 0;
+  Result<bool> mark_delivered(std::string_view id, Instant at) {
+    return mark_delivered(id, at, std::nullopt);
+  }
 
   // The attempt failed: attempts + 1, last_error set, pending again at
-  // retry_at or dead. Returns false when there is no such pending event.
+  // retry_at or dead. Returns false when there is no such pending event, or
+  // when failure.claim is set and the event is no longer under that claim
+  // (as for mark_delivered).
   virtual Result<bool> mark_failed(std::string_view id, const OutboxFailure& failure) = 0;
 
   // Pending again, due at `now`, attempts reset to 0 (whatever its status).
+  // An attempt in flight under an earlier claim then records nothing
+  // (mark_delivered), so the redelivery is never lost to it.
   // kNotFound when there is no such event. Returns the event as stored.
   virtual Result<OutboxEvent> requeue(std::string_view id, Instant now) = 0;
 

@@ -423,8 +423,10 @@ class FaultyEventOutboxStore final : public EventOutboxStore {
   Result<std::vector<OutboxEvent>> claim_due(Instant now, int limit, Duration lease) override {
     return inner_.claim_due(now, limit, lease);
   }
-  Result<bool> mark_delivered(std::string_view id, Instant at) override {
-    return inner_.mark_delivered(id, at);
+  using EventOutboxStore::mark_delivered;
+  Result<bool> mark_delivered(std::string_view id, Instant at,
+                              std::optional<Instant> claim) override {
+    return inner_.mark_delivered(id, at, claim);
   }
   Result<bool> mark_failed(std::string_view id, const OutboxFailure& failure) override {
     return inner_.mark_failed(id, failure);
@@ -481,10 +483,11 @@ class FaultyStore final : public Store {
   Result<std::vector<User>> list_expired_service_accounts(Instant now) override {
     return inner_->list_expired_service_accounts(now);
   }
-  Result<std::optional<User>> disable_expired_service_account(std::string_view id,
-                                                              Instant now) override {
+  using Store::disable_expired_service_account;
+  Result<std::optional<User>> disable_expired_service_account(
+      std::string_view id, Instant now, const OutboxRowsFor& events) override {
     return counted(*faults_, "disable_expired_service_account",
-                   [&] { return inner_->disable_expired_service_account(id, now); });
+                   [&] { return inner_->disable_expired_service_account(id, now, events); });
   }
   Result<User> update_user(std::string_view id, const UserUpdate& update, Instant now) override {
     return counted(*faults_, "update_user", [&] { return inner_->update_user(id, update, now); });

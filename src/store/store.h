@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "store/event_outbox_store.h"
 #include "store/records.h"
 
 namespace latchkey {
@@ -88,8 +90,18 @@ class Store {
   // (kUserDisabled) in the same transaction, so that an expiry moved by an
   // admin meanwhile is respected. Returns the user as disabled, or nullopt
   // when nothing was done (kNotFound when there is no such user).
-  virtual Result<std::optional<User>> disable_expired_service_account(std::string_view id,
-                                                                      Instant now) = 0;
+  // When it disables the user, `events` (if set) is called with the user as
+  // disabled and the outbox rows it returns are enqueued (as
+  // EventOutboxStore::enqueue: a stored dedup_key is skipped) in the same
+  // transaction, so that the change and its webhook events commit together
+  // or not at all. `events` may be called more than once (a retried write)
+  // and must build fresh rows each time.
+  using OutboxRowsFor = std::function<std::vector<NewOutboxEvent>(const User&)>;
+  virtual Result<std::optional<User>> disable_expired_service_account(
+      std::string_view id, Instant now, const OutboxRowsFor& events) = 0;
+  Result<std::optional<User>> disable_expired_service_account(std::string_view id, Instant now) {
+    return disable_expired_service_account(id, now, {});
+  }
 
   // True when the store holds at least one user (latchkeyd's first start
   // asks). Backends answer without listing every user.

@@ -1,7 +1,10 @@
 #include "store/sqlite/origin_rows.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
+
+#include "core/cidr.h"
 
 namespace latchkey::sqlite {
 namespace {
@@ -153,22 +156,29 @@ Result<std::optional<TokenInterference>> watch_issuance(Connection& connection,
   // seed 000: one token per user, so the N+1-th issuance in the window is
   // the first that alarms; N never does.
   if (regenerations <= rule.threshold) return std::optional<TokenInterference>();
-  std::vector<std::string> origins;
+  // Distinct origins, not addresses: an IPv6 /64 counts once, so one host
+  // whose privacy addresses rotate is not taken for several clients.
+  std::set<std::string> blocks;
   {
     auto statement = connection.prepare(
         "SELECT DISTINCT ip FROM account_token_issuances "
-        "WHERE user_id = ? AND issued_at > ? AND ip != '' ORDER BY ip");
+        "WHERE user_id = ? AND issued_at > ? AND ip != ''");
     if (!statement) return fail(statement.error());
     statement->bind_text(1, token.user_id).bind_instant(2, since);
     for (;;) {
       auto row = statement->step();
       if (!row) return fail(row.error());
       if (!*row) break;
-      if (origins.size() < kMaxInterferenceOrigins) origins.push_back(statement->text_at(0));
+      blocks.insert(origin_block(statement->text_at(0)));
     }
   }
   // One origin only is one client regenerating often, not interference.
-  if (origins.size() < 2) return std::optional<TokenInterference>();
+  if (blocks.size() < 2) return std::optional<TokenInterference>();
+  std::vector<std::string> origins;
+  for (const std::string& block : blocks) {
+    if (origins.size() == kMaxInterferenceOrigins) break;
+    origins.push_back(block);
+  }
 
   auto existing = select_interference(connection, token.user_id);
   if (!existing) return fail(existing.error());

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "store/sqlite/connection.h"
+#include "store/sqlite/outbox_rows.h"
 
 namespace latchkey::sqlite {
 namespace {
@@ -67,29 +68,8 @@ Result<std::optional<OutboxEvent>> select_by_id(Connection& connection, std::str
 }  // namespace
 
 Result<bool> SqliteEventOutboxStore::enqueue(const NewOutboxEvent& event) {
-  return db_.write([&](Connection& connection) -> Result<bool> {
-    if (!event.dedup_key.empty()) {
-      auto seen = connection.prepare("SELECT 1 FROM event_outbox WHERE dedup_key = ?");
-      if (!seen) return fail(seen.error());
-      seen->bind_text(1, event.dedup_key);
-      auto row = seen->step();
-      if (!row) return fail(row.error());
-      if (*row) return false;
-    }
-    auto insert = connection.prepare(
-        "INSERT INTO event_outbox (id, type, occurred_at, data_json, dedup_key, status, "
-        "enqueued_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)");
-    if (!insert) return fail(insert.error());
-    insert->bind_text(1, event.id)
-        .bind_text(2, event.type)
-        .bind_instant(3, event.occurred_at)
-        .bind_text(4, event.data_json)
-        .bind_text(5, event.dedup_key)
-        .bind_instant(6, event.enqueued_at)
-        .bind_instant(7, event.enqueued_at);
-    if (auto s = insert->run(); !s) return fail(s.error());
-    return true;
-  });
+  return db_.write(
+      [&](Connection& connection) -> Result<bool> { return insert_outbox_row(connection, event); });
 }
 
 Result<std::vector<OutboxEvent>> SqliteEventOutboxStore::claim_due(Instant now, int limit,
@@ -114,14 +94,21 @@ Result<std::vector<OutboxEvent>> SqliteEventOutboxStore::claim_due(Instant now, 
   });
 }
 
-Result<bool> SqliteEventOutboxStore::mark_delivered(std::string_view id, Instant at) {
+Result<bool> SqliteEventOutboxStore::mark_delivered(std::string_view id, Instant at,
+                                                    std::optional<Instant> claim) {
   return db_.write([&](Connection& connection) -> Result<bool> {
+    // A claim is told by the next_attempt_at it set: a requeue or a later
+    // claim moves it.
     auto statement = connection.prepare(
         "UPDATE event_outbox SET status = 'delivered', attempts = attempts + 1, "
         "last_attempt_at = ?, delivered_at = ?, last_error = '' "
-        "WHERE id = ? AND status = 'pending'");
+        "WHERE id = ? AND status = 'pending' AND (? = 0 OR next_attempt_at = ?)");
     if (!statement) return fail(statement.error());
-    statement->bind_instant(1, at).bind_instant(2, at).bind_text(3, id);
+    statement->bind_instant(1, at)
+        .bind_instant(2, at)
+        .bind_text(3, id)
+        .bind_int(4, claim ? 1 : 0)
+        .bind_instant(5, claim.value_or(at));
     if (auto s = statement->run(); !s) return fail(s.error());
     return connection.changes() > 0;
   });
@@ -132,13 +119,16 @@ Result<bool> SqliteEventOutboxStore::mark_failed(std::string_view id,
   return db_.write([&](Connection& connection) -> Result<bool> {
     auto statement = connection.prepare(
         "UPDATE event_outbox SET status = ?, attempts = attempts + 1, last_attempt_at = ?, "
-        "next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'");
+        "next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending' "
+        "AND (? = 0 OR next_attempt_at = ?)");
     if (!statement) return fail(statement.error());
     statement->bind_text(1, failure.retry_at ? "pending" : "dead")
         .bind_instant(2, failure.at)
         .bind_instant(3, failure.retry_at.value_or(failure.at))
         .bind_text(4, failure.error)
-        .bind_text(5, id);
+        .bind_text(5, id)
+        .bind_int(6, failure.claim ? 1 : 0)
+        .bind_instant(7, failure.claim.value_or(failure.at));
     if (auto s = statement->run(); !s) return fail(s.error());
     return connection.changes() > 0;
   });

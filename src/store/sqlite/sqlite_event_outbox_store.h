@@ -15,7 +15,9 @@ class SqliteEventOutboxStore final : public EventOutboxStore {
 
   Result<bool> enqueue(const NewOutboxEvent& event) override;
   Result<std::vector<OutboxEvent>> claim_due(Instant now, int limit, Duration lease) override;
-  Result<bool> mark_delivered(std::string_view id, Instant at) override;
+  using EventOutboxStore::mark_delivered;
+  Result<bool> mark_delivered(std::string_view id, Instant at,
+                              std::optional<Instant> claim) override;
   Result<bool> mark_failed(std::string_view id, const OutboxFailure& failure) override;
   Result<OutboxEvent> requeue(std::string_view id, Instant now) override;
   Result<std::optional<OutboxEvent>> get(std::string_view id) override;

@@ -7,6 +7,7 @@
 #include "store/sqlite/credential_rows.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/origin_rows.h"
+#include "store/sqlite/outbox_rows.h"
 #include "store/sqlite/token_rows.h"
 #include "store/sqlite/user_rows.h"
 
@@ -135,8 +136,8 @@ Result<std::vector<User>> SqliteStore::list_expired_service_accounts(Instant now
   });
 }
 
-Result<std::optional<User>> SqliteStore::disable_expired_service_account(std::string_view id,
-                                                                         Instant now) {
+Result<std::optional<User>> SqliteStore::disable_expired_service_account(
+    std::string_view id, Instant now, const OutboxRowsFor& events) {
   return db_->write([&](Connection& connection) -> Result<std::optional<User>> {
     auto disabled = sqlite::disable_if_expired_row(connection, id, now);
     if (!disabled) return fail(disabled.error());
@@ -154,6 +155,14 @@ Result<std::optional<User>> SqliteStore::disable_expired_service_account(std::st
     auto user = sqlite::select_user(connection, id);
     if (!user) return fail(user.error());
     if (!*user) return fail(user_not_found());
+    // Its webhook events commit with it: none is lost to a crash after it.
+    if (events) {
+      for (const NewOutboxEvent& row : events(**user)) {
+        if (auto stored = sqlite::insert_outbox_row(connection, row); !stored) {
+          return fail(stored.error());
+        }
+      }
+    }
     return std::optional<User>(std::move(**user));
   });
 }

@@ -51,8 +51,9 @@ class SqliteStore final : public Store {
                                         Instant now) override;
   Result<bool> has_users() override;
   Result<std::vector<User>> list_expired_service_accounts(Instant now) override;
-  Result<std::optional<User>> disable_expired_service_account(std::string_view id,
-                                                              Instant now) override;
+  using Store::disable_expired_service_account;
+  Result<std::optional<User>> disable_expired_service_account(std::string_view id, Instant now,
+                                                              const OutboxRowsFor& events) override;
   Result<bool> bootstrap_first_user(const NewUser& user,
                                     const ClientCredential& credential) override;
   Result<bool> bootstrap_first_user(const NewUser& user, const ClientCredential& credential,

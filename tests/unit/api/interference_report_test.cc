@@ -128,7 +128,7 @@ TEST_F(InterferenceReportTest, OneEventPerAlarm) {
   EXPECT_EQ(value_of(e, "user_id"), "usr_bot");
   EXPECT_EQ(value_of(e, "client_id"), "cli_bot");
   EXPECT_EQ(value_of(e, "regenerations"), "6");
-  EXPECT_EQ(value_of(e, "origins"), "192.0.2.1,2001:db8::1");
+  EXPECT_EQ(value_of(e, "origins"), "192.0.2.1,2001:db8::/64");  // IPv6 by its /64
   EXPECT_EQ(e.dedup_key,
             "token.interference:usr_bot:" + std::to_string(to_unix_millis(e.occurred_at)));
   ASSERT_EQ(audit_.events.size(), 1u);

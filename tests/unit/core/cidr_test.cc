@@ -106,5 +106,18 @@ TEST(IpAddress, CanonicalText) {
   EXPECT_EQ(IpAddress::parse("127.0.0.1")->to_string(), "127.0.0.1");
 }
 
+// Test that an IPv6 address counts as its /64 and an IPv4 address (also
+// when IPv4-mapped) as itself, for counting distinct origins.
+TEST(OriginBlock, Ipv6ByItsSlashSixtyFourIpv4ByItself) {
+  EXPECT_EQ(origin_block("2001:db8:1:2:8d3c:11ff:fe00:1"), "2001:db8:1:2::/64");
+  EXPECT_EQ(origin_block("2001:db8:1:2::a"), origin_block("2001:db8:1:2::b"));
+  EXPECT_NE(origin_block("2001:db8:1:2::a"), origin_block("2001:db8:1:3::a"));
+  EXPECT_EQ(origin_block("::1"), "::/64");
+  EXPECT_EQ(origin_block("192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(origin_block("::ffff:192.0.2.7"), "192.0.2.7");
+  EXPECT_NE(origin_block("192.0.2.7"), origin_block("192.0.2.8"));
+  EXPECT_EQ(origin_block("not-an-address"), "not-an-address");
+}
+
 }  // namespace
 }  // namespace latchkey

@@ -91,5 +91,16 @@ TEST_F(OutboxEventSinkTest, OnlySubscribedTypesAreEnqueued) {
   EXPECT_EQ(events.front().type, "user.disabled");
 }
 
+// Test that a redelivery (outbox_changed) wakes the deliverer at once, so
+// that a requeued event does not wait for the next poll.
+TEST_F(OutboxEventSinkTest, OutboxChangedWakesTheDeliverer) {
+  int woken = 0;
+  OutboxEventSink sink(store_->outbox(), clock_, random_, {.on_enqueued = [&] { ++woken; }});
+  sink.outbox_changed();
+  EXPECT_EQ(woken, 1);
+  NullEventSink none;
+  none.outbox_changed();  // nothing to wake
+}
+
 }  // namespace
 }  // namespace latchkey::events

@@ -157,6 +157,40 @@ TEST_F(WebhookDelivererTest, GivesUpAfterMaxAttemptsThenRedeliverable) {
 }
 
 // Test that transport failures are stored as an error class only.
+// Test that an admin's redelivery requested while the event's attempt is in
+// flight is not swallowed: the attempt's success is not recorded over the
+// requeue, so the event stays pending, due, and is sent again.
+TEST_F(WebhookDelivererTest, RedeliveryDuringAnAttemptSendsAgain) {
+  const std::string id = publish_key_created();
+  int sent = 0;
+  FakeTransport transport([&](const client::HttpRequest&) {
+    if (++sent == 1) {
+      EXPECT_TRUE(store_->outbox().requeue(id, clock_.now()));
+    }
+    return answer(200);
+  });
+  WebhookDeliverer deliverer(store_->outbox(), transport, clock_, random_, options());
+  ASSERT_EQ(deliverer.deliver_due().value(), 1);
+  EXPECT_EQ(stored(id).status, OutboxStatus::kPending);
+  EXPECT_EQ(stored(id).next_attempt_at, clock_.now());
+  ASSERT_EQ(deliverer.deliver_due().value(), 1);
+  EXPECT_EQ(sent, 2);
+  EXPECT_EQ(stored(id).status, OutboxStatus::kDelivered);
+  EXPECT_EQ(stored(id).attempts, 1);
+}
+
+// Test that one claim outlasts a whole batch of attempts that each take the
+// full timeout (a lease of timeout + 60 s lapsed after a few slow receivers
+// and let another deliverer send the rest of the batch a second time).
+TEST(BatchClaimLease, CoversEveryAttemptOfTheBatchPlusAMargin) {
+  EXPECT_EQ(batch_claim_lease(seconds(10), 32), seconds(32 * 10 + 60));
+  EXPECT_EQ(batch_claim_lease(seconds(120), 32), seconds(32 * 120 + 60));
+  EXPECT_EQ(batch_claim_lease(seconds(10), 1), seconds(70));
+  EXPECT_EQ(batch_claim_lease(seconds(10), 0), seconds(70));  // a batch claims at least one
+  WebhookDelivererOptions defaults;
+  EXPECT_GT(defaults.claim_lease, seconds(10) * defaults.batch);
+}
+
 TEST(TransportErrorClass, NamesTheClassNotTheDetails) {
   EXPECT_EQ(transport_error_class("cannot reach https://h: Operation timed out after 10000 ms"),
             "timeout");

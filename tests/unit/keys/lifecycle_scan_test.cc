@@ -10,7 +10,10 @@
 
 #include "audit/audit_log.h"
 #include "events/event_sink.h"
+#include "events/outbox_event_sink.h"
+#include "store/faulty_store.h"
 #include "store/key_store.h"
+#include "support/counter_random.h"
 #include "support/fake_clock.h"
 #include "unit/store/temp_dir.h"
 
@@ -176,6 +179,70 @@ TEST_F(LifecycleScanTest, DisablesExpiredServiceAccountsOnce) {
   EXPECT_EQ(field(*expired, "expires_at"), format_rfc3339(expires));
   EXPECT_EQ(expired->dedup_key,
             "service_account.expired:usr_etl:" + std::to_string(to_unix_millis(expires)));
+}
+
+// Test that with webhooks the expiry events are enqueued in the disable's
+// own transaction: an outbox that fails every write after the disable (as a
+// crash or a full disk right after its commit would) loses neither event,
+// although the disabled account is never listed again. They used to be
+// published after the commit, and such a failure lost them for good.
+TEST_F(LifecycleScanTest, ExpiryEventsCommitWithTheDisable) {
+  const Instant expires = clock_.now() + hours(24);
+  make_user("etl", UserType::kService, expires);
+  auto faults = std::make_shared<FaultInjector>();
+  store_ = make_faulty_store(std::move(store_), faults);
+  testing::CounterRandom random;
+  int woken = 0;
+  events::OutboxEventSink waking_sink(store_->outbox(), clock_, random,
+                                      {.on_enqueued = [&] { ++woken; }});
+  LifecycleScan lifecycle(*store_, clock_, policy_, &waking_sink, &audit_, {}, {});
+
+  clock_.set(expires);
+  // The disable is the first write; every write after it fails.
+  faults->arm({.nth = 2, .forever = true});
+  auto run = lifecycle.run();
+  ASSERT_TRUE(run) << run.error().description;
+  EXPECT_EQ(run->accounts_disabled, 1);
+  EXPECT_EQ(run->events_published, 2);
+  EXPECT_EQ(faults->stats().failed, 0u);
+  EXPECT_EQ(woken, 1);
+  faults->arm({});
+  ASSERT_TRUE(lifecycle.run());  // not listed again: nothing more
+
+  auto page = store_->outbox().list({});
+  ASSERT_TRUE(page);
+  std::vector<std::string> types;
+  for (const OutboxEvent& e : page->events) types.push_back(e.type);
+  std::sort(types.begin(), types.end());
+  EXPECT_EQ(types, (std::vector<std::string>{"service_account.expired", "user.disabled"}));
+  const std::string expiry_ms = std::to_string(to_unix_millis(expires));
+  for (const OutboxEvent& e : page->events) {
+    EXPECT_EQ(e.dedup_key, e.type + ":usr_etl:" + expiry_ms);
+    EXPECT_NE(e.data_json.find("\"usr_etl\""), std::string::npos);
+  }
+}
+
+// Test that only the subscribed expiry events are enqueued with the
+// disable, and none when webhooks are off (the null sink).
+TEST_F(LifecycleScanTest, ExpiryEventsFollowTheSubscription) {
+  const Instant expires = clock_.now() + hours(24);
+  make_user("etl", UserType::kService, expires);
+  make_user("ops", UserType::kService, expires + hours(1));
+  testing::CounterRandom random;
+  events::OutboxEventSink only_disabled(store_->outbox(), clock_, random,
+                                        {.types = {events::EventType::kUserDisabled}});
+  clock_.set(expires);
+  ASSERT_TRUE(LifecycleScan(*store_, clock_, policy_, &only_disabled, nullptr, {}, {}).run());
+  events::NullEventSink off;
+  clock_.set(expires + hours(1));
+  auto run = LifecycleScan(*store_, clock_, policy_, &off, nullptr, {}, {}).run();
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->accounts_disabled, 1);
+  auto page = store_->outbox().list({});
+  ASSERT_EQ(page->events.size(), 1u);
+  EXPECT_EQ(page->events.front().type, "user.disabled");
+  EXPECT_EQ(page->events.front().dedup_key,
+            "user.disabled:usr_etl:" + std::to_string(to_unix_millis(expires)));
 }
 
 // Test that secret.rotation_due is published exactly at the threshold, once

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <map>
 
@@ -160,6 +161,37 @@ TEST_F(WebhookSecret, EnvironmentAndLength) {
   ASSERT_FALSE(short_one);
   EXPECT_NE(short_one.error().description.find("at least 16 bytes"), std::string::npos);
   EXPECT_EQ(short_one.error().description.find("short\""), std::string::npos);
+}
+
+// Test that only one trailing newline is removed: other whitespace is part
+// of the secret (a secret ending in spaces used to lose them silently).
+TEST_F(WebhookSecret, OnlyOneTrailingNewlineIsRemoved) {
+  WebhookConfig config;
+  config.secret_file = write("0123456789abcdef \t\n", 0600);
+  auto spaced = read_webhook_secret(config, no_env);
+  ASSERT_TRUE(spaced) << spaced.error().description;
+  EXPECT_EQ(*spaced, "0123456789abcdef \t");
+  config.secret_file = write("0123456789abcdef\r\n", 0600);
+  EXPECT_EQ(read_webhook_secret(config, no_env).value(), "0123456789abcdef");
+  config.secret_file = write("0123456789abcdef\n\n", 0600);
+  EXPECT_EQ(read_webhook_secret(config, no_env).value(), "0123456789abcdef\n");
+}
+
+// Test that the secret taken from the process environment is removed from
+// it, so that /proc/<pid>/environ and child processes do not hold it.
+TEST_F(WebhookSecret, TakenFromTheEnvironmentAndUnset) {
+  WebhookConfig config;
+  ASSERT_EQ(::setenv("LATCHKEY_WEBHOOK_SECRET", "env-secret-0123456789\n", 1), 0);
+  auto taken = take_webhook_secret(config);
+  ASSERT_TRUE(taken) << taken.error().description;
+  EXPECT_EQ(*taken, "env-secret-0123456789");
+  EXPECT_EQ(std::getenv("LATCHKEY_WEBHOOK_SECRET"), nullptr);
+
+  // Unset as well when a secret_file is used instead.
+  ASSERT_EQ(::setenv("LATCHKEY_WEBHOOK_SECRET", "env-secret-0123456789", 1), 0);
+  config.secret_file = write("0123456789abcdef-file\n", 0600);
+  EXPECT_EQ(take_webhook_secret(config).value(), "0123456789abcdef-file");
+  EXPECT_EQ(std::getenv("LATCHKEY_WEBHOOK_SECRET"), nullptr);
 }
 
 }  // namespace

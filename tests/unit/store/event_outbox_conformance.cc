@@ -194,6 +194,44 @@ TEST_P(StoreConformanceTest, OutboxRequeueRedelivers) {
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 }
 
+// Test that an attempt's outcome is recorded only under the claim it was
+// made under: an admin's requeue during the attempt (or a later claim after
+// the lease lapsed) wins, the event stays pending and due, so that the
+// redelivery is not silently swallowed by the attempt in flight.
+TEST_P(StoreConformanceTest, OutboxMarksOnlyUnderTheClaimHeld) {
+  const Instant now = clock_.now();
+  auto& outbox = store_->outbox();
+  ASSERT_TRUE(*outbox.enqueue(event("evt_a", now)));
+  ASSERT_TRUE(*outbox.enqueue(event("evt_b", now)));
+  auto claimed = outbox.claim_due(now, 10, minutes(5));
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 2u);
+  const Instant claim = claimed->front().next_attempt_at;
+  EXPECT_EQ(claim, now + minutes(5));
+
+  // The admin redelivers both while their attempts are in flight.
+  ASSERT_TRUE(outbox.requeue("evt_a", now + seconds(1)));
+  ASSERT_TRUE(outbox.requeue("evt_b", now + seconds(1)));
+  EXPECT_FALSE(*outbox.mark_delivered("evt_a", now + seconds(2), claim));
+  EXPECT_FALSE(*outbox.mark_failed("evt_b", {now + seconds(2), "timeout", now + hours(1), claim}));
+  for (const char* id : {"evt_a", "evt_b"}) {
+    auto stored = outbox.get(id)->value();
+    EXPECT_EQ(stored.status, OutboxStatus::kPending) << id;
+    EXPECT_EQ(stored.attempts, 0) << id;
+    EXPECT_EQ(stored.next_attempt_at, now + seconds(1)) << id;  // still due at once
+  }
+
+  // Under the claim still held, the marks apply.
+  auto again = outbox.claim_due(now + seconds(3), 10, minutes(5));
+  ASSERT_EQ(again->size(), 2u);
+  const Instant second = again->front().next_attempt_at;
+  EXPECT_FALSE(*outbox.mark_delivered("evt_a", now + seconds(4), claim));  // the old claim
+  EXPECT_TRUE(*outbox.mark_delivered("evt_a", now + seconds(4), second));
+  EXPECT_TRUE(*outbox.mark_failed("evt_b", {now + seconds(4), "timeout", now + hours(1), second}));
+  EXPECT_EQ(outbox.get("evt_a")->value().status, OutboxStatus::kDelivered);
+  EXPECT_EQ(outbox.get("evt_b")->value().attempts, 1);
+}
+
 // Test that list pages newest first, filters by status, and refuses a bad
 // limit.
 TEST_P(StoreConformanceTest, OutboxListPagesNewestFirst) {

@@ -108,7 +108,7 @@ TEST_P(StoreConformanceTest, InterferenceAlarmAtNPlusOneOncePerWindow) {
   ASSERT_TRUE(alarm && alarm->has_value());
   EXPECT_EQ((*alarm)->regenerations, 6);
   EXPECT_EQ((*alarm)->origins,
-            (std::vector<std::string>{"192.0.2.1", "192.0.2.10", "2001:db8::7"}));
+            (std::vector<std::string>{"192.0.2.1", "192.0.2.10", "2001:db8::/64"}));
   EXPECT_EQ((*alarm)->client_id, "cli_b");
   EXPECT_EQ((*alarm)->alarmed_at, sixth_at);
   EXPECT_EQ((*alarm)->first_seen, sixth_at - std::chrono::minutes(5));
@@ -179,6 +179,48 @@ TEST_P(StoreConformanceTest, InterferenceNeedsTwoOriginsWithinTheWindow) {
   ASSERT_TRUE(alarm && alarm->has_value());
   EXPECT_EQ((*alarm)->regenerations, 9);
   EXPECT_FALSE(store_->find_token_interference("usr_alice")->has_value());
+}
+
+// Test that distinct origins, not addresses, are counted: IPv6 addresses
+// of one /64 (a host's rotating privacy addresses) are one origin, an
+// IPv4-mapped address is its IPv4 address, and a second /64 is a second
+// origin. The report lists the origins so.
+TEST_P(StoreConformanceTest, InterferenceCountsAnIpv6SlashSixtyFourOnce) {
+  make_user("carol");
+  const char* one_host[] = {"2001:db8:1:2::a",  "2001:db8:1:2:8d3c:11ff:fe00:1",
+                            "2001:db8:1:2::c",  "192.0.2.7",
+                            "::ffff:192.0.2.7", "2001:db8:1:2::d"};
+  std::optional<TokenInterference> alarm;
+  for (const char* ip : one_host) {
+    AccountToken t = new_token("usr_carol");
+    t.issuer_ip = ip;
+    auto issued = store_->issue_watched_account_token(t, kRule);
+    ASSERT_TRUE(issued) << issued.error().description;
+    alarm = *issued;
+  }
+  // The 6th issuance alarms (two origins: the /64 and the IPv4 address),
+  // and the report names the two origins, not six addresses.
+  ASSERT_TRUE(alarm.has_value());
+  EXPECT_EQ(alarm->origins, (std::vector<std::string>{"192.0.2.7", "2001:db8:1:2::/64"}));
+}
+
+// Test that addresses of a single /64 alone never raise the alarm, however
+// many, and that a second /64 does.
+TEST_P(StoreConformanceTest, InterferenceNeedsTwoSlashSixtyFours) {
+  make_user("dave");
+  for (int i = 1; i <= 8; ++i) {
+    AccountToken t = new_token("usr_dave");
+    t.issuer_ip = "2001:db8:5:6::" + std::to_string(i);
+    auto issued = store_->issue_watched_account_token(t, kRule);
+    ASSERT_TRUE(issued) << issued.error().description;
+    EXPECT_FALSE(issued->has_value()) << t.issuer_ip;
+  }
+  AccountToken other = new_token("usr_dave");
+  other.issuer_ip = "2001:db8:5:7::1";
+  auto alarm = store_->issue_watched_account_token(other, kRule);
+  ASSERT_TRUE(alarm && alarm->has_value());
+  EXPECT_EQ((*alarm)->origins,
+            (std::vector<std::string>{"2001:db8:5:6::/64", "2001:db8:5:7::/64"}));
 }
 
 }  // namespace

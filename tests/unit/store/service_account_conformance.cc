@@ -11,6 +11,7 @@ namespace {
 
 using std::chrono::hours;
 using std::chrono::milliseconds;
+using std::chrono::seconds;
 
 NewUser service_account(std::string_view name, Instant created, std::optional<Instant> expires) {
   NewUser user;
@@ -148,6 +149,66 @@ TEST_P(StoreConformanceTest, DisableExpiredServiceAccountIsConditional) {
   auto person = store_->disable_expired_service_account("usr_alice", expires);
   ASSERT_TRUE(person);
   EXPECT_FALSE(*person);
+}
+
+NewOutboxEvent outbox_row(std::string id, std::string dedup_key, Instant at) {
+  NewOutboxEvent row;
+  row.id = std::move(id);
+  row.type = "service_account.expired";
+  row.occurred_at = at;
+  row.data_json = "{}";
+  row.dedup_key = std::move(dedup_key);
+  row.enqueued_at = at;
+  return row;
+}
+
+// Test that the rows the caller builds for the disabled account are
+// enqueued in the disable's own transaction: present once it is disabled,
+// absent when nothing was disabled, a stored dedup key skipped, and a row
+// that cannot be stored (its id taken) undoes the disable too, so that
+// the account is listed again by the next scan.
+TEST_P(StoreConformanceTest, DisableExpiredServiceAccountEnqueuesItsEvents) {
+  const Instant expires = clock_.now() + hours(1);
+  ASSERT_TRUE(store_->create_user(service_account("etl", clock_.now(), expires)));
+  ASSERT_TRUE(store_->create_user(service_account("ops", clock_.now(), expires)));
+  auto& outbox = store_->outbox();
+  ASSERT_TRUE(*outbox.enqueue(outbox_row("evt_taken", "", expires)));
+  ASSERT_TRUE(*outbox.enqueue(outbox_row("evt_dup0", "user.disabled:usr_etl", expires)));
+  int calls = 0;
+  auto rows_for = [&](const User& user) {
+    ++calls;
+    EXPECT_TRUE(user.disabled);
+    return std::vector<NewOutboxEvent>{
+        outbox_row("evt_exp_" + user.name, "service_account.expired:" + user.id, expires),
+        outbox_row("evt_dis_" + user.name, "user.disabled:" + user.id, expires)};
+  };
+
+  auto early = store_->disable_expired_service_account("usr_etl", expires - seconds(1), rows_for);
+  ASSERT_TRUE(early) << early.error().description;
+  EXPECT_FALSE(*early);
+  EXPECT_EQ(calls, 0);
+  EXPECT_FALSE(outbox.get("evt_exp_etl")->has_value());
+
+  auto done = store_->disable_expired_service_account("usr_etl", expires, rows_for);
+  ASSERT_TRUE(done) << done.error().description;
+  ASSERT_TRUE(*done);
+  ASSERT_TRUE(outbox.get("evt_exp_etl")->has_value());
+  EXPECT_EQ(outbox.get("evt_exp_etl")->value().status, OutboxStatus::kPending);
+  EXPECT_FALSE(outbox.get("evt_dis_etl")->has_value());  // its dedup key was stored
+
+  auto taken = [&](const User& user) {
+    return std::vector<NewOutboxEvent>{
+        outbox_row("evt_exp_" + user.name, "service_account.expired:" + user.id, expires),
+        outbox_row("evt_taken", "", expires)};
+  };
+  auto refused = store_->disable_expired_service_account("usr_ops", expires, taken);
+  ASSERT_FALSE(refused);
+  EXPECT_FALSE(store_->get_user("usr_ops")->disabled);
+  EXPECT_FALSE(outbox.get("evt_exp_ops")->has_value());
+  auto listed = store_->list_expired_service_accounts(expires);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().id, "usr_ops");
 }
 
 }  // namespace
