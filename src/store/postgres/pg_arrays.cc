@@ -29,8 +29,8 @@ std::string array_literal(const std::vector<std::int64_t>& items) {
   return out;
 }
 
-Param text_array(const std::vector<std::string_view>& items) { return text(array_literal(items)); }
+Param array_param(const std::vector<std::string_view>& items) { return text(array_literal(items)); }
 
-Param int_array(const std::vector<std::int64_t>& items) { return text(array_literal(items)); }
+Param array_param(const std::vector<std::int64_t>& items) { return text(array_literal(items)); }
 
 }  // namespace latchkey::pg

@@ -20,8 +20,8 @@ std::string array_literal(const std::vector<std::string_view>& items);
 // {1,2,3}
 std::string array_literal(const std::vector<std::int64_t>& items);
 
-// The same as a text parameter.
-Param text_array(const std::vector<std::string_view>& items);
-Param int_array(const std::vector<std::int64_t>& items);
+// The same as a query parameter ("$1::text[]", "$1::bigint[]").
+Param array_param(const std::vector<std::string_view>& items);
+Param array_param(const std::vector<std::int64_t>& items);
 
 }  // namespace latchkey::pg

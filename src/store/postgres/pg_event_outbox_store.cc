@@ -8,6 +8,7 @@
 
 #include "store/postgres/pg_areas.h"
 #include "store/postgres/pg_outbox_rows.h"
+#include "store/postgres/pg_text.h"
 #include "store/postgres/pg_values.h"
 
 namespace latchkey::pg {
@@ -94,6 +95,11 @@ Param optional_millis(const std::optional<Instant>& value) {
 }  // namespace
 
 Result<bool> PgEventOutboxStore::enqueue(const NewOutboxEvent& event) {
+  if (auto s = check_storable_text("an event's id, type, data and dedup key",
+                                   {event.id, event.type, event.data_json, event.dedup_key});
+      !s) {
+    return fail(s.error());
+  }
   return db_.write(
       [&](Connection& connection) -> Result<bool> { return insert_outbox_row(connection, event); });
 }
@@ -124,6 +130,7 @@ Result<std::vector<OutboxEvent>> PgEventOutboxStore::claim_due(Instant now, int 
 
 Result<bool> PgEventOutboxStore::mark_delivered(std::string_view id, Instant at,
                                                 std::optional<Instant> claim) {
+  if (!is_storable_text(id)) return false;  // names no event
   return db_.write([&](Connection& connection) -> Result<bool> {
     auto changed = connection.exec(kMarkDelivered, {text(id), instant(at), optional_millis(claim)});
     if (!changed) return fail(changed.error());
@@ -132,6 +139,10 @@ Result<bool> PgEventOutboxStore::mark_delivered(std::string_view id, Instant at,
 }
 
 Result<bool> PgEventOutboxStore::mark_failed(std::string_view id, const OutboxFailure& failure) {
+  if (!is_storable_text(id)) return false;
+  if (auto s = check_storable_text("an attempt's error", {failure.error}); !s) {
+    return fail(s.error());
+  }
   return db_.write([&](Connection& connection) -> Result<bool> {
     auto changed = connection.exec(
         kMarkFailed, {text(id), text(failure.retry_at ? "pending" : "dead"), instant(failure.at),
@@ -143,6 +154,7 @@ Result<bool> PgEventOutboxStore::mark_failed(std::string_view id, const OutboxFa
 }
 
 Result<OutboxEvent> PgEventOutboxStore::requeue(std::string_view id, Instant now) {
+  if (!is_storable_text(id)) return fail(Error::not_found("no such event"));
   return db_.write([&](Connection& connection) -> Result<OutboxEvent> {
     auto rows = connection.exec(kRequeue, {text(id), instant(now)});
     if (!rows) return fail(rows.error());
@@ -152,6 +164,7 @@ Result<OutboxEvent> PgEventOutboxStore::requeue(std::string_view id, Instant now
 }
 
 Result<std::optional<OutboxEvent>> PgEventOutboxStore::get(std::string_view id) {
+  if (!is_storable_text(id)) return std::optional<OutboxEvent>();
   return db_.read([&](Connection& connection) -> Result<std::optional<OutboxEvent>> {
     auto rows = connection.exec(kSelectById, {text(id)});
     if (!rows) return fail(rows.error());

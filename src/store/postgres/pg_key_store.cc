@@ -9,6 +9,7 @@
 #include "store/postgres/pg_arrays.h"
 #include "store/postgres/pg_key_rows.h"
 #include "store/postgres/pg_origin_rows.h"
+#include "store/postgres/pg_text.h"
 #include "store/postgres/pg_values.h"
 
 namespace latchkey::pg {
@@ -16,9 +17,23 @@ namespace {
 
 Param optional_int(const std::optional<int>& value) { return value ? integer(*value) : null(); }
 
+// The text of a key to be written (pg_text.h).
+Status check_key_text(const ApiKey& key) {
+  if (auto s = check_storable_text("an API key's ids, name and role",
+                                   {key.id, key.user_id, key.name, key.role_id, key.masked});
+      !s) {
+    return s;
+  }
+  for (const std::string& cidr : key.allowed_origins) {
+    if (auto s = check_storable_text("an allowed origin", {cidr}); !s) return s;
+  }
+  return {};
+}
+
 }  // namespace
 
 Status PgKeyStore::insert_key(const ApiKey& key) {
+  if (auto s = check_key_text(key); !s) return s;
   ApiKey row = key;
   row.rerolled_from.clear();  // insert_key stores a key that replaced nothing
   row.limits = {};            // and without an override (set_key_limits sets one)
@@ -26,6 +41,7 @@ Status PgKeyStore::insert_key(const ApiKey& key) {
 }
 
 Result<std::optional<ApiKey>> PgKeyStore::find_key(std::string_view id) {
+  if (!is_storable_text(id)) return std::optional<ApiKey>();  // names no key
   return db_.read([&](Connection& connection) { return select_key(connection, id); });
 }
 
@@ -34,6 +50,7 @@ Result<std::optional<ApiKey>> PgKeyStore::find_key_by_digest(const Digest& diges
 }
 
 Result<std::vector<ApiKey>> PgKeyStore::list_keys_of_user(std::string_view user_id) {
+  if (!is_storable_text(user_id)) return std::vector<ApiKey>();
   return db_.read([&](Connection& connection) { return select_keys(connection, user_id); });
 }
 
@@ -43,6 +60,10 @@ Result<std::vector<ApiKey>> PgKeyStore::list_keys() {
 
 Result<std::optional<ApiKey>> PgKeyStore::deactivate_key(std::string_view id, Instant at,
                                                          std::string_view by_user_id) {
+  if (!is_storable_text(id)) return std::optional<ApiKey>();
+  if (auto s = check_storable_text("the deactivating user's id", {by_user_id}); !s) {
+    return fail(s.error());
+  }
   return db_.write([&](Connection& connection) -> Result<std::optional<ApiKey>> {
     // READ COMMITTED re-checks the condition on the newest row version after
     // waiting for a concurrent writer, so the first deactivation is kept.
@@ -60,17 +81,19 @@ Result<int> PgKeyStore::record_key_usage(const std::vector<KeyUsage>& usages) {
   // One observation per key (the latest), so that a key counts once.
   std::map<std::string_view, Instant> latest;
   for (const KeyUsage& usage : usages) {
+    if (!is_storable_text(usage.key_id)) continue;  // names no key: ignored
     auto [it, inserted] = latest.try_emplace(usage.key_id, usage.used_at);
     if (!inserted && usage.used_at > it->second) it->second = usage.used_at;
   }
+  if (latest.empty()) return 0;
   std::vector<std::string_view> ids;
   std::vector<std::int64_t> times;
   for (const auto& [id, at] : latest) {
     ids.push_back(id);
     times.push_back(to_unix_millis(at));
   }
-  const Param id_array = text_array(ids);
-  const Param time_array = int_array(times);
+  const Param id_array = array_param(ids);
+  const Param time_array = array_param(times);
   return db_.write([&](Connection& connection) -> Result<int> {
     // Rows locked in one order on every node: two flushes naming the same
     // keys wait for each other instead of deadlocking.
@@ -92,6 +115,8 @@ Result<int> PgKeyStore::record_key_usage(const std::vector<KeyUsage>& usages) {
 
 Result<KeyReroll> PgKeyStore::reroll_key(std::string_view old_id, const ApiKey& new_key,
                                          Instant lapses_at, Instant at) {
+  if (!is_storable_text(old_id)) return fail(Error::not_found("no API key with the given id"));
+  if (auto s = check_key_text(new_key); !s) return fail(s.error());
   return db_.write([&](Connection& connection) -> Result<KeyReroll> {
     // Checked and written under the old key's row lock: of two nodes
     // rerolling one key, the second waits, then sees replaced_by and is
@@ -155,6 +180,7 @@ Result<KeyReroll> PgKeyStore::reroll_key(std::string_view old_id, const ApiKey& 
 
 Result<std::optional<ApiKey>> PgKeyStore::set_key_limits(std::string_view id,
                                                          const KeyLimitOverride& limits) {
+  if (!is_storable_text(id)) return std::optional<ApiKey>();
   return db_.write([&](Connection& connection) -> Result<std::optional<ApiKey>> {
     auto changed = connection.exec(
         "UPDATE api_keys SET rate_limit_per_minute = $2, concurrency_per_route = $3 WHERE id = $1",
@@ -168,6 +194,10 @@ Result<std::optional<ApiKey>> PgKeyStore::set_key_limits(std::string_view id,
 
 Result<std::optional<ApiKey>> PgKeyStore::set_key_allowed_origins(
     std::string_view id, const std::vector<std::string>& cidrs) {
+  if (!is_storable_text(id)) return std::optional<ApiKey>();
+  for (const std::string& cidr : cidrs) {
+    if (auto s = check_storable_text("an allowed origin", {cidr}); !s) return fail(s.error());
+  }
   return db_.write([&](Connection& connection) -> Result<std::optional<ApiKey>> {
     // Under the key's row lock, as reroll_key reads the list: a reroll sees
     // the list before or after this change, never half of it.

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "store/postgres/pg_areas.h"
+#include "store/postgres/pg_text.h"
 #include "store/postgres/pg_values.h"
 
 namespace latchkey::pg {
@@ -72,6 +73,12 @@ Result<std::optional<LoginSession>> select_session(Connection& connection, std::
 Result<LoginOutcome> PgSessionStore::login_session(
     const LoginSession& candidate, Instant now,
     const std::function<bool(const LoginSession&)>& reusable) {
+  if (auto s = check_storable_text(
+          "a session's key, id, user and token",
+          {candidate.key_id, candidate.session_id, candidate.user_id, candidate.token});
+      !s) {
+    return fail(s.error());
+  }
   return db_.write([&](Connection& connection) -> Result<LoginOutcome> {
     // Two rounds at most: when the session is absent and another node
     // creates it between our look and our insert, the insert does nothing
@@ -114,12 +121,16 @@ Result<LoginOutcome> PgSessionStore::login_session(
 
 Result<std::optional<LoginSession>> PgSessionStore::find_session(std::string_view key_id,
                                                                  std::string_view session_id) {
+  if (!is_storable_text(key_id) || !is_storable_text(session_id)) {
+    return std::optional<LoginSession>();  // names no session
+  }
   return db_.read([&](Connection& connection) {
     return select_session(connection, kSelect, key_id, session_id);
   });
 }
 
 Result<std::vector<LoginSession>> PgSessionStore::sessions_of_key(std::string_view key_id) {
+  if (!is_storable_text(key_id)) return std::vector<LoginSession>();
   return db_.read([&](Connection& connection) -> Result<std::vector<LoginSession>> {
     auto rows = connection.exec(kSelectOfKey, {text(key_id)});
     if (!rows) return fail(rows.error());
@@ -129,6 +140,9 @@ Result<std::vector<LoginSession>> PgSessionStore::sessions_of_key(std::string_vi
 
 Result<LoginSession> PgSessionStore::revoke_session(std::string_view key_id,
                                                     std::string_view session_id, Instant at) {
+  if (!is_storable_text(key_id) || !is_storable_text(session_id)) {
+    return fail(Error::not_found("no such session of this key"));
+  }
   return db_.write([&](Connection& connection) -> Result<LoginSession> {
     // The session as it was before, read under the lock the update keeps.
     auto existing = select_session(connection, kSelectLocked, key_id, session_id);

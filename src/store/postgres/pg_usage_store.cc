@@ -5,6 +5,7 @@
 
 #include "store/postgres/pg_areas.h"
 #include "store/postgres/pg_arrays.h"
+#include "store/postgres/pg_text.h"
 #include "store/postgres/pg_values.h"
 
 namespace latchkey::pg {
@@ -29,6 +30,11 @@ Status PgUsageStore::add_usage(const std::vector<UsageRow>& rows) {
   std::vector<std::string_view> keys, granularities, routes, classes;
   std::vector<std::int64_t> buckets, counts;
   for (const UsageRow& row : rows) {
+    if (auto s = check_storable_text("a usage row's key, route and status class",
+                                     {row.key_id, row.route, row.status_class});
+        !s) {
+      return s;  // nothing of the flush is written
+    }
     keys.push_back(row.key_id);
     granularities.push_back(to_string(row.granularity));
     buckets.push_back(to_unix_millis(row.bucket_start));
@@ -36,9 +42,9 @@ Status PgUsageStore::add_usage(const std::vector<UsageRow>& rows) {
     classes.push_back(row.status_class);
     counts.push_back(row.count);
   }
-  const std::vector<Param> params = {text_array(keys),    text_array(granularities),
-                                     int_array(buckets),  text_array(routes),
-                                     text_array(classes), int_array(counts)};
+  const std::vector<Param> params = {array_param(keys),    array_param(granularities),
+                                     array_param(buckets), array_param(routes),
+                                     array_param(classes), array_param(counts)};
   // One statement in one transaction: a flush is stored whole or not at all.
   return db_.write([&](Connection& connection) -> Status {
     auto added = connection.exec(kAdd, params);
@@ -50,6 +56,7 @@ Status PgUsageStore::add_usage(const std::vector<UsageRow>& rows) {
 Result<std::vector<UsageRow>> PgUsageStore::usage_of_key(std::string_view key_id,
                                                          UsageGranularity granularity, Instant from,
                                                          Instant to) {
+  if (!is_storable_text(key_id)) return std::vector<UsageRow>();
   return db_.read([&](Connection& connection) -> Result<std::vector<UsageRow>> {
     auto rows = connection.exec(
         "SELECT bucket_start, route, status_class, count FROM key_usage "

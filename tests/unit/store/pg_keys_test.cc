@@ -1,15 +1,20 @@
 // What only the PostgreSQL keys area has: batches sent as array
 // parameters (pg_arrays.h) and read back by unnest(), so any text must
 // survive the trip, and a batch naming one row twice must not trip
-// PostgreSQL's "cannot affect row a second time".
+// PostgreSQL's "cannot affect row a second time"; text PostgreSQL cannot
+// hold (NUL, malformed UTF-8; pg_text.h) names no row and is never cut
+// short to reach another one.
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
+#include "store/event_outbox_store.h"
 #include "store/key_store.h"
 #include "store/postgres/pg_arrays.h"
 #include "store/postgres/pg_store.h"
+#include "store/postgres/pg_text.h"
+#include "store/session_store.h"
 #include "store/usage_store.h"
 #include "support/postgres_server.h"
 
@@ -112,6 +117,147 @@ TEST(PgKeysArea, KeyUsageBatchNamingAKeyTwiceKeepsTheLatest) {
   auto found = store->keys().find_key(key.id);
   ASSERT_TRUE(found && found->has_value());
   EXPECT_EQ((*found)->last_used_at, kHour + seconds(9));
+}
+
+const std::string kWithNul("key_a\0junk", 10);
+const std::string kMalformed = "key_a\xC3";  // a lead byte without its continuation
+
+// Test the storable-text rule: valid UTF-8 (also 4-byte characters) is
+// storable; NUL, stray continuation bytes, overlong forms, surrogates and
+// truncated sequences are not.
+TEST(PgText, StorableIsValidUtf8WithoutNul) {
+  EXPECT_TRUE(pg::is_storable_text(""));
+  EXPECT_TRUE(pg::is_storable_text("key_a é € \xF0\x9F\x94\x91"));
+  EXPECT_FALSE(pg::is_storable_text(kWithNul));
+  EXPECT_FALSE(pg::is_storable_text(kMalformed));
+  EXPECT_FALSE(pg::is_storable_text("\x80"));
+  EXPECT_FALSE(pg::is_storable_text("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(pg::is_storable_text("\xED\xA0\x80"));      // a surrogate
+  EXPECT_FALSE(pg::is_storable_text("\xF4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(pg::is_storable_text("\xFF"));
+}
+
+// Test that a key id with a NUL or malformed UTF-8 names no key, even when
+// the part before the NUL does: lookups find nothing, deactivation and
+// changes touch nothing, and writes of such text are kInvalidRequest, not
+// a 500.
+TEST(PgKeysArea, UnstorableKeyIdsNameNoKey) {
+  auto store = open_store("keys_unstorable");
+  ASSERT_NE(store, nullptr);
+  NewUser user;
+  user.id = "usr_owner";
+  user.name = "owner";
+  user.api_access = true;
+  user.created_at = kHour;
+  ASSERT_TRUE(store->create_user(user));
+  ApiKey key;
+  key.id = "key_a";
+  key.user_id = "usr_owner";
+  key.name = "a";
+  key.masked = "••••aaaa";
+  key.created_at = kHour;
+  key.expires_at = kHour + hours(24);
+  ASSERT_TRUE(store->keys().insert_key(key));
+
+  for (const std::string& id : {kWithNul, kMalformed}) {
+    auto found = store->keys().find_key(id);
+    ASSERT_TRUE(found) << found.error().description;
+    EXPECT_FALSE(found->has_value());
+    auto deactivated = store->keys().deactivate_key(id, kHour, "usr_owner");
+    ASSERT_TRUE(deactivated);
+    EXPECT_FALSE(deactivated->has_value());
+    auto limited = store->keys().set_key_limits(id, KeyLimitOverride{1, 1});
+    ASSERT_TRUE(limited);
+    EXPECT_FALSE(limited->has_value());
+    auto rerolled = store->keys().reroll_key(id, key, kHour, kHour);
+    ASSERT_FALSE(rerolled);
+    EXPECT_EQ(rerolled.error().code, ErrorCode::kNotFound);
+    auto used = store->keys().record_key_usage({{id, kHour + seconds(1)}});
+    ASSERT_TRUE(used);
+    EXPECT_EQ(*used, 0);
+    ApiKey bad = key;
+    bad.id = "key_b";
+    bad.name = id;
+    bad.digest[0] = 1;
+    auto inserted = store->keys().insert_key(bad);
+    ASSERT_FALSE(inserted);
+    EXPECT_EQ(inserted.error().code, ErrorCode::kInvalidRequest);
+  }
+  auto stored = store->keys().find_key("key_a");
+  ASSERT_TRUE(stored && stored->has_value());
+  EXPECT_EQ((*stored)->status, KeyStatus::kActive);
+  EXPECT_TRUE((*stored)->limits.empty());
+  EXPECT_FALSE((*stored)->last_used_at);
+}
+
+// Test that a session id with a NUL or malformed UTF-8 names no session
+// (seed 003's session_id comes from the request body): a login with it is
+// kInvalidRequest, never the token of the session named by its prefix.
+TEST(PgKeysArea, UnstorableSessionIdsNameNoSession) {
+  auto store = open_store("sessions_unstorable");
+  ASSERT_NE(store, nullptr);
+  LoginSession session;
+  session.key_id = "key_a";
+  session.session_id = "key_a";  // the prefix of both bad ids below
+  session.user_id = "usr_owner";
+  session.created_at = kHour;
+  session.token = "tok-a";
+  session.token_issued_at = kHour;
+  session.token_expires_at = kHour + hours(2);
+  ASSERT_TRUE(store->sessions().login_session(session, kHour));
+  for (const std::string& id : {kWithNul, kMalformed}) {
+    LoginSession other = session;
+    other.session_id = id;
+    other.token = "tok-other";
+    auto login = store->sessions().login_session(other, kHour);
+    ASSERT_FALSE(login);
+    EXPECT_EQ(login.error().code, ErrorCode::kInvalidRequest);
+    auto found = store->sessions().find_session("key_a", id);
+    ASSERT_TRUE(found);
+    EXPECT_FALSE(found->has_value());
+    auto revoked = store->sessions().revoke_session("key_a", id, kHour);
+    ASSERT_FALSE(revoked);
+    EXPECT_EQ(revoked.error().code, ErrorCode::kNotFound);
+    auto listed = store->sessions().sessions_of_key(id);
+    ASSERT_TRUE(listed);
+    EXPECT_TRUE(listed->empty());
+  }
+  auto kept = store->sessions().find_session("key_a", "key_a");
+  ASSERT_TRUE(kept && kept->has_value());
+  EXPECT_FALSE((*kept)->revoked_at);
+}
+
+// Test that usage rows and outbox events with unstorable text are refused
+// whole (kInvalidRequest), and that lookups by such ids find nothing.
+TEST(PgKeysArea, UnstorableUsageAndOutboxTextIsRefused) {
+  auto store = open_store("usage_outbox_unstorable");
+  ASSERT_NE(store, nullptr);
+  auto added = store->usage().add_usage(
+      {UsageRow{"key_a", UsageGranularity::kHour, kHour, "GET /x", "2xx", 1},
+       UsageRow{"key_a", UsageGranularity::kHour, kHour, kMalformed, "2xx", 1}});
+  ASSERT_FALSE(added);
+  EXPECT_EQ(added.error().code, ErrorCode::kInvalidRequest);
+  auto rows =
+      store->usage().usage_of_key("key_a", UsageGranularity::kHour, kHour, kHour + hours(1));
+  ASSERT_TRUE(rows);
+  EXPECT_TRUE(rows->empty());
+  auto by_bad_key =
+      store->usage().usage_of_key(kWithNul, UsageGranularity::kHour, kHour, kHour + hours(1));
+  ASSERT_TRUE(by_bad_key);
+  EXPECT_TRUE(by_bad_key->empty());
+
+  ASSERT_TRUE(
+      *store->outbox().enqueue(NewOutboxEvent{"key_a", "key.created", kHour, "{}", "", kHour}));
+  auto bad = store->outbox().enqueue(
+      NewOutboxEvent{"evt_bad", "key.created", kHour, "{\"x\":\"" + kMalformed + "\"}", "", kHour});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidRequest);
+  for (const std::string& id : {kWithNul, kMalformed}) {
+    EXPECT_FALSE(store->outbox().get(id)->has_value());
+    EXPECT_FALSE(*store->outbox().mark_delivered(id, kHour));
+    EXPECT_EQ(store->outbox().requeue(id, kHour).error().code, ErrorCode::kNotFound);
+  }
+  EXPECT_EQ(store->outbox().get("key_a")->value().status, OutboxStatus::kPending);
 }
 
 }  // namespace
