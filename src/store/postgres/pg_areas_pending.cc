@@ -12,12 +12,6 @@
 
 namespace latchkey::pg {
 
-// keys area (branch pg-keys)
-std::unique_ptr<KeyStore> make_pg_key_store(Database&) { return nullptr; }
-std::unique_ptr<SessionStore> make_pg_session_store(Database&) { return nullptr; }
-std::unique_ptr<UsageStore> make_pg_usage_store(Database&) { return nullptr; }
-std::unique_ptr<EventOutboxStore> make_pg_outbox_store(Database&) { return nullptr; }
-
 // policy area (branch pg-policy)
 std::unique_ptr<PolicyStore> make_pg_policy_store(Database&) { return nullptr; }
 std::unique_ptr<AuditStore> make_pg_audit_store(Database&) { return nullptr; }
