@@ -1,0 +1,90 @@
+// The policy area's PostgreSQL helpers (store/postgres/pg_policy_area.h) and
+// what they guarantee end to end: array parameters carry any text exactly,
+// and text PostgreSQL would refuse (NUL, malformed UTF-8) is stored with
+// U+FFFD in its place instead of failing the whole audit batch.
+#include "store/postgres/pg_policy_area.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "store/audit_store.h"
+#include "store/postgres/pg_store.h"
+#include "support/postgres_server.h"
+
+namespace latchkey::testing {
+namespace {
+
+using namespace std::string_literals;
+
+// Test that array literals quote every element and escape quotes and
+// backslashes, so that commas, braces and spaces are data.
+TEST(PgPolicyArea, TextArrayQuotesEveryElement) {
+  const std::vector<std::string> values = {"a", "", "b,c", "{d}", "e\"f", "g\\h", " NULL "};
+  EXPECT_EQ(pg::text_array(values), R"({"a","","b,c","{d}","e\"f","g\\h"," NULL "})");
+  EXPECT_EQ(pg::text_array({}), "{}");
+  const std::vector<std::int64_t> numbers = {-1, 0, 1795000000000};
+  EXPECT_EQ(pg::int_array(numbers), "{-1,0,1795000000000}");
+}
+
+// Test that well-formed UTF-8 passes unchanged and every byte that is not
+// (NUL, stray continuation, overlong, surrogate, beyond U+10FFFF,
+// truncated) becomes U+FFFD.
+TEST(PgPolicyArea, ValidUtf8ReplacesWhatPostgresRefuses) {
+  const std::string ok = "ascii \u00e9 \u20ac \U0001F511 \u2022\u2022\u2022\u2022a1B9";
+  EXPECT_EQ(pg::valid_utf8(ok), ok);
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_EQ(pg::valid_utf8("a\0b"s), "a" + r + "b");
+  EXPECT_EQ(pg::valid_utf8("\x80"), r);
+  EXPECT_EQ(pg::valid_utf8("\xC0\xAF"), r + r);                  // overlong '/'
+  EXPECT_EQ(pg::valid_utf8("\xED\xA0\x80"), r + r + r);          // surrogate U+D800
+  EXPECT_EQ(pg::valid_utf8("\xF4\x90\x80\x80"), r + r + r + r);  // above U+10FFFF
+  EXPECT_EQ(pg::valid_utf8("x\xE2\x82"), "x" + r + r);           // truncated at the end
+  EXPECT_EQ(pg::valid_utf8("\xFF"
+                           "Mozilla"),
+            r + "Mozilla");
+}
+
+// Test that an audit batch whose client-supplied fields hold NUL and
+// malformed UTF-8 is stored (with U+FFFD), that array syntax in values
+// round-trips exactly, and that a filter with the same bytes still matches.
+TEST(PgPolicyArea, AuditStoresTextPostgresWouldRefuse) {
+  const std::string url = fresh_schema_url("policy_text");
+  ASSERT_FALSE(url.empty());
+  auto store = pg::PgStore::open(pg::PgStoreOptions{url, 2});
+  ASSERT_TRUE(store) << store.error().description;
+  AuditEvent odd;
+  odd.at = from_unix_millis(1'795'000'000'000);
+  odd.principal_id = "usr_a";
+  odd.action = "account.me";
+  odd.credential =
+      "key \xFF"
+      "a1B9";
+  odd.user_agent = "curl\0/8"s;
+  odd.integration = R"({"x",\y} NULL)";
+  AuditEvent plain = odd;
+  plain.credential = "client cli_a";
+  plain.user_agent = "agent/1";
+  ASSERT_TRUE((*store)->audit().append(std::vector<AuditEvent>{odd, plain}));
+
+  auto page = (*store)->audit().query({});
+  ASSERT_TRUE(page) << page.error().description;
+  ASSERT_EQ(page->events.size(), 2u);
+  const AuditEvent& got = page->events[1];
+  EXPECT_EQ(got.credential,
+            "key \xEF\xBF\xBD"
+            "a1B9");
+  EXPECT_EQ(got.user_agent, "curl\xEF\xBF\xBD/8");
+  EXPECT_EQ(got.integration, R"({"x",\y} NULL)");
+  EXPECT_EQ(page->events[0].integration, R"({"x",\y} NULL)");
+
+  auto found = (*store)->audit().query({.key = "\xFF"
+                                               "A1b9"});
+  ASSERT_TRUE(found) << found.error().description;
+  ASSERT_EQ(found->events.size(), 1u);
+  EXPECT_EQ(found->events[0].id, got.id);
+}
+
+}  // namespace
+}  // namespace latchkey::testing
