@@ -2,9 +2,9 @@
 // (pg_schema_policy.cc, migration 302).
 //
 // Ids: append reserves one id per event from the shared sequence
-// audit_event_ids inside its transaction, sorts them and hands them out in
-// the batch's order, so that ids increase within a batch as the contract
-// says whatever order the server returns them in. Several nodes append
+// audit_event_ids in the INSERT itself (one round trip) and hands them out
+// smallest first in the batch's order, so that ids increase within a batch
+// as the contract says, whatever order nextval() ran in. Several nodes append
 // concurrently without any lock; what that means for readers (ids follow
 // reservation, not commit, order; the (at, id) keyset never skips a row
 // that was committed before a walk began) is in docs/postgresql.md.
@@ -31,13 +31,22 @@ constexpr std::string_view kEventColumns =
     "SELECT id, at, principal_id, principal_name, credential, action, resource, decision, "
     "reason, client_ip, user_agent, integration, count FROM audit_events";
 
-// One unnest() argument per column, in this order.
+// One statement: reserves one id per event from the shared sequence, numbers
+// the reserved ids in increasing order (whatever order nextval() ran in)
+// and gives the k-th smallest to the k-th event of the batch. $1..$12 are
+// the columns after id, one array each, in this order.
 constexpr std::string_view kInsert =
+    "WITH events AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], "
+    "$5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], "
+    "$12::bigint[]) WITH ORDINALITY AS e(at, principal_id, principal_name, credential, action, "
+    "resource, decision, reason, client_ip, user_agent, integration, count, ord)), "
+    "reserved AS (SELECT nextval('audit_event_ids') AS id FROM events), "
+    "numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS ord FROM reserved) "
     "INSERT INTO audit_events (id, at, principal_id, principal_name, credential, action, "
     "resource, decision, reason, client_ip, user_agent, integration, count) "
-    "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], "
-    "$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], "
-    "$13::bigint[])";
+    "SELECT n.id, e.at, e.principal_id, e.principal_name, e.credential, e.action, e.resource, "
+    "e.decision, e.reason, e.client_ip, e.user_agent, e.integration, e.count "
+    "FROM events e JOIN numbered n ON n.ord = e.ord";
 
 // The text columns of a batch, one vector per column.
 struct TextColumns {
@@ -117,22 +126,9 @@ class PgAuditStore final : public AuditStore {
         text(int_array(count)),
     };
     return db_.write([&](Connection& c) -> Status {
-      // Reserved inside the transaction: a retried attempt reserves afresh
-      // (the sequence never hands out a value twice; gaps are harmless).
-      auto reserved = c.exec("SELECT nextval('audit_event_ids') FROM generate_series(1, $1::int)",
-                             {integer(static_cast<std::int64_t>(events.size()))});
-      if (!reserved) return fail(reserved.error());
-      if (reserved->size() != static_cast<int>(events.size())) {
-        return fail(Error::internal("store: audit id reservation returned a short list"));
-      }
-      std::vector<std::int64_t> ids;
-      for (int i = 0; i < reserved->size(); ++i) ids.push_back(int_at(*reserved, i, 0));
-      std::sort(ids.begin(), ids.end());
-      std::vector<Param> params;
-      params.reserve(values.size() + 1);
-      params.push_back(text(int_array(ids)));
-      params.insert(params.end(), values.begin(), values.end());
-      auto inserted = c.exec(kInsert, params);
+      // A retried attempt reserves afresh: the sequence never hands out a
+      // value twice, and gaps are harmless.
+      auto inserted = c.exec(kInsert, values);
       if (!inserted) return fail(inserted.error());
       return {};
     });
