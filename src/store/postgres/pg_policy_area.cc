@@ -71,6 +71,24 @@ std::string valid_utf8(std::string_view value) {
   return out;
 }
 
+bool storable(std::string_view value) {
+  for (std::size_t i = 0; i < value.size();) {
+    const std::size_t length = utf8_sequence_length(value, i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
+Status check_text(std::initializer_list<std::string_view> values) {
+  for (std::string_view value : values) {
+    if (!storable(value)) {
+      return fail(Error::invalid_request("text must be valid UTF-8 without NUL bytes"));
+    }
+  }
+  return {};
+}
+
 Error not_found_if_missing_reference(const Connection& connection, Error error,
                                      std::string_view description) {
   if (connection.sqlstate() == kForeignKeyViolation) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
@@ -28,6 +29,14 @@ std::string int_array(std::span<const std::int64_t> values);
 // client-supplied headers (User-Agent, X-Integration) may hold them. Valid
 // input comes back unchanged.
 std::string valid_utf8(std::string_view value);
+
+// Whether PostgreSQL can hold `value` as text as it is: well-formed UTF-8
+// without NUL. libpq cuts a text parameter at its first NUL, so a caller's
+// "rol_a\0x" would otherwise reach the rows of "rol_a"; such a value names
+// no stored row (every stored text is storable).
+bool storable(std::string_view value);
+// kInvalidRequest when one of `values` is not storable().
+Status check_text(std::initializer_list<std::string_view> values);
 
 // The SQLSTATE of a foreign-key violation: the row referred to does not
 // exist (or was deleted by a concurrent transaction).

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "store/audit_store.h"
+#include "store/console_store.h"
+#include "store/policy_store.h"
 #include "store/postgres/pg_store.h"
 #include "support/postgres_server.h"
 
@@ -84,6 +86,62 @@ TEST(PgPolicyArea, AuditStoresTextPostgresWouldRefuse) {
   ASSERT_TRUE(found) << found.error().description;
   ASSERT_EQ(found->events.size(), 1u);
   EXPECT_EQ(found->events[0].id, got.id);
+}
+
+// Test that an id or name PostgreSQL cannot hold as text (a NUL, malformed
+// UTF-8) names no row and never reaches another row: libpq would cut
+// "rol_x\0junk" to "rol_x". Lookups find nothing, writes are refused as
+// kInvalidRequest, and the rows of the cut id are untouched; nothing is
+// kInternal (a 500 for a client's mistake).
+TEST(PgPolicyArea, UnstorableIdsNameNoRow) {
+  const std::string url = fresh_schema_url("policy_nul");
+  ASSERT_FALSE(url.empty());
+  auto store = pg::PgStore::open(pg::PgStoreOptions{url, 2});
+  ASSERT_TRUE(store) << store.error().description;
+  Store& s = **store;
+  const Instant now = from_unix_millis(1'795'000'000'000);
+  NewUser user;
+  user.id = "usr_x";
+  user.name = "x";
+  user.api_access = true;
+  user.created_at = now;
+  ASSERT_TRUE(s.create_user(user));
+  ASSERT_TRUE(s.policy().create_role({"rol_x", "X", {"RECORDS"}, {}, now}));
+  ASSERT_TRUE(s.policy().add_role_member("rol_x", "usr_x"));
+  ConsoleSession session;
+  session.id = "ses_x";
+  session.secret_digest[0] = 1;
+  session.csrf_digest[0] = 2;
+  session.user_id = "usr_x";
+  session.created_at = session.last_seen_at = now;
+  session.expires_at = now + std::chrono::hours(1);
+  ASSERT_TRUE(s.console().create_console_session(session));
+
+  for (const std::string& bad : {"rol_x\0junk"s, "rol_x\xFF"s}) {
+    auto role = s.policy().get_role(bad);
+    ASSERT_TRUE(role) << role.error().description;
+    EXPECT_FALSE(role->has_value());
+    auto deleted = s.policy().delete_role(bad);
+    ASSERT_FALSE(deleted);
+    EXPECT_EQ(deleted.error().code, ErrorCode::kInvalidRequest);
+    auto removed = s.policy().remove_role_member(bad, "usr_x");
+    ASSERT_FALSE(removed);
+    EXPECT_EQ(removed.error().code, ErrorCode::kInvalidRequest);
+  }
+  EXPECT_EQ(s.policy().role_members("rol_x"), std::vector<std::string>{"usr_x"});
+
+  auto found = s.console().find_console_session("ses_x\0"s);
+  ASSERT_TRUE(found) << found.error().description;
+  EXPECT_FALSE(found->has_value());
+  auto ended = s.console().end_console_session("ses_x\0x"s, now, "revoked");
+  ASSERT_FALSE(ended);
+  EXPECT_EQ(ended.error().code, ErrorCode::kInvalidRequest);
+  auto open = s.console().open_console_sessions_of_user("usr_x");
+  ASSERT_TRUE(open);
+  EXPECT_EQ(open->size(), 1u);
+  auto created = s.policy().create_role({"rol_y", "Bad\xC0\xAF name", {}, {}, now});
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().code, ErrorCode::kInvalidRequest);
 }
 
 }  // namespace
