@@ -5,7 +5,9 @@
 #include "store/postgres/pg_policy_area.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -142,6 +144,63 @@ TEST(PgPolicyArea, UnstorableIdsNameNoRow) {
   auto created = s.policy().create_role({"rol_y", "Bad\xC0\xAF name", {}, {}, now});
   ASSERT_FALSE(created);
   EXPECT_EQ(created.error().code, ErrorCode::kInvalidRequest);
+}
+
+// Test that sorting, the action prefix filter and the case-insensitive key
+// filter are byte-wise and ASCII-only as on SQLite even in a database whose
+// default collation is not C (ICU en-US sorts "a" before "B", ignores "_"
+// at first, and lower-cases "É").
+TEST(PgPolicyArea, OrderAndMatchingAreByteWiseWhateverTheLocale) {
+  PostgresServer& server = shared_postgres_server();
+  ASSERT_TRUE(server.ok());
+  const std::string database = "icu_" + std::to_string(getpid());
+  ASSERT_TRUE(server.execute("postgres", "CREATE DATABASE " + database +
+                                             " LOCALE_PROVIDER icu ICU_LOCALE 'en-US' "
+                                             "TEMPLATE template0"));
+  auto store = pg::PgStore::open(pg::PgStoreOptions{server.url(database), 2});
+  ASSERT_TRUE(store) << store.error().description;
+  Store& s = **store;
+  const Instant now = from_unix_millis(1'795'000'000'000);
+  ASSERT_TRUE(s.policy().create_role({"rol_r", "R", {"b", "B", "_a"}, {}, now}));
+  for (const char* name : {"a", "B", "_z"}) {
+    NewUser user;
+    user.id = std::string("usr_") + name;
+    user.name = name;
+    user.api_access = true;
+    user.created_at = now;
+    ASSERT_TRUE(s.create_user(user));
+    ASSERT_TRUE(s.policy().add_role_member("rol_r", user.id));
+  }
+  EXPECT_EQ(s.policy().role_members("rol_r"),
+            (std::vector<std::string>{"usr_B", "usr__z", "usr_a"}));
+  auto role = s.policy().get_role("rol_r");
+  ASSERT_TRUE(role && role->has_value());
+  EXPECT_EQ((*role)->modules, (std::vector<std::string>{"B", "_a", "b"}));
+
+  std::vector<AuditEvent> events;
+  for (const char* action : {"api_key.create", "api_keyx", "apiZ", "api_key"}) {
+    AuditEvent e;
+    e.at = now;
+    e.principal_id = "usr_a";
+    e.action = action;
+    e.credential = "key \u00c9a1B9";
+    events.push_back(e);
+  }
+  ASSERT_TRUE(s.audit().append(events));
+  auto prefixed = s.audit().query({.action = "api_key", .action_prefix = true});
+  ASSERT_TRUE(prefixed) << prefixed.error().description;
+  std::set<std::string> actions;
+  for (const AuditEvent& e : prefixed->events) actions.insert(e.action);
+  EXPECT_EQ(actions, (std::set<std::string>{"api_key", "api_key.create", "api_keyx"}));
+  // ASCII letters fold, "É" does not (SQLite's lower()).
+  auto ascii = s.audit().query({.key = "\u00c9A1b9"});
+  ASSERT_TRUE(ascii);
+  EXPECT_EQ(ascii->events.size(), 4u);
+  auto accented = s.audit().query({.key = "\u00e9a1b9"});
+  ASSERT_TRUE(accented);
+  EXPECT_TRUE(accented->events.empty());
+  store->reset();  // its connections, so that the database can go
+  EXPECT_TRUE(server.execute("postgres", "DROP DATABASE " + database + " WITH (FORCE)"));
 }
 
 }  // namespace
