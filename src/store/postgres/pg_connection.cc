@@ -85,7 +85,10 @@ Error Connection::error_of(pg_result* result, std::string_view what) {
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   const char* constraint = result ? PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME) : nullptr;
   sqlstate_ = state ? state : "";
-  std::string message = result ? PQresultErrorMessage(result) : "";
+  // The primary message only: DETAIL lines quote row values (a digest,
+  // a name) that have no place in an error a client may see.
+  const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  std::string message = primary ? primary : "";
   if (message.empty()) message = PQerrorMessage(conn_);
   if (message.empty()) message = std::string(what) + " failed";
   return error_for(sqlstate_, message, constraint ? constraint : "", !healthy());
