@@ -9,6 +9,7 @@ packages=(
   libboost1.74-dev libssl-dev libsodium-dev libsqlite3-dev sqlite3
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libhiredis-dev
   clang-format wrk nginx-light haproxy caddy python3
 )
 
@@ -26,7 +27,9 @@ for option in "$@"; do
     # playwright-core (which never downloads a browser), and a font so that
     # pages and screenshots render text the same everywhere. The server does
     # not need them, so scripts/run.sh does not install them.
-    --tests) packages+=(chromium fonts-liberation) ;;
+    # Redis 7 for the Redis limits tests (tests/support/redis_server.h starts
+    # its own on loopback; latchkeyd itself only needs libhiredis).
+    --tests) packages+=(chromium fonts-liberation redis-server) ;;
     # Fuzzing (scripts/fuzz.sh, which calls this with --fuzz): clang 14 and
     # its compiler-rt, which holds libFuzzer. Not needed by the regular build
     # and tests (they replay the corpora with GCC), so only on request.

@@ -109,7 +109,7 @@ TEST_F(RedisLimits, RedisDownIs503ThenRecovers) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   HttpResult r;
   do {
-    r = authorize(token);
+    r = me(token);
     if (r.status != 503) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a real reconnect
   } while (std::chrono::steady_clock::now() < deadline);
