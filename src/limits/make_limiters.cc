@@ -27,7 +27,8 @@ Result<Limiters> make_limiters(const LimitersOptions& options, const Clock& cloc
   RedisLimiterOptions limiter_options;
   limiter_options.clock = options.use_clock_time ? &clock : nullptr;
   out.rate = std::make_unique<RedisRateLimiter>(redis, limiter_options);
-  out.concurrency = std::make_unique<RedisConcurrencyLimiter>(redis, limiter_options, options.lease);
+  out.concurrency =
+      std::make_unique<RedisConcurrencyLimiter>(redis, limiter_options, options.lease);
   out.description = "Redis at " + endpoint->redacted() + " (shared by every node using it; " +
                     "concurrency lease " + std::to_string(options.lease.count() / 1000) + " s" +
                     (options.use_clock_time ? ", test clock" : ", Redis server time") + ")";

@@ -119,8 +119,8 @@ bool is_int_array(const RedisReply& r, std::size_t n) {
 
 }  // namespace
 
-RedisRateLimiter::RedisRateLimiter(std::shared_ptr<RedisClient> redis,
-                                   RedisLimiterOptions options, std::chrono::seconds window)
+RedisRateLimiter::RedisRateLimiter(std::shared_ptr<RedisClient> redis, RedisLimiterOptions options,
+                                   std::chrono::seconds window)
     : redis_(std::move(redis)),
       options_(std::move(options)),
       window_(window),
@@ -137,9 +137,9 @@ RateLimitState RedisRateLimiter::admit(std::string_view key, int limit) {
     return state;
   }
   const std::string member = node_ + ":" + std::to_string(sequence_.fetch_add(1));
-  auto reply = redis_->eval(*script_, {options_.prefix + "rate:" + std::string(key)},
-                            {now_arg(options_.clock), std::to_string(limit),
-                             std::to_string(window_.count()), member});
+  auto reply = redis_->eval(
+      *script_, {options_.prefix + "rate:" + std::string(key)},
+      {now_arg(options_.clock), std::to_string(limit), std::to_string(window_.count()), member});
   if (!reply || !is_int_array(*reply, 3)) {
     // Down, timed out, or an answer that makes no sense: not a decision.
     state.unavailable = true;
@@ -186,9 +186,9 @@ SlotAcquisition RedisConcurrencyLimiter::acquire(std::string_view key, int limit
     std::lock_guard lock(mu_);
     held_.emplace(lease, redis_key);
   }
-  auto reply = redis_->eval(*acquire_script_, {redis_key},
-                            {time_arg(), std::to_string(limit), std::to_string(lease_.count()),
-                             lease});
+  auto reply =
+      redis_->eval(*acquire_script_, {redis_key},
+                   {time_arg(), std::to_string(limit), std::to_string(lease_.count()), lease});
   const bool answered = reply && is_int_array(*reply, 2);
   if (!answered || reply->elements[0].integer != 1) {
     std::lock_guard lock(mu_);
@@ -200,8 +200,8 @@ SlotAcquisition RedisConcurrencyLimiter::acquire(std::string_view key, int limit
 }
 
 int RedisConcurrencyLimiter::in_use(std::string_view key) const {
-  auto reply = redis_->eval(*count_script_, {options_.prefix + "conc:" + std::string(key)},
-                            {time_arg()});
+  auto reply =
+      redis_->eval(*count_script_, {options_.prefix + "conc:" + std::string(key)}, {time_arg()});
   if (!reply || reply->type != RedisReply::Type::kInteger) return -1;
   return static_cast<int>(reply->integer);
 }

@@ -101,8 +101,8 @@ class RedisConcurrencyLimiter final : public ConcurrencyLimiter {
 
   std::mutex mu_;
   std::unordered_map<std::string, std::string> held_;  // GUARDED_BY(mu_): lease -> Redis key
-  bool crashed_ = false;                                 // GUARDED_BY(mu_)
-  bool stopping_ = false;                                // GUARDED_BY(mu_)
+  bool crashed_ = false;                               // GUARDED_BY(mu_)
+  bool stopping_ = false;                              // GUARDED_BY(mu_)
   std::condition_variable wake_;
   std::thread renewer_;
 };

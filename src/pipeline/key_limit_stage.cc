@@ -58,8 +58,8 @@ class KeyLimitStage final : public Stage {
     }
     if (req.key_limit == KeyLimit::kRateAndConcurrency && applied.concurrent_per_route > 0 &&
         limits.concurrency != nullptr) {
-      limits::SlotAcquisition got = limits.concurrency->acquire(
-          key.key_id + " " + req.limit_scope, applied.concurrent_per_route);
+      limits::SlotAcquisition got = limits.concurrency->acquire(key.key_id + " " + req.limit_scope,
+                                                                applied.concurrent_per_route);
       if (got.outcome == limits::SlotOutcome::kUnavailable) {
         limits::count_unavailable(limits.fail_open);
         if (limits.fail_open) return std::nullopt;

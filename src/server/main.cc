@@ -303,9 +303,9 @@ int run(int argc, char** argv) {
   limiters_options.url = config.limits;
   limiters_options.lease = std::chrono::seconds(config.limits_lease_s);
   // One connection per I/O thread: a limit decision never waits for another's.
-  limiters_options.connections = std::max(
-      2, config.io_threads > 0 ? config.io_threads
-                               : static_cast<int>(std::thread::hardware_concurrency()));
+  limiters_options.connections =
+      std::max(2, config.io_threads > 0 ? config.io_threads
+                                        : static_cast<int>(std::thread::hardware_concurrency()));
   limiters_options.use_clock_time = config.insecure_test_clock;
   limiters_options.log = [](bool warning, std::string_view message) {
     if (warning) {

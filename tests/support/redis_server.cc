@@ -1,12 +1,12 @@
 #include "support/redis_server.h"
 
 #include <arpa/inet.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -68,9 +68,9 @@ void RedisServer::start() {
   const std::string port = std::to_string(port_);
   const std::string log = dir_ + "/redis.log";
   std::vector<std::string> args;
-  for (const char* a : {"redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save",
-                        "", "--appendonly", "no", "--dir", dir_.c_str(), "--logfile", log.c_str(),
-                        "--daemonize", "no"}) {
+  for (const char* a :
+       {"redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+        "no", "--dir", dir_.c_str(), "--logfile", log.c_str(), "--daemonize", "no"}) {
     args.emplace_back(a);
   }
   std::vector<char*> argv;
@@ -81,9 +81,8 @@ void RedisServer::start() {
   if (pid_ == 0) {
     // As root, the server runs as nobody; then (after the switch, which
     // would clear it) it dies with the test process, even on a crash.
-    if (nobody != nullptr &&
-        (::setgroups(0, nullptr) != 0 || ::setgid(nobody->pw_gid) != 0 ||
-         ::setuid(nobody->pw_uid) != 0)) {
+    if (nobody != nullptr && (::setgroups(0, nullptr) != 0 || ::setgid(nobody->pw_gid) != 0 ||
+                              ::setuid(nobody->pw_uid) != 0)) {
       ::_exit(126);
     }
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);

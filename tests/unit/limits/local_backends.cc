@@ -5,12 +5,11 @@ namespace latchkey::limits {
 namespace {
 
 INSTANTIATE_TEST_SUITE_P(Local, RateLimiterTest,
-                         ::testing::Values(RateBackend{"Local",
-                                                       [](const Clock& clock,
-                                                          std::chrono::seconds window) {
-                                                         return make_local_rate_limiter(clock,
-                                                                                        window);
-                                                       }}),
+                         ::testing::Values(RateBackend{
+                             "Local",
+                             [](const Clock& clock, std::chrono::seconds window) {
+                               return make_local_rate_limiter(clock, window);
+                             }}),
                          [](const auto& info) { return backend_name(info); });
 
 INSTANTIATE_TEST_SUITE_P(Local, ConcurrencyLimiterTest,

@@ -104,8 +104,8 @@ TEST(RedisAcrossNodes, ConcurrencyExactAcrossNodes) {
   const std::string prefix = fresh_prefix();
   std::vector<std::unique_ptr<RedisConcurrencyLimiter>> nodes;
   for (int i = 0; i < 3; ++i) {
-    nodes.push_back(std::make_unique<RedisConcurrencyLimiter>(redis_client(),
-                                                              on_clock(clock, prefix)));
+    nodes.push_back(
+        std::make_unique<RedisConcurrencyLimiter>(redis_client(), on_clock(clock, prefix)));
   }
   std::mutex mu;
   std::vector<Slot> held;
@@ -278,8 +278,8 @@ TEST(RedisUrl, ParsesAndRedacts) {
   auto only_password = parse_redis_url("redis://:pw@h:1");
   ASSERT_TRUE(only_password.has_value());
   EXPECT_EQ(only_password->redacted().find("pw"), std::string::npos);
-  for (const char* bad : {"http://h:1", "redis://", "redis://h:0", "redis://h:x", "redis://h/x",
-                          "redis://h:70000"}) {
+  for (const char* bad :
+       {"http://h:1", "redis://", "redis://h:0", "redis://h:x", "redis://h/x", "redis://h:70000"}) {
     EXPECT_FALSE(parse_redis_url(bad).has_value()) << bad;
   }
   FakeClock clock;

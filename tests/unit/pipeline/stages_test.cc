@@ -324,8 +324,8 @@ TEST_F(StagesTest, UnavailableLimitsFailOpenWhenConfigured) {
   const Requirement both{.credential = Credential::kBearer,
                          .key_limit = KeyLimit::kRateAndConcurrency,
                          .audit_action = "test.call"};
-  const http::Response r =
-      run(both, request_with("Bearer good"), [](Exchange&) { return http::Response::json(200, "{}"); });
+  const http::Response r = run(both, request_with("Bearer good"),
+                               [](Exchange&) { return http::Response::json(200, "{}"); });
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(header(r, "RateLimit-Limit"), "<absent>");
 }
