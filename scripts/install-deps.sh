@@ -9,6 +9,7 @@ packages=(
   libboost1.74-dev libssl-dev libsodium-dev libsqlite3-dev sqlite3
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libhiredis-dev
   clang-format wrk nginx-light haproxy caddy python3
 )
 
@@ -30,8 +31,10 @@ for option in "$@"; do
     # not need them, so scripts/run.sh does not install them.
     --tests) packages+=(chromium fonts-liberation)
       # The PostgreSQL store's tests start a real PostgreSQL 15 in a temporary
-      # directory (tests/support/postgres_server.h); the server only.
-      packages+=(postgresql-15) ;;
+      # directory (tests/support/postgres_server.h), the Redis limits tests a
+      # Redis 7 (tests/support/redis_server.h); latchkeyd itself only needs
+      # libpq and libhiredis.
+      packages+=(postgresql-15 redis-server) ;;
     # Fuzzing (scripts/fuzz.sh, which calls this with --fuzz): clang 14 and
     # its compiler-rt, which holds libFuzzer. Not needed by the regular build
     # and tests (they replay the corpora with GCC), so only on request.

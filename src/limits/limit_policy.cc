@@ -48,4 +48,14 @@ void count_rejection(std::string_view limit) {
   }
 }
 
+void count_unavailable(bool admitted) {
+  static auto& family = metrics::default_registry().counter_family(
+      "latchkey_limits_unavailable_total",
+      "Requests that needed a limit decision while the limits backend (Redis) was unreachable.",
+      {"outcome"});
+  static metrics::Counter& refused = family.with({"refused"});
+  static metrics::Counter& fail_open = family.with({"admitted"});
+  (admitted ? fail_open : refused).inc();
+}
+
 }  // namespace latchkey::limits

@@ -46,7 +46,11 @@ class LimitPolicy {
 
 struct Limits {
   std::unique_ptr<RateLimiter> rate;
-  ConcurrencyLimiter concurrency;
+  std::unique_ptr<ConcurrencyLimiter> concurrency = make_local_concurrency_limiter();
+  // When the limiters' backend (Redis) cannot be asked: false refuses the
+  // request with 503 limits_unavailable, true admits it unlimited
+  // (`limits_fail_open`; docs/rate-limits.md).
+  bool fail_open = false;
   std::unique_ptr<AuthThrottle> auth_throttle;
   std::unique_ptr<LimitPolicy> policy;
 };
@@ -55,5 +59,10 @@ struct Limits {
 // latchkey_limit_rejections_total{limit} of metrics::default_registry().
 // `limit` is "rate", "concurrency" or "auth_throttle".
 void count_rejection(std::string_view limit);
+
+// Counts one request that needed a limit decision while the limiters'
+// backend could not be asked, in latchkey_limits_unavailable_total{outcome}:
+// outcome "refused" (503, the default) or "admitted" (limits_fail_open).
+void count_unavailable(bool admitted);
 
 }  // namespace latchkey::limits

@@ -18,6 +18,9 @@ namespace latchkey::limits {
 // The outcome of one admission, and what the IETF RateLimit-* headers say.
 struct RateLimitState {
   bool admitted = false;
+  // The shared counter (Redis) could not be asked: neither admitted nor
+  // refused by the limit. The key-limit stage decides (docs/rate-limits.md).
+  bool unavailable = false;
   int limit = 0;      // RateLimit-Limit
   int remaining = 0;  // RateLimit-Remaining: admissions left in the current window
   // RateLimit-Reset: seconds until one more request is available (the
@@ -36,7 +39,7 @@ class RateLimiter {
   virtual RateLimitState admit(std::string_view key, int limit) = 0;
 };
 
-// The in-process limiter (one node; Redis would make it global). Memory is
+// The in-process limiter (one node; redis_limiters.h makes it global). Memory is
 // O(limit) per active key; keys idle for a whole window are forgotten. A
 // window is half-open: an admission at t counts until t + window.
 std::unique_ptr<RateLimiter> make_local_rate_limiter(

@@ -42,24 +42,38 @@ class KeyLimitStage final : public Stage {
                                           : limits::KeyLimits{};
     if (limits.rate != nullptr && applied.requests_per_minute > 0) {
       limits::RateLimitState state = limits.rate->admit(key.key_id, applied.requests_per_minute);
-      if (!state.admitted) {
+      if (state.unavailable) {
+        // Fail-closed (or open, when configured) is decided here, once.
+        limits::count_unavailable(limits.fail_open);
+        if (!limits.fail_open) {
+          ex.refusal_reason = "limits_unavailable";
+          return limits_unavailable();
+        }
+      } else if (!state.admitted) {
         limits::count_rejection("rate");
         ex.refusal_reason = "rate_limited";
         return refusal(req.audience, too_many_requests(state), "rate_limited");
       }
-      ex.rate = state;
+      if (!state.unavailable) ex.rate = state;
     }
-    if (req.key_limit == KeyLimit::kRateAndConcurrency && applied.concurrent_per_route > 0) {
-      auto slot = services_.limits.concurrency.try_acquire(key.key_id + " " + req.limit_scope,
-                                                           applied.concurrent_per_route);
-      if (!slot) {
+    if (req.key_limit == KeyLimit::kRateAndConcurrency && applied.concurrent_per_route > 0 &&
+        limits.concurrency != nullptr) {
+      limits::SlotAcquisition got = limits.concurrency->acquire(key.key_id + " " + req.limit_scope,
+                                                                applied.concurrent_per_route);
+      if (got.outcome == limits::SlotOutcome::kUnavailable) {
+        limits::count_unavailable(limits.fail_open);
+        if (limits.fail_open) return std::nullopt;
+        ex.refusal_reason = "limits_unavailable";
+        return limits_unavailable();
+      }
+      if (got.outcome == limits::SlotOutcome::kRefused) {
         limits::count_rejection("concurrency");
         ex.refusal_reason = "concurrency_limited";
         http::Response r = too_many_concurrent(applied.concurrent_per_route);
         if (ex.rate) add_rate_limit_headers(r, *ex.rate);
         return refusal(req.audience, std::move(r), "concurrency_limited");
       }
-      ex.holds.push_back(std::make_shared<limits::Slot>(std::move(*slot)));
+      ex.holds.push_back(std::make_shared<limits::Slot>(std::move(got.slot)));
     }
     return std::nullopt;
   }

@@ -46,6 +46,16 @@ http::Response too_many_concurrent(int limit) {
                        std::chrono::seconds(1));
 }
 
+http::Response limits_unavailable() {
+  http::Response r = http::error_response(
+      Error{ErrorCode::kUnavailable,
+            "rate and concurrency limits are unavailable (their shared store is unreachable); "
+            "retry shortly"}
+          .with_detail("error", "limits_unavailable"));
+  r.set_header("Retry-After", "1");
+  return r;
+}
+
 http::Response too_many_attempts(std::chrono::seconds retry_after) {
   return limit_refusal("too_many_attempts",
                        "too many failed authentication attempts; retry after " +

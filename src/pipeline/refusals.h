@@ -24,6 +24,9 @@ void add_rate_limit_headers(http::Response& response, const limits::RateLimitSta
 http::Response too_many_requests(const limits::RateLimitState& state);
 // 429 {"error":"concurrency_limited",...}, Retry-After: 1.
 http::Response too_many_concurrent(int limit);
+// 503 {"error":"limits_unavailable",...}, Retry-After: 1: a key's limits
+// could not be decided because their backend (Redis) is unreachable.
+http::Response limits_unavailable();
 // 429 {"error":"too_many_attempts",...} with Retry-After (at least 1 s).
 http::Response too_many_attempts(std::chrono::seconds retry_after);
 

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/cidr.h"
+#include "limits/redis_client.h"
 #include "server/webhook_config_toml.h"
 #include "store/store_url.h"
 
@@ -252,6 +253,9 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
                                                             "auth_throttle_ip_failures",
                                                             "auth_throttle_max_delay_s",
                                                             "auth_throttle_forget_s",
+                                                            "limits",
+                                                            "limits_fail_open",
+                                                            "limits_lease_s",
                                                             "webhooks"};
   for (const auto& [key, value] : table) {
     if (!kKnown.contains(key.str())) {
@@ -325,6 +329,8 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
   num("auth_throttle_ip_failures", c.auth_throttle_ip_failures);
   num("auth_throttle_max_delay_s", c.auth_throttle_max_delay_s);
   num("auth_throttle_forget_s", c.auth_throttle_forget_s);
+  str("limits", c.limits);
+  num("limits_lease_s", c.limits_lease_s);
   if (const toml::node* webhooks = table.get("webhooks")) {
     if (auto s = parse_webhooks_table(*webhooks, path, c.webhooks); !s) return s;
   }
@@ -375,6 +381,12 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
       c.proxy_protocol = *v;
     else
       bad(*node, "proxy_protocol must be true or false");
+  }
+  if (const toml::node* node = table.get("limits_fail_open")) {
+    if (auto v = node->value_exact<bool>())
+      c.limits_fail_open = *v;
+    else
+      bad(*node, "limits_fail_open must be true or false");
   }
   if (const toml::node* node = table.get("access_log")) {
     if (auto v = node->value_exact<bool>())
@@ -552,6 +564,12 @@ Status validate(const Config& c) {
   if (c.concurrency_per_route < 0 || c.concurrency_per_route > kMaxConcurrency) {
     return fail(
         Error::invalid_request("concurrency_per_route must be between 0 (unlimited) and 100000"));
+  }
+  if (!c.limits.empty()) {
+    if (auto endpoint = limits::parse_redis_url(c.limits); !endpoint) return fail(endpoint.error());
+  }
+  if (c.limits_lease_s < 1 || c.limits_lease_s > 3600) {
+    return fail(Error::invalid_request("limits_lease_s must be between 1 and 3600 seconds"));
   }
   std::set<std::string, std::less<>> limited_roles;
   for (const RoleLimitSpec& role : c.role_limits) {
@@ -776,6 +794,18 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
   app.add_option("--auth-throttle-forget-s", c.auth_throttle_forget_s,
                  "seconds without a failure after which a failure count is forgotten (900)")
       ->envname("LATCHKEY_AUTH_THROTTLE_FORGET_S");
+  app.add_option("--limits", c.limits,
+                 "where rate and concurrency counts live: redis://HOST:PORT[/DB] shared by every "
+                 "node (default: in this process)")
+      ->envname("LATCHKEY_LIMITS");
+  app.add_flag("--limits-fail-open", c.limits_fail_open,
+               "admit requests unlimited while Redis is unreachable (default: 503 "
+               "limits_unavailable)")
+      ->envname("LATCHKEY_LIMITS_FAIL_OPEN");
+  app.add_option("--limits-lease-s", c.limits_lease_s,
+                 "Redis concurrency-slot lease in seconds: a dead node's slots come back "
+                 "within it (default 30)")
+      ->envname("LATCHKEY_LIMITS_LEASE_S");
   app.add_flag("--insecure-test-clock", c.insecure_test_clock,
                "TESTS ONLY: expose POST /_test/clock/advance");
   app.add_flag("--insecure-test-faults", c.insecure_test_faults,

@@ -128,6 +128,15 @@ struct Config {
   std::int64_t auth_throttle_ip_failures = 20;
   std::int64_t auth_throttle_max_delay_s = 300;
   std::int64_t auth_throttle_forget_s = 900;
+  // Where rate and concurrency counts live (docs/rate-limits.md "Across
+  // nodes (Redis)"): "" in this process; redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]
+  // shared by every node using it. When Redis cannot be asked, requests
+  // that need a limit decision get 503 limits_unavailable unless
+  // limits_fail_open; a dead node's concurrency slots come back after
+  // limits_lease_s.
+  std::string limits;
+  bool limits_fail_open = false;
+  std::int64_t limits_lease_s = 30;
   // Webhooks (docs/webhooks.md): the [webhooks] table; disabled without it.
   WebhookConfig webhooks;
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -36,6 +37,7 @@
 #include "keys/lifecycle_scan.h"
 #include "limits/limit_policy.h"
 #include "limits/limits.h"
+#include "limits/make_limiters.h"
 #include "metrics/metrics.h"
 #include "metrics/process_metrics.h"
 #include "pipeline/route_rules.h"
@@ -301,10 +303,32 @@ int run(int argc, char** argv) {
   if (config.insecure_test_clock) ctx.after_test_clock_advance = run_lifecycle;
   // Limits (docs/rate-limits.md): per-key rate (an admin's per-key override
   // > the key's role limits > the defaults), per-key-per-route concurrency
-  // and the token endpoints' credential-stuffing throttle. In this process
-  // only: a node counts its own requests. Set before the router is built.
+  // and the token endpoints' credential-stuffing throttle. Rate and
+  // concurrency counts live in this process, or in Redis (--limits) shared
+  // by every node; the throttle is always per node. Set before the router
+  // is built.
+  limits::LimitersOptions limiters_options;
+  limiters_options.url = config.limits;
+  limiters_options.lease = std::chrono::seconds(config.limits_lease_s);
+  // One connection per I/O thread: a limit decision never waits for another's.
+  limiters_options.connections =
+      std::max(2, config.io_threads > 0 ? config.io_threads
+                                        : static_cast<int>(std::thread::hardware_concurrency()));
+  limiters_options.use_clock_time = config.insecure_test_clock;
+  limiters_options.log = [](bool warning, std::string_view message) {
+    if (warning) {
+      spdlog::warn("{}", message);
+    } else {
+      spdlog::info("{}", message);
+    }
+  };
+  auto limiters = limits::make_limiters(limiters_options, clock);
+  if (!limiters) return fatal(limiters.error().description);
+  spdlog::info("limits: {}", limiters->description);
   limits::Limits limits;
-  limits.rate = limits::make_local_rate_limiter(clock);
+  limits.rate = std::move(limiters->rate);
+  limits.concurrency = std::move(limiters->concurrency);
+  limits.fail_open = config.limits_fail_open;
   limits::AuthThrottleOptions throttle_options;
   throttle_options.client_free_failures = static_cast<int>(config.auth_throttle_client_failures);
   throttle_options.ip_free_failures = static_cast<int>(config.auth_throttle_ip_failures);

@@ -1,18 +1,21 @@
-#include "limits/concurrency_limiter.h"
-
 #include <gtest/gtest.h>
 
 #include <optional>
 #include <utility>
 #include <vector>
 
+#include "limiter_backends.h"
+#include "support/fake_clock.h"
+
 namespace latchkey::limits {
 namespace {
 
 // Test that at most `limit` slots are held at once and the next is refused
 // at once (no queueing).
-TEST(ConcurrencyLimiterTest, FiveHeldSixthRefused) {
-  ConcurrencyLimiter limiter;
+TEST_P(ConcurrencyLimiterTest, FiveHeldSixthRefused) {
+  testing::FakeClock clock;
+  auto owned = make(clock);
+  ConcurrencyLimiter& limiter = *owned;
   std::vector<Slot> held;
   for (int i = 0; i < 5; ++i) {
     auto slot = limiter.try_acquire("key_a POST /x", 5);
@@ -28,8 +31,10 @@ TEST(ConcurrencyLimiterTest, FiveHeldSixthRefused) {
 }
 
 // Test that a slot is given back when it is destroyed.
-TEST(ConcurrencyLimiterTest, DestructionReleases) {
-  ConcurrencyLimiter limiter;
+TEST_P(ConcurrencyLimiterTest, DestructionReleases) {
+  testing::FakeClock clock;
+  auto owned = make(clock);
+  ConcurrencyLimiter& limiter = *owned;
   {
     auto a = limiter.try_acquire("k", 1);
     ASSERT_TRUE(a.has_value());
@@ -41,8 +46,10 @@ TEST(ConcurrencyLimiterTest, DestructionReleases) {
 
 // Test that an early release() frees the slot once and the destructor then
 // does nothing.
-TEST(ConcurrencyLimiterTest, EarlyReleaseIsOnce) {
-  ConcurrencyLimiter limiter;
+TEST_P(ConcurrencyLimiterTest, EarlyReleaseIsOnce) {
+  testing::FakeClock clock;
+  auto owned = make(clock);
+  ConcurrencyLimiter& limiter = *owned;
   auto a = limiter.try_acquire("k", 2);
   auto b = limiter.try_acquire("k", 2);
   ASSERT_TRUE(a && b);
@@ -56,8 +63,10 @@ TEST(ConcurrencyLimiterTest, EarlyReleaseIsOnce) {
 
 // Test that moving a slot moves ownership: only the destination releases,
 // and move-assigning over a held slot releases the old one.
-TEST(ConcurrencyLimiterTest, MoveTransfersOwnership) {
-  ConcurrencyLimiter limiter;
+TEST_P(ConcurrencyLimiterTest, MoveTransfersOwnership) {
+  testing::FakeClock clock;
+  auto owned = make(clock);
+  ConcurrencyLimiter& limiter = *owned;
   auto a = limiter.try_acquire("k", 2);
   ASSERT_TRUE(a.has_value());
   Slot moved(std::move(*a));
@@ -76,8 +85,10 @@ TEST(ConcurrencyLimiterTest, MoveTransfersOwnership) {
 }
 
 // Test that a limit <= 0 never refuses but still counts.
-TEST(ConcurrencyLimiterTest, ZeroIsUnlimited) {
-  ConcurrencyLimiter limiter;
+TEST_P(ConcurrencyLimiterTest, ZeroIsUnlimited) {
+  testing::FakeClock clock;
+  auto owned = make(clock);
+  ConcurrencyLimiter& limiter = *owned;
   std::vector<Slot> held;
   for (int i = 0; i < 100; ++i) held.push_back(*limiter.try_acquire("k", 0));
   EXPECT_EQ(limiter.in_use("k"), 100);

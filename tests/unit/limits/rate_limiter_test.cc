@@ -1,10 +1,9 @@
-#include "limits/rate_limiter.h"
-
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <vector>
 
+#include "limiter_backends.h"
 #include "support/fake_clock.h"
 
 namespace latchkey::limits {
@@ -18,9 +17,9 @@ using testing::FakeClock;
 // no 60-second window (starting anywhere) holds more than 60 admissions,
 // and that every refusal happened with exactly 60 admissions in the
 // preceding 60 s: the limiter is exact, never too strict or too lax.
-TEST(RateLimiterTest, ExactlySixtyInAnySixtySecondWindow) {
+TEST_P(RateLimiterTest, ExactlySixtyInAnySixtySecondWindow) {
   FakeClock clock;
-  auto limiter = make_local_rate_limiter(clock);
+  auto limiter = make(clock);
   const Instant start = clock.now();
   std::vector<Instant> admitted;
   std::uint64_t lcg = 12345;
@@ -57,9 +56,9 @@ TEST(RateLimiterTest, ExactlySixtyInAnySixtySecondWindow) {
 // Test that the 61st request is refused with Retry-After = the time until
 // the oldest admission leaves the window, rounded up to whole seconds, and
 // that RateLimit-* values describe it.
-TEST(RateLimiterTest, SixtyFirstRefusedWithRetryAfterOfOldest) {
+TEST_P(RateLimiterTest, SixtyFirstRefusedWithRetryAfterOfOldest) {
   FakeClock clock;
-  auto limiter = make_local_rate_limiter(clock);
+  auto limiter = make(clock);
   for (int i = 0; i < 60; ++i) {
     const RateLimitState s = limiter->admit("k", 60);
     ASSERT_TRUE(s.admitted) << i;
@@ -80,9 +79,9 @@ TEST(RateLimiterTest, SixtyFirstRefusedWithRetryAfterOfOldest) {
 // Test that the window slides: once the oldest admission is 60 s old,
 // exactly one more request is admitted, and the next is refused until the
 // following one leaves.
-TEST(RateLimiterTest, WindowSlidesOneAtATime) {
+TEST_P(RateLimiterTest, WindowSlidesOneAtATime) {
   FakeClock clock;
-  auto limiter = make_local_rate_limiter(clock);
+  auto limiter = make(clock);
   for (int i = 0; i < 60; ++i) {
     ASSERT_TRUE(limiter->admit("k", 60).admitted);
     clock.advance(seconds(1));  // admissions at t0, t0+1, ..., t0+59
@@ -100,9 +99,9 @@ TEST(RateLimiterTest, WindowSlidesOneAtATime) {
 }
 
 // Test that keys are counted independently.
-TEST(RateLimiterTest, KeysAreIndependent) {
+TEST_P(RateLimiterTest, KeysAreIndependent) {
   FakeClock clock;
-  auto limiter = make_local_rate_limiter(clock);
+  auto limiter = make(clock);
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(limiter->admit("a", 3).admitted);
   EXPECT_FALSE(limiter->admit("a", 3).admitted);
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter->admit("b", 3).admitted);
@@ -111,9 +110,9 @@ TEST(RateLimiterTest, KeysAreIndependent) {
 
 // Test that a lowered limit applies at once and that raising it again
 // within the window does not forget the admissions already made.
-TEST(RateLimiterTest, LimitChangesKeepTheWindowExact) {
+TEST_P(RateLimiterTest, LimitChangesKeepTheWindowExact) {
   FakeClock clock;
-  auto limiter = make_local_rate_limiter(clock);
+  auto limiter = make(clock);
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(limiter->admit("k", 10).admitted);
   const RateLimitState lowered = limiter->admit("k", 5);
   EXPECT_FALSE(lowered.admitted);
@@ -131,18 +130,18 @@ TEST(RateLimiterTest, LimitChangesKeepTheWindowExact) {
 }
 
 // Test that a limit <= 0 admits everything.
-TEST(RateLimiterTest, ZeroIsUnlimited) {
+TEST_P(RateLimiterTest, ZeroIsUnlimited) {
   FakeClock clock;
-  auto limiter = make_local_rate_limiter(clock);
+  auto limiter = make(clock);
   for (int i = 0; i < 1000; ++i) ASSERT_TRUE(limiter->admit("k", 0).admitted);
 }
 
 // Test that RateLimit-Reset says when one more request becomes available
 // while there is still room (the oldest admission leaving), and is 0 for a
 // fresh key.
-TEST(RateLimiterTest, ResetIsWhenTheOldestLeaves) {
+TEST_P(RateLimiterTest, ResetIsWhenTheOldestLeaves) {
   FakeClock clock;
-  auto limiter = make_local_rate_limiter(clock);
+  auto limiter = make(clock);
   const RateLimitState first = limiter->admit("k", 60);
   EXPECT_EQ(first.reset, seconds(60));
   clock.advance(milliseconds(20'500));
@@ -152,9 +151,9 @@ TEST(RateLimiterTest, ResetIsWhenTheOldestLeaves) {
 }
 
 // Test that a custom window length is honoured.
-TEST(RateLimiterTest, CustomWindow) {
+TEST_P(RateLimiterTest, CustomWindow) {
   FakeClock clock;
-  auto limiter = make_local_rate_limiter(clock, seconds(10));
+  auto limiter = make(clock, seconds(10));
   ASSERT_TRUE(limiter->admit("k", 1).admitted);
   EXPECT_EQ(limiter->admit("k", 1).retry_after, seconds(10));
   clock.advance(seconds(10));

@@ -176,7 +176,7 @@ TEST_F(StagesTest, ConcurrencySlotsHeldUntilTheAnswer) {
   ASSERT_EQ(statuses.size(), 5u);
   EXPECT_EQ(std::ranges::count(statuses, 200), 4);
   EXPECT_EQ(statuses.front(), 429);  // innermost first
-  EXPECT_EQ(limits_.concurrency.in_use("key_c GET /x"), 0);
+  EXPECT_EQ(limits_.concurrency->in_use("key_c GET /x"), 0);
 }
 
 // Test that the throttle lets five bad secrets through to the handler,
@@ -268,6 +268,66 @@ TEST_F(StagesTest, NoLimitersLimitNothing) {
     EXPECT_EQ(run(kBearerLimited, request_with("Bearer good"), ok).status, 401);
   }
   EXPECT_EQ(calls, 100);
+}
+
+// A backend (Redis) that cannot be asked: every decision is "unavailable".
+class UnavailableRate final : public limits::RateLimiter {
+ public:
+  limits::RateLimitState admit(std::string_view, int limit) override {
+    return {.unavailable = true, .limit = limit};
+  }
+};
+class UnavailableConcurrency final : public limits::ConcurrencyLimiter {
+ public:
+  limits::SlotAcquisition acquire(std::string_view, int) override {
+    return {limits::SlotOutcome::kUnavailable, limits::Slot()};
+  }
+  int in_use(std::string_view) const override { return -1; }
+
+ protected:
+  void release_slot(const std::string&, const std::string&) override {}
+};
+
+// Test that when the limits backend is unreachable a key request is refused
+// with 503 limits_unavailable and Retry-After (fail closed, the default),
+// never faked as admitted or as a 429, and the handler never runs.
+TEST_F(StagesTest, UnavailableLimitsFailClosedWith503) {
+  limits_.rate = std::make_unique<UnavailableRate>();
+  fakes_.bearer.principal = key_principal("key_u");
+  int calls = 0;
+  auto ok = [&](Exchange&) {
+    ++calls;
+    return http::Response::json(200, "{}");
+  };
+  const http::Response r = run(kBearerLimited, request_with("Bearer good"), ok);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(Json::parse(r.body).at("error"), "limits_unavailable");
+  EXPECT_EQ(header(r, "Retry-After"), "1");
+  EXPECT_EQ(header(r, "RateLimit-Limit"), "<absent>");
+  // The concurrency limiter alone failing is the same 503.
+  limits_.rate = limits::make_local_rate_limiter(fakes_.clock);
+  limits_.concurrency = std::make_unique<UnavailableConcurrency>();
+  const Requirement both{.credential = Credential::kBearer,
+                         .key_limit = KeyLimit::kRateAndConcurrency,
+                         .audit_action = "test.call"};
+  EXPECT_EQ(run(both, request_with("Bearer good"), ok).status, 503);
+  EXPECT_EQ(calls, 0);
+}
+
+// Test that limits_fail_open admits such a request, without RateLimit-*
+// headers (nothing was counted).
+TEST_F(StagesTest, UnavailableLimitsFailOpenWhenConfigured) {
+  limits_.rate = std::make_unique<UnavailableRate>();
+  limits_.concurrency = std::make_unique<UnavailableConcurrency>();
+  limits_.fail_open = true;
+  fakes_.bearer.principal = key_principal("key_u");
+  const Requirement both{.credential = Credential::kBearer,
+                         .key_limit = KeyLimit::kRateAndConcurrency,
+                         .audit_action = "test.call"};
+  const http::Response r = run(both, request_with("Bearer good"),
+                               [](Exchange&) { return http::Response::json(200, "{}"); });
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(header(r, "RateLimit-Limit"), "<absent>");
 }
 
 // Test that the bearer is verified once per exchange, before the handler,

@@ -82,5 +82,34 @@ TEST(LimitsConfig, RejectsBadValues) {
   EXPECT_FALSE(load_toml("[[role_limits]]\nrole = \"r\"\n[[role_limits]]\nrole = \"r\"\n"));
 }
 
+// Test the Redis limits settings (issue 12; docs/rate-limits.md "Across
+// nodes (Redis)"): in process by default, a redis:// URL from the file or
+// the flag, fail-closed by default, a 30 s lease; a bad URL or lease is an
+// error at load time, and the error never repeats the password.
+TEST(LimitsConfig, RedisLimitsSettings) {
+  auto d = load({});
+  ASSERT_TRUE(d) << d.error().description;
+  EXPECT_EQ(d->config.limits, "");
+  EXPECT_FALSE(d->config.limits_fail_open);
+  EXPECT_EQ(d->config.limits_lease_s, 30);
+  auto c = load_toml(
+      "limits = \"redis://10.0.0.7:6380/1\"\nlimits_fail_open = true\nlimits_lease_s = 10\n");
+  ASSERT_TRUE(c) << c.error().description;
+  EXPECT_EQ(c->config.limits, "redis://10.0.0.7:6380/1");
+  EXPECT_TRUE(c->config.limits_fail_open);
+  EXPECT_EQ(c->config.limits_lease_s, 10);
+  auto f = load({"--limits", "redis://127.0.0.1:7000", "--limits-lease-s", "5"});
+  ASSERT_TRUE(f) << f.error().description;
+  EXPECT_EQ(f->config.limits, "redis://127.0.0.1:7000");
+  EXPECT_EQ(f->config.limits_lease_s, 5);
+  auto bad_url = load({"--limits", "memcached://:s3cret@h:1"});
+  ASSERT_FALSE(bad_url);
+  EXPECT_NE(bad_url.error().description.find("redis://"), std::string::npos);
+  EXPECT_EQ(bad_url.error().description.find("s3cret"), std::string::npos);
+  EXPECT_FALSE(load({"--limits", "redis://h:99999"}));
+  EXPECT_FALSE(load({"--limits-lease-s", "0"}));
+  EXPECT_FALSE(load_toml("limits_fail_open = \"yes\"\n"));
+}
+
 }  // namespace
 }  // namespace latchkey::server

@@ -48,13 +48,17 @@ TEST(ConfigDiff, SplitsReloadableFromRestart) {
   next.tls_cert = "c.pem";
   next.max_body_bytes = 1;
   next.auth_throttle_forget_s = 5;
+  next.limits = "redis://127.0.0.1:6379";
+  next.limits_fail_open = true;
+  next.limits_lease_s = 9;
   const ConfigDiff diff = diff_config(running, next);
   EXPECT_EQ(diff.reloadable,
             (std::vector<std::string>{"gateway_routes", "route_rules", "rate_limit_per_minute",
                                       "concurrency_per_route", "role_limits", "log_level"}));
   EXPECT_EQ(diff.needs_restart,
             (std::vector<std::string>{"listen", "data", "tls_cert", "max_body_bytes",
-                                      "auth_throttle_forget_s"}));
+                                      "auth_throttle_forget_s", "limits", "limits_fail_open",
+                                      "limits_lease_s"}));
 }
 
 // Test that a change inside one route (not only the count) is seen.
