@@ -107,8 +107,7 @@ Result<AuthenticatedClient> ClientAuthenticator::authenticate(std::string_view c
     }
     {
       std::unique_lock lock(mu_);
-      if (epoch_ == epoch && client_id.size() <= kMaxRememberedIdBytes &&
-          caches_trusted(trust_)) {
+      if (epoch_ == epoch && client_id.size() <= kMaxRememberedIdBytes && caches_trusted(trust_)) {
         if (unknown_.size() >= kMaxUnknownClients) unknown_.clear();
         unknown_.emplace(client_id);
       }

@@ -585,8 +585,7 @@ Result<std::shared_ptr<const policy::EffectivePermissions>> PermissionService::c
   const bool trusted = caches_trusted(trust_);
   {
     std::lock_guard lock(mu_);
-    if (auto it = permissions_.find(std::string(user_id));
-        trusted && it != permissions_.end()) {
+    if (auto it = permissions_.find(std::string(user_id)); trusted && it != permissions_.end()) {
       ++hits_;
       return it->second;
     }

@@ -57,8 +57,8 @@ class Invalidation {
                                               std::function<void(bool, std::string_view)> log);
   // The same with a bus of the caller's (tests: buses between nodes in one
   // process). `make_bus` gets this node's state and trust.
-  using BusFactory = std::function<std::unique_ptr<invalidation::Bus>(invalidation::LocalState&,
-                                                                      CacheTrust&)>;
+  using BusFactory =
+      std::function<std::unique_ptr<invalidation::Bus>(invalidation::LocalState&, CacheTrust&)>;
   static std::unique_ptr<Invalidation> create_with(const BusFactory& make_bus,
                                                    InvalidationTargets targets,
                                                    std::function<void(bool, std::string_view)> log);

@@ -251,17 +251,16 @@ int run(int argc, char** argv) {
   // embedded store; LISTEN/NOTIFY on a shared PostgreSQL store.
   // TODO(pg-core merge): pass config.store once the configuration has it.
   const std::string store_url;
-  auto invalidation = Invalidation::create(
-      store_url,
-      {client_authenticator, account_tokens, permissions, key_service, **jwt_service,
-       forget_user_here},
-      random, [](bool warning, std::string_view line) {
-        if (warning) {
-          spdlog::warn("{}", line);
-        } else {
-          spdlog::info("{}", line);
-        }
-      });
+  auto invalidation = Invalidation::create(store_url,
+                                           {client_authenticator, account_tokens, permissions,
+                                            key_service, **jwt_service, forget_user_here},
+                                           random, [](bool warning, std::string_view line) {
+                                             if (warning) {
+                                               spdlog::warn("{}", line);
+                                             } else {
+                                               spdlog::info("{}", line);
+                                             }
+                                           });
   invalidation_hook.store(invalidation.get());
   spdlog::info("invalidation: {}", invalidation->bus().describe());
   api::ApiContext ctx{**store,        clock, client_authenticator,

@@ -40,7 +40,7 @@ void AccountTokenCache::insert_if_current(std::uint64_t epoch, const Digest& dig
   std::unique_lock lock(mu_);
   // Checked under the lock: evictions bump the epoch under the same lock.
   if (epoch_.load(std::memory_order_relaxed) != epoch) return;
-  if (!caches_trusted(trust_)) return;  // degraded: read the store every time
+  if (!caches_trusted(trust_)) return;            // degraded: read the store every time
   if (by_digest_.size() >= max_entries_) return;  // full: serve from the store instead
   auto& digests = by_user_[principal->user_id];
   if (std::find(digests.begin(), digests.end(), digest) == digests.end()) digests.push_back(digest);

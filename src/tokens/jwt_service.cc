@@ -538,8 +538,8 @@ class JwtServiceImpl final : public JwtService {
       if (*revoked) return fail(Error::invalid_token("revoked", "this token was revoked"));
     }
     if (principal.key && !principal.key->session_id.empty()) {
-      auto session = store_.sessions().find_session(principal.key->key_id,
-                                                    principal.key->session_id);
+      auto session =
+          store_.sessions().find_session(principal.key->key_id, principal.key->session_id);
       if (!session) return fail(session.error());
       if (*session && (*session)->revoked_at) {
         return fail(Error::invalid_token("revoked", "the session of this token was revoked"));
@@ -701,8 +701,8 @@ class JwtServiceImpl final : public JwtService {
   std::string issuer_;  // set before serving (set_issuer), then read-only
   SigningKeyRing ring_;
   VerifiedJwtCache cache_;
-  RevokedIds revoked_sessions_;  // session_ref(key, session)
-  RevokedIds revoked_ids_;       // jti: RFC 7009 and session revocations
+  RevokedIds revoked_sessions_;                   // session_ref(key, session)
+  RevokedIds revoked_ids_;                        // jti: RFC 7009 and session revocations
   invalidation::Publisher* publisher_ = nullptr;  // set before serving
   const CacheTrust* trust_ = nullptr;             // set before serving
   std::atomic<std::uint64_t> verifications_{0};

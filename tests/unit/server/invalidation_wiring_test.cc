@@ -129,10 +129,8 @@ class TwoNodes : public ::testing::Test {
     auto store = open_sqlite_store({.data_dir = dir_.path()});
     ASSERT_TRUE(store) << store.error().description;
     store_ = std::move(*store);
-    auto u = store_->create_user(NewUser{.id = "usr_owner",
-                                         .name = "owner",
-                                         .api_access = true,
-                                         .created_at = clock_.now()});
+    auto u = store_->create_user(NewUser{
+        .id = "usr_owner", .name = "owner", .api_access = true, .created_at = clock_.now()});
     ASSERT_TRUE(u);
     owner_ = *u;
     auto adm = store_->create_user(NewUser{.id = "usr_admin",
@@ -325,18 +323,18 @@ TEST_F(TwoNodes, EveryEvictionPointPublishes) {
   a_->loopback->kinds.clear();
   auto issued = a_->account_tokens.issue(owner_, "cli_x", {});  // a
   ASSERT_TRUE(issued);
-  ASSERT_TRUE(a_->account_tokens.revoke(issued->access_token));  // t
+  ASSERT_TRUE(a_->account_tokens.revoke(issued->access_token));   // t
   ASSERT_TRUE(a_->account_tokens.revoke_all_of_user(owner_.id));  // a
   const auto [key_id, secret] = owner_key();
   auto jwt = a_->jwts->exchange_access(secret, {});
   ASSERT_TRUE(jwt);
   ASSERT_TRUE(a_->jwts->revoke_token_id("jti_x", owner_.id, jwt->expires_at));  // j
   ASSERT_TRUE(a_->jwts->login(secret, "s1", {}));
-  ASSERT_TRUE(a_->jwts->revoke_login_session(key_id, "s1"));  // s
-  ASSERT_TRUE(a_->jwts->rotate_signing_key());  // g
-  ASSERT_TRUE(a_->keys.set_limits(actor(admin_), key_id, {}));  // k
+  ASSERT_TRUE(a_->jwts->revoke_login_session(key_id, "s1"));                         // s
+  ASSERT_TRUE(a_->jwts->rotate_signing_key());                                       // g
+  ASSERT_TRUE(a_->keys.set_limits(actor(admin_), key_id, {}));                       // k
   ASSERT_TRUE(a_->keys.set_allowed_origins(actor(owner_), key_id, {"10.0.0.0/8"}));  // k
-  ASSERT_TRUE(a_->keys.deactivate(actor(owner_), key_id));  // k
+  ASSERT_TRUE(a_->keys.deactivate(actor(owner_), key_id));                           // k
   ASSERT_TRUE(a_->permissions.create_application(
       actor(admin_), {.name = "app", .steps = {{.name = "origin", .origin = true}}}));  // p
   UserUpdate update;
