@@ -18,6 +18,8 @@ packages+=(python3-authlib python3-requests)
 # Packaging (docs/install.md): man pages from --help, the .deb checks, and
 # the bash completion test.
 packages+=(help2man lintian dpkg-dev file bash-completion)
+# The PostgreSQL store (docs/postgresql.md): latchkeyd links libpq.
+packages+=(libpq-dev)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 for option in "$@"; do
   case "$option" in
@@ -26,7 +28,10 @@ for option in "$@"; do
     # playwright-core (which never downloads a browser), and a font so that
     # pages and screenshots render text the same everywhere. The server does
     # not need them, so scripts/run.sh does not install them.
-    --tests) packages+=(chromium fonts-liberation) ;;
+    --tests) packages+=(chromium fonts-liberation)
+      # The PostgreSQL store's tests start a real PostgreSQL 15 in a temporary
+      # directory (tests/support/postgres_server.h); the server only.
+      packages+=(postgresql-15) ;;
     # Fuzzing (scripts/fuzz.sh, which calls this with --fuzz): clang 14 and
     # its compiler-rt, which holds libFuzzer. Not needed by the regular build
     # and tests (they replay the corpora with GCC), so only on request.

@@ -201,6 +201,7 @@ struct StoreOptions {
   std::string data_dir;  // SQLite: the database is <data_dir>/latchkey.db
   int read_connections = 4;
   int max_batch = 256;  // most writes grouped into one commit
+  int pool_size = 16;   // PostgreSQL: connections this process keeps at most
 };
 
 // Opens (creating and migrating as needed) the embedded SQLite store.

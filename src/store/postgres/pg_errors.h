@@ -1,0 +1,32 @@
+// How PostgreSQL failures become latchkey errors (store.h's contract):
+//   - the server is unreachable, shutting down, out of connections, or the
+//     connection broke: kUnavailable (the API answers 503);
+//   - unique violation (23505): kConflict, the description naming the
+//     constraint so that callers can say which value is taken;
+//   - foreign-key violation (23503): kNotFound (the row named is missing);
+//   - serialization failure / deadlock (40001, 40P01): retryable, and
+//     kUnavailable if retries run out;
+//   - anything else: kInternal.
+// Pure functions; thread-safe.
+#pragma once
+
+#include <string_view>
+
+#include "core/error.h"
+
+namespace latchkey::pg {
+
+inline constexpr std::string_view kUniqueViolation = "23505";
+inline constexpr std::string_view kForeignKeyViolation = "23503";
+
+// True for SQLSTATEs a transaction may simply run again after.
+bool is_retryable(std::string_view sqlstate);
+// True for SQLSTATEs that mean the server cannot answer now.
+bool is_unavailable(std::string_view sqlstate);
+
+// The Error for a failed command. `constraint` is the violated constraint
+// (may be empty); `broken`: the connection is gone.
+Error error_for(std::string_view sqlstate, std::string_view message, std::string_view constraint,
+                bool broken);
+
+}  // namespace latchkey::pg

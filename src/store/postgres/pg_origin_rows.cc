@@ -1,0 +1,168 @@
+#include "store/postgres/pg_origin_rows.h"
+
+#include <set>
+
+#include "core/cidr.h"
+#include "store/postgres/pg_values.h"
+
+namespace latchkey::pg {
+namespace {
+
+// Normalized CIDR blocks never hold a comma: one column holds the list.
+std::string join(const std::vector<std::string>& items) {
+  std::string joined;
+  for (const std::string& item : items) {
+    if (!joined.empty()) joined += ',';
+    joined += item;
+  }
+  return joined;
+}
+
+std::vector<std::string> split(std::string_view joined) {
+  std::vector<std::string> items;
+  while (!joined.empty()) {
+    const auto comma = joined.find(',');
+    items.emplace_back(joined.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    joined.remove_prefix(comma + 1);
+  }
+  return items;
+}
+
+std::string table_of(OriginOwner owner) {
+  return owner == OriginOwner::kUser ? "user_allowed_origins" : "key_allowed_origins";
+}
+
+std::string column_of(OriginOwner owner) {
+  return owner == OriginOwner::kUser ? "user_id" : "key_id";
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> select_allowed_origins(Connection& connection, OriginOwner owner,
+                                                        std::string_view owner_id) {
+  auto rows = connection.exec(
+      "SELECT cidrs FROM " + table_of(owner) + " WHERE " + column_of(owner) + " = $1",
+      {text(owner_id)});
+  if (!rows) return fail(rows.error());
+  if (rows->empty()) return std::vector<std::string>();
+  return split(rows->text(0, 0));
+}
+
+Result<std::map<std::string, std::vector<std::string>, std::less<>>> select_all_allowed_origins(
+    Connection& connection, OriginOwner owner) {
+  auto rows = connection.exec("SELECT " + column_of(owner) + ", cidrs FROM " + table_of(owner));
+  if (!rows) return fail(rows.error());
+  std::map<std::string, std::vector<std::string>, std::less<>> all;
+  for (int i = 0; i < rows->size(); ++i) all[text_at(*rows, i, 0)] = split(rows->text(i, 1));
+  return all;
+}
+
+Status replace_allowed_origins(Connection& connection, OriginOwner owner, std::string_view owner_id,
+                               const std::vector<std::string>& cidrs) {
+  const std::string table = table_of(owner);
+  const std::string column = column_of(owner);
+  auto done = cidrs.empty() ? connection.exec("DELETE FROM " + table + " WHERE " + column + " = $1",
+                                              {text(owner_id)})
+                            : connection.exec("INSERT INTO " + table + " (" + column +
+                                                  ", cidrs) VALUES ($1, $2)" + " ON CONFLICT (" +
+                                                  column + ") DO UPDATE SET cidrs = excluded.cidrs",
+                                              {text(owner_id), text(join(cidrs))});
+  if (!done) return fail(done.error());
+  return {};
+}
+
+Result<std::optional<TokenInterference>> select_interference(Connection& connection,
+                                                             std::string_view user_id) {
+  auto rows = connection.exec(
+      "SELECT client_id, first_seen, last_seen, regenerations, origins, alarmed_at, alarms"
+      " FROM token_interference WHERE user_id = $1",
+      {text(user_id)});
+  if (!rows) return fail(rows.error());
+  if (rows->empty()) return std::optional<TokenInterference>();
+  TokenInterference t;
+  t.user_id = std::string(user_id);
+  t.client_id = text_at(*rows, 0, 0);
+  t.first_seen = instant_at(*rows, 0, 1);
+  t.last_seen = instant_at(*rows, 0, 2);
+  t.regenerations = static_cast<int>(int_at(*rows, 0, 3));
+  t.origins = split(rows->text(0, 4));
+  t.alarmed_at = instant_at(*rows, 0, 5);
+  t.alarms = static_cast<int>(int_at(*rows, 0, 6));
+  return std::optional<TokenInterference>(std::move(t));
+}
+
+Result<std::optional<TokenInterference>> watch_issuance(Connection& connection,
+                                                        const AccountToken& token,
+                                                        const InterferenceRule& rule) {
+  const Instant now = token.issued_at;
+  const Instant since = now - rule.window;  // the window is (since, now]
+  // Bounded by the window: every user's issuances older than it go. Rows
+  // another node is deleting right now are skipped rather than waited for,
+  // so that issuers of different users never queue behind each other.
+  auto forgotten = connection.exec(
+      "DELETE FROM account_token_issuances WHERE id IN (SELECT id FROM account_token_issuances"
+      " WHERE issued_at <= $1::bigint FOR UPDATE SKIP LOCKED)",
+      {instant(since)});
+  if (!forgotten) return fail(forgotten.error());
+  auto recorded = connection.exec(
+      "INSERT INTO account_token_issuances (user_id, client_id, ip, issued_at)"
+      " VALUES ($1, $2, $3, $4::bigint)",
+      {text(token.user_id), text(token.client_id), text(token.issuer_ip), instant(now)});
+  if (!recorded) return fail(recorded.error());
+  if (rule.threshold <= 0) return std::optional<TokenInterference>();
+
+  auto window = connection.exec(
+      "SELECT COUNT(*), COALESCE(MIN(issued_at), 0) FROM account_token_issuances"
+      " WHERE user_id = $1 AND issued_at > $2::bigint",
+      {text(token.user_id), instant(since)});
+  if (!window) return fail(window.error());
+  const int regenerations = static_cast<int>(int_at(*window, 0, 0));
+  const Instant first = instant_at(*window, 0, 1);
+  // seed 000: the N+1-th issuance in the window is the first that alarms.
+  if (regenerations <= rule.threshold) return std::optional<TokenInterference>();
+  auto addresses = connection.exec(
+      "SELECT DISTINCT ip FROM account_token_issuances"
+      " WHERE user_id = $1 AND issued_at > $2::bigint AND ip <> ''",
+      {text(token.user_id), instant(since)});
+  if (!addresses) return fail(addresses.error());
+  // Distinct origins, not addresses: an IPv6 /64 counts once.
+  std::set<std::string> blocks;
+  for (int i = 0; i < addresses->size(); ++i) blocks.insert(origin_block(addresses->text(i, 0)));
+  if (blocks.size() < 2) return std::optional<TokenInterference>();
+  std::vector<std::string> origins;
+  for (const std::string& block : blocks) {
+    if (origins.size() == kMaxInterferenceOrigins) break;
+    origins.push_back(block);
+  }
+
+  auto existing = select_interference(connection, token.user_id);
+  if (!existing) return fail(existing.error());
+  TokenInterference t;
+  t.user_id = token.user_id;
+  t.client_id = token.client_id;
+  t.last_seen = now;
+  t.regenerations = regenerations;
+  t.origins = std::move(origins);
+  const bool ongoing = *existing && (*existing)->last_seen > since;
+  t.first_seen = ongoing ? (*existing)->first_seen : first;
+  // At most one alarm per window.
+  const bool alarm = !*existing || (*existing)->alarmed_at <= since;
+  t.alarmed_at = alarm ? now : (*existing)->alarmed_at;
+  t.alarms = (*existing ? (*existing)->alarms : 0) + (alarm ? 1 : 0);
+  auto stored = connection.exec(
+      "INSERT INTO token_interference"
+      " (user_id, client_id, first_seen, last_seen, regenerations, origins, alarmed_at, alarms)"
+      " VALUES ($1, $2, $3::bigint, $4::bigint, $5::integer, $6, $7::bigint, $8::integer)"
+      " ON CONFLICT (user_id) DO UPDATE SET client_id = excluded.client_id,"
+      " first_seen = excluded.first_seen, last_seen = excluded.last_seen,"
+      " regenerations = excluded.regenerations, origins = excluded.origins,"
+      " alarmed_at = excluded.alarmed_at, alarms = excluded.alarms",
+      {text(t.user_id), text(t.client_id), instant(t.first_seen), instant(t.last_seen),
+       integer(t.regenerations), text(join(t.origins)), instant(t.alarmed_at), integer(t.alarms)});
+  if (!stored) return fail(stored.error());
+  if (!alarm) return std::optional<TokenInterference>();
+  return std::optional<TokenInterference>(std::move(t));
+}
+
+}  // namespace latchkey::pg
