@@ -16,8 +16,8 @@
 #include <map>
 #include <thread>
 
+#include "support/postgres_server.h"
 #include "unit/invalidation/fake_local_state.h"
-#include "unit/invalidation/pg_instance.h"
 
 namespace latchkey::invalidation {
 namespace {
@@ -25,26 +25,8 @@ namespace {
 using namespace std::chrono_literals;
 using Steady = std::chrono::steady_clock;
 
-testing::PgInstance* pg = nullptr;
-
-class PgEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    std::string error;
-    instance_ = testing::PgInstance::start(&error);
-    ASSERT_TRUE(instance_) << error;
-    pg = instance_.get();
-  }
-  void TearDown() override {
-    pg = nullptr;
-    instance_.reset();
-  }
-
- private:
-  std::unique_ptr<testing::PgInstance> instance_;
-};
-
-const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new PgEnvironment);
+// The binary's one PostgreSQL (tests/support/postgres_server.h).
+testing::PostgresServer& pg() { return testing::shared_postgres_server(); }
 
 // Polls `done` until it holds or `limit` passes (real cross-process
 // propagation: no fake clock can stand in for it).
@@ -61,7 +43,7 @@ bool eventually(Pred done, std::chrono::milliseconds limit = 10s) {
 // An admin connection for SQL the test runs itself.
 class Sql {
  public:
-  Sql() : conn_(PQconnectdb(pg->url().c_str())) {}
+  Sql() : conn_(PQconnectdb(pg().url().c_str())) {}
   ~Sql() { PQfinish(conn_); }
   bool ok() const { return PQstatus(conn_) == CONNECTION_OK; }
   std::string run(const std::string& sql) {
@@ -125,7 +107,7 @@ class TimingState : public FakeLocalState {
 };
 
 struct Node {
-  explicit Node(const std::string& id, std::string url = pg->url(),
+  explicit Node(const std::string& id, std::string url = pg().url(),
                 const std::atomic<int>* store_version = nullptr)
       : state(store_version), bus(fast_options(std::move(url)), state, trust, id) {}
   TimingState state;
@@ -134,6 +116,7 @@ struct Node {
 };
 
 TEST(PgNotifyBus, AMessagePublishedOnAIsAppliedOnBAndNotOnA) {
+  ASSERT_TRUE(pg().ok());
   Node a("node-a1"), b("node-b1");
   ASSERT_TRUE(eventually([&] { return !a.bus.degraded() && !b.bus.degraded(); }));
   EXPECT_TRUE(b.trust.trusted());
@@ -200,11 +183,12 @@ TEST(PgNotifyBus, ABurstIsSentInFewNotifies) {
 }
 
 TEST(PgNotifyBus, ALostListenerMakesTheNodeDegradedUntilItHasReloaded) {
+  ASSERT_TRUE(pg().ok());
   Sql admin;
   ASSERT_TRUE(admin.ok());
   admin.run("DROP ROLE IF EXISTS node_b4");
   ASSERT_EQ(admin.run("CREATE ROLE node_b4 LOGIN"), "");
-  std::string b_url = pg->url();
+  std::string b_url = pg().url();
   b_url.replace(b_url.find("latchkey@"), 8, "node_b4");
   std::atomic<int> store_version{1};
   Node a("node-a4"), b("node-b4", b_url, &store_version);
@@ -260,14 +244,13 @@ TEST(PgNotifyBus, ALostListenerMakesTheNodeDegradedUntilItHasReloaded) {
 TEST(PgNotifyBus, PostgresRestartedBothNodesDegradeThenRecover) {
   Node a("node-a5"), b("node-b5");
   ASSERT_TRUE(eventually([&] { return !a.bus.degraded() && !b.bus.degraded(); }));
-  pg->stop();
+  pg().stop();
   ASSERT_TRUE(eventually([&] { return a.bus.degraded() && b.bus.degraded(); }));
   // Published while PostgreSQL is down: publish() returns after its wait,
   // the message stays queued and is sent after the restart.
   a.bus.publish(Message::api_key("key_during_outage"));
   EXPECT_EQ(a.bus.publisher_stats().late, 1u);
-  std::string error;
-  ASSERT_TRUE(pg->restart(&error)) << error;
+  pg().start();
   ASSERT_TRUE(eventually([&] { return !a.bus.degraded() && !b.bus.degraded(); }, 20s));
   ASSERT_TRUE(eventually([&] { return a.bus.publisher_stats().sent >= 1; }, 20s));
   EXPECT_GE(b.state.reloads, 2);  // the first subscription and the one after the restart
