@@ -216,6 +216,8 @@ void PgNotifyBus::listen_loop() {
     bool heartbeat_pending = false;
     auto last_activity = Clock::now();
     auto heartbeat_sent = Clock::now();
+    auto last_resync = Clock::now();
+    const bool periodic = options_.resync_every.count() > 0;
     while (why.empty()) {
       {
         std::lock_guard lock(mu_);
@@ -224,6 +226,7 @@ void PgNotifyBus::listen_loop() {
       const auto now = Clock::now();
       auto wait = heartbeat_pending ? options_.heartbeat_timeout - (now - heartbeat_sent)
                                     : options_.heartbeat - (now - last_activity);
+      if (periodic) wait = std::min(wait, options_.resync_every - (now - last_resync));
       const int timeout_ms = static_cast<int>(std::max<std::int64_t>(
           0, std::chrono::duration_cast<std::chrono::milliseconds>(wait).count()));
       pollfd fds[2] = {{PQsocket(conn.get()), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
@@ -262,6 +265,15 @@ void PgNotifyBus::listen_loop() {
         break;
       }
       const auto after = Clock::now();
+      if (periodic && after - last_resync >= options_.resync_every) {
+        // The subscription stays; a failed reload already made the node
+        // degraded, and reconnecting retries it.
+        if (auto s = receiver_.on_subscribed(); !s) {
+          why = "periodic reload failed: " + s.error().description;
+          break;
+        }
+        last_resync = Clock::now();
+      }
       if (heartbeat_pending && after - heartbeat_sent >= options_.heartbeat_timeout) {
         why = "heartbeat timed out";
         break;

@@ -12,6 +12,10 @@
 //             with exponential back-off (reconnect_min .. reconnect_max),
 //             LISTENs, reloads from the store and only then trusts its
 //             caches again (Receiver::on_subscribed).
+//             Every `resync_every` (while subscribed) it also reloads from the
+//             store and drops the caches: a bound on what a message that was
+//             never sent (its node crashed between commit and NOTIFY) can
+//             leave stale.
 //   sender    a second connection and thread: publish() queues the message
 //             and waits (at most publish_wait) until the thread has sent it
 //             with SELECT pg_notify(channel, payload). Waiting publishers
@@ -52,6 +56,7 @@ struct PgNotifyOptions {
   std::chrono::milliseconds reconnect_min{50};
   std::chrono::milliseconds reconnect_max{5000};
   std::chrono::milliseconds publish_wait{2000};
+  std::chrono::milliseconds resync_every{std::chrono::minutes(5)};  // 0: never
   std::function<void(bool warning, std::string_view line)> log;
 };
 

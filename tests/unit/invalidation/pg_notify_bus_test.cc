@@ -108,8 +108,14 @@ class TimingState : public FakeLocalState {
 
 struct Node {
   explicit Node(const std::string& id, std::string url = pg().url(),
-                const std::atomic<int>* store_version = nullptr)
-      : state(store_version), bus(fast_options(std::move(url)), state, trust, id) {}
+                const std::atomic<int>* store_version = nullptr,
+                std::chrono::milliseconds resync_every = std::chrono::minutes(5))
+      : state(store_version),
+        bus(with_resync(fast_options(std::move(url)), resync_every), state, trust, id) {}
+  static PgNotifyOptions with_resync(PgNotifyOptions o, std::chrono::milliseconds every) {
+    o.resync_every = every;
+    return o;
+  }
   TimingState state;
   CacheTrust trust;
   PgNotifyBus bus;
@@ -254,6 +260,18 @@ TEST(PgNotifyBus, PostgresRestartedBothNodesDegradeThenRecover) {
   ASSERT_TRUE(eventually([&] { return !a.bus.degraded() && !b.bus.degraded(); }, 20s));
   ASSERT_TRUE(eventually([&] { return a.bus.publisher_stats().sent >= 1; }, 20s));
   EXPECT_GE(b.state.reloads, 2);  // the first subscription and the one after the restart
+}
+
+TEST(PgNotifyBus, APeriodicReloadBoundsWhatAMessageNeverSentCanLeaveStale) {
+  ASSERT_TRUE(pg().ok());
+  std::atomic<int> store_version{1};
+  Node b("node-b6", pg().url(), &store_version, 50ms);
+  ASSERT_TRUE(eventually([&] { return !b.bus.degraded(); }));
+  // A change whose node died before its NOTIFY: nothing is published.
+  store_version = 2;
+  ASSERT_TRUE(eventually([&] { return b.state.loaded_version == 2; }));
+  EXPECT_FALSE(b.bus.degraded());  // reloaded while subscribed: never degraded
+  EXPECT_EQ(b.bus.receiver_stats().degraded_entered, 1u);  // the start only
 }
 
 }  // namespace
