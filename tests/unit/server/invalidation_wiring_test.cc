@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <thread>
 #include <vector>
 
 #include "accounts/client_authenticator.h"
@@ -19,6 +20,7 @@
 #include "invalidation/receiver.h"
 #include "keys/key_service.h"
 #include "support/fake_clock.h"
+#include "support/postgres_server.h"
 #include "tokens/account_token_service.h"
 #include "tokens/jwt_service.h"
 #include "tokens/principal_of_user.h"
@@ -357,6 +359,37 @@ TEST_F(TwoLonelyNodes, WithoutTheBusBWouldServeARevokedTokenFromItsCache) {
   ASSERT_TRUE(a_->account_tokens.revoke(issued->access_token));
   EXPECT_TRUE(b_->account_tokens.authenticate(issued->access_token));  // stale
   EXPECT_FALSE(b_->invalidation->bus().degraded());
+}
+
+TEST(InvalidationWiring, TheStoreUrlChoosesTheBus) {
+  EXPECT_TRUE(is_postgres_url("postgres://u@127.0.0.1:5432/db"));
+  EXPECT_TRUE(is_postgres_url("postgresql://u@h/db"));
+  EXPECT_FALSE(is_postgres_url(""));
+  EXPECT_FALSE(is_postgres_url("/var/lib/latchkey"));
+  EXPECT_FALSE(is_postgres_url("redis://h:6379"));
+}
+
+// latchkeyd on a PostgreSQL store: the LISTEN/NOTIFY bus on the store's own
+// URL, degraded until it has subscribed.
+TEST(InvalidationWiring, APostgresStoreGetsTheListenNotifyBus) {
+  auto& pg = testing::shared_postgres_server();
+  ASSERT_TRUE(pg.ok());
+  TempDir dir;
+  auto store = open_sqlite_store({.data_dir = dir.path()});
+  ASSERT_TRUE(store);
+  FakeClock clock;
+  OsRandom random;
+  Node node(**store, clock, random, "unused", nullptr);
+  auto invalidation = Invalidation::create(pg.url(),
+                                           {node.clients, node.account_tokens, node.permissions,
+                                            node.keys, *node.jwts, node.forget_here},
+                                           random, {});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (invalidation->bus().degraded() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // real connection set-up
+  }
+  EXPECT_FALSE(invalidation->bus().degraded());
+  EXPECT_NE(invalidation->bus().describe().find("postgres"), std::string::npos);
 }
 
 }  // namespace
