@@ -10,6 +10,7 @@
 
 #include "core/cidr.h"
 #include "server/webhook_config_toml.h"
+#include "store/store_url.h"
 
 namespace latchkey::server {
 namespace {
@@ -203,6 +204,8 @@ Status parse_gateway_routes(const toml::node& node, const std::string& path,
 Status apply_toml_table(toml::table& table, const std::string& path, Config& c) {
   static const std::set<std::string, std::less<>> kKnown = {"listen",
                                                             "data",
+                                                            "store",
+                                                            "store_pool_size",
                                                             "threads",
                                                             "tls_cert",
                                                             "tls_key",
@@ -279,6 +282,8 @@ Status apply_toml_table(toml::table& table, const std::string& path, Config& c) 
   };
   str("listen", c.listen);
   str("data", c.data_dir);
+  str("store", c.store);
+  num("store_pool_size", c.store_pool_size);
   str("tls_cert", c.tls_cert);
   str("tls_key", c.tls_key);
   str("bootstrap_file", c.bootstrap_file);
@@ -423,6 +428,15 @@ Status validate(const Config& c) {
     return fail(Error::invalid_request("listen must be HOST:PORT, got \"" + c.listen + "\""));
   }
   if (c.data_dir.empty()) return fail(Error::invalid_request("data must not be empty"));
+  if (!c.store.empty() && !is_postgres_url(c.store)) {
+    return fail(
+        Error::invalid_request("store must be empty (SQLite in data) or a PostgreSQL URL such as "
+                               "postgres://USER@HOST:PORT/DB, got \"" +
+                               redact_store_url(c.store) + "\""));
+  }
+  if (c.store_pool_size < 1 || c.store_pool_size > 1000) {
+    return fail(Error::invalid_request("store_pool_size must be between 1 and 1000"));
+  }
   if (c.tls_cert.empty() != c.tls_key.empty()) {
     return fail(Error::invalid_request("TLS needs both tls_cert and tls_key"));
   }
@@ -632,6 +646,13 @@ Result<ParsedCommandLine> load_config(int argc, const char* const* argv) {
   app.add_option("--data", c.data_dir, "data directory (SQLite store)")
       ->envname("LATCHKEY_DATA")
       ->capture_default_str();
+  app.add_option("--store", c.store,
+                 "postgres://USER@HOST:PORT/DB: share a PostgreSQL store between nodes "
+                 "(default: the embedded SQLite in --data)")
+      ->envname("LATCHKEY_STORE");
+  app.add_option("--store-pool-size", c.store_pool_size,
+                 "PostgreSQL connections this process keeps at most (default 16)")
+      ->envname("LATCHKEY_STORE_POOL_SIZE");
   app.add_option("--threads", c.io_threads, "I/O threads, 0 = one per core")
       ->envname("LATCHKEY_THREADS");
   app.add_option("--tls-cert", c.tls_cert, "PEM certificate chain: serve HTTPS")

@@ -31,7 +31,13 @@ struct RoleLimitSpec {
 struct Config {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free port
   std::string data_dir = "./latchkey-data";
-  int io_threads = 0;  // 0: one per core
+  // The store (docs/postgresql.md): empty = the embedded SQLite in
+  // data_dir; postgres://USER@HOST:PORT/DB or a libpq key=value string =
+  // PostgreSQL, shared by several nodes. May hold a password: never logged
+  // as is (store/store_url.h).
+  std::string store;
+  std::int64_t store_pool_size = 16;  // PostgreSQL connections per process
+  int io_threads = 0;                 // 0: one per core
   std::string tls_cert;
   std::string tls_key;
   std::int64_t account_token_ttl_seconds = 365LL * 24 * 3600;  // seed 000: one year

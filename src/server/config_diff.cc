@@ -36,6 +36,8 @@ const std::vector<Setting>& restart_settings() {
   static const std::vector<Setting> settings = {
       setting("listen", &Config::listen),
       setting("data", &Config::data_dir),
+      setting("store", &Config::store),
+      setting("store_pool_size", &Config::store_pool_size),
       setting("threads", &Config::io_threads),
       setting("tls_cert", &Config::tls_cert),
       setting("tls_key", &Config::tls_key),

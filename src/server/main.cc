@@ -52,6 +52,7 @@
 #include "server/webhook_wiring.h"
 #include "store/audit_store.h"
 #include "store/faulty_store.h"
+#include "store/open_store.h"
 #include "store/store.h"
 #include "tokens/account_token_cache.h"
 #include "tokens/account_token_service.h"
@@ -122,7 +123,8 @@ int run(int argc, char** argv) {
         !config.public_url.empty()
             ? config.public_url
             : (config.tls_cert.empty() ? "http://" : "https://") + config.listen;
-    return run_recover_admin({config.data_dir, config.bootstrap_file, url}, stdout, stderr);
+    return run_recover_admin({config.data_dir, config.bootstrap_file, url, config.store}, stdout,
+                             stderr);
   }
 
   // Signals are taken by a dedicated thread (sigwait), so block them before any
@@ -169,10 +171,16 @@ int run(int argc, char** argv) {
   }
   OsRandom random;
 
-  if (const std::string warning = data_dir_permission_warning(config.data_dir); !warning.empty()) {
-    spdlog::warn("WARNING: {}", warning);
+  // With PostgreSQL (docs/postgresql.md) the data directory holds nothing
+  // and is neither created nor checked.
+  if (config.store.empty()) {
+    if (const std::string warning = data_dir_permission_warning(config.data_dir);
+        !warning.empty()) {
+      spdlog::warn("WARNING: {}", warning);
+    }
   }
-  auto store = open_sqlite_store({.data_dir = config.data_dir});
+  auto store = open_store(config.store, {.data_dir = config.data_dir,
+                                         .pool_size = static_cast<int>(config.store_pool_size)});
   if (!store) return fatal("cannot open the store: " + store.error().description);
   // Fault injection (docs/security/faults.md): only with the test-only flag.
   std::shared_ptr<FaultInjector> test_faults;
@@ -456,7 +464,9 @@ int run(int argc, char** argv) {
       key_service, std::chrono::milliseconds(config.key_last_used_flush_ms),
       [](std::string_view message) { spdlog::warn("{}", message); });
 
-  spdlog::info("latchkeyd listening on {} (data: {})", url, config.data_dir);
+  spdlog::info("latchkeyd listening on {} ({})", url,
+               config.store.empty() ? "data: " + config.data_dir
+                                    : "store: " + redact_store_url(config.store));
   if (!config.ready_file.empty()) {
     std::ofstream(config.ready_file + ".tmp") << url << "\n";
     std::rename((config.ready_file + ".tmp").c_str(), config.ready_file.c_str());

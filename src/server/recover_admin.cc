@@ -13,6 +13,7 @@
 #include "server/bootstrap.h"
 #include "store/audit_store.h"
 #include "store/console_store.h"
+#include "store/open_store.h"
 #include "store/revoked_token_store.h"
 
 namespace latchkey::server {
@@ -174,17 +175,22 @@ int run_recover_admin(const RecoverAdminOptions& options, std::FILE* out, std::F
     return 1;
   };
   // Never create a store here: recovering an empty directory is a mistake
-  // (a wrong --data), and a first start creates the admin by itself.
-  struct stat st {};
-  const std::string database = options.data_dir + "/latchkey.db";
-  if (::stat(database.c_str(), &st) != 0) {
-    return refuse("no latchkey store in " + options.data_dir + " (" + database +
-                  " is missing); check --data");
+  // (a wrong --data), and a first start creates the admin by itself. A
+  // PostgreSQL store is shared and needs no offline run (docs/postgresql.md).
+  if (options.store.empty()) {
+    struct stat st {};
+    const std::string database = options.data_dir + "/latchkey.db";
+    if (::stat(database.c_str(), &st) != 0) {
+      return refuse("no latchkey store in " + options.data_dir + " (" + database +
+                    " is missing); check --data");
+    }
   }
-  auto store = open_sqlite_store({.data_dir = options.data_dir});
+  auto store = open_store(options.store, {.data_dir = options.data_dir, .pool_size = 2});
   if (!store) {
     return refuse(store.error().description +
-                  "; recover-admin runs offline: stop latchkeyd first, then run it again");
+                  (options.store.empty()
+                       ? "; recover-admin runs offline: stop latchkeyd first, then run it again"
+                       : ""));
   }
   SystemClock clock;
   OsRandom random;

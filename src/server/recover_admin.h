@@ -47,6 +47,7 @@ struct RecoverAdminOptions {
   std::string data_dir;
   std::string bootstrap_file;  // when set, the new credential is written here too
   std::string url;             // shown with the credential
+  std::string store;           // --store: PostgreSQL instead of the SQLite in data_dir
 };
 
 // The command: opens the store (refused while latchkeyd runs), recovers,

@@ -152,6 +152,36 @@ TEST(PgDatabase, SerializationFailuresAreRetried) {
   EXPECT_LE(failures.load(), 4);
 }
 
+TEST(PgDatabase, ConnectionLostDuringCommitIsUnavailableAndNotRerun) {
+  const std::string url = fresh_schema_url("commit_lost");
+  ASSERT_FALSE(url.empty());
+  pg::Database db(pg::PoolOptions{url, 2});
+  // A deferred constraint trigger runs inside COMMIT: this one kills its
+  // own backend there, so the client loses the connection mid-COMMIT.
+  ASSERT_TRUE(db.write([](pg::Connection& c) {
+    return c.execute_script(
+        "CREATE TABLE t (v INT);"
+        "CREATE FUNCTION die() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$;"
+        "CREATE CONSTRAINT TRIGGER die_at_commit AFTER INSERT ON t"
+        " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION die()");
+  }));
+  int runs = 0;
+  auto lost = db.write([&](pg::Connection& c) -> Status {
+    ++runs;
+    if (auto r = c.exec("INSERT INTO t VALUES (1)"); !r) return fail(r.error());
+    return {};
+  });
+  ASSERT_FALSE(lost);
+  EXPECT_EQ(lost.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(lost.error().description.find("unknown"), std::string::npos)
+      << lost.error().description;
+  EXPECT_EQ(runs, 1);  // never re-run: it may have committed
+  // The pool replaces the dead connection.
+  auto after = db.read([](pg::Connection& c) { return c.exec("SELECT COUNT(*) FROM t"); });
+  ASSERT_TRUE(after) << after.error().description;
+}
+
 TEST(PgMigrations, VersionsAreUniqueAndInAreaRanges) {
   std::set<int> seen;
   for (const pg::Migration& m : pg::core_migrations()) {

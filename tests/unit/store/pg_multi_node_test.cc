@@ -197,6 +197,13 @@ TEST(PgMultiNode, RestartAnswersUnavailableThenRecovers) {
   ASSERT_EQ(users->size(), 2u);  // the write refused while down is not there
   EXPECT_EQ((*users)[0].name, "before");
   EXPECT_EQ((*users)[1].name, "after");
+  // A restart while the pool is idle is invisible: the dead connection
+  // fails its first statement, before COMMIT, and the write runs again on
+  // a fresh one.
+  server.stop();
+  server.start();
+  auto idle_restart = (*store)->create_user(user_named("idle"));
+  EXPECT_TRUE(idle_restart) << idle_restart.error().description;
 }
 
 }  // namespace
