@@ -257,9 +257,7 @@ int run(int argc, char** argv) {
       [jwts = jwt_service->get()](const ApiKey& key) { jwts->forget_key(key.id); });
   // Cross-node invalidation (docs/operations.md): in-process for the
   // embedded store; LISTEN/NOTIFY on a shared PostgreSQL store.
-  // TODO(pg-core merge): pass config.store once the configuration has it.
-  const std::string store_url;
-  auto invalidation = Invalidation::create(store_url,
+  auto invalidation = Invalidation::create(config.store,
                                            {client_authenticator, account_tokens, permissions,
                                             key_service, **jwt_service, forget_user_here},
                                            random, [](bool warning, std::string_view line) {
