@@ -79,7 +79,10 @@ Result<AuthenticatedClient> ClientAuthenticator::authenticate(std::string_view c
   }
   const Digest presented = digest_secret(secret);
   std::uint64_t epoch = 0;
-  {
+  if (!caches_trusted(trust_)) {
+    std::shared_lock lock(mu_);
+    epoch = epoch_;
+  } else {
     std::shared_lock lock(mu_);
     epoch = epoch_;
     if (auto it = by_client_.find(std::string(client_id)); it != by_client_.end()) {
@@ -104,7 +107,7 @@ Result<AuthenticatedClient> ClientAuthenticator::authenticate(std::string_view c
     }
     {
       std::unique_lock lock(mu_);
-      if (epoch_ == epoch && client_id.size() <= kMaxRememberedIdBytes) {
+      if (epoch_ == epoch && client_id.size() <= kMaxRememberedIdBytes && caches_trusted(trust_)) {
         if (unknown_.size() >= kMaxUnknownClients) unknown_.clear();
         unknown_.emplace(client_id);
       }
@@ -122,7 +125,7 @@ Result<AuthenticatedClient> ClientAuthenticator::authenticate(std::string_view c
   {
     std::unique_lock lock(mu_);
     // Bounded: past the bound, clients are checked against the store.
-    if (epoch_ == epoch && by_client_.size() < kMaxCachedClients) {
+    if (epoch_ == epoch && by_client_.size() < kMaxCachedClients && caches_trusted(trust_)) {
       by_client_.insert_or_assign(std::string(client_id), fresh);
     }
   }
@@ -167,6 +170,13 @@ void ClientAuthenticator::forget_user(std::string_view user_id) {
   ++epoch_;
   std::erase_if(by_client_, [&](const auto& entry) { return entry.second.user.id == user_id; });
   // A new client id (a reset) may be one that was probed before it existed.
+  unknown_.clear();
+}
+
+void ClientAuthenticator::forget_all() {
+  std::unique_lock lock(mu_);
+  ++epoch_;
+  by_client_.clear();
   unknown_.clear();
 }
 

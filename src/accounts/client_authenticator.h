@@ -45,6 +45,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/cache_trust.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "store/store.h"
@@ -80,6 +81,11 @@ class ClientAuthenticator {
 
   // Drops the cached client of `user_id`.
   void forget_user(std::string_view user_id);
+  // Drops every cached client and known-absent id.
+  void forget_all();
+  // Several nodes (invalidation/): while `trust` is withdrawn, nothing is
+  // answered from or put into the caches. Wiring, before serving.
+  void set_cache_trust(const CacheTrust* trust) { trust_ = trust; }
 
   std::size_t cached() const;
 
@@ -101,6 +107,7 @@ class ClientAuthenticator {
 
   Store& store_;
   const Clock& clock_;
+  const CacheTrust* trust_ = nullptr;
   const Digest no_client_digest_;    // matches no well-formed secret
   const Digest no_previous_digest_;  // the same, for a client without a previous secret
   mutable std::shared_mutex mu_;

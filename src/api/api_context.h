@@ -39,6 +39,10 @@ namespace latchkey::events {
 class EventSink;  // events/event_sink.h
 }
 
+namespace latchkey::invalidation {
+class Bus;  // invalidation/bus.h
+}
+
 namespace latchkey::usage {
 class UsageService;  // usage/usage_service.h
 }
@@ -78,6 +82,9 @@ struct ApiContext {
   // Age and rotation policy of Client Secrets and API keys
   // (docs/secret-age.md); null: the defaults.
   const SecretAgePolicy* secret_age = nullptr;
+  // Cross-node invalidation (docs/operations.md): /readyz reports whether
+  // this node is degraded; null: not reported.
+  const invalidation::Bus* invalidation = nullptr;
   // With --insecure-test-clock: run after POST /_test/clock/advance moved
   // the clock (the lifecycle scan, so that tests need not wait for it).
   std::function<void()> after_test_clock_advance;

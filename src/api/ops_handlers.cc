@@ -2,6 +2,7 @@
 
 #include "api/json_io.h"
 #include "core/clock.h"
+#include "invalidation/bus.h"
 #include "metrics/metrics.h"
 
 namespace latchkey::api {
@@ -13,7 +14,12 @@ http::Response healthz(const ApiContext&, pipeline::Exchange&) {
 http::Response readyz(const ApiContext& ctx, pipeline::Exchange&) {
   return respond([&]() -> Result<http::Response> {
     if (auto s = ctx.store.ping(); !s) return fail(s.error());
-    return json_response(200, Json{{"status", "ready"}});
+    Json body{{"status", "ready"}};
+    // Degraded still serves (from the store): ready, and says so.
+    if (ctx.invalidation != nullptr) {
+      body["invalidation"] = ctx.invalidation->degraded() ? "degraded" : "ok";
+    }
+    return json_response(200, body);
   }());
 }
 

@@ -412,7 +412,7 @@ Result<policy::UserGrants> PermissionService::grant_role(const Principal& actor,
   if (!role) return fail(role.error());
   if (auto s = run_before_apply(before_apply); !s) return fail(s.error());
   if (auto r = store_.policy().add_role_member(role->id, user->id); !r) return fail(r.error());
-  invalidate_user(user->id);
+  invalidate_granted(user->id);
   return grants_of(user->id);
 }
 
@@ -429,7 +429,7 @@ Result<policy::UserGrants> PermissionService::revoke_role(const Principal& actor
   if (auto r = store_.policy().remove_role_member(role->id, user->id); !r) {
     return fail(r.error());
   }
-  invalidate_user(user->id);
+  invalidate_granted(user->id);
   return grants_of(user->id);
 }
 
@@ -450,7 +450,7 @@ Result<policy::UserGrants> PermissionService::grant_entitlement(const Principal&
   if (auto r = store_.policy().set_entitlement(user->id, app->id, access); !r) {
     return fail(r.error());
   }
-  invalidate_user(user->id);
+  invalidate_granted(user->id);
   return grants_of(user->id);
 }
 
@@ -465,7 +465,7 @@ Result<policy::UserGrants> PermissionService::revoke_entitlement(const Principal
   if (!app) return fail(app.error());
   if (auto s = run_before_apply(before_apply); !s) return fail(s.error());
   if (auto r = store_.policy().remove_entitlement(user->id, app->id); !r) return fail(r.error());
-  invalidate_user(user->id);
+  invalidate_granted(user->id);
   return grants_of(user->id);
 }
 
@@ -480,7 +480,7 @@ Result<policy::UserGrants> PermissionService::grant_build_access(const Principal
   if (!app) return fail(app.error());
   if (auto s = run_before_apply(before_apply); !s) return fail(s.error());
   if (auto r = store_.policy().grant_build_access(user->id, app->id); !r) return fail(r.error());
-  invalidate_user(user->id);
+  invalidate_granted(user->id);
   return grants_of(user->id);
 }
 
@@ -495,7 +495,7 @@ Result<policy::UserGrants> PermissionService::revoke_build_access(const Principa
   if (!app) return fail(app.error());
   if (auto s = run_before_apply(before_apply); !s) return fail(s.error());
   if (auto r = store_.policy().revoke_build_access(user->id, app->id); !r) return fail(r.error());
-  invalidate_user(user->id);
+  invalidate_granted(user->id);
   return grants_of(user->id);
 }
 
@@ -582,9 +582,10 @@ Result<DecisionOutcome> PermissionService::decide(const Principal& principal,
 Result<std::shared_ptr<const policy::EffectivePermissions>> PermissionService::cached_permissions(
     std::string_view user_id) {
   std::uint64_t generation = 0;
+  const bool trusted = caches_trusted(trust_);
   {
     std::lock_guard lock(mu_);
-    if (auto it = permissions_.find(std::string(user_id)); it != permissions_.end()) {
+    if (auto it = permissions_.find(std::string(user_id)); trusted && it != permissions_.end()) {
       ++hits_;
       return it->second;
     }
@@ -600,16 +601,19 @@ Result<std::shared_ptr<const policy::EffectivePermissions>> PermissionService::c
   std::lock_guard lock(mu_);
   // Cached only if nothing was invalidated meanwhile: a change committed
   // while we read must not be hidden behind an older snapshot.
-  if (generation == generation_) permissions_[std::string(user_id)] = computed;
+  if (generation == generation_ && caches_trusted(trust_)) {
+    permissions_[std::string(user_id)] = computed;
+  }
   return computed;
 }
 
 Result<std::shared_ptr<const std::map<std::string, policy::Application, std::less<>>>>
 PermissionService::catalogue() {
   std::uint64_t generation = 0;
+  const bool trusted = caches_trusted(trust_);
   {
     std::lock_guard lock(mu_);
-    if (catalogue_) return catalogue_;
+    if (catalogue_ && trusted) return catalogue_;
     generation = generation_;
   }
   auto apps = store_.policy().list_applications();
@@ -622,7 +626,7 @@ PermissionService::catalogue() {
   std::shared_ptr<const std::map<std::string, policy::Application, std::less<>>> result =
       std::move(map);
   std::lock_guard lock(mu_);
-  if (generation == generation_) catalogue_ = result;
+  if (generation == generation_ && caches_trusted(trust_)) catalogue_ = result;
   return result;
 }
 
@@ -635,6 +639,15 @@ void PermissionService::invalidate_all() {
   catalogue_.reset();
 }
 
+void PermissionService::invalidate_granted(std::string_view user_id) {
+  invalidate_user(user_id);
+  announce_change();
+}
+
+void PermissionService::announce_change() {
+  if (on_change_) on_change_();
+}
+
 void PermissionService::invalidate_user(std::string_view user_id) {
   std::lock_guard lock(mu_);
   ++generation_;
@@ -642,23 +655,32 @@ void PermissionService::invalidate_user(std::string_view user_id) {
 }
 
 void PermissionService::invalidate_role(std::string_view role_id) {
-  std::lock_guard lock(mu_);
-  ++generation_;
-  std::erase_if(permissions_,
-                [&](const auto& entry) { return entry.second->role(role_id) != nullptr; });
+  {
+    std::lock_guard lock(mu_);
+    ++generation_;
+    std::erase_if(permissions_,
+                  [&](const auto& entry) { return entry.second->role(role_id) != nullptr; });
+  }
+  announce_change();
 }
 
 void PermissionService::invalidate_permission_set(std::string_view set_id) {
-  std::lock_guard lock(mu_);
-  ++generation_;
-  std::erase_if(permissions_,
-                [&](const auto& entry) { return entry.second->uses_permission_set(set_id); });
+  {
+    std::lock_guard lock(mu_);
+    ++generation_;
+    std::erase_if(permissions_,
+                  [&](const auto& entry) { return entry.second->uses_permission_set(set_id); });
+  }
+  announce_change();
 }
 
 void PermissionService::invalidate_catalogue() {
-  std::lock_guard lock(mu_);
-  ++generation_;
-  catalogue_.reset();
+  {
+    std::lock_guard lock(mu_);
+    ++generation_;
+    catalogue_.reset();
+  }
+  announce_change();
 }
 
 PermissionService::CacheStats PermissionService::cache_stats() const {

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "accounts/principal.h"
+#include "core/cache_trust.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/random.h"
@@ -202,6 +203,14 @@ class PermissionService {
   void on_user_changed(std::string_view user_id);
   void invalidate_all();
 
+  // Several nodes sharing the store (invalidation/, docs/operations.md),
+  // wiring before serving: `on_change` runs after every committed change to
+  // the permission model made here (roles, sets, applications, grants; not
+  // on_user_changed/invalidate_all), so that other nodes drop theirs. While
+  // `trust` is withdrawn nothing is served from or put into the caches.
+  void set_change_hook(std::function<void()> on_change) { on_change_ = std::move(on_change); }
+  void set_cache_trust(const CacheTrust* trust) { trust_ = trust; }
+
   // Cache statistics, for tests and metrics.
   struct CacheStats {
     std::uint64_t hits = 0;
@@ -219,6 +228,9 @@ class PermissionService {
   Result<policy::Role> resolve_role(std::string_view ref);
   Result<policy::StepPermissionSet> resolve_permission_set(std::string_view ref);
   void invalidate_user(std::string_view user_id);
+  // A grant of the user changed here: invalidate and announce.
+  void invalidate_granted(std::string_view user_id);
+  void announce_change();
   void invalidate_role(std::string_view role_id);
   void invalidate_permission_set(std::string_view set_id);
   void invalidate_catalogue();
@@ -227,6 +239,8 @@ class PermissionService {
   const Clock& clock_;
   Random& random_;
   std::vector<std::string> modules_;
+  std::function<void()> on_change_;
+  const CacheTrust* trust_ = nullptr;
 
   mutable std::mutex mu_;
   std::uint64_t generation_ = 0;  // GUARDED_BY(mu_); bumped by every invalidation

@@ -103,6 +103,17 @@ Status KeyService::load() {
   return {};
 }
 
+Status KeyService::reload_key(std::string_view key_id) {
+  auto stored = store_.find_key(key_id);
+  if (!stored) return fail(stored.error());
+  if (*stored) remember(**stored);
+  return {};
+}
+
+void KeyService::tell_change_listeners(const ApiKey& key) {
+  for (const KeyChangeListener& listener : change_listeners_) listener(key);
+}
+
 void KeyService::remember(const ApiKey& key) {
   ApiKey copy = key;
   {
@@ -143,7 +154,7 @@ ApiKey KeyService::finish(ApiKey key, Instant now) const {
 }
 
 Result<std::optional<ApiKey>> KeyService::lookup_by_id(std::string_view key_id) {
-  {
+  if (caches_trusted(trust_)) {
     std::shared_lock lock(mu_);
     auto it = by_id_.find(std::string(key_id));
     if (it != by_id_.end()) return std::optional<ApiKey>(it->second);
@@ -355,6 +366,7 @@ Result<ApiKey> KeyService::set_limits(const Principal& actor, std::string_view k
       by_digest_[digest_key(key.digest)] = key.id;
     }
   }
+  tell_change_listeners(key);
   return finish(std::move(key), clock_.now());
 }
 
@@ -388,7 +400,7 @@ Result<ApiKey> KeyService::set_allowed_origins(const Principal& actor, std::stri
   if (!stored) {
     // The write may have committed: no cached principal of the key's tokens
     // survives either way (the next request reads the store).
-    for (const KeyChangeListener& listener : change_listeners_) listener(**found);
+    tell_change_listeners(**found);
     return fail(stored.error());
   }
   if (!*stored) return fail(key_not_found());
@@ -406,7 +418,7 @@ Result<ApiKey> KeyService::set_allowed_origins(const Principal& actor, std::stri
     }
   }
   // After the commit and before answering: a change takes effect at once.
-  for (const KeyChangeListener& listener : change_listeners_) listener(key);
+  tell_change_listeners(key);
   return finish(std::move(key), clock_.now());
 }
 
@@ -426,7 +438,7 @@ Result<ApiKey> KeyService::authenticate(std::string_view presented_key) {
   }
   const Digest digest = digest_secret(presented_key);
   std::optional<ApiKey> key;
-  {
+  if (caches_trusted(trust_)) {
     std::shared_lock lock(mu_);
     auto id = by_digest_.find(digest_key(digest));
     if (id != by_digest_.end()) {
@@ -565,14 +577,19 @@ Result<RerolledKey> KeyService::reroll(const Principal& actor, std::string_view 
   auto stored = store_.reroll_key(old_key.id, key, now + previous_valid_for, now);
   if (!stored) {
     after_failed_reroll(old_key, previous_valid_for, now);
+    tell_change_listeners(old_key);  // it may have committed
     return fail(stored.error());
   }
   remember(stored->new_key);
   // The old key's lapse is in memory before this returns: with no overlap
   // it is refused from now on.
   merge_reroll(stored->old_key);
+  tell_change_listeners(stored->old_key);
   // A reroll chain: the key the old one replaced stops now (at most two).
-  if (stored->predecessor) merge_reroll(*stored->predecessor);
+  if (stored->predecessor) {
+    merge_reroll(*stored->predecessor);
+    tell_change_listeners(*stored->predecessor);
+  }
   RerolledKey out;
   out.old_key = finish(std::move(stored->old_key), now);
   out.created = CreatedKey{finish(std::move(stored->new_key), now), std::move(secret)};
@@ -629,7 +646,7 @@ Result<std::optional<ApiKey>> KeyService::find(std::string_view key_id) {
 }
 
 bool KeyService::is_active(std::string_view key_id, Instant now) {
-  {
+  if (caches_trusted(trust_)) {
     std::shared_lock lock(mu_);
     auto it = by_id_.find(std::string(key_id));
     if (it != by_id_.end()) return status_of(it->second, now) == KeyStatus::kActive;

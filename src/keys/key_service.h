@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "accounts/principal.h"
+#include "core/cache_trust.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/random.h"
@@ -89,8 +90,9 @@ using RoleMembership =
     std::function<Result<bool>(std::string_view user_id, std::string_view role_id)>;
 
 using DeactivationListener = std::function<void(const ApiKey& key)>;
-// Called after a change that cached key-derived principals must not
-// outlive (the key's allowed origins).
+// Called after any other committed change of a key (allowed origins, limit
+// override, reroll): cached key-derived principals must not outlive it, and
+// other nodes sharing the store must learn it (invalidation/).
 using KeyChangeListener = std::function<void(const ApiKey& key)>;
 
 // Called by create() and deactivate() after every check and before the
@@ -128,6 +130,15 @@ class KeyService {
   // Loads every key into memory so that authenticate() and is_active() do
   // not read the store. Optional: misses fall back to the store.
   Status load();
+
+  // Several nodes sharing the store (invalidation/, docs/operations.md).
+  // While `trust` is withdrawn, every lookup reads the store first (memory
+  // still wins where it knows a deactivation or lapse). Wiring, before
+  // serving; null: always trusted.
+  void set_cache_trust(const CacheTrust* trust) { trust_ = trust; }
+  // Another node changed the key: memory takes it as the store has it now
+  // (a deactivation or lapse already in memory stays). No listener runs.
+  Status reload_key(std::string_view key_id);
 
   // kForbidden when for_user_id names someone else or the actor
   // authenticated with a key-derived token; kInvalidRequest for a bad name,
@@ -223,6 +234,7 @@ class KeyService {
   void remember(const ApiKey& key);
   // Holds `key` (deactivated) in memory and tells the listeners.
   void apply_deactivation(const ApiKey& key);
+  void tell_change_listeners(const ApiKey& key);
   Result<std::optional<ApiKey>> lookup_by_id(std::string_view key_id);
   // After a committed reroll: the old key's replaced_by and lapses_at into
   // memory, nothing else (a deactivation in memory stays).
@@ -237,6 +249,7 @@ class KeyService {
   const Clock& clock_;
   Random& random_;
   KeyServiceOptions options_;
+  const CacheTrust* trust_ = nullptr;
 
   RoleMembership role_membership_;
   std::vector<DeactivationListener> listeners_;

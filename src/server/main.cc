@@ -45,6 +45,7 @@
 #include "server/config.h"
 #include "server/connection_metrics.h"
 #include "server/data_dir.h"
+#include "server/invalidation_wiring.h"
 #include "server/logging.h"
 #include "server/recover_admin.h"
 #include "server/reload.h"
@@ -204,13 +205,20 @@ int run(int argc, char** argv) {
   // The permission model (seed 001, docs/permissions.md): effective
   // permissions cached in memory, dropped on every change to a user.
   authz::PermissionService permissions(**store, clock, random, config.extra_modules);
-  // Every cache that holds a user, dropped after a change to the user.
-  const std::function<void(std::string_view)> forget_user =
+  // Every cache that holds a user, dropped after a change to the user: here
+  // (also when another node tells of a change), then on the other nodes.
+  const std::function<void(std::string_view)> forget_user_here =
       [&client_authenticator, &account_tokens, &jwt_user_hook, &permissions](std::string_view id) {
         client_authenticator.forget_user(id);
         account_tokens.forget_user(id);
         permissions.on_user_changed(id);
         if (JwtService* jwts = jwt_user_hook.load()) jwts->forget_user(id);
+      };
+  std::atomic<Invalidation*> invalidation_hook{nullptr};  // set below, before serving
+  const std::function<void(std::string_view)> forget_user =
+      [&forget_user_here, &invalidation_hook](std::string_view id) {
+        forget_user_here(id);
+        if (Invalidation* invalidation = invalidation_hook.load()) invalidation->user_changed(id);
       };
   UserService users(**store, clock, random, forget_user);
 
@@ -249,6 +257,20 @@ int run(int argc, char** argv) {
   // A key's allowed origins travel in its tokens' cached principals.
   key_service.add_change_listener(
       [jwts = jwt_service->get()](const ApiKey& key) { jwts->forget_key(key.id); });
+  // Cross-node invalidation (docs/operations.md): in-process for the
+  // embedded store; LISTEN/NOTIFY on a shared PostgreSQL store.
+  auto invalidation = Invalidation::create(config.store,
+                                           {client_authenticator, account_tokens, permissions,
+                                            key_service, **jwt_service, forget_user_here},
+                                           random, [](bool warning, std::string_view line) {
+                                             if (warning) {
+                                               spdlog::warn("{}", line);
+                                             } else {
+                                               spdlog::info("{}", line);
+                                             }
+                                           });
+  invalidation_hook.store(invalidation.get());
+  spdlog::info("invalidation: {}", invalidation->bus().describe());
   api::ApiContext ctx{**store,        clock, client_authenticator,
                       account_tokens, users, config.insecure_test_clock ? &test_clock : nullptr};
   ctx.test_faults = test_faults.get();
@@ -256,6 +278,7 @@ int run(int argc, char** argv) {
   ctx.keys = &key_service;
   ctx.jwts = jwt_service->get();
   ctx.permissions = &permissions;
+  ctx.invalidation = &invalidation->bus();
   // seed 004: a key's role must be one its owner holds.
   key_service.set_role_membership(
       [&ctx](std::string_view user_id, std::string_view role_id) -> Result<bool> {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -33,6 +34,19 @@ class RevokedTokenStore {
 
   // Revocations whose token has not expired at `now` (expires_at > now).
   virtual Result<std::vector<RevokedJwt>> revoked_jwts(Instant now) = 0;
+
+  // Whether `jti` is revoked and unexpired at `now`: read by a node whose
+  // in-memory set may be stale (degraded mode, docs/operations.md). The
+  // default scans revoked_jwts(now) (few rows: revoked JWTs live at most a
+  // token's lifetime); a backend may answer with one indexed lookup.
+  virtual Result<bool> is_jwt_revoked(std::string_view jti, Instant now) {
+    auto all = revoked_jwts(now);
+    if (!all) return fail(all.error());
+    for (const RevokedJwt& r : *all) {
+      if (r.jti == jti) return true;
+    }
+    return false;
+  }
 
   // Deletes revocations whose token expired at or before `before`; returns
   // how many.

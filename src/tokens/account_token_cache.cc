@@ -21,6 +21,10 @@ metrics::Counter& lookups(std::string_view outcome) {
 std::shared_ptr<const Principal> AccountTokenCache::find(const Digest& digest) const {
   static metrics::Counter& hits = lookups("hit");
   static metrics::Counter& misses = lookups("miss");
+  if (!caches_trusted(trust_)) {
+    misses.inc();
+    return nullptr;
+  }
   std::shared_lock lock(mu_);
   const auto it = by_digest_.find(digest);
   if (it == by_digest_.end()) {
@@ -36,6 +40,7 @@ void AccountTokenCache::insert_if_current(std::uint64_t epoch, const Digest& dig
   std::unique_lock lock(mu_);
   // Checked under the lock: evictions bump the epoch under the same lock.
   if (epoch_.load(std::memory_order_relaxed) != epoch) return;
+  if (!caches_trusted(trust_)) return;            // degraded: read the store every time
   if (by_digest_.size() >= max_entries_) return;  // full: serve from the store instead
   auto& digests = by_user_[principal->user_id];
   if (std::find(digests.begin(), digests.end(), digest) == digests.end()) digests.push_back(digest);
@@ -62,6 +67,13 @@ void AccountTokenCache::evict_user(std::string_view user_id) {
   if (user == by_user_.end()) return;
   for (const Digest& d : user->second) by_digest_.erase(d);
   by_user_.erase(user);
+}
+
+void AccountTokenCache::clear() {
+  std::unique_lock lock(mu_);
+  epoch_.fetch_add(1, std::memory_order_acq_rel);
+  by_digest_.clear();
+  by_user_.clear();
 }
 
 std::size_t AccountTokenCache::size() const {

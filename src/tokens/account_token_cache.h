@@ -9,6 +9,9 @@
 // before they answer, so once a revoke/disable/issue has answered, no cached
 // copy of the old state is served.
 //
+// Several nodes (invalidation/): while the node's CacheTrust is withdrawn,
+// find() answers nothing and nothing is inserted; clear() drops everything.
+//
 // Thread-safety: all methods are safe from any thread.
 #pragma once
 
@@ -23,6 +26,7 @@
 #include <vector>
 
 #include "accounts/principal.h"
+#include "core/cache_trust.h"
 #include "core/secret.h"
 
 namespace latchkey {
@@ -30,6 +34,9 @@ namespace latchkey {
 class AccountTokenCache {
  public:
   explicit AccountTokenCache(std::size_t max_entries = 1'000'000) : max_entries_(max_entries) {}
+
+  // Wiring, before serving (null: always trusted).
+  void set_trust(const CacheTrust* trust) { trust_ = trust; }
 
   std::uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
 
@@ -43,6 +50,8 @@ class AccountTokenCache {
   void evict(const Digest& digest);
   // Every token of the user (issued, disabled, flags changed, revoked).
   void evict_user(std::string_view user_id);
+  // Every entry (the node may have missed an eviction).
+  void clear();
 
   std::size_t size() const;
 
@@ -56,6 +65,7 @@ class AccountTokenCache {
   };
 
   const std::size_t max_entries_;
+  const CacheTrust* trust_ = nullptr;
   std::atomic<std::uint64_t> epoch_{0};
   mutable std::shared_mutex mu_;
   std::unordered_map<Digest, std::shared_ptr<const Principal>, DigestHash>

@@ -53,6 +53,8 @@ Result<IssuedAccountToken> AccountTokenService::issue(const User& user, std::str
   // After the commit and before answering (and even after an error, which
   // may hide a commit): no cached copy of an older token survives.
   cache_.evict_user(user.id);
+  // The same on every other node: their cached copies of the earlier token.
+  publish(invalidation::Message::account_tokens_of_user(user.id));
   if (!stored) {
     // A disable that committed after the caller authenticated wins.
     if (stored.error().reason == "user_disabled") {
@@ -180,6 +182,7 @@ Status AccountTokenService::revoke(std::string_view token) {
     unconfirmed_.add(digest, (*principal)->token_expires_at, clock_.now());
   }
   cache_.evict(digest);
+  publish(invalidation::Message::account_token(digest));
   if (!ended) return fail(ended.error());
   return {};
 }
@@ -187,6 +190,7 @@ Status AccountTokenService::revoke(std::string_view token) {
 Result<int> AccountTokenService::revoke_all_of_user(std::string_view user_id) {
   auto n = store_.end_account_tokens_of_user(user_id, TokenEndReason::kRevoked, clock_.now());
   cache_.evict_user(user_id);
+  publish(invalidation::Message::account_tokens_of_user(user_id));
   if (!n) return fail(n.error());
   return *n;
 }

@@ -24,6 +24,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/random.h"
+#include "invalidation/bus.h"
 #include "store/store.h"
 #include "tokens/account_token_cache.h"
 #include "tokens/unconfirmed_revocations.h"
@@ -84,6 +85,15 @@ class AccountTokenService {
 
   const AccountTokenOptions& options() const { return options_; }
 
+  // Where ended tokens are announced to other nodes sharing the store
+  // (invalidation/bus.h); null: one node. Wiring, before serving.
+  void set_publisher(invalidation::Publisher* publisher) { publisher_ = publisher; }
+  // While `trust` is withdrawn every token is checked against the store.
+  void set_cache_trust(const CacheTrust* trust) { cache_.set_trust(trust); }
+  // Another node ended this token: drop it from this node's cache.
+  void forget_token(const Digest& digest) { cache_.evict(digest); }
+  void forget_all() { cache_.clear(); }
+
   // Drops cached state of the user after a change to it (flags, modules).
   void forget_user(std::string_view user_id) { cache_.evict_user(user_id); }
 
@@ -93,6 +103,9 @@ class AccountTokenService {
  private:
   Result<std::shared_ptr<const Principal>> authenticate_from_store(const Digest& digest);
   Error ended_token_error(const TokenTombstone& tombstone) const;
+  void publish(const invalidation::Message& message) {
+    if (publisher_ != nullptr) publisher_->publish(message);
+  }
 
   Store& store_;
   AccountTokenCache& cache_;
@@ -100,6 +113,7 @@ class AccountTokenService {
   Random& random_;
   const AccountTokenOptions options_;
   UnconfirmedRevocations unconfirmed_;
+  invalidation::Publisher* publisher_ = nullptr;
 };
 
 }  // namespace latchkey

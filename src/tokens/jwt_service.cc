@@ -50,9 +50,12 @@ class VerifiedJwtCache {
  public:
   explicit VerifiedJwtCache(std::size_t capacity) : capacity_(capacity) {}
 
+  void set_trust(const CacheTrust* trust) { trust_ = trust; }
+
   std::uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
 
   std::shared_ptr<const Principal> find(const Digest& digest) const {
+    if (!caches_trusted(trust_)) return nullptr;  // degraded: verify every time
     std::shared_lock lock(mu_);
     const auto it = by_digest_.find(digest);
     return it == by_digest_.end() ? nullptr : it->second;
@@ -62,6 +65,7 @@ class VerifiedJwtCache {
                          std::shared_ptr<const Principal> principal, Instant now) {
     std::unique_lock lock(mu_);
     if (epoch_.load(std::memory_order_relaxed) != epoch) return;
+    if (!caches_trusted(trust_)) return;
     if (by_digest_.size() >= capacity_) sweep_locked(now);
     if (by_digest_.size() >= capacity_) return;  // full of live tokens: verify again next time
     by_digest_[digest] = std::move(principal);
@@ -85,6 +89,12 @@ class VerifiedJwtCache {
     sweep_locked(now);
   }
 
+  void clear() {
+    std::unique_lock lock(mu_);
+    epoch_.fetch_add(1, std::memory_order_acq_rel);
+    by_digest_.clear();
+  }
+
   std::size_t size() const {
     std::shared_lock lock(mu_);
     return by_digest_.size();
@@ -97,6 +107,7 @@ class VerifiedJwtCache {
   }
 
   const std::size_t capacity_;
+  const CacheTrust* trust_ = nullptr;
   std::atomic<std::uint64_t> epoch_{0};
   mutable std::shared_mutex mu_;
   std::unordered_map<Digest, std::shared_ptr<const Principal>, DigestHash>
@@ -202,6 +213,10 @@ class JwtServiceImpl final : public JwtService {
 
   Status start() {
     if (auto s = ring_.load(); !s) return s;
+    return reload_revocations();
+  }
+
+  Status reload_revocations() override {
     auto revoked = store_.sessions().revoked_sessions(clock_.now());
     if (!revoked) return fail(revoked.error());
     for (const LoginSession& s : *revoked) remember_revoked_session(s);
@@ -212,13 +227,32 @@ class JwtServiceImpl final : public JwtService {
     return {};
   }
 
+  void set_publisher(invalidation::Publisher* publisher) override { publisher_ = publisher; }
+  void set_cache_trust(const CacheTrust* trust) override {
+    trust_ = trust;
+    cache_.set_trust(trust);
+  }
+  void refuse_token_id(std::string_view token_id, Instant until) override {
+    revoked_ids_.add(std::string(token_id), until);
+  }
+  void refuse_login_session(std::string_view key_id, std::string_view session_id,
+                            Instant until) override {
+    revoked_sessions_.add(session_ref(key_id, session_id), until);
+    // The session's token, if cached here: its jti is not in the message.
+    cache_.evict_if([&](const Principal& p) {
+      return p.key && p.key->key_id == key_id && p.key->session_id == session_id;
+    });
+  }
+  Status reload_signing_keys() override { return ring_.reload(); }
+  void forget_all() override { cache_.clear(); }
+
   void set_issuer(std::string issuer) override { issuer_ = std::move(issuer); }
 
   Result<IssuedJwt> issue_client_credentials(
       const User& user, std::string_view client_id, bool read_only,
       std::optional<Duration> ttl = std::nullopt,
       std::optional<Instant> credential_deadline = std::nullopt) override {
-    if (auto rotated = ring_.rotate_if_due(); !rotated) return fail(rotated.error());
+    if (auto rotated = rotate_if_due(); !rotated) return fail(rotated.error());
     const Instant now = clock_.now();
     JwtClaims claims;
     claims.issuer = issuer_;
@@ -253,6 +287,8 @@ class JwtServiceImpl final : public JwtService {
     revoked_ids_.add(std::string(token_id), expires_at);
     auto stored = store_.revoked_tokens().revoke_jwt(
         RevokedJwt{std::string(token_id), std::string(user_id), clock_.now(), expires_at});
+    // Every other node refuses it too (even after a failed write: fail closed).
+    publish(invalidation::Message::revoked_jwt(token_id, expires_at));
     if (!stored) return fail(stored.error());
     return {};
   }
@@ -352,6 +388,9 @@ class JwtServiceImpl final : public JwtService {
     if (revoked_ids_.contains(principal->token_id, now)) {
       return fail(Error::invalid_token("revoked", "this token was revoked"));
     }
+    if (!caches_trusted(trust_)) {
+      if (auto s = check_revoked_in_store(*principal, now); !s) return fail(s.error());
+    }
     // Issue 14 item 7: exactly at its expiry, before the scan disables it.
     if (account_expired(principal->account_expires_at, now)) {
       return fail(account_expired_token_error(*principal->account_expires_at));
@@ -427,6 +466,8 @@ class JwtServiceImpl final : public JwtService {
   void refuse_session_token(const LoginSession& session) {
     remember_revoked_session(session);
     cache_.evict(digest_secret(session.token));
+    publish(invalidation::Message::login_session(session.key_id, session.session_id,
+                                                 session.token_expires_at));
   }
 
   void forget_user(std::string_view user_id) override {
@@ -442,6 +483,7 @@ class JwtServiceImpl final : public JwtService {
   Result<SigningKeyInfo> rotate_signing_key() override {
     auto rotated = ring_.rotate();
     if (!rotated) return fail(rotated.error());
+    publish(invalidation::Message::signing_keys());
     return info_of(*rotated, true);
   }
 
@@ -456,7 +498,7 @@ class JwtServiceImpl final : public JwtService {
 
   Status maintain() override {
     const Instant now = clock_.now();
-    if (auto r = ring_.rotate_if_due(); !r) return fail(r.error());
+    if (auto r = rotate_if_due(); !r) return fail(r.error());
     if (auto r = ring_.prune(); !r) return fail(r.error());
     if (auto r = store_.sessions().prune_sessions(now - kSessionListingGrace); !r) {
       return fail(r.error());
@@ -475,6 +517,37 @@ class JwtServiceImpl final : public JwtService {
   }
 
  private:
+  void publish(const invalidation::Message& message) {
+    if (publisher_ != nullptr) publisher_->publish(message);
+  }
+
+  // Rotates when due; a rotation (here or by another node) is announced so
+  // that every node signs with, and verifies, the new key.
+  Result<bool> rotate_if_due() {
+    auto rotated = ring_.rotate_if_due();
+    if (rotated && *rotated) publish(invalidation::Message::signing_keys());
+    return rotated;
+  }
+
+  // Degraded mode (docs/operations.md): the in-memory revocation state may
+  // lack another node's revocation, so the store is asked as well.
+  Status check_revoked_in_store(const Principal& principal, Instant now) {
+    if (!principal.token_id.empty()) {
+      auto revoked = store_.revoked_tokens().is_jwt_revoked(principal.token_id, now);
+      if (!revoked) return fail(revoked.error());
+      if (*revoked) return fail(Error::invalid_token("revoked", "this token was revoked"));
+    }
+    if (principal.key && !principal.key->session_id.empty()) {
+      auto session =
+          store_.sessions().find_session(principal.key->key_id, principal.key->session_id);
+      if (!session) return fail(session.error());
+      if (*session && (*session)->revoked_at) {
+        return fail(Error::invalid_token("revoked", "the session of this token was revoked"));
+      }
+    }
+    return {};
+  }
+
   // A revoked session: refused by its (key, session) until its token
   // expires (login refuses the session until then, so no newer token of it
   // can exist), and its token's jti too.
@@ -524,7 +597,7 @@ class JwtServiceImpl final : public JwtService {
   Result<IssuedJwt> sign_for(const ApiKeyFacts& facts, const User& owner, Duration ttl,
                              std::string_view session_id,
                              std::optional<Instant> credential_deadline) {
-    if (auto rotated = ring_.rotate_if_due(); !rotated) return fail(rotated.error());
+    if (auto rotated = rotate_if_due(); !rotated) return fail(rotated.error());
     const Instant now = clock_.now();
     JwtClaims claims;
     claims.issuer = issuer_;
@@ -628,8 +701,10 @@ class JwtServiceImpl final : public JwtService {
   std::string issuer_;  // set before serving (set_issuer), then read-only
   SigningKeyRing ring_;
   VerifiedJwtCache cache_;
-  RevokedIds revoked_sessions_;  // session_ref(key, session)
-  RevokedIds revoked_ids_;       // jti: RFC 7009 and session revocations
+  RevokedIds revoked_sessions_;                   // session_ref(key, session)
+  RevokedIds revoked_ids_;                        // jti: RFC 7009 and session revocations
+  invalidation::Publisher* publisher_ = nullptr;  // set before serving
+  const CacheTrust* trust_ = nullptr;             // set before serving
   std::atomic<std::uint64_t> verifications_{0};
   std::atomic<std::uint64_t> hits_{0};
 };

@@ -31,10 +31,12 @@
 #include <vector>
 
 #include "accounts/principal.h"
+#include "core/cache_trust.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/random.h"
 #include "core/time.h"
+#include "invalidation/bus.h"
 #include "store/store.h"
 #include "tokens/account_token_service.h"  // RequestOrigin
 
@@ -218,6 +220,24 @@ class JwtService {
   virtual Status maintain() = 0;
 
   virtual JwtStats stats() const = 0;
+
+  // --- several nodes sharing the store (invalidation/, docs/operations.md) ------
+  // Wiring, before serving. Revocations and signing-key changes committed
+  // here are published (null: one node). While `trust` is withdrawn, no
+  // verified token is served from memory and revocations are also read
+  // from the store (null: always trusted).
+  virtual void set_publisher(invalidation::Publisher* publisher) = 0;
+  virtual void set_cache_trust(const CacheTrust* trust) = 0;
+  // Another node's changes, in memory only (the store has them already).
+  virtual void refuse_token_id(std::string_view token_id, Instant until) = 0;
+  virtual void refuse_login_session(std::string_view key_id, std::string_view session_id,
+                                    Instant until) = 0;
+  virtual Status reload_signing_keys() = 0;
+  // Revoked JWTs and sessions from the store, added to memory (nothing is
+  // forgotten: an entry lasts until its token expires).
+  virtual Status reload_revocations() = 0;
+  // Every verified token (the node may have missed an eviction).
+  virtual void forget_all() = 0;
 };
 
 }  // namespace latchkey

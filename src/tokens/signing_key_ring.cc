@@ -103,6 +103,11 @@ Result<RingKey> SigningKeyRing::rotate_locked(std::optional<Instant> only_if_old
   return current();
 }
 
+Status SigningKeyRing::reload() {
+  std::lock_guard write(write_mu_);
+  return reload_locked();
+}
+
 Result<int> SigningKeyRing::prune() {
   std::lock_guard write(write_mu_);
   auto pruned = store_.prune_signing_keys(clock_.now());

@@ -58,6 +58,8 @@ class SigningKeyRing {
   // Rotates when the current key is older than the rotation period. Returns
   // whether a rotation happened (here or on another node).
   Result<bool> rotate_if_due();
+  // The keys as the store has them now (another node rotated).
+  Status reload();
   // Forgets keys that can no longer verify any token (memory and store).
   Result<int> prune();
 

@@ -1,0 +1,298 @@
+#include "invalidation/pg_notify_bus.h"
+
+#include <libpq-fe.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace latchkey::invalidation {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct PgConnDeleter {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+using Conn = std::unique_ptr<PGconn, PgConnDeleter>;
+
+struct PgResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
+
+// One line of libpq's error text, never the connection string (it may hold
+// a password).
+std::string pq_error(PGconn* c) {
+  std::string e = c ? PQerrorMessage(c) : "out of memory";
+  while (!e.empty() && (e.back() == '\n' || e.back() == ' ')) e.pop_back();
+  std::replace(e.begin(), e.end(), '\n', ' ');
+  return e.empty() ? "connection failed" : e;
+}
+
+// The URL expanded, then our own settings: a recognisable application name
+// and keepalives, so that a dead peer is noticed without traffic.
+Conn connect(const std::string& url, const std::string& application_name) {
+  const char* keys[] = {"dbname",          "application_name",    "connect_timeout",  "keepalives",
+                        "keepalives_idle", "keepalives_interval", "keepalives_count", nullptr};
+  const char* values[] = {url.c_str(), application_name.c_str(), "5", "1", "5", "2", "3", nullptr};
+  Conn conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
+  // libpq prints server notices to stderr by default; ours go nowhere (a
+  // lost connection is reported through the log callback).
+  if (conn)
+    PQsetNoticeProcessor(
+        conn.get(), [](void*, const char*) {}, nullptr);
+  return conn;
+}
+
+}  // namespace
+
+PgNotifyBus::PgNotifyBus(PgNotifyOptions options, LocalState& state, CacheTrust& trust,
+                         std::string node_id)
+    : options_(std::move(options)), receiver_(state, trust, std::move(node_id), options_.log) {
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  listener_ = std::thread([this] { listen_loop(); });
+  sender_ = std::thread([this] { send_loop(); });
+}
+
+PgNotifyBus::~PgNotifyBus() {
+  std::size_t unsent = 0;
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+    unsent = queue_.size();
+  }
+  cv_.notify_all();
+  if (wake_fd_ >= 0) {
+    const std::uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);
+  }
+  listener_.join();
+  sender_.join();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+  if (unsent > 0 && options_.log) {
+    options_.log(true, "invalidation: " + std::to_string(unsent) +
+                           " messages not sent at shutdown (the other nodes' periodic "
+                           "bounds apply, docs/operations.md)");
+  }
+}
+
+std::string PgNotifyBus::describe() const {
+  return degraded() ? "postgres LISTEN/NOTIFY (degraded: caches off, verifying against the store)"
+                    : "postgres LISTEN/NOTIFY (subscribed)";
+}
+
+PublisherStats PgNotifyBus::publisher_stats() const {
+  std::lock_guard lock(const_cast<std::mutex&>(mu_));
+  return pstats_;
+}
+
+bool PgNotifyBus::pause(std::chrono::milliseconds d) {
+  std::unique_lock lock(mu_);
+  return !cv_.wait_for(lock, d, [this] { return stop_; });
+}
+
+void PgNotifyBus::publish(const Message& message) {
+  std::unique_lock lock(mu_);
+  if (stop_) return;
+  const std::uint64_t seq = next_seq_++;
+  queue_.emplace_back(seq, message);
+  cv_.notify_all();
+  const bool sent =
+      cv_.wait_for(lock, options_.publish_wait, [&] { return sent_seq_ >= seq || stop_; });
+  if (!sent || sent_seq_ < seq) ++pstats_.late;
+}
+
+void PgNotifyBus::send_loop() {
+  const std::string app = "latchkey-notify-" + receiver_.node_id();
+  Conn conn;
+  auto backoff = options_.reconnect_min;
+  for (;;) {
+    std::vector<std::pair<std::uint64_t, Message>> batch;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+      batch.assign(queue_.begin(), queue_.end());
+    }
+    if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
+      conn = connect(options_.url, app);
+      if (PQstatus(conn.get()) != CONNECTION_OK) {
+        if (options_.log) {
+          options_.log(true, "invalidation: cannot connect to publish: " + pq_error(conn.get()));
+        }
+        conn.reset();
+        {
+          std::lock_guard lock(mu_);
+          ++pstats_.send_failures;
+        }
+        if (!pause(backoff)) return;
+        backoff = std::min(backoff * 2, options_.reconnect_max);
+        continue;
+      }
+    }
+    std::vector<Message> messages;
+    messages.reserve(batch.size());
+    for (auto& [seq, m] : batch) messages.push_back(m);
+    auto payloads = encode(receiver_.node_id(), messages);
+    bool ok = true;
+    std::size_t notifies = 0;
+    if (!payloads) {
+      // Not encodable (a field over 256 bytes): dropped, said once.
+      if (options_.log) {
+        options_.log(true, "invalidation: message not sent: " + payloads.error().description);
+      }
+    } else {
+      for (const std::string& payload : *payloads) {
+        const char* params[] = {kChannel.data(), payload.c_str()};
+        PgResult r(PQexecParams(conn.get(), "SELECT pg_notify($1, $2)", 2, nullptr, params, nullptr,
+                                nullptr, 0));
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+          ok = false;
+          if (options_.log) {
+            options_.log(true, "invalidation: pg_notify failed: " + pq_error(conn.get()));
+          }
+          break;
+        }
+        ++notifies;
+      }
+    }
+    std::lock_guard lock(mu_);
+    if (!ok) {
+      // Resent whole after a reconnect: receivers apply idempotently.
+      ++pstats_.send_failures;
+      conn.reset();
+      continue;
+    }
+    backoff = options_.reconnect_min;
+    const std::uint64_t last = batch.back().first;
+    while (!queue_.empty() && queue_.front().first <= last) queue_.pop_front();
+    sent_seq_ = last;
+    pstats_.sent += batch.size();
+    pstats_.notifies += notifies;
+    cv_.notify_all();
+  }
+}
+
+void PgNotifyBus::listen_loop() {
+  const std::string app = "latchkey-listen-" + receiver_.node_id();
+  const std::string listen_sql = "LISTEN " + std::string(kChannel);
+  auto backoff = options_.reconnect_min;
+  std::string why = "starting";
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) return;
+    }
+    receiver_.on_lost(why);
+    Conn conn = connect(options_.url, app);
+    if (PQstatus(conn.get()) != CONNECTION_OK) {
+      why = "cannot connect: " + pq_error(conn.get());
+      if (!pause(backoff)) return;
+      backoff = std::min(backoff * 2, options_.reconnect_max);
+      continue;
+    }
+    PgResult listened(PQexec(conn.get(), listen_sql.c_str()));
+    if (PQresultStatus(listened.get()) != PGRES_COMMAND_OK) {
+      why = "LISTEN failed: " + pq_error(conn.get());
+      if (!pause(backoff)) return;
+      backoff = std::min(backoff * 2, options_.reconnect_max);
+      continue;
+    }
+    // Subscribed: from here every committed change is notified; what came
+    // before is in the store, which on_subscribed() reads now.
+    if (auto s = receiver_.on_subscribed(); !s) {
+      why = "reload failed: " + s.error().description;
+      if (!pause(backoff)) return;
+      backoff = std::min(backoff * 2, options_.reconnect_max);
+      continue;
+    }
+    listener_pid_.store(PQbackendPID(conn.get()));
+    backoff = options_.reconnect_min;
+    PQsetnonblocking(conn.get(), 1);
+    why.clear();
+    bool heartbeat_pending = false;
+    auto last_activity = Clock::now();
+    auto heartbeat_sent = Clock::now();
+    auto last_resync = Clock::now();
+    const bool periodic = options_.resync_every.count() > 0;
+    while (why.empty()) {
+      {
+        std::lock_guard lock(mu_);
+        if (stop_) return;
+      }
+      const auto now = Clock::now();
+      auto wait = heartbeat_pending ? options_.heartbeat_timeout - (now - heartbeat_sent)
+                                    : options_.heartbeat - (now - last_activity);
+      if (periodic) wait = std::min(wait, options_.resync_every - (now - last_resync));
+      const int timeout_ms = static_cast<int>(std::max<std::int64_t>(
+          0, std::chrono::duration_cast<std::chrono::milliseconds>(wait).count()));
+      pollfd fds[2] = {{PQsocket(conn.get()), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+      const int n = ::poll(fds, 2, timeout_ms);
+      if (n < 0 && errno != EINTR) {
+        why = "poll failed";
+        break;
+      }
+      if (fds[1].revents != 0) return;  // stopping
+      if (n > 0 && fds[0].revents != 0) {
+        last_activity = Clock::now();
+        if (PQconsumeInput(conn.get()) == 0) {
+          why = "connection lost: " + pq_error(conn.get());
+          break;
+        }
+        // The heartbeat's result (and its end marker), when it is in.
+        while (heartbeat_pending && PQisBusy(conn.get()) == 0) {
+          PgResult r(PQgetResult(conn.get()));
+          if (!r) {
+            heartbeat_pending = false;
+            break;
+          }
+          if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+            why = "heartbeat failed: " + pq_error(conn.get());
+            break;
+          }
+        }
+        while (PGnotify* notify = PQnotifies(conn.get())) {
+          receiver_.on_payload(notify->extra);
+          PQfreemem(notify);
+        }
+      }
+      if (!why.empty()) break;
+      if (PQstatus(conn.get()) != CONNECTION_OK) {
+        why = "connection lost";
+        break;
+      }
+      const auto after = Clock::now();
+      if (periodic && after - last_resync >= options_.resync_every) {
+        // The subscription stays; a failed reload already made the node
+        // degraded, and reconnecting retries it.
+        if (auto s = receiver_.on_subscribed(); !s) {
+          why = "periodic reload failed: " + s.error().description;
+          break;
+        }
+        last_resync = Clock::now();
+      }
+      if (heartbeat_pending && after - heartbeat_sent >= options_.heartbeat_timeout) {
+        why = "heartbeat timed out";
+        break;
+      }
+      if (!heartbeat_pending && after - last_activity >= options_.heartbeat) {
+        if (PQsendQuery(conn.get(), "SELECT 1") == 0) {
+          why = "heartbeat failed: " + pq_error(conn.get());
+          break;
+        }
+        while (PQflush(conn.get()) == 1) {
+          pollfd out{PQsocket(conn.get()), POLLOUT, 0};
+          ::poll(&out, 1, 100);
+        }
+        heartbeat_pending = true;
+        heartbeat_sent = after;
+      }
+    }
+    listener_pid_.store(0);
+  }
+}
+
+}  // namespace latchkey::invalidation

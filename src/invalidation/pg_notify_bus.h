@@ -1,0 +1,111 @@
+// PgNotifyBus: the invalidation bus over PostgreSQL LISTEN/NOTIFY, for nodes
+// sharing a PostgreSQL store (docs/operations.md, "Cross-node
+// invalidation"). Everything PostgreSQL-specific about invalidation is here.
+//
+//   listener  a dedicated connection (application_name
+//             latchkey-listen-<node>) and thread: LISTEN, then poll() on the
+//             socket; each notification's payload goes to the Receiver.
+//             When idle for `heartbeat` it runs SELECT 1, so a connection
+//             that died silently is noticed within heartbeat +
+//             heartbeat_timeout (TCP keepalives too). A lost connection makes
+//             the node degraded at once (Receiver::on_lost); it reconnects
+//             with exponential back-off (reconnect_min .. reconnect_max),
+//             LISTENs, reloads from the store and only then trusts its
+//             caches again (Receiver::on_subscribed).
+//             Every `resync_every` (while subscribed) it also reloads from the
+//             store and drops the caches: a bound on what a message that was
+//             never sent (its node crashed between commit and NOTIFY) can
+//             leave stale.
+//   sender    a second connection and thread: publish() queues the message
+//             and waits (at most publish_wait) until the thread has sent it
+//             with SELECT pg_notify(channel, payload). Waiting publishers
+//             are sent together (several messages per payload, like a group
+//             commit), so a burst of issuances costs a few round trips, not
+//             one each. A message that cannot be sent stays queued and is
+//             retried after a reconnect; publish() then returns after
+//             publish_wait and the failure is counted.
+//
+// Thread-safety: publish(), degraded(), describe() and the accessors may be
+// called from any thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "core/cache_trust.h"
+#include "invalidation/bus.h"
+#include "invalidation/local_state.h"
+#include "invalidation/receiver.h"
+
+namespace latchkey::invalidation {
+
+inline constexpr std::string_view kChannel = "latchkey_invalidation";
+
+struct PgNotifyOptions {
+  std::string url;  // postgres://USER@HOST:PORT/DB (a libpq connection string)
+  std::chrono::milliseconds heartbeat{2000};
+  std::chrono::milliseconds heartbeat_timeout{3000};
+  std::chrono::milliseconds reconnect_min{50};
+  std::chrono::milliseconds reconnect_max{5000};
+  std::chrono::milliseconds publish_wait{2000};
+  std::chrono::milliseconds resync_every{std::chrono::minutes(5)};  // 0: never
+  std::function<void(bool warning, std::string_view line)> log;
+};
+
+struct PublisherStats {
+  std::uint64_t sent = 0;           // messages sent
+  std::uint64_t notifies = 0;       // pg_notify calls (payloads)
+  std::uint64_t send_failures = 0;  // failed attempts (retried)
+  std::uint64_t late = 0;           // publish() calls that returned before their send
+};
+
+class PgNotifyBus final : public Bus {
+ public:
+  // Starts both threads; never fails (until the listener has subscribed, the
+  // node is degraded). `trust` is withdrawn at once.
+  PgNotifyBus(PgNotifyOptions options, LocalState& state, CacheTrust& trust, std::string node_id);
+  ~PgNotifyBus() override;  // stops both threads; unsent messages are dropped (logged)
+
+  void publish(const Message& message) override;
+  bool degraded() const override { return receiver_.degraded(); }
+  std::string describe() const override;
+
+  const std::string& node_id() const { return receiver_.node_id(); }
+  ReceiverStats receiver_stats() const { return receiver_.stats(); }
+  PublisherStats publisher_stats() const;
+  // The listener connection's backend pid, 0 while not subscribed (tests,
+  // pg_stat_activity).
+  int listener_pid() const { return listener_pid_.load(); }
+
+ private:
+  void listen_loop();
+  void send_loop();
+  // Waits up to `d` or until stopped; false when stopped.
+  bool pause(std::chrono::milliseconds d);
+
+  const PgNotifyOptions options_;
+  Receiver receiver_;
+  std::atomic<int> listener_pid_{0};
+
+  std::mutex mu_;
+  std::condition_variable cv_;                           // queue, sent, stop
+  bool stop_ = false;                                    // GUARDED_BY(mu_)
+  std::deque<std::pair<std::uint64_t, Message>> queue_;  // GUARDED_BY(mu_)
+  std::uint64_t next_seq_ = 1;                           // GUARDED_BY(mu_)
+  std::uint64_t sent_seq_ = 0;                           // GUARDED_BY(mu_)
+  PublisherStats pstats_;                                // GUARDED_BY(mu_)
+  int wake_fd_ = -1;  // eventfd: wakes the listener's poll() to stop
+
+  std::thread listener_;
+  std::thread sender_;
+};
+
+}  // namespace latchkey::invalidation

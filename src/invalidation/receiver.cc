@@ -1,0 +1,96 @@
+#include "invalidation/receiver.h"
+
+namespace latchkey::invalidation {
+
+void apply(const Message& m, LocalState& state) {
+  switch (m.kind) {
+    case Kind::kUserChanged:
+      state.forget_user(m.subject);
+      return;
+    case Kind::kAccountTokensOfUser:
+      state.forget_account_tokens_of_user(m.subject);
+      return;
+    case Kind::kAccountToken:
+      if (const auto digest = digest_of(m)) state.forget_account_token(*digest);
+      return;
+    case Kind::kApiKey:
+      state.reload_key(m.subject);
+      return;
+    case Kind::kLoginSession:
+      state.refuse_login_session(m.subject, m.session, m.until);
+      return;
+    case Kind::kRevokedJwt:
+      state.refuse_token_id(m.subject, m.until);
+      return;
+    case Kind::kSigningKeys:
+      state.reload_signing_keys();
+      return;
+    case Kind::kPolicy:
+      state.forget_policy();
+      return;
+  }
+}
+
+Receiver::Receiver(LocalState& state, CacheTrust& trust, std::string node_id,
+                   std::function<void(bool, std::string_view)> log)
+    : state_(state), trust_(trust), node_id_(std::move(node_id)), log_(std::move(log)) {
+  trust_.withdraw();
+}
+
+void Receiver::log(bool warning, std::string_view line) const {
+  if (log_) log_(warning, line);
+}
+
+void Receiver::on_payload(std::string_view payload) {
+  auto batch = parse(payload);
+  if (!batch) {
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    // Never echoed: the channel is shared and the payload is not ours.
+    log(true, "invalidation: a notification could not be read (" + batch.error().description +
+                  "); resynchronising from the store");
+    on_lost("unreadable notification");
+    (void)on_subscribed();  // the subscription itself is fine
+    return;
+  }
+  if (batch->origin == node_id_) {
+    own_skipped_.fetch_add(batch->messages.size(), std::memory_order_relaxed);
+    return;
+  }
+  for (const Message& m : batch->messages) apply(m, state_);
+  applied_.fetch_add(batch->messages.size(), std::memory_order_relaxed);
+}
+
+void Receiver::on_lost(std::string_view why) {
+  // Trust first, then the drop: a reader that checked the trust before
+  // finds its insert refused by the drop's epoch bump.
+  trust_.withdraw();
+  state_.drop_caches();
+  if (!logged_degraded_) {
+    logged_degraded_ = true;
+    degraded_entered_.fetch_add(1, std::memory_order_relaxed);
+    log(true, "invalidation: degraded (" + std::string(why) +
+                  "): caches dropped, every verification reads the store until resubscribed");
+  }
+}
+
+Status Receiver::on_subscribed() {
+  if (auto s = state_.reload_from_store(); !s) {
+    on_lost("reload from the store failed");
+    return s;
+  }
+  state_.drop_caches();
+  trust_.restore();
+  resyncs_.fetch_add(1, std::memory_order_relaxed);
+  if (logged_degraded_) {
+    logged_degraded_ = false;
+    log(false, "invalidation: subscribed again and reloaded from the store; caches in use");
+  }
+  return {};
+}
+
+ReceiverStats Receiver::stats() const {
+  return ReceiverStats{applied_.load(), own_skipped_.load(), refused_.load(),
+                       degraded_entered_.load(), resyncs_.load()};
+}
+
+}  // namespace latchkey::invalidation
