@@ -498,7 +498,9 @@ TEST_F(Console, ExplorerTokenEndsByTheSessionsExpiry) {
   HttpResult r = post("/api/v1/console/explorer-token", with(s));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_LE(json_of(r)["expires_in"].get<int>(), 100) << r.body;
-  EXPECT_GE(json_of(r)["expires_in"].get<int>(), 99) << r.body;
+  // The test clock runs with real time between advances: allow for a slow
+  // (sanitizer, loaded) run, far from the 300 s an uncapped token would get.
+  EXPECT_GE(json_of(r)["expires_in"].get<int>(), 80) << r.body;
   const std::string token = json_of(r)["access_token"];
   EXPECT_EQ(me(token).status, 200);
   server_->advance_clock_seconds(100);
