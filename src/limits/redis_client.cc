@@ -148,7 +148,7 @@ bool RedisClient::ensure_connected(Connection& c) {
     }
     c.backoff = std::min(options_.max_backoff, std::max(options_.connect_timeout, c.backoff * 2));
     c.next_attempt = SteadyClock::now() + c.backoff;
-    mark_failed(c, why);
+    mark_failed(why);
     return false;
   };
   c.ctx = redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port,
@@ -187,8 +187,7 @@ bool RedisClient::ensure_connected(Connection& c) {
   return true;
 }
 
-void RedisClient::mark_failed(Connection& c, std::string_view why) {
-  (void)c;
+void RedisClient::mark_failed(std::string_view why) {
   if (!down_.exchange(true) && options_.log) {
     options_.log(true, "limits: Redis at " + endpoint_.redacted() + " is unreachable (" +
                            std::string(why) +
@@ -229,7 +228,7 @@ std::optional<std::vector<RedisReply>> RedisClient::run(
       std::string why = c.ctx->errstr[0] != '\0' ? c.ctx->errstr : "no reply";
       redisFree(c.ctx);
       c.ctx = nullptr;
-      mark_failed(c, why);
+      mark_failed(why);
       return std::nullopt;
     }
     replies.push_back(convert(static_cast<redisReply*>(raw)));

@@ -86,7 +86,7 @@ class RedisClient {
   struct Connection;
   Connection& pick();
   bool ensure_connected(Connection& c);
-  void mark_failed(Connection& c, std::string_view why);
+  void mark_failed(std::string_view why);
   void mark_ok();
 
   const RedisEndpoint endpoint_;

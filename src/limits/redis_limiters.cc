@@ -43,9 +43,23 @@ if count > 0 then
   if count >= limit then blocking = count - limit end
   local entry = redis.call('ZRANGE', KEYS[1], blocking, blocking, 'WITHSCORES')
   reset = tonumber(entry[2]) + window - now
+  -- The newest admission is now and every node has the same window (60 s,
+  -- not configurable), so this TTL never cuts a counted admission short.
   redis.call('PEXPIRE', KEYS[1], window)
 end
 return {admitted, count, reset}
+)lua";
+
+// The TTL of a leases set: until its LAST lease expires (the highest score),
+// not this node's lease from now, so that a node with a shorter
+// limits_lease_s never lets Redis drop a longer-lease node's live leases.
+constexpr std::string_view kExpireWithLastLease = R"lua(
+local function expire_with_last_lease(key)
+  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if last[2] then
+    redis.call('PEXPIRE', key, math.max(1, tonumber(last[2]) - now))
+  end
+end
 )lua";
 
 // KEYS[1]: the (key, route) leases. ARGV: now, limit, lease (ms), member.
@@ -57,7 +71,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local count = redis.call('ZCARD', KEYS[1])
 if limit > 0 and count >= limit then return {0, count} end
 redis.call('ZADD', KEYS[1], now + lease, ARGV[4])
-redis.call('PEXPIRE', KEYS[1], lease)
+expire_with_last_lease(KEYS[1])
 return {1, count + 1}
 )lua";
 
@@ -72,7 +86,7 @@ for i = 1, #KEYS do
   if expiry then
     if tonumber(expiry) > now then
       redis.call('ZADD', KEYS[i], 'XX', now + lease, ARGV[i + 2])
-      redis.call('PEXPIRE', KEYS[i], lease)
+      expire_with_last_lease(KEYS[i])
       renewed = renewed + 1
     else
       redis.call('ZREM', KEYS[i], ARGV[i + 2])
@@ -89,6 +103,11 @@ return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
 
 std::unique_ptr<RedisScript> script(std::string_view body) {
   return std::make_unique<RedisScript>(std::string(kNow) + std::string(body));
+}
+
+std::unique_ptr<RedisScript> leases_script(std::string_view body) {
+  return std::make_unique<RedisScript>(std::string(kNow) + std::string(kExpireWithLastLease) +
+                                       std::string(body));
 }
 
 std::string random_node_id() {
@@ -160,8 +179,8 @@ RedisConcurrencyLimiter::RedisConcurrencyLimiter(std::shared_ptr<RedisClient> re
     : redis_(std::move(redis)),
       options_(std::move(options)),
       lease_(lease),
-      acquire_script_(script(kAcquire)),
-      renew_script_(script(kRenew)),
+      acquire_script_(leases_script(kAcquire)),
+      renew_script_(leases_script(kRenew)),
       count_script_(script(kCount)),
       node_(random_node_id()) {
   if (background_renewal) renewer_ = std::thread([this] { renew_loop(); });

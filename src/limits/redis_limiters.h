@@ -65,7 +65,10 @@ class RedisRateLimiter final : public RateLimiter {
 // (key, route), scored by its lease's expiry. This node renews the leases it
 // holds every lease/3 (one script call for all of them); a node that dies
 // stops renewing, so its slots come back at most `lease` after its last
-// renewal, i.e. at most `lease` after it died (docs/rate-limits.md).
+// renewal, i.e. at most `lease` after it died (docs/rate-limits.md). Nodes
+// may use different leases: a set's TTL follows its last lease's expiry.
+// A release is one synchronous ZREM (bounded by the command timeout) on the
+// releasing thread; if it fails, the unrenewed lease expires by itself.
 class RedisConcurrencyLimiter final : public ConcurrencyLimiter {
  public:
   RedisConcurrencyLimiter(std::shared_ptr<RedisClient> redis, RedisLimiterOptions options,

@@ -3,14 +3,19 @@
 // docs/rate-limits.md "Across nodes (Redis)"): seed 004's 60/min enforced,
 // also across a restart of the node mid-window; Redis down answers 503
 // limits_unavailable and the node recovers when Redis is back, without a
-// restart of latchkeyd.
+// restart of latchkeyd; a killed node's gateway concurrency slots come back
+// after the lease.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <thread>
 
 #include "integration/server_fixture.h"
 #include "support/redis_server.h"
+#include "support/test_upstream.h"
 
 namespace latchkey::testing {
 namespace {
@@ -123,6 +128,69 @@ TEST_F(RedisLimits, RedisDownIs503ThenRecovers) {
   }
   EXPECT_EQ(outages, 1u) << log;
   EXPECT_NE(log.find("is reachable again"), std::string::npos);
+}
+
+// A gateway route to an upstream that holds requests, limits in Redis.
+class RedisGatewayLimits : public ServerTest {
+ protected:
+  void SetUp() override {
+    upstream_ = std::make_unique<TestUpstream>();
+    ServerTest::SetUp();
+  }
+  void TearDown() override {
+    std::remove(config_path_.c_str());
+    server_.reset();
+    upstream_.reset();
+  }
+  std::vector<std::string> server_args() override {
+    config_path_ =
+        ::testing::TempDir() + "/latchkey-redis-gateway-" + std::to_string(::getpid()) + ".toml";
+    std::ofstream(config_path_) << "[[gateway_routes]]\nmethod = \"GET\"\npath = \"/hold/a\"\n"
+                                   "upstream = \"" +
+                                       upstream_->url() + "\"\naction = \"authenticated\"\n";
+    return {"--config", config_path_, "--limits", redis_.url()};
+  }
+
+  RedisServer redis_;
+  std::unique_ptr<TestUpstream> upstream_;
+  std::string config_path_;
+};
+
+// Test the lease over HTTP: five gateway calls of one key are in flight when
+// the node is killed (kill -9: no release); the restarted node (same Redis)
+// still sees the five slots held and refuses a sixth call with 429
+// concurrency_limited, also 20 s later on the test clock; 30 s after they
+// were taken (the default lease) the dead node's slots are back.
+TEST_F(RedisGatewayLimits, KilledNodesSlotsComeBackAfterTheLease) {
+  const Credentials user = create_user_with_credentials("gw-lease", "service", true);
+  HttpResult created = post("/api/v1/keys", {bearer_header(issue_token(user)), kJson},
+                            Json{{"name", "gw"}, {"expires_in_days", 30}}.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  HttpResult exchanged = post("/v2/auth/token/access", {kJson},
+                              Json{{"api_key", json_of(created).value("api_key", "")}}.dump());
+  ASSERT_EQ(exchanged.status, 200) << exchanged.body;
+  const std::string token = json_of(exchanged).value("access_token", "");
+  const std::string url = server_->url() + "/hold/a";
+  std::vector<std::thread> calls;
+  for (int i = 0; i < 5; ++i) {
+    calls.emplace_back([url, token] { HttpClient().send("GET", url, {bearer_header(token)}); });
+  }
+  ASSERT_TRUE(upstream_->wait_held(5));
+  server_->kill_hard();
+  for (auto& t : calls) t.join();
+  ASSERT_TRUE(upstream_->wait_abandoned(5));
+
+  server_->restart();
+  HttpResult sixth = get("/hold/a", {bearer_header(token)});
+  EXPECT_EQ(sixth.status, 429) << sixth.body;
+  EXPECT_EQ(json_of(sixth)["error"], "concurrency_limited");
+  // 20 s: well within the lease even if the restart took seconds of real time.
+  server_->advance_clock_seconds(20);
+  EXPECT_EQ(get("/hold/a", {bearer_header(token)}).status, 429);
+  server_->advance_clock_seconds(10);
+  upstream_->release(1);  // the next held request answers at once
+  HttpResult back = get("/hold/a", {bearer_header(token)});
+  EXPECT_EQ(back.status, 200) << back.body;
 }
 
 }  // namespace

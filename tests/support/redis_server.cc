@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 #include <vector>
@@ -34,6 +35,21 @@ int free_port() {
   }
   ::close(fd);
   return port;
+}
+
+// The redis-server on PATH, found before fork(): between fork and exec a
+// multi-threaded test may only make async-signal-safe calls.
+std::string redis_server_path() {
+  const char* path = std::getenv("PATH");
+  const std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
+  for (std::size_t start = 0; start <= dirs.size();) {
+    std::size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    const std::string candidate = dirs.substr(start, end - start) + "/redis-server";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return "/usr/bin/redis-server";
 }
 
 }  // namespace
@@ -68,9 +84,10 @@ void RedisServer::start() {
   const std::string port = std::to_string(port_);
   const std::string log = dir_ + "/redis.log";
   std::vector<std::string> args;
-  for (const char* a :
-       {"redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-        "no", "--dir", dir_.c_str(), "--logfile", log.c_str(), "--daemonize", "no"}) {
+  const std::string program = redis_server_path();
+  for (const char* a : {program.c_str(), "--port", port.c_str(), "--bind", "127.0.0.1", "--save",
+                        "", "--appendonly", "no", "--dir", dir_.c_str(), "--logfile", log.c_str(),
+                        "--daemonize", "no"}) {
     args.emplace_back(a);
   }
   std::vector<char*> argv;
@@ -87,7 +104,7 @@ void RedisServer::start() {
     }
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() == 1) ::_exit(125);  // the test process is already gone
-    ::execvp(argv[0], argv.data());
+    ::execv(argv[0], argv.data());
     ::_exit(127);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

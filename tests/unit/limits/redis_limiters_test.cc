@@ -190,6 +190,45 @@ TEST(RedisAcrossNodes, ExpiredLeaseIsNotRevived) {
   EXPECT_EQ(other.in_use("k"), 1);
 }
 
+// Test that nodes with different limits_lease_s share a leases set safely:
+// the set's Redis TTL always covers its longest live lease, so a node with a
+// 1 s lease acquiring or renewing never makes Redis drop a 60 s lease early
+// (which would free its slot: over-admission). The TTL is Redis's real time,
+// so this checks PTTL rather than waiting for it.
+TEST(RedisAcrossNodes, ShortLeaseNodeNeverExpiresLongerLeases) {
+  FakeClock clock;
+  const std::string prefix = fresh_prefix();
+  RedisConcurrencyLimiter long_lease(redis_client(), on_clock(clock, prefix), seconds(60), false);
+  RedisConcurrencyLimiter short_lease(redis_client(), on_clock(clock, prefix), seconds(1), false);
+  auto raw = redis_client();
+  auto pttl = [&] {
+    auto replies = raw->run({{"PTTL", prefix + "conc:k GET /z"}});
+    EXPECT_TRUE(replies.has_value());
+    return replies ? (*replies)[0].integer : -3;
+  };
+
+  auto held = long_lease.try_acquire("k GET /z", 2);
+  ASSERT_TRUE(held.has_value());
+  EXPECT_GT(pttl(), 59'000);  // the long lease's 60 s (less real time elapsed)
+  auto brief = short_lease.try_acquire("k GET /z", 2);
+  ASSERT_TRUE(brief.has_value());
+  EXPECT_GT(pttl(), 59'000);  // not cut to the short node's 1 s
+  EXPECT_EQ(short_lease.renew_now(), 1);
+  EXPECT_GT(pttl(), 59'000);  // nor by its renewals
+
+  // On the scripts' clock the short lease ends and the long one holds.
+  clock.advance(milliseconds(1'500));
+  EXPECT_EQ(short_lease.renew_now(), 0);
+  EXPECT_EQ(long_lease.in_use("k GET /z"), 1);
+  EXPECT_TRUE(short_lease.try_acquire("k GET /z", 2).has_value());
+  auto second = short_lease.try_acquire("k GET /z", 2);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_FALSE(short_lease.try_acquire("k GET /z", 2).has_value());
+  EXPECT_GT(pttl(), 57'000);  // the long lease ends at t0 + 60 s: 58.5 s from now
+  held.reset();
+  brief.reset();
+}
+
 // Test the documented failure mode: with Redis down every decision is
 // "unavailable" (never admitted, never refused), fast (connection refused,
 // then back-off), logged once per outage; when Redis is back (empty, its
