@@ -74,10 +74,6 @@ class Invalidation::ServiceState final : public invalidation::LocalState {
   std::function<void(bool, std::string_view)> log_;
 };
 
-bool is_postgres_url(std::string_view url) {
-  return url.starts_with("postgres://") || url.starts_with("postgresql://");
-}
-
 std::unique_ptr<Invalidation> Invalidation::create(
     std::string_view store_url, InvalidationTargets targets, Random& random,
     std::function<void(bool, std::string_view)> log) {

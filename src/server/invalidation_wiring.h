@@ -17,6 +17,7 @@
 #include "core/random.h"
 #include "invalidation/bus.h"
 #include "invalidation/local_state.h"
+#include "invalidation/pg_notify_bus.h"
 
 namespace latchkey {
 class ClientAuthenticator;
@@ -43,8 +44,7 @@ struct InvalidationTargets {
   std::function<void(std::string_view user_id)> forget_user_here;
 };
 
-// True for a postgres:// or postgresql:// store URL.
-bool is_postgres_url(std::string_view store_url);
+using invalidation::is_postgres_url;  // invalidation/pg_notify_bus.h
 
 class Invalidation {
  public:
