@@ -55,6 +55,9 @@ pid_t spawn(const std::vector<std::string>& args, const RunAs& who, const std::s
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   const pid_t parent = getpid();
+  // PR_SET_PDEATHSIG fires when the forking THREAD ends: only tie the
+  // server to the main thread, which lives as long as the process.
+  const bool main_thread = gettid() == parent;
   const pid_t pid = fork();
   if (pid != 0) return pid;
   // Child: only async-signal-safe calls until exec.
@@ -70,8 +73,10 @@ pid_t spawn(const std::vector<std::string>& args, const RunAs& who, const std::s
     if (setgroups(0, nullptr) != 0 || setgid(who.gid) != 0 || setuid(who.uid) != 0) _exit(126);
   }
   // After the uid change, which would clear it.
-  prctl(PR_SET_PDEATHSIG, SIGQUIT);
-  if (getppid() != parent) _exit(126);
+  if (main_thread) {
+    prctl(PR_SET_PDEATHSIG, SIGQUIT);
+    if (getppid() != parent) _exit(126);
+  }
   execv(argv[0], argv.data());
   _exit(127);
 }

@@ -7,8 +7,9 @@
 // trusts local connections (user "latchkey", no password) and trades
 // durability for speed (fsync, synchronous_commit and full_page_writes off);
 // stop()/start() keep the data directory and the port, so that a test can
-// restart PostgreSQL mid-load. The server dies with the test process
-// (SIGQUIT on parent death).
+// restart PostgreSQL mid-load. Started from the main thread, the server
+// also dies with a crashed test process (SIGQUIT on parent death); started
+// from another thread it is only stopped by the destructor.
 //
 // LATCHKEY_TEST_POSTGRES_URL=postgres://USER@HOST:PORT/DB uses that server
 // instead (nothing is started; stop()/start() then fail the test).

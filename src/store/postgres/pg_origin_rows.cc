@@ -97,18 +97,18 @@ Result<std::optional<TokenInterference>> watch_issuance(Connection& connection,
                                                         const InterferenceRule& rule) {
   const Instant now = token.issued_at;
   const Instant since = now - rule.window;  // the window is (since, now]
-  // Bounded by the window: every user's issuances older than it go. Rows
-  // another node is deleting right now are skipped rather than waited for,
-  // so that issuers of different users never queue behind each other.
-  auto forgotten = connection.exec(
-      "DELETE FROM account_token_issuances WHERE id IN (SELECT id FROM account_token_issuances"
-      " WHERE issued_at <= $1::bigint FOR UPDATE SKIP LOCKED)",
-      {instant(since)});
-  if (!forgotten) return fail(forgotten.error());
+  // Bounded by the window: every user's issuances older than it go, in the
+  // statement that records this one. Rows another node is deleting right
+  // now are skipped rather than waited for, so that issuers of different
+  // users never queue behind each other.
   auto recorded = connection.exec(
-      "INSERT INTO account_token_issuances (user_id, client_id, ip, issued_at)"
+      "WITH forgotten AS (DELETE FROM account_token_issuances WHERE id IN"
+      " (SELECT id FROM account_token_issuances WHERE issued_at <= $5::bigint"
+      " FOR UPDATE SKIP LOCKED))"
+      " INSERT INTO account_token_issuances (user_id, client_id, ip, issued_at)"
       " VALUES ($1, $2, $3, $4::bigint)",
-      {text(token.user_id), text(token.client_id), text(token.issuer_ip), instant(now)});
+      {text(token.user_id), text(token.client_id), text(token.issuer_ip), instant(now),
+       instant(since)});
   if (!recorded) return fail(recorded.error());
   if (rule.threshold <= 0) return std::optional<TokenInterference>();
 

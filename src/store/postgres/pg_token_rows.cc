@@ -57,11 +57,11 @@ Result<bool> end_token(Connection& connection, const Digest& digest, const Token
 }
 
 Status insert_account_token(Connection& connection, const AccountToken& token) {
-  auto forgotten =
-      connection.exec("DELETE FROM token_tombstones WHERE digest = $1", {digest(token.digest)});
-  if (!forgotten) return fail(forgotten.error());
+  // One round trip: the tombstone of a digest issued again is forgotten in
+  // the same statement.
   auto inserted = connection.exec(
-      "INSERT INTO account_tokens"
+      "WITH forgotten AS (DELETE FROM token_tombstones WHERE digest = $1)"
+      " INSERT INTO account_tokens"
       " (digest, user_id, client_id, issued_at, expires_at, issuer_ip, issuer_user_agent)"
       " VALUES ($1, $2, $3, $4::bigint, $5::bigint, $6, $7)",
       {digest(token.digest), text(token.user_id), text(token.client_id), instant(token.issued_at),
