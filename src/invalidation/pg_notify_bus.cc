@@ -49,10 +49,6 @@ Conn connect(const std::string& url, const std::string& application_name) {
 
 }  // namespace
 
-bool is_postgres_url(std::string_view url) {
-  return url.starts_with("postgres://") || url.starts_with("postgresql://");
-}
-
 Status notify_once(const std::string& url, std::string_view origin,
                    const std::vector<Message>& messages) {
   auto payloads = encode(origin, messages);

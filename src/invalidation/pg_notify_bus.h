@@ -50,9 +50,6 @@ namespace latchkey::invalidation {
 
 inline constexpr std::string_view kChannel = "latchkey_invalidation";
 
-// True for a postgres:// or postgresql:// store URL.
-bool is_postgres_url(std::string_view url);
-
 // One connection, the messages sent, closed: for tools that change a
 // shared store while nodes run (latchkeyd recover-admin). kUnavailable when
 // PostgreSQL cannot be reached (the error never contains the URL).

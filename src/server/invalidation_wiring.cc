@@ -8,6 +8,7 @@
 #include "invalidation/pg_notify_bus.h"
 #include "keys/key_service.h"
 #include "metrics/metrics.h"
+#include "store/store_url.h"
 #include "tokens/account_token_service.h"
 #include "tokens/jwt_service.h"
 

@@ -17,7 +17,6 @@
 #include "core/random.h"
 #include "invalidation/bus.h"
 #include "invalidation/local_state.h"
-#include "invalidation/pg_notify_bus.h"
 
 namespace latchkey {
 class ClientAuthenticator;
@@ -44,11 +43,10 @@ struct InvalidationTargets {
   std::function<void(std::string_view user_id)> forget_user_here;
 };
 
-using invalidation::is_postgres_url;  // invalidation/pg_notify_bus.h
-
 class Invalidation {
  public:
-  // `store_url`: the configured store; a postgres URL selects the LISTEN/NOTIFY
+  // `store_url`: the configured store; PostgreSQL (store/store_url.h
+  // is_postgres_url: a postgres:// URL or a libpq key=value string) selects the LISTEN/NOTIFY
   // bus (which starts degraded until it has subscribed), anything else the
   // in-process bus. Sets every target's publisher and cache trust and
   // registers the latchkey_invalidation_* metrics.

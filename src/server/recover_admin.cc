@@ -16,6 +16,7 @@
 #include "store/console_store.h"
 #include "store/open_store.h"
 #include "store/revoked_token_store.h"
+#include "store/store_url.h"
 
 namespace latchkey::server {
 namespace {
@@ -208,7 +209,7 @@ int run_recover_admin(const RecoverAdminOptions& options, std::FILE* out, std::F
   // Nodes running on a shared PostgreSQL store reload what they hold of
   // the admin (docs/operations.md, "Cross-node invalidation"); a node that
   // misses it reloads within 5 minutes anyway.
-  if (invalidation::is_postgres_url(options.store)) {
+  if (is_postgres_url(options.store)) {
     if (auto s = invalidation::notify_once(options.store, "recover-admin",
                                            {invalidation::Message::resync()});
         !s) {
