@@ -47,7 +47,8 @@ class LocalState {
   virtual Status reload_from_store() = 0;
 };
 
-// Applies one message from another node.
+// Applies one message from another node (kResync is the Receiver's: a
+// reload of everything, see receiver.h).
 void apply(const Message& message, LocalState& state);
 
 }  // namespace latchkey::invalidation

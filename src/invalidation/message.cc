@@ -51,6 +51,7 @@ int arity(Kind kind) {
       return 2;
     case Kind::kSigningKeys:
     case Kind::kPolicy:
+    case Kind::kResync:
       return 0;
   }
   return -1;
@@ -75,6 +76,8 @@ std::optional<Kind> kind_of(std::string_view letter) {
       return Kind::kSigningKeys;
     case 'p':
       return Kind::kPolicy;
+    case 'r':
+      return Kind::kResync;
     default:
       return std::nullopt;
   }
@@ -233,6 +236,7 @@ Message Message::revoked_jwt(std::string_view jti, Instant until) {
 }
 Message Message::signing_keys() { return Message{Kind::kSigningKeys, {}, {}, {}}; }
 Message Message::policy() { return Message{Kind::kPolicy, {}, {}, {}}; }
+Message Message::resync() { return Message{Kind::kResync, {}, {}, {}}; }
 
 Result<std::vector<std::string>> encode(std::string_view origin,
                                         const std::vector<Message>& messages) {

@@ -19,6 +19,8 @@
 //   g                        the signing keys changed (rotation)
 //   p                        the permission model changed (roles, sets,
 //                            applications, grants)
+//   r                        reload everything from the store (a tool such
+//                            as recover-admin changed the store directly)
 //
 // Fields are percent-encoded: bytes outside [A-Za-z0-9._~:-] travel as %XX.
 // The parser is total: anything else (unknown version or kind, a missing or
@@ -53,6 +55,7 @@ enum class Kind : char {
   kRevokedJwt = 'j',
   kSigningKeys = 'g',
   kPolicy = 'p',
+  kResync = 'r',
 };
 
 struct Message {
@@ -69,6 +72,7 @@ struct Message {
   static Message revoked_jwt(std::string_view jti, Instant until);
   static Message signing_keys();
   static Message policy();
+  static Message resync();
 
   friend bool operator==(const Message&, const Message&) = default;
 };

@@ -49,6 +49,25 @@ Conn connect(const std::string& url, const std::string& application_name) {
 
 }  // namespace
 
+Status notify_once(const std::string& url, std::string_view origin,
+                   const std::vector<Message>& messages) {
+  auto payloads = encode(origin, messages);
+  if (!payloads) return fail(payloads.error());
+  Conn conn = connect(url, "latchkey-" + std::string(origin));
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    return fail(Error::unavailable("cannot notify the other nodes: " + pq_error(conn.get())));
+  }
+  for (const std::string& payload : *payloads) {
+    const char* params[] = {kChannel.data(), payload.c_str()};
+    PgResult r(PQexecParams(conn.get(), "SELECT pg_notify($1, $2)", 2, nullptr, params, nullptr,
+                            nullptr, 0));
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+      return fail(Error::unavailable("cannot notify the other nodes: " + pq_error(conn.get())));
+    }
+  }
+  return {};
+}
+
 PgNotifyBus::PgNotifyBus(PgNotifyOptions options, LocalState& state, CacheTrust& trust,
                          std::string node_id)
     : options_(std::move(options)), receiver_(state, trust, std::move(node_id), options_.log) {

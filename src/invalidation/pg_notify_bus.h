@@ -39,6 +39,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "core/cache_trust.h"
 #include "invalidation/bus.h"
@@ -48,6 +49,12 @@
 namespace latchkey::invalidation {
 
 inline constexpr std::string_view kChannel = "latchkey_invalidation";
+
+// One connection, the messages sent, closed: for tools that change a
+// shared store while nodes run (latchkeyd recover-admin). kUnavailable when
+// PostgreSQL cannot be reached (the error never contains the URL).
+Status notify_once(const std::string& url, std::string_view origin,
+                   const std::vector<Message>& messages);
 
 struct PgNotifyOptions {
   std::string url;  // postgres://USER@HOST:PORT/DB (a libpq connection string)

@@ -28,6 +28,8 @@ void apply(const Message& m, LocalState& state) {
     case Kind::kPolicy:
       state.forget_policy();
       return;
+    case Kind::kResync:
+      return;  // Receiver::on_payload
   }
 }
 
@@ -56,8 +58,15 @@ void Receiver::on_payload(std::string_view payload) {
     own_skipped_.fetch_add(batch->messages.size(), std::memory_order_relaxed);
     return;
   }
-  for (const Message& m : batch->messages) apply(m, state_);
+  bool resync = false;
+  for (const Message& m : batch->messages) {
+    apply(m, state_);
+    resync = resync || m.kind == Kind::kResync;
+  }
   applied_.fetch_add(batch->messages.size(), std::memory_order_relaxed);
+  // Reload, then drop (as after a subscription): a failure makes the node
+  // degraded.
+  if (resync) (void)on_subscribed();
 }
 
 void Receiver::on_lost(std::string_view why) {

@@ -16,7 +16,8 @@
 //                    skipped (applied before they were published). A payload
 //                    that does not parse (a newer version, garbage on the
 //                    shared channel) may have carried a change: it counts
-//                    as a missed message (on_lost, then on_subscribed).
+//                    as a missed message (on_lost, then on_subscribed). A
+//                    resync message ('r') reloads as on_subscribed() does.
 //
 // Every transition into and out of degraded mode is logged once and counted
 // (latchkey_invalidation_degraded, docs/metrics.md).

@@ -8,6 +8,7 @@
 #include "invalidation/pg_notify_bus.h"
 #include "keys/key_service.h"
 #include "metrics/metrics.h"
+#include "store/store_url.h"
 #include "tokens/account_token_service.h"
 #include "tokens/jwt_service.h"
 
@@ -73,10 +74,6 @@ class Invalidation::ServiceState final : public invalidation::LocalState {
   InvalidationTargets t_;
   std::function<void(bool, std::string_view)> log_;
 };
-
-bool is_postgres_url(std::string_view url) {
-  return url.starts_with("postgres://") || url.starts_with("postgresql://");
-}
 
 std::unique_ptr<Invalidation> Invalidation::create(
     std::string_view store_url, InvalidationTargets targets, Random& random,

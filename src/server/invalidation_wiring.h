@@ -43,12 +43,10 @@ struct InvalidationTargets {
   std::function<void(std::string_view user_id)> forget_user_here;
 };
 
-// True for a postgres:// or postgresql:// store URL.
-bool is_postgres_url(std::string_view store_url);
-
 class Invalidation {
  public:
-  // `store_url`: the configured store; a postgres URL selects the LISTEN/NOTIFY
+  // `store_url`: the configured store; PostgreSQL (store/store_url.h
+  // is_postgres_url: a postgres:// URL or a libpq key=value string) selects the LISTEN/NOTIFY
   // bus (which starts degraded until it has subscribed), anything else the
   // in-process bus. Sets every target's publisher and cache trust and
   // registers the latchkey_invalidation_* metrics.

@@ -10,11 +10,13 @@
 #include "core/crash_points.h"
 #include "core/ids.h"
 #include "core/secret.h"
+#include "invalidation/pg_notify_bus.h"
 #include "server/bootstrap.h"
 #include "store/audit_store.h"
 #include "store/console_store.h"
 #include "store/open_store.h"
 #include "store/revoked_token_store.h"
+#include "store/store_url.h"
 
 namespace latchkey::server {
 namespace {
@@ -204,6 +206,16 @@ int run_recover_admin(const RecoverAdminOptions& options, std::FILE* out, std::F
             out);
       });
   if (!recovered) return refuse(recovered.error().description);
+  // Nodes running on a shared PostgreSQL store reload what they hold of
+  // the admin (docs/operations.md, "Cross-node invalidation"); a node that
+  // misses it reloads within 5 minutes anyway.
+  if (is_postgres_url(options.store)) {
+    if (auto s = invalidation::notify_once(options.store, "recover-admin",
+                                           {invalidation::Message::resync()});
+        !s) {
+      std::fprintf(err, "latchkeyd recover-admin: warning: %s\n", s.error().description.c_str());
+    }
+  }
   std::string what = "done: the admin (" + recovered->credential.user_id + ")";
   if (recovered->created) {
     what += " was created";

@@ -85,6 +85,8 @@ TEST_F(Metrics, HealthAndReadiness) {
   const HttpResult ready = get("/readyz");
   EXPECT_EQ(ready.status, 200);
   EXPECT_EQ(json_of(ready)["status"], "ready");
+  // One node on SQLite: nothing to miss (docs/operations.md).
+  EXPECT_EQ(json_of(ready)["invalidation"], "ok");
 }
 
 }  // namespace

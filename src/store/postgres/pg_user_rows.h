@@ -34,7 +34,8 @@ Result<bool> any_user(Connection& connection);
 // Locks the user's row until the transaction ends (SELECT ... FOR UPDATE)
 // and says whether it is disabled; nullopt when there is no such user.
 // Every write that must be atomic per user across nodes (token issuance,
-// disable) takes this lock first.
+// disable, secret changes) takes this lock FIRST, before touching any other
+// row of the user: one lock order everywhere, so no deadlock between them.
 Result<std::optional<bool>> lock_user(Connection& connection, std::string_view id);
 
 // Applies the set fields of `update` and sets updated_at. False when there

@@ -23,7 +23,8 @@ std::vector<Message> every_kind() {
           Message::login_session("key_4", "sess:a~b.c-d_e", at_ms(1'700'000'000'123)),
           Message::revoked_jwt("jti_5", at_ms(1'800'000'000'000)),
           Message::signing_keys(),
-          Message::policy()};
+          Message::policy(),
+          Message::resync()};
 }
 
 TEST(InvalidationMessage, EveryKindRoundTrips) {

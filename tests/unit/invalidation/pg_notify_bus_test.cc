@@ -262,6 +262,21 @@ TEST(PgNotifyBus, PostgresRestartedBothNodesDegradeThenRecover) {
   EXPECT_GE(b.state.reloads, 2);  // the first subscription and the one after the restart
 }
 
+TEST(PgNotifyBus, AToolsResyncReachesTheNodes) {
+  ASSERT_TRUE(pg().ok());
+  std::atomic<int> store_version{1};
+  Node b("node-b7", pg().url(), &store_version);
+  ASSERT_TRUE(eventually([&] { return !b.bus.degraded(); }));
+  store_version = 2;  // recover-admin wrote to the store directly
+  ASSERT_TRUE(notify_once(pg().url(), "recover-admin", {Message::resync()}));
+  ASSERT_TRUE(eventually([&] { return b.state.loaded_version == 2; }));
+  EXPECT_FALSE(b.bus.degraded());
+  const auto down = notify_once("postgres://nobody@127.0.0.1:1/none", "tool", {Message::resync()});
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(down.error().description.find("postgres://"), std::string::npos);
+}
+
 TEST(PgNotifyBus, APeriodicReloadBoundsWhatAMessageNeverSentCanLeaveStale) {
   ASSERT_TRUE(pg().ok());
   std::atomic<int> store_version{1};

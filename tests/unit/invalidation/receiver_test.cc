@@ -41,6 +41,9 @@ TEST(InvalidationApply, EachKindEvictsExactlyWhatItAffects) {
     apply(c.message, state);
     EXPECT_EQ(state.take(), std::vector<std::string>{c.call});
   }
+  FakeLocalState state;
+  apply(Message::resync(), state);  // the Receiver's (below)
+  EXPECT_TRUE(state.take().empty());
 }
 
 class ReceiverTest : public ::testing::Test {
@@ -72,6 +75,17 @@ TEST_F(ReceiverTest, AppliesOtherNodesMessagesAndSkipsItsOwn) {
   EXPECT_EQ(receiver.stats().applied, 2u);
   EXPECT_EQ(receiver.stats().own_skipped, 1u);
   EXPECT_TRUE(trust.trusted());
+}
+
+TEST_F(ReceiverTest, AResyncMessageReloadsThenDrops) {
+  ASSERT_TRUE(receiver.on_subscribed());
+  state.take();
+  receiver.on_payload(payload_of("recover-admin", {Message::resync()}));
+  EXPECT_EQ(state.take(), (std::vector<std::string>{"reload_from_store", "drop_caches"}));
+  EXPECT_TRUE(trust.trusted());
+  state.fail_reloads = 1;  // a reload that fails leaves the node degraded
+  receiver.on_payload(payload_of("recover-admin", {Message::resync()}));
+  EXPECT_FALSE(trust.trusted());
 }
 
 TEST_F(ReceiverTest, ALostSubscriptionDropsTheCachesAtOnceAndLogsOnce) {

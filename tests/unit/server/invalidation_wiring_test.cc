@@ -19,6 +19,7 @@
 #include "authz/permission_service.h"
 #include "invalidation/receiver.h"
 #include "keys/key_service.h"
+#include "store/store_url.h"
 #include "support/fake_clock.h"
 #include "support/postgres_server.h"
 #include "tokens/account_token_service.h"
@@ -364,6 +365,7 @@ TEST_F(TwoLonelyNodes, WithoutTheBusBWouldServeARevokedTokenFromItsCache) {
 TEST(InvalidationWiring, TheStoreUrlChoosesTheBus) {
   EXPECT_TRUE(is_postgres_url("postgres://u@127.0.0.1:5432/db"));
   EXPECT_TRUE(is_postgres_url("postgresql://u@h/db"));
+  EXPECT_TRUE(is_postgres_url("host=127.0.0.1 dbname=latchkey"));
   EXPECT_FALSE(is_postgres_url(""));
   EXPECT_FALSE(is_postgres_url("/var/lib/latchkey"));
   EXPECT_FALSE(is_postgres_url("redis://h:6379"));
