@@ -133,6 +133,12 @@ TEST_F(ThreeNodes, PostgresRestartedMidLoad) {
     return n;
   };
   EXPECT_TRUE(wait_for([&] { return answered_while_down() >= 30; }));
+  // Public data is served from memory; readiness says the store is gone.
+  for (int i = 0; i < kNodes; ++i) {
+    EXPECT_EQ(send(i, "GET", "/healthz").status, 200) << i;
+    EXPECT_EQ(send(i, "GET", "/.well-known/jwks.json").status, 200) << i;
+    EXPECT_EQ(send(i, "GET", "/readyz").status, 503) << i;
+  }
   measure_reads = false;
   shared_postgres_server().start();
   const auto up = steady_clock::now();
