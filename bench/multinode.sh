@@ -13,13 +13,15 @@
 #   1. PostgreSQL 15 (initdb in a temporary directory, durable defaults:
 #      fsync and synchronous_commit on; as `nobody` when run as root) and
 #      redis-server (no persistence), each on a free port;
-#   2. the reference: one latchkeyd on SQLite (--data), provisioned with
-#      bench/provision.py; wrk -t2 -c32: GET /api/v1/account/me, one opaque
-#      bearer token; then it is stopped;
+#   2. the reference: one latchkeyd on SQLite (--data), N service accounts
+#      provisioned with bench/provision.py;
 #   3. three latchkeyd with --store postgres://… --limits redis://… and one
-#      --jwt-issuer (--threads 1 each: 3 nodes on 2 cores); node 1 bootstraps,
+#      --jwt-issuer (default threads, as the reference); node 1 bootstraps,
 #      bench/provision.py creates N service accounts through it;
-#   4. bearer verification: the same wrk run against node 1 (ratio to 2.);
+#   4. bearer verification: wrk -t2 -c32 GET /api/v1/account/me with one
+#      opaque token, on the SQLite node and on node 1 alternately, twice each
+#      (the better run of each); then the SQLite node's durable issuance
+#      (wrk -t2 -c48 over its N accounts) for reference, and it is stopped;
 #   5. durable issuance: three wrk at once (-t1 -c16, one per node, each over
 #      its third of the accounts): POST /api/v1/account/token; the sum;
 #   6. revocation propagation: bench/revocation_propagation.py, N rounds of
@@ -158,15 +160,11 @@ log "machine: $(nproc) cores, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -
 # 2. the single-node SQLite reference
 start_node sqlite
 mkdir -p "$WORK/prov-sqlite"
-timeout 120 python3 "$ROOT/bench/provision.py" "$WORK/sqlite/bootstrap.json" 1 "$WORK/prov-sqlite"
-run_wrk me-sqlite "$URL_sqlite/api/v1/account/me" -H "Authorization: Bearer $(cat "$WORK/prov-sqlite/me.token")" \
-  -s "$ROOT/bench/wrk/summary.lua"
-SQLITE_RPS=$R_rps SQLITE_P99=$R_p99_us SQLITE_ERR=$R_status_errors
-log "SQLite node GET /me: $(printf '%.0f' "$SQLITE_RPS") req/s, p99 $(ms "$SQLITE_P99") ms"
-kill -TERM "$PID_sqlite"; wait "$PID_sqlite" 2>/dev/null || true
+log "provisioning $USERS service accounts on the SQLite node"
+timeout 120 python3 "$ROOT/bench/provision.py" "$WORK/sqlite/bootstrap.json" "$USERS" "$WORK/prov-sqlite"
 
-# 3. three nodes on PostgreSQL
-NODE_ARGS=(--store "$STORE" --limits "$LIMITS" --jwt-issuer https://latchkey.bench.test --threads 1)
+# 3. three nodes on PostgreSQL (the same I/O threads as the SQLite node: one per core)
+NODE_ARGS=(--store "$STORE" --limits "$LIMITS" --jwt-issuer https://latchkey.bench.test)
 start_node n1 "${NODE_ARGS[@]}"
 start_node n2 "${NODE_ARGS[@]}"
 start_node n3 "${NODE_ARGS[@]}"
@@ -176,12 +174,30 @@ mkdir -p "$WORK/prov"
 log "provisioning $USERS service accounts through node 1"
 timeout 120 python3 "$ROOT/bench/provision.py" "$WORK/n1/bootstrap.json" "$USERS" "$WORK/prov"
 
-# 4. verification on one node
-run_wrk me-pg "$URL_n1/api/v1/account/me" -H "Authorization: Bearer $(cat "$WORK/prov/me.token")" \
-  -s "$ROOT/bench/wrk/summary.lua"
-PG_RPS=$R_rps PG_P99=$R_p99_us PG_ERR=$R_status_errors
+# 4. verification: SQLite node and node 1, alternately, twice each (the
+# machine's load moves); the better run of each counts.
+SQLITE_RPS=0 PG_RPS=0 SQLITE_ERR=0 PG_ERR=0
+for round in 1 2; do
+  run_wrk "me-sqlite-$round" "$URL_sqlite/api/v1/account/me" -H "Authorization: Bearer $(cat "$WORK/prov-sqlite/me.token")" \
+    -s "$ROOT/bench/wrk/summary.lua"
+  log "SQLite node GET /me: $(printf '%.0f' "$R_rps") req/s, p99 $(ms "$R_p99_us") ms"
+  SQLITE_ERR=$((SQLITE_ERR + R_status_errors))
+  awk -v a="$R_rps" -v b="$SQLITE_RPS" 'BEGIN{exit !(a > b)}' && SQLITE_RPS=$R_rps SQLITE_P99=$R_p99_us
+  run_wrk "me-pg-$round" "$URL_n1/api/v1/account/me" -H "Authorization: Bearer $(cat "$WORK/prov/me.token")" \
+    -s "$ROOT/bench/wrk/summary.lua"
+  log "node 1 (PostgreSQL) GET /me: $(printf '%.0f' "$R_rps") req/s, p99 $(ms "$R_p99_us") ms"
+  PG_ERR=$((PG_ERR + R_status_errors))
+  awk -v a="$R_rps" -v b="$PG_RPS" 'BEGIN{exit !(a > b)}' && PG_RPS=$R_rps PG_P99=$R_p99_us
+done
 VERIFY_RATIO=$(awk -v a="$PG_RPS" -v b="$SQLITE_RPS" 'BEGIN{printf "%.2f", a / b}')
-log "node 1 (PostgreSQL) GET /me: $(printf '%.0f' "$PG_RPS") req/s, p99 $(ms "$PG_P99") ms; x$VERIFY_RATIO the SQLite node"
+log "verification: node 1 on PostgreSQL x$VERIFY_RATIO the SQLite node"
+
+# The SQLite node's durable issuance, for reference (same wrk load in all: 48 connections)
+timeout $((DURATION + 30)) wrk -t2 -c48 -d"${DURATION}s" --latency -s "$ROOT/bench/wrk/token.lua" "$URL_sqlite" -- "$WORK/prov-sqlite/credentials.txt" 2 >"$WORK/wrk-token-sqlite.txt" 2>&1
+parse_bench "$WORK/wrk-token-sqlite.txt"
+SQLITE_ISSUE_RPS=$R_rps SQLITE_ISSUE_P99=$R_p99_us
+log "SQLite node POST /account/token: $(printf '%.0f' "$R_rps")/s, p99 $(ms "$R_p99_us") ms, errors $R_status_errors"
+kill -TERM "$PID_sqlite"; wait "$PID_sqlite" 2>/dev/null || true
 
 # 5. durable issuance on the three nodes at once, each over its third of the accounts
 split -n l/3 -d "$WORK/prov/credentials.txt" "$WORK/prov/creds-"
@@ -216,17 +232,18 @@ done
 
 # 7. the table
 verdict() { awk -v ok="$1" 'BEGIN{print ok ? "met" : "MISSED"}'; }
-V_VERIFY=$(verdict "$(awk -v r="$VERIFY_RATIO" -v t="$VERIFY_RATIO_TARGET" -v e=$((PG_ERR + SQLITE_ERR)) 'BEGIN{print r >= t && e == 0}')")
-V_ISSUE=$(verdict "$(awk -v r="$ISSUE_RPS" -v t="$ISSUE_RPS_TARGET" -v e="$ISSUE_ERR" 'BEGIN{print r >= t && e == 0}')")
-V_PROP=$(verdict "$(awk -v p="$P_p99_us" -v t="$PROPAGATION_P99_TARGET_MS" -v s="$P_stale_after_1s" 'BEGIN{print p <= t * 1000 && s == 0}')")
+V_VERIFY=$(verdict "$(awk -v r="$VERIFY_RATIO" -v t="$VERIFY_RATIO_TARGET" -v e=$((PG_ERR + SQLITE_ERR)) 'BEGIN{print (r >= t && e == 0)}')")
+V_ISSUE=$(verdict "$(awk -v r="$ISSUE_RPS" -v t="$ISSUE_RPS_TARGET" -v e="$ISSUE_ERR" 'BEGIN{print (r >= t && e == 0)}')")
+V_PROP=$(verdict "$(awk -v p="$P_p99_us" -v t="$PROPAGATION_P99_TARGET_MS" -v s="$P_stale_after_1s" 'BEGIN{print (p <= t * 1000 && s == 0)}')")
 echo
 echo "Machine: $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg); $(date -u '+%Y-%m-%d %H:%M UTC'); wrk ${DURATION}s after ${WARMUP}s warm-up; everything on loopback, sharing the cores."
 echo
 echo "| scenario | figure | p99 | target | result |"
 echo "|---|--:|--:|---|---|"
-printf '| GET /account/me, 1 node on SQLite (reference), wrk -t2 -c32 | %.0f req/s | %s ms | | |\n' "$SQLITE_RPS" "$(ms "$SQLITE_P99")"
-printf '| GET /account/me, node 1 of 3 on PostgreSQL, wrk -t2 -c32 | %.0f req/s (x%s) | %s ms | >= %s x SQLite | %s |\n' "$PG_RPS" "$VERIFY_RATIO" "$(ms "$PG_P99")" "$VERIFY_RATIO_TARGET" "$V_VERIFY"
+printf '| GET /account/me, 1 node on SQLite (reference), wrk -t2 -c32, better of 2 | %.0f req/s | %s ms | | |\n' "$SQLITE_RPS" "$(ms "$SQLITE_P99")"
+printf '| GET /account/me, node 1 of 3 on PostgreSQL, wrk -t2 -c32, better of 2 | %.0f req/s (x%s) | %s ms | >= %s x SQLite | %s |\n' "$PG_RPS" "$VERIFY_RATIO" "$(ms "$PG_P99")" "$VERIFY_RATIO_TARGET" "$V_VERIFY"
 printf '| POST /account/token, 3 nodes, %s users, 3 x wrk -t1 -c16 | %.0f issuances/s (errors %s) | %s ms (worst node) | >= %s/s durable | %s |\n' "$USERS" "$ISSUE_RPS" "$ISSUE_ERR" "$(ms "$ISSUE_P99")" "$ISSUE_RPS_TARGET" "$V_ISSUE"
+printf '| POST /account/token, 1 node on SQLite (reference), %s users, wrk -t2 -c48 | %.0f issuances/s | %s ms | | |\n' "$USERS" "$SQLITE_ISSUE_RPS" "$(ms "$SQLITE_ISSUE_P99")"
 printf '| revocation on node 1 refused by nodes 2 and 3 | p50 %s ms (%s samples, %s not seen within 1 s) | %s ms (max %s ms) | p99 <= %s ms | %s |\n' "$(ms "$P_p50_us")" "$P_samples" "$P_stale_after_1s" "$(ms "$P_p99_us")" "$(ms "$P_max_us")" "$PROPAGATION_P99_TARGET_MS" "$V_PROP"
 
 if ((CHECK)); then
