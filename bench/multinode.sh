@@ -56,7 +56,7 @@ while (($#)); do
   shift
 done
 
-for tool in wrk curl python3 redis-server "$PG_BIN/initdb" "$PG_BIN/postgres" "$PG_BIN/pg_isready" "$PG_BIN/createdb"; do
+for tool in wrk curl python3 redis-server redis-cli "$PG_BIN/initdb" "$PG_BIN/postgres" "$PG_BIN/pg_isready" "$PG_BIN/createdb"; do
   command -v "$tool" >/dev/null || { echo "multinode.sh: $tool not found: run scripts/install-deps.sh --tests" >&2; exit 1; }
 done
 [ -x "$LATCHKEYD" ] || { echo "multinode.sh: $LATCHKEYD not built: ninja -C build latchkeyd" >&2; exit 1; }
