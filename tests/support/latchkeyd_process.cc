@@ -35,11 +35,20 @@ std::string basic_header(const std::string& client_id, const std::string& client
 std::string bearer_header(const std::string& token) { return "Authorization: Bearer " + token; }
 
 LatchkeydProcess::LatchkeydProcess(std::vector<std::string> extra_args)
+    : LatchkeydProcess(std::move(extra_args), true) {}
+
+LatchkeydProcess::LatchkeydProcess(std::vector<std::string> extra_args, bool expect_bootstrap)
     : extra_args_(std::move(extra_args)) {
   char tmpl[] = "/tmp/latchkeyd-test-XXXXXX";
   data_dir_ = mkdtemp(tmpl);
   log_path_ = data_dir_ + "/server.log";
   start();
+  if (!expect_bootstrap) {
+    EXPECT_FALSE(std::filesystem::exists(bootstrap_path()))
+        << "a node joining a bootstrapped store wrote a bootstrap file:\n"
+        << output();
+    return;
+  }
   const std::string bootstrap = read_file(data_dir_ + "/bootstrap.json");
   auto j = nlohmann::json::parse(bootstrap, nullptr, false);
   if (j.is_discarded()) {

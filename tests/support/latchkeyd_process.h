@@ -23,11 +23,16 @@ class LatchkeydProcess {
  public:
   // Starts the server; fails the current test (ADD_FAILURE) if it does not come up.
   explicit LatchkeydProcess(std::vector<std::string> extra_args = {});
+  // expect_bootstrap false: a node joining a shared store that another node
+  // already bootstrapped (--store postgres://...). It must write no
+  // bootstrap file; admin() is then empty.
+  LatchkeydProcess(std::vector<std::string> extra_args, bool expect_bootstrap);
   ~LatchkeydProcess();
 
   const std::string& url() const { return url_; }
   const AdminCredentials& admin() const { return admin_; }
   const std::string& data_dir() const { return data_dir_; }
+  std::string bootstrap_path() const { return data_dir_ + "/bootstrap.json"; }
   // Everything the server wrote to stdout and stderr so far.
   std::string output() const;
 
