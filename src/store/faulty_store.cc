@@ -303,6 +303,9 @@ class FaultyRevokedTokenStore final : public RevokedTokenStore {
   Result<std::vector<RevokedJwt>> revoked_jwts(Instant now) override {
     return inner_.revoked_jwts(now);
   }
+  Result<bool> is_jwt_revoked(std::string_view jti, Instant now) override {
+    return inner_.is_jwt_revoked(jti, now);
+  }
   Result<int> prune_revoked_jwts(Instant before) override {
     return inner_.prune_revoked_jwts(before);
   }

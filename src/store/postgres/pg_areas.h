@@ -1,8 +1,6 @@
 // The area stores of the PostgreSQL backend, each made by its own factory
 // over the shared Database (pg_database.h), so that each area lives in its
-// own files. PgStore (pg_store.h) owns what they return; a factory returning
-// nullptr means the area is not built yet, and using it aborts
-// (pg_areas_pending.cc lists those).
+// own files. PgStore (pg_store.h) owns what they return (never nullptr).
 //
 // Each returned store follows its interface's contract (store.h): domain
 // operations atomic in the database, durable on return, callable from any

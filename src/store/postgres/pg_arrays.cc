@@ -4,7 +4,10 @@
 
 namespace latchkey::pg {
 
-std::string array_literal(const std::vector<std::string_view>& items) {
+namespace {
+
+template <class Texts>
+std::string quoted_array(const Texts& items) {
   std::string out = "{";
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (i > 0) out += ',';
@@ -19,7 +22,15 @@ std::string array_literal(const std::vector<std::string_view>& items) {
   return out;
 }
 
-std::string array_literal(const std::vector<std::int64_t>& items) {
+}  // namespace
+
+std::string array_literal(const std::vector<std::string_view>& items) {
+  return quoted_array(items);
+}
+
+std::string array_literal(std::span<const std::string> items) { return quoted_array(items); }
+
+std::string array_literal(std::span<const std::int64_t> items) {
   std::string out = "{";
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (i > 0) out += ',';
@@ -31,6 +42,6 @@ std::string array_literal(const std::vector<std::int64_t>& items) {
 
 Param array_param(const std::vector<std::string_view>& items) { return text(array_literal(items)); }
 
-Param array_param(const std::vector<std::int64_t>& items) { return text(array_literal(items)); }
+Param array_param(std::span<const std::int64_t> items) { return text(array_literal(items)); }
 
 }  // namespace latchkey::pg

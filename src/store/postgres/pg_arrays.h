@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,11 +18,12 @@ namespace latchkey::pg {
 // {"a","b \"c\""}: every element quoted, '"' and '\' escaped, so any text
 // (commas, braces, spaces, the word NULL) reads back as itself.
 std::string array_literal(const std::vector<std::string_view>& items);
+std::string array_literal(std::span<const std::string> items);
 // {1,2,3}
-std::string array_literal(const std::vector<std::int64_t>& items);
+std::string array_literal(std::span<const std::int64_t> items);
 
 // The same as a query parameter ("$1::text[]", "$1::bigint[]").
 Param array_param(const std::vector<std::string_view>& items);
-Param array_param(const std::vector<std::int64_t>& items);
+Param array_param(std::span<const std::int64_t> items);
 
 }  // namespace latchkey::pg

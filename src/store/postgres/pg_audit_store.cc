@@ -112,18 +112,18 @@ class PgAuditStore final : public AuditStore {
       columns.integration.push_back(valid_utf8(e.integration));
     }
     const std::vector<Param> values = {
-        text(int_array(at)),
-        text(text_array(columns.principal_id)),
-        text(text_array(columns.principal_name)),
-        text(text_array(columns.credential)),
-        text(text_array(columns.action)),
-        text(text_array(columns.resource)),
-        text(text_array(columns.decision)),
-        text(text_array(columns.reason)),
-        text(text_array(columns.client_ip)),
-        text(text_array(columns.user_agent)),
-        text(text_array(columns.integration)),
-        text(int_array(count)),
+        text(array_literal(at)),
+        text(array_literal(columns.principal_id)),
+        text(array_literal(columns.principal_name)),
+        text(array_literal(columns.credential)),
+        text(array_literal(columns.action)),
+        text(array_literal(columns.resource)),
+        text(array_literal(columns.decision)),
+        text(array_literal(columns.reason)),
+        text(array_literal(columns.client_ip)),
+        text(array_literal(columns.user_agent)),
+        text(array_literal(columns.integration)),
+        text(array_literal(count)),
     };
     return db_.write([&](Connection& c) -> Status {
       // A retried attempt reserves afresh: the sequence never hands out a

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "store/postgres/pg_errors.h"
+#include "store/postgres/pg_text.h"
 
 namespace latchkey::pg {
 
@@ -40,6 +41,30 @@ std::int64_t Rows::affected() const {
 
 // --- Connection ----------------------------------------------------------------
 
+namespace {
+
+// Session limits, so that a stuck statement, a lock wait or a client that
+// vanished inside a transaction cannot hold a row lock (a user's issuance
+// queue) and a pooled connection for long: docs/postgresql.md. Applied only
+// where nothing set the parameter (source "default"): a value given in the
+// setting (`options=-c statement_timeout=30s`), by ALTER ROLE/DATABASE or in
+// postgresql.conf wins.
+constexpr const char* kSessionDefaults =
+    "SELECT set_config(d.name, d.value, false)"
+    " FROM (VALUES ('statement_timeout', '5s'), ('lock_timeout', '2s'),"
+    " ('idle_in_transaction_session_timeout', '10s')) AS d(name, value)"
+    " JOIN pg_settings s ON s.name = d.name WHERE s.source = 'default'";
+
+// False when the session limits could not be set (the connection broke).
+bool apply_session_defaults(PGconn* conn) {
+  PGresult* result = PQexec(conn, kSessionDefaults);
+  const bool ok = PQresultStatus(result) == PGRES_TUPLES_OK;
+  PQclear(result);
+  return ok;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo) {
   // Our defaults first: the caller's string (expanded from "dbname") may
   // override them. A server that vanishes without a reset (a network
@@ -64,6 +89,10 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo
   // would go to stderr: dropped.
   PQsetNoticeProcessor(
       conn, [](void*, const char*) {}, nullptr);
+  if (!apply_session_defaults(conn)) {
+    PQfinish(conn);
+    return fail(Error::unavailable("store unavailable: cannot set up the PostgreSQL session"));
+  }
   return std::unique_ptr<Connection>(new Connection(conn));
 }
 
@@ -78,7 +107,7 @@ bool Connection::in_transaction() const { return PQtransactionStatus(conn_) != P
 Status Connection::reset() {
   prepared_.clear();
   PQreset(conn_);
-  if (!healthy()) {
+  if (!healthy() || !apply_session_defaults(conn_)) {
     return fail(Error::unavailable("store unavailable: cannot reconnect to PostgreSQL"));
   }
   return {};
@@ -99,6 +128,14 @@ Error Connection::error_of(pg_result* result, std::string_view what) {
 
 Result<Rows> Connection::exec(std::string_view sql, std::span<const Param> params) {
   sqlstate_.clear();
+  refused_text_ = false;
+  for (const Param& param : params) {
+    if (param.value && !param.binary && !is_storable_text(*param.value)) {
+      refused_text_ = true;
+      sqlstate_ = kUnstorableText;
+      return fail(Error::invalid_request("text must be valid UTF-8 without NUL characters"));
+    }
+  }
   std::string key(sql);
   auto found = prepared_.find(key);
   if (found == prepared_.end()) {
@@ -134,6 +171,7 @@ Result<Rows> Connection::exec(std::string_view sql, std::span<const Param> param
 
 Status Connection::execute_script(std::string_view sql) {
   sqlstate_.clear();
+  refused_text_ = false;
   const std::string text(sql);
   PGresult* result = PQexec(conn_, text.c_str());
   const ExecStatusType status = PQresultStatus(result);

@@ -5,6 +5,9 @@
 // as text (bytea as binary). Results come back in text format; pg_values.h
 // converts them.
 //
+// Every text parameter is checked first (refused_text()): no value is ever
+// truncated at a NUL or sent as malformed UTF-8, whichever store sends it.
+//
 // Errors: exec() maps a failure to an Error (pg_errors.h rules) and keeps
 // the SQLSTATE of the last failure (sqlstate()) so that the transaction
 // runner can tell a serialization failure from anything else.
@@ -78,6 +81,13 @@ class Connection {
   bool in_transaction() const;
   // SQLSTATE of the last failed command ("" when it was not the server's).
   const std::string& sqlstate() const { return sqlstate_; }
+  // True when the last exec() was refused before reaching the server because
+  // a text parameter held a NUL byte or malformed UTF-8 (pg_text.h): libpq
+  // would cut "usr_x\0junk" to "usr_x", and the server refuses malformed
+  // UTF-8. The error is kInvalidRequest (sqlstate() 22021, as the server's);
+  // a lookup treats it as "no such row" (no stored text is like that), a
+  // write passes it on. Nothing was sent: an open transaction stays usable.
+  bool refused_text() const { return refused_text_; }
   // Re-establishes a broken connection; prepared statements are forgotten.
   Status reset();
 
@@ -88,6 +98,7 @@ class Connection {
   pg_conn* conn_ = nullptr;
   std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name
   std::string sqlstate_;
+  bool refused_text_ = false;
 };
 
 }  // namespace latchkey::pg

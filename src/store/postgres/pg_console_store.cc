@@ -111,14 +111,14 @@ class PgConsoleStore final : public ConsoleStore {
 
   Status set_console_password(std::string_view user_id, std::string_view password_hash,
                               Instant at) override {
-    if (auto s = check_text({user_id, password_hash}); !s) return s;
+    if (auto s = check_storable_text("text", {user_id, password_hash}); !s) return s;
     return db_.write([&](Connection& c) -> Status {
       return upsert_console_password(c, user_id, password_hash, at);
     });
   }
 
   Result<std::optional<std::string>> console_password_hash(std::string_view user_id) override {
-    if (!storable(user_id)) return std::optional<std::string>();  // names no user
+    if (!is_storable_text(user_id)) return std::optional<std::string>();  // names no user
     return db_.read([&](Connection& c) -> Result<std::optional<std::string>> {
       auto rows = c.exec("SELECT hash FROM console_passwords WHERE user_id = $1", {text(user_id)});
       if (!rows) return fail(rows.error());
@@ -128,7 +128,7 @@ class PgConsoleStore final : public ConsoleStore {
   }
 
   Status create_console_session(const ConsoleSession& s) override {
-    if (auto bad = check_text({s.id, s.user_id}); !bad) return bad;
+    if (auto bad = check_storable_text("text", {s.id, s.user_id}); !bad) return bad;
     return db_.write([&](Connection& c) -> Status {
       auto inserted = c.exec(
           "INSERT INTO console_sessions (id, secret_digest, csrf_digest, user_id, created_at, "
@@ -155,7 +155,7 @@ class PgConsoleStore final : public ConsoleStore {
   }
 
   Result<std::optional<ConsoleSession>> find_console_session(std::string_view id) override {
-    if (!storable(id)) return std::optional<ConsoleSession>();  // names no session
+    if (!is_storable_text(id)) return std::optional<ConsoleSession>();  // names no session
     return db_.read([&](Connection& c) -> Result<std::optional<ConsoleSession>> {
       auto rows = c.exec(std::string(kSelectSession) + "WHERE id = $1", {text(id)});
       if (!rows) return fail(rows.error());
@@ -165,7 +165,7 @@ class PgConsoleStore final : public ConsoleStore {
 
   Result<std::vector<ConsoleSession>> open_console_sessions_of_user(
       std::string_view user_id) override {
-    if (!storable(user_id)) return std::vector<ConsoleSession>{};  // names no user
+    if (!is_storable_text(user_id)) return std::vector<ConsoleSession>{};  // names no user
     return db_.read([&](Connection& c) -> Result<std::vector<ConsoleSession>> {
       auto rows = c.exec(std::string(kSelectSession) +
                              "WHERE user_id = $1 AND ended_at IS NULL ORDER BY created_at, id",
@@ -177,7 +177,7 @@ class PgConsoleStore final : public ConsoleStore {
 
   Status note_console_sessions_seen(const std::vector<ConsoleSessionSeen>& seen) override {
     for (const ConsoleSessionSeen& one : seen) {
-      if (auto s = check_text({one.session_id}); !s) return s;
+      if (auto s = check_storable_text("text", {one.session_id}); !s) return s;
     }
     if (seen.empty()) return {};
     // The latest observation per session, in id order (one lock order for
@@ -201,7 +201,7 @@ class PgConsoleStore final : public ConsoleStore {
 
   Result<bool> end_console_session(std::string_view id, Instant at,
                                    std::string_view reason) override {
-    if (auto s = check_text({id, reason}); !s) return fail(s.error());
+    if (auto s = check_storable_text("text", {id, reason}); !s) return fail(s.error());
     return db_.write([&](Connection& c) -> Result<bool> {
       auto ended = c.exec(
           "UPDATE console_sessions SET ended_at = $1::bigint, end_reason = $2 "
@@ -214,7 +214,7 @@ class PgConsoleStore final : public ConsoleStore {
 
   Result<int> end_console_sessions_of_user(std::string_view user_id, Instant at,
                                            std::string_view reason) override {
-    if (auto s = check_text({user_id, reason}); !s) return fail(s.error());
+    if (auto s = check_storable_text("text", {user_id, reason}); !s) return fail(s.error());
     return db_.write([&](Connection& c) { return end_sessions_of_user(c, user_id, at, reason); });
   }
 
@@ -232,7 +232,8 @@ class PgConsoleStore final : public ConsoleStore {
   }
 
   Status add_console_session_token(const ConsoleSessionToken& token) override {
-    if (auto s = check_text({token.token_id, token.session_id, token.user_id}); !s) return s;
+    if (auto s = check_storable_text("text", {token.token_id, token.session_id, token.user_id}); !s)
+      return s;
     return db_.write([&](Connection& c) -> Status {
       // FOR SHARE conflicts with the UPDATE that ends the session: whichever
       // comes second waits for the other to commit (see the file comment).
@@ -255,19 +256,20 @@ class PgConsoleStore final : public ConsoleStore {
 
   Result<std::vector<ConsoleSessionToken>> console_session_tokens(std::string_view session_id,
                                                                   Instant now) override {
-    if (!storable(session_id)) return std::vector<ConsoleSessionToken>{};  // names no session
+    if (!is_storable_text(session_id))
+      return std::vector<ConsoleSessionToken>{};  // names no session
     return db_.read(
         [&](Connection& c) { return unexpired_tokens(c, "session_id", session_id, now); });
   }
 
   Result<std::vector<ConsoleSessionToken>> console_session_tokens_of_user(std::string_view user_id,
                                                                           Instant now) override {
-    if (!storable(user_id)) return std::vector<ConsoleSessionToken>{};  // names no user
+    if (!is_storable_text(user_id)) return std::vector<ConsoleSessionToken>{};  // names no user
     return db_.read([&](Connection& c) { return unexpired_tokens(c, "user_id", user_id, now); });
   }
 
   Status put_console_invitation(const ConsoleInvitation& invitation) override {
-    if (auto s = check_text({invitation.user_id}); !s) return s;
+    if (auto s = check_storable_text("text", {invitation.user_id}); !s) return s;
     return db_.write([&](Connection& c) -> Status {
       auto stored = c.exec(
           "INSERT INTO console_invitations (token_digest, user_id, created_at, expires_at, "
@@ -292,7 +294,7 @@ class PgConsoleStore final : public ConsoleStore {
   Result<ConsoleInvitation> accept_console_invitation(const Digest& token_digest,
                                                       std::string_view password_hash,
                                                       Instant now) override {
-    if (auto s = check_text({password_hash}); !s) return fail(s.error());
+    if (auto s = check_storable_text("text", {password_hash}); !s) return fail(s.error());
     return db_.write([&](Connection& c) -> Result<ConsoleInvitation> {
       auto found = select_invitation(c, token_digest, /*lock=*/true);
       if (!found) return fail(found.error());

@@ -14,6 +14,7 @@ namespace {
 Result<std::optional<ClientCredential>> select_one(Connection& connection, std::string_view sql,
                                                    std::string_view key) {
   auto rows = connection.exec(sql, {text(key)});
+  if (!rows && connection.refused_text()) return std::optional<ClientCredential>();  // no row
   if (!rows) return fail(rows.error());
   if (rows->empty()) return std::optional<ClientCredential>();
   ClientCredential credential;
@@ -78,6 +79,7 @@ Result<int> end_previous_secret(Connection& connection, std::string_view user_id
       "UPDATE client_credentials SET previous_expires_at = $1::bigint WHERE user_id = $2"
       " AND previous_secret_digest IS NOT NULL AND previous_expires_at > $1::bigint",
       {instant(at), text(user_id)});
+  if (!updated && connection.refused_text()) return 0;  // names no user
   if (!updated) return fail(updated.error());
   return static_cast<int>(updated->affected());
 }

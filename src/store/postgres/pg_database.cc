@@ -50,6 +50,10 @@ Status Database::run(const std::function<Status(Connection&)>& body, Mode mode,
 
     const std::string sqlstate = connection.sqlstate();
     const bool broken = !connection.healthy();
+    // The server restarted or the network broke: the pool's other idle
+    // connections are most likely dead too. Without this, the retry below
+    // could take another dead one, and so could each of the next requests.
+    if (broken) pool_.discard_idle();
     if (transaction && !broken && connection.in_transaction()) {
       (void)connection.execute_script("ROLLBACK");
     }

@@ -8,7 +8,8 @@
 // failure rolls back. The whole transaction is run again, up to
 // kMaxAttempts times, after a serialization failure or deadlock (40001,
 // 40P01), and once after the connection broke before COMMIT (nothing was
-// committed; the pool reconnects). So f may run more than once and must not
+// committed; the pool discards its idle connections, so the retry runs on a
+// freshly opened one). So f may run more than once and must not
 // have effects outside the transaction. A COMMIT whose outcome is unknown
 // (the connection broke during it) answers kUnavailable, never success.
 // read(f) runs f on a pooled connection without a transaction block.

@@ -1,9 +1,14 @@
 // How PostgreSQL failures become latchkey errors (store.h's contract):
 //   - the server is unreachable, shutting down, out of connections, or the
-//     connection broke: kUnavailable (the API answers 503);
+//     connection broke, or a statement_timeout / lock_timeout /
+//     idle_in_transaction_session_timeout ended the command: kUnavailable
+//     (the API answers 503);
 //   - unique violation (23505): kConflict, the description naming the
 //     constraint so that callers can say which value is taken;
 //   - foreign-key violation (23503): kNotFound (the row named is missing);
+//   - text PostgreSQL cannot hold (22021: malformed UTF-8 or NUL; the
+//     connection refuses such a parameter itself with the same SQLSTATE):
+//     kInvalidRequest;
 //   - serialization failure / deadlock (40001, 40P01): retryable, and
 //     kUnavailable if retries run out;
 //   - anything else: kInternal.
@@ -18,6 +23,7 @@ namespace latchkey::pg {
 
 inline constexpr std::string_view kUniqueViolation = "23505";
 inline constexpr std::string_view kForeignKeyViolation = "23503";
+inline constexpr std::string_view kUnstorableText = "22021";
 
 // True for SQLSTATEs a transaction may simply run again after.
 bool is_retryable(std::string_view sqlstate);

@@ -22,6 +22,13 @@ std::vector<Migration> all_migrations() {
 Result<int> migrate(Database& db) {
   const std::vector<Migration> migrations = all_migrations();
   return db.write([&](Connection& connection) -> Result<int> {
+    // Migrations may wait for another node's and run long: the session's
+    // statement and lock timeouts (pg_connection.cc) do not apply here.
+    if (auto s = connection.execute_script("SET LOCAL statement_timeout = 0;"
+                                           " SET LOCAL lock_timeout = 0");
+        !s) {
+      return fail(s.error());
+    }
     // Taken before anything else, so that the CREATE below and the checks
     // are serialized between nodes too; released at COMMIT or ROLLBACK.
     if (auto locked =

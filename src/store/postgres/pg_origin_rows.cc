@@ -78,6 +78,7 @@ Result<std::optional<TokenInterference>> select_interference(Connection& connect
       "SELECT client_id, first_seen, last_seen, regenerations, origins, alarmed_at, alarms"
       " FROM token_interference WHERE user_id = $1",
       {text(user_id)});
+  if (!rows && connection.refused_text()) return std::optional<TokenInterference>();  // no row
   if (!rows) return fail(rows.error());
   if (rows->empty()) return std::optional<TokenInterference>();
   TokenInterference t;

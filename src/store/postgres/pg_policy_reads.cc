@@ -65,7 +65,7 @@ Result<std::vector<policy::Application>> select_applications(Connection& c, std:
   auto steps = c.exec(
       "SELECT id, application_id, name, origin, created_at FROM steps "
       "WHERE application_id = ANY($1::text[]) ORDER BY created_at, seq",
-      {text(text_array(ids))});
+      {text(array_literal(ids))});
   if (!steps) return fail(steps.error());
   for (int i = 0; i < steps->size(); ++i) {
     policy::Step step{text_at(*steps, i, 0), text_at(*steps, i, 1), text_at(*steps, i, 2),
@@ -83,7 +83,7 @@ Result<std::vector<policy::StepPermissionSet>> select_permission_sets(
   auto index = by_id(*sets, ids);
   auto steps = c.exec(
       "SELECT set_id, step_id, access FROM permission_set_steps WHERE set_id = ANY($1::text[])",
-      {text(text_array(ids))});
+      {text(array_literal(ids))});
   if (!steps) return fail(steps.error());
   for (int i = 0; i < steps->size(); ++i) {
     auto access = access_of(steps->text(i, 2));
@@ -99,7 +99,7 @@ Result<std::vector<policy::Role>> select_roles(Connection& c, std::string_view s
   if (!roles || roles->empty()) return roles;
   std::vector<std::string> ids;
   auto index = by_id(*roles, ids);
-  const std::vector<Param> params = {text(text_array(ids))};
+  const std::vector<Param> params = {text(array_literal(ids))};
   auto modules = c.exec(
       "SELECT role_id, module FROM role_modules WHERE role_id = ANY($1::text[]) "
       "ORDER BY role_id, module",

@@ -126,9 +126,10 @@ class PgPolicyStore final : public PolicyStore {
   // --- applications and steps ---------------------------------------------------
 
   Status create_application(const policy::Application& application) override {
-    if (auto s = check_text({application.id, application.name}); !s) return s;
+    if (auto s = check_storable_text("text", {application.id, application.name}); !s) return s;
     for (const policy::Step& step : application.steps) {
-      if (auto s = check_text({step.id, step.application_id, step.name}); !s) return s;
+      if (auto s = check_storable_text("text", {step.id, step.application_id, step.name}); !s)
+        return s;
     }
     int origins = 0;
     std::set<std::string_view> names;
@@ -161,7 +162,8 @@ class PgPolicyStore final : public PolicyStore {
   }
 
   Status add_step(const policy::Step& step) override {
-    if (auto s = check_text({step.id, step.application_id, step.name}); !s) return s;
+    if (auto s = check_storable_text("text", {step.id, step.application_id, step.name}); !s)
+      return s;
     return db_.write([&](Connection& c) -> Status {
       if (auto s = require(c, Table::kApplications, step.application_id, "FOR NO KEY UPDATE"); !s) {
         return s;
@@ -203,9 +205,9 @@ class PgPolicyStore final : public PolicyStore {
   // --- step permission sets ------------------------------------------------------
 
   Status create_permission_set(const policy::StepPermissionSet& set) override {
-    if (auto s = check_text({set.id, set.name}); !s) return s;
+    if (auto s = check_storable_text("text", {set.id, set.name}); !s) return s;
     for (const auto& [step, access] : set.steps) {
-      if (auto s = check_text({step}); !s) return s;
+      if (auto s = check_storable_text("text", {step}); !s) return s;
     }
     return db_.write([&](Connection& c) -> Status {
       auto taken = c.exec("SELECT 1 FROM permission_sets WHERE name = $1", {text(set.name)});
@@ -252,7 +254,7 @@ class PgPolicyStore final : public PolicyStore {
 
   Result<bool> set_permission_set_step(std::string_view set_id, std::string_view step_id,
                                        Access access) override {
-    if (auto s = check_text({set_id, step_id}); !s) return fail(s.error());
+    if (auto s = check_storable_text("text", {set_id, step_id}); !s) return fail(s.error());
     if (access == Access::kNone) {
       return fail(Error::invalid_request("step access is read or edit"));
     }
@@ -270,7 +272,7 @@ class PgPolicyStore final : public PolicyStore {
 
   Result<bool> remove_permission_set_step(std::string_view set_id,
                                           std::string_view step_id) override {
-    if (auto s = check_text({set_id, step_id}); !s) return fail(s.error());
+    if (auto s = check_storable_text("text", {set_id, step_id}); !s) return fail(s.error());
     return db_.write([&](Connection& c) -> Result<bool> {
       if (auto s = require(c, Table::kPermissionSets, set_id); !s) return fail(s.error());
       return change(c, "DELETE FROM permission_set_steps WHERE set_id = $1 AND step_id = $2",
@@ -281,12 +283,12 @@ class PgPolicyStore final : public PolicyStore {
   // --- roles ----------------------------------------------------------------------
 
   Status create_role(const policy::Role& role) override {
-    if (auto s = check_text({role.id, role.name}); !s) return s;
+    if (auto s = check_storable_text("text", {role.id, role.name}); !s) return s;
     for (const std::string& text : role.modules) {
-      if (auto s = check_text({text}); !s) return s;
+      if (auto s = check_storable_text("text", {text}); !s) return s;
     }
     for (const std::string& text : role.permission_sets) {
-      if (auto s = check_text({text}); !s) return s;
+      if (auto s = check_storable_text("text", {text}); !s) return s;
     }
     return db_.write([&](Connection& c) -> Status {
       auto taken = c.exec("SELECT 1 FROM roles WHERE name = $1", {text(role.name)});
@@ -332,7 +334,7 @@ class PgPolicyStore final : public PolicyStore {
   }
 
   Result<std::vector<std::string>> delete_role(std::string_view id) override {
-    if (auto s = check_text({id}); !s) return fail(s.error());
+    if (auto s = check_storable_text("text", {id}); !s) return fail(s.error());
     return db_.write([&](Connection& c) -> Result<std::vector<std::string>> {
       // FOR UPDATE waits for memberships being added (their foreign-key
       // check holds KEY SHARE on the role) and keeps new ones out.
@@ -347,7 +349,7 @@ class PgPolicyStore final : public PolicyStore {
   }
 
   Result<bool> add_role_module(std::string_view role_id, std::string_view module) override {
-    if (auto s = check_text({role_id, module}); !s) return fail(s.error());
+    if (auto s = check_storable_text("text", {role_id, module}); !s) return fail(s.error());
     return db_.write([&](Connection& c) -> Result<bool> {
       if (auto s = require(c, Table::kRoles, role_id); !s) return fail(s.error());
       return change(
@@ -357,7 +359,7 @@ class PgPolicyStore final : public PolicyStore {
   }
 
   Result<bool> remove_role_module(std::string_view role_id, std::string_view module) override {
-    if (auto s = check_text({role_id, module}); !s) return fail(s.error());
+    if (auto s = check_storable_text("text", {role_id, module}); !s) return fail(s.error());
     return db_.write([&](Connection& c) -> Result<bool> {
       if (auto s = require(c, Table::kRoles, role_id); !s) return fail(s.error());
       return change(c, "DELETE FROM role_modules WHERE role_id = $1 AND module = $2",
@@ -366,7 +368,7 @@ class PgPolicyStore final : public PolicyStore {
   }
 
   Result<bool> add_role_permission_set(std::string_view role_id, std::string_view set_id) override {
-    if (auto s = check_text({role_id, set_id}); !s) return fail(s.error());
+    if (auto s = check_storable_text("text", {role_id, set_id}); !s) return fail(s.error());
     return db_.write([&](Connection& c) -> Result<bool> {
       if (auto s = require(c, Table::kRoles, role_id); !s) return fail(s.error());
       if (auto s = require(c, Table::kPermissionSets, set_id); !s) return fail(s.error());
@@ -379,7 +381,7 @@ class PgPolicyStore final : public PolicyStore {
 
   Result<bool> remove_role_permission_set(std::string_view role_id,
                                           std::string_view set_id) override {
-    if (auto s = check_text({role_id, set_id}); !s) return fail(s.error());
+    if (auto s = check_storable_text("text", {role_id, set_id}); !s) return fail(s.error());
     return db_.write([&](Connection& c) -> Result<bool> {
       if (auto s = require(c, Table::kRoles, role_id); !s) return fail(s.error());
       return change(c, "DELETE FROM role_permission_sets WHERE role_id = $1 AND set_id = $2",
@@ -390,7 +392,7 @@ class PgPolicyStore final : public PolicyStore {
   // --- membership -------------------------------------------------------------------
 
   Result<bool> add_role_member(std::string_view role_id, std::string_view user_id) override {
-    if (auto s = check_text({role_id, user_id}); !s) return fail(s.error());
+    if (auto s = check_storable_text("text", {role_id, user_id}); !s) return fail(s.error());
     return db_.write([&](Connection& c) -> Result<bool> {
       if (auto s = require(c, Table::kRoles, role_id); !s) return fail(s.error());
       if (auto s = require(c, Table::kUsers, user_id); !s) return fail(s.error());
@@ -401,7 +403,7 @@ class PgPolicyStore final : public PolicyStore {
   }
 
   Result<bool> remove_role_member(std::string_view role_id, std::string_view user_id) override {
-    if (auto s = check_text({role_id, user_id}); !s) return fail(s.error());
+    if (auto s = check_storable_text("text", {role_id, user_id}); !s) return fail(s.error());
     return db_.write([&](Connection& c) -> Result<bool> {
       if (auto s = require(c, Table::kRoles, role_id); !s) return fail(s.error());
       if (auto s = require(c, Table::kUsers, user_id); !s) return fail(s.error());
@@ -411,7 +413,7 @@ class PgPolicyStore final : public PolicyStore {
   }
 
   Result<std::vector<std::string>> role_members(std::string_view role_id) override {
-    if (auto s = check_text({role_id}); !s) return fail(s.error());
+    if (auto s = check_storable_text("text", {role_id}); !s) return fail(s.error());
     return db_.write([&](Connection& c) -> Result<std::vector<std::string>> {
       if (auto s = snapshot(c); !s) return fail(s.error());
       if (auto s = require(c, Table::kRoles, role_id, ""); !s) return fail(s.error());
@@ -421,7 +423,7 @@ class PgPolicyStore final : public PolicyStore {
   }
 
   Result<std::vector<std::string>> roles_using_permission_set(std::string_view set_id) override {
-    if (!storable(set_id)) return std::vector<std::string>{};
+    if (!is_storable_text(set_id)) return std::vector<std::string>{};
     return db_.read([&](Connection& c) {
       return select_texts(
           c, "SELECT role_id FROM role_permission_sets WHERE set_id = $1 ORDER BY role_id",
@@ -433,7 +435,7 @@ class PgPolicyStore final : public PolicyStore {
 
   Result<bool> set_entitlement(std::string_view user_id, std::string_view application_id,
                                Access access) override {
-    if (auto s = check_text({user_id, application_id}); !s) return fail(s.error());
+    if (auto s = check_storable_text("text", {user_id, application_id}); !s) return fail(s.error());
     if (access == Access::kNone) {
       return fail(Error::invalid_request("an entitlement is read or edit"));
     }
@@ -451,7 +453,7 @@ class PgPolicyStore final : public PolicyStore {
 
   Result<bool> remove_entitlement(std::string_view user_id,
                                   std::string_view application_id) override {
-    if (auto s = check_text({user_id, application_id}); !s) return fail(s.error());
+    if (auto s = check_storable_text("text", {user_id, application_id}); !s) return fail(s.error());
     return db_.write([&](Connection& c) -> Result<bool> {
       if (auto s = require(c, Table::kUsers, user_id); !s) return fail(s.error());
       return change(
@@ -462,7 +464,7 @@ class PgPolicyStore final : public PolicyStore {
 
   Result<bool> grant_build_access(std::string_view user_id,
                                   std::string_view application_id) override {
-    if (auto s = check_text({user_id, application_id}); !s) return fail(s.error());
+    if (auto s = check_storable_text("text", {user_id, application_id}); !s) return fail(s.error());
     return db_.write([&](Connection& c) -> Result<bool> {
       if (auto s = require(c, Table::kUsers, user_id); !s) return fail(s.error());
       if (auto s = require(c, Table::kApplications, application_id); !s) return fail(s.error());
@@ -475,7 +477,7 @@ class PgPolicyStore final : public PolicyStore {
 
   Result<bool> revoke_build_access(std::string_view user_id,
                                    std::string_view application_id) override {
-    if (auto s = check_text({user_id, application_id}); !s) return fail(s.error());
+    if (auto s = check_storable_text("text", {user_id, application_id}); !s) return fail(s.error());
     return db_.write([&](Connection& c) -> Result<bool> {
       if (auto s = require(c, Table::kUsers, user_id); !s) return fail(s.error());
       return change(c, "DELETE FROM build_access WHERE user_id = $1 AND application_id = $2",
@@ -484,7 +486,7 @@ class PgPolicyStore final : public PolicyStore {
   }
 
   Result<policy::UserGrants> user_grants(std::string_view user_id) override {
-    if (auto s = check_text({user_id}); !s) return fail(s.error());
+    if (auto s = check_storable_text("text", {user_id}); !s) return fail(s.error());
     return db_.write([&](Connection& c) -> Result<policy::UserGrants> {
       if (auto s = snapshot(c); !s) return fail(s.error());
       if (auto s = require(c, Table::kUsers, user_id, ""); !s) return fail(s.error());
@@ -495,7 +497,7 @@ class PgPolicyStore final : public PolicyStore {
  private:
   Result<std::optional<policy::Application>> one_application(const std::string& sql,
                                                              std::string_view key) {
-    if (!storable(key)) return std::optional<policy::Application>();  // names no row
+    if (!is_storable_text(key)) return std::optional<policy::Application>();  // names no row
     return db_.write([&](Connection& c) -> Result<std::optional<policy::Application>> {
       if (auto s = snapshot(c); !s) return fail(s.error());
       auto apps = select_applications(c, sql, key);
@@ -506,7 +508,7 @@ class PgPolicyStore final : public PolicyStore {
 
   Result<std::optional<policy::StepPermissionSet>> one_permission_set(const std::string& sql,
                                                                       std::string_view key) {
-    if (!storable(key)) return std::optional<policy::StepPermissionSet>();  // names no row
+    if (!is_storable_text(key)) return std::optional<policy::StepPermissionSet>();  // names no row
     return db_.write([&](Connection& c) -> Result<std::optional<policy::StepPermissionSet>> {
       if (auto s = snapshot(c); !s) return fail(s.error());
       auto sets = select_permission_sets(c, sql, key);
@@ -516,7 +518,7 @@ class PgPolicyStore final : public PolicyStore {
   }
 
   Result<std::optional<policy::Role>> one_role(const std::string& sql, std::string_view key) {
-    if (!storable(key)) return std::optional<policy::Role>();  // names no row
+    if (!is_storable_text(key)) return std::optional<policy::Role>();  // names no row
     return db_.write([&](Connection& c) -> Result<std::optional<policy::Role>> {
       if (auto s = snapshot(c); !s) return fail(s.error());
       auto roles = select_roles(c, sql, key);

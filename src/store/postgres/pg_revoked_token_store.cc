@@ -41,6 +41,20 @@ class PgRevokedTokenStore final : public RevokedTokenStore {
     });
   }
 
+  // One primary-key probe, not revoked_jwts(now): a node in degraded mode
+  // asks this for every JWT it checks.
+  Result<bool> is_jwt_revoked(std::string_view jti, Instant now) override {
+    return db_.read([&](Connection& c) -> Result<bool> {
+      auto rows = c.exec("SELECT 1 FROM revoked_jwts WHERE jti = $1 AND expires_at > $2::bigint",
+                         {text(jti), instant(now)});
+      if (!rows) {
+        if (c.refused_text()) return false;  // no stored jti holds a NUL or malformed UTF-8
+        return fail(rows.error());
+      }
+      return !rows->empty();
+    });
+  }
+
   Result<int> prune_revoked_jwts(Instant before) override {
     return db_.write([&](Connection& c) -> Result<int> {
       auto deleted =

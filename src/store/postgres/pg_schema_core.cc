@@ -1,7 +1,9 @@
 // The core area's schema (versions 1xx, pg_migrations.h): users and what
 // hangs off them, signing keys, revoked JWTs. Layout mirrors SQLite's
 // (sqlite/migrations.cc): times BIGINT unix milliseconds, digests BYTEA of
-// 32 bytes, flags BOOLEAN.
+// 32 bytes, flags BOOLEAN. Every text column is COLLATE "C": ids, names and
+// client ids compare and sort byte-wise, as on SQLite, whatever the
+// database's locale.
 //
 // Two tables of other areas live here because core operations write them
 // inside their own transactions, so they must exist whatever areas are
@@ -19,33 +21,33 @@ namespace {
 
 constexpr std::string_view kUsers = R"sql(
 CREATE TABLE users (
-  id           TEXT    NOT NULL PRIMARY KEY,
+  id           TEXT COLLATE "C"    NOT NULL PRIMARY KEY,
   seq          BIGSERIAL,  -- insertion order (SQLite: rowid)
-  name         TEXT    NOT NULL CONSTRAINT users_name_key UNIQUE,
-  type         TEXT    NOT NULL CHECK (type IN ('human', 'service')),
+  name         TEXT COLLATE "C"    NOT NULL CONSTRAINT users_name_key UNIQUE,
+  type         TEXT COLLATE "C"    NOT NULL CHECK (type IN ('human', 'service')),
   disabled     BOOLEAN NOT NULL DEFAULT FALSE,
   api_access   BOOLEAN NOT NULL,
   created_at   BIGINT  NOT NULL,
   updated_at   BIGINT  NOT NULL,
-  owner        TEXT    NOT NULL DEFAULT '',
-  contact      TEXT    NOT NULL DEFAULT '',
-  description  TEXT    NOT NULL DEFAULT '',
+  owner        TEXT COLLATE "C"    NOT NULL DEFAULT '',
+  contact      TEXT COLLATE "C"    NOT NULL DEFAULT '',
+  description  TEXT COLLATE "C"    NOT NULL DEFAULT '',
   expires_at   BIGINT
 );
 CREATE INDEX users_by_created ON users (created_at, seq);
 CREATE INDEX users_by_expiry ON users (expires_at) WHERE expires_at IS NOT NULL AND NOT disabled;
 
 CREATE TABLE user_modules (
-  user_id  TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-  module   TEXT NOT NULL,
+  user_id  TEXT COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  module   TEXT COLLATE "C" NOT NULL,
   PRIMARY KEY (user_id, module)
 );
 
 -- seed 000: one Client ID + Secret per user; the secret only as its digest,
 -- with the previous one during a rotation overlap (docs/rotation.md).
 CREATE TABLE client_credentials (
-  user_id                 TEXT   NOT NULL PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
-  client_id               TEXT   NOT NULL UNIQUE,
+  user_id                 TEXT COLLATE "C"   NOT NULL PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  client_id               TEXT COLLATE "C"   NOT NULL UNIQUE,
   secret_digest           BYTEA  NOT NULL CHECK (length(secret_digest) = 32),
   created_at              BIGINT NOT NULL,
   previous_secret_digest  BYTEA  CHECK (length(previous_secret_digest) = 32),
@@ -56,47 +58,47 @@ CREATE TABLE client_credentials (
 -- impossible, whatever any node does above the schema.
 CREATE TABLE account_tokens (
   digest             BYTEA  NOT NULL PRIMARY KEY CHECK (length(digest) = 32),
-  user_id            TEXT   NOT NULL UNIQUE REFERENCES users (id) ON DELETE CASCADE,
-  client_id          TEXT   NOT NULL,
+  user_id            TEXT COLLATE "C"   NOT NULL UNIQUE REFERENCES users (id) ON DELETE CASCADE,
+  client_id          TEXT COLLATE "C"   NOT NULL,
   issued_at          BIGINT NOT NULL,
   expires_at         BIGINT NOT NULL,
-  issuer_ip          TEXT   NOT NULL,
-  issuer_user_agent  TEXT   NOT NULL
+  issuer_ip          TEXT COLLATE "C"   NOT NULL,
+  issuer_user_agent  TEXT COLLATE "C"   NOT NULL
 );
 
 CREATE TABLE token_tombstones (
   digest         BYTEA  NOT NULL PRIMARY KEY CHECK (length(digest) = 32),
-  user_id        TEXT   NOT NULL,
-  reason         TEXT   NOT NULL,
+  user_id        TEXT COLLATE "C"   NOT NULL,
+  reason         TEXT COLLATE "C"   NOT NULL,
   ended_at       BIGINT NOT NULL,
   expires_at     BIGINT NOT NULL,
-  by_client_id   TEXT   NOT NULL DEFAULT '',
-  by_ip          TEXT   NOT NULL DEFAULT '',
-  by_user_agent  TEXT   NOT NULL DEFAULT ''
+  by_client_id   TEXT COLLATE "C"   NOT NULL DEFAULT '',
+  by_ip          TEXT COLLATE "C"   NOT NULL DEFAULT '',
+  by_user_agent  TEXT COLLATE "C"   NOT NULL DEFAULT ''
 );
 CREATE INDEX token_tombstones_by_expiry ON token_tombstones (expires_at);
 
 -- Origin restrictions and the interference alarm (docs/origin-restrictions.md).
 CREATE TABLE user_allowed_origins (
-  user_id  TEXT NOT NULL PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
-  cidrs    TEXT NOT NULL
+  user_id  TEXT COLLATE "C" NOT NULL PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  cidrs    TEXT COLLATE "C" NOT NULL
 );
 CREATE TABLE account_token_issuances (
   id         BIGSERIAL PRIMARY KEY,
-  user_id    TEXT   NOT NULL,
-  client_id  TEXT   NOT NULL,
-  ip         TEXT   NOT NULL,
+  user_id    TEXT COLLATE "C"   NOT NULL,
+  client_id  TEXT COLLATE "C"   NOT NULL,
+  ip         TEXT COLLATE "C"   NOT NULL,
   issued_at  BIGINT NOT NULL
 );
 CREATE INDEX account_token_issuances_by_user ON account_token_issuances (user_id, issued_at);
 CREATE INDEX account_token_issuances_by_time ON account_token_issuances (issued_at);
 CREATE TABLE token_interference (
-  user_id        TEXT    NOT NULL PRIMARY KEY,
-  client_id      TEXT    NOT NULL,
+  user_id        TEXT COLLATE "C"    NOT NULL PRIMARY KEY,
+  client_id      TEXT COLLATE "C"    NOT NULL,
   first_seen     BIGINT  NOT NULL,
   last_seen      BIGINT  NOT NULL,
   regenerations  INTEGER NOT NULL,
-  origins        TEXT    NOT NULL,
+  origins        TEXT COLLATE "C"    NOT NULL,
   alarmed_at     BIGINT  NOT NULL,
   alarms         INTEGER NOT NULL
 );
@@ -106,8 +108,8 @@ constexpr std::string_view kSigningAndRevocation = R"sql(
 -- seeds 003/004: retired keys are kept until no token they signed is valid.
 -- retired_at 0: the current key.
 CREATE TABLE signing_keys (
-  kid              TEXT   NOT NULL PRIMARY KEY,
-  private_key_pem  TEXT   NOT NULL,
+  kid              TEXT COLLATE "C"   NOT NULL PRIMARY KEY,
+  private_key_pem  TEXT COLLATE "C"   NOT NULL,
   created_at       BIGINT NOT NULL,
   retired_at       BIGINT NOT NULL DEFAULT 0,
   verify_until     BIGINT NOT NULL DEFAULT 0
@@ -115,8 +117,8 @@ CREATE TABLE signing_keys (
 
 -- RFC 7009: JWTs revoked by jti, kept until the token would have expired.
 CREATE TABLE revoked_jwts (
-  jti         TEXT   NOT NULL PRIMARY KEY,
-  user_id     TEXT   NOT NULL,
+  jti         TEXT COLLATE "C"   NOT NULL PRIMARY KEY,
+  user_id     TEXT COLLATE "C"   NOT NULL,
   revoked_at  BIGINT NOT NULL,
   expires_at  BIGINT NOT NULL
 );
@@ -129,18 +131,18 @@ constexpr std::string_view kWrittenByCore = R"sql(
 -- non-empty dedup key.
 CREATE TABLE event_outbox (
   seq              BIGSERIAL PRIMARY KEY,
-  id               TEXT    NOT NULL UNIQUE,
-  type             TEXT    NOT NULL,
+  id               TEXT COLLATE "C"    NOT NULL UNIQUE,
+  type             TEXT COLLATE "C"    NOT NULL,
   occurred_at      BIGINT  NOT NULL,
-  data_json        TEXT    NOT NULL,
-  dedup_key        TEXT    NOT NULL DEFAULT '',
-  status           TEXT    NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+  data_json        TEXT COLLATE "C"    NOT NULL,
+  dedup_key        TEXT COLLATE "C"    NOT NULL DEFAULT '',
+  status           TEXT COLLATE "C"    NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
   attempts         INTEGER NOT NULL DEFAULT 0,
   enqueued_at      BIGINT  NOT NULL,
   next_attempt_at  BIGINT  NOT NULL,
   last_attempt_at  BIGINT  NOT NULL DEFAULT 0,
   delivered_at     BIGINT  NOT NULL DEFAULT 0,
-  last_error       TEXT    NOT NULL DEFAULT ''
+  last_error       TEXT COLLATE "C"    NOT NULL DEFAULT ''
 );
 CREATE UNIQUE INDEX event_outbox_by_dedup_key ON event_outbox (dedup_key) WHERE dedup_key <> '';
 CREATE INDEX event_outbox_due ON event_outbox (next_attempt_at) WHERE status = 'pending';
@@ -148,8 +150,8 @@ CREATE INDEX event_outbox_by_status ON event_outbox (status, seq);
 
 -- Console passwords (argon2id strings), owned by ConsoleStore.
 CREATE TABLE console_passwords (
-  user_id     TEXT   NOT NULL PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
-  hash        TEXT   NOT NULL,
+  user_id     TEXT COLLATE "C"   NOT NULL PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  hash        TEXT COLLATE "C"   NOT NULL,
   updated_at  BIGINT NOT NULL
 );
 )sql";

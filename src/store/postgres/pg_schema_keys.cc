@@ -3,6 +3,7 @@
 // event_outbox is core's (pg_schema_core.cc). Layout mirrors SQLite's
 // (sqlite/migrations.cc 4, 5, 6, 11, 13, 14): times BIGINT unix
 // milliseconds, digests BYTEA of 32 bytes, flags BOOLEAN, "none" as NULL.
+// Text columns are COLLATE "C" (byte-wise, locale-independent), as core's.
 #include <array>
 
 #include "store/postgres/pg_migrations.h"
@@ -19,31 +20,31 @@ namespace {
 constexpr std::string_view kApiKeys = R"sql(
 CREATE TABLE api_keys (
   seq                    BIGINT  GENERATED ALWAYS AS IDENTITY,
-  id                     TEXT    NOT NULL PRIMARY KEY,
-  user_id                TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-  name                   TEXT    NOT NULL,
-  role_id                TEXT    NOT NULL DEFAULT '',
+  id                     TEXT COLLATE "C"    NOT NULL PRIMARY KEY,
+  user_id                TEXT COLLATE "C"    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  name                   TEXT COLLATE "C"    NOT NULL,
+  role_id                TEXT COLLATE "C"    NOT NULL DEFAULT '',
   read_only              BOOLEAN NOT NULL,
   digest                 BYTEA   NOT NULL CONSTRAINT api_keys_digest_key UNIQUE
                                  CHECK (length(digest) = 32),
-  masked                 TEXT    NOT NULL,
+  masked                 TEXT COLLATE "C"    NOT NULL,
   created_at             BIGINT  NOT NULL,
   expires_at             BIGINT  NOT NULL,
   deactivated_at         BIGINT,
-  deactivated_by         TEXT    NOT NULL DEFAULT '',
+  deactivated_by         TEXT COLLATE "C"    NOT NULL DEFAULT '',
   last_used_at           BIGINT,
   rate_limit_per_minute  INTEGER,
   concurrency_per_route  INTEGER,
-  replaced_by            TEXT    NOT NULL DEFAULT '',
-  rerolled_from          TEXT    NOT NULL DEFAULT '',
+  replaced_by            TEXT COLLATE "C"    NOT NULL DEFAULT '',
+  rerolled_from          TEXT COLLATE "C"    NOT NULL DEFAULT '',
   lapses_at              BIGINT
 );
 CREATE INDEX api_keys_by_user ON api_keys (user_id, created_at, seq);
 CREATE INDEX api_keys_by_creation ON api_keys (created_at, seq);
 
 CREATE TABLE key_allowed_origins (
-  key_id  TEXT NOT NULL PRIMARY KEY REFERENCES api_keys (id) ON DELETE CASCADE,
-  cidrs   TEXT NOT NULL
+  key_id  TEXT COLLATE "C" NOT NULL PRIMARY KEY REFERENCES api_keys (id) ON DELETE CASCADE,
+  cidrs   TEXT COLLATE "C" NOT NULL
 );
 )sql";
 
@@ -51,11 +52,11 @@ CREATE TABLE key_allowed_origins (
 // lock (pg_session_store.cc). revoked_at NULL: not revoked.
 constexpr std::string_view kLoginSessions = R"sql(
 CREATE TABLE login_sessions (
-  key_id            TEXT   NOT NULL,
-  session_id        TEXT   NOT NULL,
-  user_id           TEXT   NOT NULL,
+  key_id            TEXT COLLATE "C"   NOT NULL,
+  session_id        TEXT COLLATE "C"   NOT NULL,
+  user_id           TEXT COLLATE "C"   NOT NULL,
   created_at        BIGINT NOT NULL,
-  token             TEXT   NOT NULL,
+  token             TEXT COLLATE "C"   NOT NULL,
   token_issued_at   BIGINT NOT NULL,
   token_expires_at  BIGINT NOT NULL,
   revoked_at        BIGINT,
@@ -70,11 +71,11 @@ CREATE INDEX login_sessions_by_expiry ON login_sessions (token_expires_at);
 // key, as in SQLite: a flush never fails on a key another node just made.
 constexpr std::string_view kKeyUsage = R"sql(
 CREATE TABLE key_usage (
-  key_id        TEXT   NOT NULL,
-  granularity   TEXT   NOT NULL CHECK (granularity IN ('hour', 'day')),
+  key_id        TEXT COLLATE "C"   NOT NULL,
+  granularity   TEXT COLLATE "C"   NOT NULL CHECK (granularity IN ('hour', 'day')),
   bucket_start  BIGINT NOT NULL,
-  route         TEXT   NOT NULL,
-  status_class  TEXT   NOT NULL CHECK (status_class IN ('2xx', '3xx', '4xx', '5xx')),
+  route         TEXT COLLATE "C"   NOT NULL,
+  status_class  TEXT COLLATE "C"   NOT NULL CHECK (status_class IN ('2xx', '3xx', '4xx', '5xx')),
   count         BIGINT NOT NULL CHECK (count >= 0),
   PRIMARY KEY (key_id, granularity, bucket_start, route, status_class)
 );

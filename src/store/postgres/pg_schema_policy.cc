@@ -128,10 +128,10 @@ CREATE TABLE console_sessions (
   created_at     BIGINT NOT NULL,
   last_seen_at   BIGINT NOT NULL,
   expires_at     BIGINT NOT NULL,
-  ip             TEXT   NOT NULL,
-  user_agent     TEXT   NOT NULL,
+  ip             TEXT COLLATE "C" NOT NULL,
+  user_agent     TEXT COLLATE "C" NOT NULL,
   ended_at       BIGINT,
-  end_reason     TEXT   NOT NULL DEFAULT ''
+  end_reason     TEXT COLLATE "C" NOT NULL DEFAULT ''
 );
 CREATE INDEX console_sessions_by_user ON console_sessions (user_id, created_at);
 CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);

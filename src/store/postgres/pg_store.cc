@@ -1,9 +1,6 @@
 #include "store/postgres/pg_store.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
-#include <cstdlib>
 #include <utility>
 
 #include "store/audit_store.h"
@@ -16,6 +13,7 @@
 #include "store/postgres/pg_credential_rows.h"
 #include "store/postgres/pg_origin_rows.h"
 #include "store/postgres/pg_outbox_rows.h"
+#include "store/postgres/pg_text.h"
 #include "store/postgres/pg_token_rows.h"
 #include "store/postgres/pg_user_rows.h"
 #include "store/postgres/pg_values.h"
@@ -98,11 +96,6 @@ PgStore::PgStore(std::unique_ptr<Database> db)
 
 PgStore::~PgStore() = default;
 
-void PgStore::area_missing(const char* name) {
-  spdlog::critical("store: the PostgreSQL backend of this build has no {} area yet", name);
-  std::abort();
-}
-
 Status PgStore::ping() {
   return db_->read([](Connection& c) -> Status {
     auto rows = c.exec("SELECT 1");
@@ -153,6 +146,7 @@ Result<User> PgStore::update_user(std::string_view id, const UserUpdate& update,
 
 Result<User> PgStore::set_user_allowed_origins(std::string_view id,
                                                const std::vector<std::string>& cidrs, Instant now) {
+  if (!is_storable_text(id)) return fail(user_not_found());  // names no user
   return db_->write([&](Connection& c) -> Result<User> {
     auto touched = update_user_row(c, id, UserUpdate{}, now);
     if (!touched) return fail(touched.error());
@@ -175,6 +169,7 @@ Result<std::vector<User>> PgStore::list_expired_service_accounts(Instant now) {
 Result<std::optional<User>> PgStore::disable_expired_service_account(std::string_view id,
                                                                      Instant now,
                                                                      const OutboxRowsFor& events) {
+  if (!is_storable_text(id)) return fail(user_not_found());  // names no user
   return db_->write([&](Connection& c) -> Result<std::optional<User>> {
     // The UPDATE locks the row, so it serializes with issuances.
     auto disabled = disable_if_expired_row(c, id, now);
@@ -348,6 +343,7 @@ Result<bool> PgStore::end_account_token(const Digest& digest, TokenEndReason rea
 
 Result<int> PgStore::end_account_tokens_of_user(std::string_view user_id, TokenEndReason reason,
                                                 Instant at) {
+  if (!is_storable_text(user_id)) return 0;  // names no user
   return db_->write([&](Connection& c) {
     return end_tokens_of_user(c, user_id, TokenEnding{reason, at, {}, {}, {}});
   });

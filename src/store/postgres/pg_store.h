@@ -35,15 +35,15 @@ class PgStore final : public Store {
   static Result<std::unique_ptr<PgStore>> open(const PgStoreOptions& options);
   ~PgStore() override;
 
-  PolicyStore& policy() override { return area(policy_, "policy"); }
-  AuditStore& audit() override { return area(audit_, "audit"); }
-  KeyStore& keys() override { return area(keys_, "keys"); }
-  SessionStore& sessions() override { return area(sessions_, "sessions"); }
-  SigningKeyStore& signing_keys() override { return area(signing_keys_, "signing keys"); }
-  RevokedTokenStore& revoked_tokens() override { return area(revoked_tokens_, "revoked tokens"); }
-  ConsoleStore& console() override { return area(console_, "console"); }
-  UsageStore& usage() override { return area(usage_, "usage"); }
-  EventOutboxStore& outbox() override { return area(outbox_, "outbox"); }
+  PolicyStore& policy() override { return *policy_; }
+  AuditStore& audit() override { return *audit_; }
+  KeyStore& keys() override { return *keys_; }
+  SessionStore& sessions() override { return *sessions_; }
+  SigningKeyStore& signing_keys() override { return *signing_keys_; }
+  RevokedTokenStore& revoked_tokens() override { return *revoked_tokens_; }
+  ConsoleStore& console() override { return *console_; }
+  UsageStore& usage() override { return *usage_; }
+  EventOutboxStore& outbox() override { return *outbox_; }
 
   Status ping() override;
 
@@ -93,14 +93,6 @@ class PgStore final : public Store {
 
  private:
   explicit PgStore(std::unique_ptr<Database> db);
-
-  // The area, or a loud abort when this build has none (pg_areas_pending.cc).
-  template <class T>
-  static T& area(const std::unique_ptr<T>& store, const char* name) {
-    if (!store) area_missing(name);
-    return *store;
-  }
-  [[noreturn]] static void area_missing(const char* name);
 
   std::unique_ptr<Database> db_;  // first: outlives the area stores
   std::unique_ptr<PolicyStore> policy_;

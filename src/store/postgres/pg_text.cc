@@ -43,6 +43,22 @@ bool is_storable_text(std::string_view value) {
   return true;
 }
 
+std::string valid_utf8(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (std::size_t at = 0; at < value.size();) {
+    const std::size_t length = character_length(value, at);
+    if (length == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++at;
+    } else {
+      out.append(value.substr(at, length));
+      at += length;
+    }
+  }
+  return out;
+}
+
 Status check_storable_text(std::string_view what, std::initializer_list<std::string_view> values) {
   for (std::string_view value : values) {
     if (!is_storable_text(value)) {

@@ -43,6 +43,7 @@ Result<User> read_user(const Rows& rows, int i) {
 Result<std::optional<User>> select_one_user(Connection& connection, std::string_view sql,
                                             std::string_view key) {
   auto rows = connection.exec(sql, {text(key)});
+  if (!rows && connection.refused_text()) return std::optional<User>();  // names no row
   if (!rows) return fail(rows.error());
   if (rows->empty()) return std::optional<User>();
   auto user = read_user(*rows, 0);
@@ -139,6 +140,7 @@ Result<bool> any_user(Connection& connection) {
 
 Result<std::optional<bool>> lock_user(Connection& connection, std::string_view id) {
   auto rows = connection.exec("SELECT disabled FROM users WHERE id = $1 FOR UPDATE", {text(id)});
+  if (!rows && connection.refused_text()) return std::optional<bool>();  // names no user
   if (!rows) return fail(rows.error());
   if (rows->empty()) return std::optional<bool>();
   return std::optional<bool>(bool_at(*rows, 0, 0));

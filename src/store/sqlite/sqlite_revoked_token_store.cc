@@ -38,6 +38,19 @@ Result<std::vector<RevokedJwt>> SqliteRevokedTokenStore::revoked_jwts(Instant no
   });
 }
 
+// One primary-key probe rather than the default's scan of revoked_jwts().
+Result<bool> SqliteRevokedTokenStore::is_jwt_revoked(std::string_view jti, Instant now) {
+  return db_.read([&](Connection& connection) -> Result<bool> {
+    auto statement =
+        connection.prepare("SELECT 1 FROM revoked_jwts WHERE jti = ? AND expires_at > ?");
+    if (!statement) return fail(statement.error());
+    statement->bind_text(1, jti).bind_instant(2, now);
+    auto row = statement->step();
+    if (!row) return fail(row.error());
+    return *row;
+  });
+}
+
 Result<int> SqliteRevokedTokenStore::prune_revoked_jwts(Instant before) {
   return db_.write([&](Connection& connection) -> Result<int> {
     auto statement = connection.prepare("DELETE FROM revoked_jwts WHERE expires_at <= ?");

@@ -13,6 +13,7 @@ class SqliteRevokedTokenStore final : public RevokedTokenStore {
 
   Result<bool> revoke_jwt(const RevokedJwt& revoked) override;
   Result<std::vector<RevokedJwt>> revoked_jwts(Instant now) override;
+  Result<bool> is_jwt_revoked(std::string_view jti, Instant now) override;
   Result<int> prune_revoked_jwts(Instant before) override;
 
  private:

@@ -7,11 +7,13 @@
 #include <thread>
 
 #include "store/open_store.h"
+#include "store/postgres/pg_areas.h"
 #include "store/postgres/pg_database.h"
 #include "store/postgres/pg_errors.h"
 #include "store/postgres/pg_migrations.h"
 #include "store/postgres/pg_store.h"
 #include "store/postgres/pg_values.h"
+#include "store/revoked_token_store.h"
 #include "support/postgres_server.h"
 
 namespace latchkey::testing {
@@ -66,6 +68,9 @@ TEST(PgErrors, MapsSqlStates) {
   EXPECT_EQ(pg::error_for("08006", "lost", "", false).code, ErrorCode::kUnavailable);
   EXPECT_EQ(pg::error_for("", "lost", "", true).code, ErrorCode::kUnavailable);
   EXPECT_EQ(pg::error_for("42601", "syntax", "", false).code, ErrorCode::kInternal);
+  EXPECT_EQ(pg::error_for("57014", "statement timeout", "", false).code, ErrorCode::kUnavailable);
+  EXPECT_EQ(pg::error_for("55P03", "lock timeout", "", false).code, ErrorCode::kUnavailable);
+  EXPECT_EQ(pg::error_for("22021", "bad utf-8", "", false).code, ErrorCode::kInvalidRequest);
   EXPECT_TRUE(pg::is_retryable("40001"));
   EXPECT_TRUE(pg::is_retryable("40P01"));
   EXPECT_FALSE(pg::is_retryable("23505"));
@@ -99,6 +104,102 @@ TEST(PgDatabase, PoolTimeoutIsUnavailable) {
   auto ping = db.read([](pg::Connection& c) { return c.exec("SELECT 1"); });
   ASSERT_FALSE(ping);
   EXPECT_EQ(ping.error().code, ErrorCode::kUnavailable);
+}
+
+// A dead client mid-transaction or a stuck statement must not hold a row
+// lock (and a pooled connection) for hours: every session gets limits.
+TEST(PgDatabase, SessionsHaveTimeoutsByDefault) {
+  const std::string url = fresh_schema_url("timeouts");
+  ASSERT_FALSE(url.empty());
+  pg::Database db(pg::PoolOptions{url, 1});
+  auto rows = db.read([](pg::Connection& c) {
+    return c.exec(
+        "SELECT current_setting('statement_timeout'), current_setting('lock_timeout'),"
+        " current_setting('idle_in_transaction_session_timeout')");
+  });
+  ASSERT_TRUE(rows) << rows.error().description;
+  EXPECT_EQ(pg::text_at(*rows, 0, 0), "5s");
+  EXPECT_EQ(pg::text_at(*rows, 0, 1), "2s");
+  EXPECT_EQ(pg::text_at(*rows, 0, 2), "10s");
+}
+
+TEST(PgDatabase, TimeoutGivenInTheSettingWins) {
+  const std::string url = fresh_schema_url("timeout_setting");
+  ASSERT_FALSE(url.empty());
+  // fresh_schema_url's options=-csearch_path=...: one more -c after it.
+  pg::Database db(pg::PoolOptions{url + "%20-cstatement_timeout%3D30s", 1});
+  auto rows = db.read([](pg::Connection& c) {
+    return c.exec("SELECT current_setting('statement_timeout'), current_setting('lock_timeout')");
+  });
+  ASSERT_TRUE(rows) << rows.error().description;
+  EXPECT_EQ(pg::text_at(*rows, 0, 0), "30s");
+  EXPECT_EQ(pg::text_at(*rows, 0, 1), "2s");
+}
+
+TEST(PgDatabase, StatementTimeoutIsUnavailable) {
+  const std::string url = fresh_schema_url("statement_timeout");
+  ASSERT_FALSE(url.empty());
+  pg::Database db(pg::PoolOptions{url, 1});
+  auto slow = db.write([](pg::Connection& c) -> Status {
+    if (auto s = c.execute_script("SET LOCAL statement_timeout = '20ms'"); !s) return s;
+    if (auto r = c.exec("SELECT pg_sleep(5)"); !r) return fail(r.error());
+    return {};
+  });
+  ASSERT_FALSE(slow);
+  EXPECT_EQ(slow.error().code, ErrorCode::kUnavailable) << slow.error().description;
+}
+
+TEST(PgDatabase, LockTimeoutIsUnavailable) {
+  const std::string url = fresh_schema_url("lock_timeout");
+  ASSERT_FALSE(url.empty());
+  pg::Database db(pg::PoolOptions{url, 2});
+  ASSERT_TRUE(db.write([](pg::Connection& c) {
+    return c.execute_script("CREATE TABLE t (v INT); INSERT INTO t VALUES (1)");
+  }));
+  auto holder = db.pool().acquire();
+  ASSERT_TRUE(holder) << holder.error().description;
+  ASSERT_TRUE((*holder)->execute_script("BEGIN; SELECT v FROM t FOR UPDATE"));
+  auto waiting = db.write([](pg::Connection& c) -> Status {
+    if (auto s = c.execute_script("SET LOCAL lock_timeout = '20ms'"); !s) return s;
+    if (auto r = c.exec("SELECT v FROM t FOR UPDATE"); !r) return fail(r.error());
+    return {};
+  });
+  ASSERT_FALSE(waiting);
+  EXPECT_EQ(waiting.error().code, ErrorCode::kUnavailable) << waiting.error().description;
+  ASSERT_TRUE((*holder)->execute_script("ROLLBACK"));
+}
+
+// A node in degraded mode asks about one jti per JWT: one indexed probe,
+// never the whole table. Shown with a role that may read only the probe's
+// columns: listing every revocation (the interface's default) is refused.
+TEST(PgRevokedTokens, IsJwtRevokedReadsOneRowByKey) {
+  if (std::getenv("LATCHKEY_TEST_POSTGRES_URL")) GTEST_SKIP() << "creates a role";
+  const std::string url = fresh_schema_url("jti_probe");
+  ASSERT_FALSE(url.empty());
+  auto store = pg::PgStore::open(pg::PgStoreOptions{url, 1});
+  ASSERT_TRUE(store) << store.error().description;
+  const Instant now = Instant{} + std::chrono::hours(24 * 365 * 50);
+  ASSERT_TRUE((*store)->revoked_tokens().revoke_jwt(
+      RevokedJwt{"jti_a", "usr_a", now, now + std::chrono::hours(1)}));
+  auto schema = (*store)->database().read(
+      [](pg::Connection& c) { return c.exec("SELECT current_schema()"); });
+  ASSERT_TRUE(schema);
+  const std::string name = pg::text_at(*schema, 0, 0);
+  const std::string role = name + "_probe";
+  ASSERT_TRUE(shared_postgres_server().execute(
+      "postgres", "CREATE ROLE " + role + " LOGIN; GRANT USAGE ON SCHEMA " + name + " TO " + role +
+                      "; GRANT SELECT (jti, expires_at) ON " + name + ".revoked_jwts TO " + role));
+  std::string probe_url = url;
+  probe_url.replace(probe_url.find("latchkey@"), 8, role);
+  pg::Database probe_db(pg::PoolOptions{probe_url, 1});
+  auto probe = pg::make_pg_revoked_token_store(probe_db);
+  auto revoked = probe->is_jwt_revoked("jti_a", now);
+  ASSERT_TRUE(revoked) << revoked.error().description;
+  EXPECT_TRUE(*revoked);
+  auto other = probe->is_jwt_revoked("jti_b", now);
+  ASSERT_TRUE(other) << other.error().description;
+  EXPECT_FALSE(*other);
+  EXPECT_FALSE(probe->revoked_jwts(now));  // the list is not readable by this role
 }
 
 TEST(PgDatabase, FailedTransactionRollsBack) {
@@ -196,6 +297,26 @@ TEST(PgMigrations, VersionsAreUniqueAndInAreaRanges) {
     EXPECT_TRUE(m.version >= 300 && m.version < 400) << m.version;
     EXPECT_TRUE(seen.insert(m.version).second) << m.version;
   }
+}
+
+// Ordering and comparison of stored text must not depend on the database's
+// locale: every text column of every area is COLLATE "C".
+TEST(PgMigrations, EveryTextColumnIsByteWise) {
+  const std::string url = fresh_schema_url("collation");
+  ASSERT_FALSE(url.empty());
+  auto store = pg::PgStore::open(pg::PgStoreOptions{url, 1});
+  ASSERT_TRUE(store) << store.error().description;
+  auto rows = (*store)->database().read([](pg::Connection& c) {
+    return c.exec(
+        "SELECT table_name || '.' || column_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND data_type = 'text'"
+        " AND table_name <> 'schema_migrations' AND collation_name IS DISTINCT FROM 'C'"
+        " ORDER BY 1");
+  });
+  ASSERT_TRUE(rows) << rows.error().description;
+  std::string locale_bound;
+  for (int i = 0; i < rows->size(); ++i) locale_bound += pg::text_at(*rows, i, 0) + " ";
+  EXPECT_EQ(locale_bound, "");
 }
 
 TEST(PgMigrations, AppliedOnceAndRefusedWhenNewer) {

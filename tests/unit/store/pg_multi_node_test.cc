@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <barrier>
 #include <latch>
 #include <thread>
 #include <vector>
@@ -204,6 +205,55 @@ TEST(PgMultiNode, RestartAnswersUnavailableThenRecovers) {
   server.start();
   auto idle_restart = (*store)->create_user(user_named("idle"));
   EXPECT_TRUE(idle_restart) << idle_restart.error().description;
+}
+
+// A restart while the pool is full of idle connections: each of them is
+// dead, and PostgreSQL's restart is only seen when one is used. The first
+// broken one makes the pool drop the rest, so no operation after the
+// restart fails, one after another or many at once.
+TEST(PgMultiNode, RestartWithAFullIdlePoolCostsNoFailure) {
+  PostgresServer server;  // its own: this test stops it
+  ASSERT_TRUE(server.ok());
+  if (std::getenv("LATCHKEY_TEST_POSTGRES_URL")) GTEST_SKIP() << "needs a server it can restart";
+  constexpr int kPool = 6;
+  auto store = pg::PgStore::open(pg::PgStoreOptions{server.url(), kPool});
+  ASSERT_TRUE(store) << store.error().description;
+  ASSERT_TRUE((*store)->create_user(user_named("before")));
+  const auto fill_pool = [&] {
+    std::vector<std::thread> threads;
+    std::barrier together(kPool);
+    for (int i = 0; i < kPool; ++i) {
+      threads.emplace_back([&] {
+        together.arrive_and_wait();
+        auto read = (*store)->database().read([](pg::Connection& c) -> Status {
+          // Holds the connection long enough for every thread to take one.
+          if (auto r = c.exec("SELECT pg_sleep(0.05)"); !r) return fail(r.error());
+          return {};
+        });
+        EXPECT_TRUE(read) << read.error().description;
+      });
+    }
+    for (auto& thread : threads) thread.join();
+  };
+  fill_pool();
+  server.stop();
+  server.start();
+  for (int i = 0; i < kPool; ++i) {
+    auto user = (*store)->get_user("usr_before");
+    EXPECT_TRUE(user) << "operation " << i << ": " << user.error().description;
+  }
+  fill_pool();
+  server.stop();
+  server.start();
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < kPool; ++i) {
+    threads.emplace_back([&] {
+      if (!(*store)->get_user("usr_before")) ++failures;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 }  // namespace

@@ -26,10 +26,10 @@ using namespace std::string_literals;
 // backslashes, so that commas, braces and spaces are data.
 TEST(PgPolicyArea, TextArrayQuotesEveryElement) {
   const std::vector<std::string> values = {"a", "", "b,c", "{d}", "e\"f", "g\\h", " NULL "};
-  EXPECT_EQ(pg::text_array(values), R"({"a","","b,c","{d}","e\"f","g\\h"," NULL "})");
-  EXPECT_EQ(pg::text_array({}), "{}");
+  EXPECT_EQ(pg::array_literal(values), R"({"a","","b,c","{d}","e\"f","g\\h"," NULL "})");
+  EXPECT_EQ(pg::array_literal(std::vector<std::string>{}), "{}");
   const std::vector<std::int64_t> numbers = {-1, 0, 1795000000000};
-  EXPECT_EQ(pg::int_array(numbers), "{-1,0,1795000000000}");
+  EXPECT_EQ(pg::array_literal(numbers), "{-1,0,1795000000000}");
 }
 
 // Test that well-formed UTF-8 passes unchanged and every byte that is not

@@ -50,6 +50,30 @@ TEST_P(StoreConformanceTest, RevokedJwtsListedUntilExpiryAndDurable) {
   EXPECT_EQ(later->front().jti, "jti_long");
 }
 
+// Test that the single-jti check (degraded mode reads it per JWT) answers
+// as the list does: revoked until the token's expiry, and a jti that only
+// starts like a revoked one (a NUL after it) is not revoked.
+TEST_P(StoreConformanceTest, IsJwtRevokedMatchesTheList) {
+  const Instant now = clock_.now();
+  ASSERT_TRUE(store_->revoked_tokens().revoke_jwt(revoked("jti_a", now, seconds(10))));
+  auto& revoked_tokens = store_->revoked_tokens();
+  auto yes = revoked_tokens.is_jwt_revoked("jti_a", now);
+  ASSERT_TRUE(yes) << yes.error().description;
+  EXPECT_TRUE(*yes);
+  auto expired = revoked_tokens.is_jwt_revoked("jti_a", now + seconds(10));
+  ASSERT_TRUE(expired);
+  EXPECT_FALSE(*expired);
+  auto other = revoked_tokens.is_jwt_revoked("jti_b", now);
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(*other);
+  auto truncated = revoked_tokens.is_jwt_revoked(std::string_view("jti_a\0junk", 10), now);
+  ASSERT_TRUE(truncated) << truncated.error().description;
+  EXPECT_FALSE(*truncated);
+  auto malformed = revoked_tokens.is_jwt_revoked("jti_a\xff", now);
+  ASSERT_TRUE(malformed) << malformed.error().description;
+  EXPECT_FALSE(*malformed);
+}
+
 // Test that pruning deletes exactly the revocations whose token expired.
 TEST_P(StoreConformanceTest, PruneRevokedJwtsDeletesExpiredOnly) {
   const Instant now = clock_.now();
