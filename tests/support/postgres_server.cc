@@ -172,11 +172,15 @@ std::string PostgresServer::url(std::string_view database) const {
 
 bool PostgresServer::launch() {
   const std::string port = std::to_string(port_);
-  pid_ =
-      spawn({std::string(kBin) + "postgres", "-D", dir_ + "/data", "-k", dir_, "-p", port, "-c",
-             "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c",
-             "full_page_writes=off", "-c", "max_connections=300", "-c", "shared_buffers=32MB"},
-            run_as(), dir_, dir_ + "/postgres.log");
+  // LATCHKEY_TEST_POSTGRES_DURABLE=1 (measurements only): PostgreSQL's
+  // durable defaults instead of the fast ones.
+  const char* durable_env = std::getenv("LATCHKEY_TEST_POSTGRES_DURABLE");
+  const std::string durable = durable_env && *durable_env == '1' ? "on" : "off";
+  pid_ = spawn({std::string(kBin) + "postgres", "-D", dir_ + "/data", "-k", dir_, "-p", port, "-c",
+                "listen_addresses=127.0.0.1", "-c", "fsync=" + durable, "-c",
+                "synchronous_commit=" + durable, "-c", "full_page_writes=" + durable, "-c",
+                "max_connections=300", "-c", "shared_buffers=32MB"},
+               run_as(), dir_, dir_ + "/postgres.log");
   return pid_ > 0;
 }
 

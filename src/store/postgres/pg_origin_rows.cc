@@ -118,10 +118,20 @@ Result<std::optional<TokenInterference>> watch_issuance(Connection& connection,
       " WHERE user_id = $1 AND issued_at > $2::bigint",
       {text(token.user_id), instant(since)});
   if (!window) return fail(window.error());
-  const int regenerations = static_cast<int>(int_at(*window, 0, 0));
-  const Instant first = instant_at(*window, 0, 1);
+  return apply_interference_rule(connection, token, rule, static_cast<int>(int_at(*window, 0, 0)),
+                                 instant_at(*window, 0, 1));
+}
+
+Result<std::optional<TokenInterference>> apply_interference_rule(Connection& connection,
+                                                                 const AccountToken& token,
+                                                                 const InterferenceRule& rule,
+                                                                 int regenerations, Instant first) {
+  const Instant now = token.issued_at;
+  const Instant since = now - rule.window;
   // seed 000: the N+1-th issuance in the window is the first that alarms.
-  if (regenerations <= rule.threshold) return std::optional<TokenInterference>();
+  if (rule.threshold <= 0 || regenerations <= rule.threshold) {
+    return std::optional<TokenInterference>();
+  }
   auto addresses = connection.exec(
       "SELECT DISTINCT ip FROM account_token_issuances"
       " WHERE user_id = $1 AND issued_at > $2::bigint AND ip <> ''",

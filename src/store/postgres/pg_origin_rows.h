@@ -40,6 +40,14 @@ Status replace_allowed_origins(Connection& connection, OriginOwner owner, std::s
 Result<std::optional<TokenInterference>> watch_issuance(Connection& connection,
                                                         const AccountToken& token,
                                                         const InterferenceRule& rule);
+// The rule's part of watch_issuance, for an issuance already recorded:
+// `regenerations` issuances of the user in the window, the first at
+// `first`. Stores and returns the interference when it alarms. The caller
+// holds the user's row lock.
+Result<std::optional<TokenInterference>> apply_interference_rule(Connection& connection,
+                                                                 const AccountToken& token,
+                                                                 const InterferenceRule& rule,
+                                                                 int regenerations, Instant first);
 
 Result<std::optional<TokenInterference>> select_interference(Connection& connection,
                                                              std::string_view user_id);

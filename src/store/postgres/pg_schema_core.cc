@@ -156,12 +156,76 @@ CREATE TABLE console_passwords (
 );
 )sql";
 
+// Store::issue_watched_account_token in one round trip (pg_store.cc): the
+// steps of the transaction it replaces, in the same order, run by the server
+// as one statement. The user's row lock first (DESIGN invariant 1 across
+// nodes; each statement after it sees what committed before the lock was
+// granted), then end the user's tokens (tombstones keep their expiry;
+// superseded by this issuance), forget a tombstone of the new digest, insert
+// the token, record the issuance (forgetting every user's issuances older
+// than the window, skipping rows another node is deleting), and count this
+// user's issuances in the window when asked. Outcome 'no_user', 'disabled'
+// or 'issued'. A token with this digest already live for this user means the
+// same call already committed (a retry after the connection broke): nothing
+// is done again, so a retry is exact.
+constexpr std::string_view kIssueFunction = R"sql(
+CREATE FUNCTION lk_issue_account_token(
+  p_digest BYTEA, p_user_id TEXT, p_client_id TEXT, p_issued_at BIGINT, p_expires_at BIGINT,
+  p_ip TEXT, p_user_agent TEXT, p_since BIGINT, p_count BOOLEAN)
+RETURNS TABLE (outcome TEXT, window_issuances BIGINT, window_first BIGINT)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_disabled BOOLEAN;
+BEGIN
+  SELECT u.disabled INTO v_disabled FROM users u WHERE u.id = p_user_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN QUERY SELECT 'no_user'::text, 0::bigint, 0::bigint;
+    RETURN;
+  END IF;
+  IF v_disabled THEN
+    RETURN QUERY SELECT 'disabled'::text, 0::bigint, 0::bigint;
+    RETURN;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM account_tokens t
+                 WHERE t.digest = p_digest AND t.user_id = p_user_id) THEN
+    WITH ended AS (DELETE FROM account_tokens t WHERE t.user_id = p_user_id
+                   RETURNING t.digest, t.user_id, t.expires_at)
+    INSERT INTO token_tombstones AS b
+      (digest, user_id, reason, ended_at, expires_at, by_client_id, by_ip, by_user_agent)
+    SELECT e.digest, e.user_id,
+           CASE WHEN e.expires_at <= p_issued_at THEN 'expired' ELSE 'superseded' END,
+           p_issued_at, e.expires_at, p_client_id, p_ip, p_user_agent FROM ended e
+    ON CONFLICT (digest) DO UPDATE SET user_id = excluded.user_id, reason = excluded.reason,
+      ended_at = excluded.ended_at, expires_at = excluded.expires_at,
+      by_client_id = excluded.by_client_id, by_ip = excluded.by_ip,
+      by_user_agent = excluded.by_user_agent;
+    DELETE FROM token_tombstones b WHERE b.digest = p_digest;
+    INSERT INTO account_tokens
+      (digest, user_id, client_id, issued_at, expires_at, issuer_ip, issuer_user_agent)
+    VALUES (p_digest, p_user_id, p_client_id, p_issued_at, p_expires_at, p_ip, p_user_agent);
+    DELETE FROM account_token_issuances i WHERE i.id IN
+      (SELECT o.id FROM account_token_issuances o WHERE o.issued_at <= p_since
+       FOR UPDATE SKIP LOCKED);
+    INSERT INTO account_token_issuances (user_id, client_id, ip, issued_at)
+    VALUES (p_user_id, p_client_id, p_ip, p_issued_at);
+  END IF;
+  IF p_count THEN
+    RETURN QUERY SELECT 'issued'::text, COUNT(*), COALESCE(MIN(i.issued_at), 0)
+      FROM account_token_issuances i WHERE i.user_id = p_user_id AND i.issued_at > p_since;
+  ELSE
+    RETURN QUERY SELECT 'issued'::text, 0::bigint, 0::bigint;
+  END IF;
+END
+$fn$;
+)sql";
+
 constexpr std::array kCore = {
     Migration{101, "users, modules, credentials, account tokens, tombstones, origins, interference",
               kUsers},
     Migration{102, "JWT signing keys, revoked JWTs", kSigningAndRevocation},
     Migration{103, "tables core writes for other areas: event outbox, console passwords",
               kWrittenByCore},
+    Migration{104, "lk_issue_account_token: an issuance in one round trip", kIssueFunction},
 };
 
 }  // namespace

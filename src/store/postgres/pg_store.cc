@@ -290,27 +290,47 @@ Status PgStore::issue_account_token(const AccountToken& token) {
 
 Result<std::optional<TokenInterference>> PgStore::issue_watched_account_token(
     const AccountToken& token, const InterferenceRule& rule) {
+  if (!is_storable_text(token.user_id)) return fail(user_not_found());  // names no user
+  const Instant since = token.issued_at - rule.window;  // the window is (since, now]
+  // One round trip (lk_issue_account_token, pg_schema_core.cc): the user's
+  // row lock, ending the old tokens, the insert and the issuance record run
+  // in the server as one statement, in autocommit. Invariant 1 across nodes:
+  // every issuer of this user queues on the user's row; a racing disable is
+  // seen. Run again after a broken connection, it changes nothing twice.
+  auto issued = db_->read([&](Connection& c) {
+    return c.exec(
+        "SELECT outcome, window_issuances, window_first FROM lk_issue_account_token("
+        "$1, $2, $3, $4::bigint, $5::bigint, $6, $7, $8::bigint, $9::boolean)",
+        {digest(token.digest), text(token.user_id), text(token.client_id), instant(token.issued_at),
+         instant(token.expires_at), text(token.issuer_ip), text(token.issuer_user_agent),
+         instant(since), boolean(rule.threshold > 0)});
+  });
+  if (!issued && issued.error().code == ErrorCode::kConflict) {
+    return fail(Error::conflict("the token digest is already live for another user"));
+  }
+  if (!issued) return fail(issued.error());
+  const std::string outcome = text_at(*issued, 0, 0);
+  if (outcome == "no_user") return fail(user_not_found());
+  if (outcome == "disabled") {
+    return fail(Error::conflict("the user is disabled").with_reason("user_disabled"));
+  }
+  const int regenerations = static_cast<int>(int_at(*issued, 0, 1));
+  if (rule.threshold <= 0 || regenerations <= rule.threshold) {
+    return std::optional<TokenInterference>();
+  }
+  // Over the threshold (rare): the rule is applied under the user's row
+  // lock, counting the window again, in a transaction of its own.
   return db_->write([&](Connection& c) -> Result<std::optional<TokenInterference>> {
-    // Invariant 1 across nodes: every issuer of this user queues on the
-    // user's row, so "end every token, insert the new one" runs one at a
-    // time; a racing disable is seen here.
-    auto disabled = lock_user(c, token.user_id);
-    if (!disabled) return fail(disabled.error());
-    if (!*disabled) return fail(user_not_found());
-    if (**disabled) {
-      return fail(Error::conflict("the user is disabled").with_reason("user_disabled"));
-    }
-    const TokenEnding ending{TokenEndReason::kSuperseded, token.issued_at, token.client_id,
-                             token.issuer_ip, token.issuer_user_agent};
-    if (auto ended = end_tokens_of_user(c, token.user_id, ending); !ended) {
-      return fail(ended.error());
-    }
-    auto inserted = insert_account_token(c, token);
-    if (!inserted && inserted.error().code == ErrorCode::kConflict) {
-      return fail(Error::conflict("the token digest is already live for another user"));
-    }
-    if (!inserted) return fail(inserted.error());
-    return watch_issuance(c, token, rule);
+    auto locked = lock_user(c, token.user_id);
+    if (!locked) return fail(locked.error());
+    if (!*locked) return fail(user_not_found());
+    auto window = c.exec(
+        "SELECT COUNT(*), COALESCE(MIN(issued_at), 0) FROM account_token_issuances"
+        " WHERE user_id = $1 AND issued_at > $2::bigint",
+        {text(token.user_id), instant(since)});
+    if (!window) return fail(window.error());
+    return apply_interference_rule(c, token, rule, static_cast<int>(int_at(*window, 0, 0)),
+                                   instant_at(*window, 0, 1));
   });
 }
 

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <barrier>
+#include <cstdio>
 #include <latch>
 #include <thread>
 #include <vector>
@@ -254,6 +255,66 @@ TEST(PgMultiNode, RestartWithAFullIdlePoolCostsNoFailure) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
+}
+
+// A measurement, not a check (run by hand: --gtest_also_run_disabled_tests
+// --gtest_filter=*IssuanceThroughput*): durable account-token issuances per
+// second from 3 store instances (nodes) x 8 threads, each thread issuing for
+// its own users, on a server of its own; with LATCHKEY_TEST_POSTGRES_DURABLE=1
+// that server has fsync, synchronous_commit and full_page_writes on.
+TEST(PgMultiNode, DISABLED_IssuanceThroughput) {
+  PostgresServer server;
+  ASSERT_TRUE(server.ok());
+  constexpr int kStores = 3;
+  constexpr int kThreadsPerStore = 8;
+  constexpr int kUsersPerThread = 4;
+  auto nodes = open_nodes(server.url(), kStores);
+  for (int t = 0; t < kStores * kThreadsPerStore; ++t) {
+    for (int u = 0; u < kUsersPerThread; ++u) {
+      ASSERT_TRUE(
+          nodes[0]->create_user(user_named("p" + std::to_string(t) + "_" + std::to_string(u))));
+    }
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<long> issued{0};
+  std::atomic<long> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kStores * kThreadsPerStore; ++t) {
+    threads.emplace_back([&, t] {
+      pg::PgStore& store = *nodes[t % kStores];
+      std::uint64_t n = static_cast<std::uint64_t>(t) << 40;
+      const Instant at = from_unix_millis(1'700'000'000'000);
+      for (int i = 0; !stop.load(); ++i) {
+        AccountToken token;
+        ++n;
+        for (std::size_t b = 0; b < token.digest.size(); ++b) {
+          token.digest[b] = static_cast<std::uint8_t>(n >> ((b % 8) * 8));
+        }
+        token.user_id = "usr_p" + std::to_string(t) + "_" + std::to_string(i % kUsersPerThread);
+        token.client_id = "cli_x";
+        token.issued_at = at + std::chrono::milliseconds(i);
+        token.expires_at = token.issued_at + std::chrono::hours(1);
+        token.issuer_ip = "10.0.0.1";
+        token.issuer_user_agent = "bench";
+        auto done = store.issue_watched_account_token(
+            token, InterferenceRule{.threshold = 5, .window = std::chrono::milliseconds(1)});
+        if (done) {
+          ++issued;
+        } else {
+          ++failed;
+        }
+      }
+    });
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  stop = true;
+  for (auto& thread : threads) thread.join();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("issuance: %ld in %.2f s = %.0f/s (%ld failed)\n", issued.load(), seconds,
+              issued.load() / seconds, failed.load());
+  EXPECT_EQ(failed.load(), 0);
 }
 
 }  // namespace
