@@ -5,6 +5,10 @@
 // as text (bytea as binary). Results come back in text format; pg_values.h
 // converts them.
 //
+// open() and reset() give the session latchkeyd's limits (statement_timeout
+// 5 s, lock_timeout 2 s, idle_in_transaction_session_timeout 10 s) where
+// nothing else set them: docs/postgresql.md.
+//
 // Every text parameter is checked first (refused_text()): no value is ever
 // truncated at a NUL or sent as malformed UTF-8, whichever store sends it.
 //
