@@ -40,6 +40,12 @@ TEST(PgStoreUrl, RedactsEveryPasswordForm) {
   EXPECT_EQ(redact_store_url("host=db password='s3 cr3t' dbname=lk"),
             "host=db password=*** dbname=lk");
   EXPECT_EQ(redact_store_url("postgres://alice@db/lk"), "postgres://alice@db/lk");
+  EXPECT_EQ(redact_store_url("host=db PASSWORD = 'it\\'s' user=x"),
+            "host=db PASSWORD = *** user=x");
+  EXPECT_EQ(redact_store_url("postgres://a:p1@h/d and postgresql://b:p2@h2"),
+            "postgres://a:***@h/d and postgresql://b:***@h2");
+  EXPECT_EQ(redact_store_url("postgres://h:5432/db?user=x"), "postgres://h:5432/db?user=x");
+  EXPECT_EQ(redact_store_url("password"), "password");
 }
 
 TEST(PgStoreUrl, UnknownSchemeIsRefusedWithoutThePassword) {
