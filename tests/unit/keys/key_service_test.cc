@@ -209,6 +209,36 @@ TEST_F(KeyServiceTest, DeactivationIsVisibleInMemoryAtOnce) {
   EXPECT_EQ(refused.error().description.find(k.api_key), std::string::npos);
 }
 
+// Test that a reload for another node's change that fails (pool timeout)
+// does not leave the key active in memory: lookups read the store, which
+// says it was deactivated there.
+TEST_F(KeyServiceTest, AFailedReloadForgetsTheKeyInsteadOfKeepingItActive) {
+  const CreatedKey k = create(alice_);
+  ASSERT_TRUE(service_.is_active(k.key.id, clock_.now()));  // in memory
+  // Another node deactivated it in the shared store.
+  ASSERT_TRUE(store_.deactivate_key(k.key.id, clock_.now(), "usr_admin"));
+  store_.fail_reads = true;
+  EXPECT_FALSE(service_.reload_key(k.key.id));
+  EXPECT_FALSE(service_.is_active(k.key.id, clock_.now()));  // store unreachable: refused
+  EXPECT_FALSE(service_.authenticate(k.api_key));
+  store_.fail_reads = false;
+  EXPECT_FALSE(service_.is_active(k.key.id, clock_.now()));
+  auto refused = service_.authenticate(k.api_key);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason, "revoked");
+}
+
+// Test that a reload keeps what memory already refuses (a deactivation
+// whose write failed here) even when the store still says active.
+TEST_F(KeyServiceTest, AReloadKeepsADeactivationKnownOnlyInMemory) {
+  const CreatedKey k = create(alice_);
+  store_.fail_deactivate = true;
+  ASSERT_FALSE(service_.deactivate(alice_, k.key.id));
+  store_.fail_deactivate = false;
+  ASSERT_TRUE(service_.reload_key(k.key.id));
+  EXPECT_FALSE(service_.is_active(k.key.id, clock_.now()));
+}
+
 // Test that status moves from active to expired with the clock, and that a
 // deactivated key reads inactive even after its expiry.
 TEST_F(KeyServiceTest, StatusTransitionsWithTheClock) {

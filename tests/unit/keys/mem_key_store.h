@@ -25,6 +25,7 @@ class MemKeyStore final : public KeyStore {
   Result<std::optional<ApiKey>> find_key(std::string_view id) override {
     std::lock_guard lock(mu_);
     ++reads;
+    if (fail_reads) return fail(Error::unavailable("pool timeout"));
     auto it = keys_.find(std::string(id));
     if (it == keys_.end()) return std::optional<ApiKey>();
     return std::optional<ApiKey>(it->second);
@@ -32,6 +33,7 @@ class MemKeyStore final : public KeyStore {
   Result<std::optional<ApiKey>> find_key_by_digest(const Digest& digest) override {
     std::lock_guard lock(mu_);
     ++reads;
+    if (fail_reads) return fail(Error::unavailable("pool timeout"));
     for (const auto& [id, k] : keys_) {
       if (k.digest == digest) return std::optional<ApiKey>(k);
     }
@@ -137,6 +139,7 @@ class MemKeyStore final : public KeyStore {
   int usage_batches = 0;
   bool fail_usage = false;
   bool fail_deactivate = false;
+  bool fail_reads = false;  // find_key, find_key_by_digest
 
  private:
   std::mutex mu_;
