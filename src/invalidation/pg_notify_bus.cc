@@ -35,9 +35,13 @@ std::string pq_error(PGconn* c) {
 // The URL expanded, then our own settings: a recognisable application name
 // and keepalives, so that a dead peer is noticed without traffic.
 Conn connect(const std::string& url, const std::string& application_name) {
-  const char* keys[] = {"dbname",          "application_name",    "connect_timeout",  "keepalives",
-                        "keepalives_idle", "keepalives_interval", "keepalives_count", nullptr};
-  const char* values[] = {url.c_str(), application_name.c_str(), "5", "1", "5", "2", "3", nullptr};
+  // tcp_user_timeout: a send to a vanished server fails within 10 s instead
+  // of blocking the thread (and shutdown's join) on TCP retransmissions.
+  const char* keys[] = {"dbname",           "application_name", "connect_timeout",
+                        "keepalives",       "keepalives_idle",  "keepalives_interval",
+                        "keepalives_count", "tcp_user_timeout", nullptr};
+  const char* values[] = {url.c_str(), application_name.c_str(), "5", "1", "5", "2", "3", "10000",
+                          nullptr};
   Conn conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   // libpq prints server notices to stderr by default; ours go nowhere (a
   // lost connection is reported through the log callback).
@@ -246,6 +250,9 @@ void PgNotifyBus::listen_loop() {
       auto wait = heartbeat_pending ? options_.heartbeat_timeout - (now - heartbeat_sent)
                                     : options_.heartbeat - (now - last_activity);
       if (periodic) wait = std::min(wait, options_.resync_every - (now - last_resync));
+      if (receiver_.resync_pending()) {
+        wait = std::min(wait, options_.min_resync_interval - (now - last_resync));
+      }
       const int timeout_ms = static_cast<int>(std::max<std::int64_t>(
           0, std::chrono::duration_cast<std::chrono::milliseconds>(wait).count()));
       pollfd fds[2] = {{PQsocket(conn.get()), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
@@ -284,6 +291,13 @@ void PgNotifyBus::listen_loop() {
         break;
       }
       const auto after = Clock::now();
+      if (receiver_.resync_pending() && after - last_resync >= options_.min_resync_interval) {
+        if (auto s = receiver_.on_subscribed(); !s) {
+          why = "requested reload failed: " + s.error().description;
+          break;
+        }
+        last_resync = Clock::now();
+      }
       if (periodic && after - last_resync >= options_.resync_every) {
         // The subscription stays; a failed reload already made the node
         // degraded, and reconnecting retries it.
@@ -302,9 +316,16 @@ void PgNotifyBus::listen_loop() {
           why = "heartbeat failed: " + pq_error(conn.get());
           break;
         }
-        while (PQflush(conn.get()) == 1) {
-          pollfd out{PQsocket(conn.get()), POLLOUT, 0};
-          ::poll(&out, 1, 100);
+        int flushed = 0;
+        while ((flushed = PQflush(conn.get())) == 1) {
+          pollfd out[2] = {{PQsocket(conn.get()), POLLOUT, 0}, {wake_fd_, POLLIN, 0}};
+          ::poll(out, 2, 100);
+          if (out[1].revents != 0) return;  // stopping
+          if (Clock::now() - after > options_.heartbeat_timeout) break;
+        }
+        if (flushed != 0) {
+          why = "heartbeat could not be sent";
+          break;
         }
         heartbeat_pending = true;
         heartbeat_sent = after;

@@ -64,6 +64,9 @@ struct PgNotifyOptions {
   std::chrono::milliseconds reconnect_max{5000};
   std::chrono::milliseconds publish_wait{2000};
   std::chrono::milliseconds resync_every{std::chrono::minutes(5)};  // 0: never
+  // Reloads another node asked for ('g', 'r', an unreadable payload) are
+  // coalesced: at most one per interval; the node is degraded until it ran.
+  std::chrono::milliseconds min_resync_interval{1000};
   std::function<void(bool warning, std::string_view line)> log;
 };
 
