@@ -373,7 +373,13 @@ Result<ApiKey> KeyService::set_limits(const Principal& actor, std::string_view k
     if (auto s = before(**found); !s) return fail(s.error());
   }
   auto stored = store_.set_key_limits(key_id, limits);
-  if (!stored) return fail(stored.error());
+  if (!stored) {
+    // The write may have committed: this node re-reads the key, and the
+    // listeners (the other nodes, through the bus) are told as well.
+    forget_key(key_id);
+    tell_change_listeners(**found);
+    return fail(stored.error());
+  }
   if (!*stored) return fail(key_not_found());
   ApiKey key = std::move(**stored);
   {

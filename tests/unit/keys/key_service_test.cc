@@ -239,6 +239,21 @@ TEST_F(KeyServiceTest, AReloadKeepsADeactivationKnownOnlyInMemory) {
   EXPECT_FALSE(service_.is_active(k.key.id, clock_.now()));
 }
 
+// Test that a limits change whose write failed (its commit may have
+// happened) is still announced to the listeners (the other nodes re-read
+// the key) and re-read here.
+TEST_F(KeyServiceTest, AFailedLimitsChangeIsStillAnnounced) {
+  const CreatedKey k = create(alice_);
+  std::vector<std::string> heard;
+  service_.add_change_listener([&](const ApiKey& key) { heard.push_back(key.id); });
+  store_.fail_limits = true;
+  EXPECT_FALSE(service_.set_limits(admin_, k.key.id, {.requests_per_minute = 9}));
+  EXPECT_EQ(heard, std::vector<std::string>{k.key.id});
+  const int reads = store_.reads;
+  EXPECT_TRUE(service_.is_active(k.key.id, clock_.now()));
+  EXPECT_EQ(store_.reads, reads + 1);  // forgotten here: read from the store
+}
+
 // Test that status moves from active to expired with the clock, and that a
 // deactivated key reads inactive even after its expiry.
 TEST_F(KeyServiceTest, StatusTransitionsWithTheClock) {

@@ -88,6 +88,7 @@ class MemKeyStore final : public KeyStore {
                                                const KeyLimitOverride& limits) override {
     std::lock_guard lock(mu_);
     ++writes;
+    if (fail_limits) return fail(Error::unavailable("commit outcome unknown"));
     auto it = keys_.find(std::string(id));
     if (it == keys_.end()) return std::optional<ApiKey>();
     it->second.limits = limits;
@@ -140,6 +141,7 @@ class MemKeyStore final : public KeyStore {
   bool fail_usage = false;
   bool fail_deactivate = false;
   bool fail_reads = false;  // find_key, find_key_by_digest
+  bool fail_limits = false;
 
  private:
   std::mutex mu_;
