@@ -117,11 +117,35 @@ bool PgNotifyBus::pause(std::chrono::milliseconds d) {
   return !cv_.wait_for(lock, d, [this] { return stop_; });
 }
 
+namespace {
+// Equal messages give equal keys (the queue's coalescing).
+std::string coalesce_key(const Message& m) {
+  std::string key(1, static_cast<char>(m.kind));
+  key += m.subject;
+  key += '\n';
+  key += m.session;
+  key += '\n';
+  key += std::to_string(to_unix_millis(m.until));
+  return key;
+}
+}  // namespace
+
 void PgNotifyBus::publish(const Message& message) {
   std::unique_lock lock(mu_);
   if (stop_) return;
-  const std::uint64_t seq = next_seq_++;
-  queue_.emplace_back(seq, message);
+  // The same message still waiting (not yet taken by the sender) covers this
+  // one: while the sender cannot deliver, the queue grows by distinct
+  // messages only. Never one already taken: it may be on the wire before
+  // this change committed.
+  std::string key = coalesce_key(message);
+  std::uint64_t seq = 0;
+  if (auto it = untaken_.find(key); it != untaken_.end()) {
+    seq = it->second;
+  } else {
+    seq = next_seq_++;
+    queue_.emplace_back(seq, message);
+    untaken_.emplace(std::move(key), seq);
+  }
   cv_.notify_all();
   const bool sent =
       cv_.wait_for(lock, options_.publish_wait, [&] { return sent_seq_ >= seq || stop_; });
@@ -133,12 +157,10 @@ void PgNotifyBus::send_loop() {
   Conn conn;
   auto backoff = options_.reconnect_min;
   for (;;) {
-    std::vector<std::pair<std::uint64_t, Message>> batch;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
       if (stop_) return;
-      batch.assign(queue_.begin(), queue_.end());
     }
     if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
       conn = connect(options_.url, app);
@@ -156,6 +178,14 @@ void PgNotifyBus::send_loop() {
         continue;
       }
     }
+    // Taken only once connected (coalescing goes on while it cannot send).
+    std::vector<std::pair<std::uint64_t, Message>> batch;
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) return;
+      batch.assign(queue_.begin(), queue_.end());
+      untaken_.clear();
+    }
     std::vector<Message> messages;
     messages.reserve(batch.size());
     for (auto& [seq, m] : batch) messages.push_back(m);
@@ -169,6 +199,10 @@ void PgNotifyBus::send_loop() {
       }
     } else {
       for (const std::string& payload : *payloads) {
+        {
+          std::lock_guard lock(mu_);
+          if (stop_) return;  // shutdown does not wait for the rest of a burst
+        }
         const char* params[] = {kChannel.data(), payload.c_str()};
         PgResult r(PQexecParams(conn.get(), "SELECT pg_notify($1, $2)", 2, nullptr, params, nullptr,
                                 nullptr, 0));
