@@ -239,6 +239,22 @@ TEST_F(KeyServiceTest, AReloadKeepsADeactivationKnownOnlyInMemory) {
   EXPECT_FALSE(service_.is_active(k.key.id, clock_.now()));
 }
 
+// Test that a read of the store that began before another node's change
+// (and before its forget_key) is not remembered when it finishes after it:
+// the next lookup reads the store again and sees the deactivation.
+TEST_F(KeyServiceTest, AStaleReadFinishingAfterAForgetIsNotRemembered) {
+  const CreatedKey k = create(alice_);
+  service_.forget_key(k.key.id);  // a 'k' for an earlier change
+  store_.after_next_find = [&] {
+    // Between the read (active) and its use: another node deactivates the
+    // key and its message arrives here.
+    ASSERT_TRUE(store_.deactivate_key(k.key.id, clock_.now(), "usr_admin"));
+    service_.forget_key(k.key.id);
+  };
+  EXPECT_TRUE(service_.is_active(k.key.id, clock_.now()));   // answered from the earlier read
+  EXPECT_FALSE(service_.is_active(k.key.id, clock_.now()));  // not remembered: read again
+}
+
 // Test that a limits change whose write failed (its commit may have
 // happened) is still announced to the listeners (the other nodes re-read
 // the key) and re-read here.
