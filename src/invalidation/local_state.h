@@ -27,15 +27,14 @@ class LocalState {
   virtual void forget_account_tokens_of_user(std::string_view user_id) = 0;
   // t: one cached account token.
   virtual void forget_account_token(const Digest& digest) = 0;
-  // k: the key as the store has it now, and its tokens' cached principals.
-  virtual void reload_key(std::string_view key_id) = 0;
+  // k: memory forgets the key (the next lookup reads the store; no store
+  // I/O here), and its tokens' cached principals.
+  virtual void forget_key(std::string_view key_id) = 0;
   // s: the session's tokens are refused until `until`.
   virtual void refuse_login_session(std::string_view key_id, std::string_view session_id,
                                     Instant until) = 0;
   // j: the JWT is refused until `until`.
   virtual void refuse_token_id(std::string_view jti, Instant until) = 0;
-  // g: the signing keys as the store has them now.
-  virtual void reload_signing_keys() = 0;
   // p: every cached permission and the application catalogue.
   virtual void forget_policy() = 0;
 
@@ -47,8 +46,9 @@ class LocalState {
   virtual Status reload_from_store() = 0;
 };
 
-// Applies one message from another node (kResync is the Receiver's: a
-// reload of everything, see receiver.h).
+// Applies one message from another node. Never reads the store: kSigningKeys
+// and kResync are the Receiver's (a reload of everything while degraded, see
+// receiver.h).
 void apply(const Message& message, LocalState& state);
 
 }  // namespace latchkey::invalidation

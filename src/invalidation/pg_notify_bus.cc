@@ -35,9 +35,13 @@ std::string pq_error(PGconn* c) {
 // The URL expanded, then our own settings: a recognisable application name
 // and keepalives, so that a dead peer is noticed without traffic.
 Conn connect(const std::string& url, const std::string& application_name) {
-  const char* keys[] = {"dbname",          "application_name",    "connect_timeout",  "keepalives",
-                        "keepalives_idle", "keepalives_interval", "keepalives_count", nullptr};
-  const char* values[] = {url.c_str(), application_name.c_str(), "5", "1", "5", "2", "3", nullptr};
+  // tcp_user_timeout: a send to a vanished server fails within 10 s instead
+  // of blocking the thread (and shutdown's join) on TCP retransmissions.
+  const char* keys[] = {"dbname",           "application_name", "connect_timeout",
+                        "keepalives",       "keepalives_idle",  "keepalives_interval",
+                        "keepalives_count", "tcp_user_timeout", nullptr};
+  const char* values[] = {url.c_str(), application_name.c_str(), "5", "1", "5", "2", "3", "10000",
+                          nullptr};
   Conn conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   // libpq prints server notices to stderr by default; ours go nowhere (a
   // lost connection is reported through the log callback).
@@ -113,11 +117,35 @@ bool PgNotifyBus::pause(std::chrono::milliseconds d) {
   return !cv_.wait_for(lock, d, [this] { return stop_; });
 }
 
+namespace {
+// Equal messages give equal keys (the queue's coalescing).
+std::string coalesce_key(const Message& m) {
+  std::string key(1, static_cast<char>(m.kind));
+  key += m.subject;
+  key += '\n';
+  key += m.session;
+  key += '\n';
+  key += std::to_string(to_unix_millis(m.until));
+  return key;
+}
+}  // namespace
+
 void PgNotifyBus::publish(const Message& message) {
   std::unique_lock lock(mu_);
   if (stop_) return;
-  const std::uint64_t seq = next_seq_++;
-  queue_.emplace_back(seq, message);
+  // The same message still waiting (not yet taken by the sender) covers this
+  // one: while the sender cannot deliver, the queue grows by distinct
+  // messages only. Never one already taken: it may be on the wire before
+  // this change committed.
+  std::string key = coalesce_key(message);
+  std::uint64_t seq = 0;
+  if (auto it = untaken_.find(key); it != untaken_.end()) {
+    seq = it->second;
+  } else {
+    seq = next_seq_++;
+    queue_.emplace_back(seq, message);
+    untaken_.emplace(std::move(key), seq);
+  }
   cv_.notify_all();
   const bool sent =
       cv_.wait_for(lock, options_.publish_wait, [&] { return sent_seq_ >= seq || stop_; });
@@ -129,12 +157,10 @@ void PgNotifyBus::send_loop() {
   Conn conn;
   auto backoff = options_.reconnect_min;
   for (;;) {
-    std::vector<std::pair<std::uint64_t, Message>> batch;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
       if (stop_) return;
-      batch.assign(queue_.begin(), queue_.end());
     }
     if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
       conn = connect(options_.url, app);
@@ -152,6 +178,14 @@ void PgNotifyBus::send_loop() {
         continue;
       }
     }
+    // Taken only once connected (coalescing goes on while it cannot send).
+    std::vector<std::pair<std::uint64_t, Message>> batch;
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) return;
+      batch.assign(queue_.begin(), queue_.end());
+      untaken_.clear();
+    }
     std::vector<Message> messages;
     messages.reserve(batch.size());
     for (auto& [seq, m] : batch) messages.push_back(m);
@@ -165,6 +199,10 @@ void PgNotifyBus::send_loop() {
       }
     } else {
       for (const std::string& payload : *payloads) {
+        {
+          std::lock_guard lock(mu_);
+          if (stop_) return;  // shutdown does not wait for the rest of a burst
+        }
         const char* params[] = {kChannel.data(), payload.c_str()};
         PgResult r(PQexecParams(conn.get(), "SELECT pg_notify($1, $2)", 2, nullptr, params, nullptr,
                                 nullptr, 0));
@@ -246,6 +284,9 @@ void PgNotifyBus::listen_loop() {
       auto wait = heartbeat_pending ? options_.heartbeat_timeout - (now - heartbeat_sent)
                                     : options_.heartbeat - (now - last_activity);
       if (periodic) wait = std::min(wait, options_.resync_every - (now - last_resync));
+      if (receiver_.resync_pending()) {
+        wait = std::min(wait, options_.min_resync_interval - (now - last_resync));
+      }
       const int timeout_ms = static_cast<int>(std::max<std::int64_t>(
           0, std::chrono::duration_cast<std::chrono::milliseconds>(wait).count()));
       pollfd fds[2] = {{PQsocket(conn.get()), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
@@ -284,6 +325,13 @@ void PgNotifyBus::listen_loop() {
         break;
       }
       const auto after = Clock::now();
+      if (receiver_.resync_pending() && after - last_resync >= options_.min_resync_interval) {
+        if (auto s = receiver_.on_subscribed(); !s) {
+          why = "requested reload failed: " + s.error().description;
+          break;
+        }
+        last_resync = Clock::now();
+      }
       if (periodic && after - last_resync >= options_.resync_every) {
         // The subscription stays; a failed reload already made the node
         // degraded, and reconnecting retries it.
@@ -302,9 +350,16 @@ void PgNotifyBus::listen_loop() {
           why = "heartbeat failed: " + pq_error(conn.get());
           break;
         }
-        while (PQflush(conn.get()) == 1) {
-          pollfd out{PQsocket(conn.get()), POLLOUT, 0};
-          ::poll(&out, 1, 100);
+        int flushed = 0;
+        while ((flushed = PQflush(conn.get())) == 1) {
+          pollfd out[2] = {{PQsocket(conn.get()), POLLOUT, 0}, {wake_fd_, POLLIN, 0}};
+          ::poll(out, 2, 100);
+          if (out[1].revents != 0) return;  // stopping
+          if (Clock::now() - after > options_.heartbeat_timeout) break;
+        }
+        if (flushed != 0) {
+          why = "heartbeat could not be sent";
+          break;
         }
         heartbeat_pending = true;
         heartbeat_sent = after;

@@ -23,7 +23,10 @@
 //             commit), so a burst of issuances costs a few round trips, not
 //             one each. A message that cannot be sent stays queued and is
 //             retried after a reconnect; publish() then returns after
-//             publish_wait and the failure is counted.
+//             publish_wait and the failure is counted. While nothing can be
+//             sent, a message equal to one still queued is not queued
+//             again (it waits for the queued one): the queue holds at most
+//             one copy of each distinct message.
 //
 // Thread-safety: publish(), degraded(), describe() and the accessors may be
 // called from any thread.
@@ -39,6 +42,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/cache_trust.h"
@@ -64,6 +68,9 @@ struct PgNotifyOptions {
   std::chrono::milliseconds reconnect_max{5000};
   std::chrono::milliseconds publish_wait{2000};
   std::chrono::milliseconds resync_every{std::chrono::minutes(5)};  // 0: never
+  // Reloads another node asked for ('g', 'r', an unreadable payload) are
+  // coalesced: at most one per interval; the node is degraded until it ran.
+  std::chrono::milliseconds min_resync_interval{1000};
   std::function<void(bool warning, std::string_view line)> log;
 };
 
@@ -106,9 +113,11 @@ class PgNotifyBus final : public Bus {
   std::condition_variable cv_;                           // queue, sent, stop
   bool stop_ = false;                                    // GUARDED_BY(mu_)
   std::deque<std::pair<std::uint64_t, Message>> queue_;  // GUARDED_BY(mu_)
-  std::uint64_t next_seq_ = 1;                           // GUARDED_BY(mu_)
-  std::uint64_t sent_seq_ = 0;                           // GUARDED_BY(mu_)
-  PublisherStats pstats_;                                // GUARDED_BY(mu_)
+  // Queued messages the sender has not taken yet, by coalesce key -> seq.
+  std::unordered_map<std::string, std::uint64_t> untaken_;  // GUARDED_BY(mu_)
+  std::uint64_t next_seq_ = 1;                              // GUARDED_BY(mu_)
+  std::uint64_t sent_seq_ = 0;                              // GUARDED_BY(mu_)
+  PublisherStats pstats_;                                   // GUARDED_BY(mu_)
   int wake_fd_ = -1;  // eventfd: wakes the listener's poll() to stop
 
   std::thread listener_;

@@ -14,7 +14,7 @@ void apply(const Message& m, LocalState& state) {
       if (const auto digest = digest_of(m)) state.forget_account_token(*digest);
       return;
     case Kind::kApiKey:
-      state.reload_key(m.subject);
+      state.forget_key(m.subject);
       return;
     case Kind::kLoginSession:
       state.refuse_login_session(m.subject, m.session, m.until);
@@ -22,12 +22,10 @@ void apply(const Message& m, LocalState& state) {
     case Kind::kRevokedJwt:
       state.refuse_token_id(m.subject, m.until);
       return;
-    case Kind::kSigningKeys:
-      state.reload_signing_keys();
-      return;
     case Kind::kPolicy:
       state.forget_policy();
       return;
+    case Kind::kSigningKeys:
     case Kind::kResync:
       return;  // Receiver::on_payload
   }
@@ -50,8 +48,7 @@ void Receiver::on_payload(std::string_view payload) {
     // Never echoed: the channel is shared and the payload is not ours.
     log(true, "invalidation: a notification could not be read (" + batch.error().description +
                   "); resynchronising from the store");
-    on_lost("unreadable notification");
-    (void)on_subscribed();  // the subscription itself is fine
+    request_resync("unreadable notification");
     return;
   }
   if (batch->origin == node_id_) {
@@ -61,12 +58,15 @@ void Receiver::on_payload(std::string_view payload) {
   bool resync = false;
   for (const Message& m : batch->messages) {
     apply(m, state_);
-    resync = resync || m.kind == Kind::kResync;
+    resync = resync || m.kind == Kind::kResync || m.kind == Kind::kSigningKeys;
   }
   applied_.fetch_add(batch->messages.size(), std::memory_order_relaxed);
-  // Reload, then drop (as after a subscription): a failure makes the node
-  // degraded.
-  if (resync) (void)on_subscribed();
+  if (resync) request_resync("reload requested by another node");
+}
+
+void Receiver::request_resync(std::string_view why) {
+  on_lost(why);
+  resync_pending_.store(true, std::memory_order_release);
 }
 
 void Receiver::on_lost(std::string_view why) {
@@ -83,10 +83,14 @@ void Receiver::on_lost(std::string_view why) {
 }
 
 Status Receiver::on_subscribed() {
+  // Not trusted while reading: a change notified during the reload waits
+  // behind it on this thread, and lookups read the store meanwhile.
+  trust_.withdraw();
   if (auto s = state_.reload_from_store(); !s) {
     on_lost("reload from the store failed");
     return s;
   }
+  resync_pending_.store(false, std::memory_order_release);
   state_.drop_caches();
   trust_.restore();
   resyncs_.fetch_add(1, std::memory_order_relaxed);

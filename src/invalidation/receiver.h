@@ -8,16 +8,23 @@
 //   on_subscribed()  the subscription is back (LISTEN committed): everything
 //                    that changed before is in the store, everything after
 //                    will arrive. The in-memory state is reloaded from the
-//                    store, the caches are dropped once more (a value read
+//                    store (the trust withdrawn meanwhile, also for the
+//                    transport's periodic reload), the caches are dropped once more (a value read
 //                    before the reload must not be cached after it), then
 //                    the trust is restored. On error the node stays degraded
 //                    and the transport retries.
-//   on_payload()     other nodes' messages are applied; the node's own are
-//                    skipped (applied before they were published). A payload
-//                    that does not parse (a newer version, garbage on the
-//                    shared channel) may have carried a change: it counts
-//                    as a missed message (on_lost, then on_subscribed). A
-//                    resync message ('r') reloads as on_subscribed() does.
+//   on_payload()     other nodes' messages are applied (evictions only,
+//                    never store I/O); the node's own are skipped (applied
+//                    before they were published). A payload that does not
+//                    parse (a newer version, garbage on the shared channel)
+//                    may have carried a change: it counts as a missed
+//                    message. It, a resync message ('r') and a signing-key
+//                    change ('g') make the node degraded at once and leave a
+//                    reload pending (resync_pending()), which the transport
+//                    runs with on_subscribed() no more often than its
+//                    min_resync_interval: a flood of such payloads costs one
+//                    reload per interval, and the node reads the store
+//                    meanwhile.
 //
 // Every transition into and out of degraded mode is logged once and counted
 // (latchkey_invalidation_degraded, docs/metrics.md).
@@ -57,6 +64,8 @@ class Receiver {
   void on_payload(std::string_view payload);
   void on_lost(std::string_view why);
   Status on_subscribed();
+  // A reload is owed (see on_payload); cleared by a successful on_subscribed().
+  bool resync_pending() const { return resync_pending_.load(std::memory_order_acquire); }
 
   bool degraded() const { return !trust_.trusted(); }
   const std::string& node_id() const { return node_id_; }
@@ -64,6 +73,7 @@ class Receiver {
 
  private:
   void log(bool warning, std::string_view line) const;
+  void request_resync(std::string_view why);
 
   LocalState& state_;
   CacheTrust& trust_;
@@ -74,6 +84,7 @@ class Receiver {
   std::atomic<std::uint64_t> refused_{0};
   std::atomic<std::uint64_t> degraded_entered_{0};
   std::atomic<std::uint64_t> resyncs_{0};
+  std::atomic<bool> resync_pending_{false};
   bool logged_degraded_ = false;  // transport thread only
 };
 

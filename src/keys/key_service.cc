@@ -103,10 +103,28 @@ Status KeyService::load() {
   return {};
 }
 
+void KeyService::forget_key(std::string_view key_id) {
+  std::unique_lock lock(mu_);
+  // A read of the store that began before now must not put back what it
+  // read: it may predate the change this forget is for (remember()).
+  forget_epoch_.fetch_add(1, std::memory_order_acq_rel);
+  auto it = by_id_.find(std::string(key_id));
+  // What memory already refuses (a deactivation, a lapse, perhaps only here
+  // after a failed write) stays: fail closed.
+  if (it != by_id_.end() && status_of(it->second, clock_.now()) == KeyStatus::kActive) {
+    by_id_.erase(it);
+  }
+}
+
 Status KeyService::reload_key(std::string_view key_id) {
+  // Forgotten first: while the read is under way, and for good when it
+  // fails, lookups read the store instead of the state another node has
+  // just changed.
+  forget_key(key_id);
+  const std::uint64_t epoch = forget_epoch_.load(std::memory_order_acquire);
   auto stored = store_.find_key(key_id);
   if (!stored) return fail(stored.error());
-  if (*stored) remember(**stored);
+  if (*stored) remember(**stored, epoch);
   return {};
 }
 
@@ -114,7 +132,7 @@ void KeyService::tell_change_listeners(const ApiKey& key) {
   for (const KeyChangeListener& listener : change_listeners_) listener(key);
 }
 
-void KeyService::remember(const ApiKey& key) {
+void KeyService::remember(const ApiKey& key, std::optional<std::uint64_t> read_at_epoch) {
   ApiKey copy = key;
   {
     std::lock_guard lock(usage_mu_);
@@ -125,6 +143,7 @@ void KeyService::remember(const ApiKey& key) {
   }
   copy.last_used_at.reset();  // kept in last_used_ only
   std::unique_lock lock(mu_);
+  if (read_at_epoch && *read_at_epoch != forget_epoch_.load(std::memory_order_acquire)) return;
   by_digest_[digest_key(copy.digest)] = copy.id;
   auto [it, inserted] = by_id_.try_emplace(copy.id, copy);
   // Never resurrect: a deactivation, a reroll or a lapse seen in memory
@@ -159,12 +178,15 @@ Result<std::optional<ApiKey>> KeyService::lookup_by_id(std::string_view key_id) 
     auto it = by_id_.find(std::string(key_id));
     if (it != by_id_.end()) return std::optional<ApiKey>(it->second);
   }
+  const std::uint64_t epoch = forget_epoch_.load(std::memory_order_acquire);
   auto stored = store_.find_key(key_id);
   if (!stored) return fail(stored.error());
-  if (*stored) remember(**stored);
+  if (*stored) remember(**stored, epoch);
   std::shared_lock lock(mu_);
   auto it = by_id_.find(std::string(key_id));
-  if (it == by_id_.end()) return std::optional<ApiKey>();
+  // Memory wins where it has the key (a deactivation known here); else the
+  // store's answer (not remembered when a forget raced the read).
+  if (it == by_id_.end()) return std::move(*stored);
   return std::optional<ApiKey>(it->second);
 }
 
@@ -351,7 +373,13 @@ Result<ApiKey> KeyService::set_limits(const Principal& actor, std::string_view k
     if (auto s = before(**found); !s) return fail(s.error());
   }
   auto stored = store_.set_key_limits(key_id, limits);
-  if (!stored) return fail(stored.error());
+  if (!stored) {
+    // The write may have committed: this node re-reads the key, and the
+    // listeners (the other nodes, through the bus) are told as well.
+    forget_key(key_id);
+    tell_change_listeners(**found);
+    return fail(stored.error());
+  }
   if (!*stored) return fail(key_not_found());
   ApiKey key = std::move(**stored);
   {
@@ -447,12 +475,13 @@ Result<ApiKey> KeyService::authenticate(std::string_view presented_key) {
     }
   }
   if (!key) {
+    const std::uint64_t epoch = forget_epoch_.load(std::memory_order_acquire);
     auto stored = store_.find_key_by_digest(digest);
     if (!stored) return fail(stored.error());
     if (!*stored) {
       return fail(Error::invalid_token("unknown", "the API key is not known to this server"));
     }
-    remember(**stored);
+    remember(**stored, epoch);
     key = lookup_by_id((*stored)->id).value_or(std::nullopt);
     if (!key) key = std::move(**stored);
   }
@@ -617,9 +646,10 @@ void KeyService::after_failed_reroll(const ApiKey& old_key, Duration previous_va
   // after_commit), and a 409 "already_rerolled" means another process (or
   // an earlier unanswered reroll) replaced the key: either way memory must
   // learn the key as stored, or the old key would keep working here.
+  const std::uint64_t epoch = forget_epoch_.load(std::memory_order_acquire);
   auto reread = store_.find_key(old_key.id);
   if (reread && *reread) {
-    remember(**reread);
+    remember(**reread, epoch);
     return;
   }
   if (reread) return;  // gone from the store: nothing to keep working

@@ -22,6 +22,7 @@
 // Thread-safety: safe from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -138,7 +139,14 @@ class KeyService {
   void set_cache_trust(const CacheTrust* trust) { trust_ = trust; }
   // Another node changed the key: memory takes it as the store has it now
   // (a deactivation or lapse already in memory stays). No listener runs.
+  // On error memory no longer holds the key as active: lookups read the
+  // store until it answers.
   Status reload_key(std::string_view key_id);
+  // The same without reading the store (the invalidation listener: no I/O
+  // on its thread): the next lookup reads it. A read of the store already
+  // under way when this is called is not remembered (it may predate the
+  // change).
+  void forget_key(std::string_view key_id);
 
   // kForbidden when for_user_id names someone else or the actor
   // authenticated with a key-derived token; kInvalidRequest for a bad name,
@@ -231,7 +239,9 @@ class KeyService {
 
  private:
   ApiKey finish(ApiKey key, Instant now) const;  // status + pending last use
-  void remember(const ApiKey& key);
+  // `read_at_epoch`: forget_epoch_ before the store read that produced
+  // `key`; when a forget_key() came since, `key` is not remembered.
+  void remember(const ApiKey& key, std::optional<std::uint64_t> read_at_epoch = std::nullopt);
   // Holds `key` (deactivated) in memory and tells the listeners.
   void apply_deactivation(const ApiKey& key);
   void tell_change_listeners(const ApiKey& key);
@@ -259,6 +269,7 @@ class KeyService {
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, ApiKey> by_id_;           // GUARDED_BY(mu_)
   std::unordered_map<std::string, std::string> by_digest_;  // GUARDED_BY(mu_)
+  std::atomic<std::uint64_t> forget_epoch_{0};              // bumped under mu_
 
   // Coalesced last uses not yet written, and the latest known ones.
   mutable std::mutex usage_mu_;

@@ -24,8 +24,7 @@ constexpr std::array<std::string_view, 4> kMetricNames = {
 // Other nodes' messages -> this node's services. Nothing here publishes.
 class Invalidation::ServiceState final : public invalidation::LocalState {
  public:
-  ServiceState(InvalidationTargets t, std::function<void(bool, std::string_view)> log)
-      : t_(std::move(t)), log_(std::move(log)) {}
+  explicit ServiceState(InvalidationTargets t) : t_(std::move(t)) {}
 
   void forget_user(std::string_view user_id) override { t_.forget_user_here(user_id); }
   void forget_account_tokens_of_user(std::string_view user_id) override {
@@ -34,10 +33,11 @@ class Invalidation::ServiceState final : public invalidation::LocalState {
   void forget_account_token(const Digest& digest) override {
     t_.account_tokens.forget_token(digest);
   }
-  void reload_key(std::string_view key_id) override {
+  void forget_key(std::string_view key_id) override {
     // The key first, then its tokens' principals: a principal rebuilt
-    // between the two would carry the old key.
-    if (auto s = t_.keys.reload_key(key_id); !s) warn("reloading an API key", s.error());
+    // between the two would carry the old key. No store I/O here (the
+    // listener thread): the next lookup reads the key from the store.
+    t_.keys.forget_key(key_id);
     t_.jwts.forget_key(key_id);
   }
   void refuse_login_session(std::string_view key_id, std::string_view session_id,
@@ -46,9 +46,6 @@ class Invalidation::ServiceState final : public invalidation::LocalState {
   }
   void refuse_token_id(std::string_view jti, Instant until) override {
     t_.jwts.refuse_token_id(jti, until);
-  }
-  void reload_signing_keys() override {
-    if (auto s = t_.jwts.reload_signing_keys(); !s) warn("reloading the signing keys", s.error());
   }
   void forget_policy() override { t_.permissions.invalidate_all(); }
 
@@ -65,14 +62,7 @@ class Invalidation::ServiceState final : public invalidation::LocalState {
   }
 
  private:
-  // A reload that failed leaves memory as it was: said, and the periodic
-  // maintenance or the next message corrects it.
-  void warn(std::string_view what, const Error& e) {
-    if (log_) log_(true, "invalidation: " + std::string(what) + " failed: " + e.description);
-  }
-
   InvalidationTargets t_;
-  std::function<void(bool, std::string_view)> log_;
 };
 
 std::unique_ptr<Invalidation> Invalidation::create(
@@ -101,6 +91,7 @@ std::unique_ptr<Invalidation> Invalidation::create(
 std::unique_ptr<Invalidation> Invalidation::create_with(
     const BusFactory& make_bus, InvalidationTargets targets,
     std::function<void(bool, std::string_view)> log) {
+  (void)log;  // the transport logs (PgNotifyOptions::log); applying logs nothing
   std::unique_ptr<Invalidation> out(new Invalidation());
   InvalidationTargets& t = targets;
   ClientAuthenticator& clients = t.clients;
@@ -108,7 +99,7 @@ std::unique_ptr<Invalidation> Invalidation::create_with(
   authz::PermissionService& permissions = t.permissions;
   keys::KeyService& keys = t.keys;
   JwtService& jwts = t.jwts;
-  out->state_ = std::make_unique<ServiceState>(std::move(targets), log);
+  out->state_ = std::make_unique<ServiceState>(std::move(targets));
   out->bus_ = make_bus(*out->state_, out->trust_);
   invalidation::Bus& bus = *out->bus_;
   // Publishers: every eviction point that is not a key or policy listener.

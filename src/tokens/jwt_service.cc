@@ -121,6 +121,10 @@ class VerifiedJwtCache {
 // An entry counts until the token it stands for expires; maintenance prunes
 // it later. Consulted on every request; `count_` keeps the common empty case
 // free of locking.
+// Added to the longest token lifetime when clamping another node's expiry:
+// clocks of nodes differ a little.
+constexpr Duration kRevocationClockSlack = std::chrono::minutes(5);
+
 class RevokedIds {
  public:
   void add(std::string id, Instant expires_at) {
@@ -224,6 +228,12 @@ class JwtServiceImpl final : public JwtService {
     auto revoked_jwts = store_.revoked_tokens().revoked_jwts(clock_.now());
     if (!revoked_jwts) return fail(revoked_jwts.error());
     for (const RevokedJwt& r : *revoked_jwts) revoked_ids_.add(r.jti, r.expires_at);
+    // Everything the store has is in memory again: memory may answer alone
+    // once the sets are back under the cap (pruned by maintain()).
+    if (revoked_ids_.size() < kMaxRemoteRevocations &&
+        revoked_sessions_.size() < kMaxRemoteRevocations) {
+      revocations_overflowed_.store(false, std::memory_order_release);
+    }
     return {};
   }
 
@@ -232,16 +242,19 @@ class JwtServiceImpl final : public JwtService {
     trust_ = trust;
     cache_.set_trust(trust);
   }
+  // Anyone who can NOTIFY on the database can send these: `until` is
+  // clamped to what a token of this node can live, and past
+  // kMaxRemoteRevocations per set nothing more is kept in memory; instead
+  // every verification also asks the store (read-through, as when
+  // degraded) until a reload from the store finds the sets small again.
   void refuse_token_id(std::string_view token_id, Instant until) override {
-    revoked_ids_.add(std::string(token_id), until);
+    add_remote(revoked_ids_, std::string(token_id), until);
   }
   void refuse_login_session(std::string_view key_id, std::string_view session_id,
                             Instant until) override {
-    revoked_sessions_.add(session_ref(key_id, session_id), until);
-    // The session's token, if cached here: its jti is not in the message.
-    cache_.evict_if([&](const Principal& p) {
-      return p.key && p.key->key_id == key_id && p.key->session_id == session_id;
-    });
+    // No eviction of the session's cached token: every verification, cache
+    // hit or not, consults revoked_sessions_ (or the store past the cap).
+    add_remote(revoked_sessions_, session_ref(key_id, session_id), until);
   }
   Status reload_signing_keys() override { return ring_.reload(); }
   void forget_all() override { cache_.clear(); }
@@ -388,7 +401,7 @@ class JwtServiceImpl final : public JwtService {
     if (revoked_ids_.contains(principal->token_id, now)) {
       return fail(Error::invalid_token("revoked", "this token was revoked"));
     }
-    if (!caches_trusted(trust_)) {
+    if (!caches_trusted(trust_) || revocations_overflowed_.load(std::memory_order_acquire)) {
       if (auto s = check_revoked_in_store(*principal, now); !s) return fail(s.error());
     }
     // Issue 14 item 7: exactly at its expiry, before the scan disables it.
@@ -517,6 +530,15 @@ class JwtServiceImpl final : public JwtService {
   }
 
  private:
+  void add_remote(RevokedIds& set, std::string id, Instant until) {
+    until = std::min(until, clock_.now() + longest_token_life_);
+    if (set.size() >= kMaxRemoteRevocations) {
+      revocations_overflowed_.store(true, std::memory_order_release);
+      return;
+    }
+    set.add(std::move(id), until);
+  }
+
   void publish(const invalidation::Message& message) {
     if (publisher_ != nullptr) publisher_->publish(message);
   }
@@ -701,8 +723,16 @@ class JwtServiceImpl final : public JwtService {
   std::string issuer_;  // set before serving (set_issuer), then read-only
   SigningKeyRing ring_;
   VerifiedJwtCache cache_;
-  RevokedIds revoked_sessions_;                   // session_ref(key, session)
-  RevokedIds revoked_ids_;                        // jti: RFC 7009 and session revocations
+  RevokedIds revoked_sessions_;  // session_ref(key, session)
+  RevokedIds revoked_ids_;       // jti: RFC 7009 and session revocations
+  // Set when another node's revocation was not kept (kMaxRemoteRevocations):
+  // verifications read revocations from the store.
+  std::atomic<bool> revocations_overflowed_{false};
+  // No token of this node lives longer (the clamp of another node's `until`).
+  const Duration longest_token_life_ =
+      std::max(
+          {options_.access_token_ttl, options_.login_token_ttl, options_.oauth_access_token_ttl}) +
+      kRevocationClockSlack;
   invalidation::Publisher* publisher_ = nullptr;  // set before serving
   const CacheTrust* trust_ = nullptr;             // set before serving
   std::atomic<std::uint64_t> verifications_{0};

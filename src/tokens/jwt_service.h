@@ -78,6 +78,11 @@ class ApiKeyAuthority {
   virtual void note_used(std::string_view /*key_id*/) {}
 };
 
+// Per revocation set (jti, session), the revocations from other nodes kept
+// in memory (about 100 bytes each); past it verifications read the store
+// (docs/operations.md, "Cross-node invalidation").
+inline constexpr std::size_t kMaxRemoteRevocations = 100'000;
+
 struct JwtOptions {
   std::string issuer = "latchkey";  // the server's URL in latchkeyd (set_issuer)
   std::string audience = "latchkey";
@@ -229,6 +234,10 @@ class JwtService {
   virtual void set_publisher(invalidation::Publisher* publisher) = 0;
   virtual void set_cache_trust(const CacheTrust* trust) = 0;
   // Another node's changes, in memory only (the store has them already).
+  // `until` is clamped to now + the longest token lifetime of this node + 5
+  // minutes; past kMaxRemoteRevocations entries per set nothing more is
+  // kept and every verification also reads revocations from the store,
+  // until reload_revocations() finds the sets under the cap again.
   virtual void refuse_token_id(std::string_view token_id, Instant until) = 0;
   virtual void refuse_login_session(std::string_view key_id, std::string_view session_id,
                                     Instant until) = 0;

@@ -22,7 +22,7 @@ class FakeLocalState : public LocalState {
     record("forget_account_token " +
            hex_encode(std::string_view(reinterpret_cast<const char*>(d.data()), d.size())));
   }
-  void reload_key(std::string_view id) override { record("reload_key " + std::string(id)); }
+  void forget_key(std::string_view id) override { record("forget_key " + std::string(id)); }
   void refuse_login_session(std::string_view key, std::string_view session,
                             Instant until) override {
     record("refuse_login_session " + std::string(key) + " " + std::string(session) + " " +
@@ -31,7 +31,6 @@ class FakeLocalState : public LocalState {
   void refuse_token_id(std::string_view jti, Instant until) override {
     record("refuse_token_id " + std::string(jti) + " " + std::to_string(to_unix_millis(until)));
   }
-  void reload_signing_keys() override { record("reload_signing_keys"); }
   void forget_policy() override { record("forget_policy"); }
   void drop_caches() override {
     ++drops;

@@ -209,6 +209,67 @@ TEST_F(KeyServiceTest, DeactivationIsVisibleInMemoryAtOnce) {
   EXPECT_EQ(refused.error().description.find(k.api_key), std::string::npos);
 }
 
+// Test that a reload for another node's change that fails (pool timeout)
+// does not leave the key active in memory: lookups read the store, which
+// says it was deactivated there.
+TEST_F(KeyServiceTest, AFailedReloadForgetsTheKeyInsteadOfKeepingItActive) {
+  const CreatedKey k = create(alice_);
+  ASSERT_TRUE(service_.is_active(k.key.id, clock_.now()));  // in memory
+  // Another node deactivated it in the shared store.
+  ASSERT_TRUE(store_.deactivate_key(k.key.id, clock_.now(), "usr_admin"));
+  store_.fail_reads = true;
+  EXPECT_FALSE(service_.reload_key(k.key.id));
+  EXPECT_FALSE(service_.is_active(k.key.id, clock_.now()));  // store unreachable: refused
+  EXPECT_FALSE(service_.authenticate(k.api_key));
+  store_.fail_reads = false;
+  EXPECT_FALSE(service_.is_active(k.key.id, clock_.now()));
+  auto refused = service_.authenticate(k.api_key);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason, "revoked");
+}
+
+// Test that a reload keeps what memory already refuses (a deactivation
+// whose write failed here) even when the store still says active.
+TEST_F(KeyServiceTest, AReloadKeepsADeactivationKnownOnlyInMemory) {
+  const CreatedKey k = create(alice_);
+  store_.fail_deactivate = true;
+  ASSERT_FALSE(service_.deactivate(alice_, k.key.id));
+  store_.fail_deactivate = false;
+  ASSERT_TRUE(service_.reload_key(k.key.id));
+  EXPECT_FALSE(service_.is_active(k.key.id, clock_.now()));
+}
+
+// Test that a read of the store that began before another node's change
+// (and before its forget_key) is not remembered when it finishes after it:
+// the next lookup reads the store again and sees the deactivation.
+TEST_F(KeyServiceTest, AStaleReadFinishingAfterAForgetIsNotRemembered) {
+  const CreatedKey k = create(alice_);
+  service_.forget_key(k.key.id);  // a 'k' for an earlier change
+  store_.after_next_find = [&] {
+    // Between the read (active) and its use: another node deactivates the
+    // key and its message arrives here.
+    ASSERT_TRUE(store_.deactivate_key(k.key.id, clock_.now(), "usr_admin"));
+    service_.forget_key(k.key.id);
+  };
+  EXPECT_TRUE(service_.is_active(k.key.id, clock_.now()));   // answered from the earlier read
+  EXPECT_FALSE(service_.is_active(k.key.id, clock_.now()));  // not remembered: read again
+}
+
+// Test that a limits change whose write failed (its commit may have
+// happened) is still announced to the listeners (the other nodes re-read
+// the key) and re-read here.
+TEST_F(KeyServiceTest, AFailedLimitsChangeIsStillAnnounced) {
+  const CreatedKey k = create(alice_);
+  std::vector<std::string> heard;
+  service_.add_change_listener([&](const ApiKey& key) { heard.push_back(key.id); });
+  store_.fail_limits = true;
+  EXPECT_FALSE(service_.set_limits(admin_, k.key.id, {.requests_per_minute = 9}));
+  EXPECT_EQ(heard, std::vector<std::string>{k.key.id});
+  const int reads = store_.reads;
+  EXPECT_TRUE(service_.is_active(k.key.id, clock_.now()));
+  EXPECT_EQ(store_.reads, reads + 1);  // forgotten here: read from the store
+}
+
 // Test that status moves from active to expired with the clock, and that a
 // deactivated key reads inactive even after its expiry.
 TEST_F(KeyServiceTest, StatusTransitionsWithTheClock) {

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <utility>
 
 #include "store/key_store.h"
 
@@ -23,15 +25,22 @@ class MemKeyStore final : public KeyStore {
     return {};
   }
   Result<std::optional<ApiKey>> find_key(std::string_view id) override {
-    std::lock_guard lock(mu_);
-    ++reads;
-    auto it = keys_.find(std::string(id));
-    if (it == keys_.end()) return std::optional<ApiKey>();
-    return std::optional<ApiKey>(it->second);
+    std::optional<ApiKey> found;
+    {
+      std::lock_guard lock(mu_);
+      ++reads;
+      if (fail_reads) return fail(Error::unavailable("pool timeout"));
+      auto it = keys_.find(std::string(id));
+      if (it != keys_.end()) found = it->second;
+    }
+    // Once: what happens between this read and its use by the caller.
+    if (auto hook = std::exchange(after_next_find, {})) hook();
+    return found;
   }
   Result<std::optional<ApiKey>> find_key_by_digest(const Digest& digest) override {
     std::lock_guard lock(mu_);
     ++reads;
+    if (fail_reads) return fail(Error::unavailable("pool timeout"));
     for (const auto& [id, k] : keys_) {
       if (k.digest == digest) return std::optional<ApiKey>(k);
     }
@@ -86,6 +95,7 @@ class MemKeyStore final : public KeyStore {
                                                const KeyLimitOverride& limits) override {
     std::lock_guard lock(mu_);
     ++writes;
+    if (fail_limits) return fail(Error::unavailable("commit outcome unknown"));
     auto it = keys_.find(std::string(id));
     if (it == keys_.end()) return std::optional<ApiKey>();
     it->second.limits = limits;
@@ -137,6 +147,9 @@ class MemKeyStore final : public KeyStore {
   int usage_batches = 0;
   bool fail_usage = false;
   bool fail_deactivate = false;
+  bool fail_reads = false;  // find_key, find_key_by_digest
+  bool fail_limits = false;
+  std::function<void()> after_next_find;
 
  private:
   std::mutex mu_;

@@ -54,6 +54,8 @@ class LoopbackBus final : public invalidation::Bus {
     for (LoopbackBus* peer : network_) {
       if (!peer->connected_) continue;  // its listener is down: the payload is lost
       for (const std::string& p : *payloads) peer->receiver_.on_payload(p);
+      // What PgNotifyBus's listener does (after min_resync_interval).
+      if (peer->receiver_.resync_pending()) (void)peer->receiver_.on_subscribed();
     }
   }
   bool degraded() const override { return receiver_.degraded(); }

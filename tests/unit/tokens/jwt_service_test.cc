@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/revoked_token_store.h"
 #include "store/signing_key_store.h"
 #include "support/counter_random.h"
 #include "support/fake_clock.h"
@@ -23,6 +24,7 @@ namespace latchkey {
 namespace {
 
 using std::chrono::hours;
+using std::chrono::minutes;
 using std::chrono::seconds;
 using testing::CounterRandom;
 using testing::FakeClock;
@@ -582,6 +584,42 @@ TEST_F(JwtServiceTest, RevokedJtiRefusedInEverySpelling) {
   EXPECT_EQ(reason(other), "revoked");
   start();
   EXPECT_EQ(reason(other), "revoked");
+}
+
+// Test that another node's revocation (anyone who can NOTIFY can send one)
+// is kept no longer than a token of this node can live: an expiry in the
+// year 33658 does not block the jti or the session forever.
+TEST_F(JwtServiceTest, AnotherNodesRevocationIsKeptNoLongerThanATokenLives) {
+  const Instant far = from_unix_millis(999'999'999'999'999);
+  service_->refuse_token_id("jti_forever", far);
+  service_->refuse_login_session("key_good", "forever", far);
+  EXPECT_EQ(service_->stats().revoked_tokens, 2u);
+  // The longest default lifetime (a login token, 2 h) and the 5-minute slack.
+  clock_.advance(hours(2) + minutes(5) + seconds(1));
+  ASSERT_TRUE(service_->maintain());
+  EXPECT_EQ(service_->stats().revoked_tokens, 0u);
+}
+
+// Test that past kMaxRemoteRevocations another node's revocations are no
+// longer kept in memory (bounded), and that verifications then read the
+// store instead: a revocation only the store has is refused.
+TEST_F(JwtServiceTest, PastTheCapRevocationsAreReadFromTheStore) {
+  auto issued = service_->exchange_access(kGoodKey, {});
+  ASSERT_TRUE(issued);
+  auto principal = service_->authenticate(issued->access_token);
+  ASSERT_TRUE(principal);
+  const Instant until = clock_.now() + minutes(10);
+  for (std::size_t i = 0; i < kMaxRemoteRevocations; ++i) {
+    service_->refuse_token_id("jti_flood_" + std::to_string(i), until);
+  }
+  EXPECT_EQ(service_->stats().revoked_tokens, kMaxRemoteRevocations);
+  // The one that does not fit: in the store only, as its node committed it.
+  ASSERT_TRUE(store_->revoked_tokens().revoke_jwt(RevokedJwt{(*principal)->token_id,
+                                                             (*principal)->user_id, clock_.now(),
+                                                             (*principal)->token_expires_at}));
+  service_->refuse_token_id((*principal)->token_id, (*principal)->token_expires_at);
+  EXPECT_EQ(service_->stats().revoked_tokens, kMaxRemoteRevocations);  // not kept
+  EXPECT_EQ(reason(issued->access_token), "revoked");
 }
 
 // Test that a session revocation ends with its token: once the token
