@@ -6,68 +6,38 @@
 #include "store/postgres/pg_values.h"
 
 namespace latchkey::pg {
-namespace {
-
-// Normalized CIDR blocks never hold a comma: one column holds the list.
-std::string join(const std::vector<std::string>& items) {
-  std::string joined;
-  for (const std::string& item : items) {
-    if (!joined.empty()) joined += ',';
-    joined += item;
-  }
-  return joined;
-}
-
-std::vector<std::string> split(std::string_view joined) {
-  std::vector<std::string> items;
-  while (!joined.empty()) {
-    const auto comma = joined.find(',');
-    items.emplace_back(joined.substr(0, comma));
-    if (comma == std::string_view::npos) break;
-    joined.remove_prefix(comma + 1);
-  }
-  return items;
-}
-
-std::string table_of(OriginOwner owner) {
-  return owner == OriginOwner::kUser ? "user_allowed_origins" : "key_allowed_origins";
-}
-
-std::string column_of(OriginOwner owner) {
-  return owner == OriginOwner::kUser ? "user_id" : "key_id";
-}
-
-}  // namespace
 
 Result<std::vector<std::string>> select_allowed_origins(Connection& connection, OriginOwner owner,
                                                         std::string_view owner_id) {
   auto rows = connection.exec(
-      "SELECT cidrs FROM " + table_of(owner) + " WHERE " + column_of(owner) + " = $1",
+      "SELECT cidrs FROM " + origin_table(owner) + " WHERE " + origin_owner_column(owner) + " = $1",
       {text(owner_id)});
   if (!rows) return fail(rows.error());
   if (rows->empty()) return std::vector<std::string>();
-  return split(rows->text(0, 0));
+  return split_origins(rows->text(0, 0));
 }
 
 Result<std::map<std::string, std::vector<std::string>, std::less<>>> select_all_allowed_origins(
     Connection& connection, OriginOwner owner) {
-  auto rows = connection.exec("SELECT " + column_of(owner) + ", cidrs FROM " + table_of(owner));
+  auto rows = connection.exec("SELECT " + origin_owner_column(owner) + ", cidrs FROM " +
+                              origin_table(owner));
   if (!rows) return fail(rows.error());
   std::map<std::string, std::vector<std::string>, std::less<>> all;
-  for (int i = 0; i < rows->size(); ++i) all[text_at(*rows, i, 0)] = split(rows->text(i, 1));
+  for (int i = 0; i < rows->size(); ++i)
+    all[text_at(*rows, i, 0)] = split_origins(rows->text(i, 1));
   return all;
 }
 
 Status replace_allowed_origins(Connection& connection, OriginOwner owner, std::string_view owner_id,
                                const std::vector<std::string>& cidrs) {
-  const std::string table = table_of(owner);
-  const std::string column = column_of(owner);
+  const std::string table = origin_table(owner);
+  const std::string column = origin_owner_column(owner);
   auto done = cidrs.empty() ? connection.exec("DELETE FROM " + table + " WHERE " + column + " = $1",
                                               {text(owner_id)})
                             : connection.exec("INSERT INTO " + table + " (" + column +
                                                   ", cidrs) VALUES ($1, $2)" + " ON CONFLICT (" +
                                                   column + ") DO UPDATE SET cidrs = excluded.cidrs",
-                                              {text(owner_id), text(join(cidrs))});
+                                              {text(owner_id), text(join_origins(cidrs))});
   if (!done) return fail(done.error());
   return {};
 }
@@ -87,7 +57,7 @@ Result<std::optional<TokenInterference>> select_interference(Connection& connect
   t.first_seen = instant_at(*rows, 0, 1);
   t.last_seen = instant_at(*rows, 0, 2);
   t.regenerations = static_cast<int>(int_at(*rows, 0, 3));
-  t.origins = split(rows->text(0, 4));
+  t.origins = split_origins(rows->text(0, 4));
   t.alarmed_at = instant_at(*rows, 0, 5);
   t.alarms = static_cast<int>(int_at(*rows, 0, 6));
   return std::optional<TokenInterference>(std::move(t));
@@ -170,7 +140,8 @@ Result<std::optional<TokenInterference>> apply_interference_rule(Connection& con
       " regenerations = excluded.regenerations, origins = excluded.origins,"
       " alarmed_at = excluded.alarmed_at, alarms = excluded.alarms",
       {text(t.user_id), text(t.client_id), instant(t.first_seen), instant(t.last_seen),
-       integer(t.regenerations), text(join(t.origins)), instant(t.alarmed_at), integer(t.alarms)});
+       integer(t.regenerations), text(join_origins(t.origins)), instant(t.alarmed_at),
+       integer(t.alarms)});
   if (!stored) return fail(stored.error());
   if (!alarm) return std::optional<TokenInterference>();
   return std::optional<TokenInterference>(std::move(t));

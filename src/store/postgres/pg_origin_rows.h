@@ -17,12 +17,13 @@
 #include <vector>
 
 #include "core/error.h"
+#include "store/origin_columns.h"
 #include "store/postgres/pg_connection.h"
 #include "store/records.h"
 
 namespace latchkey::pg {
 
-enum class OriginOwner { kUser, kKey };
+using latchkey::OriginOwner;  // store/origin_columns.h
 
 // The owner's blocks; empty when it has none.
 Result<std::vector<std::string>> select_allowed_origins(Connection& connection, OriginOwner owner,

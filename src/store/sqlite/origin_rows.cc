@@ -9,35 +9,6 @@
 namespace latchkey::sqlite {
 namespace {
 
-// Normalized CIDR blocks never hold a comma: one column holds the list.
-std::string join(const std::vector<std::string>& items) {
-  std::string text;
-  for (const std::string& item : items) {
-    if (!text.empty()) text += ',';
-    text += item;
-  }
-  return text;
-}
-
-std::vector<std::string> split(std::string_view text) {
-  std::vector<std::string> items;
-  while (!text.empty()) {
-    const auto comma = text.find(',');
-    items.emplace_back(text.substr(0, comma));
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return items;
-}
-
-std::string_view table_of(OriginOwner owner) {
-  return owner == OriginOwner::kUser ? "user_allowed_origins" : "key_allowed_origins";
-}
-
-std::string_view column_of(OriginOwner owner) {
-  return owner == OriginOwner::kUser ? "user_id" : "key_id";
-}
-
 constexpr std::string_view kSelectInterference =
     "SELECT client_id, first_seen, last_seen, regenerations, origins, alarmed_at, alarms "
     "FROM token_interference WHERE user_id = ?";
@@ -53,21 +24,21 @@ constexpr std::string_view kUpsertInterference =
 
 Result<std::vector<std::string>> select_allowed_origins(Connection& connection, OriginOwner owner,
                                                         std::string_view owner_id) {
-  const std::string sql = "SELECT cidrs FROM " + std::string(table_of(owner)) + " WHERE " +
-                          std::string(column_of(owner)) + " = ?";
+  const std::string sql =
+      "SELECT cidrs FROM " + origin_table(owner) + " WHERE " + origin_owner_column(owner) + " = ?";
   auto statement = connection.prepare(sql);
   if (!statement) return fail(statement.error());
   statement->bind_text(1, owner_id);
   auto row = statement->step();
   if (!row) return fail(row.error());
   if (!*row) return std::vector<std::string>();
-  return split(statement->text_at(0));
+  return split_origins(statement->text_at(0));
 }
 
 Result<std::map<std::string, std::vector<std::string>, std::less<>>> select_all_allowed_origins(
     Connection& connection, OriginOwner owner) {
   const std::string sql =
-      "SELECT " + std::string(column_of(owner)) + ", cidrs FROM " + std::string(table_of(owner));
+      "SELECT " + origin_owner_column(owner) + ", cidrs FROM " + origin_table(owner);
   auto statement = connection.prepare(sql);
   if (!statement) return fail(statement.error());
   std::map<std::string, std::vector<std::string>, std::less<>> all;
@@ -75,24 +46,23 @@ Result<std::map<std::string, std::vector<std::string>, std::less<>>> select_all_
     auto row = statement->step();
     if (!row) return fail(row.error());
     if (!*row) return all;
-    all[statement->text_at(0)] = split(statement->text_at(1));
+    all[statement->text_at(0)] = split_origins(statement->text_at(1));
   }
 }
 
 Status replace_allowed_origins(Connection& connection, OriginOwner owner, std::string_view owner_id,
                                const std::vector<std::string>& cidrs) {
   if (cidrs.empty()) {
-    auto statement = connection.prepare("DELETE FROM " + std::string(table_of(owner)) + " WHERE " +
-                                        std::string(column_of(owner)) + " = ?");
+    auto statement = connection.prepare("DELETE FROM " + origin_table(owner) + " WHERE " +
+                                        origin_owner_column(owner) + " = ?");
     if (!statement) return fail(statement.error());
     statement->bind_text(1, owner_id);
     return statement->run();
   }
-  auto statement =
-      connection.prepare("INSERT OR REPLACE INTO " + std::string(table_of(owner)) + " (" +
-                         std::string(column_of(owner)) + ", cidrs) VALUES (?, ?)");
+  auto statement = connection.prepare("INSERT OR REPLACE INTO " + origin_table(owner) + " (" +
+                                      origin_owner_column(owner) + ", cidrs) VALUES (?, ?)");
   if (!statement) return fail(statement.error());
-  statement->bind_text(1, owner_id).bind_text(2, join(cidrs));
+  statement->bind_text(1, owner_id).bind_text(2, join_origins(cidrs));
   return statement->run();
 }
 
@@ -110,7 +80,7 @@ Result<std::optional<TokenInterference>> select_interference(Connection& connect
   t.first_seen = statement->instant_at(1);
   t.last_seen = statement->instant_at(2);
   t.regenerations = static_cast<int>(statement->int_at(3));
-  t.origins = split(statement->text_at(4));
+  t.origins = split_origins(statement->text_at(4));
   t.alarmed_at = statement->instant_at(5);
   t.alarms = static_cast<int>(statement->int_at(6));
   return std::optional<TokenInterference>(std::move(t));
@@ -204,7 +174,7 @@ Result<std::optional<TokenInterference>> watch_issuance(Connection& connection,
         .bind_instant(3, t.first_seen)
         .bind_instant(4, t.last_seen)
         .bind_int(5, t.regenerations)
-        .bind_text(6, join(t.origins))
+        .bind_text(6, join_origins(t.origins))
         .bind_instant(7, t.alarmed_at)
         .bind_int(8, t.alarms);
     if (auto s = statement->run(); !s) return fail(s.error());

@@ -14,14 +14,13 @@
 #include <vector>
 
 #include "core/error.h"
+#include "store/origin_columns.h"
 #include "store/records.h"
 #include "store/sqlite/connection.h"
 
 namespace latchkey::sqlite {
 
-// Which list: a user's (user_allowed_origins) or an API key's
-// (key_allowed_origins).
-enum class OriginOwner { kUser, kKey };
+using latchkey::OriginOwner;  // store/origin_columns.h
 
 // The owner's blocks; empty when it has none.
 Result<std::vector<std::string>> select_allowed_origins(Connection& connection, OriginOwner owner,
