@@ -93,7 +93,9 @@ PIDS+=($!)
 free_port() {
   local port
   for _ in $(seq 50); do
-    port=$((20000 + RANDOM % 30000))
+    # below the kernel's ephemeral range (32768-60999): a port an outgoing
+    # connection holds is free to connect to but not to bind
+    port=$((20000 + RANDOM % 12000))
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
   done
   echo "multinode.sh: no free port found" >&2; return 1
@@ -129,7 +131,7 @@ log "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on $STORE (fs
 start_node() {
   local name=$1 dir="$WORK/$1"; shift
   mkdir -p "$dir"
-  "$LATCHKEYD" --listen "127.0.0.1:$(free_port)" --data "$dir/data" --ready-file "$dir/ready" \
+  "$LATCHKEYD" --listen 127.0.0.1:0 --data "$dir/data" --ready-file "$dir/ready" \
     --bootstrap-file "$dir/bootstrap.json" "$@" >"$dir/latchkeyd.log" 2>&1 &
   PIDS+=($!)
   printf -v "PID_$name" '%s' "$!"

@@ -110,7 +110,9 @@ PIDS+=($!)
 free_port() {  # a random port nothing listens on (nginx fails loudly if it races)
   local port
   for _ in $(seq 50); do
-    port=$((20000 + RANDOM % 30000))
+    # below the kernel's ephemeral range (32768-60999): a port an outgoing
+    # connection holds is free to connect to but not to bind
+    port=$((20000 + RANDOM % 12000))
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
   done
   echo "run.sh: no free port found" >&2; return 1

@@ -34,13 +34,32 @@ std::string pq_error(PGconn* c) {
 
 // The URL expanded, then our own settings: a recognisable application name
 // and keepalives, so that a dead peer is noticed without traffic.
-Conn connect(const std::string& url, const std::string& application_name) {
+enum class Role { kListener, kSender };
+
+Conn connect(const std::string& url, const std::string& application_name, Role role) {
   // tcp_user_timeout: a send to a vanished server fails within 10 s instead
   // of blocking the thread (and shutdown's join) on TCP retransmissions.
-  const char* keys[] = {"dbname",           "application_name", "connect_timeout",
-                        "keepalives",       "keepalives_idle",  "keepalives_interval",
-                        "keepalives_count", "tcp_user_timeout", nullptr};
-  const char* values[] = {url.c_str(), application_name.c_str(), "5", "1", "5", "2", "3", "10000",
+  // A sender's pg_notify commits without waiting for its WAL flush
+  // (synchronous_commit off): PostgreSQL gives a transaction that notifies
+  // a transaction id and holds one cluster-wide lock from its NOTIFY to the
+  // end of its commit, so durable commits of every node's notifications
+  // would queue one flush after another, and every issuance waits for its
+  // notification. Nothing of a notification outlives a server crash anyway
+  // (every listener loses its connection and reloads).
+  const char* keys[] = {"dbname",           "application_name",
+                        "connect_timeout",  "keepalives",
+                        "keepalives_idle",  "keepalives_interval",
+                        "keepalives_count", "tcp_user_timeout",
+                        "options",          nullptr};
+  const char* values[] = {url.c_str(),
+                          application_name.c_str(),
+                          "5",
+                          "1",
+                          "5",
+                          "2",
+                          "3",
+                          "10000",
+                          role == Role::kSender ? "-c synchronous_commit=off" : "",
                           nullptr};
   Conn conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   // libpq prints server notices to stderr by default; ours go nowhere (a
@@ -57,7 +76,7 @@ Status notify_once(const std::string& url, std::string_view origin,
                    const std::vector<Message>& messages) {
   auto payloads = encode(origin, messages);
   if (!payloads) return fail(payloads.error());
-  Conn conn = connect(url, "latchkey-" + std::string(origin));
+  Conn conn = connect(url, "latchkey-" + std::string(origin), Role::kSender);
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     return fail(Error::unavailable("cannot notify the other nodes: " + pq_error(conn.get())));
   }
@@ -163,7 +182,7 @@ void PgNotifyBus::send_loop() {
       if (stop_) return;
     }
     if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
-      conn = connect(options_.url, app);
+      conn = connect(options_.url, app, Role::kSender);
       if (PQstatus(conn.get()) != CONNECTION_OK) {
         if (options_.log) {
           options_.log(true, "invalidation: cannot connect to publish: " + pq_error(conn.get()));
@@ -244,7 +263,7 @@ void PgNotifyBus::listen_loop() {
       if (stop_) return;
     }
     receiver_.on_lost(why);
-    Conn conn = connect(options_.url, app);
+    Conn conn = connect(options_.url, app, Role::kListener);
     if (PQstatus(conn.get()) != CONNECTION_OK) {
       why = "cannot connect: " + pq_error(conn.get());
       if (!pause(backoff)) return;

@@ -219,6 +219,105 @@ END
 $fn$;
 )sql";
 
+// Migration 105: issuances in batches, and an interference check whose cost
+// does not grow with the user's issuances.
+//
+// lk_issue_account_token is replaced: p_threshold (the alarm's threshold, 0:
+// not watched) replaces p_count, and it answers `several_addresses` (an
+// issuance of this user in the window came from another address than this
+// one) and, only then, `window_issuances` capped at p_threshold + 1. Both
+// read an index, never the user's whole window: the alarm needs two origins
+// and more than p_threshold issuances, and the store applies the exact rule
+// (counting everything, IPv6 by /64) only when both may hold (pg_store.cc).
+// The old function counted every issuance in the window on every issuance.
+//
+// lk_issue_account_tokens: several issuances of one node in one statement
+// (pg_issuance_batcher.h), a group commit: one transaction and one WAL
+// flush for all of them. Each is exactly lk_issue_account_token, in array
+// order; the caller orders them by user id so that two batches lock users
+// in the same order (no deadlock). Two issuances of one user in a batch run
+// one after the other: the second supersedes the first, as if they had come
+// one after the other.
+constexpr std::string_view kIssueInBatches = R"sql(
+DROP FUNCTION lk_issue_account_token(BYTEA, TEXT, TEXT, BIGINT, BIGINT, TEXT, TEXT, BIGINT, BOOLEAN);
+CREATE INDEX account_token_issuances_by_user_address
+  ON account_token_issuances (user_id, ip, issued_at);
+
+CREATE FUNCTION lk_issue_account_token(
+  p_digest BYTEA, p_user_id TEXT, p_client_id TEXT, p_issued_at BIGINT, p_expires_at BIGINT,
+  p_ip TEXT, p_user_agent TEXT, p_since BIGINT, p_threshold INTEGER)
+RETURNS TABLE (outcome TEXT, window_issuances BIGINT, several_addresses BOOLEAN)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_disabled BOOLEAN;
+BEGIN
+  SELECT u.disabled INTO v_disabled FROM users u WHERE u.id = p_user_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN QUERY SELECT 'no_user'::text, 0::bigint, FALSE;
+    RETURN;
+  END IF;
+  IF v_disabled THEN
+    RETURN QUERY SELECT 'disabled'::text, 0::bigint, FALSE;
+    RETURN;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM account_tokens t
+                 WHERE t.digest = p_digest AND t.user_id = p_user_id) THEN
+    WITH ended AS (DELETE FROM account_tokens t WHERE t.user_id = p_user_id
+                   RETURNING t.digest, t.user_id, t.expires_at)
+    INSERT INTO token_tombstones AS b
+      (digest, user_id, reason, ended_at, expires_at, by_client_id, by_ip, by_user_agent)
+    SELECT e.digest, e.user_id,
+           CASE WHEN e.expires_at <= p_issued_at THEN 'expired' ELSE 'superseded' END,
+           p_issued_at, e.expires_at, p_client_id, p_ip, p_user_agent FROM ended e
+    ON CONFLICT (digest) DO UPDATE SET user_id = excluded.user_id, reason = excluded.reason,
+      ended_at = excluded.ended_at, expires_at = excluded.expires_at,
+      by_client_id = excluded.by_client_id, by_ip = excluded.by_ip,
+      by_user_agent = excluded.by_user_agent;
+    DELETE FROM token_tombstones b WHERE b.digest = p_digest;
+    INSERT INTO account_tokens
+      (digest, user_id, client_id, issued_at, expires_at, issuer_ip, issuer_user_agent)
+    VALUES (p_digest, p_user_id, p_client_id, p_issued_at, p_expires_at, p_ip, p_user_agent);
+    -- At most 64 at a time (each issuance adds one row, so pruning keeps
+    -- up), by id from an array: as a semi-join, the plan PostgreSQL caches
+    -- for this function after a few calls scanned the whole table on every
+    -- issuance.
+    DELETE FROM account_token_issuances i WHERE i.id = ANY (ARRAY(
+      SELECT o.id FROM account_token_issuances o WHERE o.issued_at <= p_since
+      ORDER BY o.issued_at LIMIT 64 FOR UPDATE SKIP LOCKED));
+    INSERT INTO account_token_issuances (user_id, client_id, ip, issued_at)
+    VALUES (p_user_id, p_client_id, p_ip, p_issued_at);
+  END IF;
+  IF p_threshold > 0 AND EXISTS (
+      SELECT 1 FROM account_token_issuances i
+      WHERE i.user_id = p_user_id AND i.ip <> '' AND (i.ip < p_ip OR i.ip > p_ip)
+        AND i.issued_at > p_since) THEN
+    RETURN QUERY SELECT 'issued'::text, COUNT(*), TRUE FROM (
+      SELECT 1 FROM account_token_issuances i
+      WHERE i.user_id = p_user_id AND i.issued_at > p_since LIMIT p_threshold + 1) w;
+  ELSE
+    RETURN QUERY SELECT 'issued'::text, 0::bigint, FALSE;
+  END IF;
+END
+$fn$;
+
+CREATE FUNCTION lk_issue_account_tokens(
+  p_digests BYTEA[], p_user_ids TEXT[], p_client_ids TEXT[], p_issued_at BIGINT[],
+  p_expires_at BIGINT[], p_ips TEXT[], p_user_agents TEXT[], p_since BIGINT[],
+  p_thresholds INTEGER[])
+RETURNS TABLE (ord INTEGER, outcome TEXT, window_issuances BIGINT, several_addresses BOOLEAN)
+LANGUAGE plpgsql AS $fn$
+#variable_conflict use_column
+BEGIN
+  FOR i IN 1 .. COALESCE(array_length(p_user_ids, 1), 0) LOOP
+    RETURN QUERY SELECT i, r.outcome, r.window_issuances, r.several_addresses
+      FROM lk_issue_account_token(p_digests[i], p_user_ids[i], p_client_ids[i], p_issued_at[i],
+                                  p_expires_at[i], p_ips[i], p_user_agents[i], p_since[i],
+                                  p_thresholds[i]) r;
+  END LOOP;
+END
+$fn$;
+)sql";
+
 constexpr std::array kCore = {
     Migration{101, "users, modules, credentials, account tokens, tombstones, origins, interference",
               kUsers},
@@ -226,6 +325,8 @@ constexpr std::array kCore = {
     Migration{103, "tables core writes for other areas: event outbox, console passwords",
               kWrittenByCore},
     Migration{104, "lk_issue_account_token: an issuance in one round trip", kIssueFunction},
+    Migration{105, "issuances in batches (lk_issue_account_tokens); their window's addresses",
+              kIssueInBatches},
 };
 
 }  // namespace

@@ -79,11 +79,13 @@ Result<std::unique_ptr<PgStore>> PgStore::open(const PgStoreOptions& options) {
   auto db = Database::open(
       PoolOptions{options.conninfo, std::max(options.pool_size, 1), options.acquire_timeout});
   if (!db) return fail(db.error());
-  return std::unique_ptr<PgStore>(new PgStore(std::move(*db)));
+  return std::unique_ptr<PgStore>(new PgStore(std::move(*db), options));
 }
 
-PgStore::PgStore(std::unique_ptr<Database> db)
+PgStore::PgStore(std::unique_ptr<Database> db, const PgStoreOptions& options)
     : db_(std::move(db)),
+      issuances_(std::make_unique<IssuanceBatcher>(*db_, options.issuance_batch,
+                                                   options.issuance_in_flight)),
       policy_(make_pg_policy_store(*db_)),
       audit_(make_pg_audit_store(*db_)),
       keys_(make_pg_key_store(*db_)),
@@ -292,34 +294,31 @@ Result<std::optional<TokenInterference>> PgStore::issue_watched_account_token(
     const AccountToken& token, const InterferenceRule& rule) {
   if (!is_storable_text(token.user_id)) return fail(user_not_found());  // names no user
   const Instant since = token.issued_at - rule.window;  // the window is (since, now]
-  // One round trip (lk_issue_account_token, pg_schema_core.cc): the user's
-  // row lock, ending the old tokens, the insert and the issuance record run
-  // in the server as one statement, in autocommit. Invariant 1 across nodes:
+  // One round trip (lk_issue_account_token, pg_schema_core.cc), shared with
+  // the node's concurrent issuances (pg_issuance_batcher.h): the user's row
+  // lock, ending the old tokens, the insert and the issuance record run in
+  // the server as one statement, in autocommit. Invariant 1 across nodes:
   // every issuer of this user queues on the user's row; a racing disable is
   // seen. Run again after a broken connection, it changes nothing twice.
-  auto issued = db_->read([&](Connection& c) {
-    return c.exec(
-        "SELECT outcome, window_issuances, window_first FROM lk_issue_account_token("
-        "$1, $2, $3, $4::bigint, $5::bigint, $6, $7, $8::bigint, $9::boolean)",
-        {digest(token.digest), text(token.user_id), text(token.client_id), instant(token.issued_at),
-         instant(token.expires_at), text(token.issuer_ip), text(token.issuer_user_agent),
-         instant(since), boolean(rule.threshold > 0)});
-  });
+  auto issued = issuances_->issue(token, since, std::max(rule.threshold, 0));
   if (!issued && issued.error().code == ErrorCode::kConflict) {
     return fail(Error::conflict("the token digest is already live for another user"));
   }
   if (!issued) return fail(issued.error());
-  const std::string outcome = text_at(*issued, 0, 0);
-  if (outcome == "no_user") return fail(user_not_found());
-  if (outcome == "disabled") {
+  if (issued->outcome == "no_user") return fail(user_not_found());
+  if (issued->outcome == "disabled") {
     return fail(Error::conflict("the user is disabled").with_reason("user_disabled"));
   }
-  const int regenerations = static_cast<int>(int_at(*issued, 0, 1));
-  if (rule.threshold <= 0 || regenerations <= rule.threshold) {
+  // One address cannot make two origins, and at most `threshold` issuances
+  // do not alarm: the rule cannot fire (the common case, decided in the
+  // issuance's statement).
+  if (rule.threshold <= 0 || !issued->several_addresses ||
+      issued->window_issuances <= rule.threshold) {
     return std::optional<TokenInterference>();
   }
-  // Over the threshold (rare): the rule is applied under the user's row
-  // lock, counting the window again, in a transaction of its own.
+  // Over the threshold from two addresses or more (rare): the rule is
+  // applied under the user's row lock, counting the window again, in a
+  // transaction of its own.
   return db_->write([&](Connection& c) -> Result<std::optional<TokenInterference>> {
     auto locked = lock_user(c, token.user_id);
     if (!locked) return fail(locked.error());

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "store/postgres/pg_database.h"
+#include "store/postgres/pg_issuance_batcher.h"
 #include "store/store.h"
 
 namespace latchkey::pg {
@@ -27,6 +28,10 @@ struct PgStoreOptions {
   std::string conninfo;  // libpq URL or key=value string
   int pool_size = 16;
   Duration acquire_timeout = std::chrono::seconds(5);
+  // Account-token issuances sent together (pg_issuance_batcher.h): at most
+  // this many per statement, at most issuance_in_flight statements at once.
+  int issuance_batch = 32;
+  int issuance_in_flight = 2;
 };
 
 class PgStore final : public Store {
@@ -92,9 +97,10 @@ class PgStore final : public Store {
   Database& database() { return *db_; }
 
  private:
-  explicit PgStore(std::unique_ptr<Database> db);
+  PgStore(std::unique_ptr<Database> db, const PgStoreOptions& options);
 
   std::unique_ptr<Database> db_;  // first: outlives the area stores
+  std::unique_ptr<IssuanceBatcher> issuances_;
   std::unique_ptr<PolicyStore> policy_;
   std::unique_ptr<AuditStore> audit_;
   std::unique_ptr<KeyStore> keys_;
