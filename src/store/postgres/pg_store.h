@@ -31,7 +31,7 @@ struct PgStoreOptions {
   // Account-token issuances sent together (pg_issuance_batcher.h): at most
   // this many per statement, at most issuance_in_flight statements at once.
   int issuance_batch = 32;
-  int issuance_in_flight = 2;
+  int issuance_in_flight = 1;
 };
 
 class PgStore final : public Store {
