@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <optional>
+#include <set>
 #include <vector>
 
 namespace latchkey::invalidation {
@@ -36,6 +39,14 @@ std::string pq_error(PGconn* c) {
 // and keepalives, so that a dead peer is noticed without traffic.
 enum class Role { kListener, kSender };
 
+// The sender's session settings. synchronous_commit: see connect(). The
+// server-side keepalives: when this node's machine vanishes (power, network),
+// PostgreSQL ends its sender's session within about 11 s, and the other
+// nodes' heartbeats notice the publisher gone (listen_loop()).
+constexpr const char* kSenderOptions =
+    "-c synchronous_commit=off -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2"
+    " -c tcp_keepalives_count=3";
+
 Conn connect(const std::string& url, const std::string& application_name, Role role) {
   // tcp_user_timeout: a send to a vanished server fails within 10 s instead
   // of blocking the thread (and shutdown's join) on TCP retransmissions.
@@ -59,7 +70,7 @@ Conn connect(const std::string& url, const std::string& application_name, Role r
                           "2",
                           "3",
                           "10000",
-                          role == Role::kSender ? "-c synchronous_commit=off" : "",
+                          role == Role::kSender ? kSenderOptions : "",
                           nullptr};
   Conn conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   // libpq prints server notices to stderr by default; ours go nowhere (a
@@ -68,6 +79,27 @@ Conn connect(const std::string& url, const std::string& application_name, Role r
     PQsetNoticeProcessor(
         conn.get(), [](void*, const char*) {}, nullptr);
   return conn;
+}
+
+// Every node's sender connection is named kSenderPrefix + node id.
+constexpr std::string_view kSenderPrefix = "latchkey-notify-";
+
+// The listener's heartbeat: proves the connection alive and lists the
+// nodes' publishers, so that one that vanished without notice (its node
+// died, maybe between a commit and its notification) is noticed. Every
+// session of the same role is listed with its application_name.
+constexpr const char* kHeartbeat =
+    "SELECT pid, application_name FROM pg_stat_activity"
+    " WHERE application_name LIKE 'latchkey-notify-%'";
+
+// The publishers a heartbeat listed, but this node's own.
+std::set<int> publishers_in(const PGresult* r, const std::string& own_sender) {
+  std::set<int> pids;
+  for (int i = 0; i < PQntuples(r); ++i) {
+    if (own_sender == PQgetvalue(r, i, 1)) continue;
+    pids.insert(std::atoi(PQgetvalue(r, i, 0)));
+  }
+  return pids;
 }
 
 }  // namespace
@@ -172,7 +204,7 @@ void PgNotifyBus::publish(const Message& message) {
 }
 
 void PgNotifyBus::send_loop() {
-  const std::string app = "latchkey-notify-" + receiver_.node_id();
+  const std::string app = std::string(kSenderPrefix) + receiver_.node_id();
   Conn conn;
   auto backoff = options_.reconnect_min;
   for (;;) {
@@ -254,6 +286,7 @@ void PgNotifyBus::send_loop() {
 
 void PgNotifyBus::listen_loop() {
   const std::string app = "latchkey-listen-" + receiver_.node_id();
+  const std::string own_sender = std::string(kSenderPrefix) + receiver_.node_id();
   const std::string listen_sql = "LISTEN " + std::string(kChannel);
   auto backoff = options_.reconnect_min;
   std::string why = "starting";
@@ -290,8 +323,11 @@ void PgNotifyBus::listen_loop() {
     PQsetnonblocking(conn.get(), 1);
     why.clear();
     bool heartbeat_pending = false;
-    auto last_activity = Clock::now();
     auto heartbeat_sent = Clock::now();
+    // Other nodes' publishers seen by the last heartbeat (backend pids).
+    // Starts unknown after each subscription: the reload just covered
+    // whatever a node that died before it left unsent.
+    std::optional<std::set<int>> publishers;
     auto last_resync = Clock::now();
     const bool periodic = options_.resync_every.count() > 0;
     while (why.empty()) {
@@ -301,7 +337,7 @@ void PgNotifyBus::listen_loop() {
       }
       const auto now = Clock::now();
       auto wait = heartbeat_pending ? options_.heartbeat_timeout - (now - heartbeat_sent)
-                                    : options_.heartbeat - (now - last_activity);
+                                    : options_.heartbeat - (now - heartbeat_sent);
       if (periodic) wait = std::min(wait, options_.resync_every - (now - last_resync));
       if (receiver_.resync_pending()) {
         wait = std::min(wait, options_.min_resync_interval - (now - last_resync));
@@ -316,7 +352,6 @@ void PgNotifyBus::listen_loop() {
       }
       if (fds[1].revents != 0) return;  // stopping
       if (n > 0 && fds[0].revents != 0) {
-        last_activity = Clock::now();
         if (PQconsumeInput(conn.get()) == 0) {
           why = "connection lost: " + pq_error(conn.get());
           break;
@@ -332,6 +367,17 @@ void PgNotifyBus::listen_loop() {
             why = "heartbeat failed: " + pq_error(conn.get());
             break;
           }
+          std::set<int> now_seen = publishers_in(r.get(), own_sender);
+          if (publishers) {
+            for (const int pid : *publishers) {
+              if (!now_seen.contains(pid)) {
+                receiver_.on_publisher_gone(std::to_string(pid));
+                break;  // one reload covers them all
+              }
+            }
+          }
+          publishers_seen_.store(static_cast<int>(now_seen.size()));
+          publishers = std::move(now_seen);
         }
         while (PGnotify* notify = PQnotifies(conn.get())) {
           receiver_.on_payload(notify->extra);
@@ -364,8 +410,8 @@ void PgNotifyBus::listen_loop() {
         why = "heartbeat timed out";
         break;
       }
-      if (!heartbeat_pending && after - last_activity >= options_.heartbeat) {
-        if (PQsendQuery(conn.get(), "SELECT 1") == 0) {
+      if (!heartbeat_pending && after - heartbeat_sent >= options_.heartbeat) {
+        if (PQsendQuery(conn.get(), kHeartbeat) == 0) {
           why = "heartbeat failed: " + pq_error(conn.get());
           break;
         }

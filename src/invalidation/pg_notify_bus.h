@@ -5,9 +5,13 @@
 //   listener  a dedicated connection (application_name
 //             latchkey-listen-<node>) and thread: LISTEN, then poll() on the
 //             socket; each notification's payload goes to the Receiver.
-//             When idle for `heartbeat` it runs SELECT 1, so a connection
-//             that died silently is noticed within heartbeat +
-//             heartbeat_timeout (TCP keepalives too). A lost connection makes
+//             Every `heartbeat` it lists the nodes' sender connections
+//             (pg_stat_activity), so a connection that died silently is
+//             noticed within heartbeat + heartbeat_timeout (TCP keepalives
+//             too), and so is another node whose sender vanished: that node
+//             may have died between a commit and its NOTIFY, so this one
+//             reloads (Receiver::on_publisher_gone), within about one
+//             heartbeat of the death instead of at the periodic reload. A lost connection makes
 //             the node degraded at once (Receiver::on_lost); it reconnects
 //             with exponential back-off (reconnect_min .. reconnect_max),
 //             LISTENs, reloads from the store and only then trusts its
@@ -98,6 +102,8 @@ class PgNotifyBus final : public Bus {
   // The listener connection's backend pid, 0 while not subscribed (tests,
   // pg_stat_activity).
   int listener_pid() const { return listener_pid_.load(); }
+  // Other nodes' publishers the last heartbeat listed (tests).
+  int publishers_seen() const { return publishers_seen_.load(); }
 
  private:
   void listen_loop();
@@ -108,6 +114,7 @@ class PgNotifyBus final : public Bus {
   const PgNotifyOptions options_;
   Receiver receiver_;
   std::atomic<int> listener_pid_{0};
+  std::atomic<int> publishers_seen_{0};
 
   std::mutex mu_;
   std::condition_variable cv_;                           // queue, sent, stop

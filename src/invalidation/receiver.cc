@@ -64,6 +64,11 @@ void Receiver::on_payload(std::string_view payload) {
   if (resync) request_resync("reload requested by another node");
 }
 
+void Receiver::on_publisher_gone(std::string_view which) {
+  request_resync("another node's notification connection (backend " + std::string(which) +
+                 ") went away; what it changed last may not have been notified");
+}
+
 void Receiver::request_resync(std::string_view why) {
   on_lost(why);
   resync_pending_.store(true, std::memory_order_release);

@@ -25,6 +25,8 @@
 //                    min_resync_interval: a flood of such payloads costs one
 //                    reload per interval, and the node reads the store
 //                    meanwhile.
+//   on_publisher_gone()  the same for a node whose publisher vanished: what
+//                    it committed last may never have been notified.
 //
 // Every transition into and out of degraded mode is logged once and counted
 // (latchkey_invalidation_degraded, docs/metrics.md).
@@ -64,6 +66,10 @@ class Receiver {
   void on_payload(std::string_view payload);
   void on_lost(std::string_view why);
   Status on_subscribed();
+  // Another node's publisher went away without notice (the transport's
+  // heartbeat no longer lists it): its node may have died between a commit
+  // and its notification. Degraded at once, reload pending, as for 'r'.
+  void on_publisher_gone(std::string_view which);
   // A reload is owed (see on_payload); cleared by a successful on_subscribed().
   bool resync_pending() const { return resync_pending_.load(std::memory_order_acquire); }
 

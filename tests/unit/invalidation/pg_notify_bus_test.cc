@@ -299,6 +299,42 @@ TEST(PgNotifyBus, APeriodicReloadBoundsWhatAMessageNeverSentCanLeaveStale) {
   EXPECT_EQ(b.bus.receiver_stats().degraded_entered, 1u);  // the start only
 }
 
+// A node that dies between a commit and its NOTIFY leaves the change
+// unnotified. Its sender connection dies with it: the other nodes' heartbeat
+// no longer lists it, and they reload at once instead of at the periodic
+// reload (minutes away here).
+TEST(PgNotifyBus, ANodeWhosePublisherVanishesMakesTheOthersReload) {
+  ASSERT_TRUE(pg().ok());
+  Sql admin;
+  ASSERT_TRUE(admin.ok());
+  std::atomic<int> store_version{1};
+  PgNotifyOptions quick = fast_options(pg().url());
+  quick.heartbeat = 20ms;
+  TimingState b_state(&store_version);
+  CacheTrust b_trust;
+  PgNotifyBus b(quick, b_state, b_trust, "node-b9");
+  Node a("node-a9");
+  ASSERT_TRUE(eventually([&] { return !a.bus.degraded() && !b.degraded(); }));  // subscribed
+  a.bus.publish(Message::api_key("key_first"));  // A's sender connects
+  Steady::time_point at;
+  ASSERT_TRUE(b_state.wait_for("key_first", &at, 10s));
+  ASSERT_TRUE(eventually([&] { return b.publishers_seen() >= 1 && !b.degraded(); }));
+  const auto entered_before = b.receiver_stats().degraded_entered;
+  const int a_reloads = a.state.reloads;
+
+  // A commits a change and "dies" before its NOTIFY: its sender goes away.
+  store_version = 2;
+  const std::string pid = admin.run(
+      "SELECT pid FROM pg_stat_activity WHERE application_name = 'latchkey-notify-node-a9'");
+  ASSERT_FALSE(pid.empty());
+  ASSERT_EQ(admin.run("SELECT pg_terminate_backend(" + pid + ")"), "t");
+  ASSERT_TRUE(eventually([&] { return b_state.loaded_version == 2; }));
+  EXPECT_TRUE(eventually([&] { return !b.degraded(); }));
+  EXPECT_EQ(b.receiver_stats().degraded_entered, entered_before + 1);
+  // A's own listener does not reload for A's own sender.
+  EXPECT_EQ(a.state.reloads, a_reloads);
+}
+
 // Anyone who can NOTIFY on the database can send garbage; each unreadable
 // payload would mean a full reload. They are coalesced: the node is degraded
 // at once (correct, slower) and reloads once per min_resync_interval.
