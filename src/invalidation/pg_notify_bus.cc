@@ -138,7 +138,8 @@ PgNotifyBus::~PgNotifyBus() {
     stop_ = true;
     unsent = queue_.size();
   }
-  cv_.notify_all();
+  work_cv_.notify_all();
+  sent_cv_.notify_all();
   if (wake_fd_ >= 0) {
     const std::uint64_t one = 1;
     (void)!::write(wake_fd_, &one, sizeof one);
@@ -165,7 +166,7 @@ PublisherStats PgNotifyBus::publisher_stats() const {
 
 bool PgNotifyBus::pause(std::chrono::milliseconds d) {
   std::unique_lock lock(mu_);
-  return !cv_.wait_for(lock, d, [this] { return stop_; });
+  return !work_cv_.wait_for(lock, d, [this] { return stop_; });
 }
 
 namespace {
@@ -197,9 +198,9 @@ void PgNotifyBus::publish(const Message& message) {
     queue_.emplace_back(seq, message);
     untaken_.emplace(std::move(key), seq);
   }
-  cv_.notify_all();
+  work_cv_.notify_all();  // the sender (a thread in pause() shares the variable)
   const bool sent =
-      cv_.wait_for(lock, options_.publish_wait, [&] { return sent_seq_ >= seq || stop_; });
+      sent_cv_.wait_for(lock, options_.publish_wait, [&] { return sent_seq_ >= seq || stop_; });
   if (!sent || sent_seq_ < seq) ++pstats_.late;
 }
 
@@ -210,7 +211,7 @@ void PgNotifyBus::send_loop() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      work_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
       if (stop_) return;
     }
     if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
@@ -280,7 +281,7 @@ void PgNotifyBus::send_loop() {
     sent_seq_ = last;
     pstats_.sent += batch.size();
     pstats_.notifies += notifies;
-    cv_.notify_all();
+    sent_cv_.notify_all();
   }
 }
 

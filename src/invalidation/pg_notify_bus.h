@@ -117,7 +117,9 @@ class PgNotifyBus final : public Bus {
   std::atomic<int> publishers_seen_{0};
 
   std::mutex mu_;
-  std::condition_variable cv_;                           // queue, sent, stop
+  // Two, so that a publish wakes the sender, not every waiting publisher.
+  std::condition_variable work_cv_;                      // queue or stop: the sender, pause()
+  std::condition_variable sent_cv_;                      // sent or stop: publishers
   bool stop_ = false;                                    // GUARDED_BY(mu_)
   std::deque<std::pair<std::uint64_t, Message>> queue_;  // GUARDED_BY(mu_)
   // Queued messages the sender has not taken yet, by coalesce key -> seq.

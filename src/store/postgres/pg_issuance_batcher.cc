@@ -30,7 +30,7 @@ IssuanceBatcher::IssuanceBatcher(Database& db, int max_batch, int max_in_flight)
 
 Result<IssuanceOutcome> IssuanceBatcher::issue(const AccountToken& token, Instant since,
                                                int threshold) {
-  Pending me{&token, since, threshold, std::nullopt};
+  Pending me{&token, since, threshold};
   std::unique_lock lock(mu_);
   queue_.push_back(&me);
   for (;;) {
@@ -45,14 +45,19 @@ Result<IssuanceOutcome> IssuanceBatcher::issue(const AccountToken& token, Instan
       lock.unlock();
       std::vector<Result<IssuanceOutcome>> results = run(batch);
       lock.lock();
-      for (std::size_t i = 0; i < n; ++i) batch[i]->result = std::move(results[i]);
       --in_flight_;
       stats_.issuances += n;
       stats_.largest_batch = std::max<std::uint64_t>(stats_.largest_batch, n);
-      done_.notify_all();
+      // Wake exactly who has something to do: the batch's callers, and the
+      // first one queued meanwhile, to lead the next batch.
+      for (std::size_t i = 0; i < n; ++i) {
+        batch[i]->result = std::move(results[i]);
+        batch[i]->wake.notify_one();
+      }
+      if (!queue_.empty()) queue_.front()->wake.notify_one();
       continue;
     }
-    done_.wait(lock);
+    me.wake.wait(lock);
   }
 }
 

@@ -73,6 +73,7 @@ class IssuanceBatcher {
     Instant since;
     int threshold;
     std::optional<Result<IssuanceOutcome>> result;  // guarded by mu_
+    std::condition_variable wake;  // result set, or first in the queue with room to lead
   };
 
   // Runs one batch; returns each issuance's outcome, in batch order.
@@ -85,7 +86,6 @@ class IssuanceBatcher {
   const int max_in_flight_;
 
   mutable std::mutex mu_;
-  std::condition_variable done_;  // a batch finished
   std::deque<Pending*> queue_;    // guarded by mu_
   int in_flight_ = 0;             // guarded by mu_
   IssuanceBatchStats stats_;      // guarded by mu_
