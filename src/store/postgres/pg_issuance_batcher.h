@@ -86,9 +86,9 @@ class IssuanceBatcher {
   const int max_in_flight_;
 
   mutable std::mutex mu_;
-  std::deque<Pending*> queue_;    // guarded by mu_
-  int in_flight_ = 0;             // guarded by mu_
-  IssuanceBatchStats stats_;      // guarded by mu_
+  std::deque<Pending*> queue_;  // guarded by mu_
+  int in_flight_ = 0;           // guarded by mu_
+  IssuanceBatchStats stats_;    // guarded by mu_
 };
 
 }  // namespace latchkey::pg
