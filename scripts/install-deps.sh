@@ -21,6 +21,8 @@ packages+=(python3-authlib python3-requests)
 packages+=(help2man lintian dpkg-dev file bash-completion)
 # The PostgreSQL store (docs/postgresql.md): latchkeyd links libpq.
 packages+=(libpq-dev)
+# latchkeyd's allocator (docs/performance.md, "The allocator").
+packages+=(libjemalloc-dev)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 for option in "$@"; do
   case "$option" in
