@@ -11,8 +11,8 @@ Reads the admin credentials latchkeyd wrote with --bootstrap-file, then creates
  - for that account, the seed-001 grants that allow one POST /v1/authorize
    decision (its body in OUT_DIR/authorize.json; checked to be an allow), the
    body of one it denies (OUT_DIR/authorize-deny.json; checked to be a deny), an
-   API key (OUT_DIR/key.json, the body of the key exchanges) and a JWT from it
-   (OUT_DIR/me.jwt);
+   API key per key scenario (OUT_DIR/key.json for /v2/auth/token/access,
+   OUT_DIR/login-key.json for /auth/login, one behind the JWT OUT_DIR/me.jwt);
  - USERS service accounts "bench-svc-<run>-NNNN" with credentials, written to
    OUT_DIR/credentials.txt as one base64(client_id:client_secret) per line
    (the users of the token issuance scenario).
@@ -84,16 +84,25 @@ def permissions_and_key(api, admin_auth, me_basic, me_token, run, out_dir):
     with open(os.path.join(out_dir, "authorize-deny.json"), "w") as f:
         f.write(json.dumps(denied))
 
-    key = api.call("POST", "/api/v1/keys", "Bearer " + me_token,
-                   {"name": f"bench-key-{run}", "expires_in_days": 30})
-    # The seed's 60 requests/minute would turn the load into 429s; a limit
-    # far above any load keeps the limiter on the measured path.
-    api.call("PUT", f"/api/v1/keys/{key['id']}/limits", admin_auth,
-             {"requests_per_minute": 1000000, "concurrent_per_route": 1000})
-    body = json.dumps({"api_key": key["api_key"]})
+    # One key per key scenario: a key's requests count against its limit
+    # whatever the route (key JWTs included), so the scenarios of one key
+    # within a minute would add up to the limit's maximum (1,000,000/min)
+    # and the last one would measure 429s.
+    def bench_key(purpose):
+        key = api.call("POST", "/api/v1/keys", "Bearer " + me_token,
+                       {"name": f"bench-key-{purpose}-{run}", "expires_in_days": 30})
+        # The seed's 60 requests/minute would turn the load into 429s; a limit
+        # far above any load keeps the limiter on the measured path.
+        api.call("PUT", f"/api/v1/keys/{key['id']}/limits", admin_auth,
+                 {"requests_per_minute": 1000000, "concurrent_per_route": 1000})
+        return json.dumps({"api_key": key["api_key"]})
+
     with open(os.path.join(out_dir, "key.json"), "w") as f:
-        f.write(body)
-    jwt = api.call("POST", "/v2/auth/token/access", "", json.loads(body), expect=(200,))
+        f.write(bench_key("access"))
+    with open(os.path.join(out_dir, "login-key.json"), "w") as f:
+        f.write(bench_key("login"))
+    jwt = api.call("POST", "/v2/auth/token/access", "", json.loads(bench_key("jwt")),
+                   expect=(200,))
     api.call("GET", "/api/v1/account/me", "Bearer " + jwt["access_token"], expect=(200,))
     with open(os.path.join(out_dir, "me.jwt"), "w") as f:
         f.write(jwt["access_token"] + "\n")

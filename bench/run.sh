@@ -433,7 +433,7 @@ run_wrk key-access "$READ_CONNS" "$LK_PID" "$LK_URL" \
   -s "$ROOT/bench/wrk/post_json.lua" -- /v2/auth/token/access "$WORK/key.json"
 add_row "latchkeyd POST /v2/auth/token/access$THREADS_NOTE" "$READ_CONNS" "" "" ""
 run_wrk key-login "$READ_CONNS" "$LK_PID" "$LK_URL" \
-  -s "$ROOT/bench/wrk/post_json.lua" -- /auth/login "$WORK/key.json"
+  -s "$ROOT/bench/wrk/post_json.lua" -- /auth/login "$WORK/login-key.json"
 add_row "latchkeyd POST /auth/login, one session$THREADS_NOTE" "$READ_CONNS" "" "" ""
 
 # 4c. OAuth (docs/oauth.md), side by side with node-oidc-provider: both
