@@ -1,6 +1,7 @@
 #include "store/postgres/pg_issuance_batcher.h"
 
 #include <algorithm>
+#include <exception>
 
 #include "core/encoding.h"
 #include "store/postgres/pg_arrays.h"
@@ -43,7 +44,13 @@ Result<IssuanceOutcome> IssuanceBatcher::issue(const AccountToken& token, Instan
       std::vector<Pending*> batch(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
       lock.unlock();
-      std::vector<Result<IssuanceOutcome>> results = run(batch);
+      std::vector<Result<IssuanceOutcome>> results;
+      try {
+        results = run(batch);
+      } catch (const std::exception& e) {
+        // Never leave the batch's callers waiting (nor in_flight_ held).
+        results.assign(n, fail(Error::internal(std::string("issuance batch: ") + e.what())));
+      }
       lock.lock();
       --in_flight_;
       stats_.issuances += n;
