@@ -35,8 +35,6 @@ std::string pq_error(PGconn* c) {
   return e.empty() ? "connection failed" : e;
 }
 
-// The URL expanded, then our own settings: a recognisable application name
-// and keepalives, so that a dead peer is noticed without traffic.
 enum class Role { kListener, kSender };
 
 // The sender's session settings. synchronous_commit: see connect(). The
@@ -47,6 +45,8 @@ constexpr const char* kSenderOptions =
     "-c synchronous_commit=off -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2"
     " -c tcp_keepalives_count=3";
 
+// The URL expanded, then our own settings: a recognisable application name
+// and keepalives, so that a dead peer is noticed without traffic.
 Conn connect(const std::string& url, const std::string& application_name, Role role) {
   // tcp_user_timeout: a send to a vanished server fails within 10 s instead
   // of blocking the thread (and shutdown's join) on TCP retransmissions.
