@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <optional>
 #include <set>
 #include <vector>
@@ -37,13 +36,14 @@ std::string pq_error(PGconn* c) {
 
 enum class Role { kListener, kSender };
 
-// The sender's session settings. synchronous_commit: see connect(). The
-// server-side keepalives: when this node's machine vanishes (power, network),
+// The sender's session settings, set after connecting (so that the URL's
+// own `options` stay). synchronous_commit: see connect(). The server-side
+// keepalives: when this node's machine vanishes (power, network),
 // PostgreSQL ends its sender's session within about 11 s, and the other
 // nodes' heartbeats notice the publisher gone (listen_loop()).
-constexpr const char* kSenderOptions =
-    "-c synchronous_commit=off -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2"
-    " -c tcp_keepalives_count=3";
+constexpr const char* kSenderSettings =
+    "SET synchronous_commit TO off; SET tcp_keepalives_idle TO 5;"
+    " SET tcp_keepalives_interval TO 2; SET tcp_keepalives_count TO 3";
 
 // The URL expanded, then our own settings: a recognisable application name
 // and keepalives, so that a dead peer is noticed without traffic.
@@ -57,20 +57,10 @@ Conn connect(const std::string& url, const std::string& application_name, Role r
   // would queue one flush after another, and every issuance waits for its
   // notification. Nothing of a notification outlives a server crash anyway
   // (every listener loses its connection and reloads).
-  const char* keys[] = {"dbname",           "application_name",
-                        "connect_timeout",  "keepalives",
-                        "keepalives_idle",  "keepalives_interval",
-                        "keepalives_count", "tcp_user_timeout",
-                        "options",          nullptr};
-  const char* values[] = {url.c_str(),
-                          application_name.c_str(),
-                          "5",
-                          "1",
-                          "5",
-                          "2",
-                          "3",
-                          "10000",
-                          role == Role::kSender ? kSenderOptions : "",
+  const char* keys[] = {"dbname",           "application_name", "connect_timeout",
+                        "keepalives",       "keepalives_idle",  "keepalives_interval",
+                        "keepalives_count", "tcp_user_timeout", nullptr};
+  const char* values[] = {url.c_str(), application_name.c_str(), "5", "1", "5", "2", "3", "10000",
                           nullptr};
   Conn conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   // libpq prints server notices to stderr by default; ours go nowhere (a
@@ -78,6 +68,12 @@ Conn connect(const std::string& url, const std::string& application_name, Role r
   if (conn)
     PQsetNoticeProcessor(
         conn.get(), [](void*, const char*) {}, nullptr);
+  if (role == Role::kSender && PQstatus(conn.get()) == CONNECTION_OK) {
+    PgResult set(PQexec(conn.get(), kSenderSettings));
+    if (PQresultStatus(set.get()) != PGRES_COMMAND_OK) {
+      conn.reset();  // the caller sees "not connected" and retries
+    }
+  }
   return conn;
 }
 
@@ -88,18 +84,20 @@ constexpr std::string_view kSenderPrefix = "latchkey-notify-";
 // nodes' publishers, so that one that vanished without notice (its node
 // died, maybe between a commit and its notification) is noticed. Every
 // session of the same role is listed with its application_name.
+// Only this database's sessions (not another deployment's on the same
+// server), each named by pid and start time (a pid may be reused).
 constexpr const char* kHeartbeat =
-    "SELECT pid, application_name FROM pg_stat_activity"
-    " WHERE application_name LIKE 'latchkey-notify-%'";
+    "SELECT pid::text || '@' || backend_start::text, application_name FROM pg_stat_activity"
+    " WHERE datname = current_database() AND application_name LIKE 'latchkey-notify-%'";
 
 // The publishers a heartbeat listed, but this node's own.
-std::set<int> publishers_in(const PGresult* r, const std::string& own_sender) {
-  std::set<int> pids;
+std::set<std::string> publishers_in(const PGresult* r, const std::string& own_sender) {
+  std::set<std::string> sessions;
   for (int i = 0; i < PQntuples(r); ++i) {
     if (own_sender == PQgetvalue(r, i, 1)) continue;
-    pids.insert(std::atoi(PQgetvalue(r, i, 0)));
+    sessions.insert(PQgetvalue(r, i, 0));
   }
-  return pids;
+  return sessions;
 }
 
 }  // namespace
@@ -206,7 +204,11 @@ void PgNotifyBus::publish(const Message& message) {
 
 void PgNotifyBus::send_loop() {
   const std::string app = std::string(kSenderPrefix) + receiver_.node_id();
-  Conn conn;
+  // Connected at once, not at the first message: the other nodes watch this
+  // connection (listen_loop()), so that a node that dies after it committed
+  // something, even before it published anything, is noticed. If it fails,
+  // the first message connects again.
+  Conn conn = connect(options_.url, app, Role::kSender);
   auto backoff = options_.reconnect_min;
   for (;;) {
     {
@@ -328,7 +330,7 @@ void PgNotifyBus::listen_loop() {
     // Other nodes' publishers seen by the last heartbeat (backend pids).
     // Starts unknown after each subscription: the reload just covered
     // whatever a node that died before it left unsent.
-    std::optional<std::set<int>> publishers;
+    std::optional<std::set<std::string>> publishers;
     auto last_resync = Clock::now();
     const bool periodic = options_.resync_every.count() > 0;
     while (why.empty()) {
@@ -368,11 +370,11 @@ void PgNotifyBus::listen_loop() {
             why = "heartbeat failed: " + pq_error(conn.get());
             break;
           }
-          std::set<int> now_seen = publishers_in(r.get(), own_sender);
+          std::set<std::string> now_seen = publishers_in(r.get(), own_sender);
           if (publishers) {
-            for (const int pid : *publishers) {
-              if (!now_seen.contains(pid)) {
-                receiver_.on_publisher_gone(std::to_string(pid));
+            for (const std::string& session : *publishers) {
+              if (!now_seen.contains(session)) {
+                receiver_.on_publisher_gone(session.substr(0, session.find('@')));
                 break;  // one reload covers them all
               }
             }

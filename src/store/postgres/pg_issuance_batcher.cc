@@ -38,18 +38,28 @@ Result<IssuanceOutcome> IssuanceBatcher::issue(const AccountToken& token, Instan
     if (me.result) return std::move(*me.result);
     if (in_flight_ < max_in_flight_ && !queue_.empty()) {
       // Lead a batch: what is queued now, up to max_batch (ours may be in a
-      // later one; then we loop and lead or wait again).
-      ++in_flight_;
+      // later one; then we loop and lead or wait again). Everything that
+      // can throw comes before the batch leaves the queue: a throw then
+      // leaves no caller stranded (ours is taken out of the queue).
       const std::size_t n = std::min(max_batch_, queue_.size());
-      std::vector<Pending*> batch(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
-      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
-      lock.unlock();
+      std::vector<Pending*> batch;
       std::vector<Result<IssuanceOutcome>> results;
       try {
-        results = run(batch);
-      } catch (const std::exception& e) {
-        // Never leave the batch's callers waiting (nor in_flight_ held).
-        results.assign(n, fail(Error::internal(std::string("issuance batch: ") + e.what())));
+        batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+        results.assign(n, fail(Error::internal("the issuance batch failed")));
+      } catch (...) {
+        std::erase(queue_, &me);
+        if (!queue_.empty()) queue_.front()->wake.notify_one();
+        throw;
+      }
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+      ++in_flight_;
+      lock.unlock();
+      try {
+        auto outcomes = run(batch);
+        if (outcomes.size() == n) results = std::move(outcomes);
+      } catch (...) {
+        // results keep "the issuance batch failed": no caller waits forever.
       }
       lock.lock();
       --in_flight_;
@@ -87,17 +97,20 @@ std::vector<Result<IssuanceOutcome>> IssuanceBatcher::run(const std::vector<Pend
   std::vector<Result<IssuanceOutcome>> results;
   results.reserve(batch.size());
   if (batch.size() > 1) {
-    auto together = run_together(batch);
+    bool waited_for_a_lock = false;
+    auto together = run_together(batch, waited_for_a_lock);
     if (together) {
       for (auto& outcome : *together) results.emplace_back(std::move(outcome));
       return results;
     }
-    if (together.error().code == ErrorCode::kUnavailable) {
+    if (together.error().code == ErrorCode::kUnavailable && !waited_for_a_lock) {
       for (std::size_t i = 0; i < batch.size(); ++i) results.emplace_back(fail(together.error()));
       return results;
     }
-    // One issuance's fault failed them all (and nothing committed): each
-    // on its own now, so that only that one fails.
+    // One issuance's fault failed them all (and nothing committed): a
+    // refused value, a digest live for another user, or one user's row
+    // locked past lock_timeout (an admin's long transaction). Each on its
+    // own now, so that only that one fails.
     std::lock_guard lock(mu_);
     ++stats_.split_batches;
   }
@@ -124,7 +137,7 @@ Result<IssuanceOutcome> IssuanceBatcher::run_alone(const Pending& p) {
 }
 
 Result<std::vector<IssuanceOutcome>> IssuanceBatcher::run_together(
-    const std::vector<Pending*>& batch) {
+    const std::vector<Pending*>& batch, bool& waited_for_a_lock) {
   {
     std::lock_guard lock(mu_);
     ++stats_.batches;
@@ -152,7 +165,7 @@ Result<std::vector<IssuanceOutcome>> IssuanceBatcher::run_together(
     thresholds.push_back(p.threshold);
   }
   auto rows = db_.read([&](Connection& c) {
-    return c.exec(
+    auto r = c.exec(
         "SELECT ord, outcome, window_issuances, several_addresses FROM "
         "lk_issue_account_tokens($1::bytea[], "
         "$2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], "
@@ -166,6 +179,8 @@ Result<std::vector<IssuanceOutcome>> IssuanceBatcher::run_together(
          text(array_literal(std::span<const std::string>(user_agents))),
          array_param(std::span<const std::int64_t>(since)),
          array_param(std::span<const std::int64_t>(thresholds))});
+    waited_for_a_lock = !r && c.sqlstate() == "55P03";  // lock_not_available
+    return r;
   });
   if (!rows) return fail(rows.error());
   if (rows->size() != static_cast<int>(batch.size())) {

@@ -13,11 +13,13 @@
 // others are at the server, and nothing waits for a timer.
 //
 // Each issuance gets its own outcome. A batch that fails as a whole for a
-// reason of one issuance (a digest live for another user, a refused text)
-// is run again one issuance at a time, so that only that one fails; a
-// batch that fails because the store is unavailable fails every issuance in
-// it (nothing was acknowledged). Running an issuance again after a broken
-// connection is exact (lk_issue_account_token), so a batch may be too.
+// reason of one issuance (a digest live for another user, a refused text, a
+// user's row held past lock_timeout) is run again one issuance at a time,
+// so that only that one fails; a batch that fails because the store is
+// unavailable fails every issuance in it (nothing was acknowledged).
+// Running an issuance again after a broken connection is exact: a digest
+// already issued to its user, live or ended since, is not issued again
+// (lk_issue_account_token), so a batch may be run again too.
 //
 // Thread-safety: issue() and stats() may be called from any thread; the
 // batcher must outlive every call.
@@ -78,7 +80,9 @@ class IssuanceBatcher {
 
   // Runs one batch; returns each issuance's outcome, in batch order.
   std::vector<Result<IssuanceOutcome>> run(const std::vector<Pending*>& batch);
-  Result<std::vector<IssuanceOutcome>> run_together(const std::vector<Pending*>& batch);
+  // `waited_for_a_lock`: it failed on lock_timeout (one user's row held).
+  Result<std::vector<IssuanceOutcome>> run_together(const std::vector<Pending*>& batch,
+                                                    bool& waited_for_a_lock);
   Result<IssuanceOutcome> run_alone(const Pending& p);
 
   Database& db_;

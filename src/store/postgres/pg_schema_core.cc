@@ -265,8 +265,14 @@ BEGIN
     RETURN QUERY SELECT 'disabled'::text, 0::bigint, FALSE;
     RETURN;
   END IF;
+  -- Already issued to this user, live or ended since: this is the same
+  -- call run again after a broken connection (digests are random and never
+  -- reused). Nothing is done twice, and a retry never brings back a token
+  -- a later issuance (on any node) superseded.
   IF NOT EXISTS (SELECT 1 FROM account_tokens t
-                 WHERE t.digest = p_digest AND t.user_id = p_user_id) THEN
+                 WHERE t.digest = p_digest AND t.user_id = p_user_id)
+     AND NOT EXISTS (SELECT 1 FROM token_tombstones b
+                     WHERE b.digest = p_digest AND b.user_id = p_user_id) THEN
     WITH ended AS (DELETE FROM account_tokens t WHERE t.user_id = p_user_id
                    RETURNING t.digest, t.user_id, t.expires_at)
     INSERT INTO token_tombstones AS b

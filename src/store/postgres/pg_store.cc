@@ -300,7 +300,8 @@ Result<std::optional<TokenInterference>> PgStore::issue_watched_account_token(
   // the server as one statement, in autocommit. Invariant 1 across nodes:
   // every issuer of this user queues on the user's row; a racing disable is
   // seen. Run again after a broken connection, it changes nothing twice.
-  auto issued = issuances_->issue(token, since, std::max(rule.threshold, 0));
+  // The threshold is clamped: LIMIT threshold + 1 must not overflow.
+  auto issued = issuances_->issue(token, since, std::clamp(rule.threshold, 0, 1'000'000));
   if (!issued && issued.error().code == ErrorCode::kConflict) {
     return fail(Error::conflict("the token digest is already live for another user"));
   }

@@ -215,6 +215,61 @@ TEST(PgIssuanceBatcher, ABadIssuanceFailsAloneAndTheRestOfItsBatchCommits) {
   EXPECT_EQ(owner->live->user_id, "usr_owner");  // untouched
 }
 
+// A batch, like one issuance, may run again after the connection broke
+// during its commit. An issuance already done is not done again, even when
+// a later issuance (here: the next one; on another node alike) has
+// superseded its token since: the retry does not bring the old token back.
+TEST(PgIssuanceBatcher, RunningAnIssuanceAgainChangesNothing) {
+  Fixture f("batch_retry");
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE(f.store->create_user(user_named("r")));
+  pg::IssuanceBatcher batcher(*f.db, 32, 1);
+  const AccountToken first = token_for("r", 1);
+  const AccountToken second = token_for("r", 2);
+  ASSERT_TRUE(batcher.issue(first, kAt, 0));
+  ASSERT_TRUE(batcher.issue(second, kAt, 0));
+  auto again = batcher.issue(first, kAt, 0);  // the retry of the first
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->outcome, "issued");
+  auto live = f.store->find_account_token(second.digest);
+  ASSERT_TRUE(live);
+  EXPECT_TRUE(live->live);  // still the one live token
+  auto ended = f.store->find_account_token(first.digest);
+  ASSERT_TRUE(ended);
+  EXPECT_FALSE(ended->live);
+  ASSERT_TRUE(ended->ended);
+  EXPECT_EQ(ended->ended->reason, TokenEndReason::kSuperseded);
+}
+
+// One user's row held past lock_timeout (2 s; an admin's long transaction)
+// costs that user's issuance only: the batch runs again one at a time.
+TEST(PgIssuanceBatcher, AUserLockedPastTheTimeoutFailsAloneNotItsBatch) {
+  Fixture f("batch_lock_timeout");
+  ASSERT_TRUE(f.ok());
+  for (const char* name : {"held", "stuck", "free"}) {
+    ASSERT_TRUE(f.store->create_user(user_named(name)));
+  }
+  pg::IssuanceBatcher batcher(*f.db, 32, 1);
+  RowLock queue_behind(f.url, "usr_held");
+  RowLock long_transaction(f.url, "usr_stuck");
+  std::thread first([&] { (void)batcher.issue(token_for("held", 1), kAt, 0); });
+  ASSERT_TRUE(wait_queued(batcher, 0));
+  Result<pg::IssuanceOutcome> stuck = fail(Error::internal("unset"));
+  Result<pg::IssuanceOutcome> free = fail(Error::internal("unset"));
+  std::thread a([&] { stuck = batcher.issue(token_for("stuck", 2), kAt, 0); });
+  std::thread b([&] { free = batcher.issue(token_for("free", 3), kAt, 0); });
+  ASSERT_TRUE(wait_queued(batcher, 2));
+  queue_behind.release();
+  first.join();
+  a.join();
+  b.join();
+  ASSERT_TRUE(free) << free.error().description;
+  EXPECT_EQ(free->outcome, "issued");
+  ASSERT_FALSE(stuck);
+  EXPECT_EQ(stuck.error().code, ErrorCode::kUnavailable);  // 503, as for one issuance
+  EXPECT_EQ(batcher.stats().split_batches, 1u);
+}
+
 // The statement answers "another address in the window" and, only then, the
 // count up to threshold + 1: enough for the store to know when the exact
 // rule must run (origin_conformance.cc checks the alarm itself).
