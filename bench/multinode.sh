@@ -90,21 +90,13 @@ trap 'exit 143' TERM
 ) &
 PIDS+=($!)
 
-free_port() {
-  local port
-  for _ in $(seq 50); do
-    # below the kernel's ephemeral range (32768-60999): a port an outgoing
-    # connection holds is free to connect to but not to bind
-    port=$((20000 + RANDOM % 12000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
-  done
-  echo "multinode.sh: no free port found" >&2; return 1
-}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"  # free_port
 
 # ---------------------------------------------------------------- PostgreSQL, Redis
 AS=()  # PostgreSQL refuses to run as root
 [ "$(id -u)" -eq 0 ] && AS=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
-PG_PORT=$(free_port)
+PG_PORT=$(free_port multinode.sh)
 mkdir -p "$WORK/pg"
 [ "$(id -u)" -eq 0 ] && chown nobody:nogroup "$WORK/pg"
 "${AS[@]}" "$PG_BIN/initdb" -D "$WORK/pg/data" -U latchkey --auth=trust -E UTF8 >"$WORK/initdb.log" 2>&1 \
@@ -117,7 +109,7 @@ for _ in $(seq 100); do "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" && br
 "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" || { echo "multinode.sh: PostgreSQL did not start:" >&2; cat "$WORK/postgres.log" >&2; exit 1; }
 "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U latchkey latchkey
 STORE="postgres://latchkey@127.0.0.1:$PG_PORT/latchkey"
-REDIS_PORT=$(free_port)
+REDIS_PORT=$(free_port multinode.sh)
 mkdir -p "$WORK/redis"
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK/redis" \
   >"$WORK/redis.log" 2>&1 &

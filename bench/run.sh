@@ -107,16 +107,8 @@ trap 'exit 143' TERM
 ) &
 PIDS+=($!)
 
-free_port() {  # a random port nothing listens on (nginx fails loudly if it races)
-  local port
-  for _ in $(seq 50); do
-    # below the kernel's ephemeral range (32768-60999): a port an outgoing
-    # connection holds is free to connect to but not to bind
-    port=$((20000 + RANDOM % 12000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
-  done
-  echo "run.sh: no free port found" >&2; return 1
-}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"  # free_port
 
 wait_http() {  # URL [extra curl args]: until it answers 200, for up to 10 s
   local url=$1; shift
@@ -134,7 +126,7 @@ declare -A NGINX_URL NGINX_PID
 start_nginx() {
   local name=$1 workers=$2 upstream=${3:-} dir="$WORK/nginx-$1" port user_line="" upstream_block="" location
   mkdir -p "$dir/logs"
-  port=$(free_port)
+  port=$(free_port run.sh)
   if [ -n "$upstream" ]; then
     # The pool keeps up to 32 idle connections per worker and, like the
     # servers' own keepalive_requests, never retires a busy one.
@@ -195,7 +187,7 @@ EOF
 start_haproxy() {
   local upstream=$1 dir="$WORK/haproxy" port
   mkdir -p "$dir"
-  port=$(free_port)
+  port=$(free_port run.sh)
   cat >"$dir/haproxy.cfg" <<EOF
 global
   nbthread 2
@@ -244,7 +236,7 @@ start_oidc() {
     }
   fi
   mkdir -p "$dir"
-  port=$(free_port)
+  port=$(free_port run.sh)
   client_id="bench-client"
   secret=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
   OIDC_BASIC=$(printf '%s:%s' "$client_id" "$secret" | base64 -w0)

@@ -42,6 +42,8 @@ std::string array_literal(std::span<const std::int64_t> items) {
 
 Param array_param(const std::vector<std::string_view>& items) { return text(array_literal(items)); }
 
+Param array_param(std::span<const std::string> items) { return text(array_literal(items)); }
+
 Param array_param(std::span<const std::int64_t> items) { return text(array_literal(items)); }
 
 }  // namespace latchkey::pg

@@ -24,6 +24,7 @@ std::string array_literal(std::span<const std::int64_t> items);
 
 // The same as a query parameter ("$1::text[]", "$1::bigint[]").
 Param array_param(const std::vector<std::string_view>& items);
+Param array_param(std::span<const std::string> items);
 Param array_param(std::span<const std::int64_t> items);
 
 }  // namespace latchkey::pg

@@ -170,13 +170,13 @@ Result<std::vector<IssuanceOutcome>> IssuanceBatcher::run_together(
         "lk_issue_account_tokens($1::bytea[], "
         "$2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], "
         "$8::bigint[], $9::integer[])",
-        {text(array_literal(std::span<const std::string>(digests))),
-         text(array_literal(std::span<const std::string>(user_ids))),
-         text(array_literal(std::span<const std::string>(client_ids))),
+        {array_param(std::span<const std::string>(digests)),
+         array_param(std::span<const std::string>(user_ids)),
+         array_param(std::span<const std::string>(client_ids)),
          array_param(std::span<const std::int64_t>(issued_at)),
          array_param(std::span<const std::int64_t>(expires_at)),
-         text(array_literal(std::span<const std::string>(ips))),
-         text(array_literal(std::span<const std::string>(user_agents))),
+         array_param(std::span<const std::string>(ips)),
+         array_param(std::span<const std::string>(user_agents)),
          array_param(std::span<const std::int64_t>(since)),
          array_param(std::span<const std::int64_t>(thresholds))});
     waited_for_a_lock = !r && c.sqlstate() == "55P03";  // lock_not_available

@@ -20,20 +20,12 @@
 #include "core/secret.h"
 #include "store/postgres/pg_store.h"
 #include "support/postgres_server.h"
+#include "unit/store/named_user.h"
 
 namespace latchkey::testing {
 namespace {
 
 const Instant kAt = from_unix_millis(1'700'000'000'000);
-
-NewUser user_named(const std::string& name) {
-  NewUser user;
-  user.id = "usr_" + name;
-  user.name = name;
-  user.api_access = true;
-  user.created_at = kAt;
-  return user;
-}
 
 AccountToken token_for(const std::string& user, std::uint8_t tag) {
   AccountToken t;
@@ -98,7 +90,7 @@ TEST(PgIssuanceBatcher, QueuedIssuancesGoTogetherAndEachGetsItsOutcome) {
   Fixture f("batch_outcomes");
   ASSERT_TRUE(f.ok());
   for (const char* name : {"held", "a", "b", "c", "off"}) {
-    ASSERT_TRUE(f.store->create_user(user_named(name)));
+    ASSERT_TRUE(f.store->create_user(named_user(name, kAt)));
   }
   ASSERT_TRUE(f.store->update_user("usr_off", UserUpdate{.disabled = true}, kAt));
   pg::IssuanceBatcher batcher(*f.db, 32, 1);
@@ -144,8 +136,8 @@ TEST(PgIssuanceBatcher, QueuedIssuancesGoTogetherAndEachGetsItsOutcome) {
 TEST(PgIssuanceBatcher, OneUsersIssuancesInABatchLeaveOneLiveToken) {
   Fixture f("batch_one_user");
   ASSERT_TRUE(f.ok());
-  ASSERT_TRUE(f.store->create_user(user_named("held")));
-  ASSERT_TRUE(f.store->create_user(user_named("same")));
+  ASSERT_TRUE(f.store->create_user(named_user("held", kAt)));
+  ASSERT_TRUE(f.store->create_user(named_user("same", kAt)));
   pg::IssuanceBatcher batcher(*f.db, 32, 1);
 
   RowLock lock(f.url, "usr_held");
@@ -183,7 +175,7 @@ TEST(PgIssuanceBatcher, ABadIssuanceFailsAloneAndTheRestOfItsBatchCommits) {
   Fixture f("batch_split");
   ASSERT_TRUE(f.ok());
   for (const char* name : {"held", "owner", "x", "y"}) {
-    ASSERT_TRUE(f.store->create_user(user_named(name)));
+    ASSERT_TRUE(f.store->create_user(named_user(name, kAt)));
   }
   // "owner" holds digest 0x42: issuing the same digest to "x" cannot commit.
   ASSERT_TRUE(f.store->issue_account_token(token_for("owner", 0x42)));
@@ -222,7 +214,7 @@ TEST(PgIssuanceBatcher, ABadIssuanceFailsAloneAndTheRestOfItsBatchCommits) {
 TEST(PgIssuanceBatcher, RunningAnIssuanceAgainChangesNothing) {
   Fixture f("batch_retry");
   ASSERT_TRUE(f.ok());
-  ASSERT_TRUE(f.store->create_user(user_named("r")));
+  ASSERT_TRUE(f.store->create_user(named_user("r", kAt)));
   pg::IssuanceBatcher batcher(*f.db, 32, 1);
   const AccountToken first = token_for("r", 1);
   const AccountToken second = token_for("r", 2);
@@ -247,7 +239,7 @@ TEST(PgIssuanceBatcher, AUserLockedPastTheTimeoutFailsAloneNotItsBatch) {
   Fixture f("batch_lock_timeout");
   ASSERT_TRUE(f.ok());
   for (const char* name : {"held", "stuck", "free"}) {
-    ASSERT_TRUE(f.store->create_user(user_named(name)));
+    ASSERT_TRUE(f.store->create_user(named_user(name, kAt)));
   }
   pg::IssuanceBatcher batcher(*f.db, 32, 1);
   RowLock queue_behind(f.url, "usr_held");
@@ -276,7 +268,7 @@ TEST(PgIssuanceBatcher, AUserLockedPastTheTimeoutFailsAloneNotItsBatch) {
 TEST(PgIssuanceBatcher, ReportsAnotherAddressAndCountsUpToTheThreshold) {
   Fixture f("batch_addresses");
   ASSERT_TRUE(f.ok());
-  ASSERT_TRUE(f.store->create_user(user_named("w")));
+  ASSERT_TRUE(f.store->create_user(named_user("w", kAt)));
   pg::IssuanceBatcher batcher(*f.db, 32, 1);
   constexpr int kThreshold = 3;
   const Instant since = kAt - std::chrono::hours(1);
@@ -311,7 +303,7 @@ TEST(PgIssuanceBatcher, ManyThreadsShareStatements) {
   constexpr int kThreads = 24;
   constexpr int kEach = 20;
   for (int t = 0; t < kThreads; ++t) {
-    ASSERT_TRUE(f.store->create_user(user_named("m" + std::to_string(t))));
+    ASSERT_TRUE(f.store->create_user(named_user("m" + std::to_string(t), kAt)));
   }
   pg::IssuanceBatcher batcher(*f.db, 32, 2);
   std::atomic<int> failures{0};

@@ -16,6 +16,7 @@
 #include "store/postgres/pg_store.h"
 #include "store/signing_key_store.h"
 #include "support/postgres_server.h"
+#include "unit/store/named_user.h"
 
 namespace latchkey::testing {
 namespace {
@@ -38,15 +39,6 @@ std::vector<std::unique_ptr<pg::PgStore>> open_nodes(const std::string& url, int
   }
   for (auto& thread : threads) thread.join();
   return nodes;
-}
-
-NewUser user_named(const std::string& name) {
-  NewUser user;
-  user.id = "usr_" + name;
-  user.name = name;
-  user.api_access = true;
-  user.created_at = from_unix_millis(1'700'000'000'000);
-  return user;
 }
 
 int count_rows(const std::string& url, const std::string& sql) {
@@ -73,7 +65,7 @@ TEST(PgMultiNode, ConcurrentIssuersOnSeveralNodesLeaveOneLiveToken) {
   ASSERT_FALSE(url.empty());
   auto nodes = open_nodes(url, kNodes);
   for (auto& node : nodes) ASSERT_NE(node, nullptr);
-  ASSERT_TRUE(nodes[0]->create_user(user_named("racer")));
+  ASSERT_TRUE(nodes[0]->create_user(named_user("racer")));
 
   constexpr int kThreads = 64;
   std::atomic<int> issued{0};
@@ -130,7 +122,7 @@ TEST(PgMultiNode, BootstrapHappensOnceAcrossNodes) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kNodes; ++i) {
     threads.emplace_back([&, i] {
-      const NewUser admin = user_named("admin" + std::to_string(i));
+      const NewUser admin = named_user("admin" + std::to_string(i));
       ClientCredential credential;
       credential.user_id = admin.id;
       credential.client_id = "cli_admin" + std::to_string(i);
@@ -182,9 +174,9 @@ TEST(PgMultiNode, RestartAnswersUnavailableThenRecovers) {
   if (std::getenv("LATCHKEY_TEST_POSTGRES_URL")) GTEST_SKIP() << "needs a server it can restart";
   auto store = pg::PgStore::open(pg::PgStoreOptions{server.url(), 4});
   ASSERT_TRUE(store) << store.error().description;
-  ASSERT_TRUE((*store)->create_user(user_named("before")));
+  ASSERT_TRUE((*store)->create_user(named_user("before")));
   server.stop();
-  auto down = (*store)->create_user(user_named("during"));
+  auto down = (*store)->create_user(named_user("during"));
   ASSERT_FALSE(down);
   EXPECT_EQ(down.error().code, ErrorCode::kUnavailable) << down.error().description;
   auto read_down = (*store)->get_user("usr_before");
@@ -192,7 +184,7 @@ TEST(PgMultiNode, RestartAnswersUnavailableThenRecovers) {
   EXPECT_EQ(read_down.error().code, ErrorCode::kUnavailable);
   server.start();
   // Broken pooled connections are re-established transparently.
-  auto after = (*store)->create_user(user_named("after"));
+  auto after = (*store)->create_user(named_user("after"));
   ASSERT_TRUE(after) << after.error().description;
   auto users = (*store)->list_users();
   ASSERT_TRUE(users) << users.error().description;
@@ -204,7 +196,7 @@ TEST(PgMultiNode, RestartAnswersUnavailableThenRecovers) {
   // a fresh one.
   server.stop();
   server.start();
-  auto idle_restart = (*store)->create_user(user_named("idle"));
+  auto idle_restart = (*store)->create_user(named_user("idle"));
   EXPECT_TRUE(idle_restart) << idle_restart.error().description;
 }
 
@@ -219,7 +211,7 @@ TEST(PgMultiNode, RestartWithAFullIdlePoolCostsNoFailure) {
   constexpr int kPool = 6;
   auto store = pg::PgStore::open(pg::PgStoreOptions{server.url(), kPool});
   ASSERT_TRUE(store) << store.error().description;
-  ASSERT_TRUE((*store)->create_user(user_named("before")));
+  ASSERT_TRUE((*store)->create_user(named_user("before")));
   const auto fill_pool = [&] {
     std::vector<std::thread> threads;
     std::barrier together(kPool);
@@ -272,7 +264,7 @@ TEST(PgMultiNode, DISABLED_IssuanceThroughput) {
   for (int t = 0; t < kStores * kThreadsPerStore; ++t) {
     for (int u = 0; u < kUsersPerThread; ++u) {
       ASSERT_TRUE(
-          nodes[0]->create_user(user_named("p" + std::to_string(t) + "_" + std::to_string(u))));
+          nodes[0]->create_user(named_user("p" + std::to_string(t) + "_" + std::to_string(u))));
     }
   }
   std::atomic<bool> stop{false};

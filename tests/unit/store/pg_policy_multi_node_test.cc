@@ -26,6 +26,7 @@
 #include "store/policy_store.h"
 #include "store/postgres/pg_store.h"
 #include "support/postgres_server.h"
+#include "unit/store/named_user.h"
 
 namespace latchkey::testing {
 namespace {
@@ -47,15 +48,6 @@ std::vector<std::unique_ptr<pg::PgStore>> open_nodes(const std::string& url) {
     nodes.push_back(std::move(*store));
   }
   return nodes;
-}
-
-NewUser user_named(const std::string& name) {
-  NewUser user;
-  user.id = "usr_" + name;
-  user.name = name;
-  user.api_access = true;
-  user.created_at = kT0;
-  return user;
 }
 
 Digest digest_of(int n) {
@@ -179,7 +171,7 @@ TEST_F(PgPolicyMultiNode, AuditBatchesFromSeveralNodesKeepOrderAndPageOnce) {
 // (session_ended) or the sign-out's list of the session's tokens, read after
 // the end committed, holds it.
 TEST_F(PgPolicyMultiNode, ConsoleTokenMintingRacingSignOutIsNeverLost) {
-  ASSERT_TRUE(node(0).create_user(user_named("alice")));
+  ASSERT_TRUE(node(0).create_user(named_user("alice", kT0)));
   constexpr int kRounds = 40;
   int minted = 0, refused = 0;
   for (int r = 0; r < kRounds; ++r) {
@@ -227,7 +219,7 @@ TEST_F(PgPolicyMultiNode, ConsoleTokenMintingRacingSignOutIsNeverLost) {
 // Test that of many nodes accepting one invitation at once exactly one
 // succeeds, and that its password and the end of the sessions hold.
 TEST_F(PgPolicyMultiNode, InvitationIsAcceptedOnceAcrossNodes) {
-  ASSERT_TRUE(node(0).create_user(user_named("bob")));
+  ASSERT_TRUE(node(0).create_user(named_user("bob", kT0)));
   ConsoleSession session;
   session.id = "ses_bob";
   session.secret_digest = digest_of(1);
@@ -310,7 +302,7 @@ TEST_F(PgPolicyMultiNode, NamesAndOriginStepAreTakenOnce) {
 TEST_F(PgPolicyMultiNode, DeleteRoleListsEveryMemberAddedConcurrently) {
   constexpr int kUsers = 30;
   for (int u = 0; u < kUsers; ++u) {
-    ASSERT_TRUE(node(0).create_user(user_named("m" + std::to_string(u))));
+    ASSERT_TRUE(node(0).create_user(named_user("m" + std::to_string(u), kT0)));
   }
   ASSERT_TRUE(node(0).policy().create_role({"rol_doomed", "Doomed", {"RECORDS"}, {}, kT0}));
   std::latch start(kUsers + 1);
