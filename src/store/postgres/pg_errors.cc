@@ -21,6 +21,10 @@ Error error_for(std::string_view sqlstate, std::string_view message, std::string
                 bool broken) {
   std::string text = "postgres: " + std::string(message);
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  if (!broken && sqlstate == kLockNotAvailable) {
+    return Error::unavailable("store unavailable (" + text + ")")
+        .with_reason(std::string(kLockTimeoutReason));
+  }
   if (broken || is_unavailable(sqlstate)) {
     return Error::unavailable("store unavailable (" + text + ")");
   }

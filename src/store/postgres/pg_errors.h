@@ -2,7 +2,8 @@
 //   - the server is unreachable, shutting down, out of connections, or the
 //     connection broke, or a statement_timeout / lock_timeout /
 //     idle_in_transaction_session_timeout ended the command: kUnavailable
-//     (the API answers 503);
+//     (the API answers 503); a lock_timeout (55P03) has the reason
+//     "lock_timeout": one row was held, the server itself answers;
 //   - unique violation (23505): kConflict, the description naming the
 //     constraint so that callers can say which value is taken;
 //   - foreign-key violation (23503): kNotFound (the row named is missing);
@@ -24,6 +25,8 @@ namespace latchkey::pg {
 inline constexpr std::string_view kUniqueViolation = "23505";
 inline constexpr std::string_view kForeignKeyViolation = "23503";
 inline constexpr std::string_view kUnstorableText = "22021";
+inline constexpr std::string_view kLockNotAvailable = "55P03";
+inline constexpr std::string_view kLockTimeoutReason = "lock_timeout";
 
 // True for SQLSTATEs a transaction may simply run again after.
 bool is_retryable(std::string_view sqlstate);

@@ -5,6 +5,7 @@
 
 #include "core/encoding.h"
 #include "store/postgres/pg_arrays.h"
+#include "store/postgres/pg_errors.h"
 #include "store/postgres/pg_values.h"
 
 namespace latchkey::pg {
@@ -97,13 +98,13 @@ std::vector<Result<IssuanceOutcome>> IssuanceBatcher::run(const std::vector<Pend
   std::vector<Result<IssuanceOutcome>> results;
   results.reserve(batch.size());
   if (batch.size() > 1) {
-    bool waited_for_a_lock = false;
-    auto together = run_together(batch, waited_for_a_lock);
+    auto together = run_together(batch);
     if (together) {
       for (auto& outcome : *together) results.emplace_back(std::move(outcome));
       return results;
     }
-    if (together.error().code == ErrorCode::kUnavailable && !waited_for_a_lock) {
+    if (together.error().code == ErrorCode::kUnavailable &&
+        together.error().reason != kLockTimeoutReason) {
       for (std::size_t i = 0; i < batch.size(); ++i) results.emplace_back(fail(together.error()));
       return results;
     }
@@ -137,7 +138,7 @@ Result<IssuanceOutcome> IssuanceBatcher::run_alone(const Pending& p) {
 }
 
 Result<std::vector<IssuanceOutcome>> IssuanceBatcher::run_together(
-    const std::vector<Pending*>& batch, bool& waited_for_a_lock) {
+    const std::vector<Pending*>& batch) {
   {
     std::lock_guard lock(mu_);
     ++stats_.batches;
@@ -165,7 +166,7 @@ Result<std::vector<IssuanceOutcome>> IssuanceBatcher::run_together(
     thresholds.push_back(p.threshold);
   }
   auto rows = db_.read([&](Connection& c) {
-    auto r = c.exec(
+    return c.exec(
         "SELECT ord, outcome, window_issuances, several_addresses FROM "
         "lk_issue_account_tokens($1::bytea[], "
         "$2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], "
@@ -179,8 +180,6 @@ Result<std::vector<IssuanceOutcome>> IssuanceBatcher::run_together(
          array_param(std::span<const std::string>(user_agents)),
          array_param(std::span<const std::int64_t>(since)),
          array_param(std::span<const std::int64_t>(thresholds))});
-    waited_for_a_lock = !r && c.sqlstate() == "55P03";  // lock_not_available
-    return r;
   });
   if (!rows) return fail(rows.error());
   if (rows->size() != static_cast<int>(batch.size())) {

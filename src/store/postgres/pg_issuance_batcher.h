@@ -80,9 +80,7 @@ class IssuanceBatcher {
 
   // Runs one batch; returns each issuance's outcome, in batch order.
   std::vector<Result<IssuanceOutcome>> run(const std::vector<Pending*>& batch);
-  // `waited_for_a_lock`: it failed on lock_timeout (one user's row held).
-  Result<std::vector<IssuanceOutcome>> run_together(const std::vector<Pending*>& batch,
-                                                    bool& waited_for_a_lock);
+  Result<std::vector<IssuanceOutcome>> run_together(const std::vector<Pending*>& batch);
   Result<IssuanceOutcome> run_alone(const Pending& p);
 
   Database& db_;

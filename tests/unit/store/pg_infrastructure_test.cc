@@ -71,6 +71,12 @@ TEST(PgErrors, MapsSqlStates) {
   EXPECT_EQ(pg::error_for("23503", "fk", "x", false).code, ErrorCode::kNotFound);
   EXPECT_EQ(pg::error_for("40001", "ser", "", false).code, ErrorCode::kUnavailable);
   EXPECT_EQ(pg::error_for("57P01", "shutdown", "", false).code, ErrorCode::kUnavailable);
+  // A lock_timeout is a 503 that names itself (the issuance batcher runs a
+  // batch one at a time then); a lost connection never does.
+  EXPECT_EQ(pg::error_for("55P03", "lock", "", false).code, ErrorCode::kUnavailable);
+  EXPECT_EQ(pg::error_for("55P03", "lock", "", false).reason, pg::kLockTimeoutReason);
+  EXPECT_EQ(pg::error_for("57014", "cancel", "", false).reason, "");
+  EXPECT_EQ(pg::error_for("", "gone", "", true).reason, "");
   EXPECT_EQ(pg::error_for("08006", "lost", "", false).code, ErrorCode::kUnavailable);
   EXPECT_EQ(pg::error_for("", "lost", "", true).code, ErrorCode::kUnavailable);
   EXPECT_EQ(pg::error_for("42601", "syntax", "", false).code, ErrorCode::kInternal);
